@@ -1,0 +1,454 @@
+//! Importing datasets: read a file (JSONL, JSON, Parquet, Arrow) row by row, map each row through
+//! a preset or a column mapping into samples, resolve and probe media, and store the result in
+//! batches, each one transaction that also moves the dataset's resume point.
+//!
+//! Two threads: `import-read` parses, maps, hashes and probes; the caller's thread writes SQLite.
+//! A bounded channel between them keeps memory flat however large the file is.
+//!
+//! Bad rows never stop an import: each becomes a line of the import report (file, row, field).
+//! Re-running an import of the same file with the same options adds nothing; re-running one that
+//! was killed resumes after the last committed batch.
+
+pub mod mapping;
+pub mod media_ref;
+pub mod prepare;
+pub mod presets;
+pub mod readers;
+
+use crate::jobs::{Interrupted, Progress};
+use crate::model::{Severity, Value};
+use crate::store::{DatasetStatus, ImportBatch, ImportIssue, NewDataset, PreparedSample, Store, StoreError};
+use media_ref::MediaRoot;
+use prepare::Preparer;
+use presets::row::{PresetOptions, Row};
+use presets::{Columns, Preset};
+use readers::{Format, RawRow, Reader};
+use std::io::Read;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::sync_channel;
+use std::time::{Duration, Instant};
+
+/// What the caller chooses about an import.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Force a preset instead of detecting one.
+    pub preset: Option<String>,
+    /// Where relative media paths resolve (default: the data file's folder).
+    pub media_root: Option<PathBuf>,
+    /// A generic column mapping (TOML) for layouts no preset knows.
+    pub mapping: Option<PathBuf>,
+    /// Turns an id into a media path, `{id}` replaced (HA-DPO `image_id`).
+    pub id_pattern: Option<String>,
+}
+
+/// How an import ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportOutcome {
+    /// Imported from the first row.
+    Imported,
+    /// An earlier, interrupted import was completed from this row on.
+    Resumed {
+        /// The first row read this time.
+        from_row: u64,
+    },
+    /// The same file with the same options was already imported: nothing added.
+    AlreadyImported,
+}
+
+/// What an import did.
+#[derive(Debug, Clone)]
+pub struct ImportSummary {
+    /// The dataset.
+    pub dataset_id: crate::model::DatasetId,
+    /// The source file.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: Format,
+    /// The preset (or `mapping`) that read it.
+    pub preset: String,
+    /// How it ended.
+    pub outcome: ImportOutcome,
+    /// Rows read in this run.
+    pub rows_read: u64,
+    /// Samples added in this run.
+    pub samples_added: u64,
+    /// Rows refused in this run.
+    pub errors: u64,
+    /// Rows imported with a missing or unreadable part in this run.
+    pub warnings: u64,
+    /// Wall time of this run.
+    pub elapsed: Duration,
+}
+
+/// Why an import could not run at all (bad rows are not errors: they go to the report).
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The file cannot be read as a dataset.
+    #[error("{path}: {message}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// `--preset` names no preset.
+    #[error("unknown preset {0:?} (`verdict presets` lists them)")]
+    UnknownPreset(String),
+    /// No preset matches the columns.
+    #[error(
+        "{path}: no preset recognizes the columns [{columns}]; force one with --preset NAME or describe the layout with --map FILE (`verdict presets` lists what each expects)"
+    )]
+    NotRecognized {
+        /// The file.
+        path: PathBuf,
+        /// Its columns.
+        columns: String,
+    },
+    /// The column mapping is invalid.
+    #[error("mapping {path}: {message}")]
+    Mapping {
+        /// The mapping file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The project file failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Cancel was asked; the import can be resumed by running it again.
+    #[error("import cancelled; run it again to resume")]
+    Cancelled,
+}
+
+impl From<Interrupted> for IngestError {
+    fn from(_: Interrupted) -> Self {
+        IngestError::Cancelled
+    }
+}
+
+/// Reads rows into samples: a built-in preset or a user's column mapping.
+pub enum Mapper {
+    /// A built-in layout.
+    Preset(&'static Preset),
+    /// A generic column mapping.
+    Mapping(mapping::Mapping),
+}
+
+impl Mapper {
+    /// Its name as stored in the project.
+    pub fn name(&self) -> &str {
+        match self {
+            Mapper::Preset(p) => p.name,
+            Mapper::Mapping(_) => "mapping",
+        }
+    }
+
+    fn map(&self, row: &mut Row<'_>) -> presets::row::FieldResult<Vec<crate::model::SampleDraft>> {
+        match self {
+            Mapper::Preset(p) => p.map(row),
+            Mapper::Mapping(m) => m.map(row),
+        }
+    }
+}
+
+/// Rows per batch, and the most embedded bytes one batch may carry.
+const BATCH_ROWS: usize = 2000;
+const BATCH_BYTES: usize = 32 << 20;
+
+fn file_err(path: &Path, message: impl Into<String>) -> IngestError {
+    IngestError::File { path: path.to_owned(), message: message.into() }
+}
+
+/// Detects the columns of a file from its schema or its first rows.
+pub fn columns_of(reader: &Reader, path: &Path) -> Result<Columns, IngestError> {
+    let schema = reader.schema_columns().map_err(|e| file_err(path, e.message))?;
+    let peeked = reader.peek(20).map_err(|e| file_err(path, e.message))?;
+    let mut names: Vec<String> = schema.unwrap_or_default();
+    let mut first = None;
+    for row in &peeked {
+        if row.key.is_some() && !names.iter().any(|n| n == "$key") {
+            names.push("$key".into());
+        }
+        if let Ok(Value::Map(m)) = &row.value {
+            names.extend(m.keys().cloned());
+            first.get_or_insert_with(|| m.clone());
+        }
+    }
+    if first.is_none() && reader.format() != Format::Parquet && reader.format() != Format::Arrow {
+        let why = match reader.peek(1) {
+            Ok(rows) if rows.is_empty() => "no rows: the file holds no JSON object".to_owned(),
+            _ => "not a dataset: none of the first rows is a JSON object".to_owned(),
+        };
+        let first_error = first_row_error(reader);
+        return Err(file_err(path, match first_error {
+            Some(e) => format!("{why} ({e})"),
+            None => why,
+        }));
+    }
+    names.sort();
+    names.dedup();
+    Ok(Columns::new(names, first.unwrap_or_default()))
+}
+
+fn first_row_error(reader: &Reader) -> Option<String> {
+    let mut err = None;
+    let _ = reader.for_each(0, &mut |row| {
+        err = match row.value {
+            Err(e) => Some(e),
+            Ok(v) => Some(format!("row {} is a {}, expected an object", row.index, v.type_name())),
+        };
+        ControlFlow::Break(())
+    });
+    err
+}
+
+/// Chooses how rows are read: the mapping, the forced preset, or the detected one.
+pub fn choose_mapper(options: &ImportOptions, columns: &Columns, path: &Path) -> Result<Mapper, IngestError> {
+    if let Some(map_path) = &options.mapping {
+        return mapping::Mapping::load(map_path).map(Mapper::Mapping);
+    }
+    if let Some(name) = &options.preset {
+        return presets::by_name(name).map(Mapper::Preset).ok_or_else(|| IngestError::UnknownPreset(name.clone()));
+    }
+    presets::detect(columns).map(Mapper::Preset).ok_or_else(|| IngestError::NotRecognized {
+        path: path.to_owned(),
+        columns: columns.names().filter(|n| *n != "$key").collect::<Vec<_>>().join(", "),
+    })
+}
+
+/// blake3 of a file, with progress in bytes.
+fn hash_file(path: &Path, progress: &mut Progress) -> Result<String, IngestError> {
+    let mut file = std::fs::File::open(path).map_err(|e| file_err(path, format!("cannot open: {e}")))?;
+    let size = file.metadata().map(|m| m.len()).ok();
+    progress.phase("hashing", "bytes", size, 0);
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut done = 0u64;
+    loop {
+        let n = file.read(&mut buf).map_err(|e| file_err(path, format!("read error: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        done += n as u64;
+        progress.tick(done)?;
+    }
+    progress.finish(done);
+    Ok(hasher.finalize().to_hex().to_string())
+}
+
+/// Imports one file into the project.
+pub fn import_file(store: &mut Store, path: &Path, options: &ImportOptions, progress: &mut Progress) -> Result<ImportSummary, IngestError> {
+    let started = Instant::now();
+    let path = path.canonicalize().map_err(|e| file_err(path, format!("cannot open: {e}")))?;
+    if path.is_dir() {
+        return Err(file_err(&path, "is a directory; give the data file inside it"));
+    }
+    let format = Format::detect(&path).map_err(|e| file_err(&path, e.message))?;
+    let reader = Reader::new(&path, format);
+    let columns = columns_of(&reader, &path)?;
+    let mapper = choose_mapper(options, &columns, &path)?;
+
+    let root_dir = match &options.media_root {
+        Some(r) => r.clone(),
+        None => path.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
+    let root = MediaRoot::new(&root_dir)
+        .map_err(|e| file_err(&path, format!("media root {} is not usable: {e}", root_dir.display())))?;
+
+    let content_hash = hash_file(&path, progress)?;
+    let mapping_text = match &mapper {
+        Mapper::Mapping(m) => Some(m.source_text().to_owned()),
+        Mapper::Preset(_) => None,
+    };
+    let options_key = prepare::hash_hex(
+        format!(
+            "{}\u{0}{}\u{0}{}\u{0}{}",
+            mapper.name(),
+            root.path().display(),
+            mapping_text.as_deref().unwrap_or(""),
+            options.id_pattern.as_deref().unwrap_or("")
+        )
+        .as_bytes(),
+    );
+    let new = NewDataset {
+        name: path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+        source_path: path.to_string_lossy().into_owned(),
+        content_hash,
+        format: format.as_str().to_owned(),
+        preset: mapper.name().to_owned(),
+        options_key,
+        media_root: Some(root.path().to_string_lossy().into_owned()),
+        mapping: mapping_text,
+        columns: columns.names().map(str::to_owned).collect(),
+    };
+    let (dataset_id, status) = store.begin_import(&new)?;
+    let mut summary = ImportSummary {
+        dataset_id,
+        path: path.clone(),
+        format,
+        preset: mapper.name().to_owned(),
+        outcome: ImportOutcome::Imported,
+        rows_read: 0,
+        samples_added: 0,
+        errors: 0,
+        warnings: 0,
+        elapsed: Duration::ZERO,
+    };
+    let skip = match status {
+        DatasetStatus::Complete => {
+            summary.outcome = ImportOutcome::AlreadyImported;
+            summary.elapsed = started.elapsed();
+            return Ok(summary);
+        }
+        DatasetStatus::Importing { rows_done: 0 } => 0,
+        DatasetStatus::Importing { rows_done } => {
+            summary.outcome = ImportOutcome::Resumed { from_row: rows_done };
+            rows_done
+        }
+    };
+
+    let preset_options = PresetOptions { id_pattern: options.id_pattern.clone() };
+    let file_size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    progress.phase("importing", "rows", reader.total_rows(), skip);
+    run_pipeline(store, &reader, &mapper, &preset_options, root, skip, dataset_id, progress, file_size, &mut summary)?;
+    store.finish_import(dataset_id)?;
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_pipeline(
+    store: &mut Store,
+    reader: &Reader,
+    mapper: &Mapper,
+    options: &PresetOptions,
+    root: MediaRoot,
+    skip: u64,
+    dataset_id: crate::model::DatasetId,
+    progress: &mut Progress,
+    file_size: u64,
+    summary: &mut ImportSummary,
+) -> Result<(), IngestError> {
+    let (tx, rx) = sync_channel::<ImportBatch>(2);
+    let bytes_read = reader.bytes_read();
+    let estimate_total = reader.total_rows().is_none();
+    std::thread::scope(|scope| -> Result<(), IngestError> {
+        let producer = std::thread::Builder::new()
+            .name("import-read".into())
+            .spawn_scoped(scope, move || {
+                let mut preparer = Preparer::new(Some(root));
+                let mut batch = ImportBatch { rows_done: skip, ..ImportBatch::default() };
+                let mut batch_bytes = 0usize;
+                let result = reader.for_each(skip, &mut |raw| {
+                    let index = raw.index;
+                    batch_bytes += map_row(mapper, options, &mut preparer, raw, &mut batch);
+                    batch.rows_done = index + 1;
+                    if batch.samples.len() >= BATCH_ROWS || batch_bytes >= BATCH_BYTES {
+                        batch_bytes = 0;
+                        let full = std::mem::replace(&mut batch, ImportBatch { rows_done: index + 1, ..ImportBatch::default() });
+                        if tx.send(full).is_err() {
+                            return ControlFlow::Break(());
+                        }
+                    }
+                    ControlFlow::Continue(())
+                });
+                if let Err(e) = result {
+                    // The file ends in an unreadable part: rows before it are kept, the rest is reported.
+                    batch.issues.push(ImportIssue { row_index: None, field: None, severity: Severity::Error, message: e.message });
+                }
+                let _ = tx.send(batch);
+            })
+            .map_err(|e| file_err(&summary.path, format!("cannot start the reader thread: {e}")))?;
+
+        let mut outcome = Ok(());
+        for batch in &rx {
+            summary.rows_read = batch.rows_done.saturating_sub(skip);
+            for issue in &batch.issues {
+                match issue.severity {
+                    Severity::Error => summary.errors += 1,
+                    Severity::Warning => summary.warnings += 1,
+                }
+            }
+            match store.write_import_batch(dataset_id, &batch) {
+                Ok(n) => summary.samples_added += n,
+                Err(e) => {
+                    outcome = Err(e.into());
+                    break;
+                }
+            }
+            if estimate_total {
+                let read = bytes_read.load(Ordering::Relaxed);
+                if read > 0 && batch.rows_done > skip {
+                    let per_row = read as f64 / batch.rows_done as f64;
+                    progress.set_total(Some((file_size as f64 / per_row) as u64));
+                }
+            }
+            if let Err(e) = progress.tick(batch.rows_done) {
+                outcome = Err(e.into());
+                break;
+            }
+        }
+        drop(rx);
+        let _ = producer.join();
+        if outcome.is_ok() {
+            progress.finish(skip + summary.rows_read);
+        }
+        outcome
+    })
+}
+
+/// Maps one source row into the batch. Returns the embedded bytes it added (for batch sizing).
+fn map_row(mapper: &Mapper, options: &PresetOptions, preparer: &mut Preparer, raw: RawRow, batch: &mut ImportBatch) -> usize {
+    let index = raw.index;
+    let error = |field: Option<String>, message: String| ImportIssue { row_index: Some(index), field, severity: Severity::Error, message };
+    let fields = match raw.value {
+        Ok(Value::Map(m)) => m,
+        Ok(other) => {
+            batch.issues.push(error(None, format!("row is a {}, expected an object", other.type_name())));
+            return 0;
+        }
+        Err(message) => {
+            batch.issues.push(error(None, message));
+            return 0;
+        }
+    };
+    let mut row = Row::new(fields, raw.key.clone(), options);
+    let drafts = match mapper.map(&mut row) {
+        Ok(d) => d,
+        Err(e) => {
+            batch.issues.push(error(Some(e.field), e.message));
+            return 0;
+        }
+    };
+    let (extras, warnings) = row.into_extras();
+    for w in warnings {
+        batch.issues.push(ImportIssue { row_index: Some(index), field: Some(w.field), severity: Severity::Warning, message: w.message });
+    }
+    let mut bytes = 0usize;
+    for mut draft in drafts {
+        let media: Vec<_> = draft.media.drain(..).map(|m| preparer.media(index, m, &mut batch.issues)).collect();
+        bytes += media.iter().filter_map(|m| m.blob.as_ref()?.bytes.as_ref().map(Vec::len)).sum::<usize>();
+        let mut all_extras = extras.clone();
+        all_extras.extend(draft.extras);
+        let mut extra_blobs = Vec::new();
+        let extras_json = preparer.extras(all_extras, &mut extra_blobs);
+        bytes += extra_blobs.iter().filter_map(|b| b.bytes.as_ref().map(Vec::len)).sum::<usize>();
+        batch.samples.push(PreparedSample {
+            row_index: index,
+            sub_index: draft.sub_index,
+            source_key: draft.source_key.or_else(|| raw.key.clone()),
+            prompt: draft.prompt,
+            context: draft.context,
+            modality: prepare::modality(&media),
+            extras: extras_json,
+            extra_blobs,
+            responses: draft.responses,
+            media,
+            judgments: draft.judgments,
+        });
+    }
+    bytes
+}

@@ -1,0 +1,156 @@
+//! Turning drafts into stored form: embedded media hashed (each distinct blob sent once), references
+//! resolved inside the media root, everything probed (cached, so a file or blob shared by many rows
+//! is probed once), extras serialized with binary values moved to blobs.
+
+use super::media_ref::MediaRoot;
+use crate::media;
+use crate::model::value::Map;
+use crate::model::{MediaDraft, MediaKind, MediaRole, MediaSource, ProbeFacts, ProbeStatus, Severity, Value};
+use crate::store::{ImportIssue, PreparedMedia, StoredBlob};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+/// State shared by every row of one import.
+pub struct Preparer {
+    root: Option<MediaRoot>,
+    sent_blobs: HashSet<String>,
+    blob_probes: HashMap<String, Result<ProbeFacts, String>>,
+    path_probes: HashMap<(PathBuf, MediaKind), Result<ProbeFacts, String>>,
+}
+
+/// Hex blake3 of some bytes.
+pub fn hash_hex(bytes: &[u8]) -> String {
+    blake3::hash(bytes).to_hex().to_string()
+}
+
+impl Preparer {
+    /// A preparer resolving references against `root` (`None`: relative references are unresolvable).
+    pub fn new(root: Option<MediaRoot>) -> Self {
+        Self { root, sent_blobs: HashSet::new(), blob_probes: HashMap::new(), path_probes: HashMap::new() }
+    }
+
+    /// Resolves, hashes and probes one media draft; problems become warnings on the row.
+    pub fn media(&mut self, row: u64, d: MediaDraft, issues: &mut Vec<ImportIssue>) -> PreparedMedia {
+        let mut out = PreparedMedia {
+            role: d.role,
+            kind: d.kind,
+            response: d.response,
+            field: d.field,
+            blob: None,
+            name: None,
+            path: None,
+            resolved_path: None,
+            url: None,
+            probe_status: ProbeStatus::Pending,
+            probe_error: None,
+            facts: ProbeFacts::default(),
+        };
+        let probe = match d.source {
+            MediaSource::Bytes { bytes, name } => {
+                out.name = name;
+                let hash = hash_hex(&bytes);
+                let kind = out.kind;
+                let probe = self.blob_probes.entry(hash.clone()).or_insert_with(|| media::probe_bytes(kind, &bytes).map_err(|e| e.to_string())).clone();
+                let size = bytes.len() as u64;
+                let first_time = self.sent_blobs.insert(hash.clone());
+                out.blob = Some(StoredBlob { hash, size, bytes: first_time.then_some(bytes) });
+                probe
+            }
+            MediaSource::Url(url) => {
+                out.url = Some(url);
+                out.probe_status = ProbeStatus::NotFetched;
+                out.probe_error = Some("URL not fetched: Verdict works offline".into());
+                return out;
+            }
+            MediaSource::Path(path) => {
+                let resolved = match &self.root {
+                    Some(root) => root.resolve(&path, out.kind),
+                    None => Err("no media root to resolve the path against".to_owned()),
+                };
+                out.path = Some(path);
+                match resolved {
+                    Ok((abs, kind)) => {
+                        out.kind = kind;
+                        out.resolved_path = Some(abs.to_string_lossy().into_owned());
+                        self.path_probes
+                            .entry((abs.clone(), kind))
+                            .or_insert_with(|| media::probe_path(kind, &abs).map_err(|e| e.to_string()))
+                            .clone()
+                    }
+                    Err(message) => {
+                        out.probe_status = ProbeStatus::Unresolved;
+                        out.probe_error = Some(message.clone());
+                        issues.push(ImportIssue { row_index: Some(row), field: Some(out.field.clone()), severity: Severity::Warning, message });
+                        return out;
+                    }
+                }
+            }
+        };
+        match probe {
+            Ok(facts) => {
+                out.facts = facts;
+                out.probe_status = ProbeStatus::Ok;
+            }
+            Err(message) => {
+                out.probe_status = ProbeStatus::Failed;
+                out.probe_error = Some(message.clone());
+                issues.push(ImportIssue {
+                    row_index: Some(row),
+                    field: Some(out.field.clone()),
+                    severity: Severity::Warning,
+                    message: format!("unreadable {} media: {message}", out.kind),
+                });
+            }
+        }
+        out
+    }
+
+    /// Serializes extras; binary values become blobs referenced as `{"$blob": hash}`.
+    pub fn extras(&mut self, extras: Map, blobs: &mut Vec<StoredBlob>) -> Option<String> {
+        if extras.is_empty() {
+            return None;
+        }
+        let value = self.move_bytes(Value::Map(extras), blobs);
+        serde_json::to_string(&value).ok()
+    }
+
+    fn move_bytes(&mut self, v: Value, blobs: &mut Vec<StoredBlob>) -> Value {
+        match v {
+            Value::Bytes(bytes) => {
+                let hash = hash_hex(&bytes);
+                let size = bytes.len() as u64;
+                let first = self.sent_blobs.insert(hash.clone());
+                if first {
+                    blobs.push(StoredBlob { hash: hash.clone(), size, bytes: Some(bytes) });
+                }
+                let mut m = Map::new();
+                m.insert("$blob".into(), Value::Str(hash));
+                Value::Map(m)
+            }
+            Value::List(items) => Value::List(items.into_iter().map(|i| self.move_bytes(i, blobs)).collect()),
+            Value::Map(m) => Value::Map(m.into_iter().map(|(k, v)| (k, self.move_bytes(v, blobs))).collect()),
+            other => other,
+        }
+    }
+}
+
+/// The sample's modality, from its media: `text`, `image`, `images`, `video`, `audio`, `mixed`;
+/// `gen-image` / `gen-audio` / `gen-video` when the candidates themselves are media.
+pub fn modality(media: &[PreparedMedia]) -> String {
+    let kind_name = |k: MediaKind| match k {
+        MediaKind::Image => "image",
+        MediaKind::Video | MediaKind::Frames => "video",
+        MediaKind::Audio => "audio",
+    };
+    if let Some(c) = media.iter().find(|m| m.role == MediaRole::Candidate) {
+        return format!("gen-{}", kind_name(c.kind));
+    }
+    let inputs: Vec<&str> = media.iter().filter(|m| m.role == MediaRole::Input).map(|m| kind_name(m.kind)).collect();
+    match inputs.as_slice() {
+        [] => "text".into(),
+        [one] => (*one).into(),
+        many if many.iter().all(|k| *k == "image") => "images".into(),
+        many if many.iter().all(|k| *k == many[0]) => many[0].into(),
+        _ => "mixed".into(),
+    }
+}

@@ -1,0 +1,13 @@
+//! Verdict: offline curation of multimodal preference data.
+//!
+//! Layers, bottom up: [`model`] (what a sample is), [`store`] (the SQLite project file),
+//! [`media`] (probing and decoding images, video, audio), [`ingest`] (readers and presets that turn
+//! public dataset layouts into samples), [`jobs`] (progress and cancellation for long work), and
+//! the front ends (`cli`, later `ui`) on top. Nothing below the front ends knows about egui.
+
+pub mod cli;
+pub mod ingest;
+pub mod jobs;
+pub mod media;
+pub mod model;
+pub mod store;

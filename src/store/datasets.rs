@@ -1,0 +1,199 @@
+//! Datasets and the import report: which source files a project holds, how far each import got
+//! (the resume point), and what went wrong in which row.
+
+use super::{NOW_SQL, Result, Store};
+use crate::model::{DatasetId, Severity};
+use rusqlite::{OptionalExtension, params};
+
+/// A dataset about to be imported.
+#[derive(Debug, Clone)]
+pub struct NewDataset {
+    /// Shown to curators (the file stem).
+    pub name: String,
+    /// Absolute path of the source file.
+    pub source_path: String,
+    /// blake3 of the file's bytes, hex.
+    pub content_hash: String,
+    /// `jsonl`, `json`, `parquet` or `arrow`.
+    pub format: String,
+    /// The preset that reads it (`mapping` for a generic column mapping).
+    pub preset: String,
+    /// Hash of everything besides the bytes that changes what an import produces.
+    pub options_key: String,
+    /// Absolute media root.
+    pub media_root: Option<String>,
+    /// The column mapping, as TOML text.
+    pub mapping: Option<String>,
+    /// The source's top-level columns.
+    pub columns: Vec<String>,
+}
+
+/// Where an import of a dataset stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatasetStatus {
+    /// Started; `rows_done` source rows are stored. Running the import again resumes here.
+    Importing {
+        /// Source rows fully stored.
+        rows_done: u64,
+    },
+    /// Every row was handled.
+    Complete,
+}
+
+/// One line of the import report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportIssue {
+    /// 0-based source row; `None` for a problem with the whole file.
+    pub row_index: Option<u64>,
+    /// The field (column or path inside the row).
+    pub field: Option<String>,
+    /// Error: row not imported. Warning: imported, but a part is missing.
+    pub severity: Severity,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
+/// A dataset as stored.
+#[derive(Debug, Clone)]
+pub struct DatasetInfo {
+    /// Its id.
+    pub id: DatasetId,
+    /// File stem.
+    pub name: String,
+    /// Source path at import time.
+    pub source_path: String,
+    /// Content hash of the source.
+    pub content_hash: String,
+    /// File format.
+    pub format: String,
+    /// Preset used.
+    pub preset: String,
+    /// Media root.
+    pub media_root: Option<String>,
+    /// Import state.
+    pub status: DatasetStatus,
+    /// Samples stored.
+    pub sample_count: u64,
+    /// Rows refused.
+    pub error_count: u64,
+    /// Rows imported with a problem.
+    pub warning_count: u64,
+    /// When the import started.
+    pub imported_at: String,
+    /// When it completed.
+    pub finished_at: Option<String>,
+}
+
+impl Store {
+    /// Finds the dataset for this file and these options, or registers a new one.
+    /// Returns its id and where its import stands, so a killed import resumes instead of repeating.
+    pub fn begin_import(&mut self, new: &NewDataset) -> Result<(DatasetId, DatasetStatus)> {
+        let existing = self
+            .conn
+            .query_row(
+                "SELECT id, status, rows_done FROM datasets WHERE content_hash = ?1 AND options_key = ?2",
+                params![new.content_hash, new.options_key],
+                |r| Ok((r.get::<_, DatasetId>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        if let Some((id, status, rows_done)) = existing {
+            return Ok((id, parse_status(&status, rows_done)));
+        }
+        let columns = serde_json::to_string(&new.columns).unwrap_or_else(|_| "[]".into());
+        self.conn
+            .execute(
+                &format!(
+                    "INSERT INTO datasets (name, source_path, content_hash, format, preset, options_key, media_root,
+                                           mapping, status, columns, imported_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'importing', ?9, {NOW_SQL})"
+                ),
+                params![
+                    new.name,
+                    new.source_path,
+                    new.content_hash,
+                    new.format,
+                    new.preset,
+                    new.options_key,
+                    new.media_root,
+                    new.mapping,
+                    columns
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok((DatasetId(self.conn.last_insert_rowid()), DatasetStatus::Importing { rows_done: 0 }))
+    }
+
+    /// Marks an import complete.
+    pub fn finish_import(&mut self, id: DatasetId) -> Result<()> {
+        self.conn
+            .execute(
+                &format!("UPDATE datasets SET status = 'complete', finished_at = {NOW_SQL} WHERE id = ?1"),
+                [id],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Every dataset, in import order.
+    pub fn datasets(&self) -> Result<Vec<DatasetInfo>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, name, source_path, content_hash, format, preset, media_root, status, rows_done,
+                        sample_count, error_count, warning_count, imported_at, finished_at
+                 FROM datasets ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(DatasetInfo {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    source_path: r.get(2)?,
+                    content_hash: r.get(3)?,
+                    format: r.get(4)?,
+                    preset: r.get(5)?,
+                    media_root: r.get(6)?,
+                    status: parse_status(&r.get::<_, String>(7)?, r.get(8)?),
+                    sample_count: r.get::<_, i64>(9)? as u64,
+                    error_count: r.get::<_, i64>(10)? as u64,
+                    warning_count: r.get::<_, i64>(11)? as u64,
+                    imported_at: r.get(12)?,
+                    finished_at: r.get(13)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+    }
+
+    /// The import report of one dataset, first `limit` lines in row order.
+    pub fn import_issues(&self, id: DatasetId, limit: usize) -> Result<Vec<ImportIssue>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT row_index, field, severity, message FROM import_issues
+                 WHERE dataset_id = ?1 ORDER BY row_index IS NOT NULL, row_index, id LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![id, limit as i64], |r| {
+                Ok(ImportIssue {
+                    row_index: r.get::<_, Option<i64>>(0)?.map(|v| v as u64),
+                    field: r.get(1)?,
+                    severity: r.get(2)?,
+                    message: r.get(3)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+    }
+}
+
+fn parse_status(status: &str, rows_done: i64) -> DatasetStatus {
+    if status == "complete" {
+        DatasetStatus::Complete
+    } else {
+        DatasetStatus::Importing { rows_done: rows_done as u64 }
+    }
+}

@@ -1,0 +1,166 @@
+//! The project file: one SQLite database (WAL, foreign keys, FTS5) that holds every dataset,
+//! sample, response, media item and judgment of a curation project.
+//!
+//! `Store` owns the connection. Its `impl` is split by concern: `datasets.rs` (import bookkeeping
+//! and the import report), `write.rs` (inserting prepared samples), `read.rs` (queries for the
+//! front ends). Schema changes are numbered migrations in `sql/`, applied in one transaction each.
+
+mod datasets;
+mod read;
+mod write;
+
+pub use datasets::{DatasetInfo, DatasetStatus, ImportIssue, NewDataset};
+pub use read::{DatasetSummary, JudgmentView, MediaView, RatingView, ResponseView, SampleView};
+pub use write::{ImportBatch, PreparedMedia, PreparedSample, StoredBlob};
+
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+
+/// Errors from the project file.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("project file {path}: {source}")]
+    Sqlite {
+        /// The project file.
+        path: PathBuf,
+        /// What SQLite said.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The file was written by a newer Verdict.
+    #[error("project file {path} has schema version {found}; this Verdict understands up to {supported}")]
+    TooNew {
+        /// The project file.
+        path: PathBuf,
+        /// Its `user_version`.
+        found: i64,
+        /// The newest migration this build has.
+        supported: i64,
+    },
+    /// A lookup found nothing.
+    #[error("{0}")]
+    NotFound(String),
+}
+
+/// `Result` with a [`StoreError`].
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Numbered migrations; `user_version` records how many have run.
+const MIGRATIONS: &[&str] = &[include_str!("sql/001_init.sql")];
+
+/// An open project file.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the project file at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite { path: path.to_owned(), source })?;
+        let mut store = Store { conn, path: path.to_owned() };
+        store.configure().map_err(|e| store.err(e))?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// An in-memory project, for tests.
+    pub fn open_in_memory() -> Result<Self> {
+        let path = PathBuf::from(":memory:");
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Sqlite { path: path.clone(), source })?;
+        let mut store = Store { conn, path };
+        store.configure().map_err(|e| store.err(e))?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The project file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The raw connection, for queries the typed API does not cover (tests, diagnostics).
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    fn configure(&self) -> rusqlite::Result<()> {
+        // WAL lets the UI read while a background job writes; NORMAL sync keeps every committed
+        // transaction across a process crash (only an OS crash can lose the last commits).
+        self.conn.pragma_update(None, "journal_mode", "WAL")?;
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        self.conn.pragma_update(None, "busy_timeout", 5000)?;
+        self.conn.pragma_update(None, "cache_size", -65536)?; // 64 MiB
+        self.conn.pragma_update(None, "temp_store", "MEMORY")?;
+        Ok(())
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|e| self.err(e))?;
+        let supported = MIGRATIONS.len() as i64;
+        if version > supported {
+            return Err(StoreError::TooNew { path: self.path.clone(), found: version, supported });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction().map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
+            tx.execute_batch(sql)
+                .and_then(|()| tx.pragma_update(None, "user_version", i as i64 + 1))
+                .and_then(|()| tx.commit())
+                .map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
+        }
+        Ok(())
+    }
+
+    /// The schema version (number of migrations applied).
+    pub fn schema_version(&self) -> Result<i64> {
+        self.conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|e| self.err(e))
+    }
+
+    pub(crate) fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite { path: self.path.clone(), source }
+    }
+}
+
+/// The current time as ISO-8601 UTC text with milliseconds, as SQLite writes it.
+pub(crate) const NOW_SQL: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_project_has_every_migration_and_fts5() {
+        let store = Store::open_in_memory().expect("opens");
+        assert_eq!(store.schema_version().expect("version"), MIGRATIONS.len() as i64);
+        let n: i64 = store
+            .conn()
+            .query_row("SELECT count(*) FROM sample_fts WHERE sample_fts MATCH 'anything'", [], |r| r.get(0))
+            .expect("fts5 is compiled in");
+        assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn reopening_a_project_keeps_its_schema_and_foreign_keys_on() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("p.verdict");
+        drop(Store::open(&path).expect("creates"));
+        let store = Store::open(&path).expect("reopens");
+        let fk: i64 = store.conn().pragma_query_value(None, "foreign_keys", |r| r.get(0)).expect("pragma");
+        assert_eq!(fk, 1);
+        let mode: String = store.conn().pragma_query_value(None, "journal_mode", |r| r.get(0)).expect("pragma");
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_with_a_clear_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("p.verdict");
+        let store = Store::open(&path).expect("creates");
+        store.conn().pragma_update(None, "user_version", 99).expect("bump");
+        drop(store);
+        let err = Store::open(&path).err().expect("refused");
+        assert!(err.to_string().contains("schema version 99"), "{err}");
+    }
+}
