@@ -351,7 +351,7 @@ RLAIF_ROWS = [
      "horizontal row on a plain white background.",
      "There are four triangles in the image: three green ones and a smaller yellow one at the far right.",
      "demo-vlm-7b", "question_answering"),
-    ("3", "triangles", "near_dup", "Describe the arrangement of the shapes in this image.",
+    ("3", "triangles", "2", "Describe the arrangement of the shapes in this image.",
      "Three green, upward-pointing triangles stand in a straight horizontal row across the middle of a plain white "
      "background. They are the same size and evenly spaced, with no other shapes around them.",
      "Three green triangles are stacked on top of each other in a vertical column, forming a small tower in the "
@@ -415,7 +415,7 @@ def build_rlaif(out: Path, images: dict) -> None:
     cols = {k: [] for k in ["ds_name", "image", "question", "chosen", "rejected", "origin_dataset",
                             "origin_split", "idx", "image_path"]}
     for idx, scene, variant, q, ch, rj, model, kind in RLAIF_ROWS:
-        key = scene if variant == "base" else f"{scene}__{variant}"
+        key = scene if variant == "base" else f"{scene}_{variant}"
         name = f"{key}.jpg"
         cols["ds_name"].append("RLAIF-V")
         cols["image"].append({"bytes": images[key], "path": name})
@@ -748,7 +748,7 @@ def main() -> None:
     base = render(SCENES["triangles"])
     w, h = base.size
     near = base.resize((round(w * 0.94), round(h * 0.94)), Image.LANCZOS)
-    images["triangles__near_dup"] = jpeg(near, quality=70)
+    images["triangles_2"] = jpeg(near, quality=70)
 
     build_rlaif(out, images)
 

@@ -3,8 +3,11 @@
 //!
 //! - `testsrc_64x48_10fps.mp4`: 1 s of `testsrc` at 64x48, 10 fps, H.264 (keyframe every 5
 //!   frames), with a 440 Hz AAC sine track at 8 kHz mono.
+//! - `testsrc_34x22_10fps.mp4` and `testsrc_34x22_frame3.png`: a width whose RGBA rows get
+//!   padded, and its frame 3 as converted by the `ffmpeg` CLI (bilinear, RGBA).
 //! - `sine_22050_1s.mp3`: 1 s of 440 Hz at 22.05 kHz mono.
 //! - `sine_8000_1s.flac`: 1 s of 440 Hz at 8 kHz mono, 16-bit.
+//! - `sine_48000_0.5s.opus`: 0.5 s of 440 Hz, Opus in Ogg (symphonia 0.5 has no Opus decoder).
 
 use image::{ImageFormat, Rgba, RgbaImage};
 use std::io::Cursor;
@@ -161,6 +164,26 @@ fn decode_frame_at_returns_the_nearest_frame_as_rgba() {
 }
 
 #[test]
+fn padded_rows_are_copied_row_by_row() {
+    let frame = media::decode_frame_at(&fixture("testsrc_34x22_10fps.mp4"), 0.3).expect("frame");
+    let reference = image::open(fixture("testsrc_34x22_frame3.png"))
+        .expect("reference")
+        .into_rgba8();
+    assert_eq!((frame.width, frame.height), reference.dimensions());
+    let worst = frame
+        .pixels
+        .iter()
+        .zip(reference.as_raw())
+        .map(|(a, b)| a.abs_diff(*b))
+        .max()
+        .expect("pixels");
+    assert!(
+        worst <= 8,
+        "differs from ffmpeg's own conversion by up to {worst}"
+    );
+}
+
+#[test]
 fn video_decoder_seeks_both_ways_and_steps_consistently() {
     let path = fixture("testsrc_64x48_10fps.mp4");
     let mut stepped: Vec<RgbaFrame> = Vec::new();
@@ -185,13 +208,20 @@ fn video_decoder_seeks_both_ways_and_steps_consistently() {
         assert_eq!(frame.pixels, stepped[index].pixels, "frame_at({t})");
         assert!((frame.pts_s - stepped[index].pts_s).abs() < 1e-6);
     }
-    // Stepping continues after a seek.
+    // Stepping continues after a seek, also when frame_at picked the earlier of two frames.
     decoder.frame_at(0.4).expect("seek");
     let next = decoder
         .next_frame()
         .expect("step")
         .expect("a frame after 0.4");
     assert_eq!(next.pixels, stepped[5].pixels);
+    decoder.frame_at(0.62).expect("seek");
+    let next = decoder
+        .next_frame()
+        .expect("step")
+        .expect("a frame after 0.6");
+    assert_eq!(next.pixels, stepped[7].pixels);
+    assert!((next.pts_s - 0.7).abs() < 1e-6);
 }
 
 #[test]
@@ -355,6 +385,31 @@ fn mp3_and_flac_fixtures_probe_and_decode() {
     let audio = media::decode_audio_bytes(&fixture_bytes("sine_8000_1s.flac"), Some("flac"))
         .expect("decode flac");
     assert_eq!(audio.samples.len(), 8000);
+}
+
+#[test]
+fn opus_falls_back_to_ffmpeg() {
+    let path = fixture("sine_48000_0.5s.opus");
+    let facts = media::probe_path(MediaKind::Audio, &path).expect("probe opus");
+    assert_eq!(facts.codec.as_deref(), Some("opus"));
+    assert_eq!((facts.sample_rate, facts.channels), (Some(48000), Some(1)));
+    assert!((facts.duration_s.expect("duration") - 0.5).abs() < 0.05);
+    let from_bytes = media::probe_bytes(MediaKind::Audio, &fixture_bytes("sine_48000_0.5s.opus"))
+        .expect("probe opus bytes");
+    assert_eq!(from_bytes.codec.as_deref(), Some("opus"));
+
+    let audio = media::decode_audio_file(&path).expect("decode opus");
+    assert_eq!((audio.sample_rate, audio.channels), (48000, 1));
+    assert!(
+        (audio.duration_s() - 0.5).abs() < 0.05,
+        "{}",
+        audio.duration_s()
+    );
+    assert!(
+        (0.09..0.16).contains(&max_abs(&audio)),
+        "{}",
+        max_abs(&audio)
+    );
 }
 
 #[test]

@@ -7,9 +7,10 @@
 //! [`MediaError::TooLong`], both up front when the header declares the length and while
 //! decoding, so a bogus header cannot exhaust memory.
 //!
-//! For audio *inside video files*, use [`super::video::decode_audio_track`] (`FFmpeg`): symphonia
-//! 0.5 truncates the AAC track of an MP4 that also carries video. [`decode_audio_file`] also
-//! falls back to `FFmpeg` for containers symphonia does not know (Opus, `WebM`, ...).
+//! For audio *inside video files*, use [`super::ffmpeg_audio::decode_audio_track`]: `FFmpeg`
+//! reads every codec it has, and rodio's symphonia-based decoder was seen truncating the AAC
+//! track of MP4s with video. [`decode_audio_file`] and the audio probe fall back to `FFmpeg` for
+//! containers or codecs symphonia 0.5 does not know (Opus, `WebM`, ...).
 
 use super::MediaError;
 use crate::model::{MediaKind, ProbeFacts};
@@ -114,11 +115,14 @@ fn seconds(params: &CodecParameters, ticks: u64) -> Option<f64> {
         .map(|rate| ticks as f64 / f64::from(rate))
 }
 
-fn probe(mut opened: Opened) -> ProbeFacts {
+fn probe(mut opened: Opened) -> Result<ProbeFacts, MediaError> {
     let params = &opened.params;
+    // A container symphonia reads around a codec it cannot decode (Opus in Ogg) is unsupported
+    // here, so the caller can fall back to `FFmpeg`.
     let codec = symphonia::default::get_codecs()
         .get_codec(params.codec)
-        .map(|d| d.short_name.to_owned());
+        .map(|d| d.short_name.to_owned())
+        .ok_or_else(|| MediaError::unsupported(KIND, "no symphonia decoder for the codec"))?;
     let duration_s = if let Some(n) = params.n_frames {
         seconds(params, n)
     } else {
@@ -131,13 +135,13 @@ fn probe(mut opened: Opened) -> ProbeFacts {
         }
         (ticks > 0).then(|| seconds(params, ticks)).flatten()
     };
-    ProbeFacts {
+    Ok(ProbeFacts {
         duration_s,
         sample_rate: params.sample_rate,
         channels: params.channels.map(|c| c.count() as u16),
-        codec,
+        codec: Some(codec),
         ..ProbeFacts::default()
-    }
+    })
 }
 
 /// Probes audio bytes from the container header. `hint_ext` (`"mp3"`, `"wav"`, ...) helps
@@ -146,15 +150,12 @@ pub(crate) fn probe_audio_bytes(
     bytes: &[u8],
     hint_ext: Option<&str>,
 ) -> Result<ProbeFacts, MediaError> {
-    Ok(probe(open(
-        Box::new(Cursor::new(bytes.to_vec())),
-        hint_ext,
-    )?))
+    probe(open(Box::new(Cursor::new(bytes.to_vec())), hint_ext)?)
 }
 
 /// Probes an audio file from its container header.
 pub(crate) fn probe_audio_file(path: &Path) -> Result<ProbeFacts, MediaError> {
-    Ok(probe(open_file(path)?))
+    probe(open_file(path)?)
 }
 
 fn decode(mut opened: Opened) -> Result<AudioSamples, MediaError> {
@@ -248,12 +249,11 @@ pub fn decode_audio_bytes(
 }
 
 /// Decodes a whole audio file to interleaved `f32`. A container symphonia does not recognize is
-/// decoded with `FFmpeg` instead ([`super::video::decode_audio_track`]).
+/// decoded with `FFmpeg` instead ([`super::ffmpeg_audio::decode_audio_track`]).
 pub fn decode_audio_file(path: &Path) -> Result<AudioSamples, MediaError> {
-    match open_file(path) {
-        Ok(opened) => decode(opened),
-        Err(MediaError::Unsupported { .. }) => super::video::decode_audio_track(path),
-        Err(e) => Err(e),
+    match open_file(path).and_then(decode) {
+        Err(MediaError::Unsupported { .. }) => super::ffmpeg_audio::decode_audio_track(path),
+        other => other,
     }
 }
 

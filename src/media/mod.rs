@@ -14,14 +14,16 @@
 //! ([`video::init`]), and knows nothing about the UI.
 
 pub mod audio;
+pub mod ffmpeg_audio;
 pub mod frames;
 pub mod image;
 pub mod video;
 
 pub use self::audio::{AudioSamples, decode_audio_bytes, decode_audio_file, waveform_peaks};
+pub use self::ffmpeg_audio::decode_audio_track;
 pub use self::frames::FrameDir;
 pub use self::image::{ImageLimits, decode_image, decode_image_file, thumbnail};
-pub use self::video::{RgbaFrame, VideoDecoder, decode_audio_track, decode_frame_at};
+pub use self::video::{RgbaFrame, VideoDecoder, decode_frame_at};
 
 use crate::model::{MediaKind, ProbeFacts};
 use std::path::{Path, PathBuf};
@@ -127,12 +129,15 @@ impl MediaError {
 ///
 /// `Frames` cannot be probed from bytes (a frame directory is a directory) and gives
 /// [`MediaError::Unsupported`]. Video bytes are read through `FFmpeg`'s custom I/O, so nothing is
-/// written to disk.
+/// written to disk. Audio is probed like in [`probe_path`].
 pub fn probe_bytes(kind: MediaKind, bytes: &[u8]) -> Result<ProbeFacts, MediaError> {
     match kind {
         MediaKind::Image => image::probe_image_bytes(bytes),
         MediaKind::Video => video::probe_video_bytes(bytes),
-        MediaKind::Audio => audio::probe_audio_bytes(bytes, None),
+        MediaKind::Audio => match audio::probe_audio_bytes(bytes, None) {
+            Err(MediaError::Unsupported { .. }) => ffmpeg_audio::probe_audio_bytes_ffmpeg(bytes),
+            other => other,
+        },
         MediaKind::Frames => Err(MediaError::unsupported(
             MediaKind::Frames,
             "a frame directory cannot be given as bytes",
@@ -142,15 +147,15 @@ pub fn probe_bytes(kind: MediaKind, bytes: &[u8]) -> Result<ProbeFacts, MediaErr
 
 /// Probes media on disk. For `Frames`, `path` is the directory of frame images.
 ///
-/// Audio is probed with symphonia; a container symphonia does not know (Opus, `WebM`, ...) is
-/// probed with `FFmpeg` instead.
+/// Audio is probed with symphonia; a container or codec symphonia does not know (Opus, `WebM`,
+/// ...) is probed with `FFmpeg` instead.
 pub fn probe_path(kind: MediaKind, path: &Path) -> Result<ProbeFacts, MediaError> {
     match kind {
         MediaKind::Image => image::probe_image_file(path),
         MediaKind::Video => video::probe_video_file(path),
         MediaKind::Frames => frames::probe_frame_dir(path),
         MediaKind::Audio => match audio::probe_audio_file(path) {
-            Err(MediaError::Unsupported { .. }) => video::probe_audio_file_ffmpeg(path),
+            Err(MediaError::Unsupported { .. }) => ffmpeg_audio::probe_audio_file_ffmpeg(path),
             other => other,
         },
     }

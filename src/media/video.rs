@@ -1,5 +1,6 @@
-//! Video files through `FFmpeg` (ffmpeg-next on the system's libav*): probing, frame decoding
-//! with seeking, and decoding the audio track of a video.
+//! Video files through `FFmpeg` (ffmpeg-next on the system's libav*): probing and frame decoding
+//! with seeking. The audio track of a video is decoded by [`super::ffmpeg_audio`]
+//! ([`decode_audio_track`], re-exported here).
 //!
 //! [`VideoDecoder`] opens a file once and serves [`VideoDecoder::frame_at`] (seek to the
 //! keyframe before `t`, decode forward to the frame nearest `t`) and
@@ -11,7 +12,6 @@
 //! progress output, and every failure is reported through [`MediaError`] instead.
 
 use super::MediaError;
-use super::audio::{AudioSamples, MAX_AUDIO_SECONDS};
 use super::image::ImageLimits;
 use crate::model::{MediaKind, ProbeFacts};
 use ffmpeg::format::context::{Input, StreamIo};
@@ -20,6 +20,8 @@ use ffmpeg_next as ffmpeg;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
+
+pub use super::ffmpeg_audio::decode_audio_track;
 
 /// `FFmpeg`'s global time base (`AV_TIME_BASE`): container timestamps are in microseconds.
 const AV_TIME_BASE: f64 = 1_000_000.0;
@@ -52,7 +54,7 @@ pub struct RgbaFrame {
     pub pts_s: f64,
 }
 
-fn map_ff(kind: MediaKind, err: ffmpeg::Error) -> MediaError {
+pub(super) fn map_ff(kind: MediaKind, err: ffmpeg::Error) -> MediaError {
     use ffmpeg::Error as E;
     match err {
         E::DecoderNotFound | E::DemuxerNotFound | E::ProtocolNotFound | E::PatchWelcome => {
@@ -66,13 +68,13 @@ fn positive(rational: Rational) -> Option<f64> {
     (rational.numerator() > 0 && rational.denominator() > 0).then(|| f64::from(rational))
 }
 
-fn open_input_file(path: &Path, kind: MediaKind) -> Result<Input, MediaError> {
+pub(super) fn open_input_file(path: &Path, kind: MediaKind) -> Result<Input, MediaError> {
     init();
     std::fs::metadata(path).map_err(|e| MediaError::io(path, e))?;
     ffmpeg::format::input(path).map_err(|e| map_ff(kind, e))
 }
 
-fn open_input_bytes(bytes: &[u8], kind: MediaKind) -> Result<Input, MediaError> {
+pub(super) fn open_input_bytes(bytes: &[u8], kind: MediaKind) -> Result<Input, MediaError> {
     init();
     let io = StreamIo::from_read_seek(Cursor::new(bytes.to_vec())).map_err(|e| map_ff(kind, e))?;
     ffmpeg::format::input_from_stream(io, None, None).map_err(|e| map_ff(kind, e))
@@ -84,7 +86,7 @@ fn container_duration(input: &Input) -> Option<f64> {
 }
 
 /// Duration of `stream` in seconds from its own header, else the container's.
-fn stream_duration(input: &Input, stream: &ffmpeg::Stream) -> Option<f64> {
+pub(super) fn stream_duration(input: &Input, stream: &ffmpeg::Stream) -> Option<f64> {
     let tb = f64::from(stream.time_base());
     if stream.duration() > 0 && tb > 0.0 {
         Some(stream.duration() as f64 * tb)
@@ -93,26 +95,8 @@ fn stream_duration(input: &Input, stream: &ffmpeg::Stream) -> Option<f64> {
     }
 }
 
-/// Facts about the best audio stream of a container: sample rate, channels, codec, duration.
-fn audio_facts(input: &Input) -> Option<ProbeFacts> {
-    let stream = input.streams().best(media::Type::Audio)?;
-    let opened = codec::context::Context::from_parameters(stream.parameters())
-        .and_then(|ctx| ctx.decoder().audio())
-        .ok();
-    Some(ProbeFacts {
-        duration_s: stream_duration(input, &stream),
-        sample_rate: opened.as_ref().map(decoder::Audio::rate).filter(|&r| r > 0),
-        channels: opened
-            .as_ref()
-            .map(decoder::Audio::channels)
-            .filter(|&c| c > 0),
-        codec: Some(stream.parameters().id().name().to_owned()),
-        ..ProbeFacts::default()
-    })
-}
-
 fn probe_input(input: Input) -> Result<ProbeFacts, MediaError> {
-    let audio = audio_facts(&input);
+    let audio = super::ffmpeg_audio::audio_facts(&input);
     let decoder = VideoDecoder::from_input(input, None)?;
     let mut facts = ProbeFacts {
         width: Some(decoder.width),
@@ -139,14 +123,6 @@ pub(crate) fn probe_video_file(path: &Path) -> Result<ProbeFacts, MediaError> {
 /// Probes video bytes through `FFmpeg`'s custom I/O (nothing is written to disk).
 pub(crate) fn probe_video_bytes(bytes: &[u8]) -> Result<ProbeFacts, MediaError> {
     probe_input(open_input_bytes(bytes, MediaKind::Video)?)
-}
-
-/// Probes an audio file with `FFmpeg` (for containers symphonia does not read).
-pub(crate) fn probe_audio_file_ffmpeg(path: &Path) -> Result<ProbeFacts, MediaError> {
-    let input = open_input_file(path, MediaKind::Audio)?;
-    audio_facts(&input).ok_or(MediaError::NoStream {
-        kind: MediaKind::Audio,
-    })
 }
 
 /// A video opened for decoding: open once, then seek ([`Self::frame_at`]) or step
@@ -449,126 +425,4 @@ fn to_rgba(frame: &frame::Video, pts_s: f64) -> Result<RgbaFrame, MediaError> {
 /// Opens `path` and returns the frame nearest `t_seconds` (see [`VideoDecoder::frame_at`]).
 pub fn decode_frame_at(path: &Path, t_seconds: f64) -> Result<RgbaFrame, MediaError> {
     VideoDecoder::open(path)?.frame_at(t_seconds)
-}
-
-/// Decodes the first audio stream of any `FFmpeg`-readable file (the audio track of a video,
-/// Opus, `WebM`, ...) to interleaved `f32` at the stream's own rate and channel count — the same
-/// shape as [`super::audio::decode_audio_file`]. Damaged packets are skipped; a file with no
-/// audio stream is [`MediaError::NoStream`], one with nothing decodable is corrupt.
-pub fn decode_audio_track(path: &Path) -> Result<AudioSamples, MediaError> {
-    let kind = MediaKind::Audio;
-    let mut input = open_input_file(path, kind)?;
-    let stream = input
-        .streams()
-        .best(media::Type::Audio)
-        .ok_or(MediaError::NoStream { kind })?;
-    let index = stream.index();
-    if let Some(seconds) = stream_duration(&input, &stream)
-        && seconds > MAX_AUDIO_SECONDS
-    {
-        return Err(MediaError::TooLong {
-            seconds,
-            max_seconds: MAX_AUDIO_SECONDS,
-        });
-    }
-    let mut decoder = codec::context::Context::from_parameters(stream.parameters())
-        .and_then(|ctx| ctx.decoder().audio())
-        .map_err(|e| map_ff(kind, e))?;
-    let mut out = AudioSamples::default();
-    let mut frame = frame::Audio::empty();
-    let mut last_error = None;
-    for (stream, packet) in input.packets() {
-        if stream.index() != index {
-            continue;
-        }
-        if let Err(e) = decoder.send_packet(&packet) {
-            last_error = Some(e.to_string());
-            continue;
-        }
-        while decoder.receive_frame(&mut frame).is_ok() {
-            append_audio(&frame, &mut out)?;
-        }
-    }
-    if decoder.send_eof().is_ok() {
-        while decoder.receive_frame(&mut frame).is_ok() {
-            append_audio(&frame, &mut out)?;
-        }
-    }
-    if out.samples.is_empty() || out.sample_rate == 0 {
-        let why = last_error.unwrap_or_else(|| "the stream holds no samples".to_owned());
-        return Err(MediaError::corrupt(
-            kind,
-            format!("no decodable audio ({why})"),
-        ));
-    }
-    Ok(out)
-}
-
-/// Appends one decoded audio frame to `out` as interleaved `f32`, whatever `FFmpeg`'s sample
-/// format (packed or planar; u8, s16, s32, s64, float, double).
-fn append_audio(frame: &frame::Audio, out: &mut AudioSamples) -> Result<(), MediaError> {
-    use ffmpeg::format::Sample;
-    let (channels, rate, n) = (frame.channels(), frame.rate(), frame.samples());
-    if channels == 0 || n == 0 {
-        return Ok(());
-    }
-    if out.channels == 0 {
-        (out.channels, out.sample_rate) = (channels, rate);
-    } else if (out.channels, out.sample_rate) != (channels, rate) {
-        return Ok(()); // a mid-stream format change: keep the first format
-    }
-    let format = frame.format();
-    let convert: fn(&[u8]) -> f32 = match format {
-        Sample::U8(_) => |b| (f32::from(b[0]) - 128.0) / 128.0,
-        Sample::I16(_) => |b| f32::from(i16::from_ne_bytes([b[0], b[1]])) / 32_768.0,
-        Sample::I32(_) => |b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as f32 / 2_147_483_648.0,
-        Sample::I64(_) => |b| {
-            let mut raw = [0; 8];
-            raw.copy_from_slice(b);
-            i64::from_ne_bytes(raw) as f32 / 9_223_372_036_854_775_808.0
-        },
-        Sample::F32(_) => |b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]]),
-        Sample::F64(_) => |b| {
-            let mut raw = [0; 8];
-            raw.copy_from_slice(b);
-            f64::from_ne_bytes(raw) as f32
-        },
-        Sample::None => {
-            return Err(MediaError::unsupported(
-                MediaKind::Audio,
-                "unknown sample format",
-            ));
-        }
-    };
-    let width = format.bytes();
-    let channels = usize::from(channels);
-    let short = || MediaError::corrupt(MediaKind::Audio, "audio frame is shorter than declared");
-    if format.is_planar() {
-        if frame.planes() < channels {
-            return Err(short());
-        }
-        let planes = (0..channels)
-            .map(|c| frame.data(c).get(..n * width).ok_or_else(short))
-            .collect::<Result<Vec<_>, _>>()?;
-        out.samples.reserve(n * channels);
-        for i in 0..n {
-            for plane in &planes {
-                out.samples
-                    .push(convert(&plane[i * width..(i + 1) * width]));
-            }
-        }
-    } else {
-        let data = frame
-            .data(0)
-            .get(..n * channels * width)
-            .ok_or_else(short)?;
-        out.samples.extend(data.chunks_exact(width).map(convert));
-    }
-    if out.duration_s() > MAX_AUDIO_SECONDS {
-        return Err(MediaError::TooLong {
-            seconds: out.duration_s(),
-            max_seconds: MAX_AUDIO_SECONDS,
-        });
-    }
-    Ok(())
 }

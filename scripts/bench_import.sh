@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Import benchmarks, end to end; prints a Markdown table on stdout.
+#
+#   scripts/bench_import.sh
+#
+# 1. cargo build --release (the binary and the hash_floor example);
+# 2. generates, if missing, under target/bench-data/: a text-pair JSONL (ROWS_TEXT rows, default 1,000,000)
+#    and an RLAIF-V-like Parquet with embedded JPEGs (ROWS_PARQUET rows, default 2,000);
+# 3. `verdict import FILE --project P.verdict` on each, under /usr/bin/time -v (wall time, peak RSS),
+#    each into a fresh project file;
+# 4. scripts/peer_import.py (Python json + sqlite3) on the same JSONL;
+# 5. examples/hash_floor (read + blake3 the Parquet once): the floor for the Parquet import.
+#
+# Environment: ROWS_TEXT, ROWS_PARQUET, SEED (generator seed, default 0), PYTHON (default python3),
+# SKIP_PEER=1 (skip the Python peer, which takes minutes on 1M rows), KEEP=1 (keep the project files).
+# Files are read once before timing, so every run starts with the file in the page cache.
+# Logs of every run are kept in target/bench-data/logs/.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+ROWS_TEXT=${ROWS_TEXT:-1000000}
+ROWS_PARQUET=${ROWS_PARQUET:-2000}
+SEED=${SEED:-0}
+PY=${PYTHON:-python3}
+DATA=target/bench-data
+LOGS=$DATA/logs
+mkdir -p "$LOGS"
+
+log() { printf '%s\n' "$*" >&2; }
+
+# --- tools -------------------------------------------------------------------------------------
+if [ ! -x /usr/bin/time ]; then
+    log "installing GNU time (apt-get install time)"
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get install -y time >&2 || { log "GNU time is needed at /usr/bin/time"; exit 1; }
+fi
+if ! "$PY" -c 'import numpy, PIL, pyarrow' 2>/dev/null; then
+    log "the generators need numpy, pillow and pyarrow: $PY -m pip install numpy pillow pyarrow"
+    exit 1
+fi
+
+log "== cargo build --release"
+cargo build --release >&2
+cargo build --release --example hash_floor >&2
+VERDICT=target/release/verdict
+FLOOR=target/release/examples/hash_floor
+
+# --- data --------------------------------------------------------------------------------------
+TEXT=$DATA/text-$ROWS_TEXT-s$SEED.jsonl
+PARQ=$DATA/rlaif-$ROWS_PARQUET-s$SEED.parquet
+if [ ! -f "$TEXT" ]; then
+    log "== generating $TEXT"
+    "$PY" scripts/gen_synthetic.py --kind text-jsonl --rows "$ROWS_TEXT" --seed "$SEED" --out "$TEXT"
+fi
+if [ ! -f "$PARQ" ]; then
+    log "== generating $PARQ"
+    "$PY" scripts/gen_synthetic.py --kind rlaif-parquet --rows "$ROWS_PARQUET" --seed "$SEED" --out "$PARQ"
+fi
+TEXT_BYTES=$(stat -c %s "$TEXT")
+PARQ_BYTES=$(stat -c %s "$PARQ")
+
+# --- helpers -----------------------------------------------------------------------------------
+# timed NAME CMD...: runs CMD under /usr/bin/time -v; stdout -> logs/NAME.out, stderr -> logs/NAME.err.
+# Sets WALL (seconds), RSS_MB (peak resident set, MB = 10^6 bytes) and RC (exit status).
+timed() {
+    local name=$1
+    shift
+    cat "${BENCH_INPUT:?}" >/dev/null # warm the page cache
+    RC=0
+    /usr/bin/time -v -o "$LOGS/$name.time" "$@" >"$LOGS/$name.out" 2>"$LOGS/$name.err" || RC=$?
+    WALL=$(awk -F': ' '/Elapsed \(wall clock\)/ {
+        n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$LOGS/$name.time")
+    RSS_MB=$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 * 1024 / 1e6 }' "$LOGS/$name.time")
+    if [ "$RC" -ne 0 ]; then
+        log "!! $name exited $RC; last lines of $LOGS/$name.err:"
+        tail -n 15 "$LOGS/$name.err" >&2 || true
+    fi
+}
+
+fresh() { rm -f "$1" "$1-wal" "$1-shm"; }
+
+# calc EXPR: floating point via awk
+calc() { awk "BEGIN { x = $1; printf \"%.${2:-1}f\", x }"; }
+
+# samples_in DB: how many samples a project file holds (sanity check), or "?"
+samples_in() {
+    "$PY" - "$1" <<'EOF' 2>/dev/null || echo "?"
+import sqlite3, sys
+print(sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True).execute("SELECT count(*) FROM samples").fetchone()[0])
+EOF
+}
+
+# --- runs --------------------------------------------------------------------------------------
+P_TEXT=$DATA/text.verdict
+P_PEER=$DATA/peer.verdict
+P_PARQ=$DATA/rlaif.verdict
+
+log "== verdict import $TEXT"
+fresh "$P_TEXT"
+BENCH_INPUT=$TEXT timed rust-text "$VERDICT" import "$TEXT" --project "$P_TEXT"
+RUST_TEXT_RC=$RC RUST_TEXT_S=$WALL RUST_TEXT_RSS=$RSS_MB
+RUST_TEXT_N=$( [ "$RC" -eq 0 ] && samples_in "$P_TEXT" || echo "-")
+
+if [ "${SKIP_PEER:-0}" != 1 ]; then
+    log "== peer_import.py $TEXT"
+    fresh "$P_PEER"
+    BENCH_INPUT=$TEXT timed peer-text "$PY" scripts/peer_import.py "$TEXT" "$P_PEER"
+    PEER_RC=$RC PEER_S=$WALL PEER_RSS=$RSS_MB
+    PEER_N=$( [ "$RC" -eq 0 ] && samples_in "$P_PEER" || echo "-")
+    PEER_NOTE=$(tr -d '\n' <"$LOGS/peer-text.out")
+fi
+
+log "== verdict import $PARQ"
+fresh "$P_PARQ"
+BENCH_INPUT=$PARQ timed rust-parquet "$VERDICT" import "$PARQ" --project "$P_PARQ"
+RUST_PARQ_RC=$RC RUST_PARQ_S=$WALL RUST_PARQ_RSS=$RSS_MB
+RUST_PARQ_N=$( [ "$RC" -eq 0 ] && samples_in "$P_PARQ" || echo "-")
+
+log "== hash_floor $PARQ"
+BENCH_INPUT=$PARQ timed floor "$FLOOR" "$PARQ"
+FLOOR_RC=$RC
+FLOOR_S=$("$PY" -c 'import json,sys; print(json.loads(open(sys.argv[1]).read())["seconds"])' "$LOGS/floor.out" 2>/dev/null || echo "$WALL")
+
+if [ "${KEEP:-0}" != 1 ]; then
+    fresh "$P_TEXT"
+    fresh "$P_PEER"
+    fresh "$P_PARQ"
+fi
+
+# --- report ------------------------------------------------------------------------------------
+status() { [ "$1" -eq 0 ] && echo "ok" || echo "FAILED (exit $1, see $LOGS)"; }
+rate() { [ "$2" -eq 0 ] && calc "$ROWS / $1" 0 || echo "-"; }
+
+ROWS=$ROWS_TEXT
+RUST_TEXT_RATE=$(rate "$RUST_TEXT_S" "$RUST_TEXT_RC")
+PEER_RATE="-"
+[ "${SKIP_PEER:-0}" != 1 ] && PEER_RATE=$(rate "$PEER_S" "$PEER_RC")
+ROWS=$ROWS_PARQUET
+RUST_PARQ_RATE=$(rate "$RUST_PARQ_S" "$RUST_PARQ_RC")
+
+RATIO="-"
+if [ "$RUST_TEXT_RATE" != "-" ] && [ "$PEER_RATE" != "-" ]; then
+    RATIO="$(calc "$RUST_TEXT_RATE / $PEER_RATE" 2)x"
+fi
+FLOOR_RATIO="-"
+if [ "$RUST_PARQ_RC" -eq 0 ] && [ "$FLOOR_RC" -eq 0 ]; then
+    FLOOR_RATIO="$(calc "$RUST_PARQ_S / $FLOOR_S" 1)x the floor"
+fi
+
+MB_TEXT=$(calc "$TEXT_BYTES / 1e6" 0)
+MB_PARQ=$(calc "$PARQ_BYTES / 1e6" 0)
+cat <<EOF
+
+## Import benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -m))
+
+| run | input | rows | wall s | rows/s | peak RSS MB | samples stored | status |
+|---|---|---:|---:|---:|---:|---:|---|
+| \`verdict import\` text JSONL | $MB_TEXT MB | $ROWS_TEXT | $RUST_TEXT_S | $RUST_TEXT_RATE | $RUST_TEXT_RSS | $RUST_TEXT_N | $(status "$RUST_TEXT_RC") |
+EOF
+if [ "${SKIP_PEER:-0}" != 1 ]; then
+    echo "| \`peer_import.py\` (Python json + sqlite3) | $MB_TEXT MB | $ROWS_TEXT | $PEER_S | $PEER_RATE | $PEER_RSS | $PEER_N | $(status "$PEER_RC") |"
+fi
+cat <<EOF
+| \`verdict import\` RLAIF-V Parquet (embedded JPEGs) | $MB_PARQ MB | $ROWS_PARQUET | $RUST_PARQ_S | $RUST_PARQ_RATE | $RUST_PARQ_RSS | $RUST_PARQ_N | $(status "$RUST_PARQ_RC") |
+| \`hash_floor\` (read + blake3 the Parquet) | $MB_PARQ MB | - | $FLOOR_S | $( [ "$FLOOR_RC" -eq 0 ] && calc "$PARQ_BYTES / 1e6 / $FLOOR_S" 0 || echo "-") MB/s | - | - | $(status "$FLOOR_RC") |
+
+- Text import, Rust / Python peer throughput: **$RATIO**
+- Parquet import time vs the read+hash floor: **$FLOOR_RATIO**
+- Wall times and peak RSS from \`/usr/bin/time -v\` (process start to exit); inputs are in the page cache.
+EOF
+if [ "${SKIP_PEER:-0}" != 1 ]; then
+    echo "- Peer's own report: \`$PEER_NOTE\`"
+fi

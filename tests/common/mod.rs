@@ -1,0 +1,116 @@
+//! Shared helpers for the integration tests: fixture writers and a CLI runner.
+#![allow(dead_code)]
+
+use arrow_array::builder::{BinaryBuilder, StringBuilder};
+use arrow_array::{ArrayRef, RecordBatch, StringArray, StructArray};
+use arrow_schema::{DataType, Field, Fields, Schema};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::Arc;
+
+/// Runs the `verdict` binary.
+pub fn verdict(args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_verdict")).args(args).output().expect("runs verdict")
+}
+
+/// stdout as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// stderr as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A small JPEG of a solid colour with a gradient, `w` x `h`.
+pub fn jpeg(w: u32, h: u32, seed: u8) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([seed, (x % 256) as u8, (y % 256) as u8]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg).expect("encodes");
+    out.into_inner()
+}
+
+/// A PNG, `w` x `h`.
+pub fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbaImage::from_pixel(w, h, image::Rgba([10, 20, 30, 255]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).expect("encodes");
+    out.into_inner()
+}
+
+/// Writes an RLAIF-V-shaped Parquet file: one row per `(question, chosen, rejected, image bytes)`.
+pub fn write_rlaif_parquet(path: &Path, rows: &[(&str, &str, &str, Option<Vec<u8>>)], row_group: usize) {
+    let image_fields = Fields::from(vec![Field::new("bytes", DataType::Binary, true), Field::new("path", DataType::Utf8, true)]);
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("ds_name", DataType::Utf8, true),
+        Field::new("image", DataType::Struct(image_fields.clone()), true),
+        Field::new("question", DataType::Utf8, true),
+        Field::new("chosen", DataType::Utf8, true),
+        Field::new("rejected", DataType::Utf8, true),
+        Field::new("origin_dataset", DataType::Utf8, true),
+        Field::new("origin_split", DataType::Utf8, true),
+        Field::new("idx", DataType::Utf8, true),
+    ]));
+    let file = std::fs::File::create(path).expect("creates parquet");
+    let props = parquet::file::properties::WriterProperties::builder().set_max_row_group_row_count(Some(row_group)).build();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(props)).expect("writer");
+    let mut bytes = BinaryBuilder::new();
+    let mut paths = StringBuilder::new();
+    for (i, r) in rows.iter().enumerate() {
+        match &r.3 {
+            Some(b) => bytes.append_value(b),
+            None => bytes.append_null(),
+        }
+        paths.append_value(format!("img_{i}.jpg"));
+    }
+    let image = StructArray::new(image_fields, vec![Arc::new(bytes.finish()) as ArrayRef, Arc::new(paths.finish())], None);
+    let col = |f: &dyn Fn(usize) -> String| -> ArrayRef { Arc::new(StringArray::from((0..rows.len()).map(f).collect::<Vec<_>>())) };
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![
+            col(&|_| "RLAIF-V".into()),
+            Arc::new(image),
+            col(&|i| rows[i].0.into()),
+            col(&|i| rows[i].1.into()),
+            col(&|i| rows[i].2.into()),
+            col(&|_| "VQAv2".into()),
+            col(&|_| r#"{"model": "OmniLMM-12B", "type": "test"}"#.into()),
+            col(&|i| format!("idx-{i}")),
+        ],
+    )
+    .expect("batch");
+    writer.write(&batch).expect("writes");
+    writer.close().expect("closes");
+}
+
+/// A temp dir with a project path inside.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new() -> Self {
+        Self { dir: tempfile::tempdir().expect("tempdir") }
+    }
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    pub fn project(&self) -> PathBuf {
+        self.path("p.verdict")
+    }
+    pub fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.path(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(&p, bytes).expect("writes");
+        p
+    }
+}
+
+/// One count from the project file.
+pub fn count(project: &Path, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open(project).expect("opens project");
+    conn.query_row(sql, [], |r| r.get(0)).expect("query")
+}
