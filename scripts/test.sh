@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The whole test suite: system packages, then every test target (unit, integration, CLI end to end).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup-system.sh
+command -v cargo >/dev/null || { echo "verdict: cargo not found; install Rust 1.95 (rustup.rs)" >&2; exit 1; }
+cargo test --all-targets "$@"
