@@ -5,9 +5,15 @@ mod common;
 use common::{Workspace, count, stderr, stdout, verdict};
 
 fn text_pairs(n: usize) -> String {
-    (0..n)
-        .map(|i| format!("{{\"id\": \"r{i}\", \"prompt\": \"Question number {i}?\", \"chosen\": \"Good answer {i}\", \"rejected\": \"Bad answer {i}\", \"source\": \"synthetic\"}}\n"))
-        .collect()
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for i in 0..n {
+        let _ = writeln!(
+            out,
+            "{{\"id\": \"r{i}\", \"prompt\": \"Question number {i}?\", \"chosen\": \"Good answer {i}\", \"rejected\": \"Bad answer {i}\", \"source\": \"synthetic\"}}"
+        );
+    }
+    out
 }
 
 #[test]
@@ -43,7 +49,8 @@ fn bad_rows_are_reported_by_row_and_field_and_good_rows_still_import() {
     assert!(stderr(&out).contains("pairs.jsonl row 4 field chosen: missing required field"), "{}", stderr(&out));
 
     // Unknown columns survive as extras; originals are pairwise with chosen at position 0.
-    let extras: String = conn.query_row("SELECT extras FROM samples WHERE source_key = 'r0'", [], |r| r.get(0)).expect("extras");
+    let extras: String =
+        conn.query_row("SELECT extras FROM samples WHERE source_key = 'r0'", [], |r| r.get(0)).expect("extras");
     assert_eq!(extras, r#"{"source":"synthetic"}"#);
     let fts: i64 = conn
         .query_row("SELECT count(*) FROM sample_fts WHERE sample_fts MATCH 'Bad AND answer'", [], |r| r.get(0))
@@ -116,7 +123,10 @@ fn media_outside_the_media_root_is_refused_per_row() {
     assert!(stdout(&out).contains("preset mm-rlhf"), "{}", stdout(&out));
     // Every row is kept; the bad references are marked and reported.
     assert_eq!(count(&project, "SELECT count(*) FROM samples"), 3);
-    assert_eq!(count(&project, "SELECT count(*) FROM media WHERE probe_status = 'ok' AND width = 32 AND height = 24"), 1);
+    assert_eq!(
+        count(&project, "SELECT count(*) FROM media WHERE probe_status = 'ok' AND width = 32 AND height = 24"),
+        1
+    );
     assert_eq!(count(&project, "SELECT count(*) FROM media WHERE probe_status = 'unresolved'"), 2);
     let conn = rusqlite::Connection::open(&project).expect("opens");
     let msg: String = conn
@@ -124,7 +134,11 @@ fn media_outside_the_media_root_is_refused_per_row() {
         .expect("issue for row 1");
     assert!(msg.contains("leaves the media root"), "{msg}");
     let tie: String = conn
-        .query_row("SELECT j.kind FROM judgments j JOIN samples s ON s.id = j.sample_id WHERE s.row_index = 2", [], |r| r.get(0))
+        .query_row(
+            "SELECT j.kind FROM judgments j JOIN samples s ON s.id = j.sample_id WHERE s.row_index = 2",
+            [],
+            |r| r.get(0),
+        )
         .expect("judgment");
     assert_eq!(tie, "tie");
 }
@@ -213,10 +227,30 @@ fn presets_lists_every_layout_and_no_subcommand_prints_help() {
     let out = verdict(&["presets"]);
     assert!(out.status.success());
     let text = stdout(&out);
-    for name in ["rlaif-v", "rlhf-v", "vlfeedback", "povid", "llava-rlhf", "mm-rlhf", "spa-vl", "ha-dpo-pope", "ha-dpo-desc",
-        "llava-hound", "mia-dpo", "align-anything", "mmpr", "opa-dpo", "mdpo", "llava-dpo", "trl", "llamafactory-alpaca",
-        "llamafactory-sharegpt", "llamafactory-v1", "ms-swift", "mapping"]
-    {
+    for name in [
+        "rlaif-v",
+        "rlhf-v",
+        "vlfeedback",
+        "povid",
+        "llava-rlhf",
+        "mm-rlhf",
+        "spa-vl",
+        "ha-dpo-pope",
+        "ha-dpo-desc",
+        "llava-hound",
+        "mia-dpo",
+        "align-anything",
+        "mmpr",
+        "opa-dpo",
+        "mdpo",
+        "llava-dpo",
+        "trl",
+        "llamafactory-alpaca",
+        "llamafactory-sharegpt",
+        "llamafactory-v1",
+        "ms-swift",
+        "mapping",
+    ] {
         assert!(text.lines().any(|l| l.starts_with(name)), "{name} missing from:\n{text}");
     }
     let help = verdict(&[]);

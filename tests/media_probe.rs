@@ -12,15 +12,11 @@
 use image::{ImageFormat, Rgba, RgbaImage};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
-use verdict::media::{
-    self, AudioSamples, FrameDir, ImageLimits, MediaError, RgbaFrame, VideoDecoder,
-};
+use verdict::media::{self, AudioSamples, FrameDir, ImageLimits, MediaError, RgbaFrame, VideoDecoder};
 use verdict::model::MediaKind;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/media")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/media").join(name)
 }
 
 fn fixture_bytes(name: &str) -> Vec<u8> {
@@ -30,10 +26,7 @@ fn fixture_bytes(name: &str) -> Vec<u8> {
 fn encode(image: &RgbaImage, format: ImageFormat) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
     if format == ImageFormat::Jpeg {
-        image::DynamicImage::ImageRgba8(image.clone())
-            .into_rgb8()
-            .write_to(&mut out, format)
-            .expect("encode jpeg");
+        image::DynamicImage::ImageRgba8(image.clone()).into_rgb8().write_to(&mut out, format).expect("encode jpeg");
     } else {
         image.write_to(&mut out, format).expect("encode");
     }
@@ -46,8 +39,7 @@ fn solid(width: u32, height: u32, color: [u8; 4]) -> RgbaImage {
 
 /// A canonical 16-bit PCM WAV file. `declared_frames` overrides the data chunk size.
 fn wav(rate: u32, channels: u16, samples: &[i16], declared_frames: Option<u32>) -> Vec<u8> {
-    let data_len =
-        declared_frames.map_or(samples.len() as u32 * 2, |n| n * u32::from(channels) * 2);
+    let data_len = declared_frames.map_or(samples.len() as u32 * 2, |n| n * u32::from(channels) * 2);
     let mut out = Vec::new();
     out.extend_from_slice(b"RIFF");
     out.extend_from_slice(&(36 + data_len).to_le_bytes());
@@ -98,10 +90,7 @@ fn image_probe_reads_format_and_dimensions_from_bytes_and_files() {
     let facts = media::probe_path(MediaKind::Image, &path).expect("jpeg");
     assert_eq!((facts.width, facts.height), (Some(48), Some(64)));
     assert_eq!(facts.codec.as_deref(), Some("jpeg"));
-    assert_eq!(
-        (facts.duration_s, facts.fps, facts.sample_rate),
-        (None, None, None)
-    );
+    assert_eq!((facts.duration_s, facts.fps, facts.sample_rate), (None, None, None));
 }
 
 #[test]
@@ -109,8 +98,7 @@ fn corrupt_images_are_errors() {
     assert!(media::probe_bytes(MediaKind::Image, b"\x89PNG\r\n\x1a\n but no chunks").is_err());
     assert!(media::probe_bytes(MediaKind::Image, &[]).is_err());
     let png = encode(&solid(40, 40, [1, 2, 3, 255]), ImageFormat::Png);
-    let err = media::decode_image(&png[..png.len() - 30], &ImageLimits::default())
-        .expect_err("truncated png");
+    let err = media::decode_image(&png[..png.len() - 30], &ImageLimits::default()).expect_err("truncated png");
     assert!(matches!(err, MediaError::Corrupt { .. }), "{err}");
 }
 
@@ -126,8 +114,7 @@ fn thumbnail_keeps_aspect() {
 
 #[test]
 fn video_fixture_probes_to_its_encoding_parameters() {
-    let facts =
-        media::probe_path(MediaKind::Video, &fixture("testsrc_64x48_10fps.mp4")).expect("probe");
+    let facts = media::probe_path(MediaKind::Video, &fixture("testsrc_64x48_10fps.mp4")).expect("probe");
     assert_eq!((facts.width, facts.height), (Some(64), Some(48)));
     assert_eq!(facts.codec.as_deref(), Some("h264"));
     let fps = facts.fps.expect("fps");
@@ -138,8 +125,7 @@ fn video_fixture_probes_to_its_encoding_parameters() {
     assert_eq!((facts.sample_rate, facts.channels), (Some(8000), Some(1)));
 
     let from_bytes =
-        media::probe_bytes(MediaKind::Video, &fixture_bytes("testsrc_64x48_10fps.mp4"))
-            .expect("probe bytes");
+        media::probe_bytes(MediaKind::Video, &fixture_bytes("testsrc_64x48_10fps.mp4")).expect("probe bytes");
     assert_eq!(from_bytes, facts);
 }
 
@@ -149,38 +135,20 @@ fn decode_frame_at_returns_the_nearest_frame_as_rgba() {
     assert_eq!((frame.width, frame.height), (64, 48));
     assert_eq!(frame.pixels.len(), 64 * 48 * 4);
     assert!((frame.pts_s - 0.5).abs() < 0.051, "pts {}", frame.pts_s);
-    assert!(
-        frame.pixels.chunks(4).any(|p| p[..3] != [0, 0, 0]),
-        "all black"
-    );
+    assert!(frame.pixels.chunks(4).any(|p| p[..3] != [0, 0, 0]), "all black");
     assert!(frame.pixels.chunks(4).all(|p| p[3] == 255), "opaque");
 
     let frame = media::decode_frame_at(&fixture("testsrc_64x48_10fps.mp4"), 0.73).expect("frame");
-    assert!(
-        (frame.pts_s - 0.7).abs() < 1e-3,
-        "nearest to 0.73 is 0.7, got {}",
-        frame.pts_s
-    );
+    assert!((frame.pts_s - 0.7).abs() < 1e-3, "nearest to 0.73 is 0.7, got {}", frame.pts_s);
 }
 
 #[test]
 fn padded_rows_are_copied_row_by_row() {
     let frame = media::decode_frame_at(&fixture("testsrc_34x22_10fps.mp4"), 0.3).expect("frame");
-    let reference = image::open(fixture("testsrc_34x22_frame3.png"))
-        .expect("reference")
-        .into_rgba8();
+    let reference = image::open(fixture("testsrc_34x22_frame3.png")).expect("reference").into_rgba8();
     assert_eq!((frame.width, frame.height), reference.dimensions());
-    let worst = frame
-        .pixels
-        .iter()
-        .zip(reference.as_raw())
-        .map(|(a, b)| a.abs_diff(*b))
-        .max()
-        .expect("pixels");
-    assert!(
-        worst <= 8,
-        "differs from ffmpeg's own conversion by up to {worst}"
-    );
+    let worst = frame.pixels.iter().zip(reference.as_raw()).map(|(a, b)| a.abs_diff(*b)).max().expect("pixels");
+    assert!(worst <= 8, "differs from ffmpeg's own conversion by up to {worst}");
 }
 
 #[test]
@@ -193,11 +161,7 @@ fn video_decoder_seeks_both_ways_and_steps_consistently() {
     }
     assert_eq!(stepped.len(), 10);
     for (i, frame) in stepped.iter().enumerate() {
-        assert!(
-            (frame.pts_s - i as f64 / 10.0).abs() < 1e-3,
-            "frame {i} at {}",
-            frame.pts_s
-        );
+        assert!((frame.pts_s - i as f64 / 10.0).abs() < 1e-3, "frame {i} at {}", frame.pts_s);
     }
     assert_ne!(stepped[0].pixels, stepped[9].pixels, "testsrc moves");
 
@@ -210,16 +174,10 @@ fn video_decoder_seeks_both_ways_and_steps_consistently() {
     }
     // Stepping continues after a seek, also when frame_at picked the earlier of two frames.
     decoder.frame_at(0.4).expect("seek");
-    let next = decoder
-        .next_frame()
-        .expect("step")
-        .expect("a frame after 0.4");
+    let next = decoder.next_frame().expect("step").expect("a frame after 0.4");
     assert_eq!(next.pixels, stepped[5].pixels);
     decoder.frame_at(0.62).expect("seek");
-    let next = decoder
-        .next_frame()
-        .expect("step")
-        .expect("a frame after 0.6");
+    let next = decoder.next_frame().expect("step").expect("a frame after 0.6");
     assert_eq!(next.pixels, stepped[7].pixels);
     assert!((next.pts_s - 0.7).abs() < 1e-6);
 }
@@ -245,25 +203,12 @@ fn corrupt_or_wrong_video_is_an_error() {
     assert!(media::decode_frame_at(&truncated, 0.0).is_err());
 
     let garbage = dir.path().join("garbage.mp4");
-    std::fs::write(
-        &garbage,
-        b"this is not a video at all, just some text".repeat(20),
-    )
-    .expect("write");
+    std::fs::write(&garbage, b"this is not a video at all, just some text".repeat(20)).expect("write");
     assert!(media::probe_path(MediaKind::Video, &garbage).is_err());
     assert!(media::probe_bytes(MediaKind::Video, &[0_u8; 512]).is_err());
 
-    let err =
-        media::probe_path(MediaKind::Video, &fixture("sine_8000_1s.flac")).expect_err("audio only");
-    assert!(
-        matches!(
-            err,
-            MediaError::NoStream {
-                kind: MediaKind::Video
-            }
-        ),
-        "{err}"
-    );
+    let err = media::probe_path(MediaKind::Video, &fixture("sine_8000_1s.flac")).expect_err("audio only");
+    assert!(matches!(err, MediaError::NoStream { kind: MediaKind::Video }), "{err}");
 }
 
 // ---------------------------------------------------------------- frame directories
@@ -271,17 +216,9 @@ fn corrupt_or_wrong_video_is_an_error() {
 #[test]
 fn frame_directory_is_read_in_natural_order() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let colors = [
-        ("f1.png", [255, 0, 0, 255]),
-        ("f2.png", [0, 255, 0, 255]),
-        ("f10.png", [0, 0, 255, 255]),
-    ];
+    let colors = [("f1.png", [255, 0, 0, 255]), ("f2.png", [0, 255, 0, 255]), ("f10.png", [0, 0, 255, 255])];
     for (name, color) in colors {
-        std::fs::write(
-            dir.path().join(name),
-            encode(&solid(8, 6, color), ImageFormat::Png),
-        )
-        .expect("write frame");
+        std::fs::write(dir.path().join(name), encode(&solid(8, 6, color), ImageFormat::Png)).expect("write frame");
     }
     std::fs::write(dir.path().join("notes.txt"), "not a frame").expect("write");
 
@@ -299,17 +236,11 @@ fn frame_directory_is_read_in_natural_order() {
         assert_eq!(&frame.pixels[..4], color, "frame {i}");
         assert!((frame.pts_s - i as f64).abs() < 1e-9);
     }
-    assert_eq!(
-        &frames.frame_at(2.5).expect("t=2.5").pixels[..4],
-        &[0, 0, 255, 255]
-    );
+    assert_eq!(&frames.frame_at(2.5).expect("t=2.5").pixels[..4], &[0, 0, 255, 255]);
 
     let fast = FrameDir::open(dir.path(), Some(4.0)).expect("open at 4 fps");
     assert!((fast.duration_s() - 0.75).abs() < 1e-9);
-    assert_eq!(
-        &fast.frame_at(0.3).expect("t=0.3").pixels[..4],
-        &[0, 255, 0, 255]
-    );
+    assert_eq!(&fast.frame_at(0.3).expect("t=0.3").pixels[..4], &[0, 255, 0, 255]);
 }
 
 #[test]
@@ -339,10 +270,7 @@ fn generated_wav_decodes_to_the_right_samples_and_peaks() {
     assert_eq!(peaks.len(), 50);
     for (i, (lo, hi)) in peaks.iter().enumerate() {
         // Each bucket spans 80 samples, more than four periods of 440 Hz.
-        assert!(
-            (hi - 0.5).abs() < 0.02 && (lo + 0.5).abs() < 0.02,
-            "bucket {i}: {lo}..{hi}"
-        );
+        assert!((hi - 0.5).abs() < 0.02 && (lo + 0.5).abs() < 0.02, "bucket {i}: {lo}..{hi}");
     }
 }
 
@@ -354,12 +282,7 @@ fn stereo_wav_keeps_interleaved_channels() {
     }
     let audio = media::decode_audio_bytes(&wav(8000, 2, &interleaved, None), None).expect("decode");
     assert_eq!((audio.channels, audio.frames()), (2, 2000));
-    let right_peak = audio
-        .samples
-        .iter()
-        .skip(1)
-        .step_by(2)
-        .fold(0.0_f32, |m, s| m.max(s.abs()));
+    let right_peak = audio.samples.iter().skip(1).step_by(2).fold(0.0_f32, |m, s| m.max(s.abs()));
     assert!((right_peak - 0.25).abs() < 0.01, "{right_peak}");
 }
 
@@ -371,19 +294,14 @@ fn mp3_and_flac_fixtures_probe_and_decode() {
     let duration = facts.duration_s.expect("mp3 duration");
     assert!((duration - 1.0).abs() < 0.1, "mp3 duration {duration}");
     let audio = media::decode_audio_file(&fixture("sine_22050_1s.mp3")).expect("decode mp3");
-    assert!(
-        (audio.duration_s() - 1.0).abs() < 0.1,
-        "{}",
-        audio.duration_s()
-    );
+    assert!((audio.duration_s() - 1.0).abs() < 0.1, "{}", audio.duration_s());
     assert!((0.09..0.16).contains(&max_abs(&audio)));
 
     let facts = media::probe_path(MediaKind::Audio, &fixture("sine_8000_1s.flac")).expect("flac");
     assert_eq!((facts.sample_rate, facts.channels), (Some(8000), Some(1)));
     assert_eq!(facts.codec.as_deref(), Some("flac"));
     assert!((facts.duration_s.expect("flac duration") - 1.0).abs() < 1e-9);
-    let audio = media::decode_audio_bytes(&fixture_bytes("sine_8000_1s.flac"), Some("flac"))
-        .expect("decode flac");
+    let audio = media::decode_audio_bytes(&fixture_bytes("sine_8000_1s.flac"), Some("flac")).expect("decode flac");
     assert_eq!(audio.samples.len(), 8000);
 }
 
@@ -394,22 +312,14 @@ fn opus_falls_back_to_ffmpeg() {
     assert_eq!(facts.codec.as_deref(), Some("opus"));
     assert_eq!((facts.sample_rate, facts.channels), (Some(48000), Some(1)));
     assert!((facts.duration_s.expect("duration") - 0.5).abs() < 0.05);
-    let from_bytes = media::probe_bytes(MediaKind::Audio, &fixture_bytes("sine_48000_0.5s.opus"))
-        .expect("probe opus bytes");
+    let from_bytes =
+        media::probe_bytes(MediaKind::Audio, &fixture_bytes("sine_48000_0.5s.opus")).expect("probe opus bytes");
     assert_eq!(from_bytes.codec.as_deref(), Some("opus"));
 
     let audio = media::decode_audio_file(&path).expect("decode opus");
     assert_eq!((audio.sample_rate, audio.channels), (48000, 1));
-    assert!(
-        (audio.duration_s() - 0.5).abs() < 0.05,
-        "{}",
-        audio.duration_s()
-    );
-    assert!(
-        (0.09..0.16).contains(&max_abs(&audio)),
-        "{}",
-        max_abs(&audio)
-    );
+    assert!((audio.duration_s() - 0.5).abs() < 0.05, "{}", audio.duration_s());
+    assert!((0.09..0.16).contains(&max_abs(&audio)), "{}", max_abs(&audio));
 }
 
 #[test]
@@ -440,11 +350,7 @@ fn audio_declaring_hours_is_refused_before_decoding() {
 #[test]
 fn waveform_peaks_edge_cases() {
     assert!(media::waveform_peaks(&AudioSamples::default(), 10).is_empty());
-    let tiny = AudioSamples {
-        sample_rate: 8000,
-        channels: 1,
-        samples: vec![0.1, -0.2, 0.3],
-    };
+    let tiny = AudioSamples { sample_rate: 8000, channels: 1, samples: vec![0.1, -0.2, 0.3] };
     let peaks = media::waveform_peaks(&tiny, 7);
     assert_eq!(peaks.len(), 7, "exactly the requested bucket count");
     assert!(peaks.iter().all(|(lo, hi)| lo <= hi));

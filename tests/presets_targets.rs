@@ -1,11 +1,13 @@
-//! The VLFeedback, Align-Anything and export-target presets, through the public API: detection
+//! The `VLFeedback`, Align-Anything and export-target presets, through the public API: detection
 //! from a file's columns, then the mapping of real (or documented, hand-written) rows.
 //! Fixtures and their provenance: tests/fixtures/presets/.
 
 use verdict::ingest::presets::row::{PresetOptions, Row};
 use verdict::ingest::presets::{Columns, by_name, detect};
 use verdict::model::value::Map;
-use verdict::model::{JudgmentDraft, JudgmentKind, MediaKind, MediaRole, MediaSource, RatingDraft, SampleDraft, Turn, Value};
+use verdict::model::{
+    JudgmentDraft, JudgmentKind, MediaKind, MediaRole, MediaSource, RatingDraft, SampleDraft, Turn, Value,
+};
 
 const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n";
 
@@ -13,12 +15,16 @@ const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n";
 fn rows(name: &str) -> Vec<Map> {
     let path = format!("{}/tests/fixtures/presets/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let values: Vec<Value> = if name.ends_with(".jsonl") {
+    let jsonl = std::path::Path::new(name).extension().is_some_and(|e| e.eq_ignore_ascii_case("jsonl"));
+    let values: Vec<Value> = if jsonl {
         text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).expect("json line")).collect()
     } else {
         serde_json::from_str(&text).expect("json array")
     };
-    values.into_iter().map(|v| if let Value::Map(m) = v { m } else { panic!("{name}: a row is not an object") }).collect()
+    values
+        .into_iter()
+        .map(|v| if let Value::Map(m) = v { m } else { panic!("{name}: a row is not an object") })
+        .collect()
 }
 
 fn row_of(json: &str) -> Map {
@@ -48,7 +54,10 @@ struct Mapped {
 fn map(preset: &str, row: Map) -> Mapped {
     let opts = PresetOptions::default();
     let mut r = Row::new(row, None, &opts);
-    let mut samples = by_name(preset).expect("preset exists").map(&mut r).unwrap_or_else(|e| panic!("{preset}: {}: {}", e.field, e.message));
+    let mut samples = by_name(preset)
+        .expect("preset exists")
+        .map(&mut r)
+        .unwrap_or_else(|e| panic!("{preset}: {}: {}", e.field, e.message));
     assert_eq!(samples.len(), 1);
     let (extras, warnings) = r.into_extras();
     Mapped { s: samples.remove(0), extras, warnings: warnings.into_iter().map(|w| w.field).collect() }
@@ -57,7 +66,7 @@ fn map(preset: &str, row: Map) -> Mapped {
 fn map_err(preset: &str, row: Map) -> String {
     let opts = PresetOptions::default();
     let mut r = Row::new(row, None, &opts);
-    by_name(preset).expect("preset exists").map(&mut r).err().expect("the row is refused").field
+    by_name(preset).expect("preset exists").map(&mut r).expect_err("the row is refused").field
 }
 
 fn keys(m: &Map) -> Vec<&str> {
@@ -93,7 +102,10 @@ fn pair_of(j: &JudgmentDraft) -> (JudgmentKind, Option<u32>, Option<u32>) {
 }
 
 fn rating<'a>(j: &'a JudgmentDraft, pos: u32, aspect: &str) -> &'a RatingDraft {
-    j.ratings.iter().find(|r| r.response == Some(pos) && r.aspect == aspect).unwrap_or_else(|| panic!("no rating of {pos} on {aspect}"))
+    j.ratings
+        .iter()
+        .find(|r| r.response == Some(pos) && r.aspect == aspect)
+        .unwrap_or_else(|| panic!("no rating of {pos} on {aspect}"))
 }
 
 fn is_png(source: &MediaSource) -> bool {
@@ -110,11 +122,17 @@ fn vlfeedback_list_of_completions() {
     let s = &m.s;
     assert_eq!(s.source_key.as_deref(), Some("svit-conversation-1207"));
     assert_eq!(s.prompt, "What is the man in the picture holding, and why might he be doing so?");
-    assert_eq!(models(s), [Some("llava-v1.5-13b"), Some("qwen-vl-chat"), Some("gpt4v"), Some("instructblip-vicuna-7b")]);
+    assert_eq!(
+        models(s),
+        [Some("llava-v1.5-13b"), Some("qwen-vl-chat"), Some("gpt4v"), Some("instructblip-vicuna-7b")]
+    );
     assert_eq!(texts(s)[1], Some("He is holding a kite."));
     assert_eq!(fields(s)[2], "completions[2].response");
     assert_eq!(s.media.len(), 1);
-    assert_eq!((s.media[0].kind, s.media[0].role, &s.media[0].source), (MediaKind::Image, MediaRole::Input, &path("svit/images/2386512.jpg")));
+    assert_eq!(
+        (s.media[0].kind, s.media[0].role, &s.media[0].source),
+        (MediaKind::Image, MediaRole::Input, &path("svit/images/2386512.jpg"))
+    );
 
     // One ratings judgment, no made-up winner.
     assert_eq!(s.judgments.len(), 1);
@@ -384,9 +402,19 @@ fn llamafactory_alpaca_rows() {
     let m = map("llamafactory-alpaca", rows[0].clone());
     let s = &m.s;
     assert_eq!(s.prompt, "Describe the picture.\n<image>Focus on the background.");
-    assert_eq!(s.context, [turn("system", "You are a careful assistant."), turn("user", "Hi"), turn("assistant", "Hello! How can I help?")]);
+    assert_eq!(
+        s.context,
+        [
+            turn("system", "You are a careful assistant."),
+            turn("user", "Hi"),
+            turn("assistant", "Hello! How can I help?")
+        ]
+    );
     assert_eq!(texts(s), [Some("A mountain range under clouds."), Some("A beach.")]);
-    assert_eq!((s.media[0].kind, s.media[0].role, &s.media[0].source), (MediaKind::Image, MediaRole::Input, &path("mllm_demo_data/1.jpg")));
+    assert_eq!(
+        (s.media[0].kind, s.media[0].role, &s.media[0].source),
+        (MediaKind::Image, MediaRole::Input, &path("mllm_demo_data/1.jpg"))
+    );
     // `input` stays in extras so the instruction/input split can be recovered.
     assert_eq!(keys(&m.extras), ["input", "tag"]);
     assert!(m.warnings.is_empty());
@@ -401,7 +429,10 @@ fn llamafactory_sharegpt_real_rows() {
     let rows = rows("llamafactory_sharegpt_real.json");
     assert_eq!(detected(&rows), "llamafactory-sharegpt");
     let m = map("llamafactory-sharegpt", rows[0].clone());
-    assert_eq!(m.s.prompt, "Hi! I'd like to create a new language game simulating the first person perspective of a character named Angela.");
+    assert_eq!(
+        m.s.prompt,
+        "Hi! I'd like to create a new language game simulating the first person perspective of a character named Angela."
+    );
     assert!(m.s.context.is_empty());
     assert!(texts(&m.s)[0].expect("text").starts_with("That sounds like a fun and engaging idea!"));
     assert!(texts(&m.s)[1].expect("text").starts_with("Hello! I'd be happy to help you create a language game"));
@@ -434,11 +465,24 @@ fn llamafactory_v1_real_rows() {
     assert_eq!(detected(&rows), "llamafactory-v1");
     let m = map("llamafactory-v1", rows[0].clone());
     let s = &m.s;
-    assert_eq!(s.context, [turn("system", "You are an AI assistant. You will be given a task. You must generate a detailed and long answer.")]);
+    assert_eq!(
+        s.context,
+        [turn(
+            "system",
+            "You are an AI assistant. You will be given a task. You must generate a detailed and long answer."
+        )]
+    );
     assert!(s.prompt.starts_with("Abdulah Hasanagic este mândrul proprietar"));
     assert!(s.prompt.ends_with("Translate to English\n\nEnglish:"));
-    assert_eq!(texts(s)[0], Some("Abdulah Hasanagic is the proud owner of AS Company in Gorazde, a small town located on the banks of the Drina River, near the border with Serbia, in Eastern Bosnia."));
-    assert!(texts(s)[1].expect("text").starts_with(" Abdulah Hasanagic is the proud owner of AS Company, a small town"));
+    assert_eq!(
+        texts(s)[0],
+        Some(
+            "Abdulah Hasanagic is the proud owner of AS Company in Gorazde, a small town located on the banks of the Drina River, near the border with Serbia, in Eastern Bosnia."
+        )
+    );
+    assert!(
+        texts(s)[1].expect("text").starts_with(" Abdulah Hasanagic is the proud owner of AS Company, a small town")
+    );
     assert_eq!(fields(s), ["chosen_messages", "rejected_messages"]);
     assert_eq!(pair_of(&s.judgments[0]), (JudgmentKind::Pairwise, Some(0), Some(1)));
     // Default loss weights and identical turns: nothing left over.
@@ -454,7 +498,10 @@ fn llamafactory_v1_image_url_parts_become_input_images() {
     assert_eq!(detected(&rows), "llamafactory-v1");
     let m = map("llamafactory-v1", rows[0].clone());
     let s = &m.s;
-    assert_eq!(s.context, [turn("user", "<image>Who are they?"), turn("assistant", "They're Kane and Gretzka from Bayern Munich.")]);
+    assert_eq!(
+        s.context,
+        [turn("user", "<image>Who are they?"), turn("assistant", "They're Kane and Gretzka from Bayern Munich.")]
+    );
     assert_eq!(s.prompt, "What are they doing?<image>");
     assert_eq!(texts(s), [Some("They are celebrating on the soccer field."), Some("They are sleeping on the bench.")]);
     let media: Vec<_> = s.media.iter().map(|m| (m.kind, m.role, m.field.as_str(), m.source.clone())).collect();
@@ -495,7 +542,10 @@ fn ms_swift_documentation_examples() {
     assert_eq!(m.s.prompt, "<image>What is this?");
     assert_eq!(texts(&m.s), [Some("This is a kitten."), Some("This is a puppy.")]);
     assert_eq!(fields(&m.s), ["messages", "rejected_messages"]);
-    assert_eq!(m.s.media.iter().map(|m| (m.role, m.source.clone())).collect::<Vec<_>>(), [(MediaRole::Input, kitten.clone())]);
+    assert_eq!(
+        m.s.media.iter().map(|m| (m.role, m.source.clone())).collect::<Vec<_>>(),
+        [(MediaRole::Input, kitten.clone())]
+    );
     assert_eq!(m.s.judgments[0].detail.as_ref().expect("detail")["same_rejected_media"][0], "rejected_images");
     assert!(m.extras.is_empty() && m.warnings.is_empty());
 
@@ -503,7 +553,10 @@ fn ms_swift_documentation_examples() {
     let m = map("ms-swift", rows[1].clone());
     assert_eq!(texts(&m.s), [Some("This is a kitten."), Some("This is a kitten.")]);
     let media: Vec<_> = m.s.media.iter().map(|m| (m.role, m.field.as_str(), m.source.clone())).collect();
-    assert_eq!(media, [(MediaRole::Input, "images[0]", kitten.clone()), (MediaRole::Retrieved, "rejected_images[0]", puppy.clone())]);
+    assert_eq!(
+        media,
+        [(MediaRole::Input, "images[0]", kitten.clone()), (MediaRole::Retrieved, "rejected_images[0]", puppy.clone())]
+    );
     assert!(m.extras.is_empty());
 
     // 3. rejected_response as a string.
@@ -535,7 +588,10 @@ fn ms_swift_context_margin_and_data_uris() {
     assert_eq!(detected(&rows), "ms-swift");
     let m = map("ms-swift", rows[0].clone());
     let s = &m.s;
-    assert_eq!(s.context, [turn("system", "You are helpful."), turn("user", "What is 1 + 1?"), turn("assistant", "It equals 2")]);
+    assert_eq!(
+        s.context,
+        [turn("system", "You are helpful."), turn("user", "What is 1 + 1?"), turn("assistant", "It equals 2")]
+    );
     assert_eq!(s.prompt, "<audio>And this?");
     assert_eq!(texts(s), [Some("It equals 3"), Some("I don't know")]);
     assert_eq!(s.media[0].kind, MediaKind::Audio);

@@ -26,7 +26,9 @@ pub(super) fn run(project: &Path, max_issues: usize) -> anyhow::Result<()> {
         let i = &d.info;
         let status = match i.status {
             DatasetStatus::Complete => "complete".to_owned(),
-            DatasetStatus::Importing { rows_done } => format!("interrupted after {rows_done} rows: import again to resume"),
+            DatasetStatus::Importing { rows_done } => {
+                format!("interrupted after {rows_done} rows: import again to resume")
+            }
         };
         println!();
         println!("dataset {} {} ({}, {}) {status}", i.id, i.name, i.preset, i.format);
@@ -38,10 +40,7 @@ pub(super) fn run(project: &Path, max_issues: usize) -> anyhow::Result<()> {
         println!("  imported     {}", i.finished_at.as_deref().unwrap_or(&i.imported_at));
         println!("  samples      {}", i.sample_count);
         println!("  modalities   {}", join(d.modalities.iter().map(|(m, n)| format!("{m} {n}"))));
-        println!(
-            "  judgments    {}",
-            join(d.judgment_kinds.iter().map(|(k, label, n)| format!("{k}/{label} {n}")))
-        );
+        println!("  judgments    {}", join(d.judgment_kinds.iter().map(|(k, label, n)| format!("{k}/{label} {n}"))));
         println!("  media        {}", join(d.media_status.iter().map(|(s, n)| format!("{s} {n}"))));
         for (sample, field, error) in &d.media_failures {
             println!("    sample {sample} {field}: {error}");
@@ -67,5 +66,8 @@ pub(super) fn presets() {
         println!("{:<24}expects: {}", "", p.expects);
     }
     println!();
-    println!("{:<24}any other layout, described by a TOML column mapping: verdict import FILE --map MAPPING.toml", "mapping");
+    println!(
+        "{:<24}any other layout, described by a TOML column mapping: verdict import FILE --map MAPPING.toml",
+        "mapping"
+    );
 }

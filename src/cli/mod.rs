@@ -80,7 +80,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// Opens an existing project (never creates one by accident on a typo).
 fn open_existing(project: &std::path::Path) -> anyhow::Result<crate::store::Store> {
     if !project.exists() {
-        anyhow::bail!("no project file at {} (create one with `verdict import FILE --project {}`)", project.display(), project.display());
+        anyhow::bail!(
+            "no project file at {} (create one with `verdict import FILE --project {}`)",
+            project.display(),
+            project.display()
+        );
     }
     Ok(crate::store::Store::open(project)?)
 }

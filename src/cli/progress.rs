@@ -43,11 +43,11 @@ impl ProgressSink for BarSink {
             self.bar.set_message(u.phase.clone());
             self.bar.reset();
         }
-        if let Some(total) = u.total {
-            if self.bar.length() != Some(total) {
-                self.bar.set_style(style(u.unit, true));
-                self.bar.set_length(total.max(u.done));
-            }
+        if let Some(total) = u.total
+            && self.bar.length() != Some(total)
+        {
+            self.bar.set_style(style(u.unit, true));
+            self.bar.set_length(total.max(u.done));
         }
         self.bar.set_position(u.done);
     }

@@ -56,7 +56,15 @@ pub fn render(s: &SampleView) -> String {
             facts.push(format!("{}: {e}", m.probe_status));
         }
         let owner = m.response.map(|r| format!(" of response {}", letter(r))).unwrap_or_default();
-        let _ = writeln!(out, "media {} {} {}{owner} [{}] {place} {}", m.position, m.role, m.kind, m.field, facts.join(" "));
+        let _ = writeln!(
+            out,
+            "media {} {} {}{owner} [{}] {place} {}",
+            m.position,
+            m.role,
+            m.kind,
+            m.field,
+            facts.join(" ")
+        );
     }
     for t in &s.context {
         let _ = writeln!(out, "\n[{}]\n{}", t.role, t.content);
@@ -104,5 +112,7 @@ pub fn render(s: &SampleView) -> String {
 
 /// Response positions as letters (A, B, C...), as curators call them.
 fn letter(pos: u32) -> String {
-    char::from_u32(u32::from(b'A') + pos).filter(char::is_ascii_uppercase).map_or_else(|| format!("#{pos}"), String::from)
+    char::from_u32(u32::from(b'A') + pos)
+        .filter(char::is_ascii_uppercase)
+        .map_or_else(|| format!("#{pos}"), String::from)
 }

@@ -122,13 +122,19 @@ impl Mapping {
         if pair && (m.chosen.is_none() || m.rejected.is_none()) {
             return Err("`chosen` and `rejected` go together".into());
         }
-        let sources = usize::from(pair) + usize::from(!m.responses.is_empty()) + usize::from(m.responses_list.is_some());
+        let sources =
+            usize::from(pair) + usize::from(!m.responses.is_empty()) + usize::from(m.responses_list.is_some());
         if sources != 1 {
-            return Err("name the candidates exactly one way: `chosen` + `rejected`, `responses`, or `responses_list`".into());
+            return Err(
+                "name the candidates exactly one way: `chosen` + `rejected`, `responses`, or `responses_list`".into()
+            );
         }
         let judgments = [&m.preference, &m.ranking, &m.scores].iter().filter(|j| j.is_some()).count();
         if judgments > 1 || (pair && judgments > 0) {
-            return Err("name at most one judgment: `preference`, `ranking` or `scores` (`chosen`/`rejected` is one already)".into());
+            return Err(
+                "name at most one judgment: `preference`, `ranking` or `scores` (`chosen`/`rejected` is one already)"
+                    .into(),
+            );
         }
         if !(0..=1).contains(&m.preference_base) || !(0..=1).contains(&m.ranking_base) {
             return Err("`preference_base` and `ranking_base` are 0 or 1".into());
@@ -144,12 +150,13 @@ impl Mapping {
 
     /// Maps one row.
     pub fn map(&self, row: &mut Row<'_>) -> FieldResult<Vec<SampleDraft>> {
-        let mut s = SampleDraft { source_key: self.id.as_ref().and_then(|f| row.take_key(f)), ..SampleDraft::default() };
+        let mut s =
+            SampleDraft { source_key: self.id.as_ref().and_then(|f| row.take_key(f)), ..SampleDraft::default() };
         s.prompt = row.take_text(&self.prompt)?;
-        if let Some(f) = &self.context {
-            if let Some(v) = row.take(f) {
-                s.context = turns_of(&v).map_err(|m| FieldError::new(f, m))?;
-            }
+        if let Some(f) = &self.context
+            && let Some(v) = row.take(f)
+        {
+            s.context = turns_of(&v).map_err(|m| FieldError::new(f, m))?;
         }
         if let (Some(c), Some(r)) = (&self.chosen, &self.rejected) {
             for f in [c, r] {
@@ -159,7 +166,9 @@ impl Mapping {
             s.judgments.push(JudgmentDraft::pairwise(0, 1));
         } else if let Some(list_field) = &self.responses_list {
             let v = row.take_required(list_field)?;
-            let items = v.as_list().ok_or_else(|| FieldError::new(list_field, format!("expected a list, found {}", v.type_name())))?;
+            let items = v
+                .as_list()
+                .ok_or_else(|| FieldError::new(list_field, format!("expected a list, found {}", v.type_name())))?;
             for (i, item) in items.iter().enumerate() {
                 s.responses.push(self.response_from(item, &format!("{list_field}[{i}]"))?);
             }
@@ -171,8 +180,15 @@ impl Mapping {
         }
         let n = s.responses.len() as i64;
         let index = |v: &Value, field: &str, base: i64| -> FieldResult<u32> {
-            let i = v.to_i64().ok_or_else(|| FieldError::new(field, format!("expected an index, found {}", v.type_name())))? - base;
-            if (0..n).contains(&i) { Ok(i as u32) } else { Err(FieldError::new(field, format!("index {} is out of range for {n} responses", i + base))) }
+            let i = v
+                .to_i64()
+                .ok_or_else(|| FieldError::new(field, format!("expected an index, found {}", v.type_name())))?
+                - base;
+            if (0..n).contains(&i) {
+                Ok(i as u32)
+            } else {
+                Err(FieldError::new(field, format!("index {} is out of range for {n} responses", i + base)))
+            }
         };
         if let Some(f) = &self.preference {
             let v = row.take_required(f)?;
@@ -180,35 +196,49 @@ impl Mapping {
             if n != 2 {
                 return Err(FieldError::new(f, format!("a preference index needs exactly 2 responses, found {n}")));
             }
-            s.judgments.push(JudgmentDraft::pairwise(better, 1 - better).with_detail(serde_json::json!({ f.as_str(): v.to_json() })));
+            s.judgments.push(
+                JudgmentDraft::pairwise(better, 1 - better).with_detail(serde_json::json!({ f.as_str(): v.to_json() })),
+            );
         }
         if let Some(f) = &self.ranking {
             let v = row.take_required(f)?;
-            let items = v.as_list().ok_or_else(|| FieldError::new(f, format!("expected a list, found {}", v.type_name())))?;
+            let items =
+                v.as_list().ok_or_else(|| FieldError::new(f, format!("expected a list, found {}", v.type_name())))?;
             let ranking = items.iter().map(|i| index(i, f, self.ranking_base)).collect::<FieldResult<Vec<_>>>()?;
             s.judgments.push(ranking_judgment(ranking));
         }
         if let Some(f) = &self.scores {
             let v = row.take_required(f)?;
-            let items = v.as_list().ok_or_else(|| FieldError::new(f, format!("expected a list, found {}", v.type_name())))?;
+            let items =
+                v.as_list().ok_or_else(|| FieldError::new(f, format!("expected a list, found {}", v.type_name())))?;
             if items.len() as i64 != n {
                 return Err(FieldError::new(f, format!("{} scores for {n} responses", items.len())));
             }
             let scores = items
                 .iter()
-                .map(|i| i.to_f64().ok_or_else(|| FieldError::new(f, format!("expected a number, found {}", i.type_name()))))
+                .map(|i| {
+                    i.to_f64().ok_or_else(|| FieldError::new(f, format!("expected a number, found {}", i.type_name())))
+                })
                 .collect::<FieldResult<Vec<_>>>()?;
             let mut order: Vec<u32> = (0..n as u32).collect();
             order.sort_by(|a, b| scores[*b as usize].total_cmp(&scores[*a as usize]));
             let mut j = ranking_judgment(order);
-            j.ratings = scores.iter().enumerate().map(|(i, sc)| RatingDraft::new(Some(i as u32), "score", sc.to_string())).collect();
+            j.ratings = scores
+                .iter()
+                .enumerate()
+                .map(|(i, sc)| RatingDraft::new(Some(i as u32), "score", sc.to_string()))
+                .collect();
             s.judgments.push(j);
         }
         if !self.ratings.is_empty() {
             let mut j = JudgmentDraft::new(JudgmentKind::Ratings, "ratings");
             for r in &self.ratings {
                 if let Some(v) = row.take(&r.field) {
-                    j.ratings.push(RatingDraft::new(r.response, r.aspect.clone(), v.to_text().unwrap_or_else(|| v.to_json().to_string())));
+                    j.ratings.push(RatingDraft::new(
+                        r.response,
+                        r.aspect.clone(),
+                        v.to_text().unwrap_or_else(|| v.to_json().to_string()),
+                    ));
                 }
             }
             if !j.ratings.is_empty() {
@@ -236,7 +266,8 @@ impl Mapping {
             (Value::Map(m), Some(key)) => m.get(key).and_then(Value::to_text),
             _ => None,
         };
-        let text = text.ok_or_else(|| FieldError::new(field, format!("expected a response text, found {}", v.type_name())))?;
+        let text =
+            text.ok_or_else(|| FieldError::new(field, format!("expected a response text, found {}", v.type_name())))?;
         Ok(ResponseDraft { text: Some(text), model, field: field.to_owned(), meta: None })
     }
 }
@@ -259,7 +290,7 @@ mod tests {
     use super::*;
     use crate::ingest::presets::row::PresetOptions;
 
-    fn row_of(json: &str, opts: &PresetOptions) -> Row<'_> {
+    fn row_of<'a>(json: &str, opts: &'a PresetOptions) -> Row<'a> {
         let Value::Map(m) = serde_json::from_str::<Value>(json).expect("json") else { panic!("object") };
         Row::new(m, None, opts)
     }
@@ -271,7 +302,10 @@ mod tests {
         )
         .expect("valid");
         let opts = PresetOptions::default();
-        let mut row = row_of(r#"{"uid":"u1","q":"Which?","c":[{"text":"a","model":"m0"},{"text":"b"},{"text":"c"}],"r":[2,0,1],"x":5}"#, &opts);
+        let mut row = row_of(
+            r#"{"uid":"u1","q":"Which?","c":[{"text":"a","model":"m0"},{"text":"b"},{"text":"c"}],"r":[2,0,1],"x":5}"#,
+            &opts,
+        );
         let s = m.map(&mut row).expect("maps").remove(0);
         assert_eq!(s.source_key.as_deref(), Some("u1"));
         assert_eq!(s.responses.len(), 3);
@@ -285,7 +319,8 @@ mod tests {
 
     #[test]
     fn out_of_range_preference_names_the_field() {
-        let m = Mapping::parse("prompt = \"q\"\nresponses = [\"a\", \"b\"]\npreference = \"p\"\npreference_base = 1\n").expect("valid");
+        let m = Mapping::parse("prompt = \"q\"\nresponses = [\"a\", \"b\"]\npreference = \"p\"\npreference_base = 1\n")
+            .expect("valid");
         let opts = PresetOptions::default();
         let mut row = row_of(r#"{"q":"?","a":"x","b":"y","p":3}"#, &opts);
         let err = m.map(&mut row).expect_err("out of range");

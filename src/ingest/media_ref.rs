@@ -76,14 +76,19 @@ fn source_of_str(field: &str, s: &str) -> FieldResult<MediaSource> {
         return Err(FieldError::new(field, "the media path is empty"));
     }
     if let Some(rest) = t.strip_prefix("data:") {
-        let (meta, data) = rest.split_once(',').ok_or_else(|| FieldError::new(field, "malformed data URI: no comma"))?;
+        let (meta, data) =
+            rest.split_once(',').ok_or_else(|| FieldError::new(field, "malformed data URI: no comma"))?;
         if !meta.ends_with(";base64") {
             return Err(FieldError::new(field, "data URI is not base64-encoded"));
         }
         return decode_b64(field, data).map(|bytes| MediaSource::Bytes { bytes, name: None });
     }
     let lower = t.get(..8).unwrap_or(t).to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("ftp://") || lower.starts_with("s3://") {
+    if lower.starts_with("http://")
+        || lower.starts_with("https://")
+        || lower.starts_with("ftp://")
+        || lower.starts_with("s3://")
+    {
         return Ok(MediaSource::Url(t.to_owned()));
     }
     if t.len() >= 256 && !t.contains(['.', ' ', '\\']) {

@@ -133,7 +133,7 @@ pub enum Mapper {
     /// A built-in layout.
     Preset(&'static Preset),
     /// A generic column mapping.
-    Mapping(mapping::Mapping),
+    Mapping(Box<mapping::Mapping>),
 }
 
 impl Mapper {
@@ -182,10 +182,13 @@ pub fn columns_of(reader: &Reader, path: &Path) -> Result<Columns, IngestError> 
             _ => "not a dataset: none of the first rows is a JSON object".to_owned(),
         };
         let first_error = first_row_error(reader);
-        return Err(file_err(path, match first_error {
-            Some(e) => format!("{why} ({e})"),
-            None => why,
-        }));
+        return Err(file_err(
+            path,
+            match first_error {
+                Some(e) => format!("{why} ({e})"),
+                None => why,
+            },
+        ));
     }
     names.sort();
     names.dedup();
@@ -207,7 +210,7 @@ fn first_row_error(reader: &Reader) -> Option<String> {
 /// Chooses how rows are read: the mapping, the forced preset, or the detected one.
 pub fn choose_mapper(options: &ImportOptions, columns: &Columns, path: &Path) -> Result<Mapper, IngestError> {
     if let Some(map_path) = &options.mapping {
-        return mapping::Mapping::load(map_path).map(Mapper::Mapping);
+        return mapping::Mapping::load(map_path).map(|m| Mapper::Mapping(Box::new(m)));
     }
     if let Some(name) = &options.preset {
         return presets::by_name(name).map(Mapper::Preset).ok_or_else(|| IngestError::UnknownPreset(name.clone()));
@@ -240,7 +243,12 @@ fn hash_file(path: &Path, progress: &mut Progress) -> Result<String, IngestError
 }
 
 /// Imports one file into the project.
-pub fn import_file(store: &mut Store, path: &Path, options: &ImportOptions, progress: &mut Progress) -> Result<ImportSummary, IngestError> {
+pub fn import_file(
+    store: &mut Store,
+    path: &Path,
+    options: &ImportOptions,
+    progress: &mut Progress,
+) -> Result<ImportSummary, IngestError> {
     let started = Instant::now();
     let path = path.canonicalize().map_err(|e| file_err(path, format!("cannot open: {e}")))?;
     if path.is_dir() {
@@ -311,7 +319,7 @@ pub fn import_file(store: &mut Store, path: &Path, options: &ImportOptions, prog
     };
 
     let preset_options = PresetOptions { id_pattern: options.id_pattern.clone() };
-    let file_size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let file_size = std::fs::metadata(&path).map_or(0, |m| m.len());
     progress.phase("importing", "rows", reader.total_rows(), skip);
     run_pipeline(store, &reader, &mapper, &preset_options, root, skip, dataset_id, progress, file_size, &mut summary)?;
     store.finish_import(dataset_id)?;
@@ -348,7 +356,10 @@ fn run_pipeline(
                     batch.rows_done = index + 1;
                     if batch.samples.len() >= BATCH_ROWS || batch_bytes >= BATCH_BYTES {
                         batch_bytes = 0;
-                        let full = std::mem::replace(&mut batch, ImportBatch { rows_done: index + 1, ..ImportBatch::default() });
+                        let full = std::mem::replace(
+                            &mut batch,
+                            ImportBatch { rows_done: index + 1, ..ImportBatch::default() },
+                        );
                         if tx.send(full).is_err() {
                             return ControlFlow::Break(());
                         }
@@ -357,7 +368,12 @@ fn run_pipeline(
                 });
                 if let Err(e) = result {
                     // The file ends in an unreadable part: rows before it are kept, the rest is reported.
-                    batch.issues.push(ImportIssue { row_index: None, field: None, severity: Severity::Error, message: e.message });
+                    batch.issues.push(ImportIssue {
+                        row_index: None,
+                        field: None,
+                        severity: Severity::Error,
+                        message: e.message,
+                    });
                 }
                 let _ = tx.send(batch);
             })
@@ -401,9 +417,20 @@ fn run_pipeline(
 }
 
 /// Maps one source row into the batch. Returns the embedded bytes it added (for batch sizing).
-fn map_row(mapper: &Mapper, options: &PresetOptions, preparer: &mut Preparer, raw: RawRow, batch: &mut ImportBatch) -> usize {
+fn map_row(
+    mapper: &Mapper,
+    options: &PresetOptions,
+    preparer: &mut Preparer,
+    raw: RawRow,
+    batch: &mut ImportBatch,
+) -> usize {
     let index = raw.index;
-    let error = |field: Option<String>, message: String| ImportIssue { row_index: Some(index), field, severity: Severity::Error, message };
+    let error = |field: Option<String>, message: String| ImportIssue {
+        row_index: Some(index),
+        field,
+        severity: Severity::Error,
+        message,
+    };
     let fields = match raw.value {
         Ok(Value::Map(m)) => m,
         Ok(other) => {
@@ -425,7 +452,12 @@ fn map_row(mapper: &Mapper, options: &PresetOptions, preparer: &mut Preparer, ra
     };
     let (extras, warnings) = row.into_extras();
     for w in warnings {
-        batch.issues.push(ImportIssue { row_index: Some(index), field: Some(w.field), severity: Severity::Warning, message: w.message });
+        batch.issues.push(ImportIssue {
+            row_index: Some(index),
+            field: Some(w.field),
+            severity: Severity::Warning,
+            message: w.message,
+        });
     }
     let mut bytes = 0usize;
     for mut draft in drafts {

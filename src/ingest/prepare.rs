@@ -50,7 +50,11 @@ impl Preparer {
                 out.name = name;
                 let hash = hash_hex(&bytes);
                 let kind = out.kind;
-                let probe = self.blob_probes.entry(hash.clone()).or_insert_with(|| media::probe_bytes(kind, &bytes).map_err(|e| e.to_string())).clone();
+                let probe = self
+                    .blob_probes
+                    .entry(hash.clone())
+                    .or_insert_with(|| media::probe_bytes(kind, &bytes).map_err(|e| e.to_string()))
+                    .clone();
                 let size = bytes.len() as u64;
                 let first_time = self.sent_blobs.insert(hash.clone());
                 out.blob = Some(StoredBlob { hash, size, bytes: first_time.then_some(bytes) });
@@ -80,7 +84,12 @@ impl Preparer {
                     Err(message) => {
                         out.probe_status = ProbeStatus::Unresolved;
                         out.probe_error = Some(message.clone());
-                        issues.push(ImportIssue { row_index: Some(row), field: Some(out.field.clone()), severity: Severity::Warning, message });
+                        issues.push(ImportIssue {
+                            row_index: Some(row),
+                            field: Some(out.field.clone()),
+                            severity: Severity::Warning,
+                            message,
+                        });
                         return out;
                     }
                 }

@@ -109,7 +109,7 @@ impl Progress {
 
     /// Starts a new phase; `start_done` is where counting resumes (rows already imported).
     pub fn phase(&mut self, phase: &str, unit: &'static str, total: Option<u64>, start_done: u64) {
-        self.phase = phase.to_owned();
+        phase.clone_into(&mut self.phase);
         self.unit = unit;
         self.total = total;
         self.started = Instant::now();

@@ -77,10 +77,7 @@ fn open(source: Box<dyn MediaSource>, hint_ext: Option<&str>) -> Result<Opened, 
     if let Some(ext) = hint_ext {
         hint.with_extension(ext);
     }
-    let options = FormatOptions {
-        enable_gapless: true,
-        ..FormatOptions::default()
-    };
+    let options = FormatOptions { enable_gapless: true, ..FormatOptions::default() };
     let probed = symphonia::default::get_probe()
         .format(&hint, stream, &options, &MetadataOptions::default())
         .map_err(map_error)?;
@@ -91,11 +88,7 @@ fn open(source: Box<dyn MediaSource>, hint_ext: Option<&str>) -> Result<Opened, 
         .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
         .ok_or(MediaError::NoStream { kind: KIND })?;
     let (track_id, params) = (track.id, track.codec_params.clone());
-    Ok(Opened {
-        format,
-        track_id,
-        params,
-    })
+    Ok(Opened { format, track_id, params })
 }
 
 fn open_file(path: &Path) -> Result<Opened, MediaError> {
@@ -109,10 +102,7 @@ fn seconds(params: &CodecParameters, ticks: u64) -> Option<f64> {
         let time = time_base.calc_time(ticks);
         return Some(time.seconds as f64 + time.frac);
     }
-    params
-        .sample_rate
-        .filter(|&rate| rate > 0)
-        .map(|rate| ticks as f64 / f64::from(rate))
+    params.sample_rate.filter(|&rate| rate > 0).map(|rate| ticks as f64 / f64::from(rate))
 }
 
 fn probe(mut opened: Opened) -> Result<ProbeFacts, MediaError> {
@@ -146,10 +136,7 @@ fn probe(mut opened: Opened) -> Result<ProbeFacts, MediaError> {
 
 /// Probes audio bytes from the container header. `hint_ext` (`"mp3"`, `"wav"`, ...) helps
 /// formats without magic bytes.
-pub(crate) fn probe_audio_bytes(
-    bytes: &[u8],
-    hint_ext: Option<&str>,
-) -> Result<ProbeFacts, MediaError> {
+pub(crate) fn probe_audio_bytes(bytes: &[u8], hint_ext: Option<&str>) -> Result<ProbeFacts, MediaError> {
     probe(open(Box::new(Cursor::new(bytes.to_vec())), hint_ext)?)
 }
 
@@ -163,14 +150,9 @@ fn decode(mut opened: Opened) -> Result<AudioSamples, MediaError> {
     if let Some(declared) = params.n_frames.and_then(|n| seconds(params, n))
         && declared > MAX_AUDIO_SECONDS
     {
-        return Err(MediaError::TooLong {
-            seconds: declared,
-            max_seconds: MAX_AUDIO_SECONDS,
-        });
+        return Err(MediaError::TooLong { seconds: declared, max_seconds: MAX_AUDIO_SECONDS });
     }
-    let mut decoder = symphonia::default::get_codecs()
-        .make(params, &DecoderOptions::default())
-        .map_err(map_error)?;
+    let mut decoder = symphonia::default::get_codecs().make(params, &DecoderOptions::default()).map_err(map_error)?;
 
     let mut out = AudioSamples::default();
     let mut buffer: Option<SampleBuffer<f32>> = None;
@@ -223,28 +205,19 @@ fn decode(mut opened: Opened) -> Result<AudioSamples, MediaError> {
         buf.copy_interleaved_ref(decoded);
         out.samples.extend_from_slice(buf.samples());
         if out.duration_s() > MAX_AUDIO_SECONDS {
-            return Err(MediaError::TooLong {
-                seconds: out.duration_s(),
-                max_seconds: MAX_AUDIO_SECONDS,
-            });
+            return Err(MediaError::TooLong { seconds: out.duration_s(), max_seconds: MAX_AUDIO_SECONDS });
         }
     }
     if out.samples.is_empty() || out.sample_rate == 0 {
         let why = last_error.unwrap_or_else(|| "the stream holds no samples".to_owned());
-        return Err(MediaError::corrupt(
-            KIND,
-            format!("no decodable audio ({why})"),
-        ));
+        return Err(MediaError::corrupt(KIND, format!("no decodable audio ({why})")));
     }
     Ok(out)
 }
 
 /// Decodes a whole clip held in memory to interleaved `f32`. `hint_ext` (`"mp3"`, `"wav"`, ...)
 /// helps formats without magic bytes.
-pub fn decode_audio_bytes(
-    bytes: &[u8],
-    hint_ext: Option<&str>,
-) -> Result<AudioSamples, MediaError> {
+pub fn decode_audio_bytes(bytes: &[u8], hint_ext: Option<&str>) -> Result<AudioSamples, MediaError> {
     decode(open(Box::new(Cursor::new(bytes.to_vec())), hint_ext)?)
 }
 
@@ -272,9 +245,7 @@ pub fn waveform_peaks(samples: &AudioSamples, buckets: usize) -> Vec<(f32, f32)>
             let end = ((i + 1) * frames / buckets).max(start + 1).min(frames);
             samples.samples[start * channels..end * channels]
                 .iter()
-                .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &s| {
-                    (lo.min(s), hi.max(s))
-                })
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &s| (lo.min(s), hi.max(s)))
         })
         .collect()
 }

@@ -16,16 +16,12 @@ use std::path::Path;
 /// Facts about the best audio stream of a container: sample rate, channels, codec, duration.
 pub(super) fn audio_facts(input: &Input) -> Option<ProbeFacts> {
     let stream = input.streams().best(media::Type::Audio)?;
-    let opened = codec::context::Context::from_parameters(stream.parameters())
-        .and_then(|ctx| ctx.decoder().audio())
-        .ok();
+    let opened =
+        codec::context::Context::from_parameters(stream.parameters()).and_then(|ctx| ctx.decoder().audio()).ok();
     Some(ProbeFacts {
         duration_s: stream_duration(input, &stream),
         sample_rate: opened.as_ref().map(decoder::Audio::rate).filter(|&r| r > 0),
-        channels: opened
-            .as_ref()
-            .map(decoder::Audio::channels)
-            .filter(|&c| c > 0),
+        channels: opened.as_ref().map(decoder::Audio::channels).filter(|&c| c > 0),
         codec: Some(stream.parameters().id().name().to_owned()),
         ..ProbeFacts::default()
     })
@@ -34,17 +30,13 @@ pub(super) fn audio_facts(input: &Input) -> Option<ProbeFacts> {
 /// Probes an audio file with `FFmpeg` (for containers and codecs symphonia does not read).
 pub(crate) fn probe_audio_file_ffmpeg(path: &Path) -> Result<ProbeFacts, MediaError> {
     let input = open_input_file(path, MediaKind::Audio)?;
-    audio_facts(&input).ok_or(MediaError::NoStream {
-        kind: MediaKind::Audio,
-    })
+    audio_facts(&input).ok_or(MediaError::NoStream { kind: MediaKind::Audio })
 }
 
 /// Probes audio bytes with `FFmpeg` (see [`probe_audio_file_ffmpeg`]).
 pub(crate) fn probe_audio_bytes_ffmpeg(bytes: &[u8]) -> Result<ProbeFacts, MediaError> {
     let input = open_input_bytes(bytes, MediaKind::Audio)?;
-    audio_facts(&input).ok_or(MediaError::NoStream {
-        kind: MediaKind::Audio,
-    })
+    audio_facts(&input).ok_or(MediaError::NoStream { kind: MediaKind::Audio })
 }
 
 /// Decodes the first audio stream of any `FFmpeg`-readable file (the audio track of a video,
@@ -54,18 +46,12 @@ pub(crate) fn probe_audio_bytes_ffmpeg(bytes: &[u8]) -> Result<ProbeFacts, Media
 pub fn decode_audio_track(path: &Path) -> Result<AudioSamples, MediaError> {
     let kind = MediaKind::Audio;
     let mut input = open_input_file(path, kind)?;
-    let stream = input
-        .streams()
-        .best(media::Type::Audio)
-        .ok_or(MediaError::NoStream { kind })?;
+    let stream = input.streams().best(media::Type::Audio).ok_or(MediaError::NoStream { kind })?;
     let index = stream.index();
     if let Some(seconds) = stream_duration(&input, &stream)
         && seconds > MAX_AUDIO_SECONDS
     {
-        return Err(MediaError::TooLong {
-            seconds,
-            max_seconds: MAX_AUDIO_SECONDS,
-        });
+        return Err(MediaError::TooLong { seconds, max_seconds: MAX_AUDIO_SECONDS });
     }
     let mut decoder = codec::context::Context::from_parameters(stream.parameters())
         .and_then(|ctx| ctx.decoder().audio())
@@ -92,10 +78,7 @@ pub fn decode_audio_track(path: &Path) -> Result<AudioSamples, MediaError> {
     }
     if out.samples.is_empty() || out.sample_rate == 0 {
         let why = last_error.unwrap_or_else(|| "the stream holds no samples".to_owned());
-        return Err(MediaError::corrupt(
-            kind,
-            format!("no decodable audio ({why})"),
-        ));
+        return Err(MediaError::corrupt(kind, format!("no decodable audio ({why})")));
     }
     Ok(out)
 }
@@ -130,10 +113,7 @@ fn append_audio(frame: &frame::Audio, out: &mut AudioSamples) -> Result<(), Medi
             f64::from_ne_bytes(raw) as f32
         },
         Sample::None => {
-            return Err(MediaError::unsupported(
-                MediaKind::Audio,
-                "unknown sample format",
-            ));
+            return Err(MediaError::unsupported(MediaKind::Audio, "unknown sample format"));
         }
     };
     let width = format.bytes();
@@ -143,28 +123,20 @@ fn append_audio(frame: &frame::Audio, out: &mut AudioSamples) -> Result<(), Medi
         if frame.planes() < channels {
             return Err(short());
         }
-        let planes = (0..channels)
-            .map(|c| frame.data(c).get(..n * width).ok_or_else(short))
-            .collect::<Result<Vec<_>, _>>()?;
+        let planes =
+            (0..channels).map(|c| frame.data(c).get(..n * width).ok_or_else(short)).collect::<Result<Vec<_>, _>>()?;
         out.samples.reserve(n * channels);
         for i in 0..n {
             for plane in &planes {
-                out.samples
-                    .push(convert(&plane[i * width..(i + 1) * width]));
+                out.samples.push(convert(&plane[i * width..(i + 1) * width]));
             }
         }
     } else {
-        let data = frame
-            .data(0)
-            .get(..n * channels * width)
-            .ok_or_else(short)?;
+        let data = frame.data(0).get(..n * channels * width).ok_or_else(short)?;
         out.samples.extend(data.chunks_exact(width).map(convert));
     }
     if out.duration_s() > MAX_AUDIO_SECONDS {
-        return Err(MediaError::TooLong {
-            seconds: out.duration_s(),
-            max_seconds: MAX_AUDIO_SECONDS,
-        });
+        return Err(MediaError::TooLong { seconds: out.duration_s(), max_seconds: MAX_AUDIO_SECONDS });
     }
     Ok(())
 }

@@ -26,9 +26,7 @@ pub const DEFAULT_FPS: f64 = 1.0;
 pub fn natural_cmp(a: &str, b: &str) -> Ordering {
     fn split(s: &str) -> (&str, &str) {
         let digits = s.starts_with(|c: char| c.is_ascii_digit());
-        let end = s
-            .find(|c: char| c.is_ascii_digit() != digits)
-            .unwrap_or(s.len());
+        let end = s.find(|c: char| c.is_ascii_digit() != digits).unwrap_or(s.len());
         s.split_at(end)
     }
     let (mut x, mut y) = (a, b);
@@ -69,9 +67,7 @@ pub fn list_frames(dir: &Path) -> Result<Vec<PathBuf>, MediaError> {
         natural_cmp(&name(a).unwrap_or_default(), &name(b).unwrap_or_default())
     });
     if frames.is_empty() {
-        return Err(MediaError::NoFrames {
-            path: dir.to_path_buf(),
-        });
+        return Err(MediaError::NoFrames { path: dir.to_path_buf() });
     }
     Ok(frames)
 }
@@ -81,10 +77,7 @@ pub fn list_frames(dir: &Path) -> Result<Vec<PathBuf>, MediaError> {
 pub(crate) fn probe_frame_dir(dir: &Path) -> Result<ProbeFacts, MediaError> {
     let frames = list_frames(dir)?;
     let first = probe_image_file(&frames[0])?;
-    Ok(ProbeFacts {
-        frame_count: Some(frames.len() as u64),
-        ..first
-    })
+    Ok(ProbeFacts { frame_count: Some(frames.len() as u64), ..first })
 }
 
 /// A frame directory read as a video.
@@ -100,14 +93,8 @@ impl FrameDir {
     /// not a positive finite number) means [`DEFAULT_FPS`]. A directory with no frames is
     /// [`MediaError::NoFrames`].
     pub fn open(dir: &Path, fps: Option<f64>) -> Result<Self, MediaError> {
-        let fps = fps
-            .filter(|f| f.is_finite() && *f > 0.0)
-            .unwrap_or(DEFAULT_FPS);
-        Ok(Self {
-            frames: list_frames(dir)?,
-            fps,
-            limits: ImageLimits::default(),
-        })
+        let fps = fps.filter(|f| f.is_finite() && *f > 0.0).unwrap_or(DEFAULT_FPS);
+        Ok(Self { frames: list_frames(dir)?, fps, limits: ImageLimits::default() })
     }
 
     /// Replaces the decode limits (default: [`ImageLimits::default`]).
@@ -152,10 +139,7 @@ impl FrameDir {
 
     /// Decodes frame `index`; its `pts_s` is `index / fps`.
     pub fn frame(&self, index: usize) -> Result<RgbaFrame, MediaError> {
-        let path = self.frames.get(index).ok_or(MediaError::OutOfRange {
-            index,
-            len: self.frames.len(),
-        })?;
+        let path = self.frames.get(index).ok_or(MediaError::OutOfRange { index, len: self.frames.len() })?;
         let image = decode_image_file(path, &self.limits)?;
         Ok(RgbaFrame {
             width: image.width(),
@@ -179,10 +163,7 @@ mod tests {
     fn natural_order_compares_numbers_as_numbers() {
         let mut names = vec!["f10.png", "f2.png", "f1.png", "f02.png", "a.png", "f1b.png"];
         names.sort_by(|a, b| natural_cmp(a, b));
-        assert_eq!(
-            names,
-            ["a.png", "f1.png", "f1b.png", "f02.png", "f2.png", "f10.png"]
-        );
+        assert_eq!(names, ["a.png", "f1.png", "f1b.png", "f02.png", "f2.png", "f10.png"]);
         assert_eq!(natural_cmp("frame_9", "frame_10"), Ordering::Less);
         assert_eq!(natural_cmp("x", "x"), Ordering::Equal);
         assert_eq!(natural_cmp("x", "x1"), Ordering::Less);
@@ -202,9 +183,6 @@ mod tests {
         assert_eq!(dir.index_at(1.2), 2);
         assert_eq!(dir.index_at(99.0), 2);
         assert_eq!(dir.index_at(f64::NAN), 0);
-        assert!(matches!(
-            dir.frame(3),
-            Err(MediaError::OutOfRange { index: 3, len: 3 })
-        ));
+        assert!(matches!(dir.frame(3), Err(MediaError::OutOfRange { index: 3, len: 3 })));
     }
 }

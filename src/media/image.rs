@@ -30,11 +30,7 @@ pub struct ImageLimits {
 impl Default for ImageLimits {
     /// 16384 x 16384 pixels, 512 MiB.
     fn default() -> Self {
-        Self {
-            max_width: 16_384,
-            max_height: 16_384,
-            max_alloc_bytes: 512 * 1024 * 1024,
-        }
+        Self { max_width: 16_384, max_height: 16_384, max_alloc_bytes: 512 * 1024 * 1024 }
     }
 }
 
@@ -42,24 +38,13 @@ impl ImageLimits {
     /// Refuses declared dimensions over the limits, or whose RGBA buffer would exceed
     /// `max_alloc_bytes`.
     pub fn check(&self, kind: MediaKind, width: u32, height: u32) -> Result<(), MediaError> {
-        let too_large = |limit: String| MediaError::TooLarge {
-            kind,
-            width,
-            height,
-            limit,
-        };
+        let too_large = |limit: String| MediaError::TooLarge { kind, width, height, limit };
         if width > self.max_width || height > self.max_height {
-            return Err(too_large(format!(
-                "at most {}x{} pixels",
-                self.max_width, self.max_height
-            )));
+            return Err(too_large(format!("at most {}x{} pixels", self.max_width, self.max_height)));
         }
         let rgba_bytes = u64::from(width) * u64::from(height) * 4;
         if rgba_bytes > self.max_alloc_bytes {
-            return Err(too_large(format!(
-                "{rgba_bytes} bytes of RGBA exceed {} bytes",
-                self.max_alloc_bytes
-            )));
+            return Err(too_large(format!("{rgba_bytes} bytes of RGBA exceed {} bytes", self.max_alloc_bytes)));
         }
         Ok(())
     }
@@ -90,12 +75,7 @@ fn map_image_error(err: ImageError, dims: Option<(u32, u32)>) -> MediaError {
         ImageError::Unsupported(e) => MediaError::unsupported(KIND, e),
         ImageError::Limits(e) => {
             let (width, height) = dims.unwrap_or((0, 0));
-            MediaError::TooLarge {
-                kind: KIND,
-                width,
-                height,
-                limit: e.to_string(),
-            }
+            MediaError::TooLarge { kind: KIND, width, height, limit: e.to_string() }
         }
         // An I/O error from an in-memory or already-opened reader means truncated data.
         other => MediaError::corrupt(KIND, other),
@@ -104,38 +84,23 @@ fn map_image_error(err: ImageError, dims: Option<(u32, u32)>) -> MediaError {
 
 /// Guesses the format from the magic bytes (falling back to the reader's extension hint) and
 /// reads the dimensions from the header only.
-fn read_header<R: BufRead + Seek>(
-    mut reader: ImageReader<R>,
-) -> Result<(ImageFormat, u32, u32), MediaError> {
-    let format = reader
-        .format()
-        .ok_or_else(|| MediaError::unsupported(KIND, "unrecognized image format"))?;
+fn read_header<R: BufRead + Seek>(mut reader: ImageReader<R>) -> Result<(ImageFormat, u32, u32), MediaError> {
+    let format = reader.format().ok_or_else(|| MediaError::unsupported(KIND, "unrecognized image format"))?;
     reader.no_limits();
-    let (width, height) = reader
-        .into_dimensions()
-        .map_err(|e| map_image_error(e, None))?;
+    let (width, height) = reader.into_dimensions().map_err(|e| map_image_error(e, None))?;
     Ok((format, width, height))
 }
 
 fn bytes_reader(bytes: &[u8]) -> Result<ImageReader<Cursor<&[u8]>>, MediaError> {
-    ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| MediaError::corrupt(KIND, e))
+    ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| MediaError::corrupt(KIND, e))
 }
 
 fn file_reader(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>, MediaError> {
-    ImageReader::open(path)
-        .and_then(ImageReader::with_guessed_format)
-        .map_err(|e| MediaError::io(path, e))
+    ImageReader::open(path).and_then(ImageReader::with_guessed_format).map_err(|e| MediaError::io(path, e))
 }
 
 fn facts(format: ImageFormat, width: u32, height: u32) -> ProbeFacts {
-    ProbeFacts {
-        width: Some(width),
-        height: Some(height),
-        codec: Some(format_name(format)),
-        ..ProbeFacts::default()
-    }
+    ProbeFacts { width: Some(width), height: Some(height), codec: Some(format_name(format)), ..ProbeFacts::default() }
 }
 
 /// Header-only probe of an encoded image: format and dimensions, no pixel decode. Dimensions
@@ -159,9 +124,7 @@ fn decode_with<R: BufRead + Seek>(
     let (_, width, height) = read_header(header)?;
     limits.check(KIND, width, height)?;
     body.limits(limits.to_image_limits());
-    let image = body
-        .decode()
-        .map_err(|e| map_image_error(e, Some((width, height))))?;
+    let image = body.decode().map_err(|e| map_image_error(e, Some((width, height))))?;
     Ok(image.into_rgba8())
 }
 
@@ -190,11 +153,7 @@ pub fn thumbnail_size(width: u32, height: u32, max_side: u32) -> (u32, u32) {
 
 /// Decodes an image and shrinks it so its longer side is at most `max_side`, keeping the aspect
 /// ratio. Images already small enough are returned at their own size.
-pub fn thumbnail(
-    bytes: &[u8],
-    max_side: u32,
-    limits: &ImageLimits,
-) -> Result<RgbaImage, MediaError> {
+pub fn thumbnail(bytes: &[u8], max_side: u32, limits: &ImageLimits) -> Result<RgbaImage, MediaError> {
     let image = decode_image(bytes, limits)?;
     Ok(shrink(image, max_side))
 }
@@ -202,11 +161,7 @@ pub fn thumbnail(
 /// Shrinks a decoded image to fit `max_side` (see [`thumbnail`]).
 pub fn shrink(image: RgbaImage, max_side: u32) -> RgbaImage {
     let (width, height) = thumbnail_size(image.width(), image.height(), max_side);
-    if (width, height) == image.dimensions() {
-        image
-    } else {
-        ::image::imageops::thumbnail(&image, width, height)
-    }
+    if (width, height) == image.dimensions() { image } else { ::image::imageops::thumbnail(&image, width, height) }
 }
 
 #[cfg(test)]
@@ -219,12 +174,7 @@ pub(crate) mod tests {
         if format == ImageFormat::Jpeg {
             let rgb = ::image::DynamicImage::ImageRgba8(image.clone()).into_rgb8();
             ::image::codecs::jpeg::JpegEncoder::new(&mut out)
-                .write_image(
-                    &rgb,
-                    rgb.width(),
-                    rgb.height(),
-                    ::image::ExtendedColorType::Rgb8,
-                )
+                .write_image(&rgb, rgb.width(), rgb.height(), ::image::ExtendedColorType::Rgb8)
                 .expect("encode jpeg");
         } else {
             image.write_to(&mut out, format).expect("encode image");
@@ -234,12 +184,7 @@ pub(crate) mod tests {
 
     pub(crate) fn gradient(width: u32, height: u32) -> RgbaImage {
         RgbaImage::from_fn(width, height, |x, y| {
-            Rgba([
-                (x * 255 / width.max(1)) as u8,
-                (y * 255 / height.max(1)) as u8,
-                128,
-                255,
-            ])
+            Rgba([(x * 255 / width.max(1)) as u8, (y * 255 / height.max(1)) as u8, 128, 255])
         })
     }
 
@@ -248,11 +193,7 @@ pub(crate) mod tests {
         for &byte in data {
             crc ^= u32::from(byte);
             for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
             }
         }
         !crc
@@ -293,8 +234,7 @@ pub(crate) mod tests {
     #[test]
     fn decodes_to_rgba_with_the_right_pixels() {
         let source = gradient(16, 8);
-        let decoded = decode_image(&encode(&source, ImageFormat::Png), &ImageLimits::default())
-            .expect("decode png");
+        let decoded = decode_image(&encode(&source, ImageFormat::Png), &ImageLimits::default()).expect("decode png");
         assert_eq!(decoded, source);
     }
 
@@ -304,8 +244,7 @@ pub(crate) mod tests {
         assert!(matches!(err, MediaError::Unsupported { .. }), "{err}");
 
         let jpeg = encode(&gradient(64, 64), ImageFormat::Jpeg);
-        let err = decode_image(&jpeg[..jpeg.len() / 3], &ImageLimits::default())
-            .expect_err("truncated jpeg");
+        let err = decode_image(&jpeg[..jpeg.len() / 3], &ImageLimits::default()).expect_err("truncated jpeg");
         assert!(matches!(err, MediaError::Corrupt { .. }), "{err}");
 
         let png = encode(&gradient(64, 64), ImageFormat::Png);
@@ -333,16 +272,9 @@ pub(crate) mod tests {
             .expect_err("over the allocation limit");
         assert!(matches!(err, MediaError::TooLarge { .. }), "{err}");
 
-        let tight = ImageLimits {
-            max_width: 10,
-            max_height: 10,
-            max_alloc_bytes: 1 << 20,
-        };
+        let tight = ImageLimits { max_width: 10, max_height: 10, max_alloc_bytes: 1 << 20 };
         let png = encode(&gradient(11, 5), ImageFormat::Png);
-        assert!(matches!(
-            decode_image(&png, &tight),
-            Err(MediaError::TooLarge { .. })
-        ));
+        assert!(matches!(decode_image(&png, &tight), Err(MediaError::TooLarge { .. })));
         let png = encode(&gradient(10, 10), ImageFormat::Png);
         assert!(decode_image(&png, &tight).is_ok());
     }

@@ -102,26 +102,17 @@ pub enum MediaError {
 impl MediaError {
     /// An I/O error on `path`.
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
-        Self::Io {
-            path: path.to_path_buf(),
-            source,
-        }
+        Self::Io { path: path.to_path_buf(), source }
     }
 
     /// A corrupt-data error with the decoder's message.
     pub(crate) fn corrupt(kind: MediaKind, message: impl std::fmt::Display) -> Self {
-        Self::Corrupt {
-            kind,
-            message: message.to_string(),
-        }
+        Self::Corrupt { kind, message: message.to_string() }
     }
 
     /// An unsupported-format error.
     pub(crate) fn unsupported(kind: MediaKind, detail: impl std::fmt::Display) -> Self {
-        Self::Unsupported {
-            kind,
-            detail: detail.to_string(),
-        }
+        Self::Unsupported { kind, detail: detail.to_string() }
     }
 }
 
@@ -138,10 +129,9 @@ pub fn probe_bytes(kind: MediaKind, bytes: &[u8]) -> Result<ProbeFacts, MediaErr
             Err(MediaError::Unsupported { .. }) => ffmpeg_audio::probe_audio_bytes_ffmpeg(bytes),
             other => other,
         },
-        MediaKind::Frames => Err(MediaError::unsupported(
-            MediaKind::Frames,
-            "a frame directory cannot be given as bytes",
-        )),
+        MediaKind::Frames => {
+            Err(MediaError::unsupported(MediaKind::Frames, "a frame directory cannot be given as bytes"))
+        }
     }
 }
 
@@ -176,10 +166,7 @@ mod tests {
         let path = Path::new("/definitely/not/here.png");
         let err = probe_path(MediaKind::Image, path).expect_err("file is missing");
         assert!(matches!(err, MediaError::Io { .. }), "{err}");
-        assert!(
-            err.to_string().contains("/definitely/not/here.png"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("/definitely/not/here.png"), "{err}");
     }
 
     #[test]

@@ -88,11 +88,7 @@ fn container_duration(input: &Input) -> Option<f64> {
 /// Duration of `stream` in seconds from its own header, else the container's.
 pub(super) fn stream_duration(input: &Input, stream: &ffmpeg::Stream) -> Option<f64> {
     let tb = f64::from(stream.time_base());
-    if stream.duration() > 0 && tb > 0.0 {
-        Some(stream.duration() as f64 * tb)
-    } else {
-        container_duration(input)
-    }
+    if stream.duration() > 0 && tb > 0.0 { Some(stream.duration() as f64 * tb) } else { container_duration(input) }
 }
 
 fn probe_input(input: Input) -> Result<ProbeFacts, MediaError> {
@@ -177,10 +173,7 @@ impl VideoDecoder {
 
     fn from_input(input: Input, path: Option<PathBuf>) -> Result<Self, MediaError> {
         let kind = MediaKind::Video;
-        let stream = input
-            .streams()
-            .best(media::Type::Video)
-            .ok_or(MediaError::NoStream { kind })?;
+        let stream = input.streams().best(media::Type::Video).ok_or(MediaError::NoStream { kind })?;
         let stream_index = stream.index();
         let time_base = f64::from(stream.time_base());
         let start_ts = match stream.start_time() {
@@ -201,17 +194,11 @@ impl VideoDecoder {
             })?;
         let (width, height) = (decoder.width(), decoder.height());
         if width == 0 || height == 0 {
-            return Err(MediaError::corrupt(
-                kind,
-                "the video stream declares no frame size",
-            ));
+            return Err(MediaError::corrupt(kind, "the video stream declares no frame size"));
         }
         ImageLimits::default().check(kind, width, height)?;
         if time_base.is_nan() || time_base <= 0.0 {
-            return Err(MediaError::corrupt(
-                kind,
-                "the video stream has no time base",
-            ));
+            return Err(MediaError::corrupt(kind, "the video stream has no time base"));
         }
         Ok(Self {
             input,
@@ -265,9 +252,7 @@ impl VideoDecoder {
     fn pts_of(&mut self, frame: &frame::Video) -> f64 {
         let pts = match frame.timestamp().or_else(|| frame.pts()) {
             Some(ts) => (ts - self.start_ts) as f64 * self.time_base,
-            None => self
-                .last_pts_s
-                .map_or(0.0, |last| last + 1.0 / self.fps.unwrap_or(25.0)),
+            None => self.last_pts_s.map_or(0.0, |last| last + 1.0 / self.fps.unwrap_or(25.0)),
         };
         self.last_pts_s = Some(pts);
         pts
@@ -283,10 +268,7 @@ impl VideoDecoder {
                 Ok(()) => self.decoder.send_packet(&packet),
                 Err(ffmpeg::Error::Eof) => {
                     self.draining = true;
-                    return self
-                        .decoder
-                        .send_eof()
-                        .map_err(|e| map_ff(MediaKind::Video, e));
+                    return self.decoder.send_eof().map_err(|e| map_ff(MediaKind::Video, e));
                 }
                 Err(e) => Err(e),
             };
@@ -358,11 +340,7 @@ impl VideoDecoder {
     /// The frame nearest to `t_seconds` (clamped to the stream): seeks to the keyframe at or
     /// before `t`, then decodes forward. Past the end, the last frame.
     pub fn frame_at(&mut self, t_seconds: f64) -> Result<RgbaFrame, MediaError> {
-        let t = if t_seconds.is_finite() {
-            t_seconds.max(0.0)
-        } else {
-            0.0
-        };
+        let t = if t_seconds.is_finite() { t_seconds.max(0.0) } else { 0.0 };
         self.seek(t)?;
         let mut previous: Option<(f64, frame::Video)> = None;
         while let Some((pts, frame)) = self.next_raw()? {
@@ -379,10 +357,7 @@ impl VideoDecoder {
         }
         match previous {
             Some((pts, frame)) => to_rgba(&frame, pts),
-            None => Err(MediaError::corrupt(
-                MediaKind::Video,
-                "no decodable video frame",
-            )),
+            None => Err(MediaError::corrupt(MediaKind::Video, "no decodable video frame")),
         }
     }
 }
@@ -414,12 +389,7 @@ fn to_rgba(frame: &frame::Video, pts_s: f64) -> Result<RgbaFrame, MediaError> {
             .ok_or_else(|| MediaError::corrupt(kind, "converted frame is shorter than declared"))?;
         pixels.extend_from_slice(line);
     }
-    Ok(RgbaFrame {
-        width,
-        height,
-        pixels,
-        pts_s,
-    })
+    Ok(RgbaFrame { width, height, pixels, pts_s })
 }
 
 /// Opens `path` and returns the frame nearest `t_seconds` (see [`VideoDecoder::frame_at`]).

@@ -127,10 +127,7 @@ impl Store {
     /// Marks an import complete.
     pub fn finish_import(&mut self, id: DatasetId) -> Result<()> {
         self.conn
-            .execute(
-                &format!("UPDATE datasets SET status = 'complete', finished_at = {NOW_SQL} WHERE id = ?1"),
-                [id],
-            )
+            .execute(&format!("UPDATE datasets SET status = 'complete', finished_at = {NOW_SQL} WHERE id = ?1"), [id])
             .map_err(|e| self.err(e))?;
         Ok(())
     }

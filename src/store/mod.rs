@@ -104,7 +104,8 @@ impl Store {
             return Err(StoreError::TooNew { path: self.path.clone(), found: version, supported });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self.conn.transaction().map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
+            let tx =
+                self.conn.transaction().map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
             tx.execute_batch(sql)
                 .and_then(|()| tx.pragma_update(None, "user_version", i as i64 + 1))
                 .and_then(|()| tx.commit())

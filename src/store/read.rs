@@ -1,7 +1,9 @@
 //! Reading: summaries for `verdict info` and whole samples for `verdict show` (and later the UI).
 
 use super::{DatasetInfo, Result, Store, StoreError};
-use crate::model::{DatasetId, JudgmentKind, JudgmentSource, MediaKind, MediaRole, ProbeFacts, ProbeStatus, SampleId, Turn};
+use crate::model::{
+    DatasetId, JudgmentKind, JudgmentSource, MediaKind, MediaRole, ProbeFacts, ProbeStatus, SampleId, Turn,
+};
 use rusqlite::{OptionalExtension, params};
 
 /// Counts that describe one dataset.
@@ -238,11 +240,19 @@ impl Store {
     fn responses(&self, id: SampleId) -> Result<Vec<ResponseView>> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT position, text, model, field, meta FROM responses WHERE sample_id = ?1 ORDER BY position")
+            .prepare_cached(
+                "SELECT position, text, model, field, meta FROM responses WHERE sample_id = ?1 ORDER BY position",
+            )
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([id], |r| {
-                Ok(ResponseView { position: r.get(0)?, text: r.get(1)?, model: r.get(2)?, field: r.get(3)?, meta: r.get(4)? })
+                Ok(ResponseView {
+                    position: r.get(0)?,
+                    text: r.get(1)?,
+                    model: r.get(2)?,
+                    field: r.get(3)?,
+                    meta: r.get(4)?,
+                })
             })
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))

@@ -2,7 +2,10 @@
 //! the same transaction, so a kill at any moment leaves either the whole batch or none of it.
 
 use super::{ImportIssue, NOW_SQL, Result, Store};
-use crate::model::{DatasetId, JudgmentDraft, JudgmentSource, MediaKind, MediaRole, ProbeFacts, ProbeStatus, ResponseDraft, Severity, Turn};
+use crate::model::{
+    DatasetId, JudgmentDraft, JudgmentSource, MediaKind, MediaRole, ProbeFacts, ProbeStatus, ResponseDraft, Severity,
+    Turn,
+};
 use rusqlite::{Transaction, params};
 
 /// Embedded bytes for the blob table.
@@ -179,15 +182,27 @@ fn insert_sample(tx: &Transaction<'_>, dataset: DatasetId, s: &PreparedSample) -
     for j in &s.judgments {
         let ranking = if j.ranking.is_empty() { None } else { serde_json::to_string(&j.ranking).ok() };
         let detail = j.detail.as_ref().map(serde_json::Value::to_string);
-        jstmt.execute(params![sample_id, JudgmentSource::Original, j.label, j.kind, j.chosen, j.rejected, ranking, detail])?;
+        jstmt.execute(params![
+            sample_id,
+            JudgmentSource::Original,
+            j.label,
+            j.kind,
+            j.chosen,
+            j.rejected,
+            ranking,
+            detail
+        ])?;
         let judgment_id = tx.last_insert_rowid();
         for r in &j.ratings {
             rstmt.execute(params![judgment_id, r.response, r.aspect, r.value, r.raw, r.rationale, r.critique])?;
         }
     }
 
-    tx.prepare_cached("INSERT INTO sample_fts (rowid, prompt, responses) VALUES (?1, ?2, ?3)")?
-        .execute(params![sample_id, s.prompt, fts_responses])?;
+    tx.prepare_cached("INSERT INTO sample_fts (rowid, prompt, responses) VALUES (?1, ?2, ?3)")?.execute(params![
+        sample_id,
+        s.prompt,
+        fts_responses
+    ])?;
     Ok(true)
 }
 
@@ -227,8 +242,11 @@ fn insert_media(tx: &Transaction<'_>, sample_id: i64, pos: usize, m: &PreparedMe
 
 fn insert_blob(tx: &Transaction<'_>, blob: &StoredBlob) -> rusqlite::Result<()> {
     if let Some(bytes) = &blob.bytes {
-        tx.prepare_cached("INSERT OR IGNORE INTO blobs (hash, size, bytes) VALUES (?1, ?2, ?3)")?
-            .execute(params![blob.hash, blob.size as i64, bytes])?;
+        tx.prepare_cached("INSERT OR IGNORE INTO blobs (hash, size, bytes) VALUES (?1, ?2, ?3)")?.execute(params![
+            blob.hash,
+            blob.size as i64,
+            bytes
+        ])?;
     }
     Ok(())
 }

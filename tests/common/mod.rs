@@ -41,7 +41,8 @@ pub fn png(w: u32, h: u32) -> Vec<u8> {
 
 /// Writes an RLAIF-V-shaped Parquet file: one row per `(question, chosen, rejected, image bytes)`.
 pub fn write_rlaif_parquet(path: &Path, rows: &[(&str, &str, &str, Option<Vec<u8>>)], row_group: usize) {
-    let image_fields = Fields::from(vec![Field::new("bytes", DataType::Binary, true), Field::new("path", DataType::Utf8, true)]);
+    let image_fields =
+        Fields::from(vec![Field::new("bytes", DataType::Binary, true), Field::new("path", DataType::Utf8, true)]);
     let schema = Arc::new(Schema::new(vec![
         Field::new("ds_name", DataType::Utf8, true),
         Field::new("image", DataType::Struct(image_fields.clone()), true),
@@ -53,7 +54,8 @@ pub fn write_rlaif_parquet(path: &Path, rows: &[(&str, &str, &str, Option<Vec<u8
         Field::new("idx", DataType::Utf8, true),
     ]));
     let file = std::fs::File::create(path).expect("creates parquet");
-    let props = parquet::file::properties::WriterProperties::builder().set_max_row_group_row_count(Some(row_group)).build();
+    let props =
+        parquet::file::properties::WriterProperties::builder().set_max_row_group_row_count(Some(row_group)).build();
     let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(props)).expect("writer");
     let mut bytes = BinaryBuilder::new();
     let mut paths = StringBuilder::new();
@@ -64,8 +66,11 @@ pub fn write_rlaif_parquet(path: &Path, rows: &[(&str, &str, &str, Option<Vec<u8
         }
         paths.append_value(format!("img_{i}.jpg"));
     }
-    let image = StructArray::new(image_fields, vec![Arc::new(bytes.finish()) as ArrayRef, Arc::new(paths.finish())], None);
-    let col = |f: &dyn Fn(usize) -> String| -> ArrayRef { Arc::new(StringArray::from((0..rows.len()).map(f).collect::<Vec<_>>())) };
+    let image =
+        StructArray::new(image_fields, vec![Arc::new(bytes.finish()) as ArrayRef, Arc::new(paths.finish())], None);
+    let col = |f: &dyn Fn(usize) -> String| -> ArrayRef {
+        Arc::new(StringArray::from((0..rows.len()).map(f).collect::<Vec<_>>()))
+    };
     let batch = RecordBatch::try_new(
         schema,
         vec![

@@ -14,13 +14,20 @@
 
 use super::pairs::response;
 use super::row::{FieldError, FieldResult, Row, describe};
-use crate::model::{JudgmentDraft, JudgmentKind, MediaDraft, MediaKind, MediaRole, RatingDraft, ResponseDraft, SampleDraft, Value};
+use crate::model::{
+    JudgmentDraft, JudgmentKind, MediaDraft, MediaKind, MediaRole, RatingDraft, ResponseDraft, SampleDraft, Value,
+};
 use serde_json::json;
 
 /// The aspects Align-Anything names by their first letter, for subsets that give a winner or a
 /// rationale without a rate to take the name from.
-const ASPECTS: [(&str, &str); 5] =
-    [("p", "prompt_following"), ("o", "objective_rules"), ("c", "clarity"), ("i", "information_richness"), ("s", "safety")];
+const ASPECTS: [(&str, &str); 5] = [
+    ("p", "prompt_following"),
+    ("o", "objective_rules"),
+    ("c", "clarity"),
+    ("i", "information_richness"),
+    ("s", "safety"),
+];
 
 /// The `Ratings` judgment's label.
 const RATES_LABEL: &str = "rates";
@@ -60,7 +67,9 @@ pub(super) fn text_to_text(row: &mut Row<'_>) -> FieldResult<Vec<SampleDraft>> {
             detail.extend(safety.clone());
         }
         judgments.push(
-            JudgmentDraft::new(JudgmentKind::Pairwise, label).with_pair(winner, loser).with_detail(serde_json::Value::Object(detail)),
+            JudgmentDraft::new(JudgmentKind::Pairwise, label)
+                .with_pair(winner, loser)
+                .with_detail(serde_json::Value::Object(detail)),
         );
     }
     Ok(vec![SampleDraft { source_key: key, prompt, responses, judgments, ..SampleDraft::default() }])
@@ -182,7 +191,11 @@ fn take_model(row: &mut Row<'_>, n: usize, prefix: &str) -> Option<String> {
 }
 
 /// Media candidates `<prefix>_1`, `<prefix>_2`, ...: each one a media-only response.
-fn media_candidates(row: &mut Row<'_>, prefix: &str, kind: MediaKind) -> FieldResult<(Vec<ResponseDraft>, Vec<MediaDraft>)> {
+fn media_candidates(
+    row: &mut Row<'_>,
+    prefix: &str,
+    kind: MediaKind,
+) -> FieldResult<(Vec<ResponseDraft>, Vec<MediaDraft>)> {
     let mut responses = Vec::new();
     let mut media = Vec::new();
     while row.has(&format!("{prefix}_{}", responses.len() + 1)) {
@@ -212,7 +225,9 @@ fn candidates(row: &mut Row<'_>, field: &str, kind: MediaKind, pos: u32) -> Fiel
 
 /// A label as a position: `v - base`, which must fall among `n` responses.
 fn index(v: &Value, field: &str, base: i64, n: usize) -> FieldResult<u32> {
-    let i = v.to_i64().ok_or_else(|| FieldError::new(field, format!("expected a response number, found {}", describe(v))))?;
+    let i = v
+        .to_i64()
+        .ok_or_else(|| FieldError::new(field, format!("expected a response number, found {}", describe(v))))?;
     let pos = i - base;
     if (0..n as i64).contains(&pos) {
         Ok(pos as u32)
@@ -224,7 +239,11 @@ fn index(v: &Value, field: &str, base: i64, n: usize) -> FieldResult<u32> {
 
 /// The loser of a two-response pair.
 fn other_of_two(field: &str, winner: u32, n: usize) -> FieldResult<u32> {
-    if n == 2 { Ok(1 - winner) } else { Err(FieldError::new(field, format!("a winner label needs exactly 2 responses, found {n}"))) }
+    if n == 2 {
+        Ok(1 - winner)
+    } else {
+        Err(FieldError::new(field, format!("a winner label needs exactly 2 responses, found {n}")))
+    }
 }
 
 /// One annotation field found by its name.
@@ -257,8 +276,10 @@ fn classify(name: &str) -> Option<Part> {
         return None;
     }
     let (letter, what) = name.split_once('_')?;
-    (letter.len() == 1 && letter.bytes().all(|b| b.is_ascii_lowercase()) && ["response", "image", "audio", "video"].contains(&what))
-        .then(|| Part::Winner { letter: letter.to_owned() })
+    (letter.len() == 1
+        && letter.bytes().all(|b| b.is_ascii_lowercase())
+        && ["response", "image", "audio", "video"].contains(&what))
+    .then(|| Part::Winner { letter: letter.to_owned() })
 }
 
 /// The aspect a letter stands for: the one rate aspect of this row that starts with it, else the
@@ -300,33 +321,49 @@ fn annotations(row: &mut Row<'_>, n: usize, overall_fields: &[&str]) -> FieldRes
     for (field, part) in &parts {
         match part {
             Part::Winner { letter } => {
-                let Some(v) = row.peek(field).cloned() else { continue };
+                let Some(v) = row.peek(field).cloned() else {
+                    continue;
+                };
                 let pos = index(&v, field, 1, n).and_then(|w| other_of_two(field, w, n).map(|l| (w, l)));
                 match pos {
                     Ok((w, l)) => {
                         row.take(field);
                         let label = aspect_of(letter, &rate_aspects);
                         judgments.push(
-                            JudgmentDraft::new(JudgmentKind::Pairwise, label).with_pair(w, l).with_detail(json!({ field.as_str(): v.to_json() })),
+                            JudgmentDraft::new(JudgmentKind::Pairwise, label)
+                                .with_pair(w, l)
+                                .with_detail(json!({ field.as_str(): v.to_json() })),
                         );
                     }
                     Err(e) => row.warn(field, format!("{}; kept in extras", e.message)),
                 }
             }
             Part::Rate { aspect, n: i } => {
-                let Some(pos) = response_pos(row, field, *i, n) else { continue };
-                let Some(raw) = scalar(row, field) else { continue };
+                let Some(pos) = response_pos(row, field, *i, n) else {
+                    continue;
+                };
+                let Some(raw) = scalar(row, field) else {
+                    continue;
+                };
                 rating_mut(&mut ratings, pos, aspect, Some(raw));
             }
             Part::Rationale { letter, n: i } => {
-                let Some(pos) = response_pos(row, field, *i, n) else { continue };
-                let Some(text) = scalar(row, field) else { continue };
+                let Some(pos) = response_pos(row, field, *i, n) else {
+                    continue;
+                };
+                let Some(text) = scalar(row, field) else {
+                    continue;
+                };
                 let aspect = aspect_of(letter, &rate_aspects);
                 rating_mut(&mut ratings, pos, &aspect, None).rationale = Some(text);
             }
             Part::Critique { aspect, n: i } => {
-                let Some(pos) = response_pos(row, field, *i, n) else { continue };
-                let Some(text) = scalar(row, field) else { continue };
+                let Some(pos) = response_pos(row, field, *i, n) else {
+                    continue;
+                };
+                let Some(text) = scalar(row, field) else {
+                    continue;
+                };
                 rating_mut(&mut ratings, pos, aspect, None).critique = Some(text);
             }
         }
@@ -341,9 +378,7 @@ fn annotations(row: &mut Row<'_>, n: usize, overall_fields: &[&str]) -> FieldRes
 
 /// The position that the 1-based suffix `i` names, or a warning (the field stays in extras).
 fn response_pos(row: &mut Row<'_>, field: &str, i: usize, n: usize) -> Option<u32> {
-    if row.peek(field).is_none() {
-        return None;
-    }
+    row.peek(field)?;
     if (1..=n).contains(&i) {
         Some((i - 1) as u32)
     } else {
@@ -354,29 +389,30 @@ fn response_pos(row: &mut Row<'_>, field: &str, i: usize, n: usize) -> Option<u3
 
 /// Takes a scalar annotation as text; anything else is a warning and stays in extras.
 fn scalar(row: &mut Row<'_>, field: &str) -> Option<String> {
-    let text = row.peek(field)?.to_text();
-    match text {
-        Some(t) => {
-            row.take(field);
-            Some(t)
-        }
-        None => {
-            let found = row.peek(field).map_or("null", Value::type_name);
-            row.warn(field, format!("expected a number or text, found {found}; kept in extras"));
-            None
-        }
+    let found = row.peek(field)?;
+    if let Some(t) = found.to_text() {
+        row.take(field);
+        Some(t)
+    } else {
+        let found = found.type_name();
+        row.warn(field, format!("expected a number or text, found {found}; kept in extras"));
+        None
     }
 }
 
 /// The rating of (`pos`, `aspect`), created on first use. A rationale or critique without a rate
 /// gets a rating whose raw value is empty (and whose value is `None`).
-fn rating_mut<'a>(ratings: &'a mut Vec<RatingDraft>, pos: u32, aspect: &str, raw: Option<String>) -> &'a mut RatingDraft {
-    let i = match ratings.iter().position(|r| r.response == Some(pos) && r.aspect == aspect) {
-        Some(i) => i,
-        None => {
-            ratings.push(RatingDraft::new(Some(pos), aspect, String::new()));
-            ratings.len() - 1
-        }
+fn rating_mut<'a>(
+    ratings: &'a mut Vec<RatingDraft>,
+    pos: u32,
+    aspect: &str,
+    raw: Option<String>,
+) -> &'a mut RatingDraft {
+    let i = if let Some(i) = ratings.iter().position(|r| r.response == Some(pos) && r.aspect == aspect) {
+        i
+    } else {
+        ratings.push(RatingDraft::new(Some(pos), aspect, String::new()));
+        ratings.len() - 1
     };
     if let Some(raw) = raw {
         let rationale = ratings[i].rationale.take();
@@ -398,11 +434,22 @@ mod tests {
 
     #[test]
     fn field_names_are_classified() {
-        assert!(matches!(classify("prompt_following_rate_2"), Some(Part::Rate { ref aspect, n: 2 }) if aspect == "prompt_following"));
+        assert!(
+            matches!(classify("prompt_following_rate_2"), Some(Part::Rate { ref aspect, n: 2 }) if aspect == "prompt_following")
+        );
         assert!(matches!(classify("p_rationale_1"), Some(Part::Rationale { ref letter, n: 1 }) if letter == "p"));
-        assert!(matches!(classify("text_critique_1"), Some(Part::Critique { ref aspect, n: 1 }) if aspect == "text_critique"));
+        assert!(
+            matches!(classify("text_critique_1"), Some(Part::Critique { ref aspect, n: 1 }) if aspect == "text_critique")
+        );
         assert!(matches!(classify("s_response"), Some(Part::Winner { ref letter }) if letter == "s"));
-        for other in ["response_1", "overall_response", "image_1_model", "res_1_from", "is_response_0_safe", "overall_textfeedback"] {
+        for other in [
+            "response_1",
+            "overall_response",
+            "image_1_model",
+            "res_1_from",
+            "is_response_0_safe",
+            "overall_textfeedback",
+        ] {
             assert!(classify(other).is_none(), "{other}");
         }
     }
@@ -426,7 +473,10 @@ mod tests {
         let opts = PresetOptions::default();
         let mut row = row_of(r#"{"question":"q","response_1":"a","response_2":"b","overall_response":0}"#, &opts);
         assert_eq!(pair(&mut row).expect_err("0 is not 1-based").field, "overall_response");
-        let mut row = row_of(r#"{"question":"q","response_1":"a","response_2":"b","overall_response":1,"p_response":3,"safety_rate_3":1}"#, &opts);
+        let mut row = row_of(
+            r#"{"question":"q","response_1":"a","response_2":"b","overall_response":1,"p_response":3,"safety_rate_3":1}"#,
+            &opts,
+        );
         let s = pair(&mut row).expect("maps").remove(0);
         assert_eq!(s.judgments.len(), 1);
         let fields: Vec<&str> = row.warnings.iter().map(|w| w.field.as_str()).collect();

@@ -25,7 +25,8 @@ pub(super) fn povid(row: &mut Row<'_>) -> FieldResult<Vec<SampleDraft>> {
     let (_, rejected) = last_assistant(rejected_turns, "rejected_conversations")?;
     let (context, prompt) = split_prompt(before, "conversations")?;
     let media = row.take_media("image", MediaKind::Image, MediaRole::Input)?;
-    let mut s = pair_sample(prompt, response(chosen, "conversations"), response(rejected, "rejected_conversations"), media);
+    let mut s =
+        pair_sample(prompt, response(chosen, "conversations"), response(rejected, "rejected_conversations"), media);
     s.context = context;
     s.source_key = key;
     Ok(vec![s])
@@ -47,8 +48,10 @@ pub(super) fn llava_rlhf(row: &mut Row<'_>) -> FieldResult<Vec<SampleDraft>> {
     let (context, prompt) = split_prompt(turns, "conversations")?;
     let out1 = row.take_required("output_1")?;
     let out2 = row.take_required("output_2")?;
-    let t1 = text_of(&out1).ok_or_else(|| FieldError::new("output_1", format!("expected text, found {}", out1.type_name())))?;
-    let t2 = text_of(&out2).ok_or_else(|| FieldError::new("output_2", format!("expected text, found {}", out2.type_name())))?;
+    let t1 = text_of(&out1)
+        .ok_or_else(|| FieldError::new("output_1", format!("expected text, found {}", out1.type_name())))?;
+    let t2 = text_of(&out2)
+        .ok_or_else(|| FieldError::new("output_2", format!("expected text, found {}", out2.type_name())))?;
     let preference = row.take_int("preference")?;
     let (chosen, rejected) = match preference {
         1 => (0, 1),
@@ -57,7 +60,23 @@ pub(super) fn llava_rlhf(row: &mut Row<'_>) -> FieldResult<Vec<SampleDraft>> {
     };
     let media = row.take_media("image", MediaKind::Image, MediaRole::Input)?;
     let mut s = pair_sample(prompt, response(t1, "output_1"), response(t2, "output_2"), media);
-    s.judgments = vec![JudgmentDraft::pairwise(chosen, rejected).with_detail(serde_json::json!({ "preference": preference }))];
+    s.judgments =
+        vec![JudgmentDraft::pairwise(chosen, rejected).with_detail(serde_json::json!({ "preference": preference }))];
+    s.context = context;
+    s.source_key = key;
+    Ok(vec![s])
+}
+
+/// RLHF-V converted to LLaVA's layout: `conversations` ends on the chosen (corrected) gpt turn and
+/// `rejected` is the original answer as a string.
+pub(super) fn llava_rejected(row: &mut Row<'_>) -> FieldResult<Vec<SampleDraft>> {
+    let key = row.take_key("idx").or_else(|| row.take_key("id"));
+    let turns = row.take_turns("conversations")?;
+    let (before, chosen) = last_assistant(turns, "conversations")?;
+    let (context, prompt) = split_prompt(before, "conversations")?;
+    let rejected = row.take_text("rejected")?;
+    let media = row.take_media("image", MediaKind::Image, MediaRole::Input)?;
+    let mut s = pair_sample(prompt, response(chosen, "conversations"), response(rejected, "rejected"), media);
     s.context = context;
     s.source_key = key;
     Ok(vec![s])

@@ -112,7 +112,8 @@ static PRESETS: &[Preset] = &[
         "rlaif-v",
         "RLAIF-V (openbmb/RLAIF-V-Dataset)",
         "image (HF Image), question, chosen, rejected, ds_name, origin_dataset, origin_split (JSON string), idx, image_path; optional logps",
-        |c| c.all(&["question", "chosen", "rejected", "image"]) && c.any(&["ds_name", "origin_dataset", "origin_split"]),
+        |c| c.all(&["question", "chosen", "rejected", "image"])
+            && c.any(&["ds_name", "origin_dataset", "origin_split"]),
         pairs::rlaif_v
     ),
     preset!(
@@ -149,6 +150,13 @@ static PRESETS: &[Preset] = &[
         "image, conversations (LLaVA turns), output_1, output_2 ({from, value}), preference (1 or 2)",
         |c| c.all(&["conversations", "output_1", "output_2", "preference"]),
         conversations::llava_rlhf
+    ),
+    preset!(
+        "llava-rejected",
+        "LLaVA conversations with a rejected answer (RLHF-V and others converted to LLaVA's layout)",
+        "image, conversations (ending on the chosen gpt turn), rejected (string); optional idx, origin_dataset, origin_split",
+        |c| c.all(&["conversations", "rejected"]) && !c.has("chosen"),
+        conversations::llava_rejected
     ),
     preset!(
         "ha-dpo-pope",
@@ -257,14 +265,14 @@ static PRESETS: &[Preset] = &[
         "ms-swift",
         "ms-swift DPO/RM rows (export target)",
         "messages (with <image>/<video>/<audio> tags), rejected_response or rejected_messages, images/videos/audios, optional margin",
-        |c| c.has("messages") && c.any(&["rejected_response", "rejected_messages"]),
+        |c| c.has("messages") && c.any(&["rejected_response", "rejected_messages", "rejected_images"]),
         targets::ms_swift
     ),
     preset!(
         "llamafactory-sharegpt",
         "LLaMA-Factory sharegpt ranking (export target)",
         "conversations (ending on a human turn), chosen {from, value}, rejected {from, value}, images/videos/audios",
-        |c| c.all(&["conversations", "chosen", "rejected"]),
+        |c| c.all(&["conversations", "chosen", "rejected"]) || c.all(&["messages", "chosen", "rejected"]),
         targets::llamafactory_sharegpt
     ),
     preset!(

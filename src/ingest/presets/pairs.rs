@@ -11,7 +11,12 @@ pub(super) fn response(text: String, field: &str) -> ResponseDraft {
 }
 
 /// A two-response sample, position 0 preferred over position 1.
-pub(super) fn pair_sample(prompt: String, chosen: ResponseDraft, rejected: ResponseDraft, media: Vec<MediaDraft>) -> SampleDraft {
+pub(super) fn pair_sample(
+    prompt: String,
+    chosen: ResponseDraft,
+    rejected: ResponseDraft,
+    media: Vec<MediaDraft>,
+) -> SampleDraft {
     SampleDraft {
         prompt,
         responses: vec![chosen, rejected],
@@ -70,15 +75,20 @@ pub(super) fn rlaif_v(row: &mut Row<'_>) -> FieldResult<Vec<SampleDraft>> {
 pub(super) fn rlhf_v(row: &mut Row<'_>) -> FieldResult<Vec<SampleDraft>> {
     let key = row.take_key("idx");
     let text = row.take_json("text")?;
-    let m = text.as_map().ok_or_else(|| FieldError::new("text", format!("expected a JSON object, found {}", text.type_name())))?;
+    let m = text
+        .as_map()
+        .ok_or_else(|| FieldError::new("text", format!("expected a JSON object, found {}", text.type_name())))?;
     let get = |k: &str| {
         m.get(k).and_then(text_of).ok_or_else(|| FieldError::new(format!("text.{k}"), "missing required field"))
     };
     let prompt = get("question")?;
     let chosen = get("chosen")?;
     let rejected = get("rejected")?;
-    let extra: Vec<(String, Value)> =
-        m.iter().filter(|(k, _)| !["question", "chosen", "rejected"].contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let extra: Vec<(String, Value)> = m
+        .iter()
+        .filter(|(k, _)| !["question", "chosen", "rejected"].contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     for (k, v) in extra {
         row.keep(&format!("text.{k}"), v);
     }
@@ -219,16 +229,25 @@ pub(super) fn ha_dpo_desc(row: &mut Row<'_>) -> FieldResult<Vec<SampleDraft>> {
         .take_key("image_id")
         .or_else(|| row.key.clone())
         .ok_or_else(|| FieldError::new("image_id", "missing required field"))?;
-    let prompt = row.take_opt_text("question").or_else(|| row.take_opt_text("prompt")).unwrap_or_else(|| "Describe this image in detail.".to_owned());
+    let prompt = row
+        .take_opt_text("question")
+        .or_else(|| row.take_opt_text("prompt"))
+        .unwrap_or_else(|| "Describe this image in detail.".to_owned());
     let list = |row: &mut Row<'_>, f: &str| -> FieldResult<Vec<String>> {
         let v = row.take_required(f)?;
         match v {
             Value::List(items) => items
                 .iter()
                 .enumerate()
-                .map(|(i, t)| text_of(t).ok_or_else(|| FieldError::new(format!("{f}[{i}]"), format!("expected text, found {}", t.type_name()))))
+                .map(|(i, t)| {
+                    text_of(t).ok_or_else(|| {
+                        FieldError::new(format!("{f}[{i}]"), format!("expected text, found {}", t.type_name()))
+                    })
+                })
                 .collect(),
-            other => text_of(&other).map(|t| vec![t]).ok_or_else(|| FieldError::new(f, format!("expected a list of texts, found {}", other.type_name()))),
+            other => text_of(&other)
+                .map(|t| vec![t])
+                .ok_or_else(|| FieldError::new(f, format!("expected a list of texts, found {}", other.type_name()))),
         }
     };
     let chosen = list(row, "chosen")?;
@@ -261,7 +280,8 @@ pub(super) fn opa_dpo(row: &mut Row<'_>) -> FieldResult<Vec<SampleDraft>> {
     let prompt = row.take_text("queries").or_else(|_| row.take_text("query"))?;
     let original = row.take_text("original_generate_response")?;
     let corrected = row.take_text("AI_pseudo_response")?;
-    let mut responses = vec![response(original, "original_generate_response"), response(corrected, "AI_pseudo_response")];
+    let mut responses =
+        vec![response(original, "original_generate_response"), response(corrected, "AI_pseudo_response")];
     if let Some(standard) = row.take_opt_text("standard_response") {
         responses.push(response(standard, "standard_response"));
     }
@@ -269,8 +289,18 @@ pub(super) fn opa_dpo(row: &mut Row<'_>) -> FieldResult<Vec<SampleDraft>> {
     let mut judgment = JudgmentDraft::new(JudgmentKind::Correction, "overall").with_pair(1, 0);
     if let Some(report) = row.peek("AI_json_report").cloned() {
         // Parsed when it is JSON; the raw text stays in extras either way.
-        let parsed = report.as_str().and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok()).unwrap_or_else(|| report.to_json());
+        let parsed = report
+            .as_str()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+            .unwrap_or_else(|| report.to_json());
         judgment.detail = Some(json!({ "AI_json_report": parsed }));
     }
-    Ok(vec![SampleDraft { source_key: key, prompt, responses, media, judgments: vec![judgment], ..SampleDraft::default() }])
+    Ok(vec![SampleDraft {
+        source_key: key,
+        prompt,
+        responses,
+        media,
+        judgments: vec![judgment],
+        ..SampleDraft::default()
+    }])
 }

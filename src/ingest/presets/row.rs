@@ -1,9 +1,9 @@
 //! `Row`: a source row as presets see it. Presets *take* the fields they map; whatever is left
 //! becomes the sample's `extras`, so unknown columns survive without each preset listing them.
 
+use crate::ingest::media_ref;
 use crate::model::value::Map;
 use crate::model::{MediaDraft, MediaKind, MediaRole, Turn, Value};
-use crate::ingest::media_ref;
 
 /// A problem with one field of a row.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,8 +17,11 @@ use crate::model::value::Map;
 use crate::model::{JudgmentDraft, MediaDraft, MediaKind, MediaRole, SampleDraft, Turn, Value};
 
 /// The media list columns the targets share, with their placeholder token.
-const MEDIA_LISTS: [(&str, MediaKind, &str); 3] =
-    [("images", MediaKind::Image, "<image>"), ("videos", MediaKind::Video, "<video>"), ("audios", MediaKind::Audio, "<audio>")];
+const MEDIA_LISTS: [(&str, MediaKind, &str); 3] = [
+    ("images", MediaKind::Image, "<image>"),
+    ("videos", MediaKind::Video, "<video>"),
+    ("audios", MediaKind::Audio, "<audio>"),
+];
 
 /// One message of a conversation.
 struct Message {
@@ -53,18 +56,23 @@ fn messages_of(v: &Value, field: &str) -> FieldResult<Vec<Message>> {
     let parsed;
     let v = match v {
         Value::Str(s) => {
-            parsed = serde_json::from_str::<Value>(s)
-                .map_err(|e| FieldError::new(field, format!("expected a list of messages, found a string that is not JSON: {e}")))?;
+            parsed = serde_json::from_str::<Value>(s).map_err(|e| {
+                FieldError::new(field, format!("expected a list of messages, found a string that is not JSON: {e}"))
+            })?;
             &parsed
         }
         other => other,
     };
-    let list = v.as_list().ok_or_else(|| FieldError::new(field, format!("expected a list of messages, found {}", v.type_name())))?;
+    let list = v
+        .as_list()
+        .ok_or_else(|| FieldError::new(field, format!("expected a list of messages, found {}", v.type_name())))?;
     list.iter().enumerate().map(|(i, m)| message_of(m, &format!("{field}[{i}]"))).collect()
 }
 
 fn message_of(v: &Value, field: &str) -> FieldResult<Message> {
-    let m = v.as_map().ok_or_else(|| FieldError::new(field, format!("expected a message object, found {}", v.type_name())))?;
+    let m = v
+        .as_map()
+        .ok_or_else(|| FieldError::new(field, format!("expected a message object, found {}", v.type_name())))?;
     let role = m
         .get("role")
         .or_else(|| m.get("from"))
@@ -90,7 +98,12 @@ fn content_of(v: &Value, field: &str) -> FieldResult<(String, Vec<MediaDraft>, b
     let parts = match v {
         Value::Str(s) => return Ok((s.clone(), Vec::new(), false)),
         Value::List(parts) => parts,
-        other => return Err(FieldError::new(field, format!("expected text or a list of content parts, found {}", other.type_name()))),
+        other => {
+            return Err(FieldError::new(
+                field,
+                format!("expected text or a list of content parts, found {}", other.type_name()),
+            ));
+        }
     };
     let mut text = String::new();
     let mut media = Vec::new();
@@ -103,18 +116,26 @@ fn content_of(v: &Value, field: &str) -> FieldResult<(String, Vec<MediaDraft>, b
                 text.push_str(s);
                 continue;
             }
-            other => return Err(FieldError::new(pf, format!("expected a content part, found {}", other.type_name()))),
+            other => {
+                return Err(FieldError::new(pf, format!("expected a content part, found {}", other.type_name())));
+            }
         };
         let kind = pm.get("type").and_then(Value::as_str).unwrap_or("text");
         if kind == "text" {
             match pm.get("text").or_else(|| pm.get("value")) {
                 Some(Value::Str(t)) => text.push_str(t),
-                _ => return Err(FieldError::new(pf, "a text part without a `text` or `value` string")),
+                _ => {
+                    return Err(FieldError::new(pf, "a text part without a `text` or `value` string"));
+                }
             }
             lossy |= pm.keys().any(|k| !["type", "text", "value"].contains(&k.as_str()));
         } else if let Some((mk, token)) = part_kind(kind) {
             text.push_str(token);
-            let reference: Map = pm.iter().filter(|(k, v)| k.as_str() != "type" && !v.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect();
+            let reference: Map = pm
+                .iter()
+                .filter(|(k, v)| k.as_str() != "type" && !v.is_null())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             if !reference.is_empty() {
                 let source = media_ref::source_of(&pf, &Value::Map(reference))?;
                 media.push(MediaDraft { role: MediaRole::Input, kind: mk, field: pf, source, response: None });
@@ -134,7 +155,10 @@ fn split_answer(mut messages: Vec<Message>, field: &str) -> FieldResult<(Vec<Mes
             let answer = messages.pop().ok_or_else(|| FieldError::new(field, "the conversation is empty"))?;
             Ok((messages, answer))
         }
-        Some(other) => Err(FieldError::new(field, format!("the conversation ends on a {other} turn, expected the assistant's answer"))),
+        Some(other) => Err(FieldError::new(
+            field,
+            format!("the conversation ends on a {other} turn, expected the assistant's answer"),
+        )),
         None => Err(FieldError::new(field, "the conversation is empty")),
     }
 }
@@ -142,10 +166,15 @@ fn split_answer(mut messages: Vec<Message>, field: &str) -> FieldResult<(Vec<Mes
 /// (context, prompt) from the messages before the answer, which must end on a user turn.
 fn prompt_of(before: &[Message], field: &str) -> FieldResult<(Vec<Turn>, String)> {
     match before.split_last() {
-        Some((last, earlier)) if last.role == "user" => Ok((earlier.iter().map(Message::turn).collect(), last.text.clone())),
+        Some((last, earlier)) if last.role == "user" => {
+            Ok((earlier.iter().map(Message::turn).collect(), last.text.clone()))
+        }
         Some((last, _)) => Err(FieldError::new(
             field,
-            format!("the turn before the answer is a {} turn, expected the user's prompt (tool turns are not supported)", last.role),
+            format!(
+                "the turn before the answer is a {} turn, expected the user's prompt (tool turns are not supported)",
+                last.role
+            ),
         )),
         None => Err(FieldError::new(field, "the conversation has no user turn")),
     }
@@ -179,13 +208,16 @@ fn take_answer(row: &mut Row<'_>, field: &str) -> FieldResult<String> {
             Ok(answer.text)
         }
         Value::Map(m) => {
-            let text = text_of(&v).ok_or_else(|| FieldError::new(field, "expected a message with text `value` or `content`"))?;
+            let text = text_of(&v)
+                .ok_or_else(|| FieldError::new(field, "expected a message with text `value` or `content`"))?;
             if m.keys().any(|k| !["role", "from", "content", "value", "loss_weight"].contains(&k.as_str())) {
                 row.keep(field, v.clone());
             }
             Ok(text)
         }
-        other => text_of(other).ok_or_else(|| FieldError::new(field, format!("expected text, found {}", describe(other)))),
+        other => {
+            text_of(other).ok_or_else(|| FieldError::new(field, format!("expected text, found {}", describe(other))))
+        }
     }
 }
 
@@ -203,15 +235,19 @@ fn take_media_lists(row: &mut Row<'_>) -> FieldResult<Vec<MediaDraft>> {
 /// (TRL string prompts and ms-swift rows may leave them implicit).
 fn check_placeholders(row: &mut Row<'_>, s: &SampleDraft, always: bool) {
     for (field, kind, token) in MEDIA_LISTS {
-        let tokens = s.prompt.matches(token).count() + s.context.iter().map(|t| t.content.matches(token).count()).sum::<usize>();
+        let tokens =
+            s.prompt.matches(token).count() + s.context.iter().map(|t| t.content.matches(token).count()).sum::<usize>();
         let items = s.media.iter().filter(|m| m.role == MediaRole::Input && m.kind == kind).count();
         if tokens != items && (always || tokens > 0) {
-            row.warn(field, format!("{items} {kind} item(s) but {tokens} {token} placeholder(s) in the prompt and context"));
+            row.warn(
+                field,
+                format!("{items} {kind} item(s) but {tokens} {token} placeholder(s) in the prompt and context"),
+            );
         }
     }
 }
 
-/// TRL `DPOTrainer` rows (also OpenRLHF): `prompt`, `chosen`, `rejected` as strings, or as
+/// TRL `DPOTrainer` rows (also `OpenRLHF`): `prompt`, `chosen`, `rejected` as strings, or as
 /// conversations (`prompt` a list of messages ending on the user turn, `chosen`/`rejected` the
 /// assistant message); vision rows add `images`, one `{"type": "image"}` part per image.
 pub(super) fn trl(row: &mut Row<'_>) -> FieldResult<Vec<SampleDraft>> {
@@ -228,7 +264,12 @@ pub(super) fn trl(row: &mut Row<'_>) -> FieldResult<Vec<SampleDraft>> {
             part_media.extend(messages.into_iter().flat_map(|m| m.media));
             (context, prompt, true)
         }
-        other => (Vec::new(), text_of(other).ok_or_else(|| FieldError::new("prompt", format!("expected text, found {}", describe(other))))?, false),
+        other => (
+            Vec::new(),
+            text_of(other)
+                .ok_or_else(|| FieldError::new("prompt", format!("expected text, found {}", describe(other))))?,
+            false,
+        ),
     };
     let chosen = take_answer(row, "chosen")?;
     let rejected = take_answer(row, "rejected")?;
@@ -250,7 +291,7 @@ pub(super) fn trl(row: &mut Row<'_>) -> FieldResult<Vec<SampleDraft>> {
     Ok(vec![s])
 }
 
-/// An OpenRLHF / ms-swift reward margin, into the judgment's detail.
+/// An `OpenRLHF` / ms-swift reward margin, into the judgment's detail.
 fn take_margin(row: &mut Row<'_>, s: &mut SampleDraft) {
     if let Some(m) = row.take("margin")
         && let Some(j) = s.judgments.first_mut()
@@ -293,10 +334,20 @@ pub(super) fn llamafactory_alpaca(row: &mut Row<'_>) -> FieldResult<Vec<SampleDr
     };
     let mut context = Vec::new();
     if let Some(history) = row.take("history") {
-        let items = history.as_list().ok_or_else(|| FieldError::new("history", format!("expected a list of [query, answer] pairs, found {}", history.type_name())))?;
+        let items = history.as_list().ok_or_else(|| {
+            FieldError::new(
+                "history",
+                format!("expected a list of [query, answer] pairs, found {}", history.type_name()),
+            )
+        })?;
         for (i, item) in items.iter().enumerate() {
             let pair = item.as_list().filter(|p| p.len() == 2).and_then(|p| Some((p[0].as_str()?, p[1].as_str()?)));
-            let (query, answer) = pair.ok_or_else(|| FieldError::new(format!("history[{i}]"), format!("expected a [query, answer] pair of texts, found {}", item.type_name())))?;
+            let (query, answer) = pair.ok_or_else(|| {
+                FieldError::new(
+                    format!("history[{i}]"),
+                    format!("expected a [query, answer] pair of texts, found {}", item.type_name()),
+                )
+            })?;
             context.push(Turn { role: "user".into(), content: query.to_owned() });
             context.push(Turn { role: "assistant".into(), content: answer.to_owned() });
         }
@@ -365,7 +416,10 @@ pub(super) fn llamafactory_v1(row: &mut Row<'_>) -> FieldResult<Vec<SampleDraft>
     let (context, prompt) = prompt_of(&before, "chosen_messages")?;
     let same = same_turns(&before, &rejected_before);
     if !same {
-        row.warn("rejected_messages", "the turns before the rejected answer differ from the chosen side's; the column is kept in extras");
+        row.warn(
+            "rejected_messages",
+            "the turns before the rejected answer differ from the chosen side's; the column is kept in extras",
+        );
     }
     if chosen_lossy {
         row.keep("chosen_messages", raw_chosen);
@@ -375,13 +429,20 @@ pub(super) fn llamafactory_v1(row: &mut Row<'_>) -> FieldResult<Vec<SampleDraft>
     }
     let mut media: Vec<MediaDraft> = before.into_iter().flat_map(|m| m.media).collect();
     for (pos, answer_media) in [(0, chosen_answer.media), (1, rejected_answer.media)] {
-        media.extend(answer_media.into_iter().map(|m| MediaDraft { role: MediaRole::Candidate, response: Some(pos), ..m }));
+        media.extend(answer_media.into_iter().map(|m| MediaDraft {
+            role: MediaRole::Candidate,
+            response: Some(pos),
+            ..m
+        }));
     }
     let s = SampleDraft {
         source_key: key,
         prompt,
         context,
-        responses: vec![response(chosen_answer.text, "chosen_messages"), response(rejected_answer.text, "rejected_messages")],
+        responses: vec![
+            response(chosen_answer.text, "chosen_messages"),
+            response(rejected_answer.text, "rejected_messages"),
+        ],
         media,
         judgments: vec![JudgmentDraft::pairwise(0, 1)],
         ..SampleDraft::default()
@@ -405,13 +466,19 @@ pub(super) fn ms_swift(row: &mut Row<'_>) -> FieldResult<Vec<SampleDraft>> {
     let (before, answer) = split_answer(messages, "messages")?;
     let (context, prompt) = prompt_of(&before, "messages")?;
 
-    let rejected_media_fields = [("rejected_images", "images", MediaKind::Image), ("rejected_videos", "videos", MediaKind::Video), ("rejected_audios", "audios", MediaKind::Audio)];
+    let rejected_media_fields = [
+        ("rejected_images", "images", MediaKind::Image),
+        ("rejected_videos", "videos", MediaKind::Video),
+        ("rejected_audios", "audios", MediaKind::Audio),
+    ];
     let mut detail = serde_json::Map::new();
     let mut same_media = Vec::new();
     let mut rejected_media = Vec::new();
     let mut differing = Vec::new();
     for (field, chosen_field, kind) in rejected_media_fields {
-        let Some(v) = row.peek(field).cloned() else { continue };
+        let Some(v) = row.peek(field).cloned() else {
+            continue;
+        };
         if row.peek(chosen_field) == Some(&v) {
             row.take(field);
             same_media.push(serde_json::Value::String(field.to_owned()));
@@ -429,7 +496,10 @@ pub(super) fn ms_swift(row: &mut Row<'_>) -> FieldResult<Vec<SampleDraft>> {
         let (rejected_before, rejected_answer) = split_answer(rejected, "rejected_messages")?;
         let same = same_turns(&before, &rejected_before);
         if !same {
-            row.warn("rejected_messages", "the turns before the rejected answer differ from the chosen side's; the column is kept in extras");
+            row.warn(
+                "rejected_messages",
+                "the turns before the rejected answer differ from the chosen side's; the column is kept in extras",
+            );
         }
         if lossy || !same {
             row.keep("rejected_messages", v);
@@ -438,11 +508,17 @@ pub(super) fn ms_swift(row: &mut Row<'_>) -> FieldResult<Vec<SampleDraft>> {
     } else if !differing.is_empty() || !same_media.is_empty() {
         // Only the media differ: the rejected answer is the chosen one, shown other inputs.
         if differing.is_empty() {
-            row.warn("rejected_images", "the rejected side repeats the chosen answer and media: the pair prefers nothing");
+            row.warn(
+                "rejected_images",
+                "the rejected side repeats the chosen answer and media: the pair prefers nothing",
+            );
         }
         (answer.text.clone(), differing.first().copied().unwrap_or("rejected_images"))
     } else {
-        return Err(FieldError::new("rejected_response", "missing: an ms-swift preference row needs rejected_response, rejected_messages or rejected_images"));
+        return Err(FieldError::new(
+            "rejected_response",
+            "missing: an ms-swift preference row needs rejected_response, rejected_messages or rejected_images",
+        ));
     };
     if !same_media.is_empty() {
         detail.insert("same_rejected_media".into(), serde_json::Value::Array(same_media));
@@ -519,14 +595,16 @@ mod tests {
     #[test]
     fn alpaca_history_must_be_pairs() {
         let opts = PresetOptions::default();
-        let mut row = row_of(r#"{"instruction":"i","chosen":"a","rejected":"b","history":[["q","a"],["only"]]}"#, &opts);
+        let mut row =
+            row_of(r#"{"instruction":"i","chosen":"a","rejected":"b","history":[["q","a"],["only"]]}"#, &opts);
         assert_eq!(llamafactory_alpaca(&mut row).expect_err("bad pair").field, "history[1]");
     }
 
     #[test]
     fn ms_swift_without_a_rejected_side_is_refused() {
         let opts = PresetOptions::default();
-        let mut row = row_of(r#"{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}"#, &opts);
+        let mut row =
+            row_of(r#"{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}"#, &opts);
         assert_eq!(ms_swift(&mut row).expect_err("nothing rejected").field, "rejected_response");
     }
 }

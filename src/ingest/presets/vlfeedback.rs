@@ -1,4 +1,4 @@
-//! VLFeedback / Silkie (`MMInstruction/VLFeedback`): one prompt about an image, several
+//! `VLFeedback` / Silkie (`MMInstruction/VLFeedback`): one prompt about an image, several
 //! completions from different models, each rated by GPT-4V on a few aspects ("Helpfulness",
 //! "Ethical Considerations", "Visual Faithfulness") with a rationale.
 //!
@@ -35,9 +35,12 @@ pub(super) fn vlfeedback(row: &mut Row<'_>) -> FieldResult<Vec<SampleDraft>> {
     for (i, c) in completions.iter().enumerate() {
         let base = format!("completions[{i}]");
         let text = match c.get("response").filter(|v| !v.is_null()) {
-            None => return Err(FieldError::new(format!("{base}.response"), "missing required field")),
-            Some(v) => text_of(v)
-                .ok_or_else(|| FieldError::new(format!("{base}.response"), format!("expected text, found {}", v.type_name())))?,
+            None => {
+                return Err(FieldError::new(format!("{base}.response"), "missing required field"));
+            }
+            Some(v) => text_of(v).ok_or_else(|| {
+                FieldError::new(format!("{base}.response"), format!("expected text, found {}", v.type_name()))
+            })?,
         };
         let model = c.get("model").and_then(Value::to_text).or_else(|| models.get(i).cloned().flatten());
         let mut meta = serde_json::Map::new();
@@ -58,15 +61,19 @@ pub(super) fn vlfeedback(row: &mut Row<'_>) -> FieldResult<Vec<SampleDraft>> {
                 let parsed;
                 let a = match a {
                     Value::Str(s) => {
-                        parsed = serde_json::from_str::<Value>(s)
-                            .map_err(|e| FieldError::new(&field, format!("expected an object of aspects, found a string that is not JSON: {e}")))?;
+                        parsed = serde_json::from_str::<Value>(s).map_err(|e| {
+                            FieldError::new(
+                                &field,
+                                format!("expected an object of aspects, found a string that is not JSON: {e}"),
+                            )
+                        })?;
                         &parsed
                     }
                     other => other,
                 };
-                let aspects = a
-                    .as_map()
-                    .ok_or_else(|| FieldError::new(&field, format!("expected an object of aspects, found {}", a.type_name())))?;
+                let aspects = a.as_map().ok_or_else(|| {
+                    FieldError::new(&field, format!("expected an object of aspects, found {}", a.type_name()))
+                })?;
                 for (aspect, v) in aspects {
                     rate(row, &mut judgment, &mut unknown, pos, &field, aspect, v);
                 }
@@ -96,7 +103,9 @@ fn rate(
         Value::Map(m) => {
             let rating = m.get("Rating").or_else(|| m.get("rating")).filter(|r| !r.is_null());
             let rationale = m.get("Rationale").or_else(|| m.get("rationale")).and_then(text_of);
-            for (k, extra) in m.iter().filter(|(k, _)| !["Rating", "rating", "Rationale", "rationale"].contains(&k.as_str())) {
+            for (k, extra) in
+                m.iter().filter(|(k, _)| !["Rating", "rating", "Rationale", "rationale"].contains(&k.as_str()))
+            {
                 unknown.insert(format!("{field}.{k}"), extra.to_json());
             }
             (rating, rationale)
@@ -131,7 +140,10 @@ fn completion_list(v: &Value) -> FieldResult<Vec<Map>> {
             .enumerate()
             .map(|(i, c)| match c {
                 Value::Map(m) => Ok(m.clone()),
-                other => Err(FieldError::new(format!("completions[{i}]"), format!("expected an object, found {}", other.type_name()))),
+                other => Err(FieldError::new(
+                    format!("completions[{i}]"),
+                    format!("expected an object, found {}", other.type_name()),
+                )),
             })
             .collect(),
         // Through `datasets`: a struct of equally long lists.
@@ -151,7 +163,10 @@ fn completion_list(v: &Value) -> FieldResult<Vec<Map>> {
                 match len {
                     None => len = Some(n),
                     Some(expected) if expected != n => {
-                        return Err(FieldError::new(format!("completions.{k}"), format!("has {n} entries, expected {expected} like the other columns")));
+                        return Err(FieldError::new(
+                            format!("completions.{k}"),
+                            format!("has {n} entries, expected {expected} like the other columns"),
+                        ));
                     }
                     Some(_) => {}
                 }
@@ -167,9 +182,14 @@ fn completion_list(v: &Value) -> FieldResult<Vec<Map>> {
         }
         Value::Str(s) => match serde_json::from_str::<Value>(s) {
             Ok(parsed @ (Value::List(_) | Value::Map(_))) => completion_list(&parsed),
-            _ => Err(FieldError::new("completions", "expected a list of completions, found a string that is not a JSON list")),
+            _ => Err(FieldError::new(
+                "completions",
+                "expected a list of completions, found a string that is not a JSON list",
+            )),
         },
-        other => Err(FieldError::new("completions", format!("expected a list of completions, found {}", other.type_name()))),
+        other => {
+            Err(FieldError::new("completions", format!("expected a list of completions, found {}", other.type_name())))
+        }
     }
 }
 
@@ -186,7 +206,10 @@ mod tests {
     #[test]
     fn bad_annotations_name_the_completion() {
         let opts = PresetOptions::default();
-        let mut row = row_of(r#"{"prompt":"q","completions":[{"model":"a","response":"x","annotations":{}},{"model":"b","response":"y","annotations":[1]}]}"#, &opts);
+        let mut row = row_of(
+            r#"{"prompt":"q","completions":[{"model":"a","response":"x","annotations":{}},{"model":"b","response":"y","annotations":[1]}]}"#,
+            &opts,
+        );
         let err = vlfeedback(&mut row).expect_err("list annotations");
         assert_eq!(err.field, "completions[1].annotations");
     }

@@ -20,7 +20,8 @@ pub(super) fn for_each(
     sink: &mut dyn FnMut(RawRow) -> ControlFlow<()>,
 ) -> Result<(), ReadError> {
     let file = std::fs::File::open(path).map_err(|e| ReadError::new(format!("cannot open {}: {e}", path.display())))?;
-    let reader = CountingReader { inner: std::io::BufReader::with_capacity(1 << 20, file), count: bytes_read, total: 0 };
+    let reader =
+        CountingReader { inner: std::io::BufReader::with_capacity(1 << 20, file), count: bytes_read, total: 0 };
     let mut de = serde_json::Deserializer::from_reader(reader);
     let mut rows = 0u64;
     let visitor = RowsVisitor { skip, sink, rows: &mut rows };

@@ -38,7 +38,8 @@ pub(super) fn for_each(
         if text.is_empty() {
             continue;
         }
-        let value = serde_json::from_slice::<Value>(text).map_err(|e| format!("malformed JSON on line {}: {e}", this + 1));
+        let value =
+            serde_json::from_slice::<Value>(text).map_err(|e| format!("malformed JSON on line {}: {e}", this + 1));
         if sink(RawRow { index: this, key: None, value }).is_break() {
             return Ok(());
         }

@@ -85,9 +85,8 @@ impl Format {
         let first = text.iter().copied().find(|b| !b.is_ascii_whitespace());
         match (first, ext.as_str()) {
             (_, "jsonl" | "ndjson") => Ok(Format::Jsonl),
-            (Some(b'['), _) => Ok(Format::Json),
             (Some(b'{'), _) if looks_like_jsonl(text) => Ok(Format::Jsonl),
-            (Some(b'{'), _) => Ok(Format::Json),
+            (Some(b'[' | b'{'), _) => Ok(Format::Json),
             (None, _) => Err(ReadError::new("the file is empty")),
             _ => Err(ReadError::new(
                 "not a dataset file: expected JSON, JSON Lines, Parquet or Arrow (the first bytes are none of these)",
@@ -158,13 +157,17 @@ impl Reader {
     pub fn peek(&self, n: usize) -> Result<Vec<RawRow>, ReadError> {
         let mut rows = Vec::new();
         let mut seen = 0usize;
-        self.for_each(0, &mut |row| {
+        let result = self.for_each(0, &mut |row| {
             seen += 1;
             if row.value.is_ok() {
                 rows.push(row);
             }
             if rows.len() >= n || seen >= n * 10 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
-        })?;
-        Ok(rows)
+        });
+        // A file that breaks after some good rows is still a dataset: the import reports the break.
+        match result {
+            Err(e) if rows.is_empty() => Err(e),
+            _ => Ok(rows),
+        }
     }
 }

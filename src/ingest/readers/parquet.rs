@@ -12,7 +12,8 @@ const BATCH_ROWS: usize = 128;
 
 fn open(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>, ReadError> {
     let file = File::open(path).map_err(|e| ReadError::new(format!("cannot open {}: {e}", path.display())))?;
-    ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| ReadError::new(format!("not a readable Parquet file: {e}")))
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| ReadError::new(format!("not a readable Parquet file: {e}")))
 }
 
 pub(super) fn columns(path: &Path) -> Result<Vec<String>, ReadError> {
@@ -23,7 +24,11 @@ pub(super) fn row_count(path: &Path) -> Result<u64, ReadError> {
     Ok(open(path)?.metadata().file_metadata().num_rows() as u64)
 }
 
-pub(super) fn for_each(path: &Path, skip: u64, sink: &mut dyn FnMut(RawRow) -> ControlFlow<()>) -> Result<(), ReadError> {
+pub(super) fn for_each(
+    path: &Path,
+    skip: u64,
+    sink: &mut dyn FnMut(RawRow) -> ControlFlow<()>,
+) -> Result<(), ReadError> {
     let builder = open(path)?;
     // Skip whole row groups before the resume point without decoding them.
     let meta = builder.metadata().clone();
@@ -52,7 +57,12 @@ pub(super) fn for_each(path: &Path, skip: u64, sink: &mut dyn FnMut(RawRow) -> C
     Ok(())
 }
 
-fn push_batch(batch: &RecordBatch, index: &mut u64, skip: u64, sink: &mut dyn FnMut(RawRow) -> ControlFlow<()>) -> ControlFlow<()> {
+fn push_batch(
+    batch: &RecordBatch,
+    index: &mut u64,
+    skip: u64,
+    sink: &mut dyn FnMut(RawRow) -> ControlFlow<()>,
+) -> ControlFlow<()> {
     let n = batch.num_rows() as u64;
     if *index + n <= skip {
         *index += n;
@@ -102,7 +112,11 @@ pub(super) fn arrow_columns(path: &Path) -> Result<Vec<String>, ReadError> {
     Ok(schema.fields().iter().map(|f| f.name().clone()).collect())
 }
 
-pub(super) fn arrow_for_each(path: &Path, skip: u64, sink: &mut dyn FnMut(RawRow) -> ControlFlow<()>) -> Result<(), ReadError> {
+pub(super) fn arrow_for_each(
+    path: &Path,
+    skip: u64,
+    sink: &mut dyn FnMut(RawRow) -> ControlFlow<()>,
+) -> Result<(), ReadError> {
     let batches: Box<dyn Iterator<Item = Result<RecordBatch, arrow_schema::ArrowError>>> = match open_ipc(path)? {
         IpcReader::File(r) => Box::new(r),
         IpcReader::Stream(r) => Box::new(r),
