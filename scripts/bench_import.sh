@@ -42,8 +42,7 @@ if ! "$PY" -c 'import numpy, PIL, pyarrow' 2>/dev/null; then
 fi
 
 log "== cargo build --release"
-cargo build --release >&2
-cargo build --release --example hash_floor >&2
+cargo build --release --bin verdict --example hash_floor >&2
 VERDICT=target/release/verdict
 FLOOR=target/release/examples/hash_floor
 
@@ -121,7 +120,7 @@ RUST_PARQ_N=$( [ "$RC" -eq 0 ] && samples_in "$P_PARQ" || echo "-")
 log "== hash_floor $PARQ"
 BENCH_INPUT=$PARQ timed floor "$FLOOR" "$PARQ"
 FLOOR_RC=$RC
-FLOOR_S=$("$PY" -c 'import json,sys; print(json.loads(open(sys.argv[1]).read())["seconds"])' "$LOGS/floor.out" 2>/dev/null || echo "$WALL")
+FLOOR_S=$("$PY" -c 'import json,sys; print(max(round(json.loads(open(sys.argv[1]).read())["seconds"], 4), 0.0001))' "$LOGS/floor.out" 2>/dev/null || echo "$WALL")
 
 if [ "${KEEP:-0}" != 1 ]; then
     fresh "$P_TEXT"

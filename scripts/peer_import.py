@@ -82,9 +82,9 @@ def main() -> int:
     started = now_iso()
     cur.execute(
         "INSERT INTO datasets (name, source_path, content_hash, format, preset, options_key, media_root,"
-        " mapping, status, columns, imported_at) VALUES (?, ?, ?, 'jsonl', 'pairs', ?, ?, NULL, 'importing', ?, ?)",
+        " mapping, status, columns, imported_at) VALUES (?, ?, ?, 'jsonl', 'trl', ?, ?, NULL, 'importing', ?, ?)",
         (Path(src).stem, str(Path(src).resolve()), content_hash,
-         hashlib.blake2b(b"pairs", digest_size=32).hexdigest(), str(Path(src).resolve().parent),
+         hashlib.blake2b(b"trl", digest_size=32).hexdigest(), str(Path(src).resolve().parent),
          json.dumps(["id", "prompt", "chosen", "rejected"]), started),
     )
     dataset_id = cur.lastrowid

@@ -38,8 +38,10 @@ fn one<T: rusqlite::types::FromSql>(store: &Store, sql: &str) -> T {
 fn demo_covers_every_modality_and_judgment_shape() {
     let store = import_demo();
     assert_eq!(store.sample_count().expect("count"), 36);
-    let modalities: String =
-        one(&store, "SELECT group_concat(modality, ',') FROM (SELECT DISTINCT modality FROM samples ORDER BY modality)");
+    let modalities: String = one(
+        &store,
+        "SELECT group_concat(modality, ',') FROM (SELECT DISTINCT modality FROM samples ORDER BY modality)",
+    );
     assert_eq!(modalities, "audio,image,images,video");
     let kinds: String =
         one(&store, "SELECT group_concat(kind, ',') FROM (SELECT DISTINCT kind FROM judgments ORDER BY kind)");
@@ -47,7 +49,10 @@ fn demo_covers_every_modality_and_judgment_shape() {
     assert_eq!(one::<i64>(&store, "SELECT count(*) FROM media WHERE probe_status != 'ok'"), 0);
     // The video file, the frame directory and the audio clips were probed.
     assert_eq!(
-        one::<i64>(&store, "SELECT count(*) FROM media WHERE kind = 'video' AND width = 160 AND height = 120 AND fps = 10"),
+        one::<i64>(
+            &store,
+            "SELECT count(*) FROM media WHERE kind = 'video' AND width = 160 AND height = 120 AND fps = 10"
+        ),
         3
     );
     assert_eq!(one::<i64>(&store, "SELECT count(*) FROM media WHERE kind = 'frames' AND frame_count = 8"), 3);
@@ -76,7 +81,11 @@ fn demo_plants_exact_duplicates_that_the_store_already_collapses() {
     let (a, b) = (pair[0].as_str().expect("id"), pair[1].as_str().expect("id"));
     assert_eq!(hash(a), hash(b), "exact duplicate images share one blob");
     let near = &planted["rlaif_v.parquet"]["near_duplicate_media"];
-    assert_ne!(hash(near[0].as_str().expect("id")), hash(near[1].as_str().expect("id")), "near duplicates differ in bytes");
+    assert_ne!(
+        hash(near[0].as_str().expect("id")),
+        hash(near[1].as_str().expect("id")),
+        "near duplicates differ in bytes"
+    );
     // The embedded house image is byte-identical to the referenced media/house.jpg.
     let house = blake3::hash(&std::fs::read(demo("media/house.jpg")).expect("house.jpg")).to_hex().to_string();
     assert_eq!(hash("10"), house);

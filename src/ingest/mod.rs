@@ -153,8 +153,9 @@ impl Mapper {
     }
 }
 
-/// Rows per batch, and the most embedded bytes one batch may carry.
-const BATCH_ROWS: usize = 2000;
+/// Rows per batch, and the most bytes (text and embedded media) one batch may carry: one
+/// transaction each, so also the granularity of resuming.
+const BATCH_ROWS: usize = 20_000;
 const BATCH_BYTES: usize = 32 << 20;
 
 fn file_err(path: &Path, message: impl Into<String>) -> IngestError {
@@ -321,7 +322,9 @@ pub fn import_file(
     let preset_options = PresetOptions { id_pattern: options.id_pattern.clone() };
     let file_size = std::fs::metadata(&path).map_or(0, |m| m.len());
     progress.phase("importing", "rows", reader.total_rows(), skip);
+    store.begin_bulk()?;
     run_pipeline(store, &reader, &mapper, &preset_options, root, skip, dataset_id, progress, file_size, &mut summary)?;
+    store.end_bulk()?;
     store.finish_import(dataset_id)?;
     summary.elapsed = started.elapsed();
     Ok(summary)
@@ -340,7 +343,7 @@ fn run_pipeline(
     file_size: u64,
     summary: &mut ImportSummary,
 ) -> Result<(), IngestError> {
-    let (tx, rx) = sync_channel::<ImportBatch>(2);
+    let (tx, rx) = sync_channel::<ImportBatch>(1);
     let bytes_read = reader.bytes_read();
     let estimate_total = reader.total_rows().is_none();
     std::thread::scope(|scope| -> Result<(), IngestError> {
@@ -416,7 +419,7 @@ fn run_pipeline(
     })
 }
 
-/// Maps one source row into the batch. Returns the embedded bytes it added (for batch sizing).
+/// Maps one source row into the batch. Returns the text and embedded bytes it added (for batch sizing).
 fn map_row(
     mapper: &Mapper,
     options: &PresetOptions,
@@ -463,6 +466,8 @@ fn map_row(
     for mut draft in drafts {
         let media: Vec<_> = draft.media.drain(..).map(|m| preparer.media(index, m, &mut batch.issues)).collect();
         bytes += media.iter().filter_map(|m| m.blob.as_ref()?.bytes.as_ref().map(Vec::len)).sum::<usize>();
+        bytes +=
+            draft.prompt.len() + draft.responses.iter().filter_map(|r| r.text.as_ref().map(String::len)).sum::<usize>();
         let mut all_extras = extras.clone();
         all_extras.extend(draft.extras);
         let mut extra_blobs = Vec::new();

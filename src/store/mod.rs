@@ -5,6 +5,7 @@
 //! and the import report), `write.rs` (inserting prepared samples), `read.rs` (queries for the
 //! front ends). Schema changes are numbered migrations in `sql/`, applied in one transaction each.
 
+mod bulk;
 mod datasets;
 mod read;
 mod write;
@@ -88,6 +89,9 @@ impl Store {
     fn configure(&self) -> rusqlite::Result<()> {
         // WAL lets the UI read while a background job writes; NORMAL sync keeps every committed
         // transaction across a process crash (only an OS crash can lose the last commits).
+        // 16 KiB pages: prompts and responses of a few KB fit without overflow chains, and embedded
+        // images take a quarter of the page hops. Only takes effect when the file is created.
+        self.conn.pragma_update(None, "page_size", 16384)?;
         self.conn.pragma_update(None, "journal_mode", "WAL")?;
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;

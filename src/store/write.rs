@@ -93,9 +93,10 @@ impl Store {
         let path = self.path.clone();
         let wrap = |source| super::StoreError::Sqlite { path: path.clone(), source };
         let tx = self.conn.transaction().map_err(&wrap)?;
+        let now: String = tx.query_row(&format!("SELECT {NOW_SQL}"), [], |r| r.get(0)).map_err(&wrap)?;
         let mut inserted = 0u64;
         for sample in &batch.samples {
-            if insert_sample(&tx, dataset, sample).map_err(&wrap)? {
+            if insert_sample(&tx, dataset, sample, &now).map_err(&wrap)? {
                 inserted += 1;
             }
         }
@@ -134,7 +135,7 @@ impl Store {
 }
 
 /// Inserts one sample with its children. Returns `false` when it was already stored.
-fn insert_sample(tx: &Transaction<'_>, dataset: DatasetId, s: &PreparedSample) -> rusqlite::Result<bool> {
+fn insert_sample(tx: &Transaction<'_>, dataset: DatasetId, s: &PreparedSample, now: &str) -> rusqlite::Result<bool> {
     // Blobs first, even when the sample turns out to be stored already: a later sample of this
     // import may reference them without carrying the bytes again.
     for blob in s.media.iter().filter_map(|m| m.blob.as_ref()).chain(&s.extra_blobs) {
@@ -171,10 +172,10 @@ fn insert_sample(tx: &Transaction<'_>, dataset: DatasetId, s: &PreparedSample) -
         insert_media(tx, sample_id, pos, m)?;
     }
 
-    let mut jstmt = tx.prepare_cached(&format!(
+    let mut jstmt = tx.prepare_cached(
         "INSERT INTO judgments (sample_id, source, label, kind, chosen, rejected, ranking, detail, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, {NOW_SQL})"
-    ))?;
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
     let mut rstmt = tx.prepare_cached(
         "INSERT INTO ratings (judgment_id, response_pos, aspect, value, raw, rationale, critique)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -190,7 +191,8 @@ fn insert_sample(tx: &Transaction<'_>, dataset: DatasetId, s: &PreparedSample) -
             j.chosen,
             j.rejected,
             ranking,
-            detail
+            detail,
+            now
         ])?;
         let judgment_id = tx.last_insert_rowid();
         for r in &j.ratings {
