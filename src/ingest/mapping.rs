@@ -290,10 +290,7 @@ mod tests {
     use super::*;
     use crate::ingest::presets::row::PresetOptions;
 
-    fn row_of<'a>(json: &str, opts: &'a PresetOptions) -> Row<'a> {
-        let Value::Map(m) = serde_json::from_str::<Value>(json).expect("json") else { panic!("object") };
-        Row::new(m, None, opts)
-    }
+    use crate::ingest::presets::row::test_row as row_of;
 
     #[test]
     fn a_ranked_list_maps_to_a_ranking_judgment() {

@@ -156,7 +156,7 @@ impl Mapper {
 /// Rows per batch, and the most bytes (text and embedded media) one batch may carry: one
 /// transaction each, so also the granularity of resuming.
 const BATCH_ROWS: usize = 20_000;
-const BATCH_BYTES: usize = 32 << 20;
+const BATCH_BYTES: usize = 16 << 20;
 
 fn file_err(path: &Path, message: impl Into<String>) -> IngestError {
     IngestError::File { path: path.to_owned(), message: message.into() }

@@ -8,7 +8,7 @@
 use super::{Result, Store};
 
 /// FTS5's in-memory buffer of pending terms during an import (its default is 1 MiB).
-const BULK_FTS_HASHSIZE: i64 = 64 << 20;
+const BULK_FTS_HASHSIZE: i64 = 48 << 20;
 /// Segments merged at once during an import (FTS5's default is 4: more, smaller merges).
 const BULK_FTS_AUTOMERGE: i64 = 8;
 /// FTS5 defaults, restored after an import.

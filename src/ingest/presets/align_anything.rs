@@ -427,10 +427,7 @@ mod tests {
     use super::*;
     use crate::ingest::presets::row::PresetOptions;
 
-    fn row_of<'a>(json: &str, opts: &'a PresetOptions) -> Row<'a> {
-        let Value::Map(m) = serde_json::from_str::<Value>(json).expect("json") else { panic!("object") };
-        Row::new(m, None, opts)
-    }
+    use crate::ingest::presets::row::test_row as row_of;
 
     #[test]
     fn field_names_are_classified() {

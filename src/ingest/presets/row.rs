@@ -249,3 +249,12 @@ pub fn describe(v: &Value) -> String {
         _ => v.type_name().to_owned(),
     }
 }
+
+/// A row from JSON text, for unit tests of presets and mappings.
+#[cfg(test)]
+pub(crate) fn test_row<'a>(json: &str, options: &'a PresetOptions) -> Row<'a> {
+    let Ok(Value::Map(fields)) = serde_json::from_str::<Value>(json) else {
+        panic!("test rows are JSON objects: {json}")
+    };
+    Row::new(fields, None, options)
+}

@@ -10,7 +10,7 @@
 //! no place for (tool calls, reasoning parts, per-message loss weights other than the defaults),
 //! its raw column is kept in extras as well.
 
-use super::pairs::response;
+use super::pairs::{pair_sample, response};
 use super::row::{FieldError, FieldResult, Row, describe, normalize_role, text_of};
 use crate::ingest::media_ref;
 use crate::model::value::Map;
@@ -356,15 +356,9 @@ pub(super) fn llamafactory_alpaca(row: &mut Row<'_>) -> FieldResult<Vec<SampleDr
     let chosen = take_answer(row, "chosen")?;
     let rejected = take_answer(row, "rejected")?;
     let media = take_media_lists(row)?;
-    let s = SampleDraft {
-        source_key: key,
-        prompt,
-        context,
-        responses: vec![response(chosen, "chosen"), response(rejected, "rejected")],
-        media,
-        judgments: vec![JudgmentDraft::pairwise(0, 1)],
-        ..SampleDraft::default()
-    };
+    let mut s = pair_sample(prompt, response(chosen, "chosen"), response(rejected, "rejected"), media);
+    s.source_key = key;
+    s.context = context;
     check_placeholders(row, &s, true);
     Ok(vec![s])
 }
@@ -386,15 +380,9 @@ pub(super) fn llamafactory_sharegpt(row: &mut Row<'_>) -> FieldResult<Vec<Sample
     let rejected = take_answer(row, "rejected")?;
     let mut media = take_media_lists(row)?;
     media.extend(messages.into_iter().flat_map(|m| m.media));
-    let s = SampleDraft {
-        source_key: key,
-        prompt,
-        context,
-        responses: vec![response(chosen, "chosen"), response(rejected, "rejected")],
-        media,
-        judgments: vec![JudgmentDraft::pairwise(0, 1)],
-        ..SampleDraft::default()
-    };
+    let mut s = pair_sample(prompt, response(chosen, "chosen"), response(rejected, "rejected"), media);
+    s.source_key = key;
+    s.context = context;
     check_placeholders(row, &s, true);
     Ok(vec![s])
 }
@@ -550,10 +538,7 @@ mod tests {
     use super::*;
     use crate::ingest::presets::row::PresetOptions;
 
-    fn row_of<'a>(json: &str, opts: &'a PresetOptions) -> Row<'a> {
-        let Value::Map(m) = serde_json::from_str::<Value>(json).expect("json") else { panic!("object") };
-        Row::new(m, None, opts)
-    }
+    use crate::ingest::presets::row::test_row as row_of;
 
     #[test]
     fn a_prompt_that_does_not_end_on_the_user_is_refused() {
