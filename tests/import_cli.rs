@@ -260,3 +260,50 @@ fn presets_lists_every_layout_and_no_subcommand_prints_help() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(stderr(&bad).contains("no project file at /nonexistent/p.verdict"));
 }
+
+#[test]
+fn a_hugging_face_save_to_disk_folder_imports_its_arrow_files() {
+    use arrow_array::{RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+    use std::sync::Arc;
+    let ws = Workspace::new();
+    let folder = ws.path("saved");
+    std::fs::create_dir_all(&folder).expect("mkdir");
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("prompt", DataType::Utf8, false),
+        Field::new("chosen", DataType::Utf8, false),
+        Field::new("rejected", DataType::Utf8, false),
+    ]));
+    for (i, name) in ["data-00000-of-00002.arrow", "data-00001-of-00002.arrow"].iter().enumerate() {
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from(vec![format!("q{i}a"), format!("q{i}b")])),
+                Arc::new(StringArray::from(vec!["good", "good"])),
+                Arc::new(StringArray::from(vec!["bad", "bad"])),
+            ],
+        )
+        .expect("batch");
+        let file = std::fs::File::create(folder.join(name)).expect("create");
+        let mut w = arrow_ipc::writer::StreamWriter::try_new(file, &schema).expect("writer");
+        w.write(&batch).expect("write");
+        w.finish().expect("finish");
+    }
+    std::fs::write(
+        folder.join("state.json"),
+        r#"{"_data_files": [{"filename": "data-00000-of-00002.arrow"}, {"filename": "data-00001-of-00002.arrow"}], "_split": "train"}"#,
+    )
+    .expect("state");
+    let project = ws.project();
+    let out = verdict(&["import", folder.to_str().expect("utf8"), "--project", project.to_str().expect("utf8")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).matches("preset trl, arrow").count(), 2, "{}", stdout(&out));
+    assert_eq!(count(&project, "SELECT count(*) FROM samples"), 4);
+    assert_eq!(count(&project, "SELECT count(*) FROM samples WHERE prompt = 'q1b'"), 1);
+
+    let plain = ws.path("plain");
+    std::fs::create_dir_all(&plain).expect("mkdir");
+    let out = verdict(&["import", plain.to_str().expect("utf8"), "--project", project.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not a Hugging Face save_to_disk folder"), "{}", stderr(&out));
+}

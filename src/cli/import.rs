@@ -12,7 +12,7 @@ use std::sync::Arc;
 /// Arguments of `verdict import`.
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
-    /// Dataset files (JSONL, JSON, Parquet, Arrow).
+    /// Dataset files (JSONL, JSON, Parquet, Arrow), or Hugging Face `save_to_disk` folders.
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// The project file (created if missing).
@@ -44,7 +44,17 @@ pub(super) fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
         id_pattern: args.id_pattern.clone(),
     };
     let mut failed = 0;
-    for file in &args.files {
+    let mut files = Vec::new();
+    for arg in &args.files {
+        match crate::ingest::dataset_files(arg) {
+            Ok(found) => files.extend(found),
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    for file in &files {
         let label = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let sink = Arc::new(BarSink::new(&label));
         let mut progress = Progress::new(sink.clone(), CancelToken::new());

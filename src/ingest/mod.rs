@@ -222,6 +222,31 @@ pub fn choose_mapper(options: &ImportOptions, columns: &Columns, path: &Path) ->
     })
 }
 
+/// The data files a path stands for: the file itself, or for a Hugging Face `save_to_disk` folder
+/// the Arrow files its `state.json` lists, in order.
+pub fn dataset_files(path: &Path) -> Result<Vec<PathBuf>, IngestError> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_owned()]);
+    }
+    let state = path.join("state.json");
+    let text = std::fs::read_to_string(&state).map_err(|_| {
+        file_err(
+            path,
+            "is a directory and not a Hugging Face save_to_disk folder (no state.json); give the data files inside it",
+        )
+    })?;
+    let parsed: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| file_err(&state, format!("malformed JSON: {e}")))?;
+    let files: Vec<PathBuf> = parsed["_data_files"]
+        .as_array()
+        .map(|list| list.iter().filter_map(|f| f["filename"].as_str()).map(|name| path.join(name)).collect())
+        .unwrap_or_default();
+    if files.is_empty() {
+        return Err(file_err(&state, "lists no `_data_files`"));
+    }
+    Ok(files)
+}
+
 /// blake3 of a file, with progress in bytes.
 fn hash_file(path: &Path, progress: &mut Progress) -> Result<String, IngestError> {
     let mut file = std::fs::File::open(path).map_err(|e| file_err(path, format!("cannot open: {e}")))?;

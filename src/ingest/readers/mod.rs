@@ -85,7 +85,7 @@ impl Format {
         let first = text.iter().copied().find(|b| !b.is_ascii_whitespace());
         match (first, ext.as_str()) {
             (_, "jsonl" | "ndjson") => Ok(Format::Jsonl),
-            (Some(b'{'), _) if looks_like_jsonl(text) => Ok(Format::Jsonl),
+            (Some(b'{'), _) if looks_like_jsonl(path) => Ok(Format::Jsonl),
             (Some(b'[' | b'{'), _) => Ok(Format::Json),
             (None, _) => Err(ReadError::new("the file is empty")),
             _ => Err(ReadError::new(
@@ -95,12 +95,29 @@ impl Format {
     }
 }
 
-/// A `{`-file is JSONL when its first line is a complete object and the next line starts another.
-fn looks_like_jsonl(head: &[u8]) -> bool {
-    let mut lines = head.split(|&b| b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace));
-    let Some(first) = lines.next() else { return false };
-    let complete = serde_json::from_slice::<serde::de::IgnoredAny>(first).is_ok();
-    complete && lines.next().is_none_or(|l| l.iter().copied().find(|b| !b.is_ascii_whitespace()) == Some(b'{'))
+/// A `{`-file is JSONL when its first line is a complete object and the next non-blank line (if
+/// any) starts another. Whole lines are read: a first row with an embedded image can be megabytes.
+fn looks_like_jsonl(path: &Path) -> bool {
+    use std::io::BufRead;
+    let Ok(file) = std::fs::File::open(path) else { return false };
+    let mut reader = std::io::BufReader::new(file);
+    let mut next_line = |line: &mut Vec<u8>| loop {
+        line.clear();
+        match reader.read_until(b'\n', line) {
+            Ok(0) | Err(_) => return false,
+            Ok(_) if line.iter().all(u8::is_ascii_whitespace) => {}
+            Ok(_) => return true,
+        }
+    };
+    let mut line = Vec::new();
+    if !next_line(&mut line) {
+        return false;
+    }
+    let first = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&line);
+    if serde_json::from_slice::<serde::de::IgnoredAny>(first).is_err() {
+        return false;
+    }
+    !next_line(&mut line) || line.iter().copied().find(|b| !b.is_ascii_whitespace()) == Some(b'{')
 }
 
 /// Reads rows from one file.
@@ -169,5 +186,29 @@ impl Reader {
             Err(e) if rows.is_empty() => Err(e),
             _ => Ok(rows),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detect(name: &str, body: &[u8]) -> Result<Format, ReadError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).expect("write");
+        Format::detect(&path)
+    }
+
+    #[test]
+    fn json_lines_in_a_json_file_are_detected_even_with_long_rows() {
+        let long = format!("{{\"prompt\": \"{}\", \"chosen\": \"a\", \"rejected\": \"b\"}}\n", "x".repeat(100_000));
+        let body = format!("{long}{long}");
+        assert_eq!(detect("rows.json", body.as_bytes()).expect("detects"), Format::Jsonl);
+        assert_eq!(detect("one.json", long.as_bytes()).expect("detects"), Format::Jsonl);
+        assert_eq!(detect("pretty.json", b"{\n  \"k\": {\"a\": 1}\n}\n").expect("detects"), Format::Json);
+        assert_eq!(detect("list.json", b"  [ {\"a\": 1} ]").expect("detects"), Format::Json);
+        assert!(detect("empty.json", b"  \n").is_err());
+        assert!(detect("pic.json", b"\x89PNG\r\n").expect_err("not data").message.contains("not a dataset"));
     }
 }
