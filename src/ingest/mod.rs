@@ -348,8 +348,22 @@ pub fn import_file(
     let file_size = std::fs::metadata(&path).map_or(0, |m| m.len());
     progress.phase("importing", "rows", reader.total_rows(), skip);
     store.begin_bulk()?;
-    run_pipeline(store, &reader, &mapper, &preset_options, root, skip, dataset_id, progress, file_size, &mut summary)?;
-    store.end_bulk()?;
+    let ran = run_pipeline(
+        store,
+        &reader,
+        &mapper,
+        &preset_options,
+        root,
+        skip,
+        dataset_id,
+        progress,
+        file_size,
+        &mut summary,
+    );
+    // Everyday settings come back even when the import was cancelled or failed.
+    let restored = store.end_bulk();
+    ran?;
+    restored?;
     store.finish_import(dataset_id)?;
     summary.elapsed = started.elapsed();
     Ok(summary)
