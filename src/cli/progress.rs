@@ -28,10 +28,15 @@ impl BarSink {
 fn style(unit: &str, known_total: bool) -> ProgressStyle {
     let template = match (unit, known_total) {
         ("bytes", _) => "{prefix} {msg:10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
-        (_, true) => "{prefix} {msg:10} [{bar:30}] {human_pos}/{human_len} rows {per_sec} ETA {eta}",
-        (_, false) => "{prefix} {msg:10} {human_pos} rows {per_sec}",
+        (_, true) => "{prefix} {msg:10} [{bar:30}] {human_pos}/{human_len} rows {rate} ETA {eta}",
+        (_, false) => "{prefix} {msg:10} {human_pos} rows {rate}",
     };
-    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> ")
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key("rate", |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0}/s", state.per_sec());
+        })
+        .progress_chars("=> ")
 }
 
 impl ProgressSink for BarSink {

@@ -382,7 +382,9 @@ fn run_pipeline(
     file_size: u64,
     summary: &mut ImportSummary,
 ) -> Result<(), IngestError> {
-    let (tx, rx) = sync_channel::<ImportBatch>(1);
+    // Each batch travels with how far into the file the reader was when it cut it, so the row
+    // total of a JSON file can be estimated from the bytes per row so far.
+    let (tx, rx) = sync_channel::<(ImportBatch, u64)>(1);
     let bytes_read = reader.bytes_read();
     let estimate_total = reader.total_rows().is_none();
     std::thread::scope(|scope| -> Result<(), IngestError> {
@@ -402,7 +404,7 @@ fn run_pipeline(
                             &mut batch,
                             ImportBatch { rows_done: index + 1, ..ImportBatch::default() },
                         );
-                        if tx.send(full).is_err() {
+                        if tx.send((full, bytes_read.load(Ordering::Relaxed))).is_err() {
                             return ControlFlow::Break(());
                         }
                     }
@@ -417,12 +419,12 @@ fn run_pipeline(
                         message: e.message,
                     });
                 }
-                let _ = tx.send(batch);
+                let _ = tx.send((batch, bytes_read.load(Ordering::Relaxed)));
             })
             .map_err(|e| file_err(&summary.path, format!("cannot start the reader thread: {e}")))?;
 
         let mut outcome = Ok(());
-        for batch in &rx {
+        for (batch, read) in &rx {
             summary.rows_read = batch.rows_done.saturating_sub(skip);
             for issue in &batch.issues {
                 match issue.severity {
@@ -438,8 +440,7 @@ fn run_pipeline(
                 }
             }
             if estimate_total {
-                let read = bytes_read.load(Ordering::Relaxed);
-                if read > 0 && batch.rows_done > skip {
+                if read > 0 && batch.rows_done > 0 {
                     let per_row = read as f64 / batch.rows_done as f64;
                     progress.set_total(Some((file_size as f64 / per_row) as u64));
                 }
