@@ -439,11 +439,9 @@ fn run_pipeline(
                     break;
                 }
             }
-            if estimate_total {
-                if read > 0 && batch.rows_done > 0 {
-                    let per_row = read as f64 / batch.rows_done as f64;
-                    progress.set_total(Some((file_size as f64 / per_row) as u64));
-                }
+            if estimate_total && read > 0 && batch.rows_done > 0 {
+                let per_row = read as f64 / batch.rows_done as f64;
+                progress.set_total(Some((file_size as f64 / per_row) as u64));
             }
             if let Err(e) = progress.tick(batch.rows_done) {
                 outcome = Err(e.into());
