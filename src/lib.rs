@@ -10,4 +10,5 @@ pub mod ingest;
 pub mod jobs;
 pub mod media;
 pub mod model;
+pub mod query;
 pub mod store;

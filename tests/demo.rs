@@ -97,3 +97,28 @@ fn demo_plants_exact_duplicates_that_the_store_already_collapses() {
         assert!(n >= 1, "planted mislabel {id} is in the project");
     }
 }
+
+#[test]
+fn the_query_language_finds_what_the_demo_holds() {
+    let store = import_demo();
+    let count = |q: &str| store.count_matching(&verdict::query::compile(q).expect(q)).expect(q);
+    assert_eq!(count(""), 36);
+    assert_eq!(count("judgment:ranking"), 4);
+    assert_eq!(count("modality:video"), 6);
+    assert_eq!(count("dataset:rlaif_v (key:6 OR key:8)"), 2);
+    assert_eq!(count("dataset:rlaif_v -key:6"), 11);
+    assert_eq!(count("media:ok") + count("NOT media:ok"), 36);
+    assert_eq!(count("responses>=3"), count("dataset:vlfeedback OR dataset:ranked"));
+    // Free text goes through FTS5: every hit really contains the phrase.
+    let hits = store.matching(&verdict::query::compile("\"red circle\"").expect("compiles"), 100, 0).expect("runs");
+    assert!(!hits.is_empty());
+    for h in &hits {
+        let s = store.sample(h.id).expect("sample");
+        let all = std::iter::once(s.prompt.clone()).chain(s.responses.iter().filter_map(|r| r.text.clone()));
+        assert!(all.map(|t| t.to_lowercase()).any(|t| t.contains("red circle")), "sample {} has no 'red circle'", h.id);
+    }
+    // Length filters agree with the texts.
+    let longer = count("longer:chosen");
+    let shorter = count("longer:rejected");
+    assert!(longer > 0 && shorter > 0 && longer + shorter <= 36);
+}

@@ -307,3 +307,22 @@ fn a_hugging_face_save_to_disk_folder_imports_its_arrow_files() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("not a Hugging Face save_to_disk folder"), "{}", stderr(&out));
 }
+
+#[test]
+fn search_prints_matches_and_a_bad_query_says_what_is_wrong() {
+    let ws = Workspace::new();
+    let file = ws.write("pairs.jsonl", text_pairs(30));
+    let project = ws.project();
+    let p = project.to_str().expect("utf8");
+    assert!(verdict(&["import", file.to_str().expect("utf8"), "--project", p]).status.success());
+    let out = verdict(&["search", p, "\"number 7?\" OR key:r12"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].ends_with("Question number 7?") && lines[1].ends_with("Question number 12?"), "{lines:?}");
+    let count = verdict(&["search", p, "len_chosen>=14", "--count"]);
+    assert_eq!(stdout(&count).trim(), "20", "'Good answer 10'..'29' are 14 characters");
+    let bad = verdict(&["search", p, "len_chosen>lots"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("`len_chosen` needs a whole number, found `lots`"), "{}", stderr(&bad));
+}

@@ -4,6 +4,7 @@
 mod import;
 mod info;
 mod progress;
+mod search;
 mod show;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +40,8 @@ enum Command {
     },
     /// The dataset layouts Verdict recognizes, and the columns each expects.
     Presets,
+    /// Samples matching a query (fields such as `modality:image`, `len_chosen>500`, free text).
+    Search(search::SearchArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -70,6 +73,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Import(args)) => import::run(&args),
         Some(Command::Info { project, errors }) => info::run(&project, errors).map(|()| ExitCode::SUCCESS),
         Some(Command::Show { project, id }) => show::run(&project, id).map(|()| ExitCode::SUCCESS),
+        Some(Command::Search(args)) => search::run(&args),
         Some(Command::Presets) => {
             info::presets();
             Ok(ExitCode::SUCCESS)

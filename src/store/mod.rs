@@ -8,10 +8,12 @@
 mod bulk;
 mod datasets;
 mod read;
+mod search;
 mod write;
 
 pub use datasets::{DatasetInfo, DatasetStatus, ImportIssue, NewDataset};
 pub use read::{DatasetSummary, JudgmentView, MediaView, RatingView, ResponseView, SampleView};
+pub use search::SampleRow;
 pub use write::{ImportBatch, PreparedMedia, PreparedSample, StoredBlob};
 
 use rusqlite::Connection;

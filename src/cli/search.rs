@@ -1,0 +1,41 @@
+//! `verdict search`: the samples a query matches, one line each (id, dataset, modality, prompt).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `verdict search`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Fields: dataset preset modality judgment label model media key longer (with `:` or `!=`);\n\
+id row responses len_prompt len_a len_b len_chosen len_rejected (with : = != > >= < <=).\n\
+Words and \"quoted phrases\" search prompts and responses. Terms are ANDed; use OR, NOT or -, and parentheses.\n\
+Example: verdict search p.verdict 'modality:image longer:chosen NOT judgment:tie \"red circle\"'")]
+pub struct SearchArgs {
+    /// The project file.
+    project: PathBuf,
+    /// The query (empty: every sample).
+    #[arg(default_value = "")]
+    query: String,
+    /// At most this many lines.
+    #[arg(long, default_value_t = 50)]
+    limit: u64,
+    /// Print only the number of matches.
+    #[arg(long)]
+    count: bool,
+}
+
+pub(super) fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
+    let store = super::open_existing(&args.project)?;
+    let compiled = crate::query::compile(&args.query).map_err(|e| anyhow::anyhow!("query: {e}"))?;
+    let total = store.count_matching(&compiled)?;
+    if args.count {
+        println!("{total}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for row in store.matching(&compiled, args.limit, 0)? {
+        let prompt: String = row.prompt.split_whitespace().collect::<Vec<_>>().join(" ");
+        let short: String = prompt.chars().take(100).collect();
+        println!("{}\t{}\t{}\t{short}", row.id, row.dataset, row.modality);
+    }
+    eprintln!("{total} matching samples");
+    Ok(ExitCode::SUCCESS)
+}
