@@ -19,6 +19,8 @@
 //! | `responses` | number of responses (any comparison) |
 //! | `len_prompt`, `len_a`, `len_b`, `len_chosen`, `len_rejected` | text lengths in characters (any comparison; chosen/rejected per the original pairwise judgment) |
 //! | `longer:chosen` / `longer:rejected` | the original chosen answer is longer / shorter than the rejected one |
+//! | `is:flagged`, `is:edited`, `is:noted` | a curator flagged it, relabeled it, wrote a note |
+//! | `flag:REASON` | flagged with this reason |
 
 mod parse;
 
@@ -55,6 +57,8 @@ pub const FIELDS: &[&str] = &[
     "len_chosen",
     "len_rejected",
     "longer",
+    "is",
+    "flag",
 ];
 
 /// Parses and compiles a query. An empty query matches every sample.
@@ -158,6 +162,28 @@ fn field(name: &str, op: Op, value: &str, at: usize, out: &mut Compiled) -> Resu
             }
             (
                 "EXISTS (SELECT 1 FROM media m WHERE m.sample_id = s.id AND m.probe_status = ?)".into(),
+                SqlValue::Text(value.to_owned()),
+            )
+        }
+        "is" => {
+            text_only(name)?;
+            let column = match value {
+                "flagged" => "flag",
+                "edited" => "judgment_id",
+                "noted" => "note",
+                _ => return Err(QueryError::new(format!("`is` is flagged, edited or noted, not `{value}`"), at)),
+            };
+            out.condition.push_str(if negate { "NOT " } else { "" });
+            let _ = write!(
+                out.condition,
+                "EXISTS (SELECT 1 FROM curation c WHERE c.sample_id = s.id AND c.{column} IS NOT NULL)"
+            );
+            return Ok(());
+        }
+        "flag" => {
+            text_only(name)?;
+            (
+                "EXISTS (SELECT 1 FROM curation c WHERE c.sample_id = s.id AND c.flag = ?)".into(),
                 SqlValue::Text(value.to_owned()),
             )
         }

@@ -6,11 +6,13 @@
 //! front ends). Schema changes are numbered migrations in `sql/`, applied in one transaction each.
 
 mod bulk;
+mod curation;
 mod datasets;
 mod read;
 mod search;
 mod write;
 
+pub use curation::{Applied, AuditEntry, CurationAction, CurationState, Label};
 pub use datasets::{DatasetInfo, DatasetStatus, ImportIssue, NewDataset};
 pub use read::{DatasetSummary, JudgmentView, MediaView, RatingView, ResponseView, SampleView};
 pub use search::SampleRow;
@@ -50,7 +52,7 @@ pub enum StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Numbered migrations; `user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("sql/001_init.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("sql/001_init.sql"), include_str!("sql/002_curation.sql")];
 
 /// An open project file.
 pub struct Store {
