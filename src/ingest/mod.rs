@@ -501,12 +501,16 @@ fn map_row(
         });
     }
     let mut bytes = 0usize;
-    for mut draft in drafts {
+    let last = drafts.len().saturating_sub(1);
+    let mut extras = Some(extras);
+    for (i, mut draft) in drafts.into_iter().enumerate() {
         let media: Vec<_> = draft.media.drain(..).map(|m| preparer.media(index, m, &mut batch.issues)).collect();
         bytes += media.iter().filter_map(|m| m.blob.as_ref()?.bytes.as_ref().map(Vec::len)).sum::<usize>();
         bytes +=
             draft.prompt.len() + draft.responses.iter().filter_map(|r| r.text.as_ref().map(String::len)).sum::<usize>();
-        let mut all_extras = extras.clone();
+        // The row's leftover columns go to every sample it yields; the last one takes them.
+        let mut all_extras =
+            if i == last { extras.take().unwrap_or_default() } else { extras.clone().unwrap_or_default() };
         all_extras.extend(draft.extras);
         let mut extra_blobs = Vec::new();
         let extras_json = preparer.extras(all_extras, &mut extra_blobs);
