@@ -58,3 +58,31 @@ fn a_cancelled_import_is_consistent_and_resumes() {
         store.conn().query_row("SELECT count(DISTINCT source_key) FROM samples", [], |r| r.get(0)).expect("query");
     assert_eq!(distinct, rows as i64);
 }
+
+#[test]
+fn an_import_next_to_a_reader_keeps_the_wal_and_ends_in_wal_mode() {
+    let ws = Workspace::new();
+    let mut body = String::new();
+    for i in 0..5_000 {
+        let _ = writeln!(body, r#"{{"id": "k{i}", "prompt": "p{i}", "chosen": "c{i}", "rejected": "r{i}"}}"#);
+    }
+    let file = ws.write("rows.jsonl", body);
+    let mut store = Store::open(&ws.project()).expect("store");
+    // Another connection (the app, say) has the project open and reads during the import.
+    let reader = rusqlite::Connection::open(ws.project()).expect("reader");
+    let before: i64 = reader.query_row("SELECT count(*) FROM samples", [], |r| r.get(0)).expect("reads");
+    assert_eq!(before, 0);
+    let s = import_file(&mut store, &file, &ImportOptions::default(), &mut Progress::silent()).expect("imports");
+    assert_eq!(s.samples_added, 5_000);
+    let seen: i64 = reader.query_row("SELECT count(*) FROM samples", [], |r| r.get(0)).expect("reads");
+    assert_eq!(seen, 5_000);
+    drop(reader);
+
+    // Alone, the import switches to a rollback journal and back.
+    let more = ws.write("more.jsonl", r#"{"prompt": "q", "chosen": "a", "rejected": "b"}"#);
+    import_file(&mut store, &more, &ImportOptions::default(), &mut Progress::silent()).expect("imports");
+    let mode: String = store.conn().pragma_query_value(None, "journal_mode", |r| r.get(0)).expect("pragma");
+    assert_eq!(mode, "wal");
+    let sync: i64 = store.conn().pragma_query_value(None, "synchronous", |r| r.get(0)).expect("pragma");
+    assert_eq!(sync, 1, "synchronous is NORMAL again");
+}

@@ -1,35 +1,60 @@
-//! Settings for long writes (imports): checkpoint the WAL less often, let the full-text index
-//! buffer more terms before writing a segment and merge segments with a wider fan-in, then restore
-//! the everyday settings at the end.
-//!
-//! Measured on a 100k-row text-pair import (BENCHMARKS.md): FTS5 indexing is most of the work, and
-//! what can be saved is in its segment writes and merges and in the checkpoints between commits.
+//! Settings for long writes (imports), restored at the end:
+//! - a rollback journal instead of the WAL, when no other connection has the project open: the
+//!   pages an import appends are then written once, not to the WAL and again at checkpoint
+//!   (halves the time of an import of embedded images, BENCHMARKS.md). `synchronous=FULL` keeps
+//!   it safe against power loss; a killed import leaves a hot journal that the next open rolls back.
+//!   With another connection open (the app reading while a job imports) the WAL stays, with
+//!   checkpoints every 128 MiB instead of every 16 MiB;
+//! - FTS5 buffers more terms before writing a segment and merges segments with a wider fan-in.
 
-use super::{Result, Store};
+use super::{BUSY_TIMEOUT, Result, Store};
+use std::time::Duration;
 
-/// FTS5's in-memory buffer of pending terms during an import (its default is 1 MiB).
+/// FTS5's in-memory buffer of pending terms during an import (its default is 1 MiB). FTS5 also
+/// flushes at every commit, so this only needs to hold one batch's terms.
 const BULK_FTS_HASHSIZE: i64 = 48 << 20;
 /// Segments merged at once during an import (FTS5's default is 4: more, smaller merges).
 const BULK_FTS_AUTOMERGE: i64 = 8;
 /// FTS5 defaults, restored after an import.
 const FTS_HASHSIZE: i64 = 1 << 20;
 const FTS_AUTOMERGE: i64 = 4;
-/// Pages of WAL between automatic checkpoints during an import (everyday: 1000).
+/// Pages of WAL between automatic checkpoints during an import that keeps the WAL (everyday: 1000).
 const BULK_WAL_PAGES: i64 = 8192;
 
 impl Store {
-    /// Switches to import settings. Safe to call again on resume; a killed import leaves them on,
-    /// which only costs memory until the next import ends.
+    /// Switches to import settings. Safe to call again on resume.
     pub fn begin_bulk(&self) -> Result<()> {
-        self.conn.pragma_update(None, "wal_autocheckpoint", BULK_WAL_PAGES).map_err(|e| self.err(e))?;
+        // Leaving WAL needs the file to itself: try once without waiting, keep WAL when busy.
+        self.conn.busy_timeout(Duration::ZERO).map_err(|e| self.err(e))?;
+        let mode = self.conn.pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get::<_, String>(0));
+        self.conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| self.err(e))?;
+        let mode = match mode {
+            Ok(mode) => mode,
+            Err(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::DatabaseBusy => "wal".into(),
+            Err(e) => return Err(self.err(e)),
+        };
+        if mode == "delete" {
+            self.conn.pragma_update(None, "synchronous", "FULL").map_err(|e| self.err(e))?;
+        } else {
+            self.conn.pragma_update(None, "wal_autocheckpoint", BULK_WAL_PAGES).map_err(|e| self.err(e))?;
+        }
         self.fts_config("hashsize", BULK_FTS_HASHSIZE)?;
         self.fts_config("automerge", BULK_FTS_AUTOMERGE)
     }
 
-    /// Restores everyday settings and folds the WAL back into the project file.
+    /// Restores everyday settings: WAL, `synchronous=NORMAL`, FTS5 defaults, the WAL folded back
+    /// into the project file.
     pub fn end_bulk(&self) -> Result<()> {
         self.fts_config("automerge", FTS_AUTOMERGE)?;
         self.fts_config("hashsize", FTS_HASHSIZE)?;
+        // Back to WAL; if another connection opened the project meanwhile, it stays in rollback
+        // mode until the next open (Store::open always asks for WAL): slower to share, still safe.
+        match self.conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0)) {
+            Ok(_) => {}
+            Err(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::DatabaseBusy => {}
+            Err(e) => return Err(self.err(e)),
+        }
+        self.conn.pragma_update(None, "synchronous", "NORMAL").map_err(|e| self.err(e))?;
         self.conn.pragma_update(None, "wal_autocheckpoint", 1000).map_err(|e| self.err(e))?;
         self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(|e| self.err(e))
     }

@@ -99,7 +99,7 @@ impl Store {
         self.conn.pragma_update(None, "journal_mode", "WAL")?;
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
-        self.conn.pragma_update(None, "busy_timeout", 5000)?;
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
         self.conn.pragma_update(None, "cache_size", -65536)?; // 64 MiB
         self.conn.pragma_update(None, "temp_store", "MEMORY")?;
         Ok(())
@@ -131,6 +131,9 @@ impl Store {
         StoreError::Sqlite { path: self.path.clone(), source }
     }
 }
+
+/// How long a statement waits for another connection's lock before failing.
+pub(crate) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The current time as ISO-8601 UTC text with milliseconds, as SQLite writes it.
 pub(crate) const NOW_SQL: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
