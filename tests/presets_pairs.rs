@@ -3,9 +3,9 @@
 //! from public sources) and rows written by the tests in each dataset's documented layout.
 
 mod common;
-use arrow_array::builder::{BinaryBuilder, StringBuilder};
-use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray, StructArray};
-use arrow_schema::{DataType, Field, Fields, Schema};
+use arrow_array::builder::BinaryBuilder;
+use arrow_array::{Int64Array, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
 use common::Workspace;
 use std::path::Path;
 use std::sync::Arc;
@@ -143,26 +143,19 @@ fn ha_dpo_pope_reads_the_reject_key() {
 }
 
 fn write_rlhf_v(path: &Path, texts: &[&str], image: &[u8]) {
-    let image_fields =
-        Fields::from(vec![Field::new("bytes", DataType::Binary, true), Field::new("path", DataType::Utf8, true)]);
     let schema = Arc::new(Schema::new(vec![
         Field::new("ds_name", DataType::Utf8, true),
-        Field::new("image", DataType::Struct(image_fields.clone()), true),
+        Field::new("image", DataType::Struct(common::hf_media_fields()), true),
         Field::new("text", DataType::Utf8, true),
         Field::new("idx", DataType::Int64, true),
         Field::new("signature", DataType::Binary, true),
     ]));
     let n = texts.len();
-    let mut bytes = BinaryBuilder::new();
-    let mut paths = StringBuilder::new();
     let mut sig = BinaryBuilder::new();
     for _ in 0..n {
-        bytes.append_value(image);
-        paths.append_null();
         sig.append_value([0xde, 0xad]);
     }
-    let image_col =
-        StructArray::new(image_fields, vec![Arc::new(bytes.finish()) as ArrayRef, Arc::new(paths.finish())], None);
+    let image_col = common::hf_media_column(&vec![(Some(image), None); n]);
     let batch = RecordBatch::try_new(
         schema.clone(),
         vec![

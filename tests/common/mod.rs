@@ -39,13 +39,27 @@ pub fn png(w: u32, h: u32) -> Vec<u8> {
     out.into_inner()
 }
 
+/// The fields of a Hugging Face Image/Audio struct: `{bytes: binary, path: string}`.
+pub fn hf_media_fields() -> Fields {
+    Fields::from(vec![Field::new("bytes", DataType::Binary, true), Field::new("path", DataType::Utf8, true)])
+}
+
+/// A column of HF Image/Audio structs, one per `(bytes, path)`.
+pub fn hf_media_column(items: &[(Option<&[u8]>, Option<String>)]) -> StructArray {
+    let mut bytes = BinaryBuilder::new();
+    let mut paths = StringBuilder::new();
+    for (b, p) in items {
+        bytes.append_option(*b);
+        paths.append_option(p.as_deref());
+    }
+    StructArray::new(hf_media_fields(), vec![Arc::new(bytes.finish()) as ArrayRef, Arc::new(paths.finish())], None)
+}
+
 /// Writes an RLAIF-V-shaped Parquet file: one row per `(question, chosen, rejected, image bytes)`.
 pub fn write_rlaif_parquet(path: &Path, rows: &[(&str, &str, &str, Option<Vec<u8>>)], row_group: usize) {
-    let image_fields =
-        Fields::from(vec![Field::new("bytes", DataType::Binary, true), Field::new("path", DataType::Utf8, true)]);
     let schema = Arc::new(Schema::new(vec![
         Field::new("ds_name", DataType::Utf8, true),
-        Field::new("image", DataType::Struct(image_fields.clone()), true),
+        Field::new("image", DataType::Struct(hf_media_fields()), true),
         Field::new("question", DataType::Utf8, true),
         Field::new("chosen", DataType::Utf8, true),
         Field::new("rejected", DataType::Utf8, true),
@@ -57,17 +71,8 @@ pub fn write_rlaif_parquet(path: &Path, rows: &[(&str, &str, &str, Option<Vec<u8
     let props =
         parquet::file::properties::WriterProperties::builder().set_max_row_group_row_count(Some(row_group)).build();
     let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(props)).expect("writer");
-    let mut bytes = BinaryBuilder::new();
-    let mut paths = StringBuilder::new();
-    for (i, r) in rows.iter().enumerate() {
-        match &r.3 {
-            Some(b) => bytes.append_value(b),
-            None => bytes.append_null(),
-        }
-        paths.append_value(format!("img_{i}.jpg"));
-    }
-    let image =
-        StructArray::new(image_fields, vec![Arc::new(bytes.finish()) as ArrayRef, Arc::new(paths.finish())], None);
+    let items: Vec<_> = rows.iter().enumerate().map(|(i, r)| (r.3.as_deref(), Some(format!("img_{i}.jpg")))).collect();
+    let image = hf_media_column(&items);
     let col = |f: &dyn Fn(usize) -> String| -> ArrayRef {
         Arc::new(StringArray::from((0..rows.len()).map(f).collect::<Vec<_>>()))
     };
