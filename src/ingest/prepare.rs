@@ -1,4 +1,5 @@
-//! Turning drafts into stored form: embedded media hashed (each distinct blob sent once), references
+//! Turning drafts into stored form: embedded media hashed (each distinct blob sent to the store once
+//! while it is in the cache; the store ignores a repeat), references
 //! resolved inside the media root, everything probed (cached, so a file or blob shared by many rows
 //! is probed once), extras serialized with binary values moved to blobs.
 
@@ -10,12 +11,18 @@ use crate::store::{ImportIssue, PreparedMedia, StoredBlob};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
+/// Entries each cache may hold before it is emptied. The caches only save work: a blob sent twice is
+/// ignored by the store and a file probed twice gives the same facts, so forgetting is safe, and it
+/// keeps memory flat on datasets with millions of distinct images.
+const CACHE_ENTRIES: usize = 100_000;
+
 /// State shared by every row of one import.
 pub struct Preparer {
     root: Option<MediaRoot>,
     sent_blobs: HashSet<String>,
     blob_probes: HashMap<String, Result<ProbeFacts, String>>,
     path_probes: HashMap<(PathBuf, MediaKind), Result<ProbeFacts, String>>,
+    cache_entries: usize,
 }
 
 /// Hex blake3 of some bytes.
@@ -26,11 +33,30 @@ pub fn hash_hex(bytes: &[u8]) -> String {
 impl Preparer {
     /// A preparer resolving references against `root` (`None`: relative references are unresolvable).
     pub fn new(root: Option<MediaRoot>) -> Self {
-        Self { root, sent_blobs: HashSet::new(), blob_probes: HashMap::new(), path_probes: HashMap::new() }
+        Self {
+            root,
+            sent_blobs: HashSet::new(),
+            blob_probes: HashMap::new(),
+            path_probes: HashMap::new(),
+            cache_entries: CACHE_ENTRIES,
+        }
+    }
+
+    fn bound_caches(&mut self) {
+        if self.sent_blobs.len() >= self.cache_entries {
+            self.sent_blobs.clear();
+        }
+        if self.blob_probes.len() >= self.cache_entries {
+            self.blob_probes.clear();
+        }
+        if self.path_probes.len() >= self.cache_entries {
+            self.path_probes.clear();
+        }
     }
 
     /// Resolves, hashes and probes one media draft; problems become warnings on the row.
     pub fn media(&mut self, row: u64, d: MediaDraft, issues: &mut Vec<ImportIssue>) -> PreparedMedia {
+        self.bound_caches();
         let mut out = PreparedMedia {
             role: d.role,
             kind: d.kind,
@@ -119,6 +145,7 @@ impl Preparer {
         if extras.is_empty() {
             return None;
         }
+        self.bound_caches();
         let value = self.move_bytes(Value::Map(extras), blobs);
         serde_json::to_string(&value).ok()
     }
@@ -161,5 +188,38 @@ pub fn modality(media: &[PreparedMedia]) -> String {
         many if many.iter().all(|k| *k == "image") => "images".into(),
         many if many.iter().all(|k| *k == many[0]) => many[0].into(),
         _ => "mixed".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image_draft(bytes: &[u8]) -> MediaDraft {
+        MediaDraft {
+            role: MediaRole::Input,
+            kind: MediaKind::Image,
+            field: "image".into(),
+            source: MediaSource::Bytes { bytes: bytes.to_vec(), name: None },
+            response: None,
+        }
+    }
+
+    #[test]
+    fn a_repeated_blob_is_sent_once_until_the_cache_is_emptied() {
+        let mut p = Preparer::new(None);
+        let mut issues = Vec::new();
+        let a = p.media(0, image_draft(b"same bytes"), &mut issues);
+        let b = p.media(1, image_draft(b"same bytes"), &mut issues);
+        assert!(a.blob.as_ref().is_some_and(|x| x.bytes.is_some()));
+        assert!(b.blob.as_ref().is_some_and(|x| x.bytes.is_none()), "second copy references the first");
+
+        // With a full cache the bytes travel again: the store ignores the repeat, nothing is lost.
+        p.cache_entries = 1;
+        let c = p.media(2, image_draft(b"same bytes"), &mut issues);
+        assert!(c.blob.as_ref().is_some_and(|x| x.bytes.is_some()));
+        assert_eq!(a.blob.map(|x| x.hash), c.blob.map(|x| x.hash));
+        // Not an image: each copy is reported, the probe failure is cached or recomputed alike.
+        assert_eq!(issues.len(), 3);
     }
 }
