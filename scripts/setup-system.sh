@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system packages Verdict builds against (FFmpeg and ALSA headers, clang for bindgen,
-# Xvfb for headless GUI checks) on Debian/Ubuntu. Does nothing when they are already there.
+# Xvfb for headless GUI checks, the OpenGL/X11 libraries the app loads) on Debian/Ubuntu. Does nothing when they are already there.
 set -euo pipefail
 
 packages=(
@@ -8,6 +8,8 @@ packages=(
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libasound2-dev
   xvfb xauth mesa-vulkan-drivers libvulkan1
+  # Loaded at run time by the desktop app (OpenGL through Mesa, X11 keyboard and cursors).
+  libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libxcursor1 libxi6 libxrandr2
 )
 
 missing=()

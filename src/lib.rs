@@ -12,3 +12,4 @@ pub mod media;
 pub mod model;
 pub mod query;
 pub mod store;
+pub mod ui;

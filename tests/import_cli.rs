@@ -223,7 +223,7 @@ fn a_killed_import_resumes_without_duplicates() {
 }
 
 #[test]
-fn presets_lists_every_layout_and_no_subcommand_prints_help() {
+fn presets_lists_every_layout_and_no_subcommand_opens_the_app() {
     let out = verdict(&["presets"]);
     assert!(out.status.success());
     let text = stdout(&out);
@@ -253,9 +253,20 @@ fn presets_lists_every_layout_and_no_subcommand_prints_help() {
     ] {
         assert!(text.lines().any(|l| l.starts_with(name)), "{name} missing from:\n{text}");
     }
-    let help = verdict(&[]);
+    let help = verdict(&["--help"]);
     assert!(help.status.success());
-    assert!(stdout(&help).contains("import"));
+    for sub in ["import", "open", "screenshot"] {
+        assert!(stdout(&help).contains(sub), "{sub} missing from --help");
+    }
+    // No subcommand opens the app; with no display that is a one-line error, not a panic.
+    let no_display = std::process::Command::new(env!("CARGO_BIN_EXE_verdict"))
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("VERDICT_CONFIG_DIR", std::env::temp_dir().join("verdict-test-no-display"))
+        .output()
+        .expect("runs");
+    assert_eq!(no_display.status.code(), Some(1));
+    assert!(stderr(&no_display).contains("cannot open a window"), "{}", stderr(&no_display));
     let bad = verdict(&["info", "/nonexistent/p.verdict"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(stderr(&bad).contains("no project file at /nonexistent/p.verdict"));

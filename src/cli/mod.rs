@@ -42,10 +42,57 @@ enum Command {
     Presets,
     /// Samples matching a query (fields such as `modality:image`, `len_chosen>500`, free text).
     Search(search::SearchArgs),
+    /// Open the desktop app on a project (created if it does not exist).
+    Open {
+        /// The project file.
+        project: PathBuf,
+    },
+    /// Render the app on a project (and sample) in a window and save it as a PNG.
+    Screenshot {
+        /// The project file.
+        project: PathBuf,
+        /// Where to write the PNG.
+        #[arg(long)]
+        out: PathBuf,
+        /// The sample to show (default: the first).
+        #[arg(long)]
+        sample: Option<i64>,
+        /// Window size, `WIDTHxHEIGHT`.
+        #[arg(long, default_value = "1400x900", value_parser = parse_size)]
+        size: (f32, f32),
+    },
 }
 
-/// Runs the command line and returns the process exit code.
-pub fn main() -> ExitCode {
+fn parse_size(s: &str) -> Result<(f32, f32), String> {
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(|| format!("{s}: expected WIDTHxHEIGHT, e.g. 1400x900"))?;
+    let num = |t: &str| t.trim().parse::<u16>().ok().filter(|n| *n >= 200).map(f32::from);
+    match (num(w), num(h)) {
+        (Some(w), Some(h)) => Ok((w, h)),
+        _ => Err(format!("{s}: width and height must be whole numbers of at least 200")),
+    }
+}
+
+/// What the command line asks of the desktop app. The binary hands these to `ui`; the CLI itself
+/// never depends on the UI layer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GuiRequest {
+    /// Open the app, on this project or the last one.
+    Open(Option<PathBuf>),
+    /// Render the app on a project and save a PNG.
+    Screenshot {
+        /// The project.
+        project: PathBuf,
+        /// The PNG to write.
+        out: PathBuf,
+        /// The sample to show.
+        sample: Option<i64>,
+        /// Window size in points.
+        size: [f32; 2],
+    },
+}
+
+/// Runs the command line and returns the process exit code; `gui` opens the desktop app.
+pub fn main(gui: impl FnOnce(GuiRequest) -> anyhow::Result<()>) -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -53,7 +100,7 @@ pub fn main() -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
-    match run(cli) {
+    match run(cli, gui) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -62,12 +109,13 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli, gui: impl FnOnce(GuiRequest) -> anyhow::Result<()>) -> anyhow::Result<ExitCode> {
     match cli.command {
-        None => {
-            // The desktop app arrives with the review workspace; until then, say what there is.
-            use clap::CommandFactory;
-            Cli::command().print_help()?;
+        None => gui(GuiRequest::Open(None)).map(|()| ExitCode::SUCCESS),
+        Some(Command::Open { project }) => gui(GuiRequest::Open(Some(project))).map(|()| ExitCode::SUCCESS),
+        Some(Command::Screenshot { project, out, sample, size }) => {
+            gui(GuiRequest::Screenshot { project, out: out.clone(), sample, size: [size.0, size.1] })?;
+            eprintln!("wrote {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Import(args)) => import::run(&args),

@@ -222,6 +222,16 @@ pub fn choose_mapper(options: &ImportOptions, columns: &Columns, path: &Path) ->
     })
 }
 
+/// The layout a file would be imported with (the detected preset's name), without importing it:
+/// what the app shows for confirmation when a file is dropped on it.
+pub fn detect_layout(path: &Path) -> Result<String, IngestError> {
+    let path = dataset_files(path)?.into_iter().next().unwrap_or_else(|| path.to_owned());
+    let format = Format::detect(&path).map_err(|e| file_err(&path, e.message))?;
+    let reader = Reader::new(&path, format);
+    let columns = columns_of(&reader, &path)?;
+    choose_mapper(&ImportOptions::default(), &columns, &path).map(|m| m.name().to_owned())
+}
+
 /// The data files a path stands for: the file itself, or for a Hugging Face `save_to_disk` folder
 /// the Arrow files its `state.json` lists, in order.
 pub fn dataset_files(path: &Path) -> Result<Vec<PathBuf>, IngestError> {

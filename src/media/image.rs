@@ -139,6 +139,36 @@ pub fn decode_image_file(path: &Path, limits: &ImageLimits) -> Result<RgbaImage,
     decode_with(file_reader(path)?, file_reader(path)?, limits)
 }
 
+/// A quick preview of a large JPEG: decoded with the decoder's DCT scaling (1/2, 1/4 or 1/8) to
+/// the smallest size whose sides are at least `min_side`-fitting, which skips most of the work of a
+/// full decode (a 4000x3000 photo previews at 1000x750 in a fraction of the time). `Ok(None)` when
+/// the bytes are not a JPEG or are already small enough that a full decode is as cheap.
+pub fn jpeg_preview(bytes: &[u8], min_side: u32, limits: &ImageLimits) -> Result<Option<RgbaImage>, MediaError> {
+    if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Ok(None);
+    }
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    decoder.read_info().map_err(|e| MediaError::corrupt(KIND, e))?;
+    let Some(info) = decoder.info() else { return Ok(None) };
+    let (width, height) = (u32::from(info.width), u32::from(info.height));
+    limits.check(KIND, width, height)?;
+    if width.max(height) < min_side.saturating_mul(2) {
+        return Ok(None);
+    }
+    let (tw, th) = thumbnail_size(width, height, min_side);
+    let to_u16 = |v: u32| u16::try_from(v).unwrap_or(u16::MAX);
+    let (w, h) = decoder.scale(to_u16(tw), to_u16(th)).map_err(|e| MediaError::corrupt(KIND, e))?;
+    let pixels = decoder.decode().map_err(|e| MediaError::corrupt(KIND, e))?;
+    let (w, h) = (u32::from(w), u32::from(h));
+    let rgba: Vec<u8> = match info.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => pixels.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
+        jpeg_decoder::PixelFormat::L8 => pixels.iter().flat_map(|&l| [l, l, l, 255]).collect(),
+        // 16-bit grey and CMYK are rare in datasets: the full decoder handles them.
+        jpeg_decoder::PixelFormat::L16 | jpeg_decoder::PixelFormat::CMYK32 => return Ok(None),
+    };
+    Ok(RgbaImage::from_raw(w, h, rgba))
+}
+
 /// The size of a thumbnail of a `width` x `height` image whose longer side is at most
 /// `max_side` (aspect kept, never upscaled, never zero).
 pub fn thumbnail_size(width: u32, height: u32, max_side: u32) -> (u32, u32) {
@@ -277,6 +307,26 @@ pub(crate) mod tests {
         assert!(matches!(decode_image(&png, &tight), Err(MediaError::TooLarge { .. })));
         let png = encode(&gradient(10, 10), ImageFormat::Png);
         assert!(decode_image(&png, &tight).is_ok());
+    }
+
+    #[test]
+    fn large_jpegs_preview_at_a_reduced_scale_with_the_right_colours() {
+        let big = encode(&gradient(1600, 1200), ImageFormat::Jpeg);
+        let limits = ImageLimits::default();
+        let preview = jpeg_preview(&big, 400, &limits).expect("decodes").expect("a preview");
+        // DCT scaling gives 1/2, 1/4 or 1/8: the smallest that still covers 400 px is 1/4.
+        assert_eq!(preview.dimensions(), (400, 300));
+        let full = decode_image(&big, &limits).expect("full decode");
+        for (x, y) in [(10, 10), (200, 150), (390, 290)] {
+            let p = preview.get_pixel(x, y);
+            let f = full.get_pixel(x * 4 + 2, y * 4 + 2);
+            for c in 0..3 {
+                assert!(p[c].abs_diff(f[c]) < 24, "pixel ({x},{y}) channel {c}: {} vs {}", p[c], f[c]);
+            }
+        }
+        // Small JPEGs and other formats decode in full instead.
+        assert!(jpeg_preview(&encode(&gradient(500, 300), ImageFormat::Jpeg), 400, &limits).expect("ok").is_none());
+        assert!(jpeg_preview(&encode(&gradient(1600, 1200), ImageFormat::Png), 400, &limits).expect("ok").is_none());
     }
 
     #[test]

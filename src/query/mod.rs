@@ -1,7 +1,8 @@
 //! The filter and search language: a query such as
 //! `modality:image model:llava len_chosen>500 NOT judgment:tie "red circle"` compiled to a
-//! parameterized SQL condition over `samples s`. Values are always bound parameters and free text
-//! goes to FTS5 as quoted phrases, so no input can change the SQL or break the FTS syntax.
+//! parameterized SQL condition over `sample_stats st` (one narrow row of derived facts per sample,
+//! migration 3; `st.sample_id` is the sample's id). Values are always bound parameters and free
+//! text goes to FTS5 as quoted phrases, so no input can change the SQL or break the FTS syntax.
 //!
 //! Fields (`verdict search --help` lists them too):
 //!
@@ -10,17 +11,21 @@
 //! | `dataset:NAME` | the dataset's name (file stem) |
 //! | `preset:NAME` | the preset that read the dataset |
 //! | `modality:KIND` | text, image, images, video, audio, mixed, gen-image, ... |
-//! | `judgment:KIND` | has an original judgment of this kind (pairwise, ranking, ratings, correction, tie, both_bad) |
+//! | `judgment:KIND` | has an original judgment of this kind (pairwise, ranking, ratings, correction, tie, `both_bad`) |
 //! | `label:NAME` | has a judgment with this label (overall, safer, helpfulness, ...) |
-//! | `model:TEXT` | a response's model contains TEXT (case-insensitive) |
-//! | `media:STATUS` | has a media item with this probe status (ok, failed, unresolved, not_fetched) |
+//! | `model:TEXT` | a response's model contains TEXT (case-insensitive for ASCII) |
+//! | `media:STATUS` | has a media item with this probe status (ok, failed, unresolved, `not_fetched`) |
 //! | `id`, `row` | the sample id; the source row (numbers, any comparison) |
 //! | `key:TEXT` | the source's own id |
 //! | `responses` | number of responses (any comparison) |
 //! | `len_prompt`, `len_a`, `len_b`, `len_chosen`, `len_rejected` | text lengths in characters (any comparison; chosen/rejected per the original pairwise judgment) |
 //! | `longer:chosen` / `longer:rejected` | the original chosen answer is longer / shorter than the rejected one |
+//! | `original:LABEL`, `current:LABEL` | the original label; the label now (the curator's, else the original): `a` (A preferred), `b`, `tie`, `both_bad`, `ranking`, `ratings`, `correction`, `none` |
 //! | `is:flagged`, `is:edited`, `is:noted` | a curator flagged it, relabeled it, wrote a note |
 //! | `flag:REASON` | flagged with this reason |
+//!
+//! Comparisons with a missing value (no response B for `len_b`, no pairwise judgment for
+//! `len_chosen`) are false, and their negation true: `-len_b>10` matches samples without a B.
 
 mod parse;
 
@@ -29,13 +34,21 @@ pub use parse::{Expr, Op, QueryError, parse};
 use rusqlite::types::Value as SqlValue;
 use std::fmt::Write as _;
 
-/// A compiled query: a condition on `samples s` and its parameters, in order.
+/// A compiled query: a condition on `sample_stats st` and its parameters, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Compiled {
-    /// SQL usable as `SELECT ... FROM samples s WHERE {condition}`.
+    /// SQL usable as `SELECT ... FROM sample_stats st WHERE {condition}` (join `samples s ON
+    /// s.id = st.sample_id` for the sample's own columns).
     pub condition: String,
     /// Values for the `?` placeholders, in order.
     pub params: Vec<SqlValue>,
+}
+
+impl Compiled {
+    /// Whether this matches every sample (the empty query).
+    pub fn matches_all(&self) -> bool {
+        self.condition == "1"
+    }
 }
 
 /// The fields the language knows, for error messages and help.
@@ -57,6 +70,8 @@ pub const FIELDS: &[&str] = &[
     "len_chosen",
     "len_rejected",
     "longer",
+    "original",
+    "current",
     "is",
     "flag",
 ];
@@ -66,44 +81,58 @@ pub fn compile(query: &str) -> Result<Compiled, QueryError> {
     let mut out = Compiled { condition: String::new(), params: Vec::new() };
     match parse(query)? {
         None => out.condition.push('1'),
-        Some(e) => emit(&e, &mut out)?,
+        Some(e) => emit(&e, false, &mut out)?,
     }
     Ok(out)
 }
 
-fn emit(e: &Expr, out: &mut Compiled) -> Result<(), QueryError> {
+/// Emits `e`; `negated` says whether it sits under an odd number of NOTs. Comparisons with a
+/// NULL side (a missing length or model) are NULL in SQL, which a WHERE treats as false; under a
+/// NOT they are wrapped in `coalesce(.., 0)` so that the NOT makes them true. Outside a NOT they
+/// stay bare, so SQLite can answer them from an index.
+fn emit(e: &Expr, negated: bool, out: &mut Compiled) -> Result<(), QueryError> {
     match e {
         Expr::And(a, b) | Expr::Or(a, b) => {
             out.condition.push('(');
-            emit(a, out)?;
+            emit(a, negated, out)?;
             out.condition.push_str(if matches!(e, Expr::And(..)) { " AND " } else { " OR " });
-            emit(b, out)?;
+            emit(b, negated, out)?;
             out.condition.push(')');
         }
         Expr::Not(inner) => {
             out.condition.push_str("NOT ");
-            emit(inner, out)?;
+            emit(inner, !negated, out)?;
         }
         Expr::Text(text) => {
             // One FTS5 phrase: double quotes inside are doubled, so the text is matched as written.
-            out.condition.push_str("s.id IN (SELECT rowid FROM sample_fts WHERE sample_fts MATCH ?)");
+            out.condition.push_str("st.sample_id IN (SELECT rowid FROM sample_fts WHERE sample_fts MATCH ?)");
             out.params.push(SqlValue::Text(format!("\"{}\"", text.replace('"', "\"\""))));
         }
-        Expr::Field { name, op, value, at } => field(name, *op, value, *at, out)?,
+        Expr::Field { name, op, value, at } => field(name, *op, value, *at, negated, out)?,
     }
     Ok(())
 }
 
-/// Length of the response in the original pairwise judgment's `side` (`chosen` or `rejected`).
-fn side_len(side: &str) -> String {
-    format!(
-        "(SELECT length(r.text) FROM responses r JOIN judgments j ON j.sample_id = r.sample_id
-          WHERE r.sample_id = s.id AND j.source = 'original' AND j.kind IN ('pairwise', 'correction', 'ranking')
-            AND r.position = j.{side} ORDER BY j.id LIMIT 1)"
-    )
+/// `sql`, wrapped so that NULL reads as false even under a NOT (see [`emit`]).
+fn nullable(sql: &str, negated: bool) -> String {
+    if negated { format!("coalesce({sql}, 0)") } else { sql.to_owned() }
 }
 
-fn field(name: &str, op: Op, value: &str, at: usize, out: &mut Compiled) -> Result<(), QueryError> {
+/// `value` as a LIKE pattern that matches it anywhere, with `%`, `_` and `\` escaped (`ESCAPE '\'`).
+fn contains_pattern(value: &str) -> String {
+    let mut p = String::with_capacity(value.len() + 2);
+    p.push('%');
+    for c in value.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+fn field(name: &str, op: Op, value: &str, at: usize, negated: bool, out: &mut Compiled) -> Result<(), QueryError> {
     let text_only = |what: &str| -> Result<(), QueryError> {
         if matches!(op, Op::Eq | Op::Ne) {
             Ok(())
@@ -114,43 +143,47 @@ fn field(name: &str, op: Op, value: &str, at: usize, out: &mut Compiled) -> Resu
     let number = || -> Result<i64, QueryError> {
         value.parse::<i64>().map_err(|_| QueryError::new(format!("`{name}` needs a whole number, found `{value}`"), at))
     };
-    let negate = op == Op::Ne;
+    // `field!=value` is `NOT field:value`: its own comparison sits under one more NOT.
+    let ne = op == Op::Ne;
+    let inner_negated = negated != ne;
     let (sql, param): (String, SqlValue) = match name {
         "dataset" | "preset" => {
             text_only(name)?;
             let column = if name == "dataset" { "name" } else { "preset" };
-            (format!("s.dataset_id IN (SELECT id FROM datasets WHERE {column} = ?)"), SqlValue::Text(value.to_owned()))
+            (format!("st.dataset_id IN (SELECT id FROM datasets WHERE {column} = ?)"), SqlValue::Text(value.to_owned()))
         }
         "modality" => {
             text_only(name)?;
-            ("s.modality = ?".into(), SqlValue::Text(value.to_owned()))
+            ("st.modality = ?".into(), SqlValue::Text(value.to_owned()))
         }
         "judgment" => {
             text_only(name)?;
-            if crate::model::JudgmentKind::parse(value).is_none() {
+            let Some(kind) = crate::model::JudgmentKind::parse(value) else {
                 let kinds: Vec<&str> = crate::model::JudgmentKind::ALL.iter().map(|k| k.as_str()).collect();
                 return Err(QueryError::new(format!("unknown judgment `{value}` (one of {})", kinds.join(", ")), at));
-            }
-            (
-                "EXISTS (SELECT 1 FROM judgments j WHERE j.sample_id = s.id AND j.source = 'original' AND j.kind = ?)"
-                    .into(),
-                SqlValue::Text(value.to_owned()),
-            )
+            };
+            ("(st.judgment_kinds & ?) != 0".into(), SqlValue::Integer(crate::store::kind_bit(kind)))
         }
         "label" => {
             text_only(name)?;
             (
-                "EXISTS (SELECT 1 FROM judgments j WHERE j.sample_id = s.id AND j.label = ?)".into(),
+                "st.sample_id IN (SELECT sample_id FROM judgments WHERE label = ?)".into(),
                 SqlValue::Text(value.to_owned()),
             )
         }
         "model" => {
             text_only(name)?;
-            (
-                "EXISTS (SELECT 1 FROM responses r WHERE r.sample_id = s.id AND instr(lower(r.model), lower(?)) > 0)"
-                    .into(),
-                SqlValue::Text(value.to_owned()),
-            )
+            out.condition.push_str(if ne { "NOT " } else { "" });
+            if value.contains('\u{1f}') {
+                // The separator of `models` below: no single model holds it.
+                out.condition.push('0');
+                return Ok(());
+            }
+            // `models` holds every response's model, joined by char(31); LIKE ignores ASCII case
+            // as `lower()` did.
+            out.condition.push_str(&nullable("st.models LIKE ? ESCAPE '\\'", inner_negated));
+            out.params.push(SqlValue::Text(contains_pattern(value)));
+            return Ok(());
         }
         "media" => {
             text_only(name)?;
@@ -161,35 +194,51 @@ fn field(name: &str, op: Op, value: &str, at: usize, out: &mut Compiled) -> Resu
                 ));
             }
             (
-                "EXISTS (SELECT 1 FROM media m WHERE m.sample_id = s.id AND m.probe_status = ?)".into(),
+                "st.sample_id IN (SELECT sample_id FROM media WHERE probe_status = ?)".into(),
                 SqlValue::Text(value.to_owned()),
             )
+        }
+        "original" | "current" => {
+            text_only(name)?;
+            // The column holds `A>B`-style text; the words are easier to type.
+            let (cmp, pattern) = match value {
+                "a" | "A" => ("GLOB", "A>*"),
+                "b" | "B" => ("GLOB", "B>*"),
+                "none" => ("=", ""),
+                "tie" | "both_bad" | "ranking" | "ratings" | "correction" | "pairwise" => ("=", value),
+                _ => {
+                    return Err(QueryError::new(
+                        format!(
+                            "`{name}` is a, b, tie, both_bad, ranking, ratings, correction, pairwise or none, not `{value}`"
+                        ),
+                        at,
+                    ));
+                }
+            };
+            (format!("st.{name} {cmp} ?"), SqlValue::Text(pattern.to_owned()))
         }
         "is" => {
             text_only(name)?;
             let column = match value {
-                "flagged" => "flag",
-                "edited" => "judgment_id",
-                "noted" => "note",
+                "flagged" | "edited" | "noted" => value,
                 _ => return Err(QueryError::new(format!("`is` is flagged, edited or noted, not `{value}`"), at)),
             };
-            out.condition.push_str(if negate { "NOT " } else { "" });
-            let _ = write!(
-                out.condition,
-                "EXISTS (SELECT 1 FROM curation c WHERE c.sample_id = s.id AND c.{column} IS NOT NULL)"
-            );
+            out.condition.push_str(if ne { "NOT " } else { "" });
+            let _ = write!(out.condition, "st.{column}");
             return Ok(());
         }
         "flag" => {
             text_only(name)?;
-            (
-                "EXISTS (SELECT 1 FROM curation c WHERE c.sample_id = s.id AND c.flag = ?)".into(),
-                SqlValue::Text(value.to_owned()),
-            )
+            ("st.sample_id IN (SELECT sample_id FROM curation WHERE flag = ?)".into(), SqlValue::Text(value.to_owned()))
         }
         "key" => {
             text_only(name)?;
-            ("s.source_key = ?".into(), SqlValue::Text(value.to_owned()))
+            // `dataset_id IN` lets SQLite use the (dataset_id, source_key) index, one probe per dataset.
+            (
+                "st.sample_id IN (SELECT id FROM samples WHERE dataset_id IN (SELECT id FROM datasets) AND source_key = ?)"
+                    .into(),
+                SqlValue::Text(value.to_owned()),
+            )
         }
         "longer" => {
             text_only(name)?;
@@ -198,24 +247,18 @@ fn field(name: &str, op: Op, value: &str, at: usize, out: &mut Compiled) -> Resu
                 "rejected" => ("rejected", "chosen"),
                 _ => return Err(QueryError::new(format!("`longer` is `chosen` or `rejected`, not `{value}`"), at)),
             };
-            out.condition.push_str(if negate { "NOT " } else { "" });
-            let _ = write!(out.condition, "coalesce({} > {}, 0)", side_len(a), side_len(b));
+            out.condition.push_str(if ne { "NOT " } else { "" });
+            out.condition.push_str(&nullable(&format!("st.len_{a} > st.len_{b}"), inner_negated));
             return Ok(());
         }
         "id" | "row" | "responses" | "len_prompt" | "len_a" | "len_b" | "len_chosen" | "len_rejected" => {
-            let lhs = match name {
-                "id" => "s.id".to_owned(),
-                "row" => "s.row_index".to_owned(),
-                "responses" => "(SELECT count(*) FROM responses r WHERE r.sample_id = s.id)".to_owned(),
-                "len_prompt" => "length(s.prompt)".to_owned(),
-                "len_a" | "len_b" => format!(
-                    "(SELECT length(r.text) FROM responses r WHERE r.sample_id = s.id AND r.position = {})",
-                    u8::from(name == "len_b")
-                ),
-                "len_chosen" => side_len("chosen"),
-                _ => side_len("rejected"),
+            let column = match name {
+                "id" => "sample_id",
+                "row" => "row_index",
+                "responses" => "n_responses",
+                other => other,
             };
-            let _ = write!(out.condition, "coalesce({lhs} {} ?, 0)", op.sql());
+            out.condition.push_str(&nullable(&format!("st.{column} {} ?", op.sql()), negated));
             out.params.push(SqlValue::Integer(number()?));
             return Ok(());
         }
@@ -223,7 +266,7 @@ fn field(name: &str, op: Op, value: &str, at: usize, out: &mut Compiled) -> Resu
             return Err(QueryError::new(format!("unknown field `{other}` (known: {})", FIELDS.join(", ")), at));
         }
     };
-    if negate {
+    if ne {
         out.condition.push_str("NOT ");
     }
     out.condition.push_str(&sql);

@@ -2,6 +2,7 @@
 //! notes. Each action is one transaction that writes the new state and an append-only audit row
 //! with the state before and after; original judgments are never touched (a curator's label is a
 //! new judgment with source `curator`). Undo and redo restore a recorded state and are logged too.
+//! The sample's `sample_stats` row (current label, flagged, edited, noted) moves in the same transaction.
 
 use super::{NOW_SQL, Result, Store, StoreError};
 use crate::model::{JudgmentKind, JudgmentSource, SampleId};
@@ -269,6 +270,7 @@ fn write_state(
         ),
         params![sample, after.judgment_id, after.flag, after.note],
     )?;
+    super::stats::update_curation(tx, sample, after)?;
     tx.execute(
         &format!(
             "INSERT INTO audit_log (sample_id, curator, action, before, after, created_at)

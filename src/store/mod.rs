@@ -3,19 +3,27 @@
 //!
 //! `Store` owns the connection. Its `impl` is split by concern: `datasets.rs` (import bookkeeping
 //! and the import report), `write.rs` (inserting prepared samples), `read.rs` (queries for the
-//! front ends). Schema changes are numbered migrations in `sql/`, applied in one transaction each.
+//! front ends), `search.rs` (running compiled queries), `list.rs` (the sorted sample list),
+//! `curation.rs` (curators' actions), `stats.rs` (the per-sample facts lists and queries read).
+//! Schema changes are numbered migrations in `sql/`, applied in one transaction each.
 
 mod bulk;
 mod curation;
 mod datasets;
+mod list;
+mod overview;
 mod read;
 mod search;
+mod stats;
 mod write;
 
 pub use curation::{Applied, AuditEntry, CurationAction, CurationState, Label};
 pub use datasets::{DatasetInfo, DatasetStatus, ImportIssue, NewDataset};
+pub use list::{ListRow, SortKey};
+pub use overview::Overview;
 pub use read::{DatasetSummary, JudgmentView, MediaView, RatingView, ResponseView, SampleView};
 pub use search::SampleRow;
+pub(crate) use stats::kind_bit;
 pub use write::{ImportBatch, PreparedMedia, PreparedSample, StoredBlob};
 
 use rusqlite::Connection;
@@ -52,7 +60,8 @@ pub enum StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Numbered migrations; `user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("sql/001_init.sql"), include_str!("sql/002_curation.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("sql/001_init.sql"), include_str!("sql/002_curation.sql"), include_str!("sql/003_list.sql")];
 
 /// An open project file.
 pub struct Store {

@@ -20,7 +20,7 @@ pub struct SampleRow {
 impl Store {
     /// How many samples match.
     pub fn count_matching(&self, q: &Compiled) -> Result<u64> {
-        let sql = format!("SELECT count(*) FROM samples s WHERE {}", q.condition);
+        let sql = format!("SELECT count(*) FROM sample_stats st WHERE {}", q.condition);
         self.conn
             .prepare_cached(&sql)
             .and_then(|mut st| st.query_row(rusqlite::params_from_iter(&q.params), |r| r.get::<_, i64>(0)))
@@ -31,8 +31,9 @@ impl Store {
     /// The matching samples in id order, `limit` of them from `offset`.
     pub fn matching(&self, q: &Compiled, limit: u64, offset: u64) -> Result<Vec<SampleRow>> {
         let sql = format!(
-            "SELECT s.id, d.name, s.modality, s.prompt FROM samples s JOIN datasets d ON d.id = s.dataset_id
-             WHERE {} ORDER BY s.id LIMIT {limit} OFFSET {offset}",
+            "SELECT s.id, d.name, s.modality, s.prompt
+             FROM sample_stats st JOIN samples s ON s.id = st.sample_id JOIN datasets d ON d.id = s.dataset_id
+             WHERE {} ORDER BY st.sample_id LIMIT {limit} OFFSET {offset}",
             q.condition
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;

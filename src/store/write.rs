@@ -1,5 +1,6 @@
 //! Writing imported samples: one transaction per batch, with the dataset's resume point moved in
-//! the same transaction, so a kill at any moment leaves either the whole batch or none of it.
+//! the same transaction, so a kill at any moment leaves either the whole batch or none of it. Each
+//! sample's `sample_stats` row (store/stats.rs) is written with it.
 
 use super::{ImportIssue, NOW_SQL, Result, Store};
 use crate::model::{
@@ -205,6 +206,7 @@ fn insert_sample(tx: &Transaction<'_>, dataset: DatasetId, s: &PreparedSample, n
         s.prompt,
         fts_responses
     ])?;
+    super::stats::insert(tx, sample_id, dataset.0, s)?;
     Ok(true)
 }
 

@@ -1,0 +1,240 @@
+//! Headless UI benchmarks for the review workspace (issue 3). Drives the real `VerdictApp` through
+//! egui frames (layout + tessellation, no GPU) and prints a Markdown table:
+//!
+//! - frame CPU time while scrolling the sample list and while stepping through samples (p50, p99);
+//! - time from selecting a sample with a 4000x3000 JPEG to its first shown pixels (texture uploaded);
+//! - cold start: opening the project to the first frame with the list shown;
+//! - resident memory with the project open.
+//!
+//! ```sh
+//! cargo run --release --example ui_bench -- target/bench-data/q1m.verdict
+//! ```
+//! The image figure uses its own small project with 4000x3000 JPEGs, generated here.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use verdict::ui::commands::Command;
+use verdict::ui::{Settings, VerdictApp};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+struct Driver {
+    ctx: egui::Context,
+    app: VerdictApp,
+    time: f64,
+}
+
+impl Driver {
+    fn open(project: &Path) -> Self {
+        let ctx = egui::Context::default();
+        let settings = Settings { curator: Some("bench".into()), ..Settings::default() };
+        let app = VerdictApp::new(&ctx, settings, None, Some(project));
+        Self { ctx, app, time: 0.0 }
+    }
+
+    /// One frame with `events`; returns its CPU time (egui pass + tessellation).
+    fn frame(&mut self, events: Vec<egui::Event>) -> Duration {
+        self.time += 1.0 / 60.0;
+        let input = egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1400.0, 900.0))),
+            time: Some(self.time),
+            events,
+            ..Default::default()
+        };
+        let start = Instant::now();
+        let ctx = self.ctx.clone();
+        let mut out = ctx.run_ui(input, |ui| {
+            self.app.logic(&ctx);
+            self.app.ui(ui);
+        });
+        let shapes = std::mem::take(&mut out.shapes);
+        let _prims = ctx.tessellate(shapes, out.pixels_per_point);
+        let took = start.elapsed();
+        out.textures_delta.clear();
+        took
+    }
+
+    fn until(&mut self, what: &str, cond: impl Fn(&VerdictApp) -> bool) -> Duration {
+        let start = Instant::now();
+        while !cond(&self.app) {
+            assert!(start.elapsed() < Duration::from_mins(2), "timed out waiting for {what}");
+            self.frame(Vec::new());
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        start.elapsed()
+    }
+}
+
+fn listed(app: &VerdictApp) -> bool {
+    app.project.as_ref().is_some_and(|p| !p.is_querying() && p.sample.is_some())
+}
+
+fn percentiles(mut v: Vec<Duration>) -> (f64, f64, f64) {
+    v.sort();
+    let at = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0;
+    (at(0.5), at(0.99), at(1.0))
+}
+
+fn rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn big_jpeg_project(dir: &Path) -> PathBuf {
+    use image::{ImageEncoder, Rgb, RgbImage};
+    let (w, h) = (4000, 3000);
+    // Photo-like content (smooth shapes, edges and mild sensor grain), so the file has the size and
+    // entropy of a real 12-megapixel photo (~3 MB at quality 90), not of pure noise.
+    let mut seed = 0x2545_f491_u32;
+    let img = RgbImage::from_fn(w, h, |x, y| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        let grain = (seed % 9) as f32 - 4.0;
+        let (fx, fy) = (x as f32 / w as f32, y as f32 / h as f32);
+        let sky = 200.0 - 120.0 * fy;
+        let hills = ((fx * 9.0).sin() * 0.08 + 0.55 - fy).signum() * 40.0;
+        let disc = if (fx - 0.3).hypot(fy - 0.35) < 0.12 { 60.0 } else { 0.0 };
+        let ripple = (fx * 140.0).sin() * (fy * 90.0).cos() * 6.0;
+        let v = |base: f32| (base + grain + ripple).clamp(0.0, 255.0) as u8;
+        Rgb([v(sky + disc - hills), v(sky * 0.8 + hills), v(sky * 0.6 + disc * 0.5)])
+    });
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+        .write_image(img.as_raw(), w, h, image::ExtendedColorType::Rgb8)
+        .expect("encode");
+    let mut lines = String::new();
+    for i in 0..10 {
+        let name = format!("big{i}.jpg");
+        std::fs::write(dir.join(&name), &jpeg).expect("write jpeg");
+        let _ = writeln!(
+            lines,
+            "{{\"id\": \"b{i}\", \"image\": \"{name}\", \"question\": \"What is in picture {i}?\", \"chosen\": \"a pattern\", \"rejected\": \"a cat\"}}"
+        );
+    }
+    let data = dir.join("big.jsonl");
+    std::fs::write(&data, lines).expect("write jsonl");
+    let project = dir.join("big.verdict");
+    let mut store = verdict::store::Store::open(&project).expect("project");
+    verdict::ingest::import_file(
+        &mut store,
+        &data,
+        &verdict::ingest::ImportOptions::default(),
+        &mut verdict::jobs::Progress::silent(),
+    )
+    .expect("import");
+    project
+}
+
+fn main() {
+    verdict::media::video::init();
+    let project = std::env::args().nth(1).map(PathBuf::from).expect("usage: ui_bench PROJECT.verdict");
+    println!("| measure | result |\n|---|---|");
+
+    // Cold start: open + first frame, then until the list is shown.
+    let start = Instant::now();
+    let mut d = Driver::open(&project);
+    d.frame(Vec::new());
+    let first_frame = start.elapsed();
+    d.until("the list", listed);
+    let list_shown = start.elapsed();
+    let n = d.app.project.as_ref().map_or(0, |p| p.list.ids.len());
+    println!("| samples in the project | {n} |");
+    println!("| cold start: open project to first frame | {:.0} ms |", first_frame.as_secs_f64() * 1000.0);
+    println!("| cold start: open project to list and sample shown | {:.0} ms |", list_shown.as_secs_f64() * 1000.0);
+
+    // Scrolling the list: wheel events over the list, 600 frames.
+    let over_list = egui::pos2(200.0, 400.0);
+    let mut times = Vec::new();
+    for i in 0..600 {
+        let delta = if (i / 150) % 2 == 0 { -120.0 } else { 120.0 };
+        let events = vec![
+            egui::Event::PointerMoved(over_list),
+            egui::Event::MouseWheel {
+                unit: egui::MouseWheelUnit::Point,
+                delta: egui::vec2(0.0, delta * 4.0),
+                phase: egui::TouchPhase::Move,
+                modifiers: egui::Modifiers::NONE,
+                source: egui::MouseWheelSource::Wheel,
+            },
+        ];
+        times.push(d.frame(events));
+    }
+    let (p50, p99, max) = percentiles(times);
+    println!("| frame CPU, scrolling the list (600 frames) | p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms |");
+
+    // Stepping through samples: one Next per frame.
+    let mut times = Vec::new();
+    for _ in 0..500 {
+        d.app.send(Command::Next);
+        times.push(d.frame(Vec::new()));
+    }
+    let (p50, p99, max) = percentiles(times);
+    println!(
+        "| frame CPU, stepping to the next sample each frame (500 frames) | p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms |"
+    );
+
+    // Jump far into the list (virtualized: only visible rows are read).
+    let mut times = Vec::new();
+    for k in 0..50 {
+        d.app.send(Command::Select(n * k / 50));
+        times.push(d.frame(Vec::new()));
+    }
+    let (p50, p99, max) = percentiles(times);
+    println!("| frame CPU, jumping across the list (50 jumps) | p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms |");
+    println!("| resident memory with the project open | {:.0} MB |", rss_mb());
+
+    // Filter latency through the UI: type a query, frames until the new list is shown.
+    for q in ["modality:text", "len_chosen>500", "longer:chosen", "harbor", "is:flagged"] {
+        if let Some(p) = &mut d.app.project {
+            q.clone_into(&mut p.query.text);
+            p.run_query();
+        }
+        let took = d.until(q, |app| app.project.as_ref().is_some_and(|p| !p.is_querying()));
+        println!("| filter `{q}` to list shown (through the app) | {:.0} ms |", took.as_secs_f64() * 1000.0);
+    }
+    drop(d);
+
+    // A 4000x3000 JPEG: select to first shown pixels.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let big = big_jpeg_project(dir.path());
+    let mut d = Driver::open(&big);
+    d.until("the list", listed);
+    d.until("the first image", |app| app.project.as_ref().is_some_and(|p| !p.textures.has_pending()));
+    // Jumps to non-adjacent samples: never prefetched, decoded after the click.
+    let mut cold = Vec::new();
+    for i in [2usize, 4, 6, 8] {
+        d.app.send(Command::Select(i));
+        let start = Instant::now();
+        d.frame(Vec::new());
+        d.until("the image", |app| {
+            app.project.as_ref().is_some_and(|p| {
+                p.sample.as_ref().is_some_and(|s| s.view.row_index == i as u64) && p.sample_images_shown()
+            })
+        });
+        cold.push(start.elapsed());
+    }
+    let (p50, _, max) = percentiles(cold);
+    println!("| 4000x3000 JPEG: select (jump) to first shown pixels, 4 samples | p50 {p50:.0} ms, max {max:.0} ms |");
+    // Stepping to the next sample: decoded ahead while the curator reads the current one.
+    std::thread::sleep(Duration::from_millis(500));
+    d.frame(Vec::new());
+    d.app.send(Command::Next);
+    let start = Instant::now();
+    d.frame(Vec::new());
+    d.until("the image", |app| {
+        app.project
+            .as_ref()
+            .is_some_and(|p| p.sample.as_ref().is_some_and(|s| s.view.row_index == 9) && p.sample_images_shown())
+    });
+    println!(
+        "| 4000x3000 JPEG: step (J) to the next sample, prefetched | {:.0} ms |",
+        start.elapsed().as_secs_f64() * 1000.0
+    );
+}

@@ -1,0 +1,116 @@
+//! `sample_stats` (migration 3): per-sample facts the sample list sorts by and the query language
+//! filters on, kept next to `samples` in a narrow table. Import computes a row in Rust from the
+//! sample it stores (the same values `sql/003_list.sql` backfills with SQL, which the tests
+//! check); curation updates `current`, `flagged`, `edited` and `noted` in the action's transaction.
+
+use super::PreparedSample;
+use super::curation::CurationState;
+use crate::model::{JudgmentDraft, JudgmentKind, SampleId};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+/// The bit of `kind` in `sample_stats.judgment_kinds` (its index in [`JudgmentKind::ALL`]; the
+/// migration's backfill spells the same bits out).
+pub(crate) fn kind_bit(kind: JudgmentKind) -> i64 {
+    let index = JudgmentKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+    1 << index
+}
+
+/// A label in short, as the sample list shows it: `A>B` (position letters) for a pairwise
+/// preference, else the kind (`tie`, `both_bad`, `ranking`, `ratings`, `correction`).
+pub(crate) fn summary(kind: JudgmentKind, chosen: Option<u32>, rejected: Option<u32>) -> String {
+    match (kind, chosen, rejected) {
+        (JudgmentKind::Pairwise, Some(c @ 0..=25), Some(r @ 0..=25)) => {
+            format!("{}>{}", char::from(b'A' + c as u8), char::from(b'A' + r as u8))
+        }
+        _ => kind.as_str().to_owned(),
+    }
+}
+
+/// Length in characters as SQLite's `length()` counts it: up to the first NUL. The bytes minus
+/// the continuation bytes (0b10xxxxxx), counted in chunks with a byte-wide counter so the loop
+/// vectorizes: decoding `chars()` one by one was half the cost of a stats row at import.
+fn sql_len(text: &str) -> i64 {
+    let bytes = text.find('\0').map_or(text, |nul| &text[..nul]).as_bytes();
+    let continuation: usize =
+        bytes.chunks(255).map(|chunk| usize::from(chunk.iter().fold(0u8, |n, b| n + u8::from(b & 0xC0 == 0x80)))).sum();
+    (bytes.len() - continuation) as i64
+}
+
+/// The original label: the `overall` judgment, else the first naming a pair (as
+/// `Store::current_label` picks it), else the first.
+fn original_label(judgments: &[JudgmentDraft]) -> Option<&JudgmentDraft> {
+    judgments
+        .iter()
+        .find(|j| j.label == "overall")
+        .or_else(|| judgments.iter().find(|j| j.chosen.is_some()))
+        .or_else(|| judgments.first())
+}
+
+/// The position on one side (chosen or rejected) of the first original pairwise, correction or
+/// ranking judgment whose position names a stored response.
+fn side(s: &PreparedSample, pick: impl Fn(&JudgmentDraft) -> Option<u32>) -> Option<usize> {
+    s.judgments
+        .iter()
+        .filter(|j| matches!(j.kind, JudgmentKind::Pairwise | JudgmentKind::Correction | JudgmentKind::Ranking))
+        .filter_map(|j| pick(j).map(|p| p as usize))
+        .find(|p| *p < s.responses.len())
+}
+
+/// Inserts the `sample_stats` row of a sample just stored under `sample_id`.
+pub(crate) fn insert(tx: &Transaction<'_>, sample_id: i64, dataset: i64, s: &PreparedSample) -> rusqlite::Result<()> {
+    let len = |pos: Option<usize>| pos.and_then(|p| s.responses.get(p)).and_then(|r| r.text.as_deref()).map(sql_len);
+    let model = |pos: usize| s.responses.get(pos).and_then(|r| r.model.as_deref());
+    let mut models: Option<String> = None;
+    for m in s.responses.iter().filter_map(|r| r.model.as_deref()) {
+        match &mut models {
+            None => models = Some(m.to_owned()),
+            Some(all) => {
+                all.push('\u{1f}');
+                all.push_str(m);
+            }
+        }
+    }
+    let kinds = s.judgments.iter().fold(0, |bits, j| bits | kind_bit(j.kind));
+    let original = original_label(&s.judgments).map(|j| summary(j.kind, j.chosen, j.rejected)).unwrap_or_default();
+    tx.prepare_cached(
+        "INSERT INTO sample_stats (sample_id, dataset_id, row_index, modality, n_responses, len_prompt, len_a, len_b,
+                                   len_chosen, len_rejected, model_a, model_b, models, judgment_kinds, original, current)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
+    )?
+    .execute(params![
+        sample_id,
+        dataset,
+        s.row_index as i64,
+        s.modality,
+        s.responses.len() as i64,
+        sql_len(&s.prompt),
+        len(Some(0)),
+        len(Some(1)),
+        len(side(s, |j| j.chosen)),
+        len(side(s, |j| j.rejected)),
+        model(0),
+        model(1),
+        models,
+        kinds,
+        original,
+    ])?;
+    Ok(())
+}
+
+/// Brings a sample's curation columns in line with its new curation state.
+pub(crate) fn update_curation(tx: &Transaction<'_>, sample: SampleId, state: &CurationState) -> rusqlite::Result<()> {
+    let current = match state.judgment_id {
+        Some(id) => tx
+            .query_row("SELECT kind, chosen, rejected FROM judgments WHERE id = ?1", [id], |r| {
+                Ok(summary(r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?,
+        None => None,
+    };
+    tx.prepare_cached(
+        "UPDATE sample_stats SET current = coalesce(?2, original), flagged = ?3, edited = ?4, noted = ?5
+         WHERE sample_id = ?1",
+    )?
+    .execute(params![sample, current, state.flag.is_some(), state.judgment_id.is_some(), state.note.is_some()])?;
+    Ok(())
+}

@@ -1,0 +1,823 @@
+//! The application: menus, query bar, list, sample view, side panels, dialogs and the command
+//! loop. Panels emit [`Command`]s while drawing; [`VerdictApp::run_command`] carries them out
+//! after the frame. Persisted state lives in [`Settings`]; everything else is runtime state.
+
+use super::commands::{self, Command};
+use super::jobs_panel::{JobOutcome, JobsPanel};
+use super::project::Project;
+use super::sample_view::sample_ui;
+use super::settings::{RightPanel, SavedFilter, Settings};
+use crate::ingest::{ImportOptions, IngestError, import_file};
+use crate::store::{CurationAction, Store};
+use egui::RichText;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, sync_channel};
+
+/// Flag reasons offered in the flag popup (anything else can be typed).
+pub const FLAG_REASONS: &[&str] =
+    &["wrong label", "both answers wrong", "bad media", "harmful content", "duplicate", "prompt unclear"];
+
+/// A modal question the app is asking.
+enum Dialog {
+    None,
+    /// The curator's name, asked once; then `then` runs.
+    Curator {
+        name: String,
+        then: Box<Command>,
+    },
+    /// Why this sample is flagged.
+    Flag {
+        reason: String,
+    },
+    /// The curator's note.
+    Note {
+        text: String,
+    },
+    /// Import this file with this preset?
+    ConfirmImport {
+        path: PathBuf,
+        detected: Result<String, String>,
+        preset: String,
+    },
+    /// Name for saving the current query.
+    SaveFilter {
+        name: String,
+    },
+}
+
+/// What a file dialog thread answers.
+enum Picked {
+    Open(Option<PathBuf>),
+    New(Option<PathBuf>),
+    Import(Option<PathBuf>),
+    Detected(PathBuf, Result<String, String>),
+}
+
+/// The whole app.
+pub struct VerdictApp {
+    /// Persisted state.
+    pub settings: Settings,
+    settings_path: Option<PathBuf>,
+    saved_settings: Settings,
+    /// The open project.
+    pub project: Option<Project>,
+    /// Jobs and notifications.
+    pub jobs: JobsPanel,
+    dialog: Dialog,
+    pending: Vec<Command>,
+    /// The cheat sheet is shown.
+    pub cheat_sheet: bool,
+    focus_query: bool,
+    picked: Option<Receiver<Picked>>,
+    ctx: egui::Context,
+}
+
+impl VerdictApp {
+    /// The app with `settings` (saved to `settings_path` when they change), opening `project` or
+    /// else the last project.
+    pub fn new(
+        ctx: &egui::Context,
+        settings: Settings,
+        settings_path: Option<PathBuf>,
+        project: Option<&Path>,
+    ) -> Self {
+        let mut app = Self {
+            saved_settings: settings.clone(),
+            settings,
+            settings_path,
+            project: None,
+            jobs: JobsPanel::default(),
+            dialog: Dialog::None,
+            pending: Vec::new(),
+            cheat_sheet: false,
+            focus_query: false,
+            picked: None,
+            ctx: ctx.clone(),
+        };
+        let start = project.map(Path::to_path_buf).or_else(|| app.settings.recent_projects.first().cloned());
+        if let Some(p) = start
+            && (project.is_some() || p.exists())
+        {
+            app.open_project(&p);
+        }
+        app
+    }
+
+    fn wake(&self) -> impl Fn() + Clone + Send + 'static {
+        let ctx = self.ctx.clone();
+        move || ctx.request_repaint()
+    }
+
+    /// Opens a project (creating it if the file does not exist), restoring its query and sample.
+    pub fn open_project(&mut self, path: &Path) {
+        match Project::open(path, self.wake()) {
+            Ok(mut p) => {
+                self.settings.touch_recent(&p.path);
+                if let Some(mem) = self.settings.project(&p.path).cloned() {
+                    p.query.text = mem.query;
+                    p.sort = mem.sort;
+                    p.descending = mem.descending;
+                    p.select_when_listed(mem.last_sample.map(crate::model::SampleId));
+                }
+                p.run_query();
+                if self.settings.right_panel == RightPanel::Stats {
+                    p.stats.refresh(&p.path, self.wake());
+                }
+                self.project = Some(p);
+            }
+            Err(e) => self.jobs.notify_error(&format!("Cannot open {}", path.display()), &format!("{e:#}")),
+        }
+    }
+
+    /// Queues a command, as a key or button would.
+    pub fn send(&mut self, command: Command) {
+        self.pending.push(command);
+    }
+
+    /// Non-drawing work for a frame: drain workers and jobs, save settings.
+    pub fn logic(&mut self, ctx: &egui::Context) {
+        let wake = self.wake();
+        if self.jobs.poll() > 0
+            && let Some(p) = &mut self.project
+        {
+            p.run_query();
+            if p.stats.is_loaded_or_loading() {
+                p.stats.refresh(&p.path, wake);
+            }
+        }
+        if let Some(p) = &mut self.project {
+            p.poll_query();
+            p.sync_selection();
+            if p.textures.poll(ctx) > 0 {
+                ctx.request_repaint();
+            }
+            p.stats.poll();
+            let mem = self.settings.project_mut(&p.path);
+            mem.query.clone_from(&p.query.text);
+            mem.sort = p.sort;
+            mem.descending = p.descending;
+            if let Some(id) = p.list.selected_id() {
+                mem.last_sample = Some(id.0);
+            }
+        }
+        self.poll_picked();
+        for path in ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect::<Vec<_>>()
+        }) {
+            self.send(Command::Import(Some(path)));
+        }
+        if self.jobs.is_busy() || self.project.as_ref().is_some_and(|p| p.is_querying() || p.textures.has_pending()) {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
+        if self.settings != self.saved_settings {
+            if let Some(path) = &self.settings_path
+                && let Err(e) = self.settings.save(path)
+            {
+                eprintln!("warning: cannot save settings to {}: {e}", path.display());
+            }
+            self.saved_settings = self.settings.clone();
+        }
+    }
+
+    /// Draws the app and runs the commands the frame produced.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        // While a dialog is open, keys belong to it (the flag dialog's 1-6, Enter, Esc).
+        if matches!(self.dialog, Dialog::None) {
+            self.pending.extend(commands::from_keys(&ctx));
+        }
+        egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
+        egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
+        if self.project.is_some() {
+            egui::Panel::top("query").show(ui, |ui| self.query_ui(ui));
+            self.workspace_ui(ui);
+        } else {
+            egui::CentralPanel::default().show(ui, |ui| self.welcome_ui(ui));
+        }
+        self.dialog_ui(&ctx);
+        self.cheat_sheet_ui(&ctx);
+        self.jobs.toasts_ui(&ctx);
+        for c in std::mem::take(&mut self.pending) {
+            self.run_command(c);
+        }
+    }
+
+    fn menu_ui(&mut self, ui: &mut egui::Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui.button("Open project…").clicked() {
+                    self.send(Command::OpenProject(None));
+                }
+                if ui.button("New project…").clicked() {
+                    self.send(Command::NewProject);
+                }
+                if ui.add_enabled(self.project.is_some(), egui::Button::new("Import dataset…")).clicked() {
+                    self.send(Command::Import(None));
+                }
+                ui.menu_button("Recent projects", |ui| {
+                    for p in self.settings.recent_projects.clone() {
+                        if ui.button(p.display().to_string()).clicked() {
+                            self.send(Command::OpenProject(Some(p)));
+                        }
+                    }
+                });
+            });
+            ui.menu_button("View", |ui| {
+                let mut stats = self.settings.right_panel == RightPanel::Stats;
+                if ui.checkbox(&mut stats, "Statistics (G)").changed() {
+                    self.send(Command::ToggleStats);
+                }
+                let mut history = self.settings.right_panel == RightPanel::History;
+                if ui.checkbox(&mut history, "History of the sample (H)").changed() {
+                    self.send(Command::ToggleHistory);
+                }
+                ui.checkbox(&mut self.settings.show_diff, "Word diff between A and B");
+                if ui.button("Keyboard cheat sheet (?)").clicked() {
+                    self.send(Command::ToggleCheatSheet);
+                }
+            });
+            ui.menu_button("Jobs", |ui| self.jobs.jobs_ui(ui));
+            if let Some(p) = &self.project {
+                ui.separator();
+                ui.weak(p.path.display().to_string());
+            }
+        });
+    }
+
+    fn status_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            match &self.settings.curator {
+                Some(c) => ui.label(format!("Curator: {c}")),
+                None => ui.weak("Curator: not set (asked at the first label)"),
+            };
+            if let Some(p) = &self.project {
+                ui.separator();
+                ui.label(format!("undo {} · redo {}", p.undo.len(), p.redo.len()));
+                if let Some(t) = p.query.last_elapsed {
+                    ui.separator();
+                    ui.weak(format!("list {:.0} ms", t.as_secs_f64() * 1000.0));
+                }
+                if let Some(t) = p.textures.last_latency {
+                    ui.weak(format!("image {:.0} ms", t.as_secs_f64() * 1000.0));
+                }
+            }
+            if !self.jobs.running.is_empty() {
+                ui.separator();
+                ui.spinner();
+                ui.label(format!("{} job(s)", self.jobs.running.len()));
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| ui.weak("? keys"));
+        });
+        if !self.jobs.running.is_empty() {
+            self.jobs.jobs_ui(ui);
+        }
+    }
+
+    fn query_ui(&mut self, ui: &mut egui::Ui) {
+        let focus = std::mem::take(&mut self.focus_query);
+        let Some(p) = &mut self.project else { return };
+        let mut save = false;
+        let mut apply: Option<String> = None;
+        ui.horizontal(|ui| {
+            let edit = egui::TextEdit::singleline(&mut p.query.text)
+                .hint_text("Filter: modality:image len_chosen>500 is:flagged \"red car\"   (/ to focus)")
+                .desired_width(ui.available_width() - 260.0)
+                .id(egui::Id::unique("query_bar"));
+            let response = ui.add(edit);
+            if focus {
+                response.request_focus();
+            }
+            if response.changed() {
+                p.run_query();
+            }
+            if response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+                ui.memory_mut(|m| m.surrender_focus(response.id));
+            }
+            match (&p.query.error, &p.query.failure, p.query.count) {
+                (Some(_), _, _) => ui.colored_label(ui.visuals().error_fg_color, "invalid query"),
+                (_, Some(_), _) => ui.colored_label(ui.visuals().error_fg_color, "query failed"),
+                (_, _, Some(n)) => ui.label(format!("{n} matches")),
+                _ => ui.weak("counting…"),
+            };
+            ui.menu_button("Filters", |ui| {
+                for f in &self.settings.saved_filters {
+                    if ui.button(format!("{}   {}", f.name, f.query)).clicked() {
+                        apply = Some(f.query.clone());
+                    }
+                }
+                ui.separator();
+                if ui.button("Save current query…").clicked() {
+                    save = true;
+                }
+            });
+        });
+        if let Some(e) = &p.query.error {
+            ui.colored_label(ui.visuals().error_fg_color, e.to_string());
+        } else if let Some(f) = &p.query.failure {
+            ui.colored_label(ui.visuals().error_fg_color, f);
+        }
+        if let Some(q) = apply {
+            p.query.text = q;
+            p.run_query();
+        }
+        if save {
+            self.dialog = Dialog::SaveFilter { name: String::new() };
+        }
+    }
+
+    fn workspace_ui(&mut self, ui: &mut egui::Ui) {
+        let right = self.settings.right_panel;
+        let Some(p) = &mut self.project else { return };
+        let mut cmds = Vec::new();
+        let list_panel =
+            egui::Panel::left("list").resizable(true).default_size(self.settings.list_width).show(ui, |ui| {
+                let (mut sort, mut desc) = (p.sort, p.descending);
+                cmds.extend(p.list.ui(ui, &p.store, &mut sort, &mut desc));
+                if (sort, desc) != (p.sort, p.descending) {
+                    p.sort = sort;
+                    p.descending = desc;
+                    p.run_query();
+                }
+            });
+        self.settings.list_width = list_panel.response.rect.width();
+        let mut refresh_stats = false;
+        match right {
+            RightPanel::Stats => {
+                egui::Panel::right("stats").resizable(true).default_size(420.0).show(ui, |ui| {
+                    refresh_stats = p.stats.ui(ui);
+                });
+            }
+            RightPanel::History => {
+                egui::Panel::right("history").resizable(true).default_size(340.0).show(ui, |ui| history_ui(ui, p));
+            }
+            RightPanel::Hidden => {}
+        }
+        if refresh_stats {
+            p.stats.refresh(&p.path, {
+                let ctx = self.ctx.clone();
+                move || ctx.request_repaint()
+            });
+        }
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical().id_salt("sample").auto_shrink([false, false]).show(ui, |ui| {
+                if let Some(s) = &mut p.sample {
+                    sample_ui(ui, s, &mut p.textures, self.settings.show_diff);
+                } else if let Some(e) = &p.sample_error {
+                    ui.colored_label(ui.visuals().error_fg_color, e);
+                } else if p.list.ids.is_empty() && !p.is_querying() {
+                    ui.weak("No sample matches. Import a dataset (File > Import, or drop a file here) or change the filter.");
+                } else {
+                    ui.spinner();
+                }
+            });
+        });
+        self.pending.extend(cmds);
+    }
+
+    fn welcome_ui(&mut self, ui: &mut egui::Ui) {
+        ui.vertical_centered(|ui| {
+            ui.add_space(60.0);
+            ui.heading("Verdict");
+            ui.label("Review and relabel multimodal preference data.");
+            ui.add_space(20.0);
+            if ui.button("Open project…").clicked() {
+                self.send(Command::OpenProject(None));
+            }
+            if ui.button("New project…").clicked() {
+                self.send(Command::NewProject);
+            }
+            if !self.settings.recent_projects.is_empty() {
+                ui.add_space(16.0);
+                ui.strong("Recent");
+                for p in self.settings.recent_projects.clone() {
+                    if ui.link(p.display().to_string()).clicked() {
+                        self.send(Command::OpenProject(Some(p)));
+                    }
+                }
+            }
+        });
+    }
+
+    fn dialog_ui(&mut self, ctx: &egui::Context) {
+        let mut close = false;
+        let mut then: Vec<Command> = Vec::new();
+        let modal = |title: &str, ctx: &egui::Context, body: &mut dyn FnMut(&mut egui::Ui)| {
+            egui::Modal::new(egui::Id::unique(("dialog", title))).show(ctx, |ui| {
+                ui.set_width(380.0);
+                ui.heading(title);
+                body(ui);
+            })
+        };
+        match &mut self.dialog {
+            Dialog::None => {}
+            Dialog::Curator { name, then: next } => {
+                let mut ok = false;
+                let r = modal("Who is curating?", ctx, &mut |ui| {
+                    ui.label("Your name goes into the audit log with every change. Asked once.");
+                    let edit = ui.add(egui::TextEdit::singleline(name).id(egui::Id::unique("curator_name")));
+                    edit.request_focus();
+                    let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    ok = (ui.button("OK").clicked() || enter) && !name.trim().is_empty();
+                });
+                if ok {
+                    self.settings.curator = Some(name.trim().to_owned());
+                    then.push((**next).clone());
+                    close = true;
+                } else if r.should_close() {
+                    close = true;
+                }
+            }
+            Dialog::Flag { reason } => {
+                let r = modal("Flag this sample", ctx, &mut |ui| {
+                    for (i, r) in FLAG_REASONS.iter().enumerate() {
+                        if ui.button(format!("{}  {r}", i + 1)).clicked() {
+                            then.push(Command::Flag((*r).to_owned()));
+                        }
+                    }
+                    for (i, r) in FLAG_REASONS.iter().enumerate() {
+                        let key = [
+                            egui::Key::Num1,
+                            egui::Key::Num2,
+                            egui::Key::Num3,
+                            egui::Key::Num4,
+                            egui::Key::Num5,
+                            egui::Key::Num6,
+                        ][i];
+                        if !ui.ctx().egui_wants_keyboard_input()
+                            && ui.input_mut(|inp| inp.consume_key(egui::Modifiers::NONE, key))
+                        {
+                            then.push(Command::Flag((*r).to_owned()));
+                        }
+                    }
+                    ui.horizontal(|ui| {
+                        let edit = ui.add(
+                            egui::TextEdit::singleline(reason)
+                                .hint_text("other reason")
+                                .id(egui::Id::unique("flag_reason")),
+                        );
+                        let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                        if (ui.button("Flag").clicked() || enter) && !reason.trim().is_empty() {
+                            then.push(Command::Flag(reason.trim().to_owned()));
+                        }
+                    });
+                });
+                close = !then.is_empty() || r.should_close();
+            }
+            Dialog::Note { text } => {
+                let r = modal("Note", ctx, &mut |ui| {
+                    let edit =
+                        ui.add(egui::TextEdit::multiline(text).desired_rows(4).id(egui::Id::unique("note_text")));
+                    if !edit.has_focus() && text.is_empty() {
+                        edit.request_focus();
+                    }
+                    ui.horizontal(|ui| {
+                        if ui.button("Save").clicked()
+                            || ui.input(|i| i.modifiers.command && i.key_pressed(egui::Key::Enter))
+                        {
+                            then.push(Command::SetNote(text.clone()));
+                        }
+                        ui.weak("Ctrl+Enter saves · Esc cancels · empty clears");
+                    });
+                });
+                close = !then.is_empty() || r.should_close();
+            }
+            Dialog::ConfirmImport { path, detected, preset } => {
+                let (mut go, mut cancel) = (false, false);
+                let r = modal("Import dataset", ctx, &mut |ui| {
+                    ui.label(path.display().to_string());
+                    match detected {
+                        Ok(name) => ui.label(format!("Detected layout: {name}")),
+                        Err(e) => ui.colored_label(ui.visuals().error_fg_color, e.as_str()),
+                    };
+                    egui::ComboBox::from_label("read as").selected_text(preset.as_str()).show_ui(ui, |ui| {
+                        for pr in crate::ingest::presets::all() {
+                            ui.selectable_value(preset, pr.name.to_owned(), pr.name);
+                        }
+                    });
+                    ui.horizontal(|ui| {
+                        go = ui.add_enabled(!preset.is_empty(), egui::Button::new("Import")).clicked();
+                        cancel = ui.button("Cancel").clicked();
+                    });
+                });
+                if go {
+                    let forced = (detected.as_ref().ok() != Some(&*preset)).then(|| preset.clone());
+                    let path = path.clone();
+                    self.start_import(path, forced);
+                    close = true;
+                } else if cancel || r.should_close() {
+                    close = true;
+                }
+            }
+            Dialog::SaveFilter { name } => {
+                let query = self.project.as_ref().map(|p| p.query.text.clone()).unwrap_or_default();
+                let mut save = false;
+                let r = modal("Save filter", ctx, &mut |ui| {
+                    ui.monospace(&query);
+                    let edit =
+                        ui.add(egui::TextEdit::singleline(name).hint_text("name").id(egui::Id::unique("filter_name")));
+                    edit.request_focus();
+                    if (ui.button("Save").clicked()
+                        || (edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))))
+                        && !name.trim().is_empty()
+                    {
+                        save = true;
+                    }
+                });
+                if save {
+                    let name = name.trim().to_owned();
+                    self.settings.saved_filters.retain(|f| f.name != name);
+                    self.settings.saved_filters.push(SavedFilter { name, query });
+                }
+                close = save || r.should_close();
+            }
+        }
+        if close {
+            self.dialog = Dialog::None;
+        }
+        self.pending.extend(then);
+    }
+
+    fn cheat_sheet_ui(&mut self, ctx: &egui::Context) {
+        if !self.cheat_sheet {
+            return;
+        }
+        let mut open = true;
+        egui::Window::new("Keyboard").open(&mut open).collapsible(false).resizable(false).show(ctx, |ui| {
+            egui::Grid::new("keys").striped(true).show(ui, |ui| {
+                for (keys, help) in commands::cheat_sheet(ctx) {
+                    ui.monospace(keys);
+                    ui.label(help);
+                    ui.end_row();
+                }
+            });
+            ui.weak("Flag popup: 1-6 pick a reason. Keys are ignored while typing in a field.");
+        });
+        self.cheat_sheet = open;
+    }
+
+    /// Carries out one command.
+    pub fn run_command(&mut self, command: Command) {
+        match command {
+            Command::PickA => self.curate(command, &CurationAction::PickA),
+            Command::PickB => self.curate(command, &CurationAction::PickB),
+            Command::Swap => self.curate(command, &CurationAction::Swap),
+            Command::Tie => self.curate(command, &CurationAction::Tie),
+            Command::BothBad => self.curate(command, &CurationAction::BothBad),
+            Command::Flag(ref r) => {
+                let action = CurationAction::Flag(r.clone());
+                self.curate(command, &action);
+            }
+            Command::Unflag => self.curate(command, &CurationAction::Unflag),
+            Command::SetNote(ref t) => {
+                let action = CurationAction::Note(t.clone());
+                self.curate(command, &action);
+            }
+            Command::ToggleFlag => {
+                let flagged = self.project.as_ref().and_then(|p| p.sample.as_ref()).map(|s| s.state.flag.is_some());
+                match flagged {
+                    Some(true) => self.send(Command::Unflag),
+                    Some(false) => self.dialog = Dialog::Flag { reason: String::new() },
+                    None => {}
+                }
+            }
+            Command::EditNote => {
+                if let Some(s) = self.project.as_ref().and_then(|p| p.sample.as_ref()) {
+                    self.dialog = Dialog::Note { text: s.state.note.clone().unwrap_or_default() };
+                }
+            }
+            Command::Next | Command::Prev | Command::First | Command::Last | Command::Select(_) => {
+                if let Some(p) = &mut self.project {
+                    let last = p.list.ids.len().saturating_sub(1);
+                    let cur = p.list.selected.unwrap_or(0);
+                    let to = match command {
+                        Command::Next => (cur + 1).min(last),
+                        Command::Prev => cur.saturating_sub(1),
+                        Command::First => 0,
+                        Command::Last => last,
+                        Command::Select(i) => i,
+                        _ => cur,
+                    };
+                    p.list.select(to);
+                    p.sync_selection();
+                }
+            }
+            Command::Undo | Command::Redo => self.undo_redo(command == Command::Redo),
+            Command::ToggleCheatSheet => self.cheat_sheet = !self.cheat_sheet,
+            Command::FocusQuery => self.focus_query = true,
+            Command::ToggleStats => {
+                self.settings.right_panel =
+                    if self.settings.right_panel == RightPanel::Stats { RightPanel::Hidden } else { RightPanel::Stats };
+                if self.settings.right_panel == RightPanel::Stats {
+                    let wake = self.wake();
+                    if let Some(p) = &mut self.project {
+                        p.stats.refresh(&p.path.clone(), wake);
+                    }
+                }
+            }
+            Command::ToggleHistory => {
+                self.settings.right_panel = if self.settings.right_panel == RightPanel::History {
+                    RightPanel::Hidden
+                } else {
+                    RightPanel::History
+                };
+            }
+            Command::OpenProject(Some(p)) => self.open_project(&p),
+            Command::OpenProject(None) => self.pick_file(Picked::Open),
+            Command::NewProject => self.pick_file(Picked::New),
+            Command::Import(None) => self.pick_file(Picked::Import),
+            Command::Import(Some(path)) => self.detect_then_confirm(path),
+        }
+    }
+
+    fn curate(&mut self, command: Command, action: &CurationAction) {
+        let Some(curator) = self.settings.curator.clone() else {
+            self.dialog = Dialog::Curator { name: String::new(), then: Box::new(command) };
+            return;
+        };
+        let Some(p) = &mut self.project else { return };
+        let Some(id) = p.list.selected_id() else { return };
+        match p.store.apply(id, &curator, action) {
+            Ok(applied) => {
+                p.undo.push(applied);
+                p.redo.clear();
+                refresh_after_change(p, id);
+            }
+            Err(e) => self.jobs.notify_error(&format!("{} on #{id}: not done", action.name()), &e.to_string()),
+        }
+    }
+
+    fn undo_redo(&mut self, redo: bool) {
+        let curator = self.settings.curator.clone().unwrap_or_else(|| "unknown".into());
+        let Some(p) = &mut self.project else { return };
+        let Some(step) = (if redo { p.redo.pop() } else { p.undo.pop() }) else {
+            self.jobs.notify(if redo { "Nothing to redo" } else { "Nothing to undo" });
+            return;
+        };
+        let state = if redo { &step.after } else { &step.before };
+        match p.store.restore(step.sample, &curator, state, redo) {
+            Ok(_) => {
+                let id = step.sample;
+                if redo {
+                    p.undo.push(step);
+                } else {
+                    p.redo.push(step);
+                }
+                if let Some(i) = p.list.ids.iter().position(|x| *x == id) {
+                    p.list.select(i);
+                    p.sync_selection();
+                }
+                refresh_after_change(p, id);
+            }
+            Err(e) => self.jobs.notify_error(if redo { "Redo failed" } else { "Undo failed" }, &e.to_string()),
+        }
+    }
+
+    fn pick_file(&mut self, kind: fn(Option<PathBuf>) -> Picked) {
+        let (tx, rx) = sync_channel(1);
+        let wake = self.wake();
+        let probe = kind(None);
+        let (title, save) = match probe {
+            Picked::Open(_) => ("Open a Verdict project", false),
+            Picked::New(_) => ("New Verdict project", true),
+            _ => ("Import a dataset file", false),
+        };
+        let is_import = matches!(probe, Picked::Import(_));
+        let spawned = std::thread::Builder::new().name("file-dialog".into()).spawn(move || {
+            let mut d = rfd::FileDialog::new().set_title(title);
+            d = if is_import {
+                d.add_filter("Datasets", &["jsonl", "json", "parquet", "arrow"])
+            } else {
+                d.add_filter("Verdict project", &["verdict"])
+            };
+            let path = if save { d.set_file_name("project.verdict").save_file() } else { d.pick_file() };
+            let _ = tx.send(kind(path));
+            wake();
+        });
+        match spawned {
+            Ok(_) => self.picked = Some(rx),
+            Err(e) => self.jobs.notify_error("Cannot open a file dialog", &e.to_string()),
+        }
+    }
+
+    fn poll_picked(&mut self) {
+        let Some(rx) = &self.picked else { return };
+        let Ok(picked) = rx.try_recv() else { return };
+        self.picked = None;
+        match picked {
+            Picked::Open(Some(p)) | Picked::New(Some(p)) => self.open_project(&p),
+            Picked::Import(Some(p)) => self.detect_then_confirm(p),
+            Picked::Detected(path, detected) => {
+                let preset = detected.clone().unwrap_or_default();
+                self.dialog = Dialog::ConfirmImport { path, detected, preset };
+            }
+            Picked::Open(None) | Picked::New(None) | Picked::Import(None) => {}
+        }
+    }
+
+    /// Detects the file's layout on a thread, then asks to confirm.
+    fn detect_then_confirm(&mut self, path: PathBuf) {
+        if self.project.is_none() {
+            self.jobs.notify_error(
+                "Open or create a project first",
+                "Imports go into the open project (File > New project).",
+            );
+            return;
+        }
+        let (tx, rx) = sync_channel(1);
+        let wake = self.wake();
+        let spawned = std::thread::Builder::new().name("detect".into()).spawn(move || {
+            let detected = crate::ingest::detect_layout(&path).map_err(|e| e.to_string());
+            let _ = tx.send(Picked::Detected(path, detected));
+            wake();
+        });
+        match spawned {
+            Ok(_) => self.picked = Some(rx),
+            Err(e) => self.jobs.notify_error("Cannot inspect the file", &e.to_string()),
+        }
+    }
+
+    fn start_import(&mut self, file: PathBuf, preset: Option<String>) {
+        let Some(p) = &self.project else { return };
+        let project = p.path.clone();
+        let title =
+            format!("Import {}", file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        self.jobs.spawn(&title, move |progress| {
+            let mut store = match Store::open(&project) {
+                Ok(s) => s,
+                Err(e) => {
+                    return JobOutcome::Failed { summary: "cannot open the project".into(), detail: e.to_string() };
+                }
+            };
+            let options = ImportOptions { preset, ..ImportOptions::default() };
+            match import_file(&mut store, &file, &options, progress) {
+                Ok(s) => JobOutcome::Done(format!(
+                    "{} samples added from {} rows ({} errors, {} warnings)",
+                    s.samples_added, s.rows_read, s.errors, s.warnings
+                )),
+                Err(IngestError::Cancelled) => {
+                    JobOutcome::Cancelled("The rows imported so far are kept; import the file again to resume.".into())
+                }
+                Err(e) => JobOutcome::Failed { summary: "failed".into(), detail: e.to_string() },
+            }
+        });
+    }
+}
+
+fn refresh_after_change(p: &mut Project, id: crate::model::SampleId) {
+    p.list.invalidate(id);
+    if let Some(s) = &mut p.sample
+        && s.view.id == id
+        && let Err(e) = s.refresh_curation(&p.store)
+    {
+        p.sample_error = Some(e.to_string());
+    }
+}
+
+fn history_ui(ui: &mut egui::Ui, p: &Project) {
+    ui.heading("History");
+    let Some(s) = &p.sample else {
+        ui.weak("No sample selected.");
+        return;
+    };
+    match p.store.audit_log(s.view.id) {
+        Ok(log) if log.is_empty() => {
+            ui.weak("No curator has changed this sample.");
+        }
+        Ok(log) => {
+            egui::ScrollArea::vertical().id_salt("history").show(ui, |ui| {
+                for e in log.iter().rev() {
+                    ui.label(RichText::new(format!("{} · {} · {}", e.at, e.curator, e.action)).strong());
+                    let describe = |st: &crate::store::CurationState| {
+                        format!(
+                            "label: {}, flag: {}, note: {}",
+                            st.judgment_id.map_or("original".into(), |j| format!("curator judgment {j}")),
+                            st.flag.as_deref().unwrap_or("-"),
+                            st.note.as_deref().unwrap_or("-")
+                        )
+                    };
+                    ui.weak(format!("before: {}", describe(&e.before)));
+                    ui.weak(format!("after: {}", describe(&e.after)));
+                    ui.separator();
+                }
+            });
+        }
+        Err(e) => {
+            ui.colored_label(ui.visuals().error_fg_color, e.to_string());
+        }
+    }
+}
+
+impl eframe::App for VerdictApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        VerdictApp::logic(self, ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        VerdictApp::ui(self, ui);
+    }
+}

@@ -1,0 +1,140 @@
+//! Everything the curator can do, as one enum that menus, buttons and keys all feed. Panels emit
+//! commands while drawing; the app runs them after the frame, so nothing writes the store mid-draw.
+
+use egui::{Key, KeyboardShortcut, Modifiers};
+use std::path::PathBuf;
+
+/// One thing to do.
+#[derive(Debug, Clone, PartialEq)]
+#[must_use]
+pub enum Command {
+    /// Response A is better.
+    PickA,
+    /// Response B is better.
+    PickB,
+    /// Reverse the current preference.
+    Swap,
+    /// A and B are equally good.
+    Tie,
+    /// Neither is acceptable.
+    BothBad,
+    /// Open the flag popup (or unflag a flagged sample).
+    ToggleFlag,
+    /// Flag with this reason.
+    Flag(String),
+    /// Remove the flag.
+    Unflag,
+    /// Open the note editor.
+    EditNote,
+    /// Save this note (empty clears it).
+    SetNote(String),
+    /// Next sample in the list.
+    Next,
+    /// Previous sample in the list.
+    Prev,
+    /// First sample.
+    First,
+    /// Last sample.
+    Last,
+    /// Select the sample at this list position.
+    Select(usize),
+    /// Undo the last curation action.
+    Undo,
+    /// Redo the last undone action.
+    Redo,
+    /// Show or hide the keyboard cheat sheet.
+    ToggleCheatSheet,
+    /// Put the cursor in the query bar.
+    FocusQuery,
+    /// Show or hide the statistics panel.
+    ToggleStats,
+    /// Show or hide the sample's history panel.
+    ToggleHistory,
+    /// Open a project (file dialog when `None`).
+    OpenProject(Option<PathBuf>),
+    /// Create a new empty project (file dialog).
+    NewProject,
+    /// Import a dataset file (file dialog when `None`); asks to confirm the detected preset.
+    Import(Option<PathBuf>),
+}
+
+/// A key binding: the key, its modifiers, the command and what the cheat sheet says.
+pub struct Binding {
+    /// The shortcut.
+    pub shortcut: KeyboardShortcut,
+    /// What it does.
+    pub command: fn() -> Command,
+    /// Cheat-sheet text.
+    pub help: &'static str,
+}
+
+const fn key(k: Key) -> KeyboardShortcut {
+    KeyboardShortcut::new(Modifiers::NONE, k)
+}
+
+const fn ctrl(k: Key) -> KeyboardShortcut {
+    KeyboardShortcut::new(Modifiers::COMMAND, k)
+}
+
+/// Every single-key binding, in cheat-sheet order. Shifted and Ctrl bindings come first in
+/// matching so that Ctrl+Z is not also read as Z.
+pub const BINDINGS: &[Binding] = &[
+    Binding { shortcut: ctrl(Key::Z), command: || Command::Undo, help: "Undo" },
+    Binding { shortcut: ctrl(Key::Y), command: || Command::Redo, help: "Redo" },
+    Binding { shortcut: ctrl(Key::O), command: || Command::OpenProject(None), help: "Open a project" },
+    Binding { shortcut: ctrl(Key::I), command: || Command::Import(None), help: "Import a dataset file" },
+    Binding { shortcut: key(Key::A), command: || Command::PickA, help: "A is better" },
+    Binding { shortcut: key(Key::Num1), command: || Command::PickA, help: "A is better" },
+    Binding { shortcut: key(Key::B), command: || Command::PickB, help: "B is better" },
+    Binding { shortcut: key(Key::Num2), command: || Command::PickB, help: "B is better" },
+    Binding { shortcut: key(Key::S), command: || Command::Swap, help: "Swap the preference" },
+    Binding { shortcut: key(Key::T), command: || Command::Tie, help: "Tie" },
+    Binding { shortcut: key(Key::X), command: || Command::BothBad, help: "Both bad" },
+    Binding { shortcut: key(Key::F), command: || Command::ToggleFlag, help: "Flag (reason) / unflag" },
+    Binding { shortcut: key(Key::N), command: || Command::EditNote, help: "Note" },
+    Binding { shortcut: key(Key::J), command: || Command::Next, help: "Next sample" },
+    Binding { shortcut: key(Key::ArrowDown), command: || Command::Next, help: "Next sample" },
+    Binding { shortcut: key(Key::K), command: || Command::Prev, help: "Previous sample" },
+    Binding { shortcut: key(Key::ArrowUp), command: || Command::Prev, help: "Previous sample" },
+    Binding { shortcut: key(Key::Home), command: || Command::First, help: "First sample" },
+    Binding { shortcut: key(Key::End), command: || Command::Last, help: "Last sample" },
+    Binding { shortcut: key(Key::U), command: || Command::Undo, help: "Undo" },
+    Binding { shortcut: key(Key::R), command: || Command::Redo, help: "Redo" },
+    Binding { shortcut: key(Key::Slash), command: || Command::FocusQuery, help: "Search / filter" },
+    Binding { shortcut: key(Key::Questionmark), command: || Command::ToggleCheatSheet, help: "This cheat sheet" },
+    Binding { shortcut: key(Key::F1), command: || Command::ToggleCheatSheet, help: "This cheat sheet" },
+    Binding { shortcut: key(Key::G), command: || Command::ToggleStats, help: "Statistics" },
+    Binding { shortcut: key(Key::H), command: || Command::ToggleHistory, help: "History of this sample" },
+];
+
+/// The commands the keys pressed this frame ask for. Nothing when a text field has the keyboard.
+pub fn from_keys(ctx: &egui::Context) -> Vec<Command> {
+    if ctx.egui_wants_keyboard_input() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    ctx.input_mut(|input| {
+        for b in BINDINGS {
+            if input.consume_shortcut(&b.shortcut) {
+                out.push((b.command)());
+            }
+        }
+    });
+    out
+}
+
+/// Cheat-sheet lines: (keys, what), one line per distinct help text.
+pub fn cheat_sheet(ctx: &egui::Context) -> Vec<(String, &'static str)> {
+    let mut lines: Vec<(String, &'static str)> = Vec::new();
+    for b in BINDINGS {
+        let keys = ctx.format_shortcut(&b.shortcut);
+        match lines.iter_mut().find(|(_, help)| *help == b.help) {
+            Some((k, _)) => {
+                k.push_str(" / ");
+                k.push_str(&keys);
+            }
+            None => lines.push((keys, b.help)),
+        }
+    }
+    lines
+}

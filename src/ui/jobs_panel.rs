@@ -1,0 +1,207 @@
+//! Background jobs as the curator sees them: each with its progress and a cancel button, and the
+//! notifications they leave when they end (a failure keeps its detail one click away).
+
+use crate::jobs::{Job, Progress};
+use std::time::{Duration, Instant};
+
+/// How a job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// It did its work; a one-line summary.
+    Done(String),
+    /// The curator cancelled it (not an error); what was kept.
+    Cancelled(String),
+    /// It failed: one line, and the full detail.
+    Failed {
+        /// One line.
+        summary: String,
+        /// Everything known.
+        detail: String,
+    },
+}
+
+/// A running job.
+pub struct JobEntry {
+    /// What it is (`Import rlaif.parquet`).
+    pub title: String,
+    job: Job<JobOutcome>,
+    started: Instant,
+}
+
+impl JobEntry {
+    /// Its progress in words (phase, count, unit), for status lines and tests.
+    pub fn state_text(&self) -> String {
+        match self.job.state().progress {
+            Some(p) => format!("{} {} {}", p.phase, p.done, p.unit),
+            None => "starting".into(),
+        }
+    }
+}
+
+/// A message a finished job left.
+#[derive(Debug, Clone)]
+pub struct Notification {
+    /// One line.
+    pub text: String,
+    /// Detail shown on request.
+    pub detail: Option<String>,
+    /// Drawn as an error.
+    pub is_error: bool,
+    at: Instant,
+}
+
+/// Success messages disappear after this long; failures stay until closed.
+const TOAST_SECONDS: u64 = 8;
+
+/// All jobs and notifications.
+#[derive(Default)]
+pub struct JobsPanel {
+    /// Running jobs.
+    pub running: Vec<JobEntry>,
+    /// Messages, newest last.
+    pub notifications: Vec<Notification>,
+    detail_open: Option<usize>,
+}
+
+impl JobsPanel {
+    /// Starts `work` as a background job.
+    pub fn spawn(&mut self, title: &str, work: impl FnOnce(&mut Progress) -> JobOutcome + Send + 'static) {
+        match Job::spawn("job", work) {
+            Ok(job) => self.running.push(JobEntry { title: title.to_owned(), job, started: Instant::now() }),
+            Err(e) => self.notify_error(&format!("{title}: could not start"), &e.to_string()),
+        }
+    }
+
+    /// Adds an error notification.
+    pub fn notify_error(&mut self, text: &str, detail: &str) {
+        self.notifications.push(Notification {
+            text: text.to_owned(),
+            detail: Some(detail.to_owned()),
+            is_error: true,
+            at: Instant::now(),
+        });
+    }
+
+    /// Adds an information notification.
+    pub fn notify(&mut self, text: &str) {
+        self.notifications.push(Notification {
+            text: text.to_owned(),
+            detail: None,
+            is_error: false,
+            at: Instant::now(),
+        });
+    }
+
+    /// Collects finished jobs into notifications; returns how many finished.
+    pub fn poll(&mut self) -> usize {
+        let (done, running): (Vec<JobEntry>, Vec<JobEntry>) =
+            std::mem::take(&mut self.running).into_iter().partition(|j| j.job.is_finished());
+        self.running = running;
+        let n = done.len();
+        for entry in done {
+            let outcome = entry.job.join().unwrap_or_else(|| JobOutcome::Failed {
+                summary: "the job stopped unexpectedly".into(),
+                detail: "its thread panicked; see the terminal for the message".into(),
+            });
+            match outcome {
+                JobOutcome::Done(s) => self.notify(&format!("{}: {s}", entry.title)),
+                JobOutcome::Cancelled(s) => self.notify(&format!("{}: cancelled. {s}", entry.title)),
+                JobOutcome::Failed { summary, detail } => {
+                    self.notify_error(&format!("{}: {summary}", entry.title), &detail);
+                }
+            }
+        }
+        self.notifications.retain(|n| n.is_error || n.at.elapsed() < Duration::from_secs(TOAST_SECONDS));
+        n
+    }
+
+    /// Whether anything needs the UI to keep repainting.
+    pub fn is_busy(&self) -> bool {
+        !self.running.is_empty() || self.notifications.iter().any(|n| !n.is_error)
+    }
+
+    /// The jobs list: progress bars with cancel buttons.
+    pub fn jobs_ui(&mut self, ui: &mut egui::Ui) {
+        if self.running.is_empty() {
+            ui.weak("No jobs running.");
+            return;
+        }
+        for entry in &self.running {
+            let state = entry.job.state();
+            ui.horizontal(|ui| {
+                ui.label(&entry.title);
+                match &state.progress {
+                    Some(p) => {
+                        let fraction = p.total.filter(|t| *t > 0).map(|t| p.done as f32 / t as f32);
+                        let text = match p.eta {
+                            Some(eta) => {
+                                format!("{} {} {} · {:.0}/s · {}s left", p.phase, p.done, p.unit, p.rate, eta.as_secs())
+                            }
+                            None => format!("{} {} {} · {:.0}/s", p.phase, p.done, p.unit, p.rate),
+                        };
+                        let bar = egui::ProgressBar::new(fraction.unwrap_or(0.0)).text(text).desired_width(260.0);
+                        ui.add(if fraction.is_none() { bar.animate(true) } else { bar });
+                    }
+                    None => {
+                        ui.spinner();
+                        ui.weak(format!("starting · {}s", entry.started.elapsed().as_secs()));
+                    }
+                }
+                if ui.button("Cancel").clicked() {
+                    entry.job.cancel();
+                }
+            });
+        }
+    }
+
+    /// Notifications in the bottom-right corner; errors have a Details button.
+    pub fn toasts_ui(&mut self, ctx: &egui::Context) {
+        let mut close = None;
+        if !self.notifications.is_empty() {
+            egui::Area::new(egui::Id::unique("toasts"))
+                .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -36.0))
+                .show(ctx, |ui| {
+                    for (i, n) in self.notifications.iter().enumerate() {
+                        egui::Frame::popup(ui.style()).show(ui, |ui| {
+                            ui.set_max_width(420.0);
+                            ui.horizontal(|ui| {
+                                if n.is_error {
+                                    ui.colored_label(ui.visuals().error_fg_color, &n.text);
+                                } else {
+                                    ui.label(&n.text);
+                                }
+                                if n.detail.is_some() && ui.small_button("Details").clicked() {
+                                    self.detail_open = Some(i);
+                                }
+                                if ui.small_button("×").clicked() {
+                                    close = Some(i);
+                                }
+                            });
+                        });
+                    }
+                });
+        }
+        if let Some(i) = self.detail_open {
+            let mut open = true;
+            if let Some(n) = self.notifications.get(i) {
+                egui::Window::new("Details").open(&mut open).collapsible(false).show(ctx, |ui| {
+                    ui.label(&n.text);
+                    ui.separator();
+                    egui::ScrollArea::vertical().max_height(300.0).show(ui, |ui| {
+                        ui.add(
+                            egui::Label::new(egui::RichText::new(n.detail.as_deref().unwrap_or("")).monospace())
+                                .selectable(true),
+                        );
+                    });
+                });
+            }
+            if !open || self.notifications.get(i).is_none() {
+                self.detail_open = None;
+            }
+        }
+        if let Some(i) = close {
+            self.notifications.remove(i);
+            self.detail_open = None;
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! The desktop app (eframe/egui): a thin front end over the core. `app` holds the command loop
+//! and panels; `project` an open project with its workers; `list`, `sample_view`, `image_view`,
+//! `media/` (video and audio players), `stats_panel`, `jobs_panel` draw; `workers` run queries and
+//! image decoding off the UI thread; `settings` persists UI state; `screenshot` renders the real
+//! app to a PNG.
+
+pub mod app;
+pub mod commands;
+pub mod diff;
+pub mod image_view;
+pub mod jobs_panel;
+pub mod list;
+pub mod media;
+pub mod project;
+pub mod sample_view;
+pub mod screenshot;
+pub mod settings;
+pub mod stats_panel;
+pub mod theme;
+pub mod workers;
+
+pub use app::VerdictApp;
+pub use settings::Settings;
+
+use std::path::Path;
+
+/// Window options shared by the app and the screenshot command.
+pub fn native_options(size: [f32; 2]) -> eframe::NativeOptions {
+    eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default().with_inner_size(size).with_title("Verdict").with_app_id("verdict"),
+        renderer: eframe::Renderer::Glow,
+        ..Default::default()
+    }
+}
+
+/// Opens the app window (on `project`, else the last project) and returns when it closes.
+pub fn run(project: Option<&Path>) -> anyhow::Result<()> {
+    crate::media::video::init();
+    let settings_path = Settings::default_path();
+    let settings = settings_path.as_deref().map(Settings::load).unwrap_or_default();
+    let project = project.map(Path::to_path_buf);
+    eframe::run_native(
+        "Verdict",
+        native_options([1400.0, 900.0]),
+        Box::new(move |cc| Ok(Box::new(VerdictApp::new(&cc.egui_ctx, settings, settings_path, project.as_deref())))),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open a window: {e} (is a display available? try xvfb-run)"))
+}

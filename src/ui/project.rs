@@ -1,0 +1,189 @@
+//! An open project as the UI holds it: the store connection for small reads and curation writes,
+//! the query worker and image loader (each with its own connection), the list, the selected sample,
+//! and the undo and redo stacks of this session.
+
+use super::image_view::TextureCache;
+use super::list::SampleList;
+use super::sample_view::LoadedSample;
+use super::stats_panel::StatsPanel;
+use super::workers::{ImageLoader, QueryReply, QueryRequest, QueryWorker};
+use crate::model::SampleId;
+use crate::query::QueryError;
+use crate::store::{Applied, SortKey, Store};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The query bar's state.
+#[derive(Default)]
+pub struct QueryState {
+    /// The text in the bar.
+    pub text: String,
+    /// Why it does not compile.
+    pub error: Option<QueryError>,
+    /// Matches of the latest request, once counted.
+    pub count: Option<u64>,
+    /// The newest request sent.
+    pub generation: u64,
+    /// The generation the list shows.
+    pub shown_generation: u64,
+    /// A failure running it.
+    pub failure: Option<String>,
+    /// Time the latest list took.
+    pub last_elapsed: Option<Duration>,
+}
+
+/// An open project.
+pub struct Project {
+    /// Its file.
+    pub path: PathBuf,
+    /// The UI's connection.
+    pub store: Store,
+    /// The list.
+    pub list: SampleList,
+    /// The selected sample, loaded.
+    pub sample: Option<LoadedSample>,
+    /// Why the selected sample could not be loaded.
+    pub sample_error: Option<String>,
+    /// Decoded images.
+    pub textures: TextureCache,
+    /// The query bar.
+    pub query: QueryState,
+    /// Sort column.
+    pub sort: SortKey,
+    /// Sort direction.
+    pub descending: bool,
+    /// Actions that undo restores, newest last.
+    pub undo: Vec<Applied>,
+    /// Undone actions that redo restores, newest last.
+    pub redo: Vec<Applied>,
+    /// The statistics panel.
+    pub stats: StatsPanel,
+    worker: QueryWorker,
+    /// The sample to select once the first list arrives.
+    pending_select: Option<SampleId>,
+}
+
+impl Project {
+    /// Opens (or creates) the project at `path` and starts its workers; `wake` repaints the UI.
+    pub fn open(path: &Path, wake: impl Fn() + Clone + Send + 'static) -> anyhow::Result<Self> {
+        let store = Store::open(path)?;
+        let path = store.path().to_owned();
+        let worker = QueryWorker::start(&path, wake.clone())?;
+        let textures = TextureCache::new(ImageLoader::start(&path, wake)?);
+        Ok(Self {
+            path,
+            store,
+            list: SampleList::default(),
+            sample: None,
+            sample_error: None,
+            textures,
+            query: QueryState::default(),
+            sort: SortKey::Id,
+            descending: false,
+            undo: Vec::new(),
+            redo: Vec::new(),
+            stats: StatsPanel::default(),
+            worker,
+            pending_select: None,
+        })
+    }
+
+    /// Selects `id` when the list arrives (restoring the last session).
+    pub fn select_when_listed(&mut self, id: Option<SampleId>) {
+        self.pending_select = id;
+    }
+
+    /// Compiles the query text; when it compiles, asks the worker for a new list.
+    pub fn run_query(&mut self) {
+        match crate::query::compile(&self.query.text) {
+            Err(e) => {
+                self.query.error = Some(e);
+                self.query.count = None;
+            }
+            Ok(_) => {
+                self.query.error = None;
+                self.query.failure = None;
+                self.query.count = None;
+                self.query.generation += 1;
+                self.worker.submit(QueryRequest {
+                    generation: self.query.generation,
+                    query: self.query.text.clone(),
+                    sort: self.sort,
+                    descending: self.descending,
+                });
+            }
+        }
+    }
+
+    /// Whether the list is behind the newest request.
+    pub fn is_querying(&self) -> bool {
+        self.query.shown_generation < self.query.generation && self.query.failure.is_none()
+    }
+
+    /// Applies what the query worker sent; returns true when the list changed.
+    pub fn poll_query(&mut self) -> bool {
+        let mut changed = false;
+        for reply in self.worker.drain() {
+            match reply {
+                QueryReply::Ids { generation, ids, elapsed } if generation == self.query.generation => {
+                    self.query.count = Some(ids.len() as u64);
+                    self.query.shown_generation = generation;
+                    self.query.last_elapsed = Some(elapsed);
+                    let keep = self.pending_select.take().or_else(|| self.sample.as_ref().map(|s| s.view.id));
+                    self.list.set_ids(ids, keep);
+                    changed = true;
+                }
+                QueryReply::Failed { generation, message }
+                    if generation == self.query.generation || generation == 0 =>
+                {
+                    self.query.failure = Some(message);
+                }
+                _ => {}
+            }
+        }
+        changed
+    }
+
+    /// Loads the list's selected sample if it is not the one shown.
+    pub fn sync_selection(&mut self) {
+        let want = self.list.selected_id();
+        if want == self.sample.as_ref().map(|s| s.view.id) {
+            return;
+        }
+        self.sample = None;
+        self.sample_error = None;
+        let Some(id) = want else { return };
+        match LoadedSample::load(&self.store, id) {
+            Ok(s) => {
+                for src in s.image_sources() {
+                    self.textures.want(&src);
+                }
+                self.sample = Some(s);
+            }
+            Err(e) => self.sample_error = Some(e.to_string()),
+        }
+        // Decode the next sample's images ahead of time, so stepping shows them at once.
+        if let Some(next) = self.list.selected.map(|i| i + 1).and_then(|i| self.list.ids.get(i).copied())
+            && let Ok(view) = self.store.sample(next)
+        {
+            for m in &view.media {
+                if m.kind == crate::model::MediaKind::Image
+                    && let Some(src) = super::sample_view::image_source(m)
+                {
+                    self.textures.prefetch(&src);
+                }
+            }
+        }
+    }
+
+    /// Whether every image of the selected sample is decoded and uploaded (or failed).
+    pub fn sample_images_shown(&self) -> bool {
+        self.sample.as_ref().is_some_and(|s| s.image_sources().iter().all(|src| self.textures.is_settled(src)))
+    }
+
+    /// The list as shared ids (for tests and benchmarks).
+    pub fn ids(&self) -> Arc<Vec<SampleId>> {
+        self.list.ids.clone()
+    }
+}

@@ -1,0 +1,394 @@
+//! The sample view: badges (original and current judgment, flag, note), the prompt and its
+//! context, the input media, then the candidates side by side with a word diff, their media,
+//! lengths, models and per-aspect ratings.
+
+use super::diff::{Runs, layout, word_runs};
+use super::image_view::{ImageEntry, TextureCache, image_ui};
+use super::media::audio_player::{AudioPlayer, AudioSource};
+use super::media::video_player::{VideoPlayer, VideoSource};
+use super::theme;
+use super::workers::ImageSource;
+use crate::model::{JudgmentKind, JudgmentSource, MediaKind, MediaRole, SampleId};
+use crate::store::{CurationState, JudgmentView, Label, MediaView, SampleView, Store};
+use egui::{Color32, RichText, vec2};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A playing widget for one media item.
+pub enum Player {
+    /// Video file or frame directory.
+    Video(VideoPlayer),
+    /// Audio clip.
+    Audio(AudioPlayer),
+}
+
+/// Everything the view needs about the selected sample, loaded once when it is selected.
+pub struct LoadedSample {
+    /// The sample as stored.
+    pub view: SampleView,
+    /// Its current label.
+    pub label: Option<Label>,
+    /// Its curation state (flag, note, curator judgment).
+    pub state: CurationState,
+    /// Word diff of A against B (when both are text).
+    pub diff: Option<(Runs, Runs)>,
+    /// Players by media position.
+    pub players: HashMap<u32, Player>,
+    /// Embedded video and audio bytes by media position, read when the sample is loaded.
+    embedded: HashMap<u32, Arc<Vec<u8>>>,
+}
+
+impl LoadedSample {
+    /// Reads the sample and its curation state.
+    pub fn load(store: &Store, id: SampleId) -> crate::store::Result<Self> {
+        let view = store.sample(id)?;
+        let label = store.current_label(id)?;
+        let state = store.curation_state(id)?;
+        let texts: Vec<&str> = view.responses.iter().filter_map(|r| r.text.as_deref()).collect();
+        let diff = (texts.len() >= 2).then(|| word_runs(texts[0], texts[1]));
+        let mut embedded = HashMap::new();
+        for m in view.media.iter().filter(|m| matches!(m.kind, MediaKind::Video | MediaKind::Audio)) {
+            if let Some(h) = &m.blob_hash {
+                embedded.insert(m.position, Arc::new(store.blob(h)?));
+            }
+        }
+        Ok(Self { view, label, state, diff, players: HashMap::new(), embedded })
+    }
+
+    /// Re-reads the label and curation state after an action.
+    pub fn refresh_curation(&mut self, store: &Store) -> crate::store::Result<()> {
+        self.label = store.current_label(self.view.id)?;
+        self.state = store.curation_state(self.view.id)?;
+        self.view.judgments = store.sample(self.view.id)?.judgments;
+        Ok(())
+    }
+
+    /// The image sources this sample shows (to prefetch).
+    pub fn image_sources(&self) -> Vec<ImageSource> {
+        self.view.media.iter().filter(|m| m.kind == MediaKind::Image).filter_map(image_source).collect()
+    }
+
+    /// Whether a video or audio player exists for media at `position`.
+    pub fn has_player(&self, position: u32) -> bool {
+        self.players.contains_key(&position)
+    }
+}
+
+/// Where an image media item's bytes are.
+pub fn image_source(m: &MediaView) -> Option<ImageSource> {
+    match (&m.blob_hash, &m.resolved_path) {
+        (Some(h), _) => Some(ImageSource::Blob(h.clone())),
+        (None, Some(p)) => Some(ImageSource::File(PathBuf::from(p))),
+        _ => None,
+    }
+}
+
+/// Letter of a response position: A, B, C, ...
+pub fn letter(position: u32) -> char {
+    char::from_u32(u32::from('A') + position.min(25)).unwrap_or('?')
+}
+
+/// A label in words: `A > B`, `tie`, `both bad`, ...
+pub fn label_text(kind: JudgmentKind, chosen: Option<u32>, rejected: Option<u32>) -> String {
+    match (kind, chosen, rejected) {
+        (JudgmentKind::Tie, ..) => "tie".into(),
+        (JudgmentKind::BothBad, ..) => "both bad".into(),
+        (_, Some(c), Some(r)) => format!("{} > {}", letter(c), letter(r)),
+        (k, _, _) => k.as_str().replace('_', " "),
+    }
+}
+
+/// Draws the whole sample; `max_media` bounds image height.
+pub fn sample_ui(ui: &mut egui::Ui, sample: &mut LoadedSample, textures: &mut TextureCache, show_diff: bool) {
+    header_ui(ui, sample);
+    ui.add_space(6.0);
+    prompt_ui(ui, &sample.view);
+    ui.add_space(6.0);
+    let inputs: Vec<MediaView> = sample.view.media.iter().filter(|m| m.role != MediaRole::Candidate).cloned().collect();
+    if !inputs.is_empty() {
+        media_strip_ui(ui, sample, &inputs, textures, 360.0);
+        ui.add_space(6.0);
+    }
+    ui.separator();
+    candidates_ui(ui, sample, textures, show_diff);
+    let overall: Vec<&crate::store::RatingView> =
+        sample.view.judgments.iter().flat_map(|j| &j.ratings).filter(|r| r.response.is_none()).collect();
+    if !overall.is_empty() {
+        ui.separator();
+        ui.label(RichText::new("Ratings of the whole sample").strong());
+        for r in overall {
+            rating_ui(ui, r);
+        }
+    }
+}
+
+fn header_ui(ui: &mut egui::Ui, sample: &LoadedSample) {
+    let v = &sample.view;
+    ui.horizontal_wrapped(|ui| {
+        ui.heading(format!("#{}", v.id));
+        ui.label(RichText::new(&v.dataset_name).strong());
+        ui.weak(format!(
+            "row {}{}",
+            v.row_index,
+            if v.sub_index > 0 { format!(".{}", v.sub_index) } else { String::new() }
+        ));
+        if let Some(k) = &v.source_key {
+            ui.weak(format!("id {k}"));
+        }
+        ui.weak(&v.modality);
+    });
+    ui.horizontal_wrapped(|ui| {
+        let original = original_judgment(v);
+        match original {
+            Some(j) => {
+                theme::badge(ui, &format!("Original: {}", label_text(j.kind, j.chosen, j.rejected)), theme::ORIGINAL)
+            }
+            None => theme::badge(ui, "Original: none", theme::MUTED),
+        };
+        match (&sample.label, sample.state.judgment_id) {
+            (Some(l), Some(_)) if l.source == JudgmentSource::Curator => {
+                let who = v
+                    .judgments
+                    .iter()
+                    .rev()
+                    .find(|j| j.source == JudgmentSource::Curator)
+                    .and_then(|j| j.author.clone());
+                let text = format!(
+                    "Now: {}{}",
+                    label_text(l.kind, l.chosen, l.rejected),
+                    who.map(|w| format!(" (by {w})")).unwrap_or_default()
+                );
+                theme::badge(ui, &text, theme::CURATED)
+            }
+            _ => theme::badge(ui, "Now: as original", theme::MUTED),
+        };
+        if let Some(flag) = &sample.state.flag {
+            theme::badge(ui, &format!("Flagged: {flag}"), theme::FLAG);
+        }
+    });
+    if let Some(note) = &sample.state.note {
+        ui.label(RichText::new(format!("Note: {note}")).italics());
+    }
+}
+
+fn original_judgment(v: &SampleView) -> Option<&JudgmentView> {
+    v.judgments
+        .iter()
+        .filter(|j| j.source == JudgmentSource::Original)
+        .find(|j| j.label == "overall")
+        .or_else(|| v.judgments.iter().find(|j| j.source == JudgmentSource::Original && j.chosen.is_some()))
+        .or_else(|| v.judgments.iter().find(|j| j.source == JudgmentSource::Original))
+}
+
+fn prompt_ui(ui: &mut egui::Ui, v: &SampleView) {
+    if !v.context.is_empty() {
+        egui::CollapsingHeader::new(format!("Conversation before ({} turns)", v.context.len()))
+            .id_salt("context")
+            .show(ui, |ui| {
+                for t in &v.context {
+                    ui.label(RichText::new(format!("{}:", t.role)).strong());
+                    ui.label(&t.content);
+                }
+            });
+    }
+    ui.label(RichText::new("Prompt").strong());
+    ui.add(egui::Label::new(&v.prompt).selectable(true));
+}
+
+fn media_title(m: &MediaView) -> String {
+    let role = match m.role {
+        MediaRole::Input => "input",
+        MediaRole::Retrieved => "retrieved (second role)",
+        MediaRole::Candidate => "candidate",
+    };
+    let size = match (m.facts.width, m.facts.height) {
+        (Some(w), Some(h)) => format!(" · {w}x{h}"),
+        _ => String::new(),
+    };
+    format!("{} {} · {}{size}", m.kind.as_str(), m.position + 1, role)
+}
+
+fn media_strip_ui(
+    ui: &mut egui::Ui,
+    sample: &mut LoadedSample,
+    items: &[MediaView],
+    textures: &mut TextureCache,
+    height: f32,
+) {
+    let images = items.iter().filter(|m| m.kind == MediaKind::Image).count().max(1);
+    let width = ((ui.available_width() - 8.0 * images as f32) / images as f32).max(120.0);
+    egui::ScrollArea::horizontal().id_salt(("strip", sample.view.id)).show(ui, |ui| {
+        ui.horizontal_top(|ui| {
+            for m in items {
+                ui.vertical(|ui| {
+                    ui.weak(media_title(m));
+                    media_item_ui(ui, sample, m, textures, vec2(width, height));
+                });
+            }
+        });
+    });
+}
+
+/// One media item of any kind.
+fn media_item_ui(
+    ui: &mut egui::Ui,
+    sample: &mut LoadedSample,
+    m: &MediaView,
+    textures: &mut TextureCache,
+    max: egui::Vec2,
+) {
+    if let Some(err) = &m.probe_error {
+        ui.colored_label(ui.visuals().error_fg_color, format!("{}: {err}", m.field));
+    }
+    if let Some(url) = &m.url {
+        ui.weak(format!("not fetched (Verdict works offline): {url}"));
+        return;
+    }
+    match m.kind {
+        MediaKind::Image => {
+            let Some(source) = image_source(m) else {
+                ui.weak("no image data");
+                return;
+            };
+            match textures.get(&source) {
+                ImageEntry::Pending => {
+                    let (rect, _) = ui.allocate_exact_size(vec2(max.x.min(240.0), 120.0), egui::Sense::hover());
+                    ui.put(rect, egui::Spinner::new());
+                }
+                ImageEntry::Failed(e) => {
+                    ui.colored_label(ui.visuals().error_fg_color, format!("cannot show image: {e}"));
+                }
+                ImageEntry::Ready { texture, original, preview } => {
+                    let id = egui::Id::unique(("img", sample.view.id, m.position));
+                    let (_, magnified) = image_ui(ui, id, &texture, original, max);
+                    if preview && magnified {
+                        textures.want_full(&source);
+                    }
+                }
+            }
+        }
+        MediaKind::Video | MediaKind::Frames | MediaKind::Audio => {
+            let embedded = sample.embedded.get(&m.position).cloned();
+            let player = sample.players.entry(m.position).or_insert_with(|| new_player(m, embedded));
+            ui.allocate_ui(vec2(max.x, max.y + 80.0), |ui| match player {
+                Player::Video(p) => p.ui(ui),
+                Player::Audio(p) => p.ui(ui),
+            });
+        }
+    }
+}
+
+fn new_player(m: &MediaView, embedded: Option<Arc<Vec<u8>>>) -> Player {
+    let path = m.resolved_path.as_ref().map(PathBuf::from);
+    let bytes = embedded.unwrap_or_default();
+    let ext = m.path.as_deref().and_then(|p| p.rsplit_once('.')).map(|(_, e)| e.to_ascii_lowercase());
+    match (m.kind, path) {
+        (MediaKind::Frames, Some(dir)) => {
+            Player::Video(VideoPlayer::new(VideoSource::Frames { dir, fps: m.facts.fps }))
+        }
+        (MediaKind::Video, Some(p)) => Player::Video(VideoPlayer::new(VideoSource::File(p))),
+        (MediaKind::Video | MediaKind::Frames, None) => Player::Video(VideoPlayer::new(VideoSource::Bytes(bytes))),
+        (_, Some(p)) => Player::Audio(AudioPlayer::new(AudioSource::File(p))),
+        (_, None) => Player::Audio(AudioPlayer::new(AudioSource::Bytes { bytes, ext })),
+    }
+}
+
+fn candidates_ui(ui: &mut egui::Ui, sample: &mut LoadedSample, textures: &mut TextureCache, show_diff: bool) {
+    let n = sample.view.responses.len();
+    if n == 0 {
+        ui.weak("No candidate responses.");
+        return;
+    }
+    let original = original_judgment(&sample.view).map(|j| (j.chosen, j.rejected));
+    let now = sample.label.map(|l| (l.chosen, l.rejected, l.kind));
+    let responses = sample.view.responses.clone();
+    let candidate_media: Vec<MediaView> =
+        sample.view.media.iter().filter(|m| m.role == MediaRole::Candidate).cloned().collect();
+    let ratings: Vec<(u32, crate::store::RatingView)> = sample
+        .view
+        .judgments
+        .iter()
+        .flat_map(|j| j.ratings.iter().filter_map(|r| r.response.map(|p| (p, r.clone()))))
+        .collect();
+    let diff = if show_diff { sample.diff.clone() } else { None };
+    ui.columns(n.min(4), |cols| {
+        for (i, r) in responses.iter().enumerate().take(4) {
+            // Columns are justified layouts, which would also justify (stretch) the text.
+            let column = &mut cols[i];
+            column.with_layout(egui::Layout::top_down(egui::Align::LEFT), |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    ui.heading(letter(r.position).to_string());
+                    if let Some(m) = &r.model {
+                        ui.weak(m);
+                    }
+                    if let Some(t) = &r.text {
+                        ui.weak(format!("{} chars", t.chars().count()));
+                    }
+                });
+                ui.horizontal_wrapped(|ui| {
+                    if let Some((c, rj)) = original {
+                        if c == Some(r.position) {
+                            theme::badge(ui, "chosen (original)", theme::ORIGINAL);
+                        } else if rj == Some(r.position) {
+                            theme::badge(ui, "rejected (original)", theme::MUTED);
+                        }
+                    }
+                    if let Some((c, _, kind)) = now
+                        && sample.state.judgment_id.is_some()
+                    {
+                        match kind {
+                            JudgmentKind::Tie => theme::badge(ui, "tie (now)", theme::CURATED),
+                            JudgmentKind::BothBad => theme::badge(ui, "bad (now)", theme::FLAG),
+                            _ if c == Some(r.position) => theme::badge(ui, "chosen (now)", theme::CURATED),
+                            _ => theme::badge(ui, "rejected (now)", theme::MUTED),
+                        };
+                    }
+                });
+                for m in candidate_media.iter().filter(|m| m.response == Some(r.position)) {
+                    let w = ui.available_width();
+                    media_item_ui(ui, sample, m, textures, vec2(w, 360.0));
+                }
+                if let Some(text) = &r.text {
+                    let wrap = ui.available_width();
+                    match (&diff, i) {
+                        (Some((a, _)), 0) => {
+                            ui.label(layout(a, ui.visuals().text_color(), theme::DIFF_A, wrap));
+                        }
+                        (Some((_, b)), 1) => {
+                            ui.label(layout(b, ui.visuals().text_color(), theme::DIFF_B, wrap));
+                        }
+                        _ => {
+                            ui.add(egui::Label::new(text).selectable(true));
+                        }
+                    }
+                }
+                let mine: Vec<&crate::store::RatingView> =
+                    ratings.iter().filter(|(p, _)| *p == r.position).map(|(_, rv)| rv).collect();
+                if !mine.is_empty() {
+                    ui.add_space(4.0);
+                    ui.label(RichText::new("Ratings").strong());
+                    for rv in mine {
+                        rating_ui(ui, rv);
+                    }
+                }
+            });
+        }
+    });
+    if n > 4 {
+        ui.weak(format!("{} more responses not shown side by side", n - 4));
+    }
+}
+
+fn rating_ui(ui: &mut egui::Ui, r: &crate::store::RatingView) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new(&r.aspect).strong());
+        ui.label(RichText::new(&r.raw).color(Color32::from_rgb(0xd0, 0xa0, 0x40)));
+    });
+    if let Some(t) = &r.rationale {
+        ui.label(RichText::new(t).small());
+    }
+    if let Some(t) = &r.critique {
+        ui.label(RichText::new(format!("Critique: {t}")).small().italics());
+    }
+}

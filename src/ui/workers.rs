@@ -1,0 +1,297 @@
+//! Background workers the UI talks to: the query worker (counts and sorted id lists over the
+//! whole project) and the image loader (blob read, decode, downscale). Each owns its own store
+//! connection on a named thread; the UI hands it the newest request (older unserved requests are
+//! dropped: only the latest query matters) and drains replies without blocking.
+
+use crate::media::image::{ImageLimits, decode_image, jpeg_preview, shrink};
+use crate::model::SampleId;
+use crate::store::{SortKey, Store};
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// A request slot: the newest request replaces an unserved one.
+struct Slot<T> {
+    queue: Mutex<(VecDeque<T>, bool)>,
+    wake: Condvar,
+}
+
+impl<T> Slot<T> {
+    fn new() -> Arc<Self> {
+        Arc::new(Self { queue: Mutex::new((VecDeque::new(), false)), wake: Condvar::new() })
+    }
+
+    /// Queues `item` last, dropping the oldest items beyond `keep`.
+    fn put(&self, item: T, keep: usize) {
+        if let Ok(mut q) = self.queue.lock() {
+            while q.0.len() >= keep {
+                q.0.pop_front();
+            }
+            q.0.push_back(item);
+            self.wake.notify_one();
+        }
+    }
+
+    /// Queues `item` first (it is what the user waits for), dropping the last items beyond `keep`.
+    fn put_first(&self, item: T, keep: usize) {
+        if let Ok(mut q) = self.queue.lock() {
+            while q.0.len() >= keep {
+                q.0.pop_back();
+            }
+            q.0.push_front(item);
+            self.wake.notify_one();
+        }
+    }
+
+    /// Waits for the next item; `None` once stopped.
+    fn take(&self) -> Option<T> {
+        let mut q = self.queue.lock().ok()?;
+        loop {
+            if q.1 {
+                return None;
+            }
+            if let Some(item) = q.0.pop_front() {
+                return Some(item);
+            }
+            q = self.wake.wait(q).ok()?;
+        }
+    }
+
+    fn stop(&self) {
+        if let Ok(mut q) = self.queue.lock() {
+            q.1 = true;
+            self.wake.notify_all();
+        }
+    }
+}
+
+/// What the list should show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryRequest {
+    /// Increases with every request; replies carry it.
+    pub generation: u64,
+    /// The query text (already known to compile).
+    pub query: String,
+    /// Sort column.
+    pub sort: SortKey,
+    /// Descending.
+    pub descending: bool,
+}
+
+/// An answer from the query worker.
+#[derive(Debug, Clone)]
+pub enum QueryReply {
+    /// The matching ids in sort order.
+    Ids {
+        /// The request's generation.
+        generation: u64,
+        /// The ids.
+        ids: Arc<Vec<SampleId>>,
+        /// Time spent counting and listing.
+        elapsed: Duration,
+    },
+    /// The query failed to run.
+    Failed {
+        /// The request's generation.
+        generation: u64,
+        /// Why.
+        message: String,
+    },
+}
+
+/// Handle to the query worker thread.
+pub struct QueryWorker {
+    slot: Arc<Slot<QueryRequest>>,
+    replies: Receiver<QueryReply>,
+}
+
+impl QueryWorker {
+    /// Starts the worker on its own connection to `project`; `wake` is called after each reply.
+    pub fn start(project: &Path, wake: impl Fn() + Send + 'static) -> std::io::Result<Self> {
+        let slot = Slot::new();
+        let (tx, replies) = sync_channel(64);
+        let path = project.to_owned();
+        let worker_slot = slot.clone();
+        std::thread::Builder::new().name("query".into()).spawn(move || query_loop(&path, &worker_slot, &tx, &wake))?;
+        Ok(Self { slot, replies })
+    }
+
+    /// Asks for a new list; an unserved older request is dropped.
+    pub fn submit(&self, request: QueryRequest) {
+        self.slot.put(request, 1);
+    }
+
+    /// Replies that arrived, oldest first; never blocks.
+    pub fn drain(&self) -> Vec<QueryReply> {
+        let mut out = Vec::new();
+        loop {
+            match self.replies.try_recv() {
+                Ok(r) => out.push(r),
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => return out,
+            }
+        }
+    }
+}
+
+impl Drop for QueryWorker {
+    fn drop(&mut self) {
+        self.slot.stop();
+    }
+}
+
+fn query_loop(path: &Path, slot: &Slot<QueryRequest>, tx: &SyncSender<QueryReply>, wake: &dyn Fn()) {
+    let store = match Store::open(path) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = tx.send(QueryReply::Failed { generation: 0, message: e.to_string() });
+            wake();
+            return;
+        }
+    };
+    while let Some(req) = slot.take() {
+        let started = Instant::now();
+        let generation = req.generation;
+        // The id list is needed anyway and its length is the count: one scan, not two.
+        let result = crate::query::compile(&req.query)
+            .map_err(|e| e.to_string())
+            .and_then(|q| store.matching_ids(&q, req.sort, req.descending).map_err(|e| e.to_string()));
+        let reply = match result {
+            Ok(ids) => QueryReply::Ids { generation, ids: Arc::new(ids), elapsed: started.elapsed() },
+            Err(message) => QueryReply::Failed { generation, message },
+        };
+        if tx.send(reply).is_err() {
+            return;
+        }
+        wake();
+    }
+}
+
+/// Where an image's bytes are.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ImageSource {
+    /// Embedded bytes in the project, by content hash.
+    Blob(String),
+    /// A file on disk.
+    File(PathBuf),
+}
+
+/// A decoded image, ready for a texture.
+pub struct DecodedImage {
+    /// Where it came from.
+    pub source: ImageSource,
+    /// A reduced-size preview (a full decode can follow on request).
+    pub preview: bool,
+    /// The pixels (downscaled to at most the texture size).
+    pub image: Result<egui::ColorImage, String>,
+    /// The size of the original image.
+    pub original_size: [u32; 2],
+    /// Decode time.
+    pub elapsed: Duration,
+}
+
+/// Largest texture side the loader produces (the original size is kept for display).
+pub const MAX_TEXTURE_SIDE: u32 = 4096;
+
+/// Longer side of a quick JPEG preview: about what the sample view shows before zooming in.
+pub const PREVIEW_SIDE: u32 = 1000;
+
+/// What to decode: a quick preview where possible, or every pixel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ImageRequest {
+    source: ImageSource,
+    full: bool,
+}
+
+/// Handle to the image decoding thread.
+pub struct ImageLoader {
+    slot: Arc<Slot<ImageRequest>>,
+    replies: Receiver<DecodedImage>,
+}
+
+impl ImageLoader {
+    /// Starts the decoder on its own connection to `project`.
+    pub fn start(project: &Path, wake: impl Fn() + Send + 'static) -> std::io::Result<Self> {
+        let slot = Slot::new();
+        let (tx, replies) = sync_channel(16);
+        let path = project.to_owned();
+        let worker_slot = slot.clone();
+        std::thread::Builder::new()
+            .name("image-decode".into())
+            .spawn(move || image_loop(&path, &worker_slot, &tx, &wake))?;
+        Ok(Self { slot, replies })
+    }
+
+    /// Queues a decode the curator is waiting for: it goes before everything queued. At most 16
+    /// requests are kept; the oldest prefetches go first.
+    pub fn request(&self, source: ImageSource) {
+        self.slot.put_first(ImageRequest { source, full: false }, 16);
+    }
+
+    /// Queues a decode for later (the next sample's images): after everything queued.
+    pub fn prefetch(&self, source: ImageSource) {
+        self.slot.put(ImageRequest { source, full: false }, 16);
+    }
+
+    /// Asks for every pixel of an image shown from a preview (the curator zoomed in).
+    pub fn request_full(&self, source: ImageSource) {
+        self.slot.put_first(ImageRequest { source, full: true }, 16);
+    }
+
+    /// Decoded images that arrived; never blocks.
+    pub fn drain(&self) -> Vec<DecodedImage> {
+        let mut out = Vec::new();
+        while let Ok(d) = self.replies.try_recv() {
+            out.push(d);
+        }
+        out
+    }
+}
+
+impl Drop for ImageLoader {
+    fn drop(&mut self) {
+        self.slot.stop();
+    }
+}
+
+fn image_loop(path: &Path, slot: &Slot<ImageRequest>, tx: &SyncSender<DecodedImage>, wake: &dyn Fn()) {
+    let store = Store::open(path).ok();
+    let limits = ImageLimits::default();
+    while let Some(ImageRequest { source, full }) = slot.take() {
+        let started = Instant::now();
+        let bytes = match &source {
+            ImageSource::Blob(hash) => match &store {
+                Some(store) => store.blob(hash).map_err(|e| e.to_string()),
+                None => Err("the project cannot be opened for reading".into()),
+            },
+            ImageSource::File(p) => std::fs::read(p).map_err(|e| format!("{}: {e}", p.display())),
+        };
+        let preview = if full { None } else { bytes.as_ref().ok().and_then(|b| quick_preview(b, &limits)) };
+        let (decoded, original_size, is_preview) = match preview {
+            Some((img, original)) => (Ok(img), original, true),
+            None => {
+                let decoded = bytes.and_then(|b| decode_image(&b, &limits).map_err(|e| e.to_string()));
+                let size = decoded.as_ref().map_or([0, 0], |i| [i.width(), i.height()]);
+                (decoded, size, false)
+            }
+        };
+        let image = decoded.map(|img| {
+            let img = shrink(img, MAX_TEXTURE_SIDE);
+            let size = [img.width() as usize, img.height() as usize];
+            egui::ColorImage::from_rgba_unmultiplied(size, img.as_raw())
+        });
+        let reply = DecodedImage { source, preview: is_preview, image, original_size, elapsed: started.elapsed() };
+        if tx.send(reply).is_err() {
+            return;
+        }
+        wake();
+    }
+}
+
+/// A scaled-down decode of a large JPEG and the original size, when that is possible.
+fn quick_preview(bytes: &[u8], limits: &ImageLimits) -> Option<(::image::RgbaImage, [u32; 2])> {
+    let facts = crate::media::probe_bytes(crate::model::MediaKind::Image, bytes).ok()?;
+    let original = [facts.width?, facts.height?];
+    jpeg_preview(bytes, PREVIEW_SIDE, limits).ok().flatten().map(|img| (img, original))
+}

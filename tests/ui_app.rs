@@ -1,0 +1,382 @@
+//! The real app in `egui_kittest` on a temporary project holding the bundled demo: keys navigate and
+//! relabel, undo and redo, swap, tie, flag and note, and the project file holds the result; the
+//! filter narrows the list and a bad query says what is wrong; media samples show their media
+//! widget; a running import job can be cancelled.
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use verdict::ingest::{ImportOptions, import_file};
+use verdict::jobs::Progress;
+use verdict::model::{JudgmentKind, JudgmentSource, SampleId};
+use verdict::store::Store;
+use verdict::ui::{Settings, VerdictApp};
+
+fn demo(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo").join(name)
+}
+
+/// A project with the demo's RLAIF-V (12 image pairs), video and audio sets.
+fn demo_project(dir: &Path) -> PathBuf {
+    let path = dir.join("p.verdict");
+    let mut store = Store::open(&path).expect("project");
+    for f in ["rlaif_v.parquet", "llava_dpo_video.jsonl", "align_anything_ta2t.parquet"] {
+        import_file(&mut store, &demo(f), &ImportOptions::default(), &mut Progress::silent()).expect("imports");
+    }
+    path
+}
+
+struct Ui<'a> {
+    harness: Harness<'a, VerdictApp>,
+    project: PathBuf,
+}
+
+impl Ui<'_> {
+    fn open(project: &Path, curator: Option<&str>) -> Self {
+        let settings = Settings { curator: curator.map(str::to_owned), ..Settings::default() };
+        let ctx = egui::Context::default();
+        let app = VerdictApp::new(&ctx, settings, None, Some(project));
+        let harness = Harness::builder().with_size([1400.0, 900.0]).build_ui_state(
+            |ui, app: &mut VerdictApp| {
+                let ctx = ui.ctx().clone();
+                app.logic(&ctx);
+                app.ui(ui);
+            },
+            app,
+        );
+        let mut ui = Self { harness, project: project.to_owned() };
+        ui.wait_for("the list", |app| app.project.as_ref().is_some_and(|p| !p.is_querying() && p.sample.is_some()));
+        ui
+    }
+
+    /// Steps frames until `cond` holds (background workers answer between frames).
+    fn wait_for(&mut self, what: &str, cond: impl Fn(&VerdictApp) -> bool) {
+        let start = Instant::now();
+        while !cond(self.harness.state()) {
+            assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
+            self.harness.step();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.harness.step();
+    }
+
+    fn key(&mut self, key: egui::Key) {
+        self.harness.key_press(key);
+        self.harness.step();
+        self.harness.step();
+    }
+
+    /// Types into the focused text field.
+    fn type_text(&mut self, text: &str) {
+        self.harness.event(egui::Event::Text(text.to_owned()));
+        self.harness.step();
+    }
+
+    fn selected(&self) -> SampleId {
+        self.harness.state().project.as_ref().and_then(|p| p.list.selected_id()).expect("a selection")
+    }
+
+    fn list_len(&self) -> usize {
+        self.harness.state().project.as_ref().map_or(0, |p| p.list.ids.len())
+    }
+
+    /// A fresh connection: what the project file holds now.
+    fn store(&self) -> Store {
+        Store::open(&self.project).expect("reopen")
+    }
+}
+
+fn label_of(store: &Store, id: SampleId) -> (JudgmentSource, JudgmentKind, Option<u32>, Option<u32>) {
+    let l = store.current_label(id).expect("label").expect("some label");
+    (l.source, l.kind, l.chosen, l.rejected)
+}
+
+fn actions(store: &Store, id: SampleId) -> Vec<String> {
+    store.audit_log(id).expect("log").into_iter().map(|e| format!("{}:{}", e.curator, e.action)).collect()
+}
+
+#[test]
+fn keys_navigate_and_the_first_label_asks_the_curator_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = demo_project(dir.path());
+    let mut ui = Ui::open(&project, None);
+    assert_eq!(ui.list_len(), 12 + 3 + 4, "every sample listed");
+    let first = ui.selected();
+    ui.key(egui::Key::J);
+    let second = ui.selected();
+    assert_ne!(first, second, "J moves to the next sample");
+    ui.key(egui::Key::K);
+    assert_eq!(ui.selected(), first, "K moves back");
+    ui.key(egui::Key::ArrowDown);
+    assert_eq!(ui.selected(), second, "Down moves to the next sample");
+
+    // The first label asks for the curator's name, then applies.
+    ui.key(egui::Key::B);
+    ui.harness.get_by_label("Who is curating?");
+    assert!(ui.store().audit_log(second).expect("log").is_empty(), "nothing written before the name is given");
+    ui.type_text("ana");
+    ui.harness.get_by_label("OK").click();
+    ui.harness.step();
+    ui.harness.step();
+    assert_eq!(label_of(&ui.store(), second), (JudgmentSource::Curator, JudgmentKind::Pairwise, Some(1), Some(0)));
+    assert_eq!(actions(&ui.store(), second), vec!["ana:pick_b"]);
+    assert_eq!(ui.harness.state().settings.curator.as_deref(), Some("ana"), "the name is remembered");
+    assert!(ui.harness.query_by_label("Who is curating?").is_none(), "the dialog is gone");
+
+    // Next label: no question asked.
+    ui.key(egui::Key::J);
+    let third = ui.selected();
+    ui.key(egui::Key::A);
+    assert_eq!(label_of(&ui.store(), third), (JudgmentSource::Curator, JudgmentKind::Pairwise, Some(0), Some(1)));
+}
+
+#[test]
+fn undo_redo_swap_tie_and_both_bad_are_written_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = demo_project(dir.path());
+    let mut ui = Ui::open(&project, Some("ben"));
+    let id = ui.selected();
+    let original = label_of(&ui.store(), id);
+    assert_eq!(original.0, JudgmentSource::Original);
+    let (oc, or) = (original.2.expect("chosen"), original.3.expect("rejected"));
+
+    ui.key(egui::Key::S);
+    assert_eq!(
+        label_of(&ui.store(), id),
+        (JudgmentSource::Curator, JudgmentKind::Pairwise, Some(or), Some(oc)),
+        "swap reverses the original"
+    );
+    ui.key(egui::Key::T);
+    assert_eq!(label_of(&ui.store(), id).1, JudgmentKind::Tie);
+    ui.key(egui::Key::X);
+    assert_eq!(label_of(&ui.store(), id).1, JudgmentKind::BothBad);
+
+    ui.key(egui::Key::U);
+    assert_eq!(label_of(&ui.store(), id).1, JudgmentKind::Tie, "undo restores the tie");
+    ui.key(egui::Key::U);
+    ui.key(egui::Key::U);
+    assert_eq!(label_of(&ui.store(), id), original, "three undos: the original label again");
+    ui.key(egui::Key::R);
+    assert_eq!(label_of(&ui.store(), id).2, Some(or), "redo re-applies the swap");
+    assert_eq!(
+        actions(&ui.store(), id),
+        vec!["ben:swap", "ben:tie", "ben:both_bad", "ben:undo", "ben:undo", "ben:undo", "ben:redo"]
+    );
+
+    // Ctrl+Z is undo too.
+    ui.harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    ui.harness.step();
+    assert_eq!(label_of(&ui.store(), id), original);
+
+    // The original judgment row itself was never changed.
+    let originals: i64 = ui
+        .store()
+        .conn()
+        .query_row("SELECT count(*) FROM judgments WHERE sample_id = ?1 AND source = 'original'", [id], |r| r.get(0))
+        .expect("count");
+    assert_eq!(originals, 1);
+}
+
+#[test]
+fn flag_with_a_reason_and_a_note_from_the_keyboard() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = demo_project(dir.path());
+    let mut ui = Ui::open(&project, Some("cy"));
+    let id = ui.selected();
+    ui.key(egui::Key::F);
+    ui.harness.get_by_label("Flag this sample");
+    ui.key(egui::Key::Num1);
+    assert_eq!(ui.store().curation_state(id).expect("state").flag.as_deref(), Some("wrong label"));
+    assert!(ui.harness.query_by_label("Flag this sample").is_none());
+    ui.harness.get_by_label_contains("Flagged: wrong label");
+
+    ui.key(egui::Key::N);
+    ui.harness.get_by_label("Note");
+    ui.type_text("caption mentions a dog");
+    ui.harness.get_by_label("Save").click();
+    ui.harness.step();
+    ui.harness.step();
+    assert_eq!(ui.store().curation_state(id).expect("state").note.as_deref(), Some("caption mentions a dog"));
+
+    // F on a flagged sample unflags it.
+    ui.key(egui::Key::F);
+    assert_eq!(ui.store().curation_state(id).expect("state").flag, None);
+    assert_eq!(actions(&ui.store(), id), vec!["cy:flag", "cy:note", "cy:unflag"]);
+}
+
+#[test]
+fn the_filter_narrows_the_list_and_a_bad_query_says_why() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = demo_project(dir.path());
+    let mut ui = Ui::open(&project, Some("di"));
+    assert_eq!(ui.list_len(), 19);
+    ui.key(egui::Key::Slash);
+    ui.type_text("modality:video");
+    ui.wait_for("the filtered list", |app| {
+        app.project.as_ref().is_some_and(|p| !p.is_querying() && p.list.ids.len() == 3)
+    });
+    ui.harness.get_by_label("3 matches");
+    // Keys typed into the query bar do not relabel.
+    assert!(actions(&ui.store(), ui.selected()).is_empty());
+
+    ui.type_text(" len_a>>");
+    ui.harness.step();
+    ui.harness.get_by_label("invalid query");
+    ui.harness.get_by_label_contains("(at character");
+    assert_eq!(ui.list_len(), 3, "the last good list stays");
+}
+
+#[test]
+fn media_samples_show_their_media_widgets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = demo_project(dir.path());
+    let mut ui = Ui::open(&project, Some("ed"));
+    // The first sample has an image: it is decoded off the UI thread and then drawn.
+    ui.wait_for("the image", |app| app.project.as_ref().is_some_and(|p| !p.textures.has_pending()));
+    ui.harness.get_by_label_contains("image 1 · input");
+    assert!(
+        ui.harness.state().project.as_ref().and_then(|p| p.textures.last_latency).is_some(),
+        "an image was uploaded"
+    );
+
+    // Video samples get a player, audio samples a waveform player.
+    let store = ui.store();
+    let first_of = |modality: &str| -> SampleId {
+        store
+            .conn()
+            .query_row("SELECT min(id) FROM samples WHERE modality = ?1", [modality], |r| r.get(0))
+            .expect(modality)
+    };
+    for (modality, marker) in [("video", "video 1"), ("audio", "audio 1")] {
+        let id = first_of(modality);
+        let index =
+            ui.harness.state().project.as_ref().and_then(|p| p.list.ids.iter().position(|x| *x == id)).expect("listed");
+        ui.harness.state_mut().run_command(verdict::ui::commands::Command::Select(index));
+        ui.harness.step();
+        ui.harness.step();
+        ui.harness.get_by_label_contains(marker);
+        assert!(
+            ui.harness.state().project.as_ref().and_then(|p| p.sample.as_ref()).is_some_and(|s| !s.players.is_empty()),
+            "{modality}: a player"
+        );
+    }
+}
+
+#[test]
+fn a_running_import_job_can_be_cancelled() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = demo_project(dir.path());
+    // Large enough that the import is still running when Cancel is clicked.
+    let big = dir.path().join("big.jsonl");
+    let line = |i: usize| {
+        format!(
+            "{{\"prompt\": \"question {i} about a picture\", \"chosen\": \"answer {i} {}\", \"rejected\": \"other {i}\"}}\n",
+            "word ".repeat(60)
+        )
+    };
+    std::fs::write(&big, (0..200_000).map(line).collect::<String>()).expect("write");
+    let mut ui = Ui::open(&project, Some("fa"));
+    ui.harness.state_mut().run_command(verdict::ui::commands::Command::Import(Some(big.clone())));
+    ui.wait_for("the import dialog", |_| true);
+    let start = Instant::now();
+    while ui.harness.query_by_label("Import").is_none() {
+        assert!(start.elapsed() < Duration::from_secs(10), "no import dialog");
+        ui.harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    ui.harness.get_by_label_contains("Detected layout: trl");
+    ui.harness.get_by_label("Import").click();
+    ui.harness.step();
+    ui.wait_for("the job", |app| !app.jobs.running.is_empty());
+    std::thread::sleep(Duration::from_millis(300));
+    ui.harness.step();
+    ui.harness.get_by_label("Cancel").click();
+    ui.harness.step();
+    ui.harness.step();
+    let states: Vec<String> =
+        ui.harness.state().jobs.running.iter().map(verdict::ui::jobs_panel::JobEntry::state_text).collect();
+    assert!(states.len() <= 1, "one import job: {states:?}");
+    ui.wait_for("the job to stop", |app| app.jobs.running.is_empty());
+    ui.harness.get_by_label_contains("cancelled");
+    let rows: i64 = ui
+        .store()
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM samples s JOIN datasets d ON d.id = s.dataset_id WHERE d.name = 'big'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert!(rows < 200_000, "the import stopped early ({rows} rows kept)");
+}
+
+#[test]
+fn the_statistics_panel_plots_the_project() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = demo_project(dir.path());
+    let mut ui = Ui::open(&project, Some("gi"));
+    ui.key(egui::Key::A);
+    ui.key(egui::Key::G);
+    ui.harness.get_by_label("Statistics");
+    ui.wait_for("the figures", |_| true);
+    let start = Instant::now();
+    while ui.harness.query_by_label_contains("The chosen answer is the longer one in").is_none() {
+        assert!(start.elapsed() < Duration::from_secs(20), "no statistics shown");
+        ui.harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // 12 RLAIF-V + 3 video + 4 audio pairs, all pairwise originals.
+    ui.harness.get_by_label_contains("of 19 pairs");
+    ui.harness.get_by_label_contains("19 samples · 1 touched by a curator");
+    ui.harness.get_by_label("Ratings per aspect");
+}
+
+#[test]
+fn the_project_query_and_sample_come_back_after_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = demo_project(dir.path());
+    let settings_file = dir.path().join("config").join("ui.json");
+    let open = |settings: Settings| {
+        let ctx = egui::Context::default();
+        let app = VerdictApp::new(&ctx, settings, Some(settings_file.clone()), None);
+        Harness::builder().with_size([1400.0, 900.0]).build_ui_state(
+            |ui, app: &mut VerdictApp| {
+                let ctx = ui.ctx().clone();
+                app.logic(&ctx);
+                app.ui(ui);
+            },
+            app,
+        )
+    };
+    let settle = |h: &mut Harness<'_, VerdictApp>| {
+        let start = Instant::now();
+        while !h.state().project.as_ref().is_some_and(|p| !p.is_querying() && p.sample.is_some()) {
+            assert!(start.elapsed() < Duration::from_secs(20), "the project did not load");
+            h.step();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        h.step();
+    };
+    {
+        let mut h = open(Settings::default());
+        assert!(h.state().project.is_none(), "no project yet");
+        h.state_mut().run_command(verdict::ui::commands::Command::OpenProject(Some(project.clone())));
+        settle(&mut h);
+        if let Some(p) = &mut h.state_mut().project {
+            p.query.text = "modality:image".into();
+            p.run_query();
+        }
+        settle(&mut h);
+        h.state_mut().run_command(verdict::ui::commands::Command::Select(4));
+        h.step();
+        h.step();
+    }
+    assert!(settings_file.exists(), "settings written");
+    let mut h = open(Settings::load(&settings_file));
+    settle(&mut h);
+    let p = h.state().project.as_ref().expect("the last project reopened");
+    assert_eq!(p.path, project.canonicalize().expect("canonical"));
+    assert_eq!(p.query.text, "modality:image");
+    assert_eq!(p.list.selected, Some(4), "the last sample is selected again");
+}
