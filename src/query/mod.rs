@@ -44,13 +44,6 @@ pub struct Compiled {
     pub params: Vec<SqlValue>,
 }
 
-impl Compiled {
-    /// Whether this matches every sample (the empty query).
-    pub fn matches_all(&self) -> bool {
-        self.condition == "1"
-    }
-}
-
 /// The fields the language knows, for error messages and help.
 pub const FIELDS: &[&str] = &[
     "dataset",
@@ -315,6 +308,27 @@ mod tests {
         assert!(compile("dataset>3").expect_err("op").message.contains("compares with `:`"));
         assert!(compile("model:").expect_err("empty").message.contains("needs a value"));
         assert!(compile("a OR").expect_err("dangling").message.contains("ends where a term"));
+    }
+
+    #[test]
+    fn missing_values_are_false_and_their_negation_true() {
+        // Bare where a NULL reads as false anyway (and SQLite could use an index), wrapped under a NOT.
+        assert_eq!(compile("len_a>5").expect("q").condition, "st.len_a > ?");
+        assert_eq!(compile("-len_a>5").expect("q").condition, "NOT coalesce(st.len_a > ?, 0)");
+        assert_eq!(compile("NOT -len_a>5").expect("q").condition, "NOT NOT st.len_a > ?");
+        assert_eq!(compile("model!=x").expect("q").condition, "NOT coalesce(st.models LIKE ? ESCAPE '\\', 0)");
+        assert_eq!(compile("-longer:chosen").expect("q").condition, "NOT coalesce(st.len_chosen > st.len_rejected, 0)");
+        assert_eq!(compile("is:flagged -is:noted").expect("q").condition, "(st.flagged AND NOT st.noted)");
+    }
+
+    #[test]
+    fn models_match_as_written_anywhere_in_the_name() {
+        let c = compile(r#"model:"50%_a\b""#).expect("q");
+        assert_eq!(c.params, [SqlValue::Text(r"%50\%\_a\\b%".into())]);
+        assert_eq!(compile("current:a").expect("q").params, [SqlValue::Text("A>*".into())]);
+        assert_eq!(compile("original:none").expect("q").params, [SqlValue::Text(String::new())]);
+        assert!(compile("original:c").expect_err("word").message.contains("`original` is a, b"));
+        assert_eq!(compile("judgment:tie").expect("q").params, [SqlValue::Integer(16)]);
     }
 
     #[test]

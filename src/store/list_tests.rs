@@ -496,3 +496,48 @@ fn the_counting_sort_and_the_comparison_sort_agree() {
     assert!(sort_keyed(Vec::new(), true).is_empty());
     assert_eq!(sort_keyed(vec![(i64::MIN, 2), (i64::MAX, 1)], false), [SampleId(2), SampleId(1)]);
 }
+
+#[test]
+fn a_schema_2_project_gets_its_stats_when_opened() {
+    let conn = rusqlite::Connection::open_in_memory().expect("conn");
+    let mut store = Store { conn, path: ":memory:".into() };
+    store.configure().expect("configure");
+    for sql in &crate::store::MIGRATIONS[..2] {
+        store.conn.execute_batch(sql).expect("old migration");
+    }
+    store.conn.pragma_update(None, "user_version", 2).expect("version");
+    store
+        .conn
+        .execute_batch(
+            "INSERT INTO datasets (id, name, source_path, content_hash, format, preset, options_key, status, imported_at)
+                 VALUES (1, 'old', '/old.jsonl', 'h', 'jsonl', 'trl', 'o', 'complete', 'now');
+             INSERT INTO samples (id, dataset_id, row_index, prompt, modality) VALUES (1, 1, 0, 'why?', 'text'),
+                 (2, 1, 1, 'how?', 'image');
+             INSERT INTO responses (sample_id, position, text, model, field) VALUES (1, 0, 'because', 'gpt', 'chosen'),
+                 (1, 1, 'no', NULL, 'rejected'), (2, 0, 'like this', NULL, 'a'), (2, 1, 'or so', 'x', 'b');
+             INSERT INTO judgments (id, sample_id, source, label, kind, chosen, rejected, created_at)
+                 VALUES (1, 1, 'original', 'overall', 'pairwise', 0, 1, 'now'),
+                        (2, 2, 'original', 'overall', 'pairwise', 1, 0, 'now'),
+                        (3, 2, 'curator', 'overall', 'tie', 0, 1, 'now');
+             INSERT INTO curation (sample_id, judgment_id, flag, note, updated_at) VALUES (2, 3, 'blurry', NULL, 'now');",
+        )
+        .expect("old rows");
+    store.migrate().expect("migrates");
+    assert_eq!(store.schema_version().expect("version"), 3);
+    assert_eq!(
+        facts(&store, 1),
+        (2, Some(7), Some(2), Some(7), Some(2), "A>B".into(), "A>B".into(), 1, Some("gpt".into()))
+    );
+    assert_eq!(
+        facts(&store, 2),
+        (2, Some(9), Some(5), Some(5), Some(9), "B>A".into(), "tie".into(), 1, Some("x".into()))
+    );
+    assert_eq!(matching(&store, "is:flagged is:edited -is:noted current:tie original:b"), [2]);
+    assert_eq!(matching(&store, "longer:chosen"), [1]);
+    // The scratch tables of the backfill are gone.
+    let leftovers: i64 = store
+        .conn
+        .query_row("SELECT count(*) FROM sqlite_schema WHERE name LIKE 'migration3%'", [], |r| r.get(0))
+        .expect("schema");
+    assert_eq!(leftovers, 0);
+}

@@ -770,6 +770,7 @@ impl VerdictApp {
 
 fn refresh_after_change(p: &mut Project, id: crate::model::SampleId) {
     p.list.invalidate(id);
+    p.forget_prefetched(id);
     if let Some(s) = &mut p.sample
         && s.view.id == id
         && let Err(e) = s.refresh_curation(&p.store)

@@ -37,6 +37,8 @@ pub struct TextureCache {
     full_requested: std::collections::HashSet<ImageSource>,
     /// Request-to-upload time of the most recent image (for the benchmark and the status bar).
     pub last_latency: Option<Duration>,
+    /// Read-and-decode time of the most recent image, on the decoder thread.
+    pub last_decode: Option<Duration>,
 }
 
 impl TextureCache {
@@ -49,6 +51,7 @@ impl TextureCache {
             requested_at: HashMap::new(),
             full_requested: std::collections::HashSet::new(),
             last_latency: None,
+            last_decode: None,
         }
     }
 
@@ -103,7 +106,8 @@ impl TextureCache {
     pub fn poll(&mut self, ctx: &egui::Context) -> usize {
         let arrived = self.loader.drain();
         let n = arrived.len();
-        for DecodedImage { source, image, original_size, preview, .. } in arrived {
+        for DecodedImage { source, image, original_size, preview, elapsed } in arrived {
+            self.last_decode = Some(elapsed);
             let entry = match image {
                 Ok(img) => {
                     let name = match &source {

@@ -6,7 +6,7 @@ use super::image_view::TextureCache;
 use super::list::SampleList;
 use super::sample_view::LoadedSample;
 use super::stats_panel::StatsPanel;
-use super::workers::{ImageLoader, QueryReply, QueryRequest, QueryWorker};
+use super::workers::{ImageLoader, QueryReply, QueryRequest, QueryWorker, SampleLoader};
 use crate::model::SampleId;
 use crate::query::QueryError;
 use crate::store::{Applied, SortKey, Store};
@@ -60,6 +60,11 @@ pub struct Project {
     /// The statistics panel.
     pub stats: StatsPanel,
     worker: QueryWorker,
+    loader: SampleLoader,
+    /// The next sample, loaded ahead on the loader thread.
+    prefetched: Option<LoadedSample>,
+    /// Whether the prefetched sample's images are queued for decoding.
+    prefetch_queued: bool,
     /// The sample to select once the first list arrives.
     pending_select: Option<SampleId>,
 }
@@ -70,6 +75,7 @@ impl Project {
         let store = Store::open(path)?;
         let path = store.path().to_owned();
         let worker = QueryWorker::start(&path, wake.clone())?;
+        let loader = SampleLoader::start(&path)?;
         let textures = TextureCache::new(ImageLoader::start(&path, wake)?);
         Ok(Self {
             path,
@@ -85,6 +91,9 @@ impl Project {
             redo: Vec::new(),
             stats: StatsPanel::default(),
             worker,
+            loader,
+            prefetched: None,
+            prefetch_queued: false,
             pending_select: None,
         })
     }
@@ -145,16 +154,41 @@ impl Project {
         changed
     }
 
-    /// Loads the list's selected sample if it is not the one shown.
+    /// Loads the list's selected sample if it is not the one shown: from the prefetched one when
+    /// it is that sample, else from the store. Then asks the loader for the next one, and queues
+    /// the next one's images behind the current ones.
     pub fn sync_selection(&mut self) {
+        for (id, loaded) in self.loader.drain() {
+            if let Ok(s) = loaded
+                && self.next_id() == Some(id)
+            {
+                self.prefetched = Some(s);
+                self.prefetch_queued = false;
+            }
+        }
         let want = self.list.selected_id();
         if want == self.sample.as_ref().map(|s| s.view.id) {
+            // Decode the next sample's images once this one's are shown: on two cores, decoding
+            // both at once would slow down the one the curator is waiting for.
+            if !self.prefetch_queued
+                && self.sample_images_shown()
+                && let Some(next) = &self.prefetched
+            {
+                for src in next.image_sources() {
+                    self.textures.prefetch(&src);
+                }
+                self.prefetch_queued = true;
+            }
             return;
         }
         self.sample = None;
         self.sample_error = None;
         let Some(id) = want else { return };
-        match LoadedSample::load(&self.store, id) {
+        let loaded = match self.prefetched.take() {
+            Some(s) if s.view.id == id => Ok(s),
+            _ => LoadedSample::load(&self.store, id),
+        };
+        match loaded {
             Ok(s) => {
                 for src in s.image_sources() {
                     self.textures.want(&src);
@@ -163,17 +197,19 @@ impl Project {
             }
             Err(e) => self.sample_error = Some(e.to_string()),
         }
-        // Decode the next sample's images ahead of time, so stepping shows them at once.
-        if let Some(next) = self.list.selected.map(|i| i + 1).and_then(|i| self.list.ids.get(i).copied())
-            && let Ok(view) = self.store.sample(next)
-        {
-            for m in &view.media {
-                if m.kind == crate::model::MediaKind::Image
-                    && let Some(src) = super::sample_view::image_source(m)
-                {
-                    self.textures.prefetch(&src);
-                }
-            }
+        if let Some(next) = self.next_id() {
+            self.loader.request(next);
+        }
+    }
+
+    fn next_id(&self) -> Option<SampleId> {
+        self.list.selected.map(|i| i + 1).and_then(|i| self.list.ids.get(i).copied())
+    }
+
+    /// Forgets a prefetched sample that changed (relabeled: its curation state is stale).
+    pub fn forget_prefetched(&mut self, id: SampleId) {
+        if self.prefetched.as_ref().is_some_and(|s| s.view.id == id) {
+            self.prefetched = None;
         }
     }
 

@@ -211,15 +211,19 @@ pub struct ImageLoader {
 }
 
 impl ImageLoader {
-    /// Starts the decoder on its own connection to `project`.
-    pub fn start(project: &Path, wake: impl Fn() + Send + 'static) -> std::io::Result<Self> {
+    /// Starts the decoders, each on its own connection to `project`. Two threads: the image the
+    /// curator waits for never queues behind a prefetch already being decoded.
+    pub fn start(project: &Path, wake: impl Fn() + Clone + Send + 'static) -> std::io::Result<Self> {
         let slot = Slot::new();
         let (tx, replies) = sync_channel(16);
-        let path = project.to_owned();
-        let worker_slot = slot.clone();
-        std::thread::Builder::new()
-            .name("image-decode".into())
-            .spawn(move || image_loop(&path, &worker_slot, &tx, &wake))?;
+        for i in 0..2 {
+            let path = project.to_owned();
+            let worker_slot = slot.clone();
+            let (tx, wake) = (tx.clone(), wake.clone());
+            std::thread::Builder::new()
+                .name(format!("image-decode-{i}"))
+                .spawn(move || image_loop(&path, &worker_slot, &tx, &wake))?;
+        }
         Ok(Self { slot, replies })
     }
 
@@ -294,4 +298,51 @@ fn quick_preview(bytes: &[u8], limits: &ImageLimits) -> Option<(::image::RgbaIma
     let facts = crate::media::probe_bytes(crate::model::MediaKind::Image, bytes).ok()?;
     let original = [facts.width?, facts.height?];
     jpeg_preview(bytes, PREVIEW_SIDE, limits).ok().flatten().map(|img| (img, original))
+}
+
+/// Handle to the thread that loads the sample the curator will most likely look at next, so that
+/// stepping to it costs the UI thread nothing.
+pub struct SampleLoader {
+    slot: Arc<Slot<SampleId>>,
+    replies: Receiver<(SampleId, Result<super::sample_view::LoadedSample, String>)>,
+}
+
+impl SampleLoader {
+    /// Starts the loader on its own connection to `project`.
+    pub fn start(project: &Path) -> std::io::Result<Self> {
+        let slot = Slot::new();
+        let (tx, replies) = sync_channel(2);
+        let path = project.to_owned();
+        let worker_slot = slot.clone();
+        std::thread::Builder::new().name("sample-load".into()).spawn(move || {
+            let Ok(store) = Store::open(&path) else { return };
+            while let Some(id) = worker_slot.take() {
+                let loaded = super::sample_view::LoadedSample::load(&store, id).map_err(|e| e.to_string());
+                if tx.send((id, loaded)).is_err() {
+                    return;
+                }
+            }
+        })?;
+        Ok(Self { slot, replies })
+    }
+
+    /// Loads `id` in the background; an unserved older request is dropped.
+    pub fn request(&self, id: SampleId) {
+        self.slot.put(id, 1);
+    }
+
+    /// Loaded samples that arrived; never blocks.
+    pub fn drain(&self) -> Vec<(SampleId, Result<super::sample_view::LoadedSample, String>)> {
+        let mut out = Vec::new();
+        while let Ok(r) = self.replies.try_recv() {
+            out.push(r);
+        }
+        out
+    }
+}
+
+impl Drop for SampleLoader {
+    fn drop(&mut self) {
+        self.slot.stop();
+    }
 }
