@@ -96,16 +96,8 @@ fn overview_ui(ui: &mut egui::Ui, o: &Overview) {
         let chart = BarChart::new(*label, bars).stack_on(&refs);
         charts.push(chart);
     }
-    let names = datasets.clone();
-    Plot::new("by_dataset")
-        .height(180.0)
-        .legend(Legend::default())
-        .allow_zoom(false)
-        .allow_drag(false)
-        .allow_scroll(false)
-        .x_axis_formatter(move |m, _| {
-            names.get(m.value as usize).filter(|_| m.value.fract() == 0.0).map(|s| (*s).to_owned()).unwrap_or_default()
-        })
+    figure("by_dataset", 180.0)
+        .x_axis_formatter(category_axis(datasets.iter().map(|s| (*s).to_owned()).collect()))
         .show(ui, |p| {
             for c in charts {
                 p.bar_chart(c);
@@ -127,19 +119,10 @@ fn overview_ui(ui: &mut egui::Ui, o: &Overview) {
             .map(|(i, (m, _, r))| Bar::new(i as f64 + 0.2, *r as f64).width(0.4).name(m))
             .collect();
         let models: Vec<String> = o.model_outcomes.iter().map(|(m, _, _)| m.clone()).collect();
-        Plot::new("by_model")
-            .height(180.0)
-            .legend(Legend::default())
-            .allow_zoom(false)
-            .allow_drag(false)
-            .allow_scroll(false)
-            .x_axis_formatter(move |m, _| {
-                models.get(m.value.round() as usize).filter(|_| m.value.fract() == 0.0).cloned().unwrap_or_default()
-            })
-            .show(ui, |p| {
-                p.bar_chart(BarChart::new("chosen", chosen));
-                p.bar_chart(BarChart::new("rejected", rejected));
-            });
+        figure("by_model", 180.0).x_axis_formatter(category_axis(models)).show(ui, |p| {
+            p.bar_chart(BarChart::new("chosen", chosen));
+            p.bar_chart(BarChart::new("rejected", rejected));
+        });
     }
 
     ui.strong("Length bias: chosen vs rejected length (characters)");
@@ -178,12 +161,9 @@ fn overview_ui(ui: &mut egui::Ui, o: &Overview) {
                 .map(|(_, v, n)| Bar::new(*v, *n as f64).width(0.6))
                 .collect();
             ui.label(*aspect);
-            Plot::new(("ratings", k)).height(90.0).allow_zoom(false).allow_drag(false).allow_scroll(false).show(
-                ui,
-                |p| {
-                    p.bar_chart(BarChart::new(*aspect, bars));
-                },
-            );
+            figure(("ratings", k), 90.0).show(ui, |p| {
+                p.bar_chart(BarChart::new(*aspect, bars));
+            });
         }
     }
 
@@ -204,20 +184,21 @@ fn overview_ui(ui: &mut egui::Ui, o: &Overview) {
         let days: Vec<String> = o.curator_days.iter().map(|(d, _)| d.clone()).collect();
         let bars: Vec<Bar> =
             o.curator_days.iter().enumerate().map(|(i, (_, n))| Bar::new(i as f64, *n as f64).width(0.6)).collect();
-        Plot::new("progress")
-            .height(140.0)
-            .legend(Legend::default())
-            .allow_zoom(false)
-            .allow_drag(false)
-            .allow_scroll(false)
-            .x_axis_formatter(move |m, _| {
-                days.get(m.value as usize).filter(|_| m.value.fract() == 0.0).cloned().unwrap_or_default()
-            })
-            .show(ui, |p| {
-                p.bar_chart(BarChart::new("actions", bars));
-                p.line(Line::new("cumulative", PlotPoints::from(cumulative)));
-            });
+        figure("progress", 140.0).x_axis_formatter(category_axis(days)).show(ui, |p| {
+            p.bar_chart(BarChart::new("actions", bars));
+            p.line(Line::new("cumulative", PlotPoints::from(cumulative)));
+        });
     }
+}
+
+/// A plot that does not pan or zoom (a figure, not a canvas).
+fn figure(id: impl egui::AsIdSalt, height: f32) -> Plot<'static> {
+    Plot::new(id).height(height).legend(Legend::default()).allow_zoom(false).allow_drag(false).allow_scroll(false)
+}
+
+/// Names category `i` at integer x positions.
+fn category_axis(names: Vec<String>) -> impl Fn(egui_plot::GridMark, &std::ops::RangeInclusive<f64>) -> String {
+    move |m, _| names.get(m.value.round() as usize).filter(|_| m.value.fract() == 0.0).cloned().unwrap_or_default()
 }
 
 fn dedup<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {

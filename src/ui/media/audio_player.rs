@@ -24,7 +24,7 @@ use std::collections::VecDeque;
 use std::num::NonZero;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, sync_channel};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -271,19 +271,7 @@ impl AudioPlayer {
     }
 
     fn flush(&mut self) {
-        while let Some(command) = self.outbox.pop_front() {
-            match self.commands.try_send(command) {
-                Ok(()) => {}
-                Err(TrySendError::Full(command)) => {
-                    self.outbox.push_front(command);
-                    return;
-                }
-                Err(TrySendError::Disconnected(_)) => {
-                    self.outbox.clear();
-                    return;
-                }
-            }
-        }
+        super::flush_outbox(&mut self.outbox, &self.commands);
     }
 
     /// Drains events for at most [`DRAIN_BUDGET`].

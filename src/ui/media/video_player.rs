@@ -325,20 +325,7 @@ impl VideoPlayer {
     }
 
     fn flush(&mut self) {
-        while let Some(command) = self.outbox.pop_front() {
-            match self.commands.try_send(command) {
-                Ok(()) => {}
-                Err(TrySendError::Full(command)) => {
-                    self.outbox.push_front(command);
-                    return;
-                }
-                // The worker is gone (it reported why, or failed to start): nothing to tell it.
-                Err(TrySendError::Disconnected(_)) => {
-                    self.outbox.clear();
-                    return;
-                }
-            }
-        }
+        super::flush_outbox(&mut self.outbox, &self.commands);
     }
 
     /// Drains worker events (for at most [`DRAIN_BUDGET`]) and picks the frame to show.
