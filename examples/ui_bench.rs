@@ -257,8 +257,12 @@ fn main() {
         );
     }
     // Stepping to the next sample: decoded ahead while the curator reads the current one.
-    std::thread::sleep(Duration::from_millis(500));
-    d.frame(Vec::new());
+    // 0.6 s on the current sample (frames keep coming: the app repaints when a decode lands).
+    let settle = Instant::now();
+    while settle.elapsed() < Duration::from_millis(600) {
+        d.frame(Vec::new());
+        std::thread::sleep(Duration::from_millis(10));
+    }
     d.app.send(Command::Next);
     let start = Instant::now();
     d.frame(Vec::new());

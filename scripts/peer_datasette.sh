@@ -10,10 +10,20 @@ port=${PORT:-8765}
 command -v datasette >/dev/null || { echo "datasette is needed: pip install datasette" >&2; exit 1; }
 db=$(basename "$project" .verdict)
 start=$(date +%s.%N)
-datasette serve -i "$project" --port "$port" --setting sql_time_limit_ms 60000 >/dev/null 2>&1 &
+log=$(mktemp)
+datasette serve -i "$project" --port "$port" --setting sql_time_limit_ms 60000 >"$log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null' EXIT
-until curl -sf "http://127.0.0.1:$port/-/versions.json" >/dev/null; do sleep 0.05; done
+trap 'kill $pid 2>/dev/null; rm -f "$log"' EXIT
+until curl -sf "http://127.0.0.1:$port/-/versions.json" >/dev/null; do
+  if ! kill -0 $pid 2>/dev/null; then
+    # Seen here: Python's SQLite (3.40 on Debian 12) refuses the project's FTS5 table
+    # ("unrecognized option: contentless_delete", an option of SQLite >= 3.43).
+    echo "datasette could not open $project:" >&2
+    tail -3 "$log" >&2
+    exit 1
+  fi
+  sleep 0.05
+done
 ready=$(date +%s.%N)
 echo "| Datasette $(datasette --version | awk '{print $3}') | seconds |"
 echo "|---|---:|"

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 /// Arguments of `verdict search`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Fields: dataset preset modality judgment label model media key longer (with `:` or `!=`);\n\
+original current (a, b, tie, both_bad, ranking, ratings, correction, pairwise, none); is:flagged|edited|noted, flag:REASON;\n\
 id row responses len_prompt len_a len_b len_chosen len_rejected (with : = != > >= < <=).\n\
 Words and \"quoted phrases\" search prompts and responses. Terms are ANDed; use OR, NOT or -, and parentheses.\n\
 Example: verdict search p.verdict 'modality:image longer:chosen NOT judgment:tie \"red circle\"'")]

@@ -194,11 +194,19 @@ fn field(name: &str, op: Op, value: &str, at: usize, negated: bool, out: &mut Co
         "original" | "current" => {
             text_only(name)?;
             // The column holds `A>B`-style text; the words are easier to type.
-            let (cmp, pattern) = match value {
-                "a" | "A" => ("GLOB", "A>*"),
-                "b" | "B" => ("GLOB", "B>*"),
-                "none" => ("=", ""),
-                "tie" | "both_bad" | "ranking" | "ratings" | "correction" | "pairwise" => ("=", value),
+            let pattern = match value {
+                "a" | "A" | "b" | "B" => {
+                    // Text starting `A>`: from `A>` up to `A?` (the next character after `>`),
+                    // two comparisons instead of a GLOB per row.
+                    let letter = value.to_ascii_uppercase();
+                    out.condition.push_str(if ne { "NOT " } else { "" });
+                    let _ = write!(out.condition, "(st.{name} >= ? AND st.{name} < ?)");
+                    out.params.push(SqlValue::Text(format!("{letter}>")));
+                    out.params.push(SqlValue::Text(format!("{letter}?")));
+                    return Ok(());
+                }
+                "none" => "",
+                "tie" | "both_bad" | "ranking" | "ratings" | "correction" | "pairwise" => value,
                 _ => {
                     return Err(QueryError::new(
                         format!(
@@ -208,7 +216,7 @@ fn field(name: &str, op: Op, value: &str, at: usize, negated: bool, out: &mut Co
                     ));
                 }
             };
-            (format!("st.{name} {cmp} ?"), SqlValue::Text(pattern.to_owned()))
+            (format!("st.{name} = ?"), SqlValue::Text(pattern.to_owned()))
         }
         "is" => {
             text_only(name)?;
@@ -325,7 +333,7 @@ mod tests {
     fn models_match_as_written_anywhere_in_the_name() {
         let c = compile(r#"model:"50%_a\b""#).expect("q");
         assert_eq!(c.params, [SqlValue::Text(r"%50\%\_a\\b%".into())]);
-        assert_eq!(compile("current:a").expect("q").params, [SqlValue::Text("A>*".into())]);
+        assert_eq!(compile("current:a").expect("q").params, [SqlValue::Text("A>".into()), SqlValue::Text("A?".into())]);
         assert_eq!(compile("original:none").expect("q").params, [SqlValue::Text(String::new())]);
         assert!(compile("original:c").expect_err("word").message.contains("`original` is a, b"));
         assert_eq!(compile("judgment:tie").expect("q").params, [SqlValue::Integer(16)]);

@@ -541,3 +541,14 @@ fn a_schema_2_project_gets_its_stats_when_opened() {
         .expect("schema");
     assert_eq!(leftovers, 0);
 }
+
+#[test]
+fn lengths_count_characters_up_to_a_nul_as_sqlite_does() {
+    let store = Store::open_in_memory().expect("store");
+    let long = "é".repeat(300) + "a\u{0}b" + &"x".repeat(600);
+    for text in ["", "abc", "naïve 日本 🎉", "\u{0}", "ab\u{0}cd", long.as_str(), &"z".repeat(255), &"日".repeat(256)]
+    {
+        let sqlite: i64 = store.conn().query_row("SELECT length(?1)", [text], |r| r.get(0)).expect("length");
+        assert_eq!(super::super::stats::sql_len(text), sqlite, "{text:?}");
+    }
+}

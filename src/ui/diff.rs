@@ -6,16 +6,20 @@ use egui::{Color32, FontId};
 use similar::{ChangeTag, TextDiff};
 use std::time::Duration;
 
-/// A diff that takes longer than this settles for a coarser one: it runs on the UI thread when a
-/// sample is selected, and two long answers must not stall a frame.
-const DEADLINE: Duration = Duration::from_millis(4);
+/// A diff that takes longer than this settles for a coarser one. It usually runs on the sample
+/// loader thread (the next sample is loaded ahead); a jump computes it on the UI thread, where two
+/// long answers must not stall more than a frame or two.
+const DEADLINE: Duration = Duration::from_millis(20);
 
 /// Which parts of one text differ from the other: (text, differs) runs in order.
 pub type Runs = Vec<(String, bool)>;
 
 /// Splits `a` and `b` into runs; a run is `true` where it is not in the other text.
 pub fn word_runs(a: &str, b: &str) -> (Runs, Runs) {
-    let diff = TextDiff::configure().deadline(std::time::Instant::now() + DEADLINE).diff_words(a, b);
+    let diff = TextDiff::configure()
+        .algorithm(similar::Algorithm::Patience)
+        .deadline(std::time::Instant::now() + DEADLINE)
+        .diff_words(a, b);
     let (mut ra, mut rb): (Runs, Runs) = (Vec::new(), Vec::new());
     let push = |runs: &mut Runs, text: &str, differs: bool| match runs.last_mut() {
         Some((t, d)) if *d == differs => t.push_str(text),
