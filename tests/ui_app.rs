@@ -169,6 +169,12 @@ fn undo_redo_swap_tie_and_both_bad_are_written_at_once() {
     ui.harness.step();
     assert_eq!(label_of(&ui.store(), id), original);
 
+    // The history panel lists every action, newest first.
+    ui.key(egui::Key::H);
+    ui.harness.get_by_label("History");
+    assert_eq!(ui.harness.query_all_by_label_contains(" · ben · undo").count(), 4, "three U and one Ctrl+Z");
+    ui.harness.get_by_label_contains(" · ben · swap");
+
     // The original judgment row itself was never changed.
     let originals: i64 = ui
         .store()

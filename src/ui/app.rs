@@ -785,32 +785,26 @@ fn history_ui(ui: &mut egui::Ui, p: &Project) {
         ui.weak("No sample selected.");
         return;
     };
-    match p.store.audit_log(s.view.id) {
-        Ok(log) if log.is_empty() => {
-            ui.weak("No curator has changed this sample.");
-        }
-        Ok(log) => {
-            egui::ScrollArea::vertical().id_salt("history").show(ui, |ui| {
-                for e in log.iter().rev() {
-                    ui.label(RichText::new(format!("{} · {} · {}", e.at, e.curator, e.action)).strong());
-                    let describe = |st: &crate::store::CurationState| {
-                        format!(
-                            "label: {}, flag: {}, note: {}",
-                            st.judgment_id.map_or("original".into(), |j| format!("curator judgment {j}")),
-                            st.flag.as_deref().unwrap_or("-"),
-                            st.note.as_deref().unwrap_or("-")
-                        )
-                    };
-                    ui.weak(format!("before: {}", describe(&e.before)));
-                    ui.weak(format!("after: {}", describe(&e.after)));
-                    ui.separator();
-                }
-            });
-        }
-        Err(e) => {
-            ui.colored_label(ui.visuals().error_fg_color, e.to_string());
-        }
+    if s.audit.is_empty() {
+        ui.weak("No curator has changed this sample.");
+        return;
     }
+    let describe = |st: &crate::store::CurationState| {
+        format!(
+            "label: {}, flag: {}, note: {}",
+            st.judgment_id.map_or("original".into(), |j| format!("curator judgment {j}")),
+            st.flag.as_deref().unwrap_or("-"),
+            st.note.as_deref().unwrap_or("-")
+        )
+    };
+    egui::ScrollArea::vertical().id_salt("history").show(ui, |ui| {
+        for e in s.audit.iter().rev() {
+            ui.label(RichText::new(format!("{} · {} · {}", e.at, e.curator, e.action)).strong());
+            ui.weak(format!("before: {}", describe(&e.before)));
+            ui.weak(format!("after: {}", describe(&e.after)));
+            ui.separator();
+        }
+    });
 }
 
 impl eframe::App for VerdictApp {

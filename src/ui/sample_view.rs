@@ -9,7 +9,7 @@ use super::media::video_player::{VideoPlayer, VideoSource};
 use super::theme;
 use super::workers::ImageSource;
 use crate::model::{JudgmentKind, JudgmentSource, MediaKind, MediaRole, SampleId};
-use crate::store::{CurationState, JudgmentView, Label, MediaView, SampleView, Store};
+use crate::store::{AuditEntry, CurationState, JudgmentView, Label, MediaView, SampleView, Store};
 use egui::{Color32, RichText, vec2};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -37,6 +37,8 @@ pub struct LoadedSample {
     pub players: HashMap<u32, Player>,
     /// Embedded video and audio bytes by media position, read when the sample is loaded.
     embedded: HashMap<u32, Arc<Vec<u8>>>,
+    /// Its audit log, oldest first (the history panel).
+    pub audit: Vec<AuditEntry>,
 }
 
 impl LoadedSample {
@@ -53,7 +55,8 @@ impl LoadedSample {
                 embedded.insert(m.position, Arc::new(store.blob(h)?));
             }
         }
-        Ok(Self { view, label, state, diff, players: HashMap::new(), embedded })
+        let audit = store.audit_log(id)?;
+        Ok(Self { view, label, state, diff, players: HashMap::new(), embedded, audit })
     }
 
     /// Re-reads the label and curation state after an action.
@@ -61,6 +64,7 @@ impl LoadedSample {
         self.label = store.current_label(self.view.id)?;
         self.state = store.curation_state(self.view.id)?;
         self.view.judgments = store.sample(self.view.id)?.judgments;
+        self.audit = store.audit_log(self.view.id)?;
         Ok(())
     }
 
@@ -105,9 +109,10 @@ pub fn sample_ui(ui: &mut egui::Ui, sample: &mut LoadedSample, textures: &mut Te
     ui.add_space(6.0);
     prompt_ui(ui, &sample.view);
     ui.add_space(6.0);
-    let inputs: Vec<MediaView> = sample.view.media.iter().filter(|m| m.role != MediaRole::Candidate).cloned().collect();
+    let mut slots = Slots { sample: sample.view.id, players: &mut sample.players, embedded: &sample.embedded };
+    let inputs: Vec<&MediaView> = sample.view.media.iter().filter(|m| m.role != MediaRole::Candidate).collect();
     if !inputs.is_empty() {
-        media_strip_ui(ui, sample, &inputs, textures, 360.0);
+        media_strip_ui(ui, &mut slots, &inputs, textures, 360.0);
         ui.add_space(6.0);
     }
     ui.separator();
@@ -209,21 +214,28 @@ fn media_title(m: &MediaView) -> String {
     format!("{} {} · {}{size}", m.kind.as_str(), m.position + 1, role)
 }
 
+/// What a media widget needs of its sample: the players (kept across frames) and embedded bytes.
+struct Slots<'a> {
+    sample: SampleId,
+    players: &'a mut HashMap<u32, Player>,
+    embedded: &'a HashMap<u32, Arc<Vec<u8>>>,
+}
+
 fn media_strip_ui(
     ui: &mut egui::Ui,
-    sample: &mut LoadedSample,
-    items: &[MediaView],
+    slots: &mut Slots<'_>,
+    items: &[&MediaView],
     textures: &mut TextureCache,
     height: f32,
 ) {
     let images = items.iter().filter(|m| m.kind == MediaKind::Image).count().max(1);
     let width = ((ui.available_width() - 8.0 * images as f32) / images as f32).max(120.0);
-    egui::ScrollArea::horizontal().id_salt(("strip", sample.view.id)).show(ui, |ui| {
+    egui::ScrollArea::horizontal().id_salt(("strip", slots.sample)).show(ui, |ui| {
         ui.horizontal_top(|ui| {
             for m in items {
                 ui.vertical(|ui| {
                     ui.weak(media_title(m));
-                    media_item_ui(ui, sample, m, textures, vec2(width, height));
+                    media_item_ui(ui, slots, m, textures, vec2(width, height));
                 });
             }
         });
@@ -233,7 +245,7 @@ fn media_strip_ui(
 /// One media item of any kind.
 fn media_item_ui(
     ui: &mut egui::Ui,
-    sample: &mut LoadedSample,
+    slots: &mut Slots<'_>,
     m: &MediaView,
     textures: &mut TextureCache,
     max: egui::Vec2,
@@ -260,7 +272,7 @@ fn media_item_ui(
                     ui.colored_label(ui.visuals().error_fg_color, format!("cannot show image: {e}"));
                 }
                 ImageEntry::Ready { texture, original, preview } => {
-                    let id = egui::Id::unique(("img", sample.view.id, m.position));
+                    let id = egui::Id::unique(("img", slots.sample, m.position));
                     let (_, magnified) = image_ui(ui, id, &texture, original, max);
                     if preview && magnified {
                         textures.want_full(&source);
@@ -269,8 +281,8 @@ fn media_item_ui(
             }
         }
         MediaKind::Video | MediaKind::Frames | MediaKind::Audio => {
-            let embedded = sample.embedded.get(&m.position).cloned();
-            let player = sample.players.entry(m.position).or_insert_with(|| new_player(m, embedded));
+            let embedded = slots.embedded.get(&m.position).cloned();
+            let player = slots.players.entry(m.position).or_insert_with(|| new_player(m, embedded));
             ui.allocate_ui(vec2(max.x, max.y + 80.0), |ui| match player {
                 Player::Video(p) => p.ui(ui),
                 Player::Audio(p) => p.ui(ui),
@@ -300,18 +312,15 @@ fn candidates_ui(ui: &mut egui::Ui, sample: &mut LoadedSample, textures: &mut Te
         ui.weak("No candidate responses.");
         return;
     }
-    let original = original_judgment(&sample.view).map(|j| (j.chosen, j.rejected));
-    let now = sample.label.map(|l| (l.chosen, l.rejected, l.kind));
-    let responses = sample.view.responses.clone();
-    let candidate_media: Vec<MediaView> =
-        sample.view.media.iter().filter(|m| m.role == MediaRole::Candidate).cloned().collect();
-    let ratings: Vec<(u32, crate::store::RatingView)> = sample
-        .view
-        .judgments
-        .iter()
-        .flat_map(|j| j.ratings.iter().filter_map(|r| r.response.map(|p| (p, r.clone()))))
-        .collect();
-    let diff = if show_diff { sample.diff.clone() } else { None };
+    let LoadedSample { view, label, state, diff, players, embedded, .. } = sample;
+    let original = original_judgment(view).map(|j| (j.chosen, j.rejected));
+    let now = label.map(|l| (l.chosen, l.rejected, l.kind)).filter(|_| state.judgment_id.is_some());
+    let mut slots = Slots { sample: view.id, players, embedded };
+    let responses = &view.responses;
+    let candidate_media: Vec<&MediaView> = view.media.iter().filter(|m| m.role == MediaRole::Candidate).collect();
+    let ratings: Vec<(u32, &crate::store::RatingView)> =
+        view.judgments.iter().flat_map(|j| j.ratings.iter().filter_map(|r| r.response.map(|p| (p, r)))).collect();
+    let diff = if show_diff { diff.as_ref() } else { None };
     ui.columns(n.min(4), |cols| {
         for (i, r) in responses.iter().enumerate().take(4) {
             // Columns are justified layouts, which would also justify (stretch) the text.
@@ -334,9 +343,7 @@ fn candidates_ui(ui: &mut egui::Ui, sample: &mut LoadedSample, textures: &mut Te
                             theme::badge(ui, "rejected (original)", theme::MUTED);
                         }
                     }
-                    if let Some((c, _, kind)) = now
-                        && sample.state.judgment_id.is_some()
-                    {
+                    if let Some((c, _, kind)) = now {
                         match kind {
                             JudgmentKind::Tie => theme::badge(ui, "tie (now)", theme::CURATED),
                             JudgmentKind::BothBad => theme::badge(ui, "bad (now)", theme::FLAG),
@@ -347,11 +354,11 @@ fn candidates_ui(ui: &mut egui::Ui, sample: &mut LoadedSample, textures: &mut Te
                 });
                 for m in candidate_media.iter().filter(|m| m.response == Some(r.position)) {
                     let w = ui.available_width();
-                    media_item_ui(ui, sample, m, textures, vec2(w, 360.0));
+                    media_item_ui(ui, &mut slots, m, textures, vec2(w, 360.0));
                 }
                 if let Some(text) = &r.text {
                     let wrap = ui.available_width();
-                    match (&diff, i) {
+                    match (diff, i) {
                         (Some((a, _)), 0) => {
                             ui.label(layout(a, ui.visuals().text_color(), theme::DIFF_A, wrap));
                         }
@@ -364,7 +371,7 @@ fn candidates_ui(ui: &mut egui::Ui, sample: &mut LoadedSample, textures: &mut Te
                     }
                 }
                 let mine: Vec<&crate::store::RatingView> =
-                    ratings.iter().filter(|(p, _)| *p == r.position).map(|(_, rv)| rv).collect();
+                    ratings.iter().filter(|(p, _)| *p == r.position).map(|(_, rv)| *rv).collect();
                 if !mine.is_empty() {
                     ui.add_space(4.0);
                     ui.label(RichText::new("Ratings").strong());
