@@ -517,6 +517,7 @@ fn output(samples: AudioSamples, shared: &Shared, commands: &Receiver<Command>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ui::media::test_util::pump;
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable;
     use std::path::Path;
@@ -549,19 +550,6 @@ mod tests {
         Harness::builder()
             .with_size(egui::vec2(500.0, 300.0))
             .build_ui_state(|ui, player: &mut AudioPlayer| player.ui(ui), AudioPlayer::new(source))
-    }
-
-    /// Steps the harness (with short sleeps) until `done`, for at most 10 s.
-    fn pump(harness: &mut Harness<'_, AudioPlayer>, done: impl Fn(&AudioPlayer) -> bool) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            harness.step();
-            if done(harness.state()) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        false
     }
 
     fn assert_ready(harness: &mut Harness<'_, AudioPlayer>, seconds: f64) {

@@ -24,3 +24,23 @@ fn flush_outbox<C>(outbox: &mut VecDeque<C>, commands: &SyncSender<C>) {
         }
     }
 }
+
+/// Test helpers shared by the players' tests.
+#[cfg(test)]
+pub(crate) mod test_util {
+    use egui_kittest::Harness;
+    use std::time::{Duration, Instant};
+
+    /// Steps the harness (with short sleeps) until `done`, for at most 10 s.
+    pub(crate) fn pump<S>(harness: &mut Harness<'_, S>, done: impl Fn(&S) -> bool) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            harness.step();
+            if done(harness.state()) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        false
+    }
+}

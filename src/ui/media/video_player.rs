@@ -730,6 +730,7 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ui::media::test_util::pump;
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable;
     use std::path::Path;
@@ -742,19 +743,6 @@ mod tests {
         Harness::builder()
             .with_size(egui::vec2(400.0, 400.0))
             .build_ui_state(|ui, player: &mut VideoPlayer| player.ui(ui), VideoPlayer::new(source))
-    }
-
-    /// Steps the harness (with short sleeps) until `done`, for at most 10 s.
-    fn pump(harness: &mut Harness<'_, VideoPlayer>, done: impl Fn(&VideoPlayer) -> bool) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            harness.step();
-            if done(harness.state()) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        false
     }
 
     fn settled(player: &VideoPlayer) -> bool {
