@@ -386,3 +386,36 @@ fn the_project_query_and_sample_come_back_after_a_restart() {
     assert_eq!(p.query.text, "modality:image");
     assert_eq!(p.list.selected, Some(4), "the last sample is selected again");
 }
+
+#[test]
+fn an_older_project_is_upgraded_off_the_ui_thread_then_opens() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = demo_project(dir.path());
+    {
+        // Back to the schema before the list columns (migration 3).
+        let store = Store::open(&project).expect("open");
+        store.conn().execute_batch("DROP TABLE sample_stats; PRAGMA user_version = 2;").expect("downgrade");
+    }
+    assert!(Store::needs_upgrade(&project));
+    let ctx = egui::Context::default();
+    let settings = Settings { curator: Some("ha".into()), ..Settings::default() };
+    let app = VerdictApp::new(&ctx, settings, None, Some(&project));
+    assert!(app.is_opening() && app.project.is_none(), "the upgrade runs on a thread; the app is not blocked");
+    let mut harness = Harness::builder().with_size([1400.0, 900.0]).build_ui_state(
+        |ui, app: &mut VerdictApp| {
+            let ctx = ui.ctx().clone();
+            app.logic(&ctx);
+            app.ui(ui);
+        },
+        app,
+    );
+    let start = Instant::now();
+    while !harness.state().project.as_ref().is_some_and(|p| !p.is_querying() && p.sample.is_some()) {
+        assert!(start.elapsed() < Duration::from_secs(20), "the project did not open after its upgrade");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(harness.state().project.as_ref().map(|p| p.list.ids.len()), Some(19));
+    assert!(!Store::needs_upgrade(&project));
+    assert_eq!(Store::open(&project).expect("open").schema_version().expect("version"), 3);
+}

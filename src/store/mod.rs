@@ -71,6 +71,15 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating if needed) the project file at `path` and brings its schema up to date.
+    /// Whether opening the project at `path` will run migrations (which take seconds on a large
+    /// project: front ends run that open off their UI thread). A missing file needs none.
+    pub fn needs_upgrade(path: &Path) -> bool {
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        Connection::open_with_flags(path, flags)
+            .and_then(|c| c.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)))
+            .is_ok_and(|v| v < MIGRATIONS.len() as i64 && v > 0)
+    }
+
     pub fn open(path: &Path) -> Result<Self> {
         let conn = Connection::open(path).map_err(|source| StoreError::Sqlite { path: path.to_owned(), source })?;
         let mut store = Store { conn, path: path.to_owned() };

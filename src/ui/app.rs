@@ -69,6 +69,8 @@ pub struct VerdictApp {
     pub cheat_sheet: bool,
     focus_query: bool,
     picked: Option<Receiver<Picked>>,
+    /// A project being upgraded (migrations) on a thread before it opens.
+    opening: Option<(PathBuf, Receiver<Result<(), String>>)>,
     ctx: egui::Context,
 }
 
@@ -92,6 +94,7 @@ impl VerdictApp {
             cheat_sheet: false,
             focus_query: false,
             picked: None,
+            opening: None,
             ctx: ctx.clone(),
         };
         let start = project.map(Path::to_path_buf).or_else(|| app.settings.recent_projects.first().cloned());
@@ -110,6 +113,20 @@ impl VerdictApp {
 
     /// Opens a project (creating it if the file does not exist), restoring its query and sample.
     pub fn open_project(&mut self, path: &Path) {
+        // An older project is upgraded first, on a thread: on a million samples that takes seconds.
+        if Store::needs_upgrade(path) {
+            let (tx, rx) = sync_channel(1);
+            let (target, wake) = (path.to_owned(), self.wake());
+            let spawned = std::thread::Builder::new().name("open-project".into()).spawn(move || {
+                let _ = tx.send(Store::open(&target).map(drop).map_err(|e| e.to_string()));
+                wake();
+            });
+            match spawned {
+                Ok(_) => self.opening = Some((path.to_owned(), rx)),
+                Err(e) => self.jobs.notify_error(&format!("Cannot open {}", path.display()), &e.to_string()),
+            }
+            return;
+        }
         match Project::open(path, self.wake()) {
             Ok(mut p) => {
                 self.settings.touch_recent(&p.path);
@@ -126,6 +143,22 @@ impl VerdictApp {
                 self.project = Some(p);
             }
             Err(e) => self.jobs.notify_error(&format!("Cannot open {}", path.display()), &format!("{e:#}")),
+        }
+    }
+
+    /// Whether a project is being upgraded before it opens.
+    pub fn is_opening(&self) -> bool {
+        self.opening.is_some()
+    }
+
+    fn poll_opening(&mut self) {
+        let Some((path, rx)) = &self.opening else { return };
+        let Ok(result) = rx.try_recv() else { return };
+        let path = path.clone();
+        self.opening = None;
+        match result {
+            Ok(()) => self.open_project(&path),
+            Err(e) => self.jobs.notify_error(&format!("Cannot open {}", path.display()), &e),
         }
     }
 
@@ -161,6 +194,7 @@ impl VerdictApp {
             }
         }
         self.poll_picked();
+        self.poll_opening();
         for path in ctx.input(|i| {
             i.raw
                 .dropped_files
@@ -171,7 +205,10 @@ impl VerdictApp {
         }) {
             self.send(Command::Import(Some(path)));
         }
-        if self.jobs.is_busy() || self.project.as_ref().is_some_and(|p| p.is_querying() || p.textures.has_pending()) {
+        if self.jobs.is_busy()
+            || self.opening.is_some()
+            || self.project.as_ref().is_some_and(|p| p.is_querying() || p.textures.has_pending())
+        {
             ctx.request_repaint_after(std::time::Duration::from_millis(100));
         }
         if self.settings != self.saved_settings {
@@ -383,6 +420,15 @@ impl VerdictApp {
         ui.vertical_centered(|ui| {
             ui.add_space(60.0);
             ui.heading("Verdict");
+            if let Some((path, _)) = &self.opening {
+                ui.add_space(20.0);
+                ui.spinner();
+                ui.label(format!(
+                    "Upgrading {} to this version of Verdict (once; large projects take a while)…",
+                    path.display()
+                ));
+                return;
+            }
             ui.label("Review and relabel multimodal preference data.");
             ui.add_space(20.0);
             if ui.button("Open project…").clicked() {

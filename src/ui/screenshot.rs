@@ -25,6 +25,9 @@ struct ScreenshotApp {
 impl ScreenshotApp {
     /// Whether everything the picture should show has arrived.
     fn settled(&mut self) -> bool {
+        if self.app.is_opening() {
+            return false;
+        }
         let Some(p) = &mut self.app.project else { return true };
         if p.is_querying() {
             return false;
