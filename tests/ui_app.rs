@@ -27,6 +27,29 @@ fn demo_project(dir: &Path) -> PathBuf {
     path
 }
 
+/// The real app in a harness: `logic()` then `ui()` each frame, as eframe calls them.
+fn app_harness(app: VerdictApp) -> Harness<'static, VerdictApp> {
+    Harness::builder().with_size([1400.0, 900.0]).build_ui_state(
+        |ui, app: &mut VerdictApp| {
+            let ctx = ui.ctx().clone();
+            app.logic(&ctx);
+            app.ui(ui);
+        },
+        app,
+    )
+}
+
+/// Steps frames until the project is open, listed and its selected sample loaded.
+fn wait_until_loaded(h: &mut Harness<'_, VerdictApp>) {
+    let start = Instant::now();
+    while !h.state().project.as_ref().is_some_and(|p| !p.is_querying() && p.sample.is_some()) {
+        assert!(start.elapsed() < Duration::from_secs(20), "the project did not load");
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.step();
+}
+
 struct Ui<'a> {
     harness: Harness<'a, VerdictApp>,
     project: PathBuf,
@@ -37,17 +60,9 @@ impl Ui<'_> {
         let settings = Settings { curator: curator.map(str::to_owned), ..Settings::default() };
         let ctx = egui::Context::default();
         let app = VerdictApp::new(&ctx, settings, None, Some(project));
-        let harness = Harness::builder().with_size([1400.0, 900.0]).build_ui_state(
-            |ui, app: &mut VerdictApp| {
-                let ctx = ui.ctx().clone();
-                app.logic(&ctx);
-                app.ui(ui);
-            },
-            app,
-        );
-        let mut ui = Self { harness, project: project.to_owned() };
-        ui.wait_for("the list", |app| app.project.as_ref().is_some_and(|p| !p.is_querying() && p.sample.is_some()));
-        ui
+        let mut harness = app_harness(app);
+        wait_until_loaded(&mut harness);
+        Self { harness, project: project.to_owned() }
     }
 
     /// Steps frames until `cond` holds (background workers answer between frames).
@@ -346,41 +361,25 @@ fn the_project_query_and_sample_come_back_after_a_restart() {
     let open = |settings: Settings| {
         let ctx = egui::Context::default();
         let app = VerdictApp::new(&ctx, settings, Some(settings_file.clone()), None);
-        Harness::builder().with_size([1400.0, 900.0]).build_ui_state(
-            |ui, app: &mut VerdictApp| {
-                let ctx = ui.ctx().clone();
-                app.logic(&ctx);
-                app.ui(ui);
-            },
-            app,
-        )
-    };
-    let settle = |h: &mut Harness<'_, VerdictApp>| {
-        let start = Instant::now();
-        while !h.state().project.as_ref().is_some_and(|p| !p.is_querying() && p.sample.is_some()) {
-            assert!(start.elapsed() < Duration::from_secs(20), "the project did not load");
-            h.step();
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        h.step();
+        app_harness(app)
     };
     {
         let mut h = open(Settings::default());
         assert!(h.state().project.is_none(), "no project yet");
         h.state_mut().run_command(verdict::ui::commands::Command::OpenProject(Some(project.clone())));
-        settle(&mut h);
+        wait_until_loaded(&mut h);
         if let Some(p) = &mut h.state_mut().project {
             p.query.text = "modality:image".into();
             p.run_query();
         }
-        settle(&mut h);
+        wait_until_loaded(&mut h);
         h.state_mut().run_command(verdict::ui::commands::Command::Select(4));
         h.step();
         h.step();
     }
     assert!(settings_file.exists(), "settings written");
     let mut h = open(Settings::load(&settings_file));
-    settle(&mut h);
+    wait_until_loaded(&mut h);
     let p = h.state().project.as_ref().expect("the last project reopened");
     assert_eq!(p.path, project.canonicalize().expect("canonical"));
     assert_eq!(p.query.text, "modality:image");
@@ -401,20 +400,8 @@ fn an_older_project_is_upgraded_off_the_ui_thread_then_opens() {
     let settings = Settings { curator: Some("ha".into()), ..Settings::default() };
     let app = VerdictApp::new(&ctx, settings, None, Some(&project));
     assert!(app.is_opening() && app.project.is_none(), "the upgrade runs on a thread; the app is not blocked");
-    let mut harness = Harness::builder().with_size([1400.0, 900.0]).build_ui_state(
-        |ui, app: &mut VerdictApp| {
-            let ctx = ui.ctx().clone();
-            app.logic(&ctx);
-            app.ui(ui);
-        },
-        app,
-    );
-    let start = Instant::now();
-    while !harness.state().project.as_ref().is_some_and(|p| !p.is_querying() && p.sample.is_some()) {
-        assert!(start.elapsed() < Duration::from_secs(20), "the project did not open after its upgrade");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let mut harness = app_harness(app);
+    wait_until_loaded(&mut harness);
     assert_eq!(harness.state().project.as_ref().map(|p| p.list.ids.len()), Some(19));
     assert!(!Store::needs_upgrade(&project));
     assert_eq!(Store::open(&project).expect("open").schema_version().expect("version"), 3);

@@ -8,7 +8,7 @@ use crate::model::SampleId;
 use crate::store::{SortKey, Store};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -67,6 +67,26 @@ impl<T> Slot<T> {
     }
 }
 
+/// The UI's end of a worker: its request slot and its reply channel. Dropping it stops the worker
+/// (it finishes the request in hand, then exits; nothing waits for it).
+struct Channels<Q, R> {
+    slot: Arc<Slot<Q>>,
+    replies: Receiver<R>,
+}
+
+impl<Q, R> Channels<Q, R> {
+    /// Replies that arrived, oldest first; never blocks.
+    fn drain(&self) -> Vec<R> {
+        self.replies.try_iter().collect()
+    }
+}
+
+impl<Q, R> Drop for Channels<Q, R> {
+    fn drop(&mut self) {
+        self.slot.stop();
+    }
+}
+
 /// What the list should show.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryRequest {
@@ -102,10 +122,7 @@ pub enum QueryReply {
 }
 
 /// Handle to the query worker thread.
-pub struct QueryWorker {
-    slot: Arc<Slot<QueryRequest>>,
-    replies: Receiver<QueryReply>,
-}
+pub struct QueryWorker(Channels<QueryRequest, QueryReply>);
 
 impl QueryWorker {
     /// Starts the worker on its own connection to `project`; `wake` is called after each reply.
@@ -115,29 +132,17 @@ impl QueryWorker {
         let path = project.to_owned();
         let worker_slot = slot.clone();
         std::thread::Builder::new().name("query".into()).spawn(move || query_loop(&path, &worker_slot, &tx, &wake))?;
-        Ok(Self { slot, replies })
+        Ok(Self(Channels { slot, replies }))
     }
 
     /// Asks for a new list; an unserved older request is dropped.
     pub fn submit(&self, request: QueryRequest) {
-        self.slot.put(request, 1);
+        self.0.slot.put(request, 1);
     }
 
     /// Replies that arrived, oldest first; never blocks.
     pub fn drain(&self) -> Vec<QueryReply> {
-        let mut out = Vec::new();
-        loop {
-            match self.replies.try_recv() {
-                Ok(r) => out.push(r),
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => return out,
-            }
-        }
-    }
-}
-
-impl Drop for QueryWorker {
-    fn drop(&mut self) {
-        self.slot.stop();
+        self.0.drain()
     }
 }
 
@@ -205,10 +210,7 @@ struct ImageRequest {
 }
 
 /// Handle to the image decoding thread.
-pub struct ImageLoader {
-    slot: Arc<Slot<ImageRequest>>,
-    replies: Receiver<DecodedImage>,
-}
+pub struct ImageLoader(Channels<ImageRequest, DecodedImage>);
 
 impl ImageLoader {
     /// Starts the decoders, each on its own connection to `project`. Two threads: the image the
@@ -224,38 +226,28 @@ impl ImageLoader {
                 .name(format!("image-decode-{i}"))
                 .spawn(move || image_loop(&path, &worker_slot, &tx, &wake))?;
         }
-        Ok(Self { slot, replies })
+        Ok(Self(Channels { slot, replies }))
     }
 
     /// Queues a decode the curator is waiting for: it goes before everything queued. At most 16
     /// requests are kept; the oldest prefetches go first.
     pub fn request(&self, source: ImageSource) {
-        self.slot.put_first(ImageRequest { source, full: false }, 16);
+        self.0.slot.put_first(ImageRequest { source, full: false }, 16);
     }
 
     /// Queues a decode for later (the next sample's images): after everything queued.
     pub fn prefetch(&self, source: ImageSource) {
-        self.slot.put(ImageRequest { source, full: false }, 16);
+        self.0.slot.put(ImageRequest { source, full: false }, 16);
     }
 
     /// Asks for every pixel of an image shown from a preview (the curator zoomed in).
     pub fn request_full(&self, source: ImageSource) {
-        self.slot.put_first(ImageRequest { source, full: true }, 16);
+        self.0.slot.put_first(ImageRequest { source, full: true }, 16);
     }
 
     /// Decoded images that arrived; never blocks.
     pub fn drain(&self) -> Vec<DecodedImage> {
-        let mut out = Vec::new();
-        while let Ok(d) = self.replies.try_recv() {
-            out.push(d);
-        }
-        out
-    }
-}
-
-impl Drop for ImageLoader {
-    fn drop(&mut self) {
-        self.slot.stop();
+        self.0.drain()
     }
 }
 
@@ -302,10 +294,7 @@ fn quick_preview(bytes: &[u8], limits: &ImageLimits) -> Option<(::image::RgbaIma
 
 /// Handle to the thread that loads the sample the curator will most likely look at next, so that
 /// stepping to it costs the UI thread nothing.
-pub struct SampleLoader {
-    slot: Arc<Slot<SampleId>>,
-    replies: Receiver<(SampleId, Result<super::sample_view::LoadedSample, String>)>,
-}
+pub struct SampleLoader(Channels<SampleId, (SampleId, Result<super::sample_view::LoadedSample, String>)>);
 
 impl SampleLoader {
     /// Starts the loader on its own connection to `project`.
@@ -323,26 +312,16 @@ impl SampleLoader {
                 }
             }
         })?;
-        Ok(Self { slot, replies })
+        Ok(Self(Channels { slot, replies }))
     }
 
     /// Loads `id` in the background; an unserved older request is dropped.
     pub fn request(&self, id: SampleId) {
-        self.slot.put(id, 1);
+        self.0.slot.put(id, 1);
     }
 
     /// Loaded samples that arrived; never blocks.
     pub fn drain(&self) -> Vec<(SampleId, Result<super::sample_view::LoadedSample, String>)> {
-        let mut out = Vec::new();
-        while let Ok(r) = self.replies.try_recv() {
-            out.push(r);
-        }
-        out
-    }
-}
-
-impl Drop for SampleLoader {
-    fn drop(&mut self) {
-        self.slot.stop();
+        self.0.drain()
     }
 }
