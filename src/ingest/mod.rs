@@ -2,8 +2,10 @@
 //! a preset or a column mapping into samples, resolve and probe media, and store the result in
 //! batches, each one transaction that also moves the dataset's resume point.
 //!
-//! Two threads: `import-read` parses, maps, hashes and probes; the caller's thread writes SQLite.
-//! A bounded channel between them keeps memory flat however large the file is.
+//! Three threads: `import-read` parses, maps, hashes and probes; the caller's thread writes SQLite;
+//! `fts-side` indexes the text of the batches the writer hands it (FTS5 is most of the work of a
+//! text import), and its index is grafted onto the project's when the import ends
+//! (`store/fts_side.rs`). Bounded channels between them keep memory flat however large the file is.
 //!
 //! Bad rows never stop an import: each becomes a line of the import report (file, row, field).
 //! Re-running an import of the same file with the same options adds nothing; re-running one that
@@ -17,7 +19,9 @@ pub mod readers;
 
 use crate::jobs::{Interrupted, Progress};
 use crate::model::{Severity, Value};
-use crate::store::{DatasetStatus, ImportBatch, ImportIssue, NewDataset, PreparedSample, Store, StoreError};
+use crate::store::{
+    DatasetStatus, FtsWrite, ImportBatch, ImportIssue, NewDataset, PreparedSample, SideIndexer, Store, StoreError,
+};
 use media_ref::MediaRoot;
 use prepare::Preparer;
 use presets::row::{PresetOptions, Row};
@@ -357,6 +361,11 @@ pub fn import_file(
     let preset_options = PresetOptions { id_pattern: options.id_pattern.clone() };
     let file_size = std::fs::metadata(&path).map_or(0, |m| m.len());
     progress.phase("importing", "rows", reader.total_rows(), skip);
+    if skip > 0 {
+        // An interrupted import may have committed samples whose text the side indexer had not
+        // yet handed back (`store/fts_side.rs`).
+        store.index_missing(dataset_id)?;
+    }
     store.begin_bulk()?;
     let ran = run_pipeline(
         store,
@@ -433,6 +442,8 @@ fn run_pipeline(
             })
             .map_err(|e| file_err(&summary.path, format!("cannot start the reader thread: {e}")))?;
 
+        // FTS5 is most of an import's work: a side thread indexes the batches it has room for.
+        let side = store.start_side_indexer();
         let mut outcome = Ok(());
         for (batch, read) in &rx {
             summary.rows_read = batch.rows_done.saturating_sub(skip);
@@ -442,8 +453,17 @@ fn run_pipeline(
                     Severity::Warning => summary.warnings += 1,
                 }
             }
-            match store.write_import_batch(dataset_id, &batch) {
-                Ok(n) => summary.samples_added += n,
+            let fts = if side.as_ref().is_some_and(SideIndexer::has_room) { FtsWrite::Defer } else { FtsWrite::Inline };
+            match store.write_import_batch(dataset_id, &batch, fts) {
+                Ok(written) => {
+                    summary.samples_added += written.inserted;
+                    if let Some(side) = &side
+                        && !written.deferred.is_empty()
+                    {
+                        // A failed side thread hands the batch back: `finish_side_index` indexes it.
+                        let _ = side.give(written.deferred);
+                    }
+                }
                 Err(e) => {
                     outcome = Err(e.into());
                     break;
@@ -460,11 +480,31 @@ fn run_pipeline(
         }
         drop(rx);
         let _ = producer.join();
+        // Also after a cancel or an error: what was committed gets indexed.
+        let indexed = finish_side_index(store, side, dataset_id);
+        if outcome.is_ok() {
+            outcome = indexed;
+        }
         if outcome.is_ok() {
             progress.finish(skip + summary.rows_read);
         }
         outcome
     })
+}
+
+/// Grafts the side index onto the project's; when the side indexer failed, or its index cannot
+/// be grafted, indexes here whatever of the dataset is missing from the index.
+fn finish_side_index(
+    store: &Store,
+    side: Option<SideIndexer>,
+    dataset: crate::model::DatasetId,
+) -> Result<(), IngestError> {
+    let Some(side) = side else { return Ok(()) };
+    let grafted = side.finish().ok().map(|path| store.graft_side_index(&path));
+    if !matches!(grafted, Some(Ok(()))) {
+        store.index_missing(dataset)?;
+    }
+    Ok(())
 }
 
 /// Maps one source row into the batch. Returns the text and embedded bytes it added (for batch sizing).

@@ -18,6 +18,9 @@ const BULK_FTS_AUTOMERGE: i64 = 8;
 /// FTS5 defaults, restored after an import.
 const FTS_HASHSIZE: i64 = 1 << 20;
 const FTS_AUTOMERGE: i64 = 4;
+/// The page cache during an import: its writes append, in rowid or key order, so a small cache
+/// serves them, and the memory goes to the batches and FTS5's buffers instead (everyday: 64 MiB).
+const BULK_CACHE_KIB: i64 = 16 << 10;
 /// Pages of WAL between automatic checkpoints during an import that keeps the WAL (everyday: 1000).
 const BULK_WAL_PAGES: i64 = 8192;
 
@@ -38,6 +41,7 @@ impl Store {
         } else {
             self.conn.pragma_update(None, "wal_autocheckpoint", BULK_WAL_PAGES).map_err(|e| self.err(e))?;
         }
+        self.conn.pragma_update(None, "cache_size", -BULK_CACHE_KIB).map_err(|e| self.err(e))?;
         self.fts_config("hashsize", BULK_FTS_HASHSIZE)?;
         self.fts_config("automerge", BULK_FTS_AUTOMERGE)
     }
@@ -55,8 +59,19 @@ impl Store {
             Err(e) => return Err(self.err(e)),
         }
         self.conn.pragma_update(None, "synchronous", "NORMAL").map_err(|e| self.err(e))?;
+        self.conn.pragma_update(None, "cache_size", -super::CACHE_KIB).map_err(|e| self.err(e))?;
         self.conn.pragma_update(None, "wal_autocheckpoint", 1000).map_err(|e| self.err(e))?;
         self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(|e| self.err(e))
+    }
+
+    /// A second full-text indexer for this import (`store/fts_side.rs`), or `None` for an in-memory
+    /// project or when its thread cannot start (the import then indexes everything itself).
+    pub fn start_side_indexer(&self) -> Option<super::SideIndexer> {
+        if self.path.as_os_str() == ":memory:" {
+            return None;
+        }
+        let sql = self.fts_create_sql().ok()?;
+        super::SideIndexer::start(&self.path, sql, BULK_FTS_HASHSIZE).ok()
     }
 
     fn fts_config(&self, key: &str, value: i64) -> Result<()> {

@@ -42,7 +42,9 @@ fn dataset(store: &mut Store, name: &str, samples: Vec<PreparedSample>) -> Datas
         })
         .expect("begin");
     let rows_done = samples.len() as u64;
-    store.write_import_batch(id, &ImportBatch { samples, issues: Vec::new(), rows_done }).expect("writes");
+    store
+        .write_import_batch(id, &ImportBatch { samples, issues: Vec::new(), rows_done }, crate::store::FtsWrite::Inline)
+        .expect("writes");
     store.finish_import(id).expect("finish");
     id
 }

@@ -10,6 +10,8 @@
 mod bulk;
 mod curation;
 mod datasets;
+mod fts_side;
+mod fts_structure;
 mod list;
 mod overview;
 mod read;
@@ -19,12 +21,13 @@ mod write;
 
 pub use curation::{Applied, AuditEntry, CurationAction, CurationState, Label};
 pub use datasets::{DatasetInfo, DatasetStatus, ImportIssue, NewDataset};
+pub use fts_side::{FtsDoc, SideIndexer, side_path};
 pub use list::{ListRow, SortKey};
 pub use overview::Overview;
 pub use read::{DatasetSummary, JudgmentView, MediaView, RatingView, ResponseView, SampleView};
 pub use search::SampleRow;
 pub(crate) use stats::kind_bit;
-pub use write::{ImportBatch, PreparedMedia, PreparedSample, StoredBlob};
+pub use write::{FtsWrite, ImportBatch, PreparedMedia, PreparedSample, StoredBlob, Written};
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -54,6 +57,14 @@ pub enum StoreError {
     /// A lookup found nothing.
     #[error("{0}")]
     NotFound(String),
+    /// The full-text index is not in the shape this build writes.
+    #[error("project file {path}: full-text index: {message}")]
+    Index {
+        /// The project file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// `Result` with a [`StoreError`].
@@ -118,7 +129,7 @@ impl Store {
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
         self.conn.busy_timeout(BUSY_TIMEOUT)?;
-        self.conn.pragma_update(None, "cache_size", -65536)?; // 64 MiB
+        self.conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
         self.conn.pragma_update(None, "temp_store", "MEMORY")?;
         Ok(())
     }
@@ -149,6 +160,9 @@ impl Store {
         StoreError::Sqlite { path: self.path.clone(), source }
     }
 }
+
+/// The page cache of a connection, in KiB.
+pub(crate) const CACHE_KIB: i64 = 64 << 10;
 
 /// How long a statement waits for another connection's lock before failing.
 pub(crate) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);

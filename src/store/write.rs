@@ -2,6 +2,7 @@
 //! the same transaction, so a kill at any moment leaves either the whole batch or none of it. Each
 //! sample's `sample_stats` row (store/stats.rs) is written with it.
 
+use super::fts_side::FtsDoc;
 use super::{ImportIssue, NOW_SQL, Result, Store};
 use crate::model::{
     DatasetId, JudgmentDraft, JudgmentSource, MediaKind, MediaRole, ProbeFacts, ProbeStatus, ResponseDraft, Severity,
@@ -90,15 +91,22 @@ pub struct ImportBatch {
 impl Store {
     /// Stores one batch and moves the dataset's resume point, atomically.
     /// Samples already present (same row and sub-index) are skipped, so replaying a batch is harmless.
-    pub fn write_import_batch(&mut self, dataset: DatasetId, batch: &ImportBatch) -> Result<u64> {
+    /// The new samples' text goes into `sample_fts` in the same transaction, unless `fts` is
+    /// [`FtsWrite::Defer`]: it is then returned, for a side indexer (`store/fts_side.rs`).
+    pub fn write_import_batch(&mut self, dataset: DatasetId, batch: &ImportBatch, fts: FtsWrite) -> Result<Written> {
         let path = self.path.clone();
         let wrap = |source| super::StoreError::Sqlite { path: path.clone(), source };
         let tx = self.conn.transaction().map_err(&wrap)?;
         let now: String = tx.query_row(&format!("SELECT {NOW_SQL}"), [], |r| r.get(0)).map_err(&wrap)?;
-        let mut inserted = 0u64;
+        let mut written = Written::default();
         for sample in &batch.samples {
-            if insert_sample(&tx, dataset, sample, &now).map_err(&wrap)? {
-                inserted += 1;
+            match insert_sample(&tx, dataset, sample, &now, fts).map_err(&wrap)? {
+                Inserted::AlreadyStored => {}
+                Inserted::Indexed => written.inserted += 1,
+                Inserted::Deferred(doc) => {
+                    written.inserted += 1;
+                    written.deferred.push(doc);
+                }
             }
         }
         let (mut errors, mut warnings) = (0i64, 0i64);
@@ -128,15 +136,51 @@ impl Store {
                                  error_count = error_count + ?4, warning_count = warning_count + ?5
              WHERE id = ?1",
         )
-        .and_then(|mut s| s.execute(params![dataset, batch.rows_done as i64, inserted as i64, errors, warnings]))
+        .and_then(|mut s| {
+            s.execute(params![dataset, batch.rows_done as i64, written.inserted as i64, errors, warnings])
+        })
         .map_err(&wrap)?;
         tx.commit().map_err(&wrap)?;
-        Ok(inserted)
+        Ok(written)
     }
 }
 
-/// Inserts one sample with its children. Returns `false` when it was already stored.
-fn insert_sample(tx: &Transaction<'_>, dataset: DatasetId, s: &PreparedSample, now: &str) -> rusqlite::Result<bool> {
+/// Where a batch's text goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FtsWrite {
+    /// Into `sample_fts`, in the batch's transaction.
+    Inline,
+    /// Back to the caller, as [`Written::deferred`].
+    Defer,
+}
+
+/// What a batch added.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// New samples.
+    pub inserted: u64,
+    /// Their text, with [`FtsWrite::Defer`].
+    pub deferred: Vec<FtsDoc>,
+}
+
+/// What [`insert_sample`] did.
+enum Inserted {
+    /// The sample was stored already (a replayed batch).
+    AlreadyStored,
+    /// Stored, its text indexed.
+    Indexed,
+    /// Stored; its text is for the caller to index.
+    Deferred(FtsDoc),
+}
+
+/// Inserts one sample with its children.
+fn insert_sample(
+    tx: &Transaction<'_>,
+    dataset: DatasetId,
+    s: &PreparedSample,
+    now: &str,
+    fts: FtsWrite,
+) -> rusqlite::Result<Inserted> {
     // Blobs first, even when the sample turns out to be stored already: a later sample of this
     // import may reference them without carrying the bytes again.
     for blob in s.media.iter().filter_map(|m| m.blob.as_ref()).chain(&s.extra_blobs) {
@@ -150,7 +194,7 @@ fn insert_sample(tx: &Transaction<'_>, dataset: DatasetId, s: &PreparedSample, n
         )?
         .execute(params![dataset, s.row_index as i64, s.sub_index, s.source_key, s.prompt, context, s.modality, s.extras])?;
     if changed == 0 {
-        return Ok(false);
+        return Ok(Inserted::AlreadyStored);
     }
     let sample_id = tx.last_insert_rowid();
 
@@ -201,13 +245,16 @@ fn insert_sample(tx: &Transaction<'_>, dataset: DatasetId, s: &PreparedSample, n
         }
     }
 
+    super::stats::insert(tx, sample_id, dataset.0, s)?;
+    if fts == FtsWrite::Defer {
+        return Ok(Inserted::Deferred(FtsDoc { rowid: sample_id, prompt: s.prompt.clone(), responses: fts_responses }));
+    }
     tx.prepare_cached("INSERT INTO sample_fts (rowid, prompt, responses) VALUES (?1, ?2, ?3)")?.execute(params![
         sample_id,
         s.prompt,
         fts_responses
     ])?;
-    super::stats::insert(tx, sample_id, dataset.0, s)?;
-    Ok(true)
+    Ok(Inserted::Indexed)
 }
 
 fn insert_media(tx: &Transaction<'_>, sample_id: i64, pos: usize, m: &PreparedMedia) -> rusqlite::Result<()> {
