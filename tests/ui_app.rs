@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use verdict::ingest::{ImportOptions, import_file};
 use verdict::jobs::Progress;
 use verdict::model::{JudgmentKind, JudgmentSource, SampleId};
-use verdict::store::Store;
+use verdict::store::{SortKey, Store};
 use verdict::ui::{Settings, VerdictApp};
 
 fn demo(name: &str) -> PathBuf {
@@ -405,4 +405,41 @@ fn an_older_project_is_upgraded_off_the_ui_thread_then_opens() {
     assert_eq!(harness.state().project.as_ref().map(|p| p.list.ids.len()), Some(19));
     assert!(!Store::needs_upgrade(&project));
     assert_eq!(Store::open(&project).expect("open").schema_version().expect("version"), 3);
+}
+
+#[test]
+fn list_rows_are_clickable_and_a_header_click_sorts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = demo_project(dir.path());
+    let mut ui = Ui::open(&project, Some("eve"));
+    let ids = ui.harness.state().project.as_ref().expect("project").ids();
+    // Each row is one widget that says what it shows; a click selects its sample.
+    let fifth = ids[4];
+    ui.harness.get_by_label_contains(&format!("#{fifth} rlaif_v image")).click();
+    ui.harness.step();
+    ui.harness.step();
+    assert_eq!(ui.selected(), fifth);
+    ui.wait_for("the clicked sample", |app| {
+        app.project.as_ref().is_some_and(|p| p.sample.as_ref().is_some_and(|s| s.view.id == fifth))
+    });
+
+    // "len A" sorts by response A's length; a second click reverses it.
+    let len_a = |ui: &Ui<'_>| -> Vec<i64> {
+        let store = ui.store();
+        let ids = ui.harness.state().project.as_ref().expect("project").ids();
+        store.list_rows(&ids).expect("rows").iter().map(|r| r.len_a.unwrap_or(-1)).collect()
+    };
+    ui.harness.get_by_label("len A").click();
+    ui.wait_for("the sorted list", |app| {
+        app.project.as_ref().is_some_and(|p| p.sort == SortKey::LenA && !p.descending && !p.is_querying())
+    });
+    let ascending = len_a(&ui);
+    assert!(ascending.windows(2).all(|w| w[0] <= w[1]), "ascending: {ascending:?}");
+    assert_eq!(ui.selected(), fifth, "the selection stays on its sample");
+    ui.harness.get_by_label("len A ^").click();
+    ui.wait_for("the reversed list", |app| {
+        app.project.as_ref().is_some_and(|p| p.sort == SortKey::LenA && p.descending && !p.is_querying())
+    });
+    let descending = len_a(&ui);
+    assert!(descending.windows(2).all(|w| w[0] >= w[1]), "descending: {descending:?}");
 }

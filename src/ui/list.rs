@@ -1,21 +1,31 @@
-//! The sample list: a virtualized table over the id list the query worker produced. Only the rows
+//! The sample list: a virtualized list over the id list the query worker produced. Only the rows
 //! on screen are read from the store (a few dozen indexed lookups per scroll step, cached), so it
 //! stays smooth with a million samples. Header clicks change the sort; the selection follows keys.
 
 use super::commands::Command;
 use crate::model::SampleId;
 use crate::store::{ListRow, SortKey, Store};
-use egui_extras::{Column, TableBuilder};
+use egui::Galley;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
 /// Height of one row.
 const ROW_HEIGHT: f32 = 20.0;
+/// Height of the header.
+const HEADER_HEIGHT: f32 = 22.0;
+/// Space left of a cell's text.
+const CELL_PAD: f32 = 4.0;
+/// Widths of the columns before the prompt, which takes the rest.
+const WIDTHS: [f32; 10] = [56.0, 96.0, 58.0, 58.0, 58.0, 88.0, 46.0, 46.0, 40.0, 40.0];
+/// The prompt column's least width: the panel grows to show it.
+const MIN_PROMPT_WIDTH: f32 = 140.0;
 /// Rows fetched beyond the visible range, each side.
 const MARGIN: usize = 40;
 /// Cached rows kept at most.
 const MAX_CACHED: usize = 4000;
+/// Laid-out short cell texts kept at most.
+const MAX_SHORT_GALLEYS: usize = 20_000;
 
 /// The list's state.
 #[derive(Default)]
@@ -25,8 +35,72 @@ pub struct SampleList {
     /// Selected position in `ids`.
     pub selected: Option<usize>,
     rows: HashMap<SampleId, ListRow>,
+    /// Laid-out cell texts of cached rows.
+    galleys: HashMap<SampleId, RowGalleys>,
+    /// Laid-out texts of the short columns, by column and text.
+    short_galleys: HashMap<(usize, String), Arc<Galley>>,
     visible: Range<usize>,
     scroll_to: Option<usize>,
+    /// Scroll offset and viewport height at the last frame.
+    viewport: (f32, f32),
+}
+
+/// A row's cell texts, laid out once (color chosen when painted).
+struct RowGalleys {
+    /// The prompt column's width they were laid out for.
+    prompt_width: f32,
+    cells: [Arc<Galley>; COLUMNS.len() + 1],
+}
+
+/// The text of each cell of a row.
+fn cell_texts(r: &ListRow) -> [String; COLUMNS.len() + 1] {
+    let opt = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+    [
+        r.id.to_string(),
+        r.dataset.clone(),
+        r.modality.clone(),
+        r.original.clone(),
+        r.current.clone(),
+        r.model_a.clone().unwrap_or_default(),
+        opt(r.len_a),
+        opt(r.len_b),
+        if r.flag.is_some() { "F".into() } else { String::new() },
+        if r.edited {
+            "E".into()
+        } else if r.noted {
+            "N".into()
+        } else {
+            String::new()
+        },
+        r.prompt.clone(),
+    ]
+}
+
+/// The tooltip of a row: what the short cells stand for.
+fn hover_text(r: &ListRow) -> String {
+    let mut lines = vec![format!("#{} · {} · {}", r.id, r.dataset, r.modality)];
+    if let Some(f) = &r.flag {
+        lines.push(format!("flagged: {f}"));
+    }
+    if r.edited {
+        lines.push(format!("relabeled: {} (was {})", r.current, r.original));
+    }
+    if r.noted {
+        lines.push("has a note".into());
+    }
+    lines.join("\n")
+}
+
+/// What a screen reader says for a row.
+fn accessible_text(r: &ListRow) -> String {
+    format!("#{} {} {} {} {}", r.id, r.dataset, r.modality, r.current, r.prompt)
+}
+
+/// The rectangle of column `k` within a row's rectangle (`COLUMNS.len()` is the prompt).
+fn column_rect(row: egui::Rect, k: usize) -> egui::Rect {
+    let left = row.left() + WIDTHS.iter().take(k).sum::<f32>();
+    let right = WIDTHS.get(k).map_or(row.right(), |w| left + w);
+    egui::Rect::from_x_y_ranges(left..=right.max(left), row.y_range())
 }
 
 /// The columns: header text and sort key.
@@ -73,6 +147,7 @@ impl SampleList {
     /// Forgets cached rows of `id` (after it was relabeled).
     pub fn invalidate(&mut self, id: SampleId) {
         self.rows.remove(&id);
+        self.galleys.remove(&id);
     }
 
     /// Reads the rows around the visible range that are not cached.
@@ -86,6 +161,7 @@ impl SampleList {
         }
         if self.rows.len() + missing.len() > MAX_CACHED {
             self.rows.clear();
+            self.galleys.clear();
         }
         if let Ok(rows) = store.list_rows(&missing) {
             for r in rows {
@@ -94,136 +170,175 @@ impl SampleList {
         }
     }
 
-    /// Draws the table; returns commands (select, sort is changed in place).
+    /// Draws the header and the visible rows; returns commands (select; the sort is changed in place).
+    ///
+    /// Each row is one widget (for clicks) and eleven pre-laid-out texts painted into their
+    /// columns: a table of child `Ui`s and labels per cell cost ~500 widgets a frame.
     pub fn ui(&mut self, ui: &mut egui::Ui, store: &Store, sort: &mut SortKey, descending: &mut bool) -> Vec<Command> {
         self.fetch(store);
         let mut commands = Vec::new();
-        let mut table = TableBuilder::new(ui)
-            .id_salt("samples")
-            .striped(true)
-            .sense(egui::Sense::click())
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::exact(62.0))
-            .column(Column::initial(90.0).at_least(40.0).clip(true))
-            .column(Column::exact(48.0))
-            .column(Column::exact(44.0))
-            .column(Column::exact(44.0))
-            .column(Column::initial(80.0).at_least(30.0).clip(true))
-            .column(Column::exact(46.0))
-            .column(Column::exact(46.0))
-            .column(Column::exact(40.0))
-            .column(Column::exact(40.0))
-            .column(Column::remainder().at_least(60.0).clip(true))
-            .min_scrolled_height(0.0)
-            .auto_shrink([false, false]);
+        ui.set_min_width(WIDTHS.iter().sum::<f32>() + MIN_PROMPT_WIDTH);
+        Self::header_ui(ui, sort, descending);
+        ui.separator();
+
+        let mut area = egui::ScrollArea::vertical().id_salt("samples").auto_shrink([false, false]);
         if let Some(i) = self.scroll_to.take() {
-            table = table.scroll_to_row(i, None);
+            // The least scrolling that shows row `i`.
+            let (top, bottom) = (i as f32 * ROW_HEIGHT, (i + 1) as f32 * ROW_HEIGHT);
+            let (offset, view) = self.viewport;
+            if top < offset {
+                area = area.vertical_scroll_offset(top);
+            } else if bottom > offset + view {
+                area = area.vertical_scroll_offset(bottom - view);
+            }
         }
-        let mut first = usize::MAX;
-        let mut last = 0;
-        table
-            .header(22.0, |mut header| {
-                for (title, key) in COLUMNS {
-                    header.col(|ui| {
-                        let arrow = if sort == key { if *descending { " v" } else { " ^" } } else { "" };
-                        if ui
-                            .selectable_label(sort == key, format!("{title}{arrow}"))
-                            .on_hover_text(key.label())
-                            .clicked()
-                        {
-                            if sort == key {
-                                *descending = !*descending;
-                            } else {
-                                *sort = *key;
-                                *descending = false;
-                            }
-                        }
-                    });
+        let old_spacing = ui.spacing().item_spacing.y;
+        ui.spacing_mut().item_spacing.y = 0.0;
+        let out = area.show_rows(ui, ROW_HEIGHT, self.ids.len(), |ui, range| {
+            ui.spacing_mut().item_spacing.y = old_spacing;
+            self.ensure_galleys(ui, range.clone());
+            for i in range.clone() {
+                if self.row_ui(ui, i) {
+                    commands.push(Command::Select(i));
                 }
-                header.col(|ui| {
-                    ui.strong("prompt");
-                });
-            })
-            .body(|body| {
-                body.rows(ROW_HEIGHT, self.ids.len(), |mut row| {
-                    let i = row.index();
-                    first = first.min(i);
-                    last = last.max(i);
-                    row.set_selected(self.selected == Some(i));
-                    let id = self.ids[i];
-                    match self.rows.get(&id) {
-                        Some(r) => {
-                            row.col(|ui| {
-                                ui.label(id.to_string());
-                            });
-                            row.col(|ui| {
-                                ui.label(&r.dataset);
-                            });
-                            row.col(|ui| {
-                                ui.label(&r.modality);
-                            });
-                            row.col(|ui| {
-                                ui.label(&r.original);
-                            });
-                            row.col(|ui| {
-                                if r.edited {
-                                    ui.strong(&r.current);
-                                } else {
-                                    ui.label(&r.current);
-                                }
-                            });
-                            row.col(|ui| {
-                                ui.label(r.model_a.as_deref().unwrap_or(""));
-                            });
-                            row.col(|ui| {
-                                ui.label(r.len_a.map(|n| n.to_string()).unwrap_or_default());
-                            });
-                            row.col(|ui| {
-                                ui.label(r.len_b.map(|n| n.to_string()).unwrap_or_default());
-                            });
-                            row.col(|ui| {
-                                if let Some(f) = &r.flag {
-                                    ui.colored_label(super::theme::FLAG, "F").on_hover_text(f);
-                                }
-                            });
-                            row.col(|ui| {
-                                if r.edited || r.noted {
-                                    ui.label(if r.edited { "E" } else { "N" }).on_hover_text(if r.edited {
-                                        "relabeled"
-                                    } else {
-                                        "has a note"
-                                    });
-                                }
-                            });
-                            row.col(|ui| {
-                                ui.label(&r.prompt);
-                            });
-                        }
-                        None => {
-                            row.col(|ui| {
-                                ui.label(id.to_string());
-                            });
-                            for _ in 1..=COLUMNS.len() {
-                                row.col(|ui| {
-                                    ui.weak("…");
-                                });
-                            }
-                        }
-                    }
-                    if row.response().clicked() {
-                        commands.push(Command::Select(i));
-                    }
-                });
-            });
-        if first <= last {
-            let seen = first..last + 1;
-            if seen != self.visible {
-                self.visible = seen;
-                if self.ids.get(self.visible.clone()).unwrap_or(&[]).iter().any(|id| !self.rows.contains_key(id)) {
-                    ui.ctx().request_repaint();
-                }
+            }
+            range
+        });
+        ui.spacing_mut().item_spacing.y = old_spacing;
+        self.viewport = (out.state.clamped_offset().y, out.inner_rect.height());
+        let seen = out.inner;
+        if seen != self.visible {
+            self.visible = seen;
+            if self.ids.get(self.visible.clone()).unwrap_or(&[]).iter().any(|id| !self.rows.contains_key(id)) {
+                ui.ctx().request_repaint();
             }
         }
         commands
+    }
+
+    fn header_ui(ui: &mut egui::Ui, sort: &mut SortKey, descending: &mut bool) {
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(ui.available_width(), HEADER_HEIGHT), egui::Sense::hover());
+        for (k, (title, key)) in COLUMNS.iter().enumerate() {
+            let cell = column_rect(rect, k);
+            let arrow = if sort == key { if *descending { " v" } else { " ^" } } else { "" };
+            let button = egui::Button::selectable(sort == key, format!("{title}{arrow}"))
+                .wrap_mode(egui::TextWrapMode::Truncate);
+            if ui.put(cell.shrink2(egui::vec2(1.0, 0.0)), button).on_hover_text(key.label()).clicked() {
+                if sort == key {
+                    *descending = !*descending;
+                } else {
+                    *sort = *key;
+                    *descending = false;
+                }
+            }
+        }
+        let prompt = column_rect(rect, COLUMNS.len());
+        ui.painter().text(
+            prompt.left_center() + egui::vec2(CELL_PAD, 0.0),
+            egui::Align2::LEFT_CENTER,
+            "prompt",
+            egui::TextStyle::Body.resolve(ui.style()),
+            ui.visuals().strong_text_color(),
+        );
+    }
+
+    /// Lays out the texts of visible rows that have none yet (or were laid out for another
+    /// prompt column width).
+    fn ensure_galleys(&mut self, ui: &egui::Ui, range: Range<usize>) {
+        let prompt_width = (ui.available_width() - WIDTHS.iter().sum::<f32>() - 2.0 * CELL_PAD).max(10.0);
+        let font = egui::TextStyle::Body.resolve(ui.style());
+        let rows = &self.rows;
+        let galleys = &mut self.galleys;
+        let short = &mut self.short_galleys;
+        if short.len() > MAX_SHORT_GALLEYS {
+            short.clear();
+        }
+        ui.fonts_mut(|fonts| {
+            let mut layout = |text: String, width: f32| {
+                let mut job = egui::text::LayoutJob::single_section(
+                    text,
+                    egui::TextFormat::simple(font.clone(), egui::Color32::PLACEHOLDER),
+                );
+                job.wrap = egui::text::TextWrapping::truncate_at_width(width);
+                fonts.layout_job(job)
+            };
+            for id in self.ids.get(range).unwrap_or(&[]) {
+                let Some(row) = rows.get(id) else { continue };
+                if galleys.get(id).is_some_and(|g| (g.prompt_width - prompt_width).abs() < 0.5) {
+                    continue;
+                }
+                let texts = cell_texts(row);
+                let cells = std::array::from_fn(|k| {
+                    let width = WIDTHS.get(k).map_or(prompt_width, |w| w - 2.0 * CELL_PAD);
+                    let text = texts[k].clone();
+                    // Ids and prompts are unique; the other cells repeat from row to row (dataset
+                    // names, labels, models, lengths): those are laid out once per text.
+                    if k == 0 || k == COLUMNS.len() {
+                        layout(text, width)
+                    } else {
+                        short.entry((k, text)).or_insert_with_key(|(_, t)| layout(t.clone(), width)).clone()
+                    }
+                });
+                galleys.insert(*id, RowGalleys { prompt_width, cells });
+            }
+        });
+    }
+
+    /// One row; returns whether it was clicked.
+    fn row_ui(&self, ui: &mut egui::Ui, i: usize) -> bool {
+        let (rect, response) =
+            ui.allocate_exact_size(egui::vec2(ui.available_width(), ROW_HEIGHT), egui::Sense::click());
+        if !ui.is_rect_visible(rect) {
+            return response.clicked();
+        }
+        let id = self.ids[i];
+        let selected = self.selected == Some(i);
+        let visuals = ui.visuals();
+        let painter = ui.painter();
+        let fill = if selected {
+            Some(visuals.selection.bg_fill)
+        } else if response.hovered() {
+            Some(visuals.widgets.hovered.bg_fill)
+        } else {
+            (i % 2 == 1).then_some(visuals.faint_bg_color)
+        };
+        if let Some(fill) = fill {
+            painter.rect_filled(rect, 0.0, fill);
+        }
+        let text = if selected { visuals.selection.stroke.color } else { visuals.text_color() };
+        let row = self.rows.get(&id);
+        match (row, self.galleys.get(&id)) {
+            (Some(row), Some(g)) => {
+                for (k, galley) in g.cells.iter().enumerate() {
+                    let color = match k {
+                        4 if row.edited && !selected => visuals.strong_text_color(),
+                        8 => super::theme::FLAG,
+                        _ => text,
+                    };
+                    let cell = column_rect(rect, k);
+                    let pos = egui::pos2(cell.left() + CELL_PAD, cell.center().y - galley.size().y / 2.0);
+                    painter.with_clip_rect(cell.intersect(painter.clip_rect())).galley(pos, galley.clone(), color);
+                }
+            }
+            _ => {
+                painter.text(
+                    column_rect(rect, 0).left_center() + egui::vec2(CELL_PAD, 0.0),
+                    egui::Align2::LEFT_CENTER,
+                    format!("{id}  …"),
+                    egui::TextStyle::Body.resolve(ui.style()),
+                    visuals.weak_text_color(),
+                );
+            }
+        }
+        let response = response.on_hover_ui_at_pointer(|ui| {
+            if let Some(row) = row {
+                ui.label(hover_text(row));
+            }
+        });
+        if let Some(row) = row {
+            response
+                .widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, accessible_text(row)));
+        }
+        response.clicked()
     }
 }

@@ -2,7 +2,7 @@
 //! context, the input media, then the candidates side by side with a word diff, their media,
 //! lengths, models and per-aspect ratings.
 
-use super::diff::{Runs, layout, word_runs};
+use super::diff::{Marked, marked_label, word_runs};
 use super::image_view::{ImageEntry, TextureCache, image_ui};
 use super::media::audio_player::{AudioPlayer, AudioSource};
 use super::media::video_player::{VideoPlayer, VideoSource};
@@ -32,7 +32,7 @@ pub struct LoadedSample {
     /// Its curation state (flag, note, curator judgment).
     pub state: CurationState,
     /// Word diff of A against B (when both are text).
-    pub diff: Option<(Runs, Runs)>,
+    pub diff: Option<(Marked, Marked)>,
     /// Players by media position.
     pub players: HashMap<u32, Player>,
     /// Embedded video and audio bytes by media position, read when the sample is loaded.
@@ -357,13 +357,12 @@ fn candidates_ui(ui: &mut egui::Ui, sample: &mut LoadedSample, textures: &mut Te
                     media_item_ui(ui, &mut slots, m, textures, vec2(w, 360.0));
                 }
                 if let Some(text) = &r.text {
-                    let wrap = ui.available_width();
                     match (diff, i) {
                         (Some((a, _)), 0) => {
-                            ui.label(layout(a, ui.visuals().text_color(), theme::DIFF_A, wrap));
+                            marked_label(ui, a, theme::DIFF_A);
                         }
                         (Some((_, b)), 1) => {
-                            ui.label(layout(b, ui.visuals().text_color(), theme::DIFF_B, wrap));
+                            marked_label(ui, b, theme::DIFF_B);
                         }
                         _ => {
                             ui.add(egui::Label::new(text).selectable(true));
