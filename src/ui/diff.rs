@@ -146,7 +146,7 @@ mod tests {
     #[test]
     fn marks_cover_their_words_across_wrapped_rows() {
         let ctx = egui::Context::default();
-        let _ = ctx.run_ui(egui::RawInput::default(), |_| {});
+        ctx.run_ui(egui::RawInput::default(), |_| {}).textures_delta.clear();
         let text = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu".to_owned();
         let galley =
             ctx.fonts_mut(|f| f.layout_job(LayoutJob::simple(text, FontId::proportional(14.0), Color32::WHITE, 120.0)));
