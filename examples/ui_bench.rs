@@ -224,13 +224,21 @@ fn main() {
     }
 
     // Filter latency through the UI: type a query, frames until the new list is shown.
-    for q in ["modality:text", "len_chosen>500", "longer:chosen", "harbor", "is:flagged"] {
+    for q in ["modality:text", "len_chosen>500", "longer:chosen", "harbor", "the", "is:flagged"] {
         if let Some(p) = &mut d.app.project {
             q.clone_into(&mut p.query.text);
             p.run_query();
         }
-        let took = d.until(q, |app| app.project.as_ref().is_some_and(|p| !p.is_querying()));
-        println!("| filter `{q}` to list shown (through the app) | {:.0} ms |", took.as_secs_f64() * 1000.0);
+        let start = Instant::now();
+        d.until(q, |app| app.project.as_ref().is_some_and(|p| p.is_listed()));
+        let shown = start.elapsed();
+        d.until(q, |app| app.project.as_ref().is_some_and(|p| !p.is_querying()));
+        let complete = start.elapsed();
+        println!(
+            "| filter `{q}` to list shown (through the app) | {:.0} ms (every match listed and counted: {:.0} ms) |",
+            shown.as_secs_f64() * 1000.0,
+            complete.as_secs_f64() * 1000.0
+        );
     }
     drop(d);
 

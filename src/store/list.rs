@@ -150,18 +150,34 @@ impl Store {
     /// Ids of all matching samples in sort order (ties broken by id, ascending; samples without a
     /// value for the key last, in id order, in either direction).
     pub fn matching_ids(&self, q: &Compiled, sort: SortKey, descending: bool) -> Result<Vec<SampleId>> {
+        self.matching_ids_paged(q, sort, descending, usize::MAX, &mut |_| {})
+    }
+
+    /// [`Store::matching_ids`], handing the first `page` ids to `first_page` as soon as they are
+    /// known, when the order allows: in id order the table is read in that order, so a list can
+    /// show its first screen long before a million matches are all read. (Other orders need
+    /// every match first; `first_page` is then not called.)
+    pub fn matching_ids_paged(
+        &self,
+        q: &Compiled,
+        sort: SortKey,
+        descending: bool,
+        page: usize,
+        first_page: &mut dyn FnMut(&[SampleId]),
+    ) -> Result<Vec<SampleId>> {
         let (column, kind) = sort.column();
         if let KeyType::Id = kind {
-            let sql = format!("SELECT st.sample_id FROM sample_stats st WHERE {}", q.condition);
+            let order = if descending { "DESC" } else { "ASC" };
+            let sql =
+                format!("SELECT st.sample_id FROM sample_stats st WHERE {} ORDER BY st.sample_id {order}", q.condition);
             let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-            let mut ids: Vec<SampleId> = stmt
-                .query_map(rusqlite::params_from_iter(&q.params), |r| r.get(0))
-                .and_then(Iterator::collect)
-                .map_err(|e| self.err(e))?;
-            // Usually already in order (a scan of the table): then this is one pass.
-            ids.sort_unstable();
-            if descending {
-                ids.reverse();
+            let mut rows = stmt.query(rusqlite::params_from_iter(&q.params)).map_err(|e| self.err(e))?;
+            let mut ids: Vec<SampleId> = Vec::new();
+            while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+                ids.push(SampleId(r.get(0).map_err(|e| self.err(e))?));
+                if ids.len() == page {
+                    first_page(&ids);
+                }
             }
             return Ok(ids);
         }

@@ -554,3 +554,29 @@ fn lengths_count_characters_up_to_a_nul_as_sqlite_does() {
         assert_eq!(super::super::stats::sql_len(text), sqlite, "{text:?}");
     }
 }
+
+#[test]
+fn in_id_order_the_first_page_comes_before_the_whole_list() {
+    let store = project();
+    let q = compile("").expect("compiles");
+    for descending in [false, true] {
+        let mut pages = Vec::new();
+        let all =
+            store.matching_ids_paged(&q, SortKey::Id, descending, 4, &mut |first| pages.push(ids(first))).expect("ids");
+        assert_eq!(all, store.matching_ids(&q, SortKey::Id, descending).expect("ids"));
+        assert_eq!(pages.len(), 1, "one first page");
+        assert_eq!(pages[0], ids(&all[..4]), "the first ids, in the list's order");
+        let sorted = if descending {
+            ids(&all).windows(2).all(|w| w[0] > w[1])
+        } else {
+            ids(&all).windows(2).all(|w| w[0] < w[1])
+        };
+        assert!(sorted, "{:?}", ids(&all));
+    }
+    // A list shorter than a page, and another order: no first page, the whole list only.
+    let mut called = false;
+    let few = store.matching_ids_paged(&q, SortKey::Id, false, 1000, &mut |_| called = true).expect("ids");
+    assert!(!few.is_empty() && !called);
+    store.matching_ids_paged(&q, SortKey::LenA, false, 2, &mut |_| called = true).expect("ids");
+    assert!(!called, "sorted by a value, every match is needed first");
+}

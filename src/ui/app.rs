@@ -180,7 +180,9 @@ impl VerdictApp {
         }
         if let Some(p) = &mut self.project {
             p.poll_query();
-            p.sync_selection();
+            if let Some(wait) = p.sync_selection() {
+                ctx.request_repaint_after(wait);
+            }
             if p.textures.poll(ctx) > 0 {
                 ctx.request_repaint();
             }
@@ -335,10 +337,11 @@ impl VerdictApp {
             if response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Escape)) {
                 ui.memory_mut(|m| m.surrender_focus(response.id));
             }
-            match (&p.query.error, &p.query.failure, p.query.count) {
-                (Some(_), _, _) => ui.colored_label(ui.visuals().error_fg_color, "invalid query"),
-                (_, Some(_), _) => ui.colored_label(ui.visuals().error_fg_color, "query failed"),
-                (_, _, Some(n)) => ui.label(format!("{n} matches")),
+            match (&p.query.error, &p.query.failure, p.query.count, p.query.partial) {
+                (Some(_), _, _, _) => ui.colored_label(ui.visuals().error_fg_color, "invalid query"),
+                (_, Some(_), _, _) => ui.colored_label(ui.visuals().error_fg_color, "query failed"),
+                (_, _, Some(n), _) => ui.label(format!("{n} matches")),
+                (_, _, None, Some(first)) => ui.weak(format!("{first}+ matches, counting…")),
                 _ => ui.weak("counting…"),
             };
             ui.menu_button("Filters", |ui| {

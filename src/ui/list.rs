@@ -128,6 +128,17 @@ impl SampleList {
         self.scroll_to = self.selected;
     }
 
+    /// Shows the first ids of a list still being read: `keep` is selected if it is among them,
+    /// else nothing is (until [`SampleList::set_ids`] brings the whole list).
+    pub fn set_first_page(&mut self, ids: Arc<Vec<SampleId>>, keep: Option<SampleId>) {
+        self.ids = ids;
+        self.selected = keep.and_then(|id| self.ids.iter().position(|x| *x == id));
+        if keep.is_none() && !self.ids.is_empty() {
+            self.selected = Some(0);
+        }
+        self.scroll_to = self.selected;
+    }
+
     /// The selected sample.
     pub fn selected_id(&self) -> Option<SampleId> {
         self.selected.and_then(|i| self.ids.get(i).copied())
@@ -160,8 +171,17 @@ impl SampleList {
             return;
         }
         if self.rows.len() + missing.len() > MAX_CACHED {
-            self.rows.clear();
-            self.galleys.clear();
+            // Keep the rows around the view (dropping them all would re-read and re-lay out a
+            // whole screen in one frame).
+            let keep: std::collections::HashSet<SampleId> = self
+                .ids
+                .get(start.saturating_sub(MARGIN)..(end + MARGIN).min(self.ids.len()))
+                .unwrap_or(&[])
+                .iter()
+                .copied()
+                .collect();
+            self.rows.retain(|id, _| keep.contains(id));
+            self.galleys.retain(|id, _| keep.contains(id));
         }
         if let Ok(rows) = store.list_rows(&missing) {
             for r in rows {
@@ -273,7 +293,16 @@ impl SampleList {
                     let text = texts[k].clone();
                     // Ids and prompts are unique; the other cells repeat from row to row (dataset
                     // names, labels, models, lengths): those are laid out once per text.
-                    if k == 0 || k == COLUMNS.len() {
+                    if k == COLUMNS.len() {
+                        // Only what can fit is shaped (no glyph of the body font is narrower than
+                        // 4 points): the rest would be cut at the column's edge anyway.
+                        let fits = (width / 4.0) as usize;
+                        let text = match text.char_indices().nth(fits) {
+                            Some((at, _)) => text[..at].to_owned(),
+                            None => text,
+                        };
+                        layout(text, width)
+                    } else if k == 0 {
                         layout(text, width)
                     } else {
                         short.entry((k, text)).or_insert_with_key(|(_, t)| layout(t.clone(), width)).clone()

@@ -12,7 +12,7 @@ use crate::query::QueryError;
 use crate::store::{Applied, SortKey, Store};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The query bar's state.
 #[derive(Default)]
@@ -25,8 +25,12 @@ pub struct QueryState {
     pub count: Option<u64>,
     /// The newest request sent.
     pub generation: u64,
-    /// The generation the list shows.
+    /// The generation whose complete list the list shows.
     pub shown_generation: u64,
+    /// The generation whose list (maybe only its first page) the list shows.
+    pub listed_generation: u64,
+    /// While only the first page is listed: its length.
+    pub partial: Option<usize>,
     /// A failure running it.
     pub failure: Option<String>,
     /// Time the latest list took.
@@ -65,9 +69,14 @@ pub struct Project {
     prefetched: Option<LoadedSample>,
     /// Whether the prefetched sample's images are queued for decoding.
     prefetch_queued: bool,
+    /// When the selected sample's images were all shown.
+    images_shown_at: Option<Instant>,
     /// The sample to select once the first list arrives.
     pending_select: Option<SampleId>,
 }
+
+/// How long the selected sample's images are shown before the next sample's are decoded ahead.
+const PREFETCH_AFTER: Duration = Duration::from_millis(250);
 
 impl Project {
     /// Opens (or creates) the project at `path` and starts its workers; `wake` repaints the UI.
@@ -94,6 +103,7 @@ impl Project {
             loader,
             prefetched: None,
             prefetch_queued: false,
+            images_shown_at: None,
             pending_select: None,
         })
     }
@@ -114,6 +124,7 @@ impl Project {
                 self.query.error = None;
                 self.query.failure = None;
                 self.query.count = None;
+                self.query.partial = None;
                 self.query.generation += 1;
                 self.worker.submit(QueryRequest {
                     generation: self.query.generation,
@@ -123,6 +134,11 @@ impl Project {
                 });
             }
         }
+    }
+
+    /// Whether the list shows (at least the first rows of) the newest request's matches.
+    pub fn is_listed(&self) -> bool {
+        self.query.listed_generation == self.query.generation
     }
 
     /// Whether the list is behind the newest request.
@@ -135,8 +151,19 @@ impl Project {
         let mut changed = false;
         for reply in self.worker.drain() {
             match reply {
+                QueryReply::FirstPage { generation, ids } if generation == self.query.generation => {
+                    // Shown at once. When the selected sample is further down, nothing is
+                    // selected until the full list (which follows) finds it: the sample stays.
+                    let keep = self.pending_select.or_else(|| self.sample.as_ref().map(|s| s.view.id));
+                    self.query.partial = Some(ids.len());
+                    self.query.listed_generation = generation;
+                    self.list.set_first_page(ids, keep);
+                    changed = true;
+                }
                 QueryReply::Ids { generation, ids, elapsed } if generation == self.query.generation => {
                     self.query.count = Some(ids.len() as u64);
+                    self.query.partial = None;
+                    self.query.listed_generation = generation;
                     self.query.shown_generation = generation;
                     self.query.last_elapsed = Some(elapsed);
                     let keep = self.pending_select.take().or_else(|| self.sample.as_ref().map(|s| s.view.id));
@@ -156,8 +183,9 @@ impl Project {
 
     /// Loads the list's selected sample if it is not the one shown: from the prefetched one when
     /// it is that sample, else from the store. Then asks the loader for the next one, and queues
-    /// the next one's images behind the current ones.
-    pub fn sync_selection(&mut self) {
+    /// the next one's images behind the current ones. Returns when to call again for a prefetch
+    /// that is waiting for its time.
+    pub fn sync_selection(&mut self) -> Option<Duration> {
         for (id, loaded) in self.loader.drain() {
             if let Ok(s) = loaded
                 && self.next_id() == Some(id)
@@ -167,23 +195,33 @@ impl Project {
             }
         }
         let want = self.list.selected_id();
+        if want.is_none() && self.query.partial.is_some() {
+            return None;
+        }
         if want == self.sample.as_ref().map(|s| s.view.id) {
-            // Decode the next sample's images once this one's are shown: on two cores, decoding
-            // both at once would slow down the one the curator is waiting for.
-            if !self.prefetch_queued
-                && self.sample_images_shown()
-                && let Some(next) = &self.prefetched
-            {
+            // Decode the next sample's images once this one's have been shown a moment: on two
+            // cores, decoding both at once would slow down the one the curator is waiting for,
+            // and a curator jumping around would pay for prefetches they never use.
+            if self.prefetch_queued || !self.sample_images_shown() {
+                return None;
+            }
+            let shown = *self.images_shown_at.get_or_insert_with(Instant::now);
+            let wait = PREFETCH_AFTER.saturating_sub(shown.elapsed());
+            if !wait.is_zero() {
+                return Some(wait);
+            }
+            if let Some(next) = &self.prefetched {
                 for src in next.image_sources() {
                     self.textures.prefetch(&src);
                 }
                 self.prefetch_queued = true;
             }
-            return;
+            return None;
         }
         self.sample = None;
         self.sample_error = None;
-        let Some(id) = want else { return };
+        self.images_shown_at = None;
+        let id = want?;
         let loaded = match self.prefetched.take() {
             Some(s) if s.view.id == id => Ok(s),
             _ => LoadedSample::load(&self.store, id),
@@ -200,6 +238,7 @@ impl Project {
         if let Some(next) = self.next_id() {
             self.loader.request(next);
         }
+        None
     }
 
     fn next_id(&self) -> Option<SampleId> {

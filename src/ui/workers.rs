@@ -103,6 +103,13 @@ pub struct QueryRequest {
 /// An answer from the query worker.
 #[derive(Debug, Clone)]
 pub enum QueryReply {
+    /// The first ids of a long list, while the rest is read.
+    FirstPage {
+        /// The request's generation.
+        generation: u64,
+        /// The first ids, in sort order.
+        ids: Arc<Vec<SampleId>>,
+    },
     /// The matching ids in sort order.
     Ids {
         /// The request's generation.
@@ -146,6 +153,9 @@ impl QueryWorker {
     }
 }
 
+/// Ids sent ahead of a long list: a few screens of rows.
+const FIRST_PAGE: usize = 2000;
+
 fn query_loop(path: &Path, slot: &Slot<QueryRequest>, tx: &SyncSender<QueryReply>, wake: &dyn Fn()) {
     let store = match Store::open(path) {
         Ok(s) => s,
@@ -159,9 +169,16 @@ fn query_loop(path: &Path, slot: &Slot<QueryRequest>, tx: &SyncSender<QueryReply
         let started = Instant::now();
         let generation = req.generation;
         // The id list is needed anyway and its length is the count: one scan, not two.
-        let result = crate::query::compile(&req.query)
-            .map_err(|e| e.to_string())
-            .and_then(|q| store.matching_ids(&q, req.sort, req.descending).map_err(|e| e.to_string()));
+        let mut first_page = |ids: &[SampleId]| {
+            if tx.send(QueryReply::FirstPage { generation, ids: Arc::new(ids.to_vec()) }).is_ok() {
+                wake();
+            }
+        };
+        let result = crate::query::compile(&req.query).map_err(|e| e.to_string()).and_then(|q| {
+            store
+                .matching_ids_paged(&q, req.sort, req.descending, FIRST_PAGE, &mut first_page)
+                .map_err(|e| e.to_string())
+        });
         let reply = match result {
             Ok(ids) => QueryReply::Ids { generation, ids: Arc::new(ids), elapsed: started.elapsed() },
             Err(message) => QueryReply::Failed { generation, message },
