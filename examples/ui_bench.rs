@@ -230,7 +230,7 @@ fn main() {
             p.run_query();
         }
         let start = Instant::now();
-        d.until(q, |app| app.project.as_ref().is_some_and(|p| p.is_listed()));
+        d.until(q, |app| app.project.as_ref().is_some_and(verdict::ui::project::Project::is_listed));
         let shown = start.elapsed();
         d.until(q, |app| app.project.as_ref().is_some_and(|p| !p.is_querying()));
         let complete = start.elapsed();
