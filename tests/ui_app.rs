@@ -443,3 +443,39 @@ fn list_rows_are_clickable_and_a_header_click_sorts() {
     let descending = len_a(&ui);
     assert!(descending.windows(2).all(|w| w[0] >= w[1]), "descending: {descending:?}");
 }
+
+#[test]
+fn a_typed_path_opens_the_import_when_there_is_no_file_dialog() {
+    use verdict::ui::commands::{Command, PathFor};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = demo_project(dir.path());
+    let file = dir.path().join("pairs.jsonl");
+    std::fs::write(&file, "{\"prompt\": \"q\", \"chosen\": \"a\", \"rejected\": \"b\"}\n").expect("write");
+    let mut ui = Ui::open(&project, Some("gus"));
+
+    // A path that does not exist is refused in the dialog, which stays open.
+    ui.harness.state_mut().run_command(Command::EnterPath(PathFor::Import));
+    ui.harness.step();
+    ui.harness.step();
+    ui.harness.get_by_label("Import a dataset file");
+    ui.type_text("/no/such/file.jsonl");
+    ui.harness.get_by_label("OK").click();
+    ui.harness.step();
+    ui.harness.step();
+    ui.harness.get_by_label_contains("No file at /no/such/file.jsonl");
+    ui.key(egui::Key::Escape);
+    assert!(ui.harness.query_by_label("Import a dataset file").is_none(), "Esc closes it");
+
+    // A real file goes on to the detected-layout confirmation, as a picked file does.
+    ui.harness.state_mut().run_command(Command::EnterPath(PathFor::Import));
+    ui.harness.step();
+    ui.harness.step();
+    ui.type_text(file.to_str().expect("utf8"));
+    ui.harness.get_by_label("OK").click();
+    let start = Instant::now();
+    while ui.harness.query_by_label_contains("Detected layout: trl").is_none() {
+        assert!(start.elapsed() < Duration::from_secs(10), "no import confirmation");
+        ui.harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}

@@ -2,7 +2,7 @@
 //! loop. Panels emit [`Command`]s while drawing; [`VerdictApp::run_command`] carries them out
 //! after the frame. Persisted state lives in [`Settings`]; everything else is runtime state.
 
-use super::commands::{self, Command};
+use super::commands::{self, Command, PathFor};
 use super::jobs_panel::{JobOutcome, JobsPanel};
 use super::project::Project;
 use super::sample_view::sample_ui;
@@ -43,6 +43,23 @@ enum Dialog {
     SaveFilter {
         name: String,
     },
+    /// A path typed in, for when no system file dialog is available.
+    EnterPath {
+        purpose: PathFor,
+        path: String,
+        /// Why this dialog shows instead of the system's.
+        note: Option<String>,
+        /// What is wrong with the path typed.
+        error: Option<String>,
+    },
+}
+
+/// `~/x` as the home folder's `x`.
+fn expand_home(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => PathBuf::from(path),
+    }
 }
 
 /// What a file dialog thread answers.
@@ -50,8 +67,13 @@ enum Picked {
     Open(Option<PathBuf>),
     New(Option<PathBuf>),
     Import(Option<PathBuf>),
+    /// The system dialog answered at once with nothing: there is none (no xdg-desktop-portal).
+    NoDialog(PathFor),
     Detected(PathBuf, Result<String, String>),
 }
+
+/// A file dialog that answers "nothing picked" faster than this was not shown at all.
+const NO_DIALOG_WITHIN: std::time::Duration = std::time::Duration::from_millis(400);
 
 /// The whole app.
 pub struct VerdictApp {
@@ -258,6 +280,14 @@ impl VerdictApp {
                 if ui.add_enabled(self.project.is_some(), egui::Button::new("Import dataset…")).clicked() {
                     self.send(Command::Import(None));
                 }
+                ui.separator();
+                if ui.button("Open project by path…").clicked() {
+                    self.send(Command::EnterPath(PathFor::Open));
+                }
+                if ui.add_enabled(self.project.is_some(), egui::Button::new("Import dataset by path…")).clicked() {
+                    self.send(Command::EnterPath(PathFor::Import));
+                }
+                ui.separator();
                 ui.menu_button("Recent projects", |ui| {
                     for p in self.settings.recent_projects.clone() {
                         if ui.button(p.display().to_string()).clicked() {
@@ -462,8 +492,11 @@ impl VerdictApp {
                 body(ui);
             })
         };
+        if matches!(self.dialog, Dialog::EnterPath { .. }) {
+            close = Self::enter_path_ui(ctx, &mut self.dialog, &mut then);
+        }
         match &mut self.dialog {
-            Dialog::None => {}
+            Dialog::None | Dialog::EnterPath { .. } => {}
             Dialog::Curator { name, then: next } => {
                 let mut ok = false;
                 let r = modal("Who is curating?", ctx, &mut |ui| {
@@ -591,6 +624,56 @@ impl VerdictApp {
         self.pending.extend(then);
     }
 
+    /// The typed-path dialog; returns whether it closes.
+    fn enter_path_ui(ctx: &egui::Context, dialog: &mut Dialog, then: &mut Vec<Command>) -> bool {
+        let Dialog::EnterPath { purpose, path, note, error } = dialog else { return false };
+        let title = match purpose {
+            PathFor::Open => "Open a project",
+            PathFor::New => "New project",
+            PathFor::Import => "Import a dataset file",
+        };
+        let mut submit = false;
+        let r = egui::Modal::new(egui::Id::unique("enter_path")).show(ctx, |ui| {
+            ui.set_width(480.0);
+            ui.heading(title);
+            if let Some(note) = note {
+                ui.label(note.as_str());
+            }
+            let edit = ui.add(
+                egui::TextEdit::singleline(path)
+                    .hint_text("/path/to/file (~ for your home folder)")
+                    .desired_width(f32::INFINITY)
+                    .id(egui::Id::unique("path_field")),
+            );
+            edit.request_focus();
+            if let Some(e) = error {
+                ui.colored_label(ui.visuals().error_fg_color, e.as_str());
+            }
+            submit = ui.button("OK").clicked() || (edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)));
+        });
+        if !submit {
+            return r.should_close();
+        }
+        let typed = expand_home(path.trim());
+        let exists = typed.is_file();
+        *error = match purpose {
+            _ if path.trim().is_empty() => Some("Type a path.".into()),
+            PathFor::Open | PathFor::Import if !exists => Some(format!("No file at {}", typed.display())),
+            PathFor::New if typed.parent().is_some_and(|d| !d.as_os_str().is_empty() && !d.is_dir()) => {
+                Some(format!("No folder {}", typed.parent().unwrap_or(&typed).display()))
+            }
+            _ => None,
+        };
+        if error.is_some() {
+            return false;
+        }
+        then.push(match purpose {
+            PathFor::Open | PathFor::New => Command::OpenProject(Some(typed)),
+            PathFor::Import => Command::Import(Some(typed)),
+        });
+        true
+    }
+
     fn cheat_sheet_ui(&mut self, ctx: &egui::Context) {
         if !self.cheat_sheet {
             return;
@@ -680,6 +763,9 @@ impl VerdictApp {
             Command::NewProject => self.pick_file(Picked::New),
             Command::Import(None) => self.pick_file(Picked::Import),
             Command::Import(Some(path)) => self.detect_then_confirm(path),
+            Command::EnterPath(purpose) => {
+                self.dialog = Dialog::EnterPath { purpose, path: String::new(), note: None, error: None };
+            }
         }
     }
 
@@ -736,7 +822,13 @@ impl VerdictApp {
             _ => ("Import a dataset file", false),
         };
         let is_import = matches!(probe, Picked::Import(_));
+        let purpose = match probe {
+            Picked::Open(_) => PathFor::Open,
+            Picked::New(_) => PathFor::New,
+            _ => PathFor::Import,
+        };
         let spawned = std::thread::Builder::new().name("file-dialog".into()).spawn(move || {
+            let started = std::time::Instant::now();
             let mut d = rfd::FileDialog::new().set_title(title);
             d = if is_import {
                 d.add_filter("Datasets", &["jsonl", "json", "parquet", "arrow"])
@@ -744,7 +836,12 @@ impl VerdictApp {
                 d.add_filter("Verdict project", &["verdict"])
             };
             let path = if save { d.set_file_name("project.verdict").save_file() } else { d.pick_file() };
-            let _ = tx.send(kind(path));
+            let answer = if path.is_none() && started.elapsed() < NO_DIALOG_WITHIN {
+                Picked::NoDialog(purpose)
+            } else {
+                kind(path)
+            };
+            let _ = tx.send(answer);
             wake();
         });
         match spawned {
@@ -763,6 +860,17 @@ impl VerdictApp {
             Picked::Detected(path, detected) => {
                 let preset = detected.clone().unwrap_or_default();
                 self.dialog = Dialog::ConfirmImport { path, detected, preset };
+            }
+            Picked::NoDialog(purpose) => {
+                self.dialog = Dialog::EnterPath {
+                    purpose,
+                    path: String::new(),
+                    note: Some(
+                        "No system file dialog is available here (it needs xdg-desktop-portal). Type the path instead."
+                            .into(),
+                    ),
+                    error: None,
+                };
             }
             Picked::Open(None) | Picked::New(None) | Picked::Import(None) => {}
         }

@@ -56,6 +56,19 @@ pub enum Command {
     NewProject,
     /// Import a dataset file (file dialog when `None`); asks to confirm the detected preset.
     Import(Option<PathBuf>),
+    /// Ask for a path in a text field (also what happens when no system file dialog answers).
+    EnterPath(PathFor),
+}
+
+/// What a path typed into the app is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathFor {
+    /// An existing project to open.
+    Open,
+    /// A project file to create (or open, when it exists).
+    New,
+    /// A dataset file to import.
+    Import,
 }
 
 /// A key binding: the key, its modifiers, the command and what the cheat sheet says.
