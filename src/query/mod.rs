@@ -42,6 +42,19 @@ pub struct Compiled {
     pub condition: String,
     /// Values for the `?` placeholders, in order.
     pub params: Vec<SqlValue>,
+    /// When the query is free text AND other terms: the same query with the full-text index
+    /// driving it, for [`crate::store::Store::matching_ids`] (the `IN (...)` form makes SQLite
+    /// collect every match of a common word before it reads a row).
+    pub fts_driver: Option<Box<FtsDriver>>,
+}
+
+/// A query split into one full-text phrase and the rest, ANDed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FtsDriver {
+    /// The FTS5 `MATCH` value.
+    pub phrase: SqlValue,
+    /// The other terms (`1` when there are none).
+    pub rest: Compiled,
 }
 
 /// The fields the language knows, for error messages and help.
@@ -71,12 +84,48 @@ pub const FIELDS: &[&str] = &[
 
 /// Parses and compiles a query. An empty query matches every sample.
 pub fn compile(query: &str) -> Result<Compiled, QueryError> {
-    let mut out = Compiled { condition: String::new(), params: Vec::new() };
+    let mut out = Compiled { condition: String::new(), params: Vec::new(), fts_driver: None };
     match parse(query)? {
         None => out.condition.push('1'),
-        Some(e) => emit(&e, false, &mut out)?,
+        Some(e) => {
+            emit(&e, false, &mut out)?;
+            out.fts_driver = fts_driver(&e)?.map(Box::new);
+        }
     }
     Ok(out)
+}
+
+/// The first free-text term of the top-level AND chain, and the rest.
+fn fts_driver(e: &Expr) -> Result<Option<FtsDriver>, QueryError> {
+    fn conjuncts<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
+        match e {
+            Expr::And(a, b) => {
+                conjuncts(a, out);
+                conjuncts(b, out);
+            }
+            other => out.push(other),
+        }
+    }
+    let mut all = Vec::new();
+    conjuncts(e, &mut all);
+    let Some(i) = all.iter().position(|c| matches!(c, Expr::Text(_))) else { return Ok(None) };
+    let Expr::Text(text) = all.remove(i) else { return Ok(None) };
+    let mut rest = Compiled { condition: String::new(), params: Vec::new(), fts_driver: None };
+    if all.is_empty() {
+        rest.condition.push('1');
+    }
+    for (k, c) in all.iter().enumerate() {
+        if k > 0 {
+            rest.condition.push_str(" AND ");
+        }
+        emit(c, false, &mut rest)?;
+    }
+    Ok(Some(FtsDriver { phrase: fts_phrase(text), rest }))
+}
+
+/// One FTS5 phrase: double quotes inside are doubled, so the text is matched as written.
+fn fts_phrase(text: &str) -> SqlValue {
+    SqlValue::Text(format!("\"{}\"", text.replace('"', "\"\"")))
 }
 
 /// Emits `e`; `negated` says whether it sits under an odd number of NOTs. Comparisons with a
@@ -97,9 +146,8 @@ fn emit(e: &Expr, negated: bool, out: &mut Compiled) -> Result<(), QueryError> {
             emit(inner, !negated, out)?;
         }
         Expr::Text(text) => {
-            // One FTS5 phrase: double quotes inside are doubled, so the text is matched as written.
             out.condition.push_str("st.sample_id IN (SELECT rowid FROM sample_fts WHERE sample_fts MATCH ?)");
-            out.params.push(SqlValue::Text(format!("\"{}\"", text.replace('"', "\"\""))));
+            out.params.push(fts_phrase(text));
         }
         Expr::Field { name, op, value, at } => field(name, *op, value, *at, negated, out)?,
     }

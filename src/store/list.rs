@@ -166,12 +166,25 @@ impl Store {
         first_page: &mut dyn FnMut(&[SampleId]),
     ) -> Result<Vec<SampleId>> {
         let (column, kind) = sort.column();
+        // With free text ANDed to the rest, the full-text index drives: its matches come in id
+        // order, each joined to its stats row (an `IN (...)` would first collect every match).
+        let (source, params, id) = match &q.fts_driver {
+            Some(d) => (
+                format!(
+                    "sample_fts JOIN sample_stats st ON st.sample_id = sample_fts.rowid
+                     WHERE sample_fts MATCH ? AND ({})",
+                    d.rest.condition
+                ),
+                std::iter::once(d.phrase.clone()).chain(d.rest.params.iter().cloned()).collect(),
+                "sample_fts.rowid",
+            ),
+            None => (format!("sample_stats st WHERE {}", q.condition), q.params.clone(), "st.sample_id"),
+        };
         if let KeyType::Id = kind {
             let order = if descending { "DESC" } else { "ASC" };
-            let sql =
-                format!("SELECT st.sample_id FROM sample_stats st WHERE {} ORDER BY st.sample_id {order}", q.condition);
+            let sql = format!("SELECT st.sample_id FROM {source} ORDER BY {id} {order}");
             let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-            let mut rows = stmt.query(rusqlite::params_from_iter(&q.params)).map_err(|e| self.err(e))?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(&params)).map_err(|e| self.err(e))?;
             let mut ids: Vec<SampleId> = Vec::new();
             while let Some(r) = rows.next().map_err(|e| self.err(e))? {
                 ids.push(SampleId(r.get(0).map_err(|e| self.err(e))?));
@@ -182,9 +195,9 @@ impl Store {
             return Ok(ids);
         }
 
-        let sql = format!("SELECT st.sample_id, st.{column} FROM sample_stats st WHERE {}", q.condition);
+        let sql = format!("SELECT st.sample_id, st.{column} FROM {source}");
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(&q.params)).map_err(|e| self.err(e))?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(&params)).map_err(|e| self.err(e))?;
         // (key, id) for rows with a value; ids of rows without.
         let mut keyed: Vec<(i64, i64)> = Vec::new();
         let mut missing: Vec<i64> = Vec::new();

@@ -580,3 +580,36 @@ fn in_id_order_the_first_page_comes_before_the_whole_list() {
     store.matching_ids_paged(&q, SortKey::LenA, false, 2, &mut |_| called = true).expect("ids");
     assert!(!called, "sorted by a value, every match is needed first");
 }
+
+#[test]
+fn free_text_driving_the_list_finds_what_the_plain_condition_finds() {
+    let store = project();
+    for q in [
+        "p",
+        "p modality:text",
+        "longer modality:image",
+        "p -\"p nine\"",
+        "answer OR len_a>3",
+        "p len_b>2 is:edited",
+        "two two",
+    ] {
+        let compiled = compile(q).expect(q);
+        let plain = crate::query::Compiled { fts_driver: None, ..compiled.clone() };
+        assert_eq!(
+            compiled.fts_driver.is_some(),
+            !q.contains(" OR "),
+            "{q}: free text ANDed at the top drives, under OR it cannot"
+        );
+        for sort in [SortKey::Id, SortKey::LenA, SortKey::Dataset, SortKey::Current] {
+            for descending in [false, true] {
+                assert_eq!(
+                    store.matching_ids(&compiled, sort, descending).expect(q),
+                    store.matching_ids(&plain, sort, descending).expect(q),
+                    "{q} sorted by {sort:?}, descending {descending}"
+                );
+            }
+        }
+    }
+    assert_eq!(matching(&store, "p").len(), 11, "every prompt with the word p");
+    assert!(compile("-p").expect("not").fts_driver.is_none(), "a negated phrase does not drive");
+}
