@@ -48,7 +48,7 @@ pub struct Compiled {
     pub fts_driver: Option<Box<FtsDriver>>,
 }
 
-/// A query split into one full-text phrase and the rest, ANDed.
+/// A query split into one full-text phrase and the other terms, all of which must hold.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FtsDriver {
     /// The FTS5 `MATCH` value.
