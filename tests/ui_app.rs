@@ -479,3 +479,53 @@ fn a_typed_path_opens_the_import_when_there_is_no_file_dialog() {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// A file dropped on the window, as the windowing integration hands it to egui.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn a_dataset_dropped_on_the_window_is_detected_and_imported_after_confirmation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = demo_project(dir.path());
+    let file = dir.path().join("dropped.jsonl");
+    let rows: String = (0..5)
+        .map(|i| {
+            format!("{{\"prompt\": \"dropped question {i}\", \"chosen\": \"yes {i}\", \"rejected\": \"no {i}\"}}\n")
+        })
+        .collect();
+    std::fs::write(&file, rows).expect("write");
+    let mut ui = Ui::open(&project, Some("hal"));
+    ui.harness.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(file.clone())));
+    ui.harness.step();
+    let start = Instant::now();
+    while ui.harness.query_by_label_contains("Detected layout: trl").is_none() {
+        assert!(start.elapsed() < Duration::from_secs(10), "no import confirmation for the dropped file");
+        ui.harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    ui.harness.get_by_label("Import").click();
+    ui.harness.step();
+    ui.wait_for("the import to finish", |app| !app.jobs.running.is_empty());
+    ui.wait_for("the import to finish", |app| app.jobs.running.is_empty());
+    let count: i64 = ui
+        .store()
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM samples s JOIN datasets d ON d.id = s.dataset_id WHERE d.name = 'dropped'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(count, 5, "the dropped file's rows are in the project");
+}
