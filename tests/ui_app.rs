@@ -499,11 +499,10 @@ fn a_dataset_dropped_on_the_window_is_detected_and_imported_after_confirmation()
     let dir = tempfile::tempdir().expect("tempdir");
     let project = demo_project(dir.path());
     let file = dir.path().join("dropped.jsonl");
-    let rows: String = (0..5)
-        .map(|i| {
-            format!("{{\"prompt\": \"dropped question {i}\", \"chosen\": \"yes {i}\", \"rejected\": \"no {i}\"}}\n")
-        })
-        .collect();
+    let row = |i: usize| {
+        format!("{{\"prompt\": \"dropped question {i}\", \"chosen\": \"yes {i}\", \"rejected\": \"no {i}\"}}")
+    };
+    let rows = (0..5).map(row).collect::<Vec<_>>().join("\n");
     std::fs::write(&file, rows).expect("write");
     let mut ui = Ui::open(&project, Some("hal"));
     ui.harness.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(file.clone())));
