@@ -528,3 +528,42 @@ fn a_dataset_dropped_on_the_window_is_detected_and_imported_after_confirmation()
         .expect("count");
     assert_eq!(count, 5, "the dropped file's rows are in the project");
 }
+
+#[test]
+fn the_selected_row_is_scrolled_into_view_in_a_long_list() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = dir.path().join("long.verdict");
+    let file = dir.path().join("long.jsonl");
+    let row = |i: usize| format!("{{\"prompt\": \"long list question {i}\", \"chosen\": \"y\", \"rejected\": \"n\"}}");
+    std::fs::write(&file, (0..3000).map(row).collect::<Vec<_>>().join("\n")).expect("write");
+    let mut store = Store::open(&project).expect("project");
+    import_file(&mut store, &file, &ImportOptions::default(), &mut Progress::silent()).expect("imports");
+    drop(store);
+    let mut ui = Ui::open(&project, Some("ida"));
+    assert_eq!(ui.list_len(), 3000);
+    let ids = ui.harness.state().project.as_ref().expect("project").ids();
+    for (key, at) in [(egui::Key::End, 2999), (egui::Key::Home, 0), (egui::Key::End, 2999)] {
+        ui.key(key);
+        ui.harness.step();
+        assert_eq!(ui.selected(), ids[at]);
+        ui.harness.get_by_label_contains(&format!("#{} long", ids[at]));
+    }
+    // Far down, then the next rows follow the selection.
+    for _ in 0..3 {
+        ui.key(egui::Key::K);
+    }
+    ui.harness.get_by_label_contains(&format!("#{} long", ids[2996]));
+
+    // A new query lists its first 2,000 rows before the rest: the selected sample, further down,
+    // is scrolled to once the whole list is there (and stays in view).
+    if let Some(p) = &mut ui.harness.state_mut().project {
+        "question".clone_into(&mut p.query.text);
+        p.run_query();
+    }
+    ui.wait_for("the new list", |app| app.project.as_ref().is_some_and(|p| !p.is_querying()));
+    for _ in 0..5 {
+        ui.harness.step();
+    }
+    assert_eq!(ui.selected(), ids[2996]);
+    ui.harness.get_by_label_contains(&format!("#{} long", ids[2996]));
+}

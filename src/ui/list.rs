@@ -43,6 +43,8 @@ pub struct SampleList {
     scroll_to: Option<usize>,
     /// Scroll offset and viewport height at the last frame.
     viewport: (f32, f32),
+    /// How many rows the last frame laid out.
+    laid_out_len: usize,
 }
 
 /// A row's cell texts, laid out once (color chosen when painted).
@@ -202,11 +204,19 @@ impl SampleList {
         ui.separator();
 
         let mut area = egui::ScrollArea::vertical().id_salt("samples").auto_shrink([false, false]);
-        if let Some(i) = self.scroll_to.take() {
+        // Scrolls only over a list of the length laid out last frame: the scroll area bounds its
+        // offset by the last frame's content, and an offset past it springs back over many frames.
+        let laid_out = std::mem::replace(&mut self.laid_out_len, self.ids.len()) == self.ids.len();
+        if !laid_out && self.scroll_to.is_some() {
+            ui.ctx().request_repaint();
+        } else if let Some(i) = self.scroll_to.take() {
             // The least scrolling that shows row `i`.
             let (top, bottom) = (i as f32 * ROW_HEIGHT, (i + 1) as f32 * ROW_HEIGHT);
             let (offset, view) = self.viewport;
-            if top < offset {
+            if view <= 0.0 {
+                // No frame yet to know the view's height: the row goes to the top.
+                area = area.vertical_scroll_offset(top);
+            } else if top < offset {
                 area = area.vertical_scroll_offset(top);
             } else if bottom > offset + view {
                 area = area.vertical_scroll_offset(bottom - view);
@@ -214,8 +224,8 @@ impl SampleList {
         }
         let old_spacing = ui.spacing().item_spacing.y;
         ui.spacing_mut().item_spacing.y = 0.0;
+        // Rows touch (no spacing): `show_rows` places them at `index * ROW_HEIGHT`.
         let out = area.show_rows(ui, ROW_HEIGHT, self.ids.len(), |ui, range| {
-            ui.spacing_mut().item_spacing.y = old_spacing;
             self.ensure_galleys(ui, range.clone());
             for i in range.clone() {
                 if self.row_ui(ui, i) {
