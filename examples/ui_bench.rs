@@ -240,7 +240,17 @@ fn main() {
             complete.as_secs_f64() * 1000.0
         );
     }
-    // Sorted by a value instead of the id, every match is read before the first is known.
+    // Sorted by a value instead of the id: click the column over the whole list first (that
+    // order is kept by the query worker), then filter: the first rows come from the kept order
+    // filtered chunk by chunk, the full list after every match is read.
+    if let Some(p) = &mut d.app.project {
+        p.sort = verdict::store::SortKey::LenA;
+        p.query.text.clear();
+        p.run_query();
+    }
+    let start = Instant::now();
+    d.until("sorted", |app| app.project.as_ref().is_some_and(|p| !p.is_querying()));
+    println!("| sort the whole list by len A (through the app) | {:.0} ms |", start.elapsed().as_secs_f64() * 1000.0);
     for q in ["modality:text", "longer:chosen"] {
         if let Some(p) = &mut d.app.project {
             p.sort = verdict::store::SortKey::LenA;
@@ -249,8 +259,11 @@ fn main() {
         }
         let start = Instant::now();
         d.until(q, |app| app.project.as_ref().is_some_and(verdict::ui::project::Project::is_listed));
+        let shown = start.elapsed();
+        d.until(q, |app| app.project.as_ref().is_some_and(|p| !p.is_querying()));
         println!(
-            "| filter `{q}`, list sorted by len A, to list shown (through the app) | {:.0} ms |",
+            "| filter `{q}`, list sorted by len A, to list shown (through the app) | {:.0} ms (every match listed and counted: {:.0} ms) |",
+            shown.as_secs_f64() * 1000.0,
             start.elapsed().as_secs_f64() * 1000.0
         );
     }

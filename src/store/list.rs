@@ -260,6 +260,36 @@ impl Store {
         Ok(ids.into_iter().enumerate().map(|(i, id)| (id, i as i64)).collect())
     }
 
+    /// Those of `candidates` that match `q`, in the candidates' order. With the whole project's
+    /// order for a sort key at hand, this finds a filtered list's first rows without reading
+    /// every match (the query worker's first page for sorted lists).
+    pub fn matching_among(&self, q: &Compiled, candidates: &[SampleId]) -> Result<Vec<SampleId>> {
+        let json = serde_json::to_string(&candidates.iter().map(|c| c.0).collect::<Vec<_>>()).unwrap_or_default();
+        let sql = format!(
+            "SELECT st.sample_id FROM sample_stats st
+             WHERE st.sample_id IN (SELECT value FROM json_each(?)) AND ({})",
+            q.condition
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let params = std::iter::once(rusqlite::types::Value::Text(json)).chain(q.params.iter().cloned());
+        let found: std::collections::HashSet<i64> = stmt
+            .query_map(rusqlite::params_from_iter(params), |r| r.get(0))
+            .and_then(Iterator::collect)
+            .map_err(|e| self.err(e))?;
+        Ok(candidates.iter().copied().filter(|c| found.contains(&c.0)).collect())
+    }
+
+    /// What tells whether a list sorted by `sort` is still current: SQLite's data version (any
+    /// commit by another connection) for keys curators change, the highest sample id (imports
+    /// only append) for the others.
+    pub fn order_stamp(&self, sort: SortKey) -> Result<i64> {
+        let sql = match sort {
+            SortKey::Current | SortKey::Flagged | SortKey::Edited => "PRAGMA data_version",
+            _ => "SELECT coalesce(max(sample_id), 0) FROM sample_stats",
+        };
+        self.conn.query_row(sql, [], |r| r.get(0)).map_err(|e| self.err(e))
+    }
+
     /// The list rows for these ids, in the same order (ids not found are skipped).
     pub fn list_rows(&self, ids: &[SampleId]) -> Result<Vec<ListRow>> {
         let mut stmt = self

@@ -613,3 +613,25 @@ fn free_text_driving_the_list_finds_what_the_plain_condition_finds() {
     assert_eq!(matching(&store, "p").len(), 11, "every prompt with the word p");
     assert!(compile("-p").expect("not").fts_driver.is_none(), "a negated phrase does not drive");
 }
+
+#[test]
+fn filtering_the_whole_sorted_order_gives_the_sorted_filtered_list() {
+    let store = project();
+    let all_q = compile("").expect("all");
+    for sort in [SortKey::LenA, SortKey::Dataset, SortKey::Current, SortKey::ModelA] {
+        for descending in [false, true] {
+            let all = store.matching_ids(&all_q, sort, descending).expect("all");
+            for q in ["modality:image", "len_a>3", "-longer:chosen", "judgment:pairwise model:gpt"] {
+                let q = compile(q).expect("compiles");
+                assert_eq!(
+                    store.matching_among(&q, &all).expect("among"),
+                    store.matching_ids(&q, sort, descending).expect("ids"),
+                    "{sort:?} {descending}"
+                );
+            }
+        }
+    }
+    // The stamp of a key curators do not change is the highest sample id.
+    let max: i64 = store.conn().query_row("SELECT max(sample_id) FROM sample_stats", [], |r| r.get(0)).expect("max");
+    assert_eq!(store.order_stamp(SortKey::LenA).expect("stamp"), max);
+}

@@ -156,6 +156,20 @@ impl QueryWorker {
 /// Ids sent ahead of a long list: a few screens of rows.
 const FIRST_PAGE: usize = 2000;
 
+/// Candidates tried for a sorted list's first page, at most: the whole project's order, a chunk
+/// at a time, filtered (a rare filter gives up and waits for the full list).
+const FIRST_PAGE_CANDIDATES: usize = 20_000;
+const CANDIDATE_CHUNK: usize = 5_000;
+
+/// The whole project's order for one sort key, from the last unfiltered list sorted by it.
+struct SortedAll {
+    sort: SortKey,
+    descending: bool,
+    /// `Store::order_stamp` when it was read.
+    stamp: i64,
+    ids: Arc<Vec<SampleId>>,
+}
+
 fn query_loop(path: &Path, slot: &Slot<QueryRequest>, tx: &SyncSender<QueryReply>, wake: &dyn Fn()) {
     let store = match Store::open(path) {
         Ok(s) => s,
@@ -165,22 +179,44 @@ fn query_loop(path: &Path, slot: &Slot<QueryRequest>, tx: &SyncSender<QueryReply
             return;
         }
     };
+    let mut sorted_all: Option<SortedAll> = None;
     while let Some(req) = slot.take() {
         let started = Instant::now();
         let generation = req.generation;
-        // The id list is needed anyway and its length is the count: one scan, not two.
-        let mut first_page = |ids: &[SampleId]| {
+        let send_first = |ids: &[SampleId]| {
             if tx.send(QueryReply::FirstPage { generation, ids: Arc::new(ids.to_vec()) }).is_ok() {
                 wake();
             }
         };
         let result = crate::query::compile(&req.query).map_err(|e| e.to_string()).and_then(|q| {
-            store
-                .matching_ids_paged(&q, req.sort, req.descending, FIRST_PAGE, &mut first_page)
-                .map_err(|e| e.to_string())
+            let stamp = store.order_stamp(req.sort).map_err(|e| e.to_string())?;
+            let kept = sorted_all.as_ref().filter(|all| {
+                req.sort != SortKey::Id && (all.sort, all.descending, all.stamp) == (req.sort, req.descending, stamp)
+            });
+            if let Some(all) = kept {
+                if let Some(first) = first_page_among(&store, &q, &all.ids) {
+                    send_first(&first);
+                }
+                // The matches in id order (a plain scan), then the kept order filtered by them:
+                // no key to read for each match, no sort.
+                let matches = store.matching_ids(&q, SortKey::Id, false).map_err(|e| e.to_string())?;
+                return Ok((in_order_of(&all.ids, &matches), false, stamp));
+            }
+            // The id list is needed anyway and its length is the count: one scan, not two.
+            let ids = store
+                .matching_ids_paged(&q, req.sort, req.descending, FIRST_PAGE, &mut |first| send_first(first))
+                .map_err(|e| e.to_string())?;
+            Ok((ids, q.condition == "1", stamp))
         });
         let reply = match result {
-            Ok(ids) => QueryReply::Ids { generation, ids: Arc::new(ids), elapsed: started.elapsed() },
+            Ok((ids, everything, stamp)) => {
+                let ids = Arc::new(ids);
+                if everything && req.sort != SortKey::Id {
+                    sorted_all =
+                        Some(SortedAll { sort: req.sort, descending: req.descending, stamp, ids: Arc::clone(&ids) });
+                }
+                QueryReply::Ids { generation, ids, elapsed: started.elapsed() }
+            }
             Err(message) => QueryReply::Failed { generation, message },
         };
         if tx.send(reply).is_err() {
@@ -188,6 +224,39 @@ fn query_loop(path: &Path, slot: &Slot<QueryRequest>, tx: &SyncSender<QueryReply
         }
         wake();
     }
+}
+
+/// `all`'s ids that are in `matches`.
+fn in_order_of(all: &[SampleId], matches: &[SampleId]) -> Vec<SampleId> {
+    let top = matches.iter().map(|m| m.0).max().unwrap_or(0).max(0) as usize;
+    let mut member = vec![false; top + 1];
+    for m in matches {
+        if let Ok(i) = usize::try_from(m.0) {
+            member[i] = true;
+        }
+    }
+    all.iter()
+        .copied()
+        .filter(|id| usize::try_from(id.0).ok().and_then(|i| member.get(i)).copied().unwrap_or(false))
+        .collect()
+}
+
+/// The first page of `q`'s matches in the order of `all` (the whole project, sorted), when the
+/// first few chunks of it hold a page; `None` for a rare filter or a full-text query (whose
+/// condition would have the index collect every match of its words for each chunk).
+fn first_page_among(store: &Store, q: &crate::query::Compiled, all: &[SampleId]) -> Option<Vec<SampleId>> {
+    if q.fts_driver.is_some() || q.condition.contains("sample_fts") {
+        return None;
+    }
+    let mut page = Vec::new();
+    for chunk in all.chunks(CANDIDATE_CHUNK).take(FIRST_PAGE_CANDIDATES / CANDIDATE_CHUNK) {
+        page.extend(store.matching_among(q, chunk).ok()?);
+        if page.len() >= FIRST_PAGE {
+            page.truncate(FIRST_PAGE);
+            return Some(page);
+        }
+    }
+    None
 }
 
 /// Where an image's bytes are.
@@ -340,5 +409,19 @@ impl SampleLoader {
     /// Loaded samples that arrived; never blocks.
     pub fn drain(&self) -> Vec<(SampleId, Result<super::sample_view::LoadedSample, String>)> {
         self.0.drain()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_order_filtered_by_matches_keeps_its_order() {
+        let ids = |v: &[i64]| v.iter().map(|&i| SampleId(i)).collect::<Vec<_>>();
+        let all = ids(&[7, 3, 9, 1, 4, 8]);
+        assert_eq!(in_order_of(&all, &ids(&[1, 3, 8])), ids(&[3, 1, 8]));
+        assert_eq!(in_order_of(&all, &[]), Vec::<SampleId>::new());
+        assert_eq!(in_order_of(&all, &ids(&[1, 3, 4, 7, 8, 9])), all);
     }
 }
