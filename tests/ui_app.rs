@@ -76,6 +76,16 @@ impl Ui<'_> {
         self.harness.step();
     }
 
+    /// Steps frames until a widget whose label contains `text` shows (a dialog a thread opens).
+    fn wait_for_label(&mut self, text: &str) {
+        let start = Instant::now();
+        while self.harness.query_by_label_contains(text).is_none() {
+            assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {text:?}");
+            self.harness.step();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     fn key(&mut self, key: egui::Key) {
         self.harness.key_press(key);
         self.harness.step();
@@ -299,14 +309,7 @@ fn a_running_import_job_can_be_cancelled() {
     std::fs::write(&big, (0..200_000).map(line).collect::<String>()).expect("write");
     let mut ui = Ui::open(&project, Some("fa"));
     ui.harness.state_mut().run_command(verdict::ui::commands::Command::Import(Some(big.clone())));
-    ui.wait_for("the import dialog", |_| true);
-    let start = Instant::now();
-    while ui.harness.query_by_label("Import").is_none() {
-        assert!(start.elapsed() < Duration::from_secs(10), "no import dialog");
-        ui.harness.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    ui.harness.get_by_label_contains("Detected layout: trl");
+    ui.wait_for_label("Detected layout: trl");
     ui.harness.get_by_label("Import").click();
     ui.harness.step();
     ui.wait_for("the job", |app| !app.jobs.running.is_empty());
@@ -340,13 +343,7 @@ fn the_statistics_panel_plots_the_project() {
     ui.key(egui::Key::A);
     ui.key(egui::Key::G);
     ui.harness.get_by_label("Statistics");
-    ui.wait_for("the figures", |_| true);
-    let start = Instant::now();
-    while ui.harness.query_by_label_contains("The chosen answer is the longer one in").is_none() {
-        assert!(start.elapsed() < Duration::from_secs(20), "no statistics shown");
-        ui.harness.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    ui.wait_for_label("The chosen answer is the longer one in");
     // 12 RLAIF-V + 3 video + 4 audio pairs, all pairwise originals.
     ui.harness.get_by_label_contains("of 19 pairs");
     ui.harness.get_by_label_contains("19 samples · 1 touched by a curator");
@@ -472,12 +469,7 @@ fn a_typed_path_opens_the_import_when_there_is_no_file_dialog() {
     ui.harness.step();
     ui.type_text(file.to_str().expect("utf8"));
     ui.harness.get_by_label("OK").click();
-    let start = Instant::now();
-    while ui.harness.query_by_label_contains("Detected layout: trl").is_none() {
-        assert!(start.elapsed() < Duration::from_secs(10), "no import confirmation");
-        ui.harness.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    ui.wait_for_label("Detected layout: trl");
 }
 
 /// A file dropped on the window, as the windowing integration hands it to egui.
@@ -507,12 +499,7 @@ fn a_dataset_dropped_on_the_window_is_detected_and_imported_after_confirmation()
     let mut ui = Ui::open(&project, Some("hal"));
     ui.harness.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(file.clone())));
     ui.harness.step();
-    let start = Instant::now();
-    while ui.harness.query_by_label_contains("Detected layout: trl").is_none() {
-        assert!(start.elapsed() < Duration::from_secs(10), "no import confirmation for the dropped file");
-        ui.harness.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    ui.wait_for_label("Detected layout: trl");
     ui.harness.get_by_label("Import").click();
     ui.harness.step();
     ui.wait_for("the import to finish", |app| !app.jobs.running.is_empty());
