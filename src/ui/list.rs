@@ -120,22 +120,23 @@ const COLUMNS: &[(&str, SortKey)] = &[
 ];
 
 impl SampleList {
-    /// Replaces the ids (a new query or sort), keeping `keep` selected if it is still there.
+    /// Replaces the ids (a new query or sort), keeping `keep` selected if it is still there, else
+    /// selecting the first.
     pub fn set_ids(&mut self, ids: Arc<Vec<SampleId>>, keep: Option<SampleId>) {
-        self.ids = ids;
-        self.selected = keep.and_then(|id| self.ids.iter().position(|x| *x == id));
-        if self.selected.is_none() && !self.ids.is_empty() {
-            self.selected = Some(0);
-        }
-        self.scroll_to = self.selected;
+        self.show_ids(ids, keep, true);
     }
 
     /// Shows the first ids of a list still being read: `keep` is selected if it is among them,
     /// else nothing is (until [`SampleList::set_ids`] brings the whole list).
     pub fn set_first_page(&mut self, ids: Arc<Vec<SampleId>>, keep: Option<SampleId>) {
+        self.show_ids(ids, keep, keep.is_none());
+    }
+
+    /// `ids`, with `keep` selected where it is; the first row when it is not and `or_first`.
+    fn show_ids(&mut self, ids: Arc<Vec<SampleId>>, keep: Option<SampleId>, or_first: bool) {
         self.ids = ids;
         self.selected = keep.and_then(|id| self.ids.iter().position(|x| *x == id));
-        if keep.is_none() && !self.ids.is_empty() {
+        if self.selected.is_none() && or_first && !self.ids.is_empty() {
             self.selected = Some(0);
         }
         self.scroll_to = self.selected;

@@ -188,30 +188,13 @@ fn query_loop(path: &Path, slot: &Slot<QueryRequest>, tx: &SyncSender<QueryReply
                 wake();
             }
         };
-        let result = crate::query::compile(&req.query).map_err(|e| e.to_string()).and_then(|q| {
-            let stamp = store.order_stamp(req.sort).map_err(|e| e.to_string())?;
-            let kept = sorted_all.as_ref().filter(|all| {
-                req.sort != SortKey::Id && (all.sort, all.descending, all.stamp) == (req.sort, req.descending, stamp)
-            });
-            if let Some(all) = kept {
-                if let Some(first) = first_page_among(&store, &q, &all.ids) {
-                    send_first(&first);
-                }
-                // The matches in id order (a plain scan), then the kept order filtered by them:
-                // no key to read for each match, no sort.
-                let matches = store.matching_ids(&q, SortKey::Id, false).map_err(|e| e.to_string())?;
-                return Ok((in_order_of(&all.ids, &matches), false, stamp));
-            }
-            // The id list is needed anyway and its length is the count: one scan, not two.
-            let ids = store
-                .matching_ids_paged(&q, req.sort, req.descending, FIRST_PAGE, &mut |first| send_first(first))
-                .map_err(|e| e.to_string())?;
-            Ok((ids, q.condition == "1", stamp))
-        });
+        let result = crate::query::compile(&req.query)
+            .map_err(|e| e.to_string())
+            .and_then(|q| list_ids(&store, &q, &req, sorted_all.as_ref(), &send_first).map_err(|e| e.to_string()));
         let reply = match result {
-            Ok((ids, everything, stamp)) => {
+            Ok((ids, keep)) => {
                 let ids = Arc::new(ids);
-                if everything && req.sort != SortKey::Id {
+                if let Some(stamp) = keep {
                     sorted_all =
                         Some(SortedAll { sort: req.sort, descending: req.descending, stamp, ids: Arc::clone(&ids) });
                 }
@@ -224,6 +207,38 @@ fn query_loop(path: &Path, slot: &Slot<QueryRequest>, tx: &SyncSender<QueryReply
         }
         wake();
     }
+}
+
+/// The matching ids of a request in its order, handing a first page to `send_first` when one is
+/// known early. Also returns, for an unfiltered list sorted by a value, the stamp under which the
+/// worker keeps it as the project's order for that key.
+fn list_ids(
+    store: &Store,
+    q: &crate::query::Compiled,
+    req: &QueryRequest,
+    sorted_all: Option<&SortedAll>,
+    send_first: &dyn Fn(&[SampleId]),
+) -> crate::store::Result<(Vec<SampleId>, Option<i64>)> {
+    if req.sort == SortKey::Id {
+        // In id order the first page comes off the scan itself.
+        let ids = store.matching_ids_paged(q, req.sort, req.descending, FIRST_PAGE, &mut |first| send_first(first))?;
+        return Ok((ids, None));
+    }
+    let stamp = store.order_stamp(req.sort)?;
+    if let Some(all) =
+        sorted_all.filter(|all| (all.sort, all.descending, all.stamp) == (req.sort, req.descending, stamp))
+    {
+        if let Some(first) = first_page_among(store, q, &all.ids) {
+            send_first(&first);
+        }
+        // The matches in id order (a plain scan), then the kept order filtered by them: no key
+        // to read for each match, no sort.
+        let matches = store.matching_ids(q, SortKey::Id, false)?;
+        return Ok((in_order_of(&all.ids, &matches), None));
+    }
+    // The id list is needed anyway and its length is the count: one scan, not two.
+    let ids = store.matching_ids(q, req.sort, req.descending)?;
+    Ok((ids, (q.condition == "1").then_some(stamp)))
 }
 
 /// `all`'s ids that are in `matches`.
