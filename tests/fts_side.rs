@@ -58,6 +58,7 @@ fn begin(store: &mut Store, name: &str) -> DatasetId {
             name: name.into(),
             source_path: format!("/data/{name}.jsonl"),
             content_hash: name.into(),
+            source_size: None,
             format: "jsonl".into(),
             preset: "test".into(),
             options_key: "o".into(),

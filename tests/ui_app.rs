@@ -390,7 +390,12 @@ fn an_older_project_is_upgraded_off_the_ui_thread_then_opens() {
     {
         // Back to the schema before the list columns (migration 3).
         let store = Store::open(&project).expect("open");
-        store.conn().execute_batch("DROP TABLE sample_stats; PRAGMA user_version = 2;").expect("downgrade");
+        store
+            .conn()
+            .execute_batch(
+                "DROP TABLE sample_stats; ALTER TABLE datasets DROP COLUMN source_size; PRAGMA user_version = 2;",
+            )
+            .expect("downgrade");
     }
     assert!(Store::needs_upgrade(&project));
     let ctx = egui::Context::default();
@@ -401,7 +406,7 @@ fn an_older_project_is_upgraded_off_the_ui_thread_then_opens() {
     wait_until_loaded(&mut harness);
     assert_eq!(harness.state().project.as_ref().map(|p| p.list.ids.len()), Some(19));
     assert!(!Store::needs_upgrade(&project));
-    assert_eq!(Store::open(&project).expect("open").schema_version().expect("version"), 3);
+    assert_eq!(Store::open(&project).expect("open").schema_version().expect("version"), verdict::store::SCHEMA_VERSION);
 }
 
 #[test]

@@ -261,11 +261,9 @@ pub fn dataset_files(path: &Path) -> Result<Vec<PathBuf>, IngestError> {
     Ok(files)
 }
 
-/// blake3 of a file, with progress in bytes.
-fn hash_file(path: &Path, progress: &mut Progress) -> Result<String, IngestError> {
+/// blake3 of a file; `tick` hears the bytes hashed so far and may stop it.
+fn hash_file(path: &Path, tick: &mut dyn FnMut(u64) -> Result<(), Interrupted>) -> Result<String, IngestError> {
     let mut file = std::fs::File::open(path).map_err(|e| file_err(path, format!("cannot open: {e}")))?;
-    let size = file.metadata().map(|m| m.len()).ok();
-    progress.phase("hashing", "bytes", size, 0);
     let mut hasher = blake3::Hasher::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut done = 0u64;
@@ -276,10 +274,19 @@ fn hash_file(path: &Path, progress: &mut Progress) -> Result<String, IngestError
         }
         hasher.update(&buf[..n]);
         done += n as u64;
-        progress.tick(done)?;
+        tick(done)?;
     }
-    progress.finish(done);
     Ok(hasher.finalize().to_hex().to_string())
+}
+
+/// The dataset an import writes into.
+enum Target {
+    /// Known before reading: the file was hashed first (it may resume or repeat an import).
+    Known(crate::model::DatasetId),
+    /// The file's size matches no dataset of the project, so it is new whatever its hash: reading
+    /// starts at once while a thread hashes the file, and the dataset is created with that hash
+    /// before the first batch is stored.
+    Hashing(Box<NewDataset>),
 }
 
 /// Imports one file into the project.
@@ -306,7 +313,6 @@ pub fn import_file(
     let root = MediaRoot::new(&root_dir)
         .map_err(|e| file_err(&path, format!("media root {} is not usable: {e}", root_dir.display())))?;
 
-    let content_hash = hash_file(&path, progress)?;
     let mapping_text = match &mapper {
         Mapper::Mapping(m) => Some(m.source_text().to_owned()),
         Mapper::Preset(_) => None,
@@ -321,10 +327,12 @@ pub fn import_file(
         )
         .as_bytes(),
     );
-    let new = NewDataset {
+    let file_size = std::fs::metadata(&path).map_err(|e| file_err(&path, format!("cannot open: {e}")))?.len();
+    let mut new = NewDataset {
         name: path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
         source_path: path.to_string_lossy().into_owned(),
-        content_hash,
+        content_hash: String::new(),
+        source_size: Some(file_size),
         format: format.as_str().to_owned(),
         preset: mapper.name().to_owned(),
         options_key,
@@ -332,9 +340,8 @@ pub fn import_file(
         mapping: mapping_text,
         columns: columns.names().map(str::to_owned).collect(),
     };
-    let (dataset_id, status) = store.begin_import(&new)?;
     let mut summary = ImportSummary {
-        dataset_id,
+        dataset_id: crate::model::DatasetId(0),
         path: path.clone(),
         format,
         preset: mapper.name().to_owned(),
@@ -345,47 +352,67 @@ pub fn import_file(
         warnings: 0,
         elapsed: Duration::ZERO,
     };
-    let skip = match status {
-        DatasetStatus::Complete => {
-            summary.outcome = ImportOutcome::AlreadyImported;
-            summary.elapsed = started.elapsed();
-            return Ok(summary);
+    let (target, skip) = if store.may_hold_file(file_size, &new.options_key)? {
+        progress.phase("hashing", "bytes", Some(file_size), 0);
+        new.content_hash = hash_file(&path, &mut |done| progress.tick(done))?;
+        progress.finish(file_size);
+        let (dataset_id, status) = store.begin_import(&new)?;
+        summary.dataset_id = dataset_id;
+        match status {
+            DatasetStatus::Complete => {
+                summary.outcome = ImportOutcome::AlreadyImported;
+                summary.elapsed = started.elapsed();
+                return Ok(summary);
+            }
+            DatasetStatus::Importing { rows_done: 0 } => (Target::Known(dataset_id), 0),
+            DatasetStatus::Importing { rows_done } => {
+                summary.outcome = ImportOutcome::Resumed { from_row: rows_done };
+                (Target::Known(dataset_id), rows_done)
+            }
         }
-        DatasetStatus::Importing { rows_done: 0 } => 0,
-        DatasetStatus::Importing { rows_done } => {
-            summary.outcome = ImportOutcome::Resumed { from_row: rows_done };
-            rows_done
-        }
+    } else {
+        (Target::Hashing(Box::new(new)), 0)
     };
 
     let preset_options = PresetOptions { id_pattern: options.id_pattern.clone() };
-    let file_size = std::fs::metadata(&path).map_or(0, |m| m.len());
     progress.phase("importing", "rows", reader.total_rows(), skip);
     if skip > 0 {
         // An interrupted import may have committed samples whose text the side indexer had not
         // yet handed back (`store/fts_side.rs`).
-        store.index_missing(dataset_id)?;
+        store.index_missing(summary.dataset_id)?;
     }
     store.begin_bulk()?;
-    let ran = run_pipeline(
-        store,
-        &reader,
-        &mapper,
-        &preset_options,
-        root,
-        skip,
-        dataset_id,
-        progress,
-        file_size,
-        &mut summary,
-    );
+    let ran =
+        run_pipeline(store, &reader, &mapper, &preset_options, root, skip, target, progress, file_size, &mut summary);
     // Everyday settings come back even when the import was cancelled or failed.
     let restored = store.end_bulk();
     ran?;
     restored?;
-    store.finish_import(dataset_id)?;
+    if summary.outcome != ImportOutcome::AlreadyImported {
+        store.finish_import(summary.dataset_id)?;
+    }
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// The dataset of a [`Target::Hashing`] import, once its hash is in: `None` when the project
+/// already holds the file complete (another import of the same bytes finished meanwhile).
+fn create_target(
+    store: &mut Store,
+    mut new: NewDataset,
+    hash: &std::sync::mpsc::Receiver<Result<String, IngestError>>,
+    summary: &mut ImportSummary,
+) -> Result<Option<crate::model::DatasetId>, IngestError> {
+    new.content_hash = hash.recv().map_err(|_| file_err(&summary.path, "the hashing thread stopped"))??;
+    let (dataset_id, status) = store.begin_import(&new)?;
+    summary.dataset_id = dataset_id;
+    if status == DatasetStatus::Complete {
+        summary.outcome = ImportOutcome::AlreadyImported;
+        return Ok(None);
+    }
+    // A partial import of the same bytes (started meanwhile by another process) is harmless:
+    // samples already stored are skipped by row.
+    Ok(Some(dataset_id))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -396,7 +423,7 @@ fn run_pipeline(
     options: &PresetOptions,
     root: MediaRoot,
     skip: u64,
-    dataset_id: crate::model::DatasetId,
+    target: Target,
     progress: &mut Progress,
     file_size: u64,
     summary: &mut ImportSummary,
@@ -406,7 +433,24 @@ fn run_pipeline(
     let (tx, rx) = sync_channel::<(ImportBatch, u64)>(1);
     let bytes_read = reader.bytes_read();
     let estimate_total = reader.total_rows().is_none();
+    let path = summary.path.clone();
+    let cancel = progress.cancel_token().clone();
     std::thread::scope(|scope| -> Result<(), IngestError> {
+        let (mut dataset, mut pending, hash) = match target {
+            Target::Known(id) => (Some(id), None, None),
+            Target::Hashing(new) => {
+                let (hash_tx, hash_rx) = sync_channel(1);
+                let path = &path;
+                std::thread::Builder::new()
+                    .name("import-hash".into())
+                    .spawn_scoped(scope, move || {
+                        let stop = |_| if cancel.is_cancelled() { Err(Interrupted) } else { Ok(()) };
+                        let _ = hash_tx.send(hash_file(path, &mut { stop }));
+                    })
+                    .map_err(|e| file_err(path, format!("cannot start the hashing thread: {e}")))?;
+                (None, Some(*new), Some(hash_rx))
+            }
+        };
         let producer = std::thread::Builder::new()
             .name("import-read".into())
             .spawn_scoped(scope, move || {
@@ -440,12 +484,28 @@ fn run_pipeline(
                 }
                 let _ = tx.send((batch, bytes_read.load(Ordering::Relaxed)));
             })
-            .map_err(|e| file_err(&summary.path, format!("cannot start the reader thread: {e}")))?;
+            .map_err(|e| file_err(&path, format!("cannot start the reader thread: {e}")))?;
 
         // FTS5 is most of an import's work: a side thread indexes the batches it has room for.
         let side = store.start_side_indexer();
         let mut outcome = Ok(());
+        // The dataset, created once the hash is in (an import with nothing to store creates it too).
+        let mut resolve = |store: &mut Store, summary: &mut ImportSummary| match (pending.take(), &hash) {
+            (Some(new), Some(hash)) => create_target(store, new, hash, summary),
+            _ => Ok(None),
+        };
         for (batch, read) in &rx {
+            if dataset.is_none() {
+                match resolve(store, summary) {
+                    Ok(Some(id)) => dataset = Some(id),
+                    Ok(None) => break,
+                    Err(e) => {
+                        outcome = Err(e);
+                        break;
+                    }
+                }
+            }
+            let Some(dataset_id) = dataset else { break };
             summary.rows_read = batch.rows_done.saturating_sub(skip);
             for issue in &batch.issues {
                 match issue.severity {
@@ -480,12 +540,18 @@ fn run_pipeline(
         }
         drop(rx);
         let _ = producer.join();
+        if outcome.is_ok() && dataset.is_none() && summary.outcome != ImportOutcome::AlreadyImported {
+            match resolve(store, summary) {
+                Ok(id) => dataset = id,
+                Err(e) => outcome = Err(e),
+            }
+        }
         // Also after a cancel or an error: what was committed gets indexed.
-        let indexed = finish_side_index(store, side, dataset_id);
+        let indexed = finish_side_index(store, side, dataset);
         if outcome.is_ok() {
             outcome = indexed;
         }
-        if outcome.is_ok() {
+        if outcome.is_ok() && summary.outcome != ImportOutcome::AlreadyImported {
             progress.finish(skip + summary.rows_read);
         }
         outcome
@@ -497,11 +563,13 @@ fn run_pipeline(
 fn finish_side_index(
     store: &Store,
     side: Option<SideIndexer>,
-    dataset: crate::model::DatasetId,
+    dataset: Option<crate::model::DatasetId>,
 ) -> Result<(), IngestError> {
     let Some(side) = side else { return Ok(()) };
     let grafted = side.finish().ok().map(|path| store.graft_side_index(&path));
-    if !matches!(grafted, Some(Ok(()))) {
+    if let Some(dataset) = dataset
+        && !matches!(grafted, Some(Ok(())))
+    {
         store.index_missing(dataset)?;
     }
     Ok(())

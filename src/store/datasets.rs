@@ -14,6 +14,8 @@ pub struct NewDataset {
     pub source_path: String,
     /// blake3 of the file's bytes, hex.
     pub content_hash: String,
+    /// The file's size in bytes.
+    pub source_size: Option<u64>,
     /// `jsonl`, `json`, `parquet` or `arrow`.
     pub format: String,
     /// The preset that reads it (`mapping` for a generic column mapping).
@@ -105,8 +107,8 @@ impl Store {
             .execute(
                 &format!(
                     "INSERT INTO datasets (name, source_path, content_hash, format, preset, options_key, media_root,
-                                           mapping, status, columns, imported_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'importing', ?9, {NOW_SQL})"
+                                           mapping, status, columns, source_size, imported_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'importing', ?9, ?10, {NOW_SQL})"
                 ),
                 params![
                     new.name,
@@ -117,11 +119,26 @@ impl Store {
                     new.options_key,
                     new.media_root,
                     new.mapping,
-                    columns
+                    columns,
+                    new.source_size.map(|s| s as i64)
                 ],
             )
             .map_err(|e| self.err(e))?;
         Ok((DatasetId(self.conn.last_insert_rowid()), DatasetStatus::Importing { rows_done: 0 }))
+    }
+
+    /// Whether a dataset imported with `options_key` might hold a file of `size` bytes: one of that
+    /// size, or one whose size was not recorded. When not, the file is new to the project whatever
+    /// its content hash, and an import need not wait for the hash to begin.
+    pub fn may_hold_file(&self, size: u64, options_key: &str) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM datasets
+                                WHERE options_key = ?2 AND (source_size IS NULL OR source_size = ?1))",
+                params![size as i64, options_key],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
     }
 
     /// Marks an import complete.

@@ -33,6 +33,7 @@ fn dataset(store: &mut Store, name: &str, samples: Vec<PreparedSample>) -> Datas
             name: name.into(),
             source_path: format!("/data/{name}.jsonl"),
             content_hash: name.into(),
+            source_size: None,
             format: "jsonl".into(),
             preset: "test".into(),
             options_key: "o".into(),
@@ -260,10 +261,10 @@ fn the_migration_backfills_an_old_project_exactly_as_import_fills_it() {
     assert_eq!(facts(&store, 4).6, "A>C", "the swapped ranking");
 
     // A project of schema 2: no stats table. Opening it with this build migrates it.
-    store.conn().execute_batch("DROP TABLE sample_stats").expect("drop");
+    store.conn().execute_batch("DROP TABLE sample_stats; ALTER TABLE datasets DROP COLUMN source_size").expect("drop");
     store.conn().pragma_update(None, "user_version", 2).expect("version");
     store.migrate().expect("migrates");
-    assert_eq!(store.schema_version().expect("version"), 3);
+    assert_eq!(store.schema_version().expect("version"), crate::store::SCHEMA_VERSION);
     assert_eq!(stats_rows(&store), filled);
     assert_eq!(matching(&store, "is:flagged"), [2]);
     assert_eq!(matching(&store, "current:b"), [1, 2, 12]);
@@ -525,7 +526,7 @@ fn a_schema_2_project_gets_its_stats_when_opened() {
         )
         .expect("old rows");
     store.migrate().expect("migrates");
-    assert_eq!(store.schema_version().expect("version"), 3);
+    assert_eq!(store.schema_version().expect("version"), crate::store::SCHEMA_VERSION);
     assert_eq!(
         facts(&store, 1),
         (2, Some(7), Some(2), Some(7), Some(2), "A>B".into(), "A>B".into(), 1, Some("gpt".into()))

@@ -71,8 +71,15 @@ pub enum StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Numbered migrations; `user_version` records how many have run.
-const MIGRATIONS: &[&str] =
-    &[include_str!("sql/001_init.sql"), include_str!("sql/002_curation.sql"), include_str!("sql/003_list.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("sql/001_init.sql"),
+    include_str!("sql/002_curation.sql"),
+    include_str!("sql/003_list.sql"),
+    include_str!("sql/004_source_size.sql"),
+];
+
+/// The schema version this build writes (the number of migrations).
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// An open project file.
 pub struct Store {
