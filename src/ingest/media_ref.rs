@@ -10,13 +10,14 @@ use crate::model::{MediaDraft, MediaKind, MediaRole, MediaSource, Value};
 use base64::Engine as _;
 use std::path::{Path, PathBuf};
 
-/// The media drafts a field's value describes.
-pub fn drafts(field: &str, value: &Value, kind: MediaKind, role: MediaRole) -> FieldResult<Vec<MediaDraft>> {
+/// The media drafts a field's value describes. Takes the value: embedded bytes move into the
+/// drafts instead of being copied (they are most of a Parquet import's memory traffic).
+pub fn drafts(field: &str, value: Value, kind: MediaKind, role: MediaRole) -> FieldResult<Vec<MediaDraft>> {
     let make = |field: String, source| MediaDraft { role, kind, field, source, response: None };
     match value {
         Value::Null => Ok(Vec::new()),
         Value::List(items) => items
-            .iter()
+            .into_iter()
             .enumerate()
             .filter(|(_, v)| !v.is_null())
             .map(|(i, v)| {
@@ -29,17 +30,17 @@ pub fn drafts(field: &str, value: &Value, kind: MediaKind, role: MediaRole) -> F
 }
 
 /// One reference.
-pub fn source_of(field: &str, v: &Value) -> FieldResult<MediaSource> {
+pub fn source_of(field: &str, v: Value) -> FieldResult<MediaSource> {
     match v {
-        Value::Str(s) => source_of_str(field, s),
+        Value::Str(s) => source_of_str(field, &s),
         Value::Bytes(b) if b.is_empty() => Err(FieldError::new(field, "embedded media is empty")),
-        Value::Bytes(b) => Ok(MediaSource::Bytes { bytes: b.clone(), name: None }),
-        Value::Map(m) => {
+        Value::Bytes(bytes) => Ok(MediaSource::Bytes { bytes, name: None }),
+        Value::Map(mut m) => {
             let name = m.get("path").and_then(Value::as_str).filter(|p| !p.is_empty()).map(str::to_owned);
-            match m.get("bytes") {
-                Some(Value::Bytes(b)) if !b.is_empty() => return Ok(MediaSource::Bytes { bytes: b.clone(), name }),
+            match m.swap_remove("bytes") {
+                Some(Value::Bytes(bytes)) if !bytes.is_empty() => return Ok(MediaSource::Bytes { bytes, name }),
                 Some(Value::Str(s)) if !s.is_empty() => {
-                    return decode_b64(field, s).map(|bytes| MediaSource::Bytes { bytes, name });
+                    return decode_b64(field, &s).map(|bytes| MediaSource::Bytes { bytes, name });
                 }
                 Some(Value::Map(inner)) if inner.contains_key("$base64") => {
                     let s = inner.get("$base64").and_then(Value::as_str).unwrap_or_default();
@@ -52,8 +53,8 @@ pub fn source_of(field: &str, v: &Value) -> FieldResult<MediaSource> {
             }
             // OpenAI / ms-swift style parts.
             for key in ["url", "image_url", "video_url", "audio_url", "image", "video", "audio", "value"] {
-                match m.get(key) {
-                    Some(Value::Str(s)) => return source_of_str(field, s),
+                match m.swap_remove(key) {
+                    Some(Value::Str(s)) => return source_of_str(field, &s),
                     Some(inner @ Value::Map(_)) => return source_of(field, inner),
                     _ => {}
                 }
@@ -167,7 +168,7 @@ mod tests {
         let mut m = Map::new();
         m.insert("bytes".into(), Value::Bytes(vec![1, 2, 3]));
         m.insert("path".into(), Value::Str("a.jpg".into()));
-        let d = drafts("image", &Value::Map(m), MediaKind::Image, MediaRole::Input).expect("parses");
+        let d = drafts("image", Value::Map(m), MediaKind::Image, MediaRole::Input).expect("parses");
         assert_eq!(d[0].source, MediaSource::Bytes { bytes: vec![1, 2, 3], name: Some("a.jpg".into()) });
     }
 
@@ -177,7 +178,7 @@ mod tests {
         m.insert("bytes".into(), Value::Null);
         m.insert("path".into(), Value::Str("x/y.png".into()));
         let list = Value::List(vec![Value::Map(m), Value::Str("https://example.org/a.jpg".into())]);
-        let d = drafts("images", &list, MediaKind::Image, MediaRole::Input).expect("parses");
+        let d = drafts("images", list, MediaKind::Image, MediaRole::Input).expect("parses");
         assert_eq!(d[0].source, MediaSource::Path("x/y.png".into()));
         assert_eq!(d[0].field, "images[0]");
         assert_eq!(d[1].source, MediaSource::Url("https://example.org/a.jpg".into()));
@@ -185,12 +186,12 @@ mod tests {
 
     #[test]
     fn data_uri_and_bare_base64_decode() {
-        let d = source_of("image", &Value::Str("data:image/png;base64,AQID".into())).expect("decodes");
+        let d = source_of("image", Value::Str("data:image/png;base64,AQID".into())).expect("decodes");
         assert_eq!(d, MediaSource::Bytes { bytes: vec![1, 2, 3], name: None });
         let long = base64::engine::general_purpose::STANDARD.encode(vec![7u8; 300]);
-        let d = source_of("image", &Value::Str(long)).expect("decodes");
+        let d = source_of("image", Value::Str(long)).expect("decodes");
         assert_eq!(d, MediaSource::Bytes { bytes: vec![7u8; 300], name: None });
-        let err = source_of("image", &Value::Str("data:image/png;base64,@@@".into())).expect_err("bad base64");
+        let err = source_of("image", Value::Str("data:image/png;base64,@@@".into())).expect_err("bad base64");
         assert_eq!(err.field, "image");
     }
 

@@ -129,7 +129,7 @@ impl<'a> Row<'a> {
     pub fn take_media(&mut self, name: &str, kind: MediaKind, role: MediaRole) -> FieldResult<Vec<MediaDraft>> {
         match self.take(name) {
             None => Ok(Vec::new()),
-            Some(v) => media_ref::drafts(name, &v, kind, role),
+            Some(v) => media_ref::drafts(name, v, kind, role),
         }
     }
 

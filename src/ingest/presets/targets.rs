@@ -137,7 +137,7 @@ fn content_of(v: &Value, field: &str) -> FieldResult<(String, Vec<MediaDraft>, b
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
             if !reference.is_empty() {
-                let source = media_ref::source_of(&pf, &Value::Map(reference))?;
+                let source = media_ref::source_of(&pf, Value::Map(reference))?;
                 media.push(MediaDraft { role: MediaRole::Input, kind: mk, field: pf, source, response: None });
             }
         } else {

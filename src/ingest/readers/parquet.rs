@@ -7,8 +7,21 @@ use std::fs::File;
 use std::ops::ControlFlow;
 use std::path::Path;
 
-/// Rows per batch: small, because a row may carry several embedded images.
-const BATCH_ROWS: usize = 128;
+/// About how much decoded data one Arrow batch holds: rows of embedded images come a dozen or so
+/// at a time, short text rows by the thousand. Small batches keep the decoder's buffers small
+/// enough for the allocator to reuse instead of fresh pages from the system for each batch (7 %
+/// of an image import's CPU with 128-row, 10 MB batches; BENCHMARKS.md).
+const BATCH_BYTES: i64 = 1 << 20;
+const MIN_BATCH_ROWS: i64 = 8;
+const MAX_BATCH_ROWS: i64 = 1024;
+
+/// Rows per batch for a file, from its row groups' uncompressed size.
+fn batch_rows(meta: &parquet::file::metadata::ParquetMetaData) -> usize {
+    let rows: i64 = meta.row_groups().iter().map(|rg| rg.num_rows()).sum();
+    let bytes: i64 = meta.row_groups().iter().map(|rg| rg.total_byte_size()).sum();
+    let per_row = if rows > 0 { (bytes / rows).max(1) } else { 1 };
+    (BATCH_BYTES / per_row).clamp(MIN_BATCH_ROWS, MAX_BATCH_ROWS) as usize
+}
 
 fn open(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>, ReadError> {
     let file = File::open(path).map_err(|e| ReadError::new(format!("cannot open {}: {e}", path.display())))?;
@@ -44,7 +57,7 @@ pub(super) fn for_each(
     }
     let reader = builder
         .with_row_groups(groups)
-        .with_batch_size(BATCH_ROWS)
+        .with_batch_size(batch_rows(&meta))
         .build()
         .map_err(|e| ReadError::new(format!("not a readable Parquet file: {e}")))?;
     let mut index = first_row;
