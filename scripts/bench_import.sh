@@ -9,9 +9,14 @@
 # 3. `verdict import FILE --project P.verdict` on each, under /usr/bin/time -v (wall time, peak RSS),
 #    each into a fresh project file;
 # 4. scripts/peer_import.py (Python json + sqlite3) on the same JSONL;
-# 5. examples/hash_floor (read + blake3 the Parquet once): the floor for the Parquet import.
+# 5. examples/hash_floor (read + blake3 the Parquet once): the floor the issue names for the
+#    Parquet import; examples/store_floor (read + blake3 + store the same bytes durably in SQLite
+#    with the import's settings, no parsing): the least an import into one SQLite file does; and
+#    scripts/peer_blob_store.py (pyarrow + sqlite3 storing the Parquet's images alone). The
+#    Parquet import and the three references run PARQ_RUNS times (default 5), interleaved;
+#    medians are compared.
 #
-# Environment: ROWS_TEXT, ROWS_PARQUET, SEED (generator seed, default 0), PYTHON (default python3),
+# Environment: ROWS_TEXT, ROWS_PARQUET, PARQ_RUNS, SEED (generator seed, default 0), PYTHON (default python3),
 # SKIP_PEER=1 (skip the Python peer, which takes minutes on 1M rows), KEEP=1 (keep the project files).
 # Files are read once before timing, so every run starts with the file in the page cache.
 # Logs of every run are kept in target/bench-data/logs/.
@@ -21,6 +26,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 ROWS_TEXT=${ROWS_TEXT:-1000000}
 ROWS_PARQUET=${ROWS_PARQUET:-2000}
+PARQ_RUNS=${PARQ_RUNS:-5}
 SEED=${SEED:-0}
 PY=${PYTHON:-python3}
 DATA=target/bench-data
@@ -42,9 +48,10 @@ if ! "$PY" -c 'import numpy, PIL, pyarrow' 2>/dev/null; then
 fi
 
 log "== cargo build --release"
-cargo build --release --bin verdict --example hash_floor >&2
+cargo build --release --bin verdict --example hash_floor --example store_floor >&2
 VERDICT=target/release/verdict
 FLOOR=target/release/examples/hash_floor
+STORE_FLOOR=target/release/examples/store_floor
 
 # --- data --------------------------------------------------------------------------------------
 TEXT=$DATA/text-$ROWS_TEXT-s$SEED.jsonl
@@ -111,16 +118,47 @@ if [ "${SKIP_PEER:-0}" != 1 ]; then
     PEER_NOTE=$(tr -d '\n' <"$LOGS/peer-text.out")
 fi
 
-log "== verdict import $PARQ"
-fresh "$P_PARQ"
-BENCH_INPUT=$PARQ timed rust-parquet "$VERDICT" import "$PARQ" --project "$P_PARQ"
-RUST_PARQ_RC=$RC RUST_PARQ_S=$WALL RUST_PARQ_RSS=$RSS_MB
-RUST_PARQ_N=$( [ "$RC" -eq 0 ] && samples_in "$P_PARQ" || echo "-")
+# The Parquet runs take a second each and this VM varies by 10-30 % from run to run: each of the
+# three is run PARQ_RUNS times, interleaved, and the medians are compared.
+PARQ_TIMES="" FLOOR_TIMES="" STORE_TIMES="" BLOB_TIMES=""
+RUST_PARQ_RC=0 FLOOR_RC=0 STORE_RC=0 BLOB_RC=0 RUST_PARQ_RSS=0
+P_STORE=$DATA/store-floor.db
+P_BLOB=$DATA/blob-peer.db
+json_seconds() { "$PY" -c 'import json,sys; print(max(round(json.loads(open(sys.argv[1]).read())["seconds"], 4), 0.0001))' "$1" 2>/dev/null; }
+for i in $(seq "$PARQ_RUNS"); do
+    log "== verdict import $PARQ ($i/$PARQ_RUNS)"
+    fresh "$P_PARQ"
+    BENCH_INPUT=$PARQ timed rust-parquet "$VERDICT" import "$PARQ" --project "$P_PARQ"
+    [ "$RC" -ne 0 ] && RUST_PARQ_RC=$RC
+    PARQ_TIMES="$PARQ_TIMES $WALL"
+    [ "$RSS_MB" -gt "$RUST_PARQ_RSS" ] && RUST_PARQ_RSS=$RSS_MB
+    RUST_PARQ_N=$( [ "$RC" -eq 0 ] && samples_in "$P_PARQ" || echo "-")
 
-log "== hash_floor $PARQ"
-BENCH_INPUT=$PARQ timed floor "$FLOOR" "$PARQ"
-FLOOR_RC=$RC
-FLOOR_S=$("$PY" -c 'import json,sys; print(max(round(json.loads(open(sys.argv[1]).read())["seconds"], 4), 0.0001))' "$LOGS/floor.out" 2>/dev/null || echo "$WALL")
+    log "== hash_floor $PARQ ($i/$PARQ_RUNS)"
+    BENCH_INPUT=$PARQ timed floor "$FLOOR" "$PARQ"
+    [ "$RC" -ne 0 ] && FLOOR_RC=$RC
+    FLOOR_TIMES="$FLOOR_TIMES $(json_seconds "$LOGS/floor.out" || echo "$WALL")"
+
+    log "== store_floor $PARQ ($i/$PARQ_RUNS)"
+    rm -f "$P_STORE"
+    BENCH_INPUT=$PARQ timed store-floor "$STORE_FLOOR" "$PARQ" "$P_STORE"
+    [ "$RC" -ne 0 ] && STORE_RC=$RC
+    STORE_TIMES="$STORE_TIMES $(json_seconds "$LOGS/store-floor.out" || echo "$WALL")"
+
+    log "== peer_blob_store.py $PARQ ($i/$PARQ_RUNS)"
+    rm -f "$P_BLOB"
+    BENCH_INPUT=$PARQ timed blob-peer "$PY" scripts/peer_blob_store.py "$PARQ" "$P_BLOB"
+    [ "$RC" -ne 0 ] && BLOB_RC=$RC
+    BLOB_TIMES="$BLOB_TIMES $(json_seconds "$LOGS/blob-peer.out" || echo "$WALL")"
+done
+rm -f "$P_BLOB" "$P_BLOB-journal" "$P_STORE" "$P_STORE-journal"
+# median LIST / span LIST: of whitespace-separated numbers
+median() { echo "$1" | tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+span() { echo "$1" | tr ' ' '\n' | grep . | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
+RUST_PARQ_S=$(median "$PARQ_TIMES")
+FLOOR_S=$(median "$FLOOR_TIMES")
+STORE_S=$(median "$STORE_TIMES")
+BLOB_S=$(median "$BLOB_TIMES")
 
 if [ "${KEEP:-0}" != 1 ]; then
     fresh "$P_TEXT"
@@ -143,9 +181,15 @@ RATIO="-"
 if [ "$RUST_TEXT_RATE" != "-" ] && [ "$PEER_RATE" != "-" ]; then
     RATIO="$(calc "$RUST_TEXT_RATE / $PEER_RATE" 2)x"
 fi
-FLOOR_RATIO="-"
+FLOOR_RATIO="-" STORE_RATIO="-" BLOB_RATIO="-"
 if [ "$RUST_PARQ_RC" -eq 0 ] && [ "$FLOOR_RC" -eq 0 ]; then
     FLOOR_RATIO="$(calc "$RUST_PARQ_S / $FLOOR_S" 1)x the floor"
+fi
+if [ "$RUST_PARQ_RC" -eq 0 ] && [ "$STORE_RC" -eq 0 ]; then
+    STORE_RATIO="$(calc "$RUST_PARQ_S / $STORE_S" 2)x the store floor"
+fi
+if [ "$RUST_PARQ_RC" -eq 0 ] && [ "$BLOB_RC" -eq 0 ]; then
+    BLOB_RATIO="$(calc "$RUST_PARQ_S / $BLOB_S" 2)x the time of storing the images alone"
 fi
 
 MB_TEXT=$(calc "$TEXT_BYTES / 1e6" 0)
@@ -162,11 +206,13 @@ if [ "${SKIP_PEER:-0}" != 1 ]; then
     echo "| \`peer_import.py\` (Python json + sqlite3) | $MB_TEXT MB | $ROWS_TEXT | $PEER_S | $PEER_RATE | $PEER_RSS | $PEER_N | $(status "$PEER_RC") |"
 fi
 cat <<EOF
-| \`verdict import\` RLAIF-V Parquet (embedded JPEGs) | $MB_PARQ MB | $ROWS_PARQUET | $RUST_PARQ_S | $RUST_PARQ_RATE | $RUST_PARQ_RSS | $RUST_PARQ_N | $(status "$RUST_PARQ_RC") |
-| \`hash_floor\` (read + blake3 the Parquet) | $MB_PARQ MB | - | $FLOOR_S | $( [ "$FLOOR_RC" -eq 0 ] && calc "$PARQ_BYTES / 1e6 / $FLOOR_S" 0 || echo "-") MB/s | - | - | $(status "$FLOOR_RC") |
+| \`verdict import\` RLAIF-V Parquet (embedded JPEGs), median of $PARQ_RUNS ($(span "$PARQ_TIMES") s) | $MB_PARQ MB | $ROWS_PARQUET | $RUST_PARQ_S | $RUST_PARQ_RATE | $RUST_PARQ_RSS | $RUST_PARQ_N | $(status "$RUST_PARQ_RC") |
+| \`hash_floor\` (read + blake3 the Parquet), median of $PARQ_RUNS ($(span "$FLOOR_TIMES") s) | $MB_PARQ MB | - | $FLOOR_S | $( [ "$FLOOR_RC" -eq 0 ] && calc "$PARQ_BYTES / 1e6 / $FLOOR_S" 0 || echo "-") MB/s | - | - | $(status "$FLOOR_RC") |
+| \`store_floor\` (read + blake3 + store the Parquet's bytes durably in SQLite), median of $PARQ_RUNS ($(span "$STORE_TIMES") s) | $MB_PARQ MB | - | $STORE_S | $( [ "$STORE_RC" -eq 0 ] && calc "$PARQ_BYTES / 1e6 / $STORE_S" 0 || echo "-") MB/s | - | - | $(status "$STORE_RC") |
+| \`peer_blob_store.py\` (the images alone into SQLite, durably), median of $PARQ_RUNS ($(span "$BLOB_TIMES") s) | $MB_PARQ MB | - | $BLOB_S | - | - | - | $(status "$BLOB_RC") |
 
 - Text import, Rust / Python peer throughput: **$RATIO**
-- Parquet import time vs the read+hash floor: **$FLOOR_RATIO**
+- Parquet import time vs the read+hash floor: **$FLOOR_RATIO**; vs the store floor: **$STORE_RATIO**; vs the Python peer storing the images alone: **$BLOB_RATIO**
 - Wall times and peak RSS from \`/usr/bin/time -v\` (process start to exit); inputs are in the page cache.
 EOF
 if [ "${SKIP_PEER:-0}" != 1 ]; then

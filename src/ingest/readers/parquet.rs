@@ -3,6 +3,7 @@
 use super::{RawRow, ReadError, record_batch_rows};
 use arrow_array::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::metadata::{ParquetMetaData, RowGroupMetaData};
 use std::fs::File;
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -16,9 +17,9 @@ const MIN_BATCH_ROWS: i64 = 8;
 const MAX_BATCH_ROWS: i64 = 1024;
 
 /// Rows per batch for a file, from its row groups' uncompressed size.
-fn batch_rows(meta: &parquet::file::metadata::ParquetMetaData) -> usize {
-    let rows: i64 = meta.row_groups().iter().map(|rg| rg.num_rows()).sum();
-    let bytes: i64 = meta.row_groups().iter().map(|rg| rg.total_byte_size()).sum();
+fn batch_rows(meta: &ParquetMetaData) -> usize {
+    let rows: i64 = meta.row_groups().iter().map(RowGroupMetaData::num_rows).sum();
+    let bytes: i64 = meta.row_groups().iter().map(RowGroupMetaData::total_byte_size).sum();
     let per_row = if rows > 0 { (bytes / rows).max(1) } else { 1 };
     (BATCH_BYTES / per_row).clamp(MIN_BATCH_ROWS, MAX_BATCH_ROWS) as usize
 }
