@@ -343,3 +343,20 @@ fn search_prints_matches_and_a_bad_query_says_what_is_wrong() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(stderr(&bad).contains("`len_chosen` needs a whole number, found `lots`"), "{}", stderr(&bad));
 }
+
+#[test]
+fn data_piped_into_a_reader_that_has_gone_ends_quietly() {
+    // `verdict presets | head -1`: the reader closes the pipe while data is still coming. The
+    // read end is closed before the process starts, so its very first write meets a closed pipe.
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_verdict"))
+        .arg("presets")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("runs verdict");
+    let err = stderr(&out);
+    assert!(out.status.success(), "exit {:?}: {err}", out.status);
+    assert!(err.is_empty(), "nothing on stderr, no panic: {err}");
+}

@@ -67,7 +67,7 @@ pub(super) fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
                     ImportOutcome::Resumed { from_row } => format!("resumed at row {from_row}"),
                     ImportOutcome::AlreadyImported => "already imported, nothing added".to_owned(),
                 };
-                println!(
+                outln!(
                     "{}: {what} as dataset {} (preset {}, {}): {} rows read, {} samples added, {} errors, {} warnings in {:.2} s",
                     file.display(),
                     s.dataset_id,

@@ -21,7 +21,7 @@ pub(super) fn issue_line(file: &str, issue: &ImportIssue) -> String {
 pub(super) fn run(project: &Path, max_issues: usize) -> anyhow::Result<()> {
     let store = super::open_existing(project)?;
     let summaries = store.dataset_summaries()?;
-    println!("project {}: {} datasets, {} samples", project.display(), summaries.len(), store.sample_count()?);
+    outln!("project {}: {} datasets, {} samples", project.display(), summaries.len(), store.sample_count()?);
     for d in summaries {
         let i = &d.info;
         let status = match i.status {
@@ -30,24 +30,24 @@ pub(super) fn run(project: &Path, max_issues: usize) -> anyhow::Result<()> {
                 format!("interrupted after {rows_done} rows: import again to resume")
             }
         };
-        println!();
-        println!("dataset {} {} ({}, {}) {status}", i.id, i.name, i.preset, i.format);
-        println!("  source       {}", i.source_path);
-        println!("  blake3       {}", i.content_hash);
+        outln!();
+        outln!("dataset {} {} ({}, {}) {status}", i.id, i.name, i.preset, i.format);
+        outln!("  source       {}", i.source_path);
+        outln!("  blake3       {}", i.content_hash);
         if let Some(root) = &i.media_root {
-            println!("  media root   {root}");
+            outln!("  media root   {root}");
         }
-        println!("  imported     {}", i.finished_at.as_deref().unwrap_or(&i.imported_at));
-        println!("  samples      {}", i.sample_count);
-        println!("  modalities   {}", join(d.modalities.iter().map(|(m, n)| format!("{m} {n}"))));
-        println!("  judgments    {}", join(d.judgment_kinds.iter().map(|(k, label, n)| format!("{k}/{label} {n}"))));
-        println!("  media        {}", join(d.media_status.iter().map(|(s, n)| format!("{s} {n}"))));
+        outln!("  imported     {}", i.finished_at.as_deref().unwrap_or(&i.imported_at));
+        outln!("  samples      {}", i.sample_count);
+        outln!("  modalities   {}", join(d.modalities.iter().map(|(m, n)| format!("{m} {n}"))));
+        outln!("  judgments    {}", join(d.judgment_kinds.iter().map(|(k, label, n)| format!("{k}/{label} {n}"))));
+        outln!("  media        {}", join(d.media_status.iter().map(|(s, n)| format!("{s} {n}"))));
         for (sample, field, error) in &d.media_failures {
-            println!("    sample {sample} {field}: {error}");
+            outln!("    sample {sample} {field}: {error}");
         }
-        println!("  import report {} errors, {} warnings", i.error_count, i.warning_count);
+        outln!("  import report {} errors, {} warnings", i.error_count, i.warning_count);
         for issue in store.import_issues(i.id, max_issues)? {
-            println!("    {} {}", issue.severity, issue_line(&i.name, &issue));
+            outln!("    {} {}", issue.severity, issue_line(&i.name, &issue));
         }
     }
     Ok(())
@@ -59,14 +59,14 @@ fn join(items: impl Iterator<Item = String>) -> String {
 }
 
 pub(super) fn presets() {
-    println!("Presets, in detection order (the first whose columns match is used; force one with --preset NAME):");
+    outln!("Presets, in detection order (the first whose columns match is used; force one with --preset NAME):");
     for p in presets::all() {
-        println!();
-        println!("{:<24}{}", p.name, p.dataset);
-        println!("{:<24}expects: {}", "", p.expects);
+        outln!();
+        outln!("{:<24}{}", p.name, p.dataset);
+        outln!("{:<24}expects: {}", "", p.expects);
     }
-    println!();
-    println!(
+    outln!();
+    outln!(
         "{:<24}any other layout, described by a TOML column mapping: verdict import FILE --map MAPPING.toml",
         "mapping"
     );

@@ -1,8 +1,27 @@
 //! The command line: a thin front end over the core. Data goes to stdout; progress, logs and
 //! errors to stderr. Exit codes: 0 success, 1 failure (one line saying why), 2 usage error.
 
+/// Prints data on stdout like `println!`, through [`out::write`]: a reader that closed the pipe
+/// (`verdict info P | head`) ends the process quietly instead of panicking.
+macro_rules! outln {
+    () => {
+        $crate::cli::out::write(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::out::write(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` through [`out::write`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::out::write(format_args!($($arg)*))
+    };
+}
+
 mod import;
 mod info;
+mod out;
 mod progress;
 mod search;
 mod show;

@@ -29,13 +29,13 @@ pub(super) fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
     let compiled = crate::query::compile(&args.query).map_err(|e| anyhow::anyhow!("query: {e}"))?;
     let total = store.count_matching(&compiled)?;
     if args.count {
-        println!("{total}");
+        outln!("{total}");
         return Ok(ExitCode::SUCCESS);
     }
     for row in store.matching(&compiled, args.limit, 0)? {
         let prompt: String = row.prompt.split_whitespace().collect::<Vec<_>>().join(" ");
         let short: String = prompt.chars().take(100).collect();
-        println!("{}\t{}\t{}\t{short}", row.id, row.dataset, row.modality);
+        outln!("{}\t{}\t{}\t{short}", row.id, row.dataset, row.modality);
     }
     eprintln!("{total} matching samples");
     Ok(ExitCode::SUCCESS)

@@ -8,7 +8,7 @@ use std::path::Path;
 pub(super) fn run(project: &Path, id: i64) -> anyhow::Result<()> {
     let store = super::open_existing(project)?;
     let sample = store.sample(SampleId(id))?;
-    print!("{}", render(&sample));
+    out!("{}", render(&sample));
     Ok(())
 }
 
