@@ -636,3 +636,42 @@ fn filtering_the_whole_sorted_order_gives_the_sorted_filtered_list() {
     let max: i64 = store.conn().query_row("SELECT max(sample_id) FROM sample_stats", [], |r| r.get(0)).expect("max");
     assert_eq!(store.order_stamp(SortKey::LenA).expect("stamp"), max);
 }
+
+#[test]
+fn the_overview_counts_samples_from_their_stats() {
+    let store = project();
+    let o = store.overview(100).expect("overview");
+    let by = |d: &str, l: &str, n: u64| (d.to_owned(), l.to_owned(), n);
+    assert_eq!(
+        o.judgments_by_dataset,
+        [
+            by("alpha", "B>A", 1),
+            by("zeta", "A>B", 4), // 1, 7, 8 (its overall label), 10
+            by("zeta", "B>A", 1),
+            by("zeta", "correction", 1),
+            by("zeta", "pairwise", 1), // 11: its overall pair names a missing response
+            by("zeta", "ranking", 1),
+            by("zeta", "ratings", 1),
+            by("zeta", "tie", 1),
+        ],
+        "one label per sample; 9 has none"
+    );
+    // Chosen vs rejected length, per sample: 1, 2, 4 (ranking), 6 (correction), 8 (first pair),
+    // 10 (characters; NUL ends SQLite's length), 11 (each side from the first judgment naming a
+    // stored response), 12. Not 3 (ratings), 5 (tie), 7 (B has no text), 9.
+    assert_eq!(
+        o.length_pairs,
+        [(5.0, 11.0), (8.0, 2.0), (12.0, 5.0), (8.0, 5.0), (6.0, 13.0), (11.0, 2.0), (3.0, 7.0), (1.0, 1.0)]
+    );
+    assert_eq!((o.pairs_total, o.chosen_longer), (8, 4));
+    assert_eq!(store.overview(3).expect("overview").length_pairs.len(), 3, "the scatter is bounded");
+    let mut models = o.model_outcomes.clone();
+    models.sort();
+    let m = |name: &str, chosen: u64, rejected: u64| (name.to_owned(), chosen, rejected);
+    assert_eq!(
+        models,
+        [m("GPT", 0, 1), m("GPT-4o", 1, 0), m("chatGPT", 1, 0), m("llama-3", 0, 1), m("m-a", 0, 1), m("sd-xl", 0, 1)],
+        "any positions (the ranking's C over A), media-only responses included"
+    );
+    assert_eq!((o.samples, o.curated), (12, 0));
+}
