@@ -8,7 +8,8 @@
 //!
 //! For each query: the number of matches, then the median (and slowest) of N runs (default 5) of
 //! `Store::count_matching` and of `Store::matching_ids` in id order and sorted by `len_a`. Then
-//! every sort key over all samples, both directions, and `Store::list_rows` for 100 ids.
+//! every sort key over all samples, both directions, `Store::list_rows` for 100 ids, and
+//! `Store::overview` (the statistics panel).
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -124,6 +125,14 @@ fn run(path: &std::path::Path, runs: usize) -> anyhow::Result<()> {
         rows.len(),
         rows_med.as_secs_f64() * 1000.0,
         rows_max.as_secs_f64() * 1000.0
+    );
+    // What the statistics panel computes (G), with its scatter bound.
+    let (o_med, o_max, o) = time(runs, || Ok(store.overview(4000)?))?;
+    println!(
+        "`overview` (the statistics panel) over {} samples: {} ms median ({} ms slowest).",
+        o.samples,
+        ms(o_med),
+        ms(o_max)
     );
     Ok(())
 }
