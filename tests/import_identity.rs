@@ -52,6 +52,10 @@ fn a_new_file_is_stored_with_its_hash_and_size_and_its_copy_adds_nothing() {
         "the hash computed beside the import is the file's"
     );
     assert_eq!(store.datasets().expect("datasets")[0].status, DatasetStatus::Complete);
+    for img in &images {
+        let stored = store.blob(blake3::hash(img).to_hex().as_str()).expect("the image is stored under its hash");
+        assert!(stored == *img, "the stored bytes are the image's");
+    }
 
     // The same bytes under another name: the same dataset.
     let copy = ws.write("copy.parquet", &bytes);
