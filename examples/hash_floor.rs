@@ -7,6 +7,9 @@
 //! ```
 //! MB is 10^6 bytes.
 
+#[path = "common/floor_report.rs"]
+mod floor_report;
+
 use std::io::Read;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -44,14 +47,5 @@ fn run(path: &std::path::Path) -> std::io::Result<serde_json::Value> {
         hasher.update(&buf[..n]);
         bytes += n as u64;
     }
-    let hash = hasher.finalize();
-    let seconds = started.elapsed().as_secs_f64();
-    let mb_per_s = if seconds > 0.0 { bytes as f64 / 1e6 / seconds } else { 0.0 };
-    Ok(serde_json::json!({
-        "file": path.to_string_lossy(),
-        "bytes": bytes,
-        "seconds": (seconds * 1e6).round() / 1e6,
-        "mb_per_s": (mb_per_s * 10.0).round() / 10.0,
-        "blake3": hash.to_hex().as_str(),
-    }))
+    Ok(floor_report::report(path, bytes, started.elapsed().as_secs_f64(), &hasher.finalize()))
 }

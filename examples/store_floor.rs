@@ -7,9 +7,12 @@
 //!
 //! ```text
 //! cargo run --release --example store_floor -- FILE OUT.db
-//! {"file":"FILE","bytes":123,"seconds":0.3,"mb_per_s":410.0}
+//! {"file":"FILE","bytes":123,"seconds":0.3,"mb_per_s":410.0,"blake3":"…"}
 //! ```
 //! MB is 10^6 bytes. OUT.db is replaced.
+
+#[path = "common/floor_report.rs"]
+mod floor_report;
 
 use rusqlite::{Connection, params};
 use std::io::Read;
@@ -78,15 +81,7 @@ fn run(path: &Path, out: &Path) -> Result<serde_json::Value, Box<dyn std::error:
     }
     tx.commit()?;
     drop(conn);
-    let seconds = started.elapsed().as_secs_f64();
-    let mb_per_s = if seconds > 0.0 { bytes as f64 / 1e6 / seconds } else { 0.0 };
-    Ok(serde_json::json!({
-        "file": path.to_string_lossy(),
-        "bytes": bytes,
-        "seconds": (seconds * 1e6).round() / 1e6,
-        "mb_per_s": (mb_per_s * 10.0).round() / 10.0,
-        "blake3": whole.finalize().to_hex().as_str(),
-    }))
+    Ok(floor_report::report(path, bytes, started.elapsed().as_secs_f64(), &whole.finalize()))
 }
 
 /// Fills `buf` unless the file ends first; returns how much was read.

@@ -435,16 +435,25 @@ fn run_pipeline(
     let estimate_total = reader.total_rows().is_none();
     let path = summary.path.clone();
     let cancel = progress.cancel_token().clone();
+    // Set when the writer stops on an error, so the hashing thread stops too instead of finishing a
+    // file nobody waits for (a cancel stops it through the cancel token).
+    let abandoned = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| -> Result<(), IngestError> {
         let (mut dataset, mut pending, hash) = match target {
             Target::Known(id) => (Some(id), None, None),
             Target::Hashing(new) => {
                 let (hash_tx, hash_rx) = sync_channel(1);
-                let path = &path;
+                let (path, abandoned) = (&path, &abandoned);
                 std::thread::Builder::new()
                     .name("import-hash".into())
                     .spawn_scoped(scope, move || {
-                        let stop = |_| if cancel.is_cancelled() { Err(Interrupted) } else { Ok(()) };
+                        let stop = |_| {
+                            if cancel.is_cancelled() || abandoned.load(Ordering::Relaxed) {
+                                Err(Interrupted)
+                            } else {
+                                Ok(())
+                            }
+                        };
                         let _ = hash_tx.send(hash_file(path, &mut { stop }));
                     })
                     .map_err(|e| file_err(path, format!("cannot start the hashing thread: {e}")))?;
@@ -537,6 +546,9 @@ fn run_pipeline(
                 outcome = Err(e.into());
                 break;
             }
+        }
+        if outcome.is_err() {
+            abandoned.store(true, Ordering::Relaxed);
         }
         drop(rx);
         let _ = producer.join();
