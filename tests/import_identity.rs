@@ -129,3 +129,44 @@ fn an_interrupted_import_from_before_sizes_were_kept_still_resumes() {
     assert_eq!(s.samples_added, (total - 25_000) as u64);
     assert_eq!(store.sample_count().expect("count"), total as u64);
 }
+
+#[test]
+fn the_same_bytes_from_another_folder_add_nothing_when_every_medium_is_embedded() {
+    let ws = Workspace::new();
+    let images: Vec<Vec<u8>> = (0..3).map(|i| jpeg(24, 24, i)).collect();
+    let table: Vec<(&str, &str, &str, Option<Vec<u8>>)> =
+        images.iter().map(|img| ("What is shown?", "A cat.", "A dog.", Some(img.clone()))).collect();
+    let file = ws.path("pairs.parquet");
+    write_rlaif_parquet(&file, &table, 2);
+    let moved = ws.write("downloads/again/pairs.parquet", std::fs::read(&file).expect("read"));
+    let mut store = Store::open(&ws.project()).expect("store");
+
+    let first = import(&mut store, &file);
+    let again = import(&mut store, &moved);
+    assert_eq!(again.outcome, ImportOutcome::AlreadyImported, "the media root never mattered");
+    assert_eq!(again.dataset_id, first.dataset_id);
+    assert_eq!(store.sample_count().expect("count"), 3);
+}
+
+#[test]
+fn the_same_bytes_from_another_folder_are_another_dataset_when_media_are_paths() {
+    let ws = Workspace::new();
+    let json = r#"[{"image": "imgs/a.jpg", "conversations": [{"from": "human", "value": "<image>\nWhat is it?"}, {"from": "gpt", "value": "A square."}],
+                    "output_1": {"from": "gpt", "value": "A circle."}, "output_2": {"from": "gpt", "value": "A square."}, "preference": 2}]"#;
+    ws.write("one/imgs/a.jpg", jpeg(16, 16, 1));
+    ws.write("two/imgs/a.jpg", jpeg(20, 12, 2));
+    let first_file = ws.write("one/llava_rlhf.json", json);
+    let second_file = ws.write("two/llava_rlhf.json", json);
+    let mut store = Store::open(&ws.project()).expect("store");
+
+    let first = import(&mut store, &first_file);
+    let second = import(&mut store, &second_file);
+    assert_eq!(second.outcome, ImportOutcome::Imported, "its image resolves to another file");
+    assert_ne!(second.dataset_id, first.dataset_id);
+    let widths: Vec<i64> = store
+        .conn()
+        .prepare("SELECT width FROM media ORDER BY id")
+        .and_then(|mut s| s.query_map([], |r| r.get(0)).and_then(Iterator::collect))
+        .expect("widths");
+    assert_eq!(widths, [16, 20]);
+}

@@ -317,16 +317,22 @@ pub fn import_file(
         Mapper::Mapping(m) => Some(m.source_text().to_owned()),
         Mapper::Preset(_) => None,
     };
-    let options_key = prepare::hash_hex(
-        format!(
-            "{}\u{0}{}\u{0}{}\u{0}{}",
-            mapper.name(),
-            root.path().display(),
-            mapping_text.as_deref().unwrap_or(""),
-            options.id_pattern.as_deref().unwrap_or("")
+    // Everything besides the bytes that changes what the import produces; the media root given as
+    // stored in `datasets.media_root`.
+    let options_key_for = |root: &str| {
+        prepare::hash_hex(
+            format!(
+                "{}\u{0}{}\u{0}{}\u{0}{}",
+                mapper.name(),
+                root,
+                mapping_text.as_deref().unwrap_or(""),
+                options.id_pattern.as_deref().unwrap_or("")
+            )
+            .as_bytes(),
         )
-        .as_bytes(),
-    );
+    };
+    let media_root = root.path().to_string_lossy().into_owned();
+    let options_key = options_key_for(&media_root);
     let file_size = std::fs::metadata(&path).map_err(|e| file_err(&path, format!("cannot open: {e}")))?.len();
     let mut new = NewDataset {
         name: path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
@@ -336,8 +342,8 @@ pub fn import_file(
         format: format.as_str().to_owned(),
         preset: mapper.name().to_owned(),
         options_key,
-        media_root: Some(root.path().to_string_lossy().into_owned()),
-        mapping: mapping_text,
+        media_root: Some(media_root),
+        mapping: mapping_text.clone(),
         columns: columns.names().map(str::to_owned).collect(),
     };
     let mut summary = ImportSummary {
@@ -352,10 +358,16 @@ pub fn import_file(
         warnings: 0,
         elapsed: Duration::ZERO,
     };
-    let (target, skip) = if store.may_hold_file(file_size, &new.options_key)? {
+    let (target, skip) = if store.may_hold_file(file_size)? {
         progress.phase("hashing", "bytes", Some(file_size), 0);
         new.content_hash = hash_file(&path, &mut |done| progress.tick(done))?;
         progress.finish(file_size);
+        if let Some(dataset_id) = same_bytes_other_root(store, &new, &options_key_for)? {
+            summary.dataset_id = dataset_id;
+            summary.outcome = ImportOutcome::AlreadyImported;
+            summary.elapsed = started.elapsed();
+            return Ok(summary);
+        }
         let (dataset_id, status) = store.begin_import(&new)?;
         summary.dataset_id = dataset_id;
         match status {
@@ -393,6 +405,23 @@ pub fn import_file(
     }
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// A complete dataset of the same bytes, read the same way, from another media root that never
+/// mattered: none of its media was given as a path (all embedded, or URLs). Importing the file
+/// again from its new folder would only add the same samples twice.
+fn same_bytes_other_root(
+    store: &Store,
+    new: &NewDataset,
+    options_key_for: &dyn Fn(&str) -> String,
+) -> Result<Option<crate::model::DatasetId>, IngestError> {
+    for (id, root, key) in store.complete_datasets_with_hash(&new.content_hash)? {
+        let same_but_root = key != new.options_key && key == options_key_for(root.as_deref().unwrap_or(""));
+        if same_but_root && !store.references_media_paths(id)? {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
 }
 
 /// The dataset of a [`Target::Hashing`] import, once its hash is in: `None` when the project

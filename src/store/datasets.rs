@@ -127,15 +127,41 @@ impl Store {
         Ok((DatasetId(self.conn.last_insert_rowid()), DatasetStatus::Importing { rows_done: 0 }))
     }
 
-    /// Whether a dataset imported with `options_key` might hold a file of `size` bytes: one of that
-    /// size, or one whose size was not recorded. When not, the file is new to the project whatever
-    /// its content hash, and an import need not wait for the hash to begin.
-    pub fn may_hold_file(&self, size: u64, options_key: &str) -> Result<bool> {
+    /// Whether a dataset might hold a file of `size` bytes: one of that size, or one whose size was
+    /// not recorded. When not, the file is new to the project whatever its content hash, and an
+    /// import need not wait for the hash to begin.
+    pub fn may_hold_file(&self, size: u64) -> Result<bool> {
         self.conn
             .query_row(
-                "SELECT EXISTS (SELECT 1 FROM datasets
-                                WHERE options_key = ?2 AND (source_size IS NULL OR source_size = ?1))",
-                params![size as i64, options_key],
+                "SELECT EXISTS (SELECT 1 FROM datasets WHERE source_size IS NULL OR source_size = ?1)",
+                [size as i64],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// The complete datasets of a file's bytes, whatever their options: (id, media root, options key).
+    pub fn complete_datasets_with_hash(&self, content_hash: &str) -> Result<Vec<(DatasetId, Option<String>, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, media_root, options_key FROM datasets
+                 WHERE content_hash = ?1 AND status = 'complete' ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        stmt.query_map([content_hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(Iterator::collect)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Whether any medium of a dataset was given as a path (resolved against its media root, or
+    /// not found there): only then does the media root change what importing it produces.
+    pub fn references_media_paths(&self, dataset: DatasetId) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM media m JOIN samples s ON s.id = m.sample_id
+                                WHERE s.dataset_id = ?1 AND m.path IS NOT NULL)",
+                [dataset],
                 |r| r.get(0),
             )
             .map_err(|e| self.err(e))
