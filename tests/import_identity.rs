@@ -23,6 +23,16 @@ fn import(store: &mut Store, file: &Path) -> verdict::ingest::ImportSummary {
     import_file(store, file, &ImportOptions::default(), &mut Progress::silent()).expect("imports")
 }
 
+/// An RLAIF-V Parquet of `n` rows, each with its own embedded JPEG; returns the file and the images.
+fn embedded_parquet(ws: &Workspace, n: u8) -> (std::path::PathBuf, Vec<Vec<u8>>) {
+    let images: Vec<Vec<u8>> = (0..n).map(|i| jpeg(40, 30, i)).collect();
+    let table: Vec<(&str, &str, &str, Option<Vec<u8>>)> =
+        images.iter().map(|img| ("What is shown?", "A cat.", "A dog.", Some(img.clone()))).collect();
+    let file = ws.path("pairs.parquet");
+    write_rlaif_parquet(&file, &table, 2);
+    (file, images)
+}
+
 fn stored_identity(store: &Store, dataset: i64) -> (String, Option<i64>) {
     store
         .conn()
@@ -35,11 +45,7 @@ fn stored_identity(store: &Store, dataset: i64) -> (String, Option<i64>) {
 #[test]
 fn a_new_file_is_stored_with_its_hash_and_size_and_its_copy_adds_nothing() {
     let ws = Workspace::new();
-    let images: Vec<Vec<u8>> = (0..6).map(|i| jpeg(40, 30, i)).collect();
-    let table: Vec<(&str, &str, &str, Option<Vec<u8>>)> =
-        images.iter().map(|img| ("What is shown?", "A cat.", "A dog.", Some(img.clone()))).collect();
-    let file = ws.path("pairs.parquet");
-    write_rlaif_parquet(&file, &table, 2);
+    let (file, images) = embedded_parquet(&ws, 6);
     let bytes = std::fs::read(&file).expect("read");
     let mut store = Store::open(&ws.project()).expect("store");
 
@@ -133,11 +139,7 @@ fn an_interrupted_import_from_before_sizes_were_kept_still_resumes() {
 #[test]
 fn the_same_bytes_from_another_folder_add_nothing_when_every_medium_is_embedded() {
     let ws = Workspace::new();
-    let images: Vec<Vec<u8>> = (0..3).map(|i| jpeg(24, 24, i)).collect();
-    let table: Vec<(&str, &str, &str, Option<Vec<u8>>)> =
-        images.iter().map(|img| ("What is shown?", "A cat.", "A dog.", Some(img.clone()))).collect();
-    let file = ws.path("pairs.parquet");
-    write_rlaif_parquet(&file, &table, 2);
+    let (file, _) = embedded_parquet(&ws, 3);
     let moved = ws.write("downloads/again/pairs.parquet", std::fs::read(&file).expect("read"));
     let mut store = Store::open(&ws.project()).expect("store");
 

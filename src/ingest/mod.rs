@@ -533,17 +533,17 @@ fn run_pipeline(
             _ => Ok(None),
         };
         for (batch, read) in &rx {
-            if dataset.is_none() {
-                match resolve(store, summary) {
-                    Ok(Some(id)) => dataset = Some(id),
+            let dataset_id = match dataset {
+                Some(id) => id,
+                None => match resolve(store, summary) {
+                    Ok(Some(id)) => *dataset.insert(id),
                     Ok(None) => break,
                     Err(e) => {
                         outcome = Err(e);
                         break;
                     }
-                }
-            }
-            let Some(dataset_id) = dataset else { break };
+                },
+            };
             summary.rows_read = batch.rows_done.saturating_sub(skip);
             for issue in &batch.issues {
                 match issue.severity {
