@@ -81,9 +81,8 @@ impl Preparer {
                     .entry(hash.clone())
                     .or_insert_with(|| media::probe_bytes(kind, &bytes).map_err(|e| e.to_string()))
                     .clone();
-                let size = bytes.len() as u64;
                 let first_time = self.sent_blobs.insert(hash.clone());
-                out.blob = Some(StoredBlob { hash, size, bytes: first_time.then_some(bytes) });
+                out.blob = Some(StoredBlob { hash, bytes: first_time.then_some(bytes) });
                 probe
             }
             MediaSource::Url(url) => {
@@ -154,10 +153,9 @@ impl Preparer {
         match v {
             Value::Bytes(bytes) => {
                 let hash = hash_hex(&bytes);
-                let size = bytes.len() as u64;
                 let first = self.sent_blobs.insert(hash.clone());
                 if first {
-                    blobs.push(StoredBlob { hash: hash.clone(), size, bytes: Some(bytes) });
+                    blobs.push(StoredBlob { hash: hash.clone(), bytes: Some(bytes) });
                 }
                 let mut m = Map::new();
                 m.insert("$blob".into(), Value::Str(hash));

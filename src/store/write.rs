@@ -17,8 +17,6 @@ pub struct StoredBlob {
     pub hash: String,
     /// The bytes; `None` when an earlier batch of this import already carried them.
     pub bytes: Option<Vec<u8>>,
-    /// Length of the bytes.
-    pub size: u64,
 }
 
 /// A media item after resolution and probing.
