@@ -19,6 +19,7 @@ macro_rules! out {
     };
 }
 
+mod export;
 mod import;
 mod info;
 mod out;
@@ -42,6 +43,9 @@ pub struct Cli {
 enum Command {
     /// Import dataset files (JSONL, JSON, Parquet, Arrow) into a project.
     Import(import::ImportArgs),
+    /// Export the cleaned subset for a trainer (TRL, LLaMA-Factory, ms-swift, OpenRLHF), in each
+    /// dataset's own schema, or in Verdict's lossless format.
+    Export(export::ExportArgs),
     /// Per dataset: rows, modalities, judgment kinds, media problems, import errors.
     Info {
         /// The project file.
@@ -138,6 +142,7 @@ fn run(cli: Cli, gui: impl FnOnce(GuiRequest) -> anyhow::Result<()>) -> anyhow::
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Import(args)) => import::run(&args),
+        Some(Command::Export(args)) => export::run(&args),
         Some(Command::Info { project, errors }) => info::run(&project, errors).map(|()| ExitCode::SUCCESS),
         Some(Command::Show { project, id }) => show::run(&project, id).map(|()| ExitCode::SUCCESS),
         Some(Command::Search(args)) => search::run(&args),

@@ -262,7 +262,7 @@ pub fn dataset_files(path: &Path) -> Result<Vec<PathBuf>, IngestError> {
 }
 
 /// blake3 of a file; `tick` hears the bytes hashed so far and may stop it.
-fn hash_file(path: &Path, tick: &mut dyn FnMut(u64) -> Result<(), Interrupted>) -> Result<String, IngestError> {
+pub fn hash_file(path: &Path, tick: &mut dyn FnMut(u64) -> Result<(), Interrupted>) -> Result<String, IngestError> {
     let mut file = std::fs::File::open(path).map_err(|e| file_err(path, format!("cannot open: {e}")))?;
     let mut hasher = blake3::Hasher::new();
     let mut buf = vec![0u8; 1 << 20];

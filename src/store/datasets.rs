@@ -66,6 +66,10 @@ pub struct DatasetInfo {
     pub source_path: String,
     /// Content hash of the source.
     pub content_hash: String,
+    /// The source's size in bytes (`None` for datasets imported before migration 4).
+    pub source_size: Option<u64>,
+    /// The source's top-level columns, in its order.
+    pub columns: Vec<String>,
     /// File format.
     pub format: String,
     /// Preset used.
@@ -181,7 +185,7 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT id, name, source_path, content_hash, format, preset, media_root, status, rows_done,
-                        sample_count, error_count, warning_count, imported_at, finished_at
+                        sample_count, error_count, warning_count, imported_at, finished_at, source_size, columns
                  FROM datasets ORDER BY id",
             )
             .map_err(|e| self.err(e))?;
@@ -192,6 +196,11 @@ impl Store {
                     name: r.get(1)?,
                     source_path: r.get(2)?,
                     content_hash: r.get(3)?,
+                    source_size: r.get::<_, Option<i64>>(14)?.map(|s| s as u64),
+                    columns: r
+                        .get::<_, Option<String>>(15)?
+                        .and_then(|c| serde_json::from_str(&c).ok())
+                        .unwrap_or_default(),
                     format: r.get(4)?,
                     preset: r.get(5)?,
                     media_root: r.get(6)?,

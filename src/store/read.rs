@@ -51,6 +51,8 @@ pub struct MediaView {
     pub field: String,
     /// Content hash of embedded bytes.
     pub blob_hash: Option<String>,
+    /// The file name given next to embedded bytes.
+    pub name: Option<String>,
     /// Reference as written.
     pub path: Option<String>,
     /// Resolved absolute path.
@@ -85,6 +87,8 @@ pub struct RatingView {
 /// A judgment with its ratings.
 #[derive(Debug, Clone)]
 pub struct JudgmentView {
+    /// Its row id (a curation state names the current curator judgment by it).
+    pub id: i64,
     /// Whose.
     pub source: JudgmentSource,
     /// Curator or model name.
@@ -136,6 +140,39 @@ pub struct SampleView {
     pub media: Vec<MediaView>,
     /// Judgments, originals first.
     pub judgments: Vec<JudgmentView>,
+}
+
+/// The media columns [`media_view`] reads, in its order.
+pub(super) const MEDIA_COLUMNS: &str =
+    "position, role, kind, response_pos, field, blob_hash, name, path, resolved_path, url,
+     probe_status, probe_error, width, height, duration_s, fps, frame_count, sample_rate, channels, codec";
+
+/// A media row selected as [`MEDIA_COLUMNS`], starting at column `at`.
+pub(super) fn media_view(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<MediaView> {
+    Ok(MediaView {
+        position: r.get(at)?,
+        role: r.get(at + 1)?,
+        kind: r.get(at + 2)?,
+        response: r.get(at + 3)?,
+        field: r.get(at + 4)?,
+        blob_hash: r.get(at + 5)?,
+        name: r.get(at + 6)?,
+        path: r.get(at + 7)?,
+        resolved_path: r.get(at + 8)?,
+        url: r.get(at + 9)?,
+        probe_status: r.get(at + 10)?,
+        probe_error: r.get(at + 11)?,
+        facts: ProbeFacts {
+            width: r.get(at + 12)?,
+            height: r.get(at + 13)?,
+            duration_s: r.get(at + 14)?,
+            fps: r.get(at + 15)?,
+            frame_count: r.get::<_, Option<i64>>(at + 16)?.map(|v| v as u64),
+            sample_rate: r.get(at + 17)?,
+            channels: r.get(at + 18)?,
+            codec: r.get(at + 19)?,
+        },
+    })
 }
 
 impl Store {
@@ -261,39 +298,9 @@ impl Store {
     fn media(&self, id: SampleId) -> Result<Vec<MediaView>> {
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT position, role, kind, response_pos, field, blob_hash, path, resolved_path, url, probe_status,
-                        probe_error, width, height, duration_s, fps, frame_count, sample_rate, channels, codec
-                 FROM media WHERE sample_id = ?1 ORDER BY position",
-            )
+            .prepare_cached(&format!("SELECT {MEDIA_COLUMNS} FROM media WHERE sample_id = ?1 ORDER BY position"))
             .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([id], |r| {
-                Ok(MediaView {
-                    position: r.get(0)?,
-                    role: r.get(1)?,
-                    kind: r.get(2)?,
-                    response: r.get(3)?,
-                    field: r.get(4)?,
-                    blob_hash: r.get(5)?,
-                    path: r.get(6)?,
-                    resolved_path: r.get(7)?,
-                    url: r.get(8)?,
-                    probe_status: r.get(9)?,
-                    probe_error: r.get(10)?,
-                    facts: ProbeFacts {
-                        width: r.get(11)?,
-                        height: r.get(12)?,
-                        duration_s: r.get(13)?,
-                        fps: r.get(14)?,
-                        frame_count: r.get::<_, Option<i64>>(15)?.map(|v| v as u64),
-                        sample_rate: r.get(16)?,
-                        channels: r.get(17)?,
-                        codec: r.get(18)?,
-                    },
-                })
-            })
-            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([id], |r| media_view(r, 0)).map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
     }
 
@@ -311,6 +318,7 @@ impl Store {
                 Ok((
                     r.get::<_, i64>(0)?,
                     JudgmentView {
+                        id: r.get(0)?,
                         source: r.get(1)?,
                         author: r.get(2)?,
                         label: r.get(3)?,
@@ -351,6 +359,15 @@ impl Store {
             out.push(view);
         }
         Ok(out)
+    }
+
+    /// The first `n` bytes of an embedded media item (enough to tell its file type).
+    pub fn blob_prefix(&self, hash: &str, n: usize) -> Result<Vec<u8>> {
+        self.conn
+            .query_row("SELECT substr(bytes, 1, ?2) FROM blobs WHERE hash = ?1", params![hash, n as i64], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))?
+            .ok_or_else(|| StoreError::NotFound(format!("no blob {hash}")))
     }
 
     /// The bytes of an embedded media item.

@@ -25,6 +25,11 @@ pub fn record_batch_rows(batch: &RecordBatch, start: usize) -> Vec<Value> {
         .collect()
 }
 
+/// Every cell of one column.
+pub fn column_values(array: &dyn Array) -> Vec<Value> {
+    (0..array.len()).map(|i| cell(array, i)).collect()
+}
+
 /// One cell of an array.
 fn cell(array: &dyn Array, i: usize) -> Value {
     if array.is_null(i) {

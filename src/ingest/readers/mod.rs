@@ -9,7 +9,7 @@ mod json;
 mod jsonl;
 mod parquet;
 
-pub use arrow_rows::record_batch_rows;
+pub use arrow_rows::{column_values, record_batch_rows};
 
 use crate::model::Value;
 use std::ops::ControlFlow;

@@ -1,0 +1,172 @@
+//! `verdict export`: the cleaned subset out, for a trainer.
+
+use super::progress::BarSink;
+use crate::export::{self, ExportOptions, FileFormat, MediaMode, PairMode, Split, Target, TiesMode};
+use crate::jobs::{CancelToken, Progress};
+use clap::builder::PossibleValuesParser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> PossibleValuesParser {
+    PossibleValuesParser::new(all.iter().map(|v| name(*v)))
+}
+
+/// Arguments of `verdict export`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+verdict export p.verdict --out out/trl                      # TRL JSONL, media copied into out/trl/media/\n  \
+verdict export p.verdict --format llamafactory --out out/lf --split test=0.05 --seed 7\n  \
+verdict export p.verdict --format trl --file-format parquet --out out/trl-pq --where 'modality:image'\n  \
+verdict export p.verdict --format original --out out/cleaned  # each dataset in its own schema\n\n\
+Left out by default, and counted in manifest.json: flagged samples (--include-flagged), ties and both-bad \
+(--ties keep writes them where the format can say so), samples whose media are missing, and samples the \
+format cannot express (video in TRL, images in OpenRLHF).")]
+pub struct ExportArgs {
+    /// The project file.
+    project: PathBuf,
+    /// The folder to write into (created; must be empty unless --force).
+    #[arg(long)]
+    out: PathBuf,
+    /// The format a trainer reads.
+    #[arg(long, default_value = "trl", value_parser = names(Target::ALL, Target::as_str))]
+    format: String,
+    /// The data file type (`original` keeps each source's own; `verdict` is always JSONL).
+    #[arg(long, default_value = "jsonl", value_parser = names(FileFormat::ALL, FileFormat::as_str))]
+    file_format: String,
+    /// Which samples, in the query language of `verdict search` (default: all).
+    #[arg(long = "where", default_value = "")]
+    query: String,
+    /// Write flagged samples too.
+    #[arg(long)]
+    include_flagged: bool,
+    /// Rankings and ratings to pairs.
+    #[arg(long, default_value = "best-worst", value_parser = names(PairMode::ALL, PairMode::as_str))]
+    pairs: String,
+    /// The rated aspect that orders responses (default: an overall rating, else the mean of the aspects).
+    #[arg(long)]
+    aspect: Option<String>,
+    /// Ties and both-bad: left out and counted (drop), or written where the format can say so (keep).
+    #[arg(long, default_value = "drop", value_parser = names(TiesMode::ALL, TiesMode::as_str))]
+    ties: String,
+    /// A reproducible split, e.g. test=0.05 (samples sharing a prompt and media stay together).
+    #[arg(long)]
+    split: Option<String>,
+    /// The split's seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Media: copy into DIR/media (default for JSONL), link, embed (default for Parquet), reference.
+    #[arg(long, value_parser = names(MediaMode::ALL, MediaMode::as_str))]
+    media: Option<String>,
+    /// Replace an earlier export in a non-empty --out (other files there are left alone).
+    #[arg(long)]
+    force: bool,
+    /// Write nothing: print the counts and the first rows as they would be written.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse<T>(ok: Option<T>, what: &str, v: &str) -> anyhow::Result<T> {
+    ok.ok_or_else(|| anyhow::anyhow!("--{what}: unknown value {v}"))
+}
+
+impl ExportArgs {
+    fn options(&self) -> anyhow::Result<ExportOptions> {
+        let mut o = ExportOptions::new(parse(Target::parse(&self.format), "format", &self.format)?, &self.out);
+        o.file_format = parse(FileFormat::parse(&self.file_format), "file-format", &self.file_format)?;
+        o.query.clone_from(&self.query);
+        o.include_flagged = self.include_flagged;
+        o.pairs = parse(PairMode::parse(&self.pairs), "pairs", &self.pairs)?;
+        o.aspect.clone_from(&self.aspect);
+        o.ties = parse(TiesMode::parse(&self.ties), "ties", &self.ties)?;
+        o.split = self.split.as_deref().map(|s| Split::parse(s, self.seed)).transpose().map_err(anyhow::Error::msg)?;
+        o.media = match &self.media {
+            Some(m) => Some(parse(MediaMode::parse(m), "media", m)?),
+            None => None,
+        };
+        o.force = self.force;
+        o.invocation = std::env::args().collect();
+        Ok(o)
+    }
+}
+
+pub(super) fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    let options = args.options()?;
+    let store = super::open_existing(&args.project)?;
+    let sink = Arc::new(BarSink::new("export"));
+    let mut progress = Progress::new(sink.clone(), CancelToken::new());
+    if args.dry_run {
+        let preview = export::preview(&store, &options, 3, &mut progress);
+        sink.clear();
+        let preview = preview?;
+        if args.json {
+            outln!(
+                "{}",
+                serde_json::json!({"dry_run": true, "counts": preview.counts, "left_out": preview.left_out, "rows": preview.rows})
+            );
+        } else {
+            for row in &preview.rows {
+                outln!("{row}");
+            }
+            describe(&preview.counts, &preview.left_out, "would write");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let result = export::run(&store, &options, &mut progress);
+    sink.clear();
+    let report = result?;
+    if args.json {
+        outln!(
+            "{}",
+            serde_json::json!({
+                "out": report.out.display().to_string(), "files": report.files, "counts": report.counts,
+                "left_out": report.left_out, "media_files": report.media_files, "media_bytes": report.media_bytes,
+                "seconds": report.elapsed.as_secs_f64(),
+            })
+        );
+    } else {
+        let secs = report.elapsed.as_secs_f64();
+        outln!(
+            "wrote {} rows from {} samples to {} in {secs:.2} s ({:.0} rows/s): {}",
+            report.counts.rows_written,
+            report.counts.samples_written,
+            report.out.display(),
+            report.counts.rows_written as f64 / secs.max(1e-9),
+            report.files.join(", ")
+        );
+        describe(&report.counts, &report.left_out, "wrote");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The counts on stderr: per file, labels, what was left out and why (the first few listed).
+fn describe(counts: &export::Counts, left_out: &[export::LeftOut], verb: &str) {
+    let files: Vec<String> = counts.rows_per_file.iter().map(|(f, n)| format!("{f}: {n}")).collect();
+    eprintln!(
+        "{} samples matched; {verb} {} rows ({}); labels: {} from curators, {} original",
+        counts.samples_matched,
+        counts.rows_written,
+        files.join(", "),
+        counts.curator_labels,
+        counts.original_labels
+    );
+    if counts.placeholders_repaired > 0 {
+        eprintln!(
+            "  {} rows had their media placeholders added or removed to match their media",
+            counts.placeholders_repaired
+        );
+    }
+    if !counts.left_out.is_empty() {
+        let reasons: Vec<String> = counts.left_out.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        eprintln!("  left out {} samples: {}", counts.left_out_total(), reasons.join(", "));
+        for l in left_out.iter().filter(|l| l.reason == "missing_media").take(5) {
+            eprintln!("    {l}");
+        }
+    }
+    for (what, n) in &counts.notes {
+        eprintln!("  note: {what}: {n}");
+    }
+}

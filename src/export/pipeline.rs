@@ -1,0 +1,461 @@
+//! The pass over the selected samples for the training formats and `verdict`: label to pairs,
+//! media placed, rows built and written per split, counts kept for the manifest. The same pass
+//! runs as a preview (nothing written; the first rows kept as text).
+
+use super::label::{self, PairKind, PairRules};
+use super::manifest::{self, Counts, LISTED_MAX, LeftOut, MediaSummary, Position};
+use super::media::{MEDIA_DIR, MediaPlacer, Placed};
+use super::options::{ExportOptions, FileFormat, MediaMode, Target};
+use super::outdir::OutDir;
+use super::sink::{JsonlSink, ParquetSink, RowSink};
+use super::split::{self, Side};
+use super::targets::{self, LlamaFactory, Needs, OpenRlhf, PairRow, PairTarget, Swift, Trl};
+use super::{ExportError, ExportReport, Preview, verdict_format};
+use crate::jobs::Progress;
+use crate::model::{JudgmentSource, MediaKind, MediaRole, SampleId, Value};
+use crate::store::{DatasetInfo, FullSample, MediaView, Store};
+use std::collections::{BTreeMap, HashMap};
+
+/// Samples read per chunk.
+const CHUNK: usize = 512;
+
+/// Whether the pass writes files or previews.
+pub enum Mode {
+    /// Write into the staging folder, then commit.
+    Write(OutDir),
+    /// Keep the first `n` rows as text; write nothing.
+    Preview(usize),
+}
+
+/// A finished pass.
+pub struct Done {
+    counts: Counts,
+    left_out: Vec<LeftOut>,
+    files: Vec<String>,
+    out: Option<std::path::PathBuf>,
+    rows: Vec<String>,
+    media: MediaSummary,
+}
+
+impl Done {
+    /// As an export's report.
+    pub fn into_report(self) -> ExportReport {
+        ExportReport {
+            out: self.out.unwrap_or_default(),
+            files: self.files,
+            counts: self.counts,
+            left_out: self.left_out,
+            media_files: self.media.files,
+            media_bytes: self.media.bytes,
+            elapsed: std::time::Duration::ZERO,
+        }
+    }
+
+    /// As a preview.
+    pub fn into_preview(self) -> Preview {
+        Preview { rows: self.rows, counts: self.counts, left_out: self.left_out }
+    }
+}
+
+/// What builds the rows.
+enum Builder {
+    Pairs(Box<dyn PairTarget>),
+    Verdict,
+}
+
+struct Pass<'a> {
+    store: &'a Store,
+    options: &'a ExportOptions,
+    builder: Builder,
+    rules: PairRules,
+    placer: MediaPlacer<'a>,
+    out: Option<OutDir>,
+    sinks: BTreeMap<Side, Box<dyn RowSink>>,
+    preview: Option<usize>,
+    rows: Vec<String>,
+    counts: Counts,
+    left_out: Vec<LeftOut>,
+    datasets: HashMap<i64, DatasetInfo>,
+}
+
+/// Runs the pass over `ids` (ascending).
+pub fn run(
+    store: &Store,
+    options: &ExportOptions,
+    ids: &[SampleId],
+    mode: Mode,
+    progress: &mut Progress,
+) -> Result<Done, ExportError> {
+    let embed = options.media_mode() == MediaMode::Embed;
+    let builder = match options.target {
+        Target::Verdict => Builder::Verdict,
+        Target::Trl => Builder::Pairs(Box::new(Trl { conversational: store.any_context_or_media(ids)?, embed })),
+        Target::LlamaFactory => {
+            let (files, frames) = store.input_video_kinds(ids)?;
+            Builder::Pairs(Box::new(LlamaFactory { embed, frames: frames > files }))
+        }
+        Target::Swift => Builder::Pairs(Box::new(Swift { embed })),
+        Target::OpenRlhf => Builder::Pairs(Box::new(OpenRlhf)),
+        Target::Original => unreachable!("`original` has its own pass"),
+    };
+    let (out, preview) = match mode {
+        Mode::Write(out) => (Some(out), None),
+        Mode::Preview(n) => (None, Some(n)),
+    };
+    let staging = out.as_ref().map_or_else(std::env::temp_dir, |o| o.staging().to_owned());
+    let mut placer = MediaPlacer::new(store, options.media_mode(), &staging);
+    placer.dry = preview.is_some();
+    let datasets = store.datasets()?.into_iter().map(|d| (d.id.0, d)).collect();
+    let mut pass = Pass {
+        store,
+        options,
+        builder,
+        rules: PairRules { mode: options.pairs, aspect: options.aspect.clone(), ties: options.ties },
+        placer,
+        out,
+        sinks: BTreeMap::new(),
+        preview,
+        rows: Vec::new(),
+        counts: Counts { samples_matched: ids.len() as u64, ..Counts::default() },
+        left_out: Vec::new(),
+        datasets,
+    };
+    pass.open_sinks()?;
+    progress.phase(if preview.is_some() { "counting" } else { "exporting" }, "samples", Some(ids.len() as u64), 0);
+    let mut done = 0u64;
+    for chunk in ids.chunks(CHUNK) {
+        for s in store.full_samples(chunk)? {
+            pass.sample(&s)?;
+        }
+        done += chunk.len() as u64;
+        progress.tick(done)?;
+    }
+    progress.finish(done);
+    pass.finish()
+}
+
+impl Pass<'_> {
+    fn extension(&self) -> &'static str {
+        match self.options.effective_file_format() {
+            FileFormat::Jsonl => "jsonl",
+            FileFormat::Parquet => "parquet",
+        }
+    }
+
+    fn file_name(&self, side: Side) -> String {
+        format!("{}.{}", side.as_str(), self.extension())
+    }
+
+    /// Creates the data files (both sides when splitting, so that an empty side still loads).
+    fn open_sinks(&mut self) -> Result<(), ExportError> {
+        let Some(out) = &self.out else { return Ok(()) };
+        let sides: &[Side] = if self.options.split.is_some() { &[Side::Train, Side::Test] } else { &[Side::Train] };
+        for side in sides {
+            let path = out.staged(&self.file_name(*side));
+            let sink: Box<dyn RowSink> = match (self.options.effective_file_format(), &self.builder) {
+                (FileFormat::Parquet, Builder::Pairs(t)) => {
+                    let embed = self.options.media_mode() == MediaMode::Embed;
+                    let schema = t.schema(embed);
+                    let features = targets::hf_features(&schema, &t.media_features(embed));
+                    Box::new(ParquetSink::create(&path, &schema, Some(&features)).map_err(ExportError::Write)?)
+                }
+                _ => Box::new(JsonlSink::create(&path).map_err(ExportError::Write)?),
+            };
+            self.sinks.insert(*side, sink);
+            self.counts.rows_per_file.insert(self.file_name(*side), 0);
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self, s: &FullSample, reason: &str, detail: Option<String>) {
+        self.counts.leave(reason);
+        if self.left_out.len() < LISTED_MAX {
+            let (file, format) = self
+                .datasets
+                .get(&s.sample.dataset_id.0)
+                .map_or_else(|| (String::new(), String::new()), |d| (file_name_of(&d.source_path), d.format.clone()));
+            self.left_out.push(LeftOut {
+                sample: s.sample.id.0,
+                file,
+                position: Position::of(&format, s.sample.row_index),
+                reason: reason.to_owned(),
+                detail,
+            });
+        }
+    }
+
+    fn flagged(&self, s: &FullSample) -> bool {
+        s.curation.as_ref().is_some_and(|c| c.state.flag.is_some())
+    }
+
+    fn sample(&mut self, s: &FullSample) -> Result<(), ExportError> {
+        if self.flagged(s) && !self.options.include_flagged {
+            self.leave(s, "flagged", s.curation.as_ref().and_then(|c| c.state.flag.clone()));
+            return Ok(());
+        }
+        if matches!(self.builder, Builder::Verdict) {
+            return self.verdict_sample(s);
+        }
+        let pairs = match label::pairs(s, &self.rules) {
+            Ok(p) => p,
+            Err(why) => {
+                self.leave(s, why.as_str(), None);
+                return Ok(());
+            }
+        };
+        let v = &s.sample;
+        if v.media.iter().any(|m| m.role == MediaRole::Candidate) {
+            self.leave(s, "cannot_express:media_response", None);
+            return Ok(());
+        }
+        let inputs: Vec<&MediaView> = v.media.iter().filter(|m| m.role == MediaRole::Input).collect();
+        let has = |k: MediaKind| inputs.iter().any(|m| m.kind == k);
+        let needs = Needs {
+            images: has(MediaKind::Image),
+            videos: has(MediaKind::Video),
+            frames: has(MediaKind::Frames),
+            audios: has(MediaKind::Audio),
+            context: !v.context.is_empty(),
+        };
+        let Builder::Pairs(target) = &self.builder else { return Ok(()) };
+        if let Some(what) = target.refuses(needs) {
+            self.leave(s, &format!("cannot_express:{what}"), None);
+            return Ok(());
+        }
+        if matches!(self.options.target, Target::LlamaFactory | Target::Swift) && !targets::alternates(&v.context) {
+            self.leave(s, "cannot_express:turns_not_alternating", None);
+            return Ok(());
+        }
+        if v.media.iter().any(|m| m.role == MediaRole::Retrieved) {
+            self.counts.note("retrieved_media_not_written");
+        }
+        let text = |pos: u32| v.responses.get(pos as usize).and_then(|r| r.text.as_deref());
+        if pairs.iter().any(|p| text(p.chosen).is_none() || text(p.rejected).is_none()) {
+            self.leave(s, "cannot_express:response_without_text", None);
+            return Ok(());
+        }
+        let Some(placed) = self.place_inputs(s, &inputs)? else { return Ok(()) };
+        let (mut images, mut videos, mut audios) = (Vec::new(), Vec::new(), Vec::new());
+        for (m, p) in inputs.iter().zip(placed) {
+            match m.kind {
+                MediaKind::Image => images.push(p),
+                MediaKind::Video | MediaKind::Frames => videos.push(p),
+                MediaKind::Audio => audios.push(p),
+            }
+        }
+        let side = split::side(self.options.split.as_ref(), v);
+        let curator = label::deciding(s, &self.rules).is_some_and(|j| j.source == JudgmentSource::Curator);
+        let mut wrote = false;
+        for pair in pairs {
+            if pair.kind != PairKind::Preference {
+                let Builder::Pairs(target) = &self.builder else { return Ok(()) };
+                if !target.says_ties() {
+                    self.leave(
+                        s,
+                        if pair.kind == PairKind::Tie { "cannot_express:tie" } else { "cannot_express:both_bad" },
+                        None,
+                    );
+                    continue;
+                }
+            }
+            let row = PairRow {
+                sample: v,
+                pair,
+                chosen: text(pair.chosen).unwrap_or_default(),
+                rejected: text(pair.rejected).unwrap_or_default(),
+                images: &images,
+                videos: &videos,
+                audios: &audios,
+            };
+            let Builder::Pairs(target) = &self.builder else { return Ok(()) };
+            let (value, repaired) = target.row(&row);
+            self.counts.placeholders_repaired += u64::from(repaired);
+            if curator {
+                self.counts.curator_labels += 1;
+            } else {
+                self.counts.original_labels += 1;
+            }
+            self.emit(side, value)?;
+            wrote = true;
+        }
+        self.counts.samples_written += u64::from(wrote);
+        Ok(())
+    }
+
+    /// Places the input media; `None` (and the sample left out, listed) when one is missing.
+    fn place_inputs(&mut self, s: &FullSample, inputs: &[&MediaView]) -> Result<Option<Vec<Placed>>, ExportError> {
+        let mut placed = Vec::with_capacity(inputs.len());
+        let keep_rows = self.preview.is_some_and(|n| self.rows.len() < n);
+        for m in inputs {
+            let result = if self.preview.is_some() && !keep_rows {
+                self.placer.check(m).map(|()| Placed { path: String::new(), frames: Vec::new(), bytes: None })
+            } else {
+                self.placer.place(m)
+            };
+            match result {
+                Ok(p) => placed.push(p),
+                Err(why) => {
+                    self.leave(s, "missing_media", Some(format!("{}: {why}", m.field)));
+                    return Ok(None);
+                }
+            }
+        }
+        Ok(Some(placed))
+    }
+
+    fn emit(&mut self, side: Side, value: Value) -> Result<(), ExportError> {
+        self.counts.rows_written += 1;
+        *self.counts.rows_per_file.entry(self.file_name(side)).or_default() += 1;
+        if let Some(n) = self.preview {
+            if self.rows.len() < n {
+                self.rows.push(preview_text(&value));
+            }
+            return Ok(());
+        }
+        match self.sinks.get_mut(&side) {
+            Some(sink) => sink.write(value).map_err(ExportError::Write),
+            None => Ok(()),
+        }
+    }
+
+    fn verdict_sample(&mut self, s: &FullSample) -> Result<(), ExportError> {
+        let v = &s.sample;
+        let keep_rows = self.preview.is_none() || self.preview.is_some_and(|n| self.rows.len() < n);
+        let mut media = Vec::with_capacity(v.media.len());
+        for m in &v.media {
+            let placed = if keep_rows {
+                self.placer.place(m)
+            } else {
+                self.placer.check(m).map(|()| Placed { path: String::new(), frames: Vec::new(), bytes: None })
+            };
+            if placed.is_err() {
+                self.counts.note("media_not_placed_kept_as_reference");
+            }
+            media.push((m, placed));
+        }
+        let mut blobs = Vec::new();
+        for hash in verdict_format::extras_blobs(v.extras.as_deref()) {
+            let placed = self.placer.place_blob(&hash, None).map_err(ExportError::Write)?;
+            blobs.push((hash, placed.path));
+        }
+        let source = self.datasets.get(&v.dataset_id.0).map_or(serde_json::Value::Null, |d| {
+            serde_json::json!({
+                "file": file_name_of(&d.source_path), "blake3": d.content_hash, "format": d.format,
+                "preset": d.preset, "row": v.row_index, "sub": v.sub_index,
+            })
+        });
+        let line = verdict_format::line(s, &source, &media, &blobs);
+        if s.curation.as_ref().is_some_and(|c| c.state.judgment_id.is_some()) {
+            self.counts.curator_labels += 1;
+        } else {
+            self.counts.original_labels += 1;
+        }
+        let side = split::side(self.options.split.as_ref(), v);
+        self.emit(side, Value::from(line))?;
+        self.counts.samples_written += 1;
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Done, ExportError> {
+        let media = MediaSummary {
+            mode: self.options.media_mode().as_str().to_owned(),
+            files: self.placer.files,
+            bytes: self.placer.bytes,
+            linked: self.placer.linked,
+        };
+        if self.placer.embedded_copied > 0 {
+            self.counts.notes.insert("embedded_media_copied_in_reference_mode".into(), self.placer.embedded_copied);
+        }
+        let Some(out) = self.out.take() else {
+            return Ok(Done {
+                counts: self.counts,
+                left_out: self.left_out,
+                files: Vec::new(),
+                out: None,
+                rows: self.rows,
+                media,
+            });
+        };
+        let mut files: Vec<String> = Vec::new();
+        if self.placer.wrote_files() {
+            files.push(MEDIA_DIR.to_owned());
+        }
+        for (side, sink) in std::mem::take(&mut self.sinks) {
+            sink.finish().map_err(ExportError::Write)?;
+            files.push(self.file_name(side));
+        }
+        let mut details = serde_json::Value::Null;
+        if self.options.target == Target::LlamaFactory {
+            let info = self.dataset_info(&out);
+            write_staged(&out, "dataset_info.json", &(serde_json::to_string_pretty(&info).unwrap_or_default() + "\n"))?;
+            files.push("dataset_info.json".into());
+            details = serde_json::json!({"dataset_info": info});
+        }
+        files.push("manifest.json".into());
+        let text = manifest::render(self.store, self.options, &self.counts, &self.left_out, &media, &files, details)?;
+        write_staged(&out, "manifest.json", &text)?;
+        let dir = out.dir().to_owned();
+        out.commit(&files)?;
+        Ok(Done { counts: self.counts, left_out: self.left_out, files, out: Some(dir), rows: Vec::new(), media })
+    }
+
+    /// LLaMA-Factory's `dataset_info.json`: one entry per data file.
+    fn dataset_info(&self, out: &OutDir) -> serde_json::Value {
+        let name = out.dir().file_name().map(|n| sanitize(&n.to_string_lossy())).unwrap_or_else(|| "verdict".into());
+        let columns = serde_json::json!({
+            "messages": "conversations", "chosen": "chosen", "rejected": "rejected",
+            "images": "images", "videos": "videos", "audios": "audios",
+        });
+        let mut info = serde_json::Map::new();
+        for side in self.sinks_sides() {
+            let entry = if side == Side::Train && self.options.split.is_none() {
+                name.clone()
+            } else {
+                format!("{name}_{}", side.as_str())
+            };
+            info.insert(
+                entry,
+                serde_json::json!({
+                    "file_name": self.file_name(side),
+                    "formatting": "sharegpt",
+                    "ranking": true,
+                    "columns": columns,
+                }),
+            );
+        }
+        serde_json::Value::Object(info)
+    }
+
+    fn sinks_sides(&self) -> Vec<Side> {
+        if self.options.split.is_some() { vec![Side::Train, Side::Test] } else { vec![Side::Train] }
+    }
+}
+
+fn write_staged(out: &OutDir, rel: &str, text: &str) -> Result<(), ExportError> {
+    let path = out.staged(rel);
+    std::fs::write(&path, text).map_err(|e| ExportError::Write(format!("{}: {e}", path.display())))
+}
+
+/// A name usable as a dataset entry: letters, digits, `_`, `-`.
+fn sanitize(name: &str) -> String {
+    let s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    if s.is_empty() { "verdict".into() } else { s }
+}
+
+/// The file name of a path as text.
+pub(super) fn file_name_of(path: &str) -> String {
+    std::path::Path::new(path).file_name().map_or_else(|| path.to_owned(), |n| n.to_string_lossy().into_owned())
+}
+
+/// A row as the preview shows it: JSON, with embedded bytes as their size.
+pub(super) fn preview_text(v: &Value) -> String {
+    fn shown(v: &Value) -> serde_json::Value {
+        match v {
+            Value::Bytes(b) => serde_json::Value::String(format!("<{} bytes>", b.len())),
+            Value::List(l) => serde_json::Value::Array(l.iter().map(shown).collect()),
+            Value::Map(m) => serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), shown(v))).collect()),
+            other => other.to_json(),
+        }
+    }
+    serde_json::to_string(&shown(v)).unwrap_or_default()
+}

@@ -1,0 +1,275 @@
+//! Whole samples read in bulk: a few range queries per chunk of ids instead of four queries per
+//! sample, so a job that walks the whole project (export; later scoring and deduplication) reads a
+//! million samples in seconds. Chunks are read in id order and assembled in Rust.
+
+use super::curation::CurationState;
+use super::read::{JudgmentView, MEDIA_COLUMNS, RatingView, ResponseView, SampleView, media_view};
+use super::{Result, Store};
+use crate::model::{DatasetId, SampleId};
+use rusqlite::types::Value as SqlValue;
+
+/// A sample's curation state as stored, with the time it last changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurationRecord {
+    /// The state (current curator judgment, flag, note).
+    pub state: CurationState,
+    /// When it last changed (ISO-8601 UTC).
+    pub updated_at: String,
+}
+
+/// A sample with everything about it: its text, candidates, media, every judgment with its
+/// ratings, and its curation state.
+#[derive(Debug, Clone)]
+pub struct FullSample {
+    /// The sample (judgments originals first, then curator and model ones in the order recorded).
+    pub sample: SampleView,
+    /// Its curation state; `None` when no curator ever acted on it.
+    pub curation: Option<CurationRecord>,
+}
+
+/// A chunk of ids, as the SQL sees it: a dense id range (filtered in Rust) or an explicit list.
+struct Chunk<'a> {
+    ids: &'a [SampleId],
+    dense: bool,
+}
+
+impl Chunk<'_> {
+    /// The condition on `column` and its parameters.
+    fn condition(&self, column: &str) -> (String, Vec<SqlValue>) {
+        let (first, last) = (self.ids[0].0, self.ids[self.ids.len() - 1].0);
+        if self.dense {
+            (format!("{column} BETWEEN ?1 AND ?2"), vec![SqlValue::Integer(first), SqlValue::Integer(last)])
+        } else {
+            let list = serde_json::to_string(&self.ids.iter().map(|i| i.0).collect::<Vec<_>>()).unwrap_or_default();
+            (format!("{column} IN (SELECT value FROM json_each(?1))"), vec![SqlValue::Text(list)])
+        }
+    }
+
+    /// The index of `id` in the chunk, if it is one of its ids.
+    fn index(&self, id: i64) -> Option<usize> {
+        self.ids.binary_search(&SampleId(id)).ok()
+    }
+}
+
+impl Store {
+    /// The samples with these ids (ascending, as [`Store::matching_ids`] returns them in id
+    /// order), whole, in that order. Ids with no sample are skipped.
+    pub fn full_samples(&self, ids: &[SampleId]) -> Result<Vec<FullSample>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        debug_assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids must be ascending");
+        let span = ids[ids.len() - 1].0 - ids[0].0 + 1;
+        // A range scan reads every sample in the span: worth it while most of them are wanted.
+        let chunk = Chunk { ids, dense: span <= 2 * ids.len() as i64 };
+        let mut slots: Vec<Option<FullSample>> = vec![None; ids.len()];
+        self.read_heads(&chunk, &mut slots)?;
+        self.read_responses(&chunk, &mut slots)?;
+        self.read_media(&chunk, &mut slots)?;
+        self.read_judgments(&chunk, &mut slots)?;
+        self.read_curation(&chunk, &mut slots)?;
+        Ok(slots.into_iter().flatten().collect())
+    }
+
+    fn each_row(
+        &self,
+        sql: &str,
+        params: &[SqlValue],
+        mut f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<()>,
+    ) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(params)).map_err(|e| self.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            f(r).map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    fn read_heads(&self, chunk: &Chunk<'_>, slots: &mut [Option<FullSample>]) -> Result<()> {
+        let (cond, params) = chunk.condition("s.id");
+        let sql = format!(
+            "SELECT s.id, s.dataset_id, d.name, s.row_index, s.sub_index, s.source_key, s.prompt, s.context, s.modality,
+                    s.extras
+             FROM samples s JOIN datasets d ON d.id = s.dataset_id WHERE {cond} ORDER BY s.id"
+        );
+        self.each_row(&sql, &params, |r| {
+            let id: i64 = r.get(0)?;
+            let Some(i) = chunk.index(id) else { return Ok(()) };
+            let context: Option<String> = r.get(7)?;
+            slots[i] = Some(FullSample {
+                sample: SampleView {
+                    id: SampleId(id),
+                    dataset_id: r.get::<_, DatasetId>(1)?,
+                    dataset_name: r.get(2)?,
+                    row_index: r.get::<_, i64>(3)? as u64,
+                    sub_index: r.get(4)?,
+                    source_key: r.get(5)?,
+                    prompt: r.get(6)?,
+                    context: context.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default(),
+                    modality: r.get(8)?,
+                    extras: r.get(9)?,
+                    responses: Vec::new(),
+                    media: Vec::new(),
+                    judgments: Vec::new(),
+                },
+                curation: None,
+            });
+            Ok(())
+        })
+    }
+
+    fn read_responses(&self, chunk: &Chunk<'_>, slots: &mut [Option<FullSample>]) -> Result<()> {
+        let (cond, params) = chunk.condition("sample_id");
+        let sql = format!(
+            "SELECT sample_id, position, text, model, field, meta FROM responses WHERE {cond}
+             ORDER BY sample_id, position"
+        );
+        self.each_row(&sql, &params, |r| {
+            if let Some(s) = slot(chunk, slots, r.get(0)?) {
+                s.sample.responses.push(ResponseView {
+                    position: r.get(1)?,
+                    text: r.get(2)?,
+                    model: r.get(3)?,
+                    field: r.get(4)?,
+                    meta: r.get(5)?,
+                });
+            }
+            Ok(())
+        })
+    }
+
+    fn read_media(&self, chunk: &Chunk<'_>, slots: &mut [Option<FullSample>]) -> Result<()> {
+        let (cond, params) = chunk.condition("sample_id");
+        let sql = format!("SELECT sample_id, {MEDIA_COLUMNS} FROM media WHERE {cond} ORDER BY sample_id, position");
+        self.each_row(&sql, &params, |r| {
+            if let Some(s) = slot(chunk, slots, r.get(0)?) {
+                s.sample.media.push(media_view(r, 1)?);
+            }
+            Ok(())
+        })
+    }
+
+    fn read_judgments(&self, chunk: &Chunk<'_>, slots: &mut [Option<FullSample>]) -> Result<()> {
+        let (cond, params) = chunk.condition("sample_id");
+        let sql = format!(
+            "SELECT id, sample_id, source, author, label, kind, chosen, rejected, ranking, detail, created_at
+             FROM judgments WHERE {cond} ORDER BY sample_id, source != 'original', id"
+        );
+        // (judgment id, slot index, index in the sample's judgments), for the ratings below.
+        let mut owners: Vec<(i64, usize, usize)> = Vec::new();
+        self.each_row(&sql, &params, |r| {
+            let id: i64 = r.get(0)?;
+            let Some(i) = chunk.index(r.get(1)?) else { return Ok(()) };
+            let Some(s) = slots[i].as_mut() else { return Ok(()) };
+            let ranking: Option<String> = r.get(8)?;
+            owners.push((id, i, s.sample.judgments.len()));
+            s.sample.judgments.push(JudgmentView {
+                id,
+                source: r.get(2)?,
+                author: r.get(3)?,
+                label: r.get(4)?,
+                kind: r.get(5)?,
+                chosen: r.get(6)?,
+                rejected: r.get(7)?,
+                ranking: ranking.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
+                detail: r.get(9)?,
+                ratings: Vec::new(),
+                created_at: r.get(10)?,
+            });
+            Ok(())
+        })?;
+        if owners.is_empty() {
+            return Ok(());
+        }
+        owners.sort_unstable();
+        let (cond, params) = chunk.condition("j.sample_id");
+        let sql = format!(
+            "SELECT r.judgment_id, r.response_pos, r.aspect, r.value, r.raw, r.rationale, r.critique
+             FROM ratings r JOIN judgments j ON j.id = r.judgment_id WHERE {cond} ORDER BY r.judgment_id, r.id"
+        );
+        self.each_row(&sql, &params, |r| {
+            let jid: i64 = r.get(0)?;
+            let Ok(k) = owners.binary_search_by_key(&jid, |o| o.0) else { return Ok(()) };
+            let (_, i, j) = owners[k];
+            if let Some(s) = slots[i].as_mut() {
+                s.sample.judgments[j].ratings.push(RatingView {
+                    response: r.get(1)?,
+                    aspect: r.get(2)?,
+                    value: r.get(3)?,
+                    raw: r.get(4)?,
+                    rationale: r.get(5)?,
+                    critique: r.get(6)?,
+                });
+            }
+            Ok(())
+        })
+    }
+
+    fn read_curation(&self, chunk: &Chunk<'_>, slots: &mut [Option<FullSample>]) -> Result<()> {
+        let (cond, params) = chunk.condition("sample_id");
+        let sql = format!("SELECT sample_id, judgment_id, flag, note, updated_at FROM curation WHERE {cond}");
+        self.each_row(&sql, &params, |r| {
+            if let Some(s) = slot(chunk, slots, r.get(0)?) {
+                s.curation = Some(CurationRecord {
+                    state: CurationState { judgment_id: r.get(1)?, flag: r.get(2)?, note: r.get(3)? },
+                    updated_at: r.get(4)?,
+                });
+            }
+            Ok(())
+        })
+    }
+}
+
+fn slot<'s>(chunk: &Chunk<'_>, slots: &'s mut [Option<FullSample>], id: i64) -> Option<&'s mut FullSample> {
+    chunk.index(id).and_then(|i| slots[i].as_mut())
+}
+
+impl Store {
+    /// Whether any of `ids` (ascending) has earlier turns or media: what decides between TRL's
+    /// standard and conversational forms. Reads only the record headers of `samples`.
+    pub fn any_context_or_media(&self, ids: &[SampleId]) -> Result<bool> {
+        let mut found = false;
+        self.each_row("SELECT id FROM samples WHERE context IS NOT NULL OR modality != 'text'", &[], |r| {
+            found |= ids.binary_search(&SampleId(r.get(0)?)).is_ok();
+            Ok(())
+        })?;
+        Ok(found)
+    }
+
+    /// How many of `ids` (ascending) have an input video file, and how many an input frame folder.
+    pub fn input_video_kinds(&self, ids: &[SampleId]) -> Result<(u64, u64)> {
+        let (mut files, mut frames) = (0, 0);
+        self.each_row(
+            "SELECT DISTINCT sample_id, kind FROM media WHERE role != 'candidate' AND kind IN ('video', 'frames')",
+            &[],
+            |r| {
+                if ids.binary_search(&SampleId(r.get(0)?)).is_ok() {
+                    if r.get::<_, String>(1)? == "frames" {
+                        frames += 1;
+                    } else {
+                        files += 1;
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        Ok((files, frames))
+    }
+}
+
+impl Store {
+    /// The sample ids of a dataset, ascending (which is source-row order: imports append rows
+    /// in order, and a resumed import goes on where it stopped).
+    pub fn dataset_sample_ids(&self, dataset: DatasetId) -> Result<Vec<SampleId>> {
+        let mut ids = Vec::new();
+        self.each_row(
+            "SELECT id FROM samples WHERE dataset_id = ?1 ORDER BY id",
+            &[SqlValue::Integer(dataset.0)],
+            |r| {
+                ids.push(SampleId(r.get(0)?));
+                Ok(())
+            },
+        )?;
+        Ok(ids)
+    }
+}
