@@ -157,7 +157,7 @@ pub fn render(
     left_out: &[LeftOut],
     media: &MediaSummary,
     files: &[String],
-    extra: serde_json::Value,
+    extra: &serde_json::Value,
 ) -> Result<String, crate::store::StoreError> {
     let sources: Vec<Source> = store.datasets()?.iter().map(Source::from).collect();
     let project = store.path().canonicalize().unwrap_or_else(|_| store.path().to_owned());

@@ -224,12 +224,12 @@ impl<'a> MediaPlacer<'a> {
             let rel = format!("{folder}/{}", file_name(f));
             if fresh {
                 let target = self.root.join(&rel);
-                if !(self.mode == MediaMode::Link && link_into(f, &target)) {
-                    self.write_new(&target, &bytes)?;
-                } else {
+                if self.mode == MediaMode::Link && link_into(f, &target) {
                     self.linked += 1;
                     self.files += 1;
                     self.bytes += bytes.len() as u64;
+                } else {
+                    self.write_new(&target, &bytes)?;
                 }
             }
             listed.push(rel);

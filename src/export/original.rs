@@ -8,6 +8,7 @@
 //!   JSON `text`) swaps the two answers (and `chosen_*`/`rejected_*` companions such as reasons
 //!   and scores);
 //! - a tie sets `is_tie` where the source has one (`--ties keep`).
+//!
 //! A relabel the schema cannot carry (a curator's pick among rated completions) leaves the sample
 //! out, counted, rather than writing a label the curator overruled. Rows nobody selected, and rows
 //! whose samples were left out, are not written. JSON Lines rows nobody edited are copied byte for
@@ -340,7 +341,7 @@ pub(super) fn run(
         .collect::<serde_json::Map<_, _>>()
         .into();
     let text =
-        manifest::render(store, options, &counts, &left_out, &media, &files, serde_json::json!({"files": sources}))?;
+        manifest::render(store, options, &counts, &left_out, &media, &files, &serde_json::json!({"files": sources}))?;
     let path = out.staged("manifest.json");
     std::fs::write(&path, text).map_err(|e| ExportError::Write(format!("{}: {e}", path.display())))?;
     let dir = out.dir().to_owned();

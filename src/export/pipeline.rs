@@ -184,12 +184,12 @@ impl Pass<'_> {
         }
     }
 
-    fn flagged(&self, s: &FullSample) -> bool {
+    fn flagged(s: &FullSample) -> bool {
         s.curation.as_ref().is_some_and(|c| c.state.flag.is_some())
     }
 
     fn sample(&mut self, s: &FullSample) -> Result<(), ExportError> {
-        if self.flagged(s) && !self.options.include_flagged {
+        if Self::flagged(s) && !self.options.include_flagged {
             self.leave(s, "flagged", s.curation.as_ref().and_then(|c| c.state.flag.clone()));
             return Ok(());
         }
@@ -234,7 +234,7 @@ impl Pass<'_> {
             self.leave(s, "cannot_express:response_without_text", None);
             return Ok(());
         }
-        let Some(placed) = self.place_inputs(s, &inputs)? else { return Ok(()) };
+        let Some(placed) = self.place_inputs(s, &inputs) else { return Ok(()) };
         let (mut images, mut videos, mut audios) = (Vec::new(), Vec::new(), Vec::new());
         for (m, p) in inputs.iter().zip(placed) {
             match m.kind {
@@ -283,7 +283,7 @@ impl Pass<'_> {
     }
 
     /// Places the input media; `None` (and the sample left out, listed) when one is missing.
-    fn place_inputs(&mut self, s: &FullSample, inputs: &[&MediaView]) -> Result<Option<Vec<Placed>>, ExportError> {
+    fn place_inputs(&mut self, s: &FullSample, inputs: &[&MediaView]) -> Option<Vec<Placed>> {
         let mut placed = Vec::with_capacity(inputs.len());
         let keep_rows = self.preview.is_some_and(|n| self.rows.len() < n);
         for m in inputs {
@@ -296,11 +296,11 @@ impl Pass<'_> {
                 Ok(p) => placed.push(p),
                 Err(why) => {
                     self.leave(s, "missing_media", Some(format!("{}: {why}", m.field)));
-                    return Ok(None);
+                    return None;
                 }
             }
         }
-        Ok(Some(placed))
+        Some(placed)
     }
 
     fn emit(&mut self, side: Side, value: Value) -> Result<(), ExportError> {
@@ -320,7 +320,7 @@ impl Pass<'_> {
 
     fn verdict_sample(&mut self, s: &FullSample) -> Result<(), ExportError> {
         let v = &s.sample;
-        let keep_rows = self.preview.is_none() || self.preview.is_some_and(|n| self.rows.len() < n);
+        let keep_rows = self.preview.is_none_or(|n| self.rows.len() < n);
         let mut media = Vec::with_capacity(v.media.len());
         for m in &v.media {
             let placed = if keep_rows {
@@ -392,7 +392,7 @@ impl Pass<'_> {
             details = serde_json::json!({"dataset_info": info});
         }
         files.push("manifest.json".into());
-        let text = manifest::render(self.store, self.options, &self.counts, &self.left_out, &media, &files, details)?;
+        let text = manifest::render(self.store, self.options, &self.counts, &self.left_out, &media, &files, &details)?;
         write_staged(&out, "manifest.json", &text)?;
         let dir = out.dir().to_owned();
         out.commit(&files)?;
@@ -401,7 +401,7 @@ impl Pass<'_> {
 
     /// LLaMA-Factory's `dataset_info.json`: one entry per data file.
     fn dataset_info(&self, out: &OutDir) -> serde_json::Value {
-        let name = out.dir().file_name().map(|n| sanitize(&n.to_string_lossy())).unwrap_or_else(|| "verdict".into());
+        let name = out.dir().file_name().map_or_else(|| "verdict".into(), |n| sanitize(&n.to_string_lossy()));
         let columns = serde_json::json!({
             "messages": "conversations", "chosen": "chosen", "rejected": "rejected",
             "images": "images", "videos": "videos", "audios": "audios",

@@ -170,10 +170,10 @@ fn set_slot_text(v: &mut Value, text: String) {
     match v {
         Value::Str(s) => *s = text,
         Value::Map(m) => {
-            if let Some(k) = ["value", "content", "text", "response"].iter().find(|k| m.contains_key(**k)) {
-                if let Some(inner) = m.get_mut(*k) {
-                    set_slot_text(inner, text);
-                }
+            if let Some(k) = ["value", "content", "text", "response"].iter().find(|k| m.contains_key(**k))
+                && let Some(inner) = m.get_mut(*k)
+            {
+                set_slot_text(inner, text);
             }
         }
         Value::List(items) => {

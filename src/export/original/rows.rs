@@ -257,6 +257,12 @@ fn parquet(source: &Path, plans: &[RowPlan], out: &Path, progress: &mut Progress
     Ok(written)
 }
 
+/// An Arrow IPC writer of the source's own kind (file or stream).
+enum IpcWriter {
+    File(arrow_ipc::writer::FileWriter<BufWriter<File>>),
+    Stream(arrow_ipc::writer::StreamWriter<BufWriter<File>>),
+}
+
 fn arrow(source: &Path, plans: &[RowPlan], out: &Path, progress: &mut Progress) -> Result<u64, ExportError> {
     use arrow_ipc::reader::{FileReader, StreamReader};
     use arrow_ipc::writer::{FileWriter, StreamWriter};
@@ -276,14 +282,10 @@ fn arrow(source: &Path, plans: &[RowPlan], out: &Path, progress: &mut Progress) 
         (r.schema(), Box::new(r))
     };
     let target = BufWriter::new(File::create(out).map_err(|e| werr(out)(e.to_string()))?);
-    enum W {
-        File(FileWriter<BufWriter<File>>),
-        Stream(StreamWriter<BufWriter<File>>),
-    }
     let mut writer = if is_file {
-        W::File(FileWriter::try_new(target, &schema).map_err(|e| werr(out)(e.to_string()))?)
+        IpcWriter::File(FileWriter::try_new(target, &schema).map_err(|e| werr(out)(e.to_string()))?)
     } else {
-        W::Stream(StreamWriter::try_new(target, &schema).map_err(|e| werr(out)(e.to_string()))?)
+        IpcWriter::Stream(StreamWriter::try_new(target, &schema).map_err(|e| werr(out)(e.to_string()))?)
     };
     let mut cursor = Cursor { plans, next: 0 };
     let (mut first, mut written) = (0u64, 0u64);
@@ -293,15 +295,15 @@ fn arrow(source: &Path, plans: &[RowPlan], out: &Path, progress: &mut Progress) 
         first += batch.num_rows() as u64;
         written += kept.num_rows() as u64;
         match &mut writer {
-            W::File(w) => w.write(&kept),
-            W::Stream(w) => w.write(&kept),
+            IpcWriter::File(w) => w.write(&kept),
+            IpcWriter::Stream(w) => w.write(&kept),
         }
         .map_err(|e| werr(out)(e.to_string()))?;
         progress.tick(written)?;
     }
     let inner = match writer {
-        W::File(mut w) => w.finish().and_then(|()| w.into_inner()),
-        W::Stream(mut w) => w.finish().and_then(|()| w.into_inner()),
+        IpcWriter::File(mut w) => w.finish().and_then(|()| w.into_inner()),
+        IpcWriter::Stream(mut w) => w.finish().and_then(|()| w.into_inner()),
     }
     .map_err(|e| werr(out)(e.to_string()))?;
     finish_file(inner, out)?;
