@@ -28,7 +28,8 @@ pub struct Placed {
     pub bytes: Option<Vec<u8>>,
 }
 
-/// Places media for one export.
+/// Places media for one export. In `embed` mode only images are embedded; videos and audio are
+/// copied (LLaMA-Factory and ms-swift load them from paths).
 pub struct MediaPlacer<'a> {
     store: &'a Store,
     mode: MediaMode,
@@ -59,6 +60,13 @@ impl<'a> MediaPlacer<'a> {
 
     /// Places `m`, or says why it cannot be.
     pub fn place(&mut self, m: &MediaView) -> Result<Placed, String> {
+        // Only images travel inside rows: the trainers read videos and audio from files.
+        if self.mode == MediaMode::Embed && m.kind != MediaKind::Image {
+            self.mode = MediaMode::Copy;
+            let placed = self.place(m);
+            self.mode = MediaMode::Embed;
+            return placed;
+        }
         if let Some(hash) = &m.blob_hash {
             return self.place_blob(hash, m.name.as_deref());
         }

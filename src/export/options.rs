@@ -67,7 +67,7 @@ choice! {
         Copy => "copy",
         /// Hard-linked into `media/` when on the same file system, else copied.
         Link => "link",
-        /// The bytes inside the Parquet rows.
+        /// Image bytes inside the Parquet rows (videos and audio are copied: their readers take paths).
         Embed => "embed",
         /// Absolute paths of the source files (embedded media are copied: they have no source file).
         Reference => "reference",

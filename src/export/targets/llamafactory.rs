@@ -65,7 +65,7 @@ impl PairTarget for LlamaFactory {
                 ("rejected", answer(row.rejected)),
                 ("images", media_list(row.images, self.embed)),
                 ("videos", media_list(row.videos, false)),
-                ("audios", media_list(row.audios, self.embed)),
+                ("audios", media_list(row.audios, false)),
             ]),
             repaired,
         )
@@ -87,11 +87,11 @@ impl PairTarget for LlamaFactory {
                 if self.frames { list_of(list_of(DataType::Utf8)) } else { list_of(DataType::Utf8) },
                 true,
             ),
-            Field::new("audios", media_list_type(embed), true),
+            Field::new("audios", list_of(DataType::Utf8), true),
         ]))
     }
 
     fn media_features(&self, _embed: bool) -> Vec<(&'static str, &'static str)> {
-        vec![("images", "Image"), ("audios", "Audio")]
+        vec![("images", "Image")]
     }
 }

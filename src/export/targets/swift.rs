@@ -36,7 +36,7 @@ impl PairTarget for Swift {
                 ("rejected_response", s(row.rejected)),
                 ("images", media_list(row.images, self.embed)),
                 ("videos", media_list(row.videos, false)),
-                ("audios", media_list(row.audios, self.embed)),
+                ("audios", media_list(row.audios, false)),
                 ("margin", row.pair.margin.map_or(Value::Null, Value::Float)),
             ]),
             repaired,
@@ -53,12 +53,12 @@ impl PairTarget for Swift {
             Field::new("rejected_response", DataType::Utf8, true),
             Field::new("images", media_list_type(embed), true),
             Field::new("videos", list_of(DataType::Utf8), true),
-            Field::new("audios", media_list_type(embed), true),
+            Field::new("audios", list_of(DataType::Utf8), true),
             Field::new("margin", DataType::Float64, true),
         ]))
     }
 
     fn media_features(&self, _embed: bool) -> Vec<(&'static str, &'static str)> {
-        vec![("images", "Image"), ("audios", "Audio")]
+        vec![("images", "Image")]
     }
 }
