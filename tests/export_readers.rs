@@ -20,8 +20,11 @@ fn python() -> PathBuf {
     local
 }
 
-/// (question, image size) of the fixture: embedded JPEGs, PNG files, and text-only pairs.
-fn project(ws: &Workspace) -> (PathBuf, Vec<(String, Option<(u32, u32)>)>) {
+/// Each fixture question and the size of its image, if it has one.
+type Expected = Vec<(String, Option<(u32, u32)>)>;
+
+/// The fixture: embedded JPEGs, PNG files, and text-only pairs.
+fn project(ws: &Workspace) -> (PathBuf, Expected) {
     let sizes = [(33, 21), (64, 48), (17, 90)];
     let rows: Vec<(String, String, String, Option<Vec<u8>>)> = sizes
         .iter()
@@ -34,7 +37,7 @@ fn project(ws: &Workspace) -> (PathBuf, Vec<(String, Option<(u32, u32)>)>) {
         rows.iter().map(|(q, c, r, b)| (q.as_str(), c.as_str(), r.as_str(), b.clone())).collect();
     let parquet = ws.path("rlaif.parquet");
     write_rlaif_parquet(&parquet, &borrowed, 2);
-    let mut expected: Vec<(String, Option<(u32, u32)>)> =
+    let mut expected: Expected =
         sizes.iter().enumerate().map(|(i, s)| (format!("embedded question {i}"), Some(*s))).collect();
     let mut jsonl = String::new();
     for (i, (w, h)) in [(40u32, 30u32), (25, 50)].iter().enumerate() {
