@@ -10,6 +10,7 @@ use crate::media;
 use crate::model::value::Map;
 use crate::model::{BlobFile, MediaDraft, MediaKind, MediaRole, MediaSource, ProbeFacts, ProbeStatus, Severity, Value};
 use crate::store::{ImportIssue, PreparedMedia, StoredBlob};
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
@@ -174,10 +175,13 @@ impl Preparer {
     fn reference(&mut self, out: &mut PreparedMedia, abs: PathBuf, kind: MediaKind) -> Result<ProbeFacts, String> {
         out.kind = kind;
         out.resolved_path = Some(abs.to_string_lossy().into_owned());
-        self.path_probes
-            .entry((abs.clone(), kind))
-            .or_insert_with(|| media::probe_path(kind, &abs).map_err(|e| e.to_string()))
-            .clone()
+        match self.path_probes.entry((abs, kind)) {
+            Entry::Occupied(e) => e.get().clone(),
+            Entry::Vacant(e) => {
+                let probe = media::probe_path(kind, &e.key().0).map_err(|e| e.to_string());
+                e.insert(probe).clone()
+            }
+        }
     }
 
     /// Reads the files that hold a sample's binary extras (a Verdict export's `blobs`) into

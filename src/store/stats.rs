@@ -46,18 +46,17 @@ pub(super) fn sql_len(text: &str) -> i64 {
 }
 
 /// The sample's original judgments (a Verdict export read back also carries curators' and models').
-fn originals(s: &PreparedSample) -> impl Iterator<Item = &JudgmentDraft> + Clone {
+fn originals(s: &PreparedSample) -> impl Iterator<Item = &JudgmentDraft> {
     s.judgments.iter().filter(|j| j.source == JudgmentSource::Original)
 }
 
 /// The original label: the `overall` judgment, else the first naming a pair (as
 /// `Store::current_label` picks it), else the first.
-fn original_label<'a>(originals: impl Iterator<Item = &'a JudgmentDraft> + Clone) -> Option<&'a JudgmentDraft> {
-    originals
-        .clone()
+fn original_label(s: &PreparedSample) -> Option<&JudgmentDraft> {
+    originals(s)
         .find(|j| j.label == "overall")
-        .or_else(|| originals.clone().find(|j| j.chosen.is_some()))
-        .or_else(|| originals.clone().next())
+        .or_else(|| originals(s).find(|j| j.chosen.is_some()))
+        .or_else(|| originals(s).next())
 }
 
 /// The position on one side (chosen or rejected) of the first original pairwise, correction or
@@ -85,7 +84,7 @@ pub(crate) fn insert(tx: &Transaction<'_>, sample_id: i64, dataset: i64, s: &Pre
         }
     }
     let kinds = originals(s).fold(0, |bits, j| bits | kind_bit(j.kind));
-    let original = original_label(originals(s)).map(|j| summary(j.kind, j.chosen, j.rejected)).unwrap_or_default();
+    let original = original_label(s).map(|j| summary(j.kind, j.chosen, j.rejected)).unwrap_or_default();
     let curation = s.curation.as_ref();
     let current = curation
         .and_then(|c| c.judgment)
