@@ -49,6 +49,7 @@ fn sample(row: u64, text: &mut Text) -> PreparedSample {
         responses,
         media: Vec::new(),
         judgments: Vec::new(),
+        curation: None,
     }
 }
 

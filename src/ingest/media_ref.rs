@@ -132,6 +132,29 @@ impl MediaRoot {
     /// elsewhere, a symlink pointing out) is refused. A `Video` reference that is a directory is a
     /// frame directory, and the returned kind says so.
     pub fn resolve(&self, reference: &str, kind: MediaKind) -> Result<(PathBuf, MediaKind), String> {
+        let canonical = self.confine(reference)?;
+        let is_dir = canonical.is_dir();
+        let kind = match (kind, is_dir) {
+            (MediaKind::Video | MediaKind::Frames, true) => MediaKind::Frames,
+            (MediaKind::Frames, false) => MediaKind::Video,
+            (k, false) => k,
+            (k, true) => return Err(format!("expected a {k} file, found a directory: {}", canonical.display())),
+        };
+        Ok((canonical, kind))
+    }
+
+    /// Resolves `reference` inside the root to a file (not a directory), refused like
+    /// [`MediaRoot::resolve`] when it leaves the root.
+    pub fn resolve_file(&self, reference: &str) -> Result<PathBuf, String> {
+        let canonical = self.confine(reference)?;
+        if canonical.is_dir() {
+            return Err(format!("expected a file, found a directory: {}", canonical.display()));
+        }
+        Ok(canonical)
+    }
+
+    /// The canonical path of `reference`, which must exist inside the root.
+    fn confine(&self, reference: &str) -> Result<PathBuf, String> {
         let rel = Path::new(reference);
         let joined = if rel.is_absolute() { rel.to_path_buf() } else { self.root.join(rel) };
         let canonical = match joined.canonicalize() {
@@ -147,14 +170,7 @@ impl MediaRoot {
                 self.root.display()
             ));
         }
-        let is_dir = canonical.is_dir();
-        let kind = match (kind, is_dir) {
-            (MediaKind::Video | MediaKind::Frames, true) => MediaKind::Frames,
-            (MediaKind::Frames, false) => MediaKind::Video,
-            (k, false) => k,
-            (k, true) => return Err(format!("expected a {k} file, found a directory: {}", canonical.display())),
-        };
-        Ok((canonical, kind))
+        Ok(canonical)
     }
 }
 

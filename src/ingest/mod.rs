@@ -663,6 +663,15 @@ fn map_row(
     let last = drafts.len().saturating_sub(1);
     let mut extras = Some(extras);
     for (i, mut draft) in drafts.into_iter().enumerate() {
+        // Before the media: a sample whose binary extras cannot be read is not stored, and its
+        // media must not count as sent to the store.
+        let mut extra_blobs = Vec::new();
+        if !draft.blob_files.is_empty()
+            && let Err(e) = preparer.blob_files(std::mem::take(&mut draft.blob_files), &mut extra_blobs)
+        {
+            batch.issues.push(error(Some(e.field), e.message));
+            continue;
+        }
         let media: Vec<_> = draft.media.drain(..).map(|m| preparer.media(index, m, &mut batch.issues)).collect();
         bytes += media.iter().filter_map(|m| m.blob.as_ref()?.bytes.as_ref().map(Vec::len)).sum::<usize>();
         bytes +=
@@ -671,7 +680,6 @@ fn map_row(
         let mut all_extras =
             if i == last { extras.take().unwrap_or_default() } else { extras.clone().unwrap_or_default() };
         all_extras.extend(draft.extras);
-        let mut extra_blobs = Vec::new();
         let extras_json = preparer.extras(all_extras, &mut extra_blobs);
         bytes += extra_blobs.iter().filter_map(|b| b.bytes.as_ref().map(Vec::len)).sum::<usize>();
         batch.samples.push(PreparedSample {
@@ -686,6 +694,7 @@ fn map_row(
             responses: draft.responses,
             media,
             judgments: draft.judgments,
+            curation: draft.curation,
         });
     }
     bytes

@@ -1,13 +1,16 @@
 //! Turning drafts into stored form: embedded media hashed (each distinct blob sent to the store once
 //! while it is in the cache; the store ignores a repeat), references
 //! resolved inside the media root, everything probed (cached, so a file or blob shared by many rows
-//! is probed once), extras serialized with binary values moved to blobs.
+//! is probed once), extras serialized with binary values moved to blobs. Media and binary extras of a
+//! Verdict export are files under its folder: their bytes are read back into blobs.
 
 use super::media_ref::MediaRoot;
+use super::presets::row::FieldError;
 use crate::media;
 use crate::model::value::Map;
-use crate::model::{MediaDraft, MediaKind, MediaRole, MediaSource, ProbeFacts, ProbeStatus, Severity, Value};
+use crate::model::{BlobFile, MediaDraft, MediaKind, MediaRole, MediaSource, ProbeFacts, ProbeStatus, Severity, Value};
 use crate::store::{ImportIssue, PreparedMedia, StoredBlob};
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
@@ -74,16 +77,7 @@ impl Preparer {
         let probe = match d.source {
             MediaSource::Bytes { bytes, name } => {
                 out.name = name;
-                let hash = hash_hex(&bytes);
-                let kind = out.kind;
-                let probe = self
-                    .blob_probes
-                    .entry(hash.clone())
-                    .or_insert_with(|| media::probe_bytes(kind, &bytes).map_err(|e| e.to_string()))
-                    .clone();
-                let first_time = self.sent_blobs.insert(hash.clone());
-                out.blob = Some(StoredBlob { hash, bytes: first_time.then_some(bytes) });
-                probe
+                self.blob(&mut out, bytes)
             }
             MediaSource::Url(url) => {
                 out.url = Some(url);
@@ -92,32 +86,52 @@ impl Preparer {
                 return out;
             }
             MediaSource::Path(path) => {
-                let resolved = match &self.root {
-                    Some(root) => root.resolve(&path, out.kind),
-                    None => Err("no media root to resolve the path against".to_owned()),
-                };
+                let resolved = self.resolve(&path, out.kind);
                 out.path = Some(path);
                 match resolved {
-                    Ok((abs, kind)) => {
-                        out.kind = kind;
-                        out.resolved_path = Some(abs.to_string_lossy().into_owned());
-                        self.path_probes
-                            .entry((abs.clone(), kind))
-                            .or_insert_with(|| media::probe_path(kind, &abs).map_err(|e| e.to_string()))
-                            .clone()
-                    }
-                    Err(message) => {
-                        out.probe_status = ProbeStatus::Unresolved;
-                        out.probe_error = Some(message.clone());
-                        issues.push(ImportIssue {
-                            row_index: Some(row),
-                            field: Some(out.field.clone()),
-                            severity: Severity::Warning,
-                            message,
-                        });
-                        return out;
-                    }
+                    Ok((abs, kind)) => self.reference(&mut out, abs, kind),
+                    Err(message) => return unresolved(row, out, message, issues),
                 }
+            }
+            MediaSource::Exported { file, embedded: true, hash, name, .. } => {
+                out.name = name;
+                let read = self.resolve(&file, out.kind).and_then(|(abs, _)| {
+                    std::fs::read(&abs).map_err(|e| format!("cannot read embedded media {}: {e}", abs.display()))
+                });
+                let bytes = match read {
+                    Ok(bytes) => bytes,
+                    Err(message) => {
+                        // The bytes are not there to store: what is left is the file it named.
+                        out.path = Some(file);
+                        return unresolved(row, out, message, issues);
+                    }
+                };
+                let probe = self.blob(&mut out, bytes);
+                if let (Some(expected), Some(blob)) = (hash, &out.blob)
+                    && blob.hash != expected
+                {
+                    issues.push(warning(
+                        row,
+                        &out.field,
+                        format!(
+                            "{file} holds other bytes (blake3 {}) than the exported media (blake3 {expected}): imported as they are",
+                            blob.hash
+                        ),
+                    ));
+                }
+                probe
+            }
+            MediaSource::Exported { file, embedded: false, path, .. } => {
+                let resolved = self.resolve(&file, out.kind);
+                out.path = Some(path.unwrap_or_else(|| file.clone()));
+                match resolved {
+                    Ok((abs, kind)) => self.reference(&mut out, abs, kind),
+                    Err(message) => return unresolved(row, out, message, issues),
+                }
+            }
+            MediaSource::Unresolved { path, why } => {
+                out.path = Some(path);
+                return unresolved(row, out, why, issues);
             }
         };
         match probe {
@@ -128,15 +142,77 @@ impl Preparer {
             Err(message) => {
                 out.probe_status = ProbeStatus::Failed;
                 out.probe_error = Some(message.clone());
-                issues.push(ImportIssue {
-                    row_index: Some(row),
-                    field: Some(out.field.clone()),
-                    severity: Severity::Warning,
-                    message: format!("unreadable {} media: {message}", out.kind),
-                });
+                let message = format!("unreadable {} media: {message}", out.kind);
+                issues.push(warning(row, &out.field, message));
             }
         }
         out
+    }
+
+    /// Resolves a reference inside the media root.
+    fn resolve(&self, reference: &str, kind: MediaKind) -> Result<(PathBuf, MediaKind), String> {
+        match &self.root {
+            Some(root) => root.resolve(reference, kind),
+            None => Err("no media root to resolve the path against".to_owned()),
+        }
+    }
+
+    /// Embedded bytes into `out`'s blob (sent to the store the first time); their probe.
+    fn blob(&mut self, out: &mut PreparedMedia, bytes: Vec<u8>) -> Result<ProbeFacts, String> {
+        let hash = hash_hex(&bytes);
+        let kind = out.kind;
+        let probe = self
+            .blob_probes
+            .entry(hash.clone())
+            .or_insert_with(|| media::probe_bytes(kind, &bytes).map_err(|e| e.to_string()))
+            .clone();
+        let first_time = self.sent_blobs.insert(hash.clone());
+        out.blob = Some(StoredBlob { hash, bytes: first_time.then_some(bytes) });
+        probe
+    }
+
+    /// A resolved reference into `out`; the file's probe.
+    fn reference(&mut self, out: &mut PreparedMedia, abs: PathBuf, kind: MediaKind) -> Result<ProbeFacts, String> {
+        out.kind = kind;
+        out.resolved_path = Some(abs.to_string_lossy().into_owned());
+        match self.path_probes.entry((abs, kind)) {
+            Entry::Occupied(e) => e.get().clone(),
+            Entry::Vacant(e) => {
+                let probe = media::probe_path(kind, &e.key().0).map_err(|e| e.to_string());
+                e.insert(probe).clone()
+            }
+        }
+    }
+
+    /// Reads the files that hold a sample's binary extras (a Verdict export's `blobs`) into
+    /// blobs, each checked against the hash its extras name it by. Nothing is kept when one
+    /// fails: the sample would name bytes the project does not have.
+    pub fn blob_files(&mut self, files: Vec<BlobFile>, blobs: &mut Vec<StoredBlob>) -> Result<(), FieldError> {
+        self.bound_caches();
+        let mut read: Vec<StoredBlob> = Vec::new();
+        for f in files {
+            if self.sent_blobs.contains(&f.hash) || read.iter().any(|b| b.hash == f.hash) {
+                continue;
+            }
+            let root =
+                self.root.as_ref().ok_or_else(|| FieldError::new(&f.field, "no media root to read the file from"))?;
+            let abs = root.resolve_file(&f.file).map_err(|m| FieldError::new(&f.field, m))?;
+            let bytes = std::fs::read(&abs)
+                .map_err(|e| FieldError::new(&f.field, format!("cannot read {}: {e}", abs.display())))?;
+            let hash = hash_hex(&bytes);
+            if hash != f.hash {
+                return Err(FieldError::new(
+                    &f.field,
+                    format!("{} holds other bytes (blake3 {hash}) than the value it stands for ({})", f.file, f.hash),
+                ));
+            }
+            read.push(StoredBlob { hash, bytes: Some(bytes) });
+        }
+        for b in &read {
+            self.sent_blobs.insert(b.hash.clone());
+        }
+        blobs.extend(read);
+        Ok(())
     }
 
     /// Serializes extras; binary values become blobs referenced as `{"$blob": hash}`.
@@ -166,6 +242,19 @@ impl Preparer {
             other => other,
         }
     }
+}
+
+/// A media problem that keeps its row.
+fn warning(row: u64, field: &str, message: String) -> ImportIssue {
+    ImportIssue { row_index: Some(row), field: Some(field.to_owned()), severity: Severity::Warning, message }
+}
+
+/// `out` as a reference that did not resolve, reported.
+fn unresolved(row: u64, mut out: PreparedMedia, message: String, issues: &mut Vec<ImportIssue>) -> PreparedMedia {
+    out.probe_status = ProbeStatus::Unresolved;
+    issues.push(warning(row, &out.field, message.clone()));
+    out.probe_error = Some(message);
+    out
 }
 
 /// The sample's modality, from its media: `text`, `image`, `images`, `video`, `audio`, `mixed`;

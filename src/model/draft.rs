@@ -4,7 +4,7 @@
 //! two responses with the same position.
 
 use super::value::Value;
-use super::{JudgmentKind, MediaKind, MediaRole};
+use super::{JudgmentKind, JudgmentSource, MediaKind, MediaRole};
 use indexmap::IndexMap;
 
 /// One turn of a conversation that precedes the prompt.
@@ -35,6 +35,37 @@ pub struct SampleDraft {
     pub judgments: Vec<JudgmentDraft>,
     /// Source columns the model has no place for, kept verbatim (binary values are stored as blobs).
     pub extras: IndexMap<String, Value>,
+    /// The curation state the sample arrives with (a Verdict export read back); `None` for a
+    /// source dataset, whose samples start uncurated.
+    pub curation: Option<CurationDraft>,
+    /// Files holding the bytes of binary values that `extras` already names as `{"$blob": hash}`
+    /// (a Verdict export's `blobs`), read into blobs when the sample is prepared.
+    pub blob_files: Vec<BlobFile>,
+}
+
+/// A sample's curation state as a Verdict export writes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CurationDraft {
+    /// The index in [`SampleDraft::judgments`] of the curator judgment in force; `None`: the
+    /// original stands.
+    pub judgment: Option<usize>,
+    /// The flag reason, when flagged.
+    pub flag: Option<String>,
+    /// The curator's note.
+    pub note: Option<String>,
+    /// When it last changed (ISO-8601 UTC); `None`: the time of the import.
+    pub updated_at: Option<String>,
+}
+
+/// The file holding the bytes of one binary value of the extras.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobFile {
+    /// blake3 of the bytes, hex: the `{"$blob": hash}` in the extras.
+    pub hash: String,
+    /// The file, relative to the media root.
+    pub file: String,
+    /// The source field that names it, for the report.
+    pub field: String,
 }
 
 /// A candidate response.
@@ -64,6 +95,29 @@ pub enum MediaSource {
     Path(String),
     /// A remote URL. Recorded, never fetched.
     Url(String),
+    /// A media file of a Verdict export (`media/<hash>.jpg`, or a frame folder), resolved against
+    /// the media root like a path.
+    Exported {
+        /// The file (or frame folder) as the export names it.
+        file: String,
+        /// The project held the bytes (a blob): they are read from the file and stored as a blob
+        /// again. Otherwise the media is a reference to the file.
+        embedded: bool,
+        /// The blake3 the embedded bytes had (a file with other bytes is reported).
+        hash: Option<String>,
+        /// The file name given next to embedded bytes.
+        name: Option<String>,
+        /// For a reference: the path as its source first wrote it, kept as the media's path.
+        path: Option<String>,
+    },
+    /// A path that did not resolve where the sample was first imported (a Verdict export keeps
+    /// it as written, with no file): recorded as unresolved with why, not resolved again.
+    Unresolved {
+        /// The path as written.
+        path: String,
+        /// Why it did not resolve.
+        why: String,
+    },
 }
 
 /// A media item attached to a sample.
@@ -107,9 +161,16 @@ impl RatingDraft {
     }
 }
 
-/// A judgment as the dataset states it.
+/// A judgment as the dataset states it (or, read back from a Verdict export, as the project
+/// recorded it: curators' and models' judgments too).
 #[derive(Debug, Clone)]
 pub struct JudgmentDraft {
+    /// Whose it is: `Original` for a dataset's own annotation.
+    pub source: JudgmentSource,
+    /// The curator or model that made it.
+    pub author: Option<String>,
+    /// When it was recorded (ISO-8601 UTC); `None`: the time of the import.
+    pub created_at: Option<String>,
     /// Its shape.
     pub kind: JudgmentKind,
     /// Which label this is when a pair carries several (`overall`, `safer`, `helpfulness`).
@@ -135,6 +196,9 @@ impl JudgmentDraft {
     /// An empty judgment of the given kind and label.
     pub fn new(kind: JudgmentKind, label: impl Into<String>) -> Self {
         Self {
+            source: JudgmentSource::Original,
+            author: None,
+            created_at: None,
             kind,
             label: label.into(),
             chosen: None,

@@ -8,7 +8,9 @@ mod draft;
 mod ids;
 pub mod value;
 
-pub use draft::{JudgmentDraft, MediaDraft, MediaSource, RatingDraft, ResponseDraft, SampleDraft, Turn};
+pub use draft::{
+    BlobFile, CurationDraft, JudgmentDraft, MediaDraft, MediaSource, RatingDraft, ResponseDraft, SampleDraft, Turn,
+};
 pub use ids::{DatasetId, JudgmentId, MediaId, ResponseId, SampleId};
 pub use value::Value;
 

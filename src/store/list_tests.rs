@@ -24,6 +24,7 @@ fn sample(row: u64, prompt: &str, responses: Vec<ResponseDraft>, judgments: Vec<
         responses,
         media: Vec::new(),
         judgments,
+        curation: None,
     }
 }
 

@@ -5,7 +5,7 @@
 
 use super::PreparedSample;
 use super::curation::CurationState;
-use crate::model::{JudgmentDraft, JudgmentKind, SampleId};
+use crate::model::{JudgmentDraft, JudgmentKind, JudgmentSource, SampleId};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 /// The bit of `kind` in `sample_stats.judgment_kinds` (its index in [`JudgmentKind::ALL`]; the
@@ -45,27 +45,31 @@ pub(super) fn sql_len(text: &str) -> i64 {
     chars as i64
 }
 
+/// The sample's original judgments (a Verdict export read back also carries curators' and models').
+fn originals(s: &PreparedSample) -> impl Iterator<Item = &JudgmentDraft> {
+    s.judgments.iter().filter(|j| j.source == JudgmentSource::Original)
+}
+
 /// The original label: the `overall` judgment, else the first naming a pair (as
 /// `Store::current_label` picks it), else the first.
-fn original_label(judgments: &[JudgmentDraft]) -> Option<&JudgmentDraft> {
-    judgments
-        .iter()
+fn original_label(s: &PreparedSample) -> Option<&JudgmentDraft> {
+    originals(s)
         .find(|j| j.label == "overall")
-        .or_else(|| judgments.iter().find(|j| j.chosen.is_some()))
-        .or_else(|| judgments.first())
+        .or_else(|| originals(s).find(|j| j.chosen.is_some()))
+        .or_else(|| originals(s).next())
 }
 
 /// The position on one side (chosen or rejected) of the first original pairwise, correction or
 /// ranking judgment whose position names a stored response.
 fn side(s: &PreparedSample, pick: impl Fn(&JudgmentDraft) -> Option<u32>) -> Option<usize> {
-    s.judgments
-        .iter()
+    originals(s)
         .filter(|j| matches!(j.kind, JudgmentKind::Pairwise | JudgmentKind::Correction | JudgmentKind::Ranking))
         .filter_map(|j| pick(j).map(|p| p as usize))
         .find(|p| *p < s.responses.len())
 }
 
-/// Inserts the `sample_stats` row of a sample just stored under `sample_id`.
+/// Inserts the `sample_stats` row of a sample just stored under `sample_id`, with the curation
+/// columns of the state it arrived with, if any (as [`update_curation`] sets them).
 pub(crate) fn insert(tx: &Transaction<'_>, sample_id: i64, dataset: i64, s: &PreparedSample) -> rusqlite::Result<()> {
     let len = |pos: Option<usize>| pos.and_then(|p| s.responses.get(p)).and_then(|r| r.text.as_deref()).map(sql_len);
     let model = |pos: usize| s.responses.get(pos).and_then(|r| r.model.as_deref());
@@ -79,12 +83,18 @@ pub(crate) fn insert(tx: &Transaction<'_>, sample_id: i64, dataset: i64, s: &Pre
             }
         }
     }
-    let kinds = s.judgments.iter().fold(0, |bits, j| bits | kind_bit(j.kind));
-    let original = original_label(&s.judgments).map(|j| summary(j.kind, j.chosen, j.rejected)).unwrap_or_default();
+    let kinds = originals(s).fold(0, |bits, j| bits | kind_bit(j.kind));
+    let original = original_label(s).map(|j| summary(j.kind, j.chosen, j.rejected)).unwrap_or_default();
+    let curation = s.curation.as_ref();
+    let current = curation
+        .and_then(|c| c.judgment)
+        .and_then(|i| s.judgments.get(i))
+        .map(|j| summary(j.kind, j.chosen, j.rejected));
     tx.prepare_cached(
         "INSERT INTO sample_stats (sample_id, dataset_id, row_index, modality, n_responses, len_prompt, len_a, len_b,
-                                   len_chosen, len_rejected, model_a, model_b, models, judgment_kinds, original, current)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
+                                   len_chosen, len_rejected, model_a, model_b, models, judgment_kinds, original, current,
+                                   flagged, edited, noted)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, coalesce(?16, ?15), ?17, ?18, ?19)",
     )?
     .execute(params![
         sample_id,
@@ -102,6 +112,10 @@ pub(crate) fn insert(tx: &Transaction<'_>, sample_id: i64, dataset: i64, s: &Pre
         models,
         kinds,
         original,
+        current,
+        curation.is_some_and(|c| c.flag.is_some()),
+        current.is_some(),
+        curation.is_some_and(|c| c.note.is_some()),
     ])?;
     Ok(())
 }

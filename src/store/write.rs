@@ -5,7 +5,7 @@
 use super::fts_side::FtsDoc;
 use super::{ImportIssue, NOW_SQL, Result, Store};
 use crate::model::{
-    DatasetId, JudgmentDraft, JudgmentSource, MediaKind, MediaRole, ProbeFacts, ProbeStatus, ResponseDraft, Severity,
+    CurationDraft, DatasetId, JudgmentDraft, MediaKind, MediaRole, ProbeFacts, ProbeStatus, ResponseDraft, Severity,
     Turn,
 };
 use rusqlite::{Transaction, params};
@@ -71,8 +71,10 @@ pub struct PreparedSample {
     pub responses: Vec<ResponseDraft>,
     /// Media.
     pub media: Vec<PreparedMedia>,
-    /// Original judgments.
+    /// Judgments: the dataset's own, and for a Verdict export read back also curators' and models'.
     pub judgments: Vec<JudgmentDraft>,
+    /// The curation state it arrives with (a Verdict export read back); `None`: uncurated.
+    pub curation: Option<CurationDraft>,
 }
 
 /// What one batch adds.
@@ -216,31 +218,50 @@ fn insert_sample(
     }
 
     let mut jstmt = tx.prepare_cached(
-        "INSERT INTO judgments (sample_id, source, label, kind, chosen, rejected, ranking, detail, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO judgments (sample_id, source, author, label, kind, chosen, rejected, ranking, detail, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
     let mut rstmt = tx.prepare_cached(
         "INSERT INTO ratings (judgment_id, response_pos, aspect, value, raw, rationale, critique)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
-    for j in &s.judgments {
+    // The curation state names its judgment by index: the row id it got, once inserted.
+    let curated = s.curation.as_ref().and_then(|c| c.judgment);
+    let mut current_judgment = None;
+    for (index, j) in s.judgments.iter().enumerate() {
         let ranking = if j.ranking.is_empty() { None } else { serde_json::to_string(&j.ranking).ok() };
         let detail = j.detail.as_ref().map(serde_json::Value::to_string);
         jstmt.execute(params![
             sample_id,
-            JudgmentSource::Original,
+            j.source,
+            j.author,
             j.label,
             j.kind,
             j.chosen,
             j.rejected,
             ranking,
             detail,
-            now
+            j.created_at.as_deref().unwrap_or(now)
         ])?;
         let judgment_id = tx.last_insert_rowid();
+        if curated == Some(index) {
+            current_judgment = Some(judgment_id);
+        }
         for r in &j.ratings {
             rstmt.execute(params![judgment_id, r.response, r.aspect, r.value, r.raw, r.rationale, r.critique])?;
         }
+    }
+    if let Some(c) = &s.curation {
+        tx.prepare_cached(
+            "INSERT INTO curation (sample_id, judgment_id, flag, note, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![
+            sample_id,
+            current_judgment,
+            c.flag,
+            c.note,
+            c.updated_at.as_deref().unwrap_or(now)
+        ])?;
     }
 
     super::stats::insert(tx, sample_id, dataset.0, s)?;

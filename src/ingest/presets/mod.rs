@@ -2,7 +2,8 @@
 //!
 //! A preset is a detection rule over the source's columns plus a mapping from one [`Row`] to
 //! samples. Detection runs the list in order and takes the first match, so more specific layouts
-//! come before the general ones they overlap with (RLAIF-V before MMPR before TRL).
+//! come before the general ones they overlap with (RLAIF-V before MMPR before TRL). Verdict's own
+//! export comes first: its integer `verdict` column says what it is.
 
 pub mod row;
 
@@ -10,6 +11,7 @@ mod align_anything;
 mod conversations;
 mod pairs;
 mod targets;
+mod verdict;
 mod vlfeedback;
 
 use crate::model::SampleDraft;
@@ -101,6 +103,13 @@ macro_rules! preset {
 }
 
 static PRESETS: &[Preset] = &[
+    preset!(
+        "verdict",
+        "Verdict's own lossless export (verdict export --format verdict)",
+        "verdict (format version 1), key, prompt, context, responses, media (files under media/ by content hash), blobs, judgments (source, author, created_at, ratings), curation, extras",
+        verdict::detects,
+        verdict::verdict
+    ),
     preset!(
         "rlhf-v",
         "RLHF-V (openbmb/RLHF-V-Dataset)",
