@@ -5,10 +5,10 @@
 //! (the `verdict` preset) gives a project with the same samples, judgments and curation state.
 //!
 //! ```text
-//! {"verdict": 1, "dataset": NAME, "source": {file, hash, format, preset, row, sub},
+//! {"verdict": 1, "dataset": NAME, "source": {file, blake3, format, preset, row, sub},
 //!  "key", "prompt", "context": [{role, content}], "modality", "extras": {..} | null,
 //!  "responses": [{text, model, field, meta}],               position = index
-//!  "media": [{role, kind, response, field, file, hash, embedded, name, path, url, probe: {..}}],
+//!  "media": [{role, kind, response, field, file, hash, embedded, name, path, url, missing, probe: {..}}],
 //!  "blobs": {HASH: FILE},                                   binary extras ({"$blob": HASH})
 //!  "judgments": [{source, author, label, kind, chosen, rejected, ranking, detail, created_at,
 //!                 ratings: [{response, aspect, value, raw, rationale, critique}]}],
