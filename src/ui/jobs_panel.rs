@@ -166,8 +166,9 @@ impl JobsPanel {
                         ui.add(if fraction.is_none() { bar.animate(true) } else { bar });
                     }
                     None => {
-                        ui.spinner();
-                        ui.weak(format!("starting · {}s", entry.started.elapsed().as_secs()));
+                        // The same width as the bar that follows, so Cancel does not move under the pointer.
+                        let text = format!("starting · {}s", entry.started.elapsed().as_secs());
+                        ui.add(egui::ProgressBar::new(0.0).text(text).desired_width(260.0).animate(true));
                     }
                 }
                 if ui.button("Cancel").clicked() {
