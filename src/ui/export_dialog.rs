@@ -274,11 +274,19 @@ impl FolderState {
             Ok(e) => e,
             Err(e) => return Self::Unusable(format!("{}: {e}", dir.display())),
         };
-        let n = entries
-            .filter_map(Result::ok)
-            .filter(|e| !e.file_name().to_string_lossy().starts_with(".verdict-export-"))
-            .take(10_000)
-            .count();
+        // A staging folder named for this process: one of our exports is writing there now, and a
+        // second one would remove its staging folder when it starts.
+        let ours = format!(".verdict-export-{}", std::process::id());
+        let mut n = 0;
+        for e in entries.filter_map(Result::ok).take(10_000) {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name == ours {
+                return Self::Unusable("An export is being written into this folder now: wait for it to end.".into());
+            }
+            if !name.starts_with(".verdict-export-") {
+                n += 1;
+            }
+        }
         if n == 0 {
             return Self::Empty;
         }
@@ -312,8 +320,8 @@ impl FolderState {
 enum PreviewState {
     /// Nothing computed yet.
     None,
-    /// The options cannot be previewed.
-    Invalid(String),
+    /// The options cannot be previewed (what is wrong is shown at the field and under the form).
+    Invalid,
     /// The preview of `form`.
     Ready(Preview),
     /// It failed.
@@ -431,8 +439,8 @@ impl ExportDialog {
         if let Some((_, old)) = self.job.take() {
             old.cancel(); // its thread stops at its next tick; nothing waits for it
         }
-        if let Some(problem) = self.form.option_problem(&self.project) {
-            self.shown = (Some(key), PreviewState::Invalid(problem));
+        if self.form.option_problem(&self.project).is_some() {
+            self.shown = (Some(key), PreviewState::Invalid);
             return;
         }
         let options = self.form.options(&self.project);
@@ -584,45 +592,58 @@ impl ExportDialog {
             });
             ui.end_row();
 
+            let not_for = format!("does not apply to {}", target_title(f.target));
+            let pairs_apply = !matches!(f.target, Target::Original | Target::Verdict);
             ui.label("Pairs");
-            ui.horizontal_wrapped(|ui| {
-                for p in PairMode::ALL {
-                    ui.radio_value(&mut f.pairs, *p, p.as_str()).on_hover_text(pairs_help(*p));
-                }
-            })
-            .response
-            .on_hover_text("How rankings and ratings become pairs");
+            ui.add_enabled_ui(pairs_apply, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    for p in PairMode::ALL {
+                        ui.radio_value(&mut f.pairs, *p, p.as_str())
+                            .on_hover_text(pairs_help(*p))
+                            .on_disabled_hover_text(&not_for);
+                    }
+                });
+            });
             ui.end_row();
 
             let aspect = ui.label("Aspect");
-            ui.add(
+            ui.add_enabled(
+                pairs_apply,
                 egui::TextEdit::singleline(&mut f.aspect)
                     .hint_text("overall rating, else the mean")
                     .desired_width(f32::INFINITY)
                     .id(egui::Id::unique(ids::ASPECT)),
             )
             .labelled_by(aspect.id)
-            .on_hover_text("The rated aspect that orders responses (e.g. Helpfulness)");
+            .on_hover_text("The rated aspect that orders responses (e.g. Helpfulness)")
+            .on_disabled_hover_text(&not_for);
             ui.end_row();
 
             ui.label("Ties");
-            ui.horizontal_wrapped(|ui| {
-                ui.radio_value(&mut f.ties, TiesMode::Drop, "drop")
-                    .on_hover_text("ties and both-bad are left out and counted");
-                ui.radio_value(&mut f.ties, TiesMode::Keep, "keep")
-                    .on_hover_text("written where the format can say so (else left out and counted)");
+            ui.add_enabled_ui(f.target != Target::Verdict, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    ui.radio_value(&mut f.ties, TiesMode::Drop, "drop")
+                        .on_hover_text("ties and both-bad are left out and counted")
+                        .on_disabled_hover_text(&not_for);
+                    ui.radio_value(&mut f.ties, TiesMode::Keep, "keep")
+                        .on_hover_text("written where the format can say so (else left out and counted)")
+                        .on_disabled_hover_text(&not_for);
+                });
             });
             ui.end_row();
 
             ui.label("Split");
-            ui.horizontal_wrapped(|ui| {
-                ui.checkbox(&mut f.split, "Hold out a test set")
-                    .on_hover_text("Samples sharing a prompt and media stay on the same side");
-                ui.add_enabled_ui(f.split, |ui| {
-                    ui.label("share");
-                    ui.add(egui::DragValue::new(&mut f.test_share).range(0.0..=1.0).speed(0.005).fixed_decimals(3));
-                    ui.label("seed");
-                    ui.add(egui::DragValue::new(&mut f.seed).speed(1.0));
+            ui.add_enabled_ui(f.target != Target::Original, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    ui.checkbox(&mut f.split, "Hold out a test set")
+                        .on_hover_text("Samples sharing a prompt and media stay on the same side")
+                        .on_disabled_hover_text(&not_for);
+                    ui.add_enabled_ui(f.split, |ui| {
+                        ui.label("share");
+                        ui.add(egui::DragValue::new(&mut f.test_share).range(0.0..=1.0).speed(0.005).fixed_decimals(3));
+                        ui.label("seed");
+                        ui.add(egui::DragValue::new(&mut f.seed).speed(1.0));
+                    });
                 });
             });
             ui.end_row();
@@ -734,8 +755,7 @@ impl ExportDialog {
             PreviewState::None => {
                 ui.weak("Counting…");
             }
-            PreviewState::Invalid(_) => {
-                // What is wrong is said at the field and under the form.
+            PreviewState::Invalid => {
                 ui.weak("Nothing to preview until the options are fixed.");
             }
             PreviewState::Failed(e) => {
@@ -952,6 +972,10 @@ mod tests {
         assert_eq!(FolderState::of(Some(dir.path())), FolderState::Empty);
         std::fs::create_dir(dir.path().join(".verdict-export-1")).expect("mkdir");
         assert_eq!(FolderState::of(Some(dir.path())), FolderState::Empty, "a killed export's staging folder");
+        let ours = dir.path().join(format!(".verdict-export-{}", std::process::id()));
+        std::fs::create_dir(&ours).expect("mkdir");
+        assert!(matches!(FolderState::of(Some(dir.path())), FolderState::Unusable(_)), "an export writing there now");
+        std::fs::remove_dir(&ours).expect("rmdir");
         std::fs::write(dir.path().join("notes.txt"), "x").expect("write");
         assert_eq!(FolderState::of(Some(dir.path())), FolderState::Other(1));
         assert!(!FolderState::Other(1).allows(false) && FolderState::Other(1).allows(true));
