@@ -57,7 +57,9 @@ fn run(project: &Path, out: &Path) -> Result<serde_json::Value, Box<dyn std::err
     let (mut images, mut bytes) = (0u64, 0u64);
     let mut builder = BinaryBuilder::new();
     let mut pending = 0usize;
-    let mut flush = |builder: &mut BinaryBuilder, writer: &mut ArrowWriter<std::fs::File>| -> Result<(), Box<dyn std::error::Error>> {
+    let mut flush = |builder: &mut BinaryBuilder,
+                     writer: &mut ArrowWriter<std::fs::File>|
+     -> Result<(), Box<dyn std::error::Error>> {
         let column: ArrayRef = Arc::new(builder.finish());
         writer.write(&RecordBatch::try_new(schema.clone(), vec![column])?)?;
         if writer.in_progress_size() >= 96 << 20 {

@@ -20,7 +20,8 @@ fn main() -> ExitCode {
     let started = std::time::Instant::now();
     let result = (|| -> Result<(u64, u64), verdict::store::StoreError> {
         let mut store = Store::open(std::path::Path::new(project))?;
-        let max: i64 = store.conn().query_row("SELECT coalesce(max(id), 0) FROM samples", [], |r| r.get(0)).unwrap_or(0);
+        let max: i64 =
+            store.conn().query_row("SELECT coalesce(max(id), 0) FROM samples", [], |r| r.get(0)).unwrap_or(0);
         let (mut swapped, mut flagged) = (0, 0);
         for id in (every..=max).step_by(every as usize) {
             store.apply(SampleId(id), "bench", &CurationAction::Swap)?;

@@ -147,12 +147,24 @@ fn export(project: &Path, out: &Path, args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&stdout(&o)).expect("the report is JSON")
 }
 
-/// Imports `file` into a fresh project and returns question -> (chosen, rejected, image bytes).
-fn read_back(ws: &Workspace, name: &str, file: &Path) -> BTreeMap<String, (String, String, Option<Vec<u8>>)> {
+/// Imports `files` into a fresh project (relative media against `media_root`, default each file's
+/// folder) and returns question -> (chosen, rejected, image bytes).
+fn read_back_all(
+    ws: &Workspace,
+    name: &str,
+    files: &[PathBuf],
+    media_root: Option<&Path>,
+) -> BTreeMap<String, (String, String, Option<Vec<u8>>)> {
     let project = ws.path(&format!("{name}.verdict"));
-    let o = verdict(&["import", "--project", project.to_str().expect("utf8"), file.to_str().expect("utf8")]);
-    assert!(o.status.success(), "re-import {}: {}", file.display(), common::stderr(&o));
-    assert!(stdout(&o).contains(" 0 errors"), "{}", stdout(&o));
+    for file in files {
+        let mut args = vec!["import", "--project", project.to_str().expect("utf8"), file.to_str().expect("utf8")];
+        if let Some(root) = media_root {
+            args.extend(["--media-root", root.to_str().expect("utf8")]);
+        }
+        let o = verdict(&args);
+        assert!(o.status.success(), "re-import {}: {}", file.display(), common::stderr(&o));
+        assert!(stdout(&o).contains(" 0 errors"), "{}", stdout(&o));
+    }
     let store = Store::open(&project).expect("store");
     let ids: Vec<i64> = store
         .conn()
@@ -173,6 +185,11 @@ fn read_back(ws: &Workspace, name: &str, file: &Path) -> BTreeMap<String, (Strin
         assert!(previous.is_none(), "{question} written twice");
     }
     out
+}
+
+/// [`read_back_all`] of one file, media relative to it.
+fn read_back(ws: &Workspace, name: &str, file: &Path) -> BTreeMap<String, (String, String, Option<Vec<u8>>)> {
+    read_back_all(ws, name, &[file.to_owned()], None)
 }
 
 /// The fixture question inside a prompt as a target wrote it (placeholders, parts joined).
@@ -225,6 +242,20 @@ fn every_training_format_reads_back_with_the_curators_labels_and_equal_media() {
         assert_eq!(manifest["counts"], report["counts"]);
         assert_eq!(manifest["sources"].as_array().expect("sources").len(), 4);
     }
+}
+
+#[test]
+fn the_original_schema_reads_back_with_the_curators_labels_and_equal_media() {
+    let f = fixture(true);
+    let out = f.ws.path("original");
+    let report = export(&f.ws.project(), &out, &["--format", "original"]);
+    assert_eq!(report["counts"]["left_out"]["flagged"], 1, "{report}");
+    assert_eq!(report["counts"]["left_out"]["tie"], 1, "{report}");
+    let files: Vec<PathBuf> =
+        ["rlaif.parquet", "mm_rlhf.jsonl", "text.jsonl", "llava_rlhf.json"].iter().map(|n| out.join(n)).collect();
+    // The sources' image paths are relative to the fixture folder, as the source wrote them.
+    let got = read_back_all(&f.ws, "original-back", &files, Some(f.ws.dir.path()));
+    check(&f, &got, |_| true);
 }
 
 #[test]

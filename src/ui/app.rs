@@ -3,6 +3,7 @@
 //! after the frame. Persisted state lives in [`Settings`]; everything else is runtime state.
 
 use super::commands::{self, Command, PathFor};
+use super::export_dialog::{ExportDialog, ExportForm, SavedExport};
 use super::jobs_panel::{JobOutcome, JobsPanel};
 use super::project::Project;
 use super::sample_view::sample_ui;
@@ -43,6 +44,8 @@ enum Dialog {
     SaveFilter {
         name: String,
     },
+    /// File > Export…: the form and its preview.
+    Export(Box<ExportDialog>),
     /// A path typed in, for when no system file dialog is available.
     EnterPath {
         purpose: PathFor,
@@ -55,7 +58,7 @@ enum Dialog {
 }
 
 /// `~/x` as the home folder's `x`.
-fn expand_home(path: &str) -> PathBuf {
+pub(crate) fn expand_home(path: &str) -> PathBuf {
     match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
         (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
         _ => PathBuf::from(path),
@@ -67,6 +70,10 @@ enum Picked {
     Open(Option<PathBuf>),
     New(Option<PathBuf>),
     Import(Option<PathBuf>),
+    /// The folder to export into.
+    ExportFolder(Option<PathBuf>),
+    /// No system folder dialog answered (no xdg-desktop-portal).
+    NoFolderDialog,
     /// The system dialog answered at once with nothing: there is none (no xdg-desktop-portal).
     NoDialog(PathFor),
     Detected(PathBuf, Result<String, String>),
@@ -168,6 +175,14 @@ impl VerdictApp {
         }
     }
 
+    /// The export dialog, while it is open.
+    pub fn export_dialog(&self) -> Option<&ExportDialog> {
+        match &self.dialog {
+            Dialog::Export(d) => Some(d),
+            _ => None,
+        }
+    }
+
     /// Whether a project is being upgraded before it opens.
     pub fn is_opening(&self) -> bool {
         self.opening.is_some()
@@ -216,6 +231,9 @@ impl VerdictApp {
             if let Some(id) = p.list.selected_id() {
                 mem.last_sample = Some(id.0);
             }
+        }
+        if let Dialog::Export(d) = &mut self.dialog {
+            d.poll(ctx);
         }
         self.poll_picked();
         self.poll_opening();
@@ -279,6 +297,11 @@ impl VerdictApp {
                 }
                 if ui.add_enabled(self.project.is_some(), egui::Button::new("Import dataset…")).clicked() {
                     self.send(Command::Import(None));
+                }
+                let export =
+                    egui::Button::new("Export…").shortcut_text(ui.ctx().format_shortcut(&commands::EXPORT_SHORTCUT));
+                if ui.add_enabled(self.project.is_some(), export).clicked() {
+                    self.send(Command::Export);
                 }
                 ui.separator();
                 if ui.button("Open project by path…").clicked() {
@@ -497,6 +520,15 @@ impl VerdictApp {
         }
         match &mut self.dialog {
             Dialog::None | Dialog::EnterPath { .. } => {}
+            Dialog::Export(d) => {
+                let reply = d.ui(ctx);
+                then.extend(reply.commands);
+                if reply.close {
+                    let form = d.form.clone();
+                    self.remember_export(&form);
+                    close = true;
+                }
+            }
             Dialog::Curator { name, then: next } => {
                 let mut ok = false;
                 let r = modal("Who is curating?", ctx, &mut |ui| {
@@ -766,6 +798,106 @@ impl VerdictApp {
             Command::EnterPath(purpose) => {
                 self.dialog = Dialog::EnterPath { purpose, path: String::new(), note: None, error: None };
             }
+            Command::Export => self.open_export(),
+            Command::BrowseExportFolder => self.pick_export_folder(),
+            Command::StartExport(form) => self.start_export(&form),
+        }
+    }
+
+    /// Opens the export dialog with the project's last choices, filtering with the query bar's text.
+    fn open_export(&mut self) {
+        let Some(p) = &self.project else {
+            self.jobs.notify_error("Open a project first", "Export writes the open project's samples.");
+            return;
+        };
+        if matches!(self.dialog, Dialog::Export(_)) {
+            return;
+        }
+        let form = match self.settings.project(&p.path).and_then(|m| m.export.as_ref()) {
+            Some(saved) => saved.to_form(&p.path, &p.query.text),
+            None => ExportForm { query: p.query.text.clone(), ..ExportForm::new(&p.path) },
+        };
+        self.dialog = Dialog::Export(Box::new(ExportDialog::new(&p.path, form)));
+    }
+
+    /// Keeps the form's choices (not the filter or the replace box) for the next export.
+    fn remember_export(&mut self, form: &ExportForm) {
+        if let Some(p) = &self.project {
+            self.settings.project_mut(&p.path).export = Some(SavedExport::from(form));
+        }
+    }
+
+    /// Starts the export as a job; the dialog closes when it started and says why when it did not.
+    fn start_export(&mut self, form: &ExportForm) {
+        let Some(p) = &self.project else { return };
+        let project = p.path.clone();
+        let problem = form.option_problem(&project).or_else(|| {
+            let state = super::export_dialog::FolderState::of(form.out_path(&project).as_deref());
+            (!state.allows(form.force)).then(|| match state {
+                super::export_dialog::FolderState::Unset => "Choose the folder to write into.".to_owned(),
+                super::export_dialog::FolderState::Unusable(e) => e,
+                _ => "The folder is not empty: choose another, or tick \"Replace an earlier export there\".".into(),
+            })
+        });
+        if let Some(problem) = problem {
+            match &mut self.dialog {
+                Dialog::Export(d) => d.note = Some(problem),
+                _ => self.jobs.notify_error("Export: not started", &problem),
+            }
+            return;
+        }
+        let options = form.options(&project);
+        let title = format!("Export {}", super::export_dialog::target_title(form.target));
+        let job_title = title.clone();
+        self.jobs.spawn(&title, move |progress| {
+            let store = match Store::open(&project) {
+                Ok(s) => s,
+                Err(e) => {
+                    return JobOutcome::Failed { summary: "cannot open the project".into(), detail: e.to_string() };
+                }
+            };
+            match crate::export::run(&store, &options, progress) {
+                Ok(report) => {
+                    let (summary, detail) = super::export_dialog::describe_report(&job_title, &report);
+                    JobOutcome::Report { summary, detail }
+                }
+                Err(crate::export::ExportError::Cancelled) => JobOutcome::Cancelled("Nothing was written.".into()),
+                Err(e) => JobOutcome::Failed { summary: "failed".into(), detail: e.to_string() },
+            }
+        });
+        self.remember_export(form);
+        if matches!(self.dialog, Dialog::Export(_)) {
+            self.dialog = Dialog::None;
+        }
+    }
+
+    /// The system's folder dialog, on a thread; no answer at once means there is none.
+    fn pick_export_folder(&mut self) {
+        let start = match &self.dialog {
+            Dialog::Export(d) => self.project.as_ref().and_then(|p| d.form.out_path(&p.path)),
+            _ => None,
+        };
+        let (tx, rx) = sync_channel(1);
+        let wake = self.wake();
+        let spawned = std::thread::Builder::new().name("file-dialog".into()).spawn(move || {
+            let started = std::time::Instant::now();
+            let mut d = rfd::FileDialog::new().set_title("Export into folder");
+            // The nearest folder that exists, so the dialog opens where the export would go.
+            if let Some(dir) = start.as_deref().and_then(|s| s.ancestors().find(|a| a.is_dir())) {
+                d = d.set_directory(dir);
+            }
+            let path = d.pick_folder();
+            let answer = if path.is_none() && started.elapsed() < NO_DIALOG_WITHIN {
+                Picked::NoFolderDialog
+            } else {
+                Picked::ExportFolder(path)
+            };
+            let _ = tx.send(answer);
+            wake();
+        });
+        match spawned {
+            Ok(_) => self.picked = Some(rx),
+            Err(e) => self.jobs.notify_error("Cannot open a folder dialog", &e.to_string()),
         }
     }
 
@@ -872,7 +1004,17 @@ impl VerdictApp {
                     error: None,
                 };
             }
-            Picked::Open(None) | Picked::New(None) | Picked::Import(None) => {}
+            Picked::ExportFolder(Some(dir)) => {
+                if let Dialog::Export(d) = &mut self.dialog {
+                    d.set_folder(&dir);
+                }
+            }
+            Picked::NoFolderDialog => {
+                if let Dialog::Export(d) = &mut self.dialog {
+                    d.no_folder_dialog();
+                }
+            }
+            Picked::Open(None) | Picked::New(None) | Picked::Import(None) | Picked::ExportFolder(None) => {}
         }
     }
 

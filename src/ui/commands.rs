@@ -58,6 +58,12 @@ pub enum Command {
     Import(Option<PathBuf>),
     /// Ask for a path in a text field (also what happens when no system file dialog answers).
     EnterPath(PathFor),
+    /// Open the export dialog.
+    Export,
+    /// Pick the export folder in the system's folder dialog.
+    BrowseExportFolder,
+    /// Export with these choices, as a background job.
+    StartExport(Box<super::export_dialog::ExportForm>),
 }
 
 /// What a path typed into the app is for.
@@ -89,6 +95,9 @@ const fn ctrl(k: Key) -> KeyboardShortcut {
     KeyboardShortcut::new(Modifiers::COMMAND, k)
 }
 
+/// Opens the export dialog (also shown next to File > Export…).
+pub const EXPORT_SHORTCUT: KeyboardShortcut = ctrl(Key::E);
+
 /// Every single-key binding, in cheat-sheet order. Shifted and Ctrl bindings come first in
 /// matching so that Ctrl+Z is not also read as Z.
 pub const BINDINGS: &[Binding] = &[
@@ -96,6 +105,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding { shortcut: ctrl(Key::Y), command: || Command::Redo, help: "Redo" },
     Binding { shortcut: ctrl(Key::O), command: || Command::OpenProject(None), help: "Open a project" },
     Binding { shortcut: ctrl(Key::I), command: || Command::Import(None), help: "Import a dataset file" },
+    Binding { shortcut: EXPORT_SHORTCUT, command: || Command::Export, help: "Export…" },
     Binding { shortcut: key(Key::A), command: || Command::PickA, help: "A is better" },
     Binding { shortcut: key(Key::Num1), command: || Command::PickA, help: "A is better" },
     Binding { shortcut: key(Key::B), command: || Command::PickB, help: "B is better" },

@@ -209,5 +209,7 @@ pub fn image_ui(
     ui.data_mut(|d| d.insert_temp(id, st));
     let magnified = st.zoom * fit > 1.0 && original[0] as f32 > tex_size.x;
     let text = format!("{} x {} px · wheel: zoom · drag: pan · double-click: fit", original[0], original[1]);
-    (response.on_hover_text(text), magnified)
+    // Not under a dialog: a tooltip opened before a modal otherwise stays over it.
+    let response = if response.hovered() { response.on_hover_text(text) } else { response };
+    (response, magnified)
 }

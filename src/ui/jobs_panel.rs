@@ -9,6 +9,14 @@ use std::time::{Duration, Instant};
 pub enum JobOutcome {
     /// It did its work; a one-line summary.
     Done(String),
+    /// It did its work; a one-line summary, and a report kept one click away (the notification
+    /// stays until closed).
+    Report {
+        /// One line.
+        summary: String,
+        /// The whole report.
+        detail: String,
+    },
     /// The curator cancelled it (not an error); what was kept.
     Cancelled(String),
     /// It failed: one line, and the full detail.
@@ -47,6 +55,9 @@ pub struct Notification {
     pub detail: Option<String>,
     /// Drawn as an error.
     pub is_error: bool,
+    /// Stays until closed (errors always do).
+    pub sticky: bool,
+    id: u64,
     at: Instant,
 }
 
@@ -60,7 +71,9 @@ pub struct JobsPanel {
     pub running: Vec<JobEntry>,
     /// Messages, newest last.
     pub notifications: Vec<Notification>,
-    detail_open: Option<usize>,
+    /// The notification whose detail window is open (by id: older toasts expire meanwhile).
+    detail_open: Option<u64>,
+    next_id: u64,
 }
 
 impl JobsPanel {
@@ -72,24 +85,31 @@ impl JobsPanel {
         }
     }
 
-    /// Adds an error notification.
-    pub fn notify_error(&mut self, text: &str, detail: &str) {
+    fn push(&mut self, text: &str, detail: Option<&str>, is_error: bool, sticky: bool) {
+        self.next_id += 1;
         self.notifications.push(Notification {
             text: text.to_owned(),
-            detail: Some(detail.to_owned()),
-            is_error: true,
+            detail: detail.map(str::to_owned),
+            is_error,
+            sticky: sticky || is_error,
+            id: self.next_id,
             at: Instant::now(),
         });
     }
 
+    /// Adds an error notification.
+    pub fn notify_error(&mut self, text: &str, detail: &str) {
+        self.push(text, Some(detail), true, true);
+    }
+
     /// Adds an information notification.
     pub fn notify(&mut self, text: &str) {
-        self.notifications.push(Notification {
-            text: text.to_owned(),
-            detail: None,
-            is_error: false,
-            at: Instant::now(),
-        });
+        self.push(text, None, false, false);
+    }
+
+    /// Adds a notification with a report behind a Details button; it stays until closed.
+    pub fn notify_report(&mut self, text: &str, detail: &str) {
+        self.push(text, Some(detail), false, true);
     }
 
     /// Collects finished jobs into notifications; returns how many finished.
@@ -105,19 +125,22 @@ impl JobsPanel {
             });
             match outcome {
                 JobOutcome::Done(s) => self.notify(&format!("{}: {s}", entry.title)),
+                JobOutcome::Report { summary, detail } => {
+                    self.notify_report(&format!("{}: {summary}", entry.title), &detail);
+                }
                 JobOutcome::Cancelled(s) => self.notify(&format!("{}: cancelled. {s}", entry.title)),
                 JobOutcome::Failed { summary, detail } => {
                     self.notify_error(&format!("{}: {summary}", entry.title), &detail);
                 }
             }
         }
-        self.notifications.retain(|n| n.is_error || n.at.elapsed() < Duration::from_secs(TOAST_SECONDS));
+        self.notifications.retain(|n| n.sticky || n.at.elapsed() < Duration::from_secs(TOAST_SECONDS));
         n
     }
 
-    /// Whether anything needs the UI to keep repainting.
+    /// Whether anything needs the UI to keep repainting (a job, a toast that will expire).
     pub fn is_busy(&self) -> bool {
-        !self.running.is_empty() || self.notifications.iter().any(|n| !n.is_error)
+        !self.running.is_empty() || self.notifications.iter().any(|n| !n.sticky)
     }
 
     /// The jobs list: progress bars with cancel buttons.
@@ -143,8 +166,9 @@ impl JobsPanel {
                         ui.add(if fraction.is_none() { bar.animate(true) } else { bar });
                     }
                     None => {
-                        ui.spinner();
-                        ui.weak(format!("starting · {}s", entry.started.elapsed().as_secs()));
+                        // The same width as the bar that follows, so Cancel does not move under the pointer.
+                        let text = format!("starting · {}s", entry.started.elapsed().as_secs());
+                        ui.add(egui::ProgressBar::new(0.0).text(text).desired_width(260.0).animate(true));
                     }
                 }
                 if ui.button("Cancel").clicked() {
@@ -161,29 +185,30 @@ impl JobsPanel {
             egui::Area::new(egui::Id::unique("toasts"))
                 .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -36.0))
                 .show(ctx, |ui| {
-                    for (i, n) in self.notifications.iter().enumerate() {
+                    for n in &self.notifications {
                         egui::Frame::popup(ui.style()).show(ui, |ui| {
-                            ui.set_max_width(420.0);
-                            ui.horizontal(|ui| {
-                                if n.is_error {
-                                    ui.colored_label(ui.visuals().error_fg_color, &n.text);
-                                } else {
-                                    ui.label(&n.text);
+                            ui.set_max_width(460.0);
+                            // Buttons on the right, the text wrapping in what is left.
+                            ui.with_layout(egui::Layout::right_to_left(egui::Align::TOP), |ui| {
+                                if ui.small_button("×").clicked() {
+                                    close = Some(n.id);
                                 }
                                 if n.detail.is_some() && ui.small_button("Details").clicked() {
-                                    self.detail_open = Some(i);
+                                    self.detail_open = Some(n.id);
                                 }
-                                if ui.small_button("×").clicked() {
-                                    close = Some(i);
-                                }
+                                let color =
+                                    if n.is_error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
+                                let text = egui::RichText::new(&n.text).color(color);
+                                ui.add(egui::Label::new(text).wrap().halign(egui::Align::LEFT));
                             });
                         });
                     }
                 });
         }
-        if let Some(i) = self.detail_open {
+        if let Some(id) = self.detail_open {
             let mut open = true;
-            if let Some(n) = self.notifications.get(i) {
+            let shown = self.notifications.iter().find(|n| n.id == id);
+            if let Some(n) = shown {
                 egui::Window::new("Details").open(&mut open).collapsible(false).show(ctx, |ui| {
                     ui.label(&n.text);
                     ui.separator();
@@ -195,13 +220,15 @@ impl JobsPanel {
                     });
                 });
             }
-            if !open || self.notifications.get(i).is_none() {
+            if !open || shown.is_none() {
                 self.detail_open = None;
             }
         }
-        if let Some(i) = close {
-            self.notifications.remove(i);
-            self.detail_open = None;
+        if let Some(id) = close {
+            self.notifications.retain(|n| n.id != id);
+            if self.detail_open == Some(id) {
+                self.detail_open = None;
+            }
         }
     }
 }

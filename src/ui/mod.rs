@@ -1,12 +1,13 @@
 //! The desktop app (eframe/egui): a thin front end over the core. `app` holds the command loop
 //! and panels; `project` an open project with its workers; `list`, `sample_view`, `image_view`,
-//! `media/` (video and audio players), `stats_panel`, `jobs_panel` draw; `workers` run queries and
+//! `media/` (video and audio players), `stats_panel`, `jobs_panel`, `export_dialog` draw; `workers` run queries and
 //! image decoding off the UI thread; `settings` persists UI state; `screenshot` renders the real
 //! app to a PNG.
 
 pub mod app;
 pub mod commands;
 pub mod diff;
+pub mod export_dialog;
 pub mod image_view;
 pub mod jobs_panel;
 pub mod list;

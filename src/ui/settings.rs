@@ -43,6 +43,8 @@ pub struct ProjectMemory {
     pub sort: SortKey,
     /// Sorted descending.
     pub descending: bool,
+    /// The last export's choices (File > Export…).
+    pub export: Option<super::export_dialog::SavedExport>,
 }
 
 /// Everything persisted.
