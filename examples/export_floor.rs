@@ -57,8 +57,8 @@ fn run(project: &Path, out: &Path) -> Result<serde_json::Value, Box<dyn std::err
     let (mut images, mut bytes) = (0u64, 0u64);
     let mut builder = BinaryBuilder::new();
     let mut pending = 0usize;
-    let mut flush = |builder: &mut BinaryBuilder,
-                     writer: &mut ArrowWriter<std::fs::File>|
+    let flush = |builder: &mut BinaryBuilder,
+                 writer: &mut ArrowWriter<std::fs::File>|
      -> Result<(), Box<dyn std::error::Error>> {
         let column: ArrayRef = Arc::new(builder.finish());
         writer.write(&RecordBatch::try_new(schema.clone(), vec![column])?)?;

@@ -490,3 +490,49 @@ fn a_cancelled_export_leaves_nothing_under_a_final_name() {
     assert!(matches!(result, Err(ExportError::Cancelled)), "{result:?}");
     assert_eq!(std::fs::read_dir(&out).expect("dir").count(), 0, "no files, no staging folder");
 }
+
+#[test]
+fn a_second_export_into_a_folder_being_written_is_refused() {
+    use std::sync::{Arc, Barrier};
+    use verdict::jobs::{CancelToken, Progress, ProgressSink, ProgressUpdate};
+    /// A progress sink that holds the export at its first update until the test lets it go.
+    struct Pause(Arc<Barrier>, std::sync::atomic::AtomicBool);
+    impl ProgressSink for Pause {
+        fn update(&self, _: &ProgressUpdate) {
+            if !self.1.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                self.0.wait();
+                self.0.wait();
+            }
+        }
+    }
+    let f = fixture(false);
+    let store = Store::open(&f.ws.project()).expect("store");
+    let out = f.ws.path("busy");
+    let barrier = Arc::new(Barrier::new(2));
+    let sink = Arc::new(Pause(barrier.clone(), std::sync::atomic::AtomicBool::new(false)));
+    let first = {
+        let out = out.clone();
+        let project = f.ws.project();
+        std::thread::Builder::new()
+            .name("first-export".into())
+            .spawn(move || {
+                let store = Store::open(&project).expect("store");
+                let mut progress = Progress::new(sink, CancelToken::new());
+                verdict::export::run(
+                    &store,
+                    &verdict::export::ExportOptions::new(verdict::export::Target::Trl, &out),
+                    &mut progress,
+                )
+            })
+            .expect("spawns")
+    };
+    barrier.wait(); // the first export is inside its pass
+    let o =
+        verdict(&["export", f.ws.project().to_str().expect("utf8"), "--out", out.to_str().expect("utf8"), "--force"]);
+    assert!(!o.status.success());
+    assert!(common::stderr(&o).contains("another export is writing"), "{}", common::stderr(&o));
+    barrier.wait();
+    first.join().expect("joins").expect("the first export completes");
+    assert!(out.join("manifest.json").is_file());
+    drop(store);
+}

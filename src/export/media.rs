@@ -88,8 +88,7 @@ impl<'a> MediaPlacer<'a> {
         match self.mode {
             MediaMode::Reference => Ok(Placed { path: resolved.clone(), frames: Vec::new(), bytes: None }),
             MediaMode::Embed => {
-                let bytes =
-                    if self.dry { Vec::new() } else { std::fs::read(path).map_err(|e| format!("{resolved}: {e}"))? };
+                let bytes = std::fs::read(path).map_err(|e| format!("{resolved}: {e}"))?;
                 Ok(Placed { path: file_name(path), frames: Vec::new(), bytes: Some(bytes) })
             }
             MediaMode::Copy | MediaMode::Link => {
@@ -102,7 +101,8 @@ impl<'a> MediaPlacer<'a> {
     /// Places embedded bytes stored under `hash` (`name`: the file name the source gave them).
     pub fn place_blob(&mut self, hash: &str, name: Option<&str>) -> Result<Placed, String> {
         if self.mode == MediaMode::Embed {
-            let bytes = if self.dry { Vec::new() } else { self.store.blob(hash).map_err(|e| e.to_string())? };
+            // A preview shows the rows as written, bytes included (it writes nothing either way).
+            let bytes = self.store.blob(hash).map_err(|e| e.to_string())?;
             let path = match name {
                 Some(n) => n.to_owned(),
                 None => format!("{hash}.{}", self.blob_extension(hash, None)?),

@@ -2,6 +2,8 @@
 //! (`.verdict-export-*`) and renamed to its final name only when the whole export succeeded, the
 //! manifest last. A cancelled or failed export removes its staging folder; a killed one leaves
 //! it behind under a name no reader looks for, and the next export into the folder removes it.
+//! A running export holds a lock on a file in its staging folder, so a second export into the same
+//! folder (another process, or the app twice) is refused instead of removing the first one's files.
 //! Nothing is written outside the folder.
 
 use std::path::{Path, PathBuf};
@@ -9,17 +11,25 @@ use std::path::{Path, PathBuf};
 /// The prefix of staging folders.
 const STAGING_PREFIX: &str = ".verdict-export-";
 
+/// The lock file inside a staging folder.
+const LOCK: &str = ".lock";
+
 /// An export folder being written.
 pub struct OutDir {
     dir: PathBuf,
     staging: PathBuf,
     force: bool,
     committed: bool,
+    /// Held (locked) while the export runs.
+    _lock: std::fs::File,
 }
 
 /// Why the folder cannot take the export.
 #[derive(Debug, thiserror::Error)]
 pub enum OutDirError {
+    /// Another export is writing into it now.
+    #[error("another export is writing into {0} now; wait for it to finish or choose another folder")]
+    Busy(PathBuf),
     /// It holds files and `--force` was not given.
     #[error(
         "{0} is not empty; choose an empty folder, or pass --force to replace an earlier export there (other files are left alone)"
@@ -52,7 +62,13 @@ impl OutDir {
             let name = entry.file_name();
             if name.to_string_lossy().starts_with(STAGING_PREFIX) {
                 let path = entry.path();
-                std::fs::remove_dir_all(&path).map_err(io(&path))?;
+                // A live export holds its lock; a killed one's folder is left over.
+                let lock = std::fs::File::open(path.join(LOCK));
+                match lock.as_ref().map(std::fs::File::try_lock) {
+                    Ok(Err(std::fs::TryLockError::WouldBlock)) => return Err(OutDirError::Busy(dir)),
+                    Ok(Err(std::fs::TryLockError::Error(e))) => return Err(io(&path)(e)),
+                    Ok(Ok(())) | Err(_) => std::fs::remove_dir_all(&path).map_err(io(&path))?,
+                }
             } else {
                 other = true;
             }
@@ -60,9 +76,13 @@ impl OutDir {
         if other && !force {
             return Err(OutDirError::NotEmpty(dir));
         }
-        let staging = dir.join(format!("{STAGING_PREFIX}{}", std::process::id()));
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let staging = dir.join(format!("{STAGING_PREFIX}{}-{nanos}", std::process::id()));
         std::fs::create_dir(&staging).map_err(io(&staging))?;
-        Ok(Self { dir, staging, force, committed: false })
+        let lock_path = staging.join(LOCK);
+        let lock = std::fs::File::create(&lock_path).map_err(io(&lock_path))?;
+        lock.lock().map_err(io(&lock_path))?;
+        Ok(Self { dir, staging, force, committed: false, _lock: lock })
     }
 
     /// The final folder.
