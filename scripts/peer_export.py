@@ -33,7 +33,7 @@ def main():
     rows = 0
     with open(out, "w", encoding="utf-8") as f:
         for prompt, chosen, rejected in con.execute(QUERY):
-            f.write(json.dumps({"prompt": prompt, "chosen": chosen, "rejected": rejected}, ensure_ascii=False))
+            f.write(json.dumps({"prompt": prompt, "chosen": chosen, "rejected": rejected}, ensure_ascii=False, separators=(",", ":")))
             f.write("\n")
             rows += 1
     seconds = time.perf_counter() - started

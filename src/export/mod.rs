@@ -9,6 +9,7 @@
 //! Nothing in the data depends on the clock: the same project and options give the same bytes.
 
 mod arrow_write;
+mod json_write;
 pub mod label;
 mod manifest;
 pub mod media;

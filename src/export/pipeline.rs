@@ -123,9 +123,10 @@ pub fn run(
     pass.open_sinks()?;
     progress.phase(if preview.is_some() { "counting" } else { "exporting" }, "samples", Some(ids.len() as u64), 0);
     let mut done = 0u64;
-    for chunk in ids.chunks(CHUNK) {
-        for s in store.full_samples(chunk)? {
-            pass.sample(&s)?;
+    for chunk in store.read_ahead(ids.to_vec(), CHUNK) {
+        let chunk = chunk?;
+        for s in &chunk {
+            pass.sample(s)?;
         }
         done += chunk.len() as u64;
         progress.tick(done)?;

@@ -10,7 +10,7 @@ use parquet::basic::Compression;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -24,39 +24,50 @@ pub trait RowSink {
 
 /// One JSON object per line.
 pub struct JsonlSink {
-    out: BufWriter<File>,
+    file: File,
+    buf: Vec<u8>,
     path: PathBuf,
 }
+
+/// The JSONL buffer is written out once it holds this much.
+const JSONL_FLUSH: usize = 1 << 20;
 
 impl JsonlSink {
     /// Creates the file.
     pub fn create(path: &Path) -> Result<Self, String> {
         let file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        Ok(Self { out: BufWriter::with_capacity(1 << 20, file), path: path.to_owned() })
+        Ok(Self { file, buf: Vec::with_capacity(JSONL_FLUSH * 2), path: path.to_owned() })
+    }
+
+    fn flush(&mut self) -> Result<(), String> {
+        self.file.write_all(&self.buf).map_err(|e| format!("{}: {e}", self.path.display()))?;
+        self.buf.clear();
+        Ok(())
     }
 }
 
 impl RowSink for JsonlSink {
     fn write(&mut self, row: Value) -> Result<(), String> {
-        serde_json::to_writer(&mut self.out, &row)
-            .map_err(|e| e.to_string())
-            .and_then(|()| self.out.write_all(b"\n").map_err(|e| e.to_string()))
-            .map_err(|e| format!("{}: {e}", self.path.display()))
+        super::json_write::write_value(&mut self.buf, &row);
+        self.buf.push(b'\n');
+        if self.buf.len() >= JSONL_FLUSH {
+            self.flush()?;
+        }
+        Ok(())
     }
 
-    fn finish(self: Box<Self>) -> Result<(), String> {
-        let path = self.path.clone();
-        let file = self.out.into_inner().map_err(|e| format!("{}: {e}", path.display()))?;
-        file.sync_all().map_err(|e| format!("{}: {e}", path.display()))
+    fn finish(mut self: Box<Self>) -> Result<(), String> {
+        self.flush()?;
+        self.file.sync_all().map_err(|e| format!("{}: {e}", self.path.display()))
     }
 }
 
 /// Rows buffered into record batches of at most this many bytes (estimated) or rows.
-const BATCH_BYTES: usize = 32 << 20;
+const BATCH_BYTES: usize = 8 << 20;
 const BATCH_ROWS: usize = 8192;
 /// A row group is closed once its encoded data passes this size, so embedded media never
 /// accumulate in memory (HF `datasets` reads row groups one by one too).
-const ROW_GROUP_BYTES: usize = 96 << 20;
+const ROW_GROUP_BYTES: usize = 64 << 20;
 
 /// Parquet with a fixed schema.
 pub struct ParquetSink {

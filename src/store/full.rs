@@ -4,7 +4,7 @@
 
 use super::curation::CurationState;
 use super::read::{JudgmentView, MEDIA_COLUMNS, RatingView, ResponseView, SampleView, media_view};
-use super::{Result, Store};
+use super::{Result, Store, StoreError};
 use crate::model::{DatasetId, SampleId};
 use rusqlite::types::Value as SqlValue;
 
@@ -88,26 +88,32 @@ impl Store {
     fn read_heads(&self, chunk: &Chunk<'_>, slots: &mut [Option<FullSample>]) -> Result<()> {
         let (cond, params) = chunk.condition("s.id");
         let sql = format!(
-            "SELECT s.id, s.dataset_id, d.name, s.row_index, s.sub_index, s.source_key, s.prompt, s.context, s.modality,
-                    s.extras
-             FROM samples s JOIN datasets d ON d.id = s.dataset_id WHERE {cond} ORDER BY s.id"
+            "SELECT s.id, s.dataset_id, s.row_index, s.sub_index, s.source_key, s.prompt, s.context, s.modality, s.extras
+             FROM samples s WHERE {cond} ORDER BY s.id"
         );
+        let mut names: Vec<(i64, String)> = Vec::new();
+        self.each_row("SELECT id, name FROM datasets ORDER BY id", &[], |r| {
+            names.push((r.get(0)?, r.get(1)?));
+            Ok(())
+        })?;
         self.each_row(&sql, &params, |r| {
             let id: i64 = r.get(0)?;
             let Some(i) = chunk.index(id) else { return Ok(()) };
-            let context: Option<String> = r.get(7)?;
+            let dataset: i64 = r.get(1)?;
+            let name = names.binary_search_by_key(&dataset, |n| n.0).map(|k| names[k].1.clone()).unwrap_or_default();
+            let context: Option<String> = r.get(6)?;
             slots[i] = Some(FullSample {
                 sample: SampleView {
                     id: SampleId(id),
-                    dataset_id: r.get::<_, DatasetId>(1)?,
-                    dataset_name: r.get(2)?,
-                    row_index: r.get::<_, i64>(3)? as u64,
-                    sub_index: r.get(4)?,
-                    source_key: r.get(5)?,
-                    prompt: r.get(6)?,
+                    dataset_id: DatasetId(dataset),
+                    dataset_name: name,
+                    row_index: r.get::<_, i64>(2)? as u64,
+                    sub_index: r.get(3)?,
+                    source_key: r.get(4)?,
+                    prompt: r.get(5)?,
                     context: context.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default(),
-                    modality: r.get(8)?,
-                    extras: r.get(9)?,
+                    modality: r.get(7)?,
+                    extras: r.get(8)?,
                     responses: Vec::new(),
                     media: Vec::new(),
                     judgments: Vec::new(),
@@ -151,20 +157,19 @@ impl Store {
 
     fn read_judgments(&self, chunk: &Chunk<'_>, slots: &mut [Option<FullSample>]) -> Result<()> {
         let (cond, params) = chunk.condition("sample_id");
+        // In the index's order (no sort in SQL); each sample's judgments are put originals first
+        // in Rust below.
         let sql = format!(
             "SELECT id, sample_id, source, author, label, kind, chosen, rejected, ranking, detail, created_at
-             FROM judgments WHERE {cond} ORDER BY sample_id, source != 'original', id"
+             FROM judgments WHERE {cond} ORDER BY sample_id"
         );
-        // (judgment id, slot index, index in the sample's judgments), for the ratings below.
-        let mut owners: Vec<(i64, usize, usize)> = Vec::new();
+        let mut any = false;
         self.each_row(&sql, &params, |r| {
-            let id: i64 = r.get(0)?;
-            let Some(i) = chunk.index(r.get(1)?) else { return Ok(()) };
-            let Some(s) = slots[i].as_mut() else { return Ok(()) };
+            let Some(s) = slot(chunk, slots, r.get(1)?) else { return Ok(()) };
             let ranking: Option<String> = r.get(8)?;
-            owners.push((id, i, s.sample.judgments.len()));
+            any = true;
             s.sample.judgments.push(JudgmentView {
-                id,
+                id: r.get(0)?,
                 source: r.get(2)?,
                 author: r.get(3)?,
                 label: r.get(4)?,
@@ -178,8 +183,18 @@ impl Store {
             });
             Ok(())
         })?;
-        if owners.is_empty() {
+        if !any {
             return Ok(());
+        }
+        // (judgment id, slot index, index in the sample's judgments), for the ratings below.
+        let mut owners: Vec<(i64, usize, usize)> = Vec::new();
+        for (i, s) in slots.iter_mut().enumerate() {
+            let Some(s) = s else { continue };
+            let judgments = &mut s.sample.judgments;
+            if judgments.len() > 1 {
+                judgments.sort_by_key(|j| (j.source != crate::model::JudgmentSource::Original, j.id));
+            }
+            owners.extend(judgments.iter().enumerate().map(|(k, j)| (j.id, i, k)));
         }
         owners.sort_unstable();
         let (cond, params) = chunk.condition("j.sample_id");
@@ -271,5 +286,86 @@ impl Store {
             },
         )?;
         Ok(ids)
+    }
+}
+
+/// Whole samples in chunks, read ahead on a `read-ahead` thread with its own connection inside one
+/// read transaction (one snapshot of the project however long the job takes, and the reading runs
+/// beside the caller's work on the other core). An in-memory project is read inline.
+pub struct ReadAhead<'a> {
+    inner: ReadAheadInner<'a>,
+}
+
+enum ReadAheadInner<'a> {
+    Thread { rx: std::sync::mpsc::Receiver<Result<Vec<FullSample>>>, handle: Option<std::thread::JoinHandle<()>> },
+    Inline { store: &'a Store, ids: Vec<SampleId>, chunk: usize, next: usize },
+}
+
+impl Store {
+    /// [`Store::full_samples`] of `ids` (ascending), `chunk` at a time, read ahead.
+    pub fn read_ahead(&self, ids: Vec<SampleId>, chunk: usize) -> ReadAhead<'_> {
+        let chunk = chunk.max(1);
+        if self.path.as_os_str() == ":memory:" {
+            return ReadAhead { inner: ReadAheadInner::Inline { store: self, ids, chunk, next: 0 } };
+        }
+        let path = self.path.clone();
+        // Two chunks in flight: the reader stays one ahead without holding the project in memory.
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        let spawned = std::thread::Builder::new().name("read-ahead".into()).spawn(move || {
+            let store = match Store::open(&path) {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            };
+            if let Err(e) = store.conn.execute_batch("BEGIN") {
+                let _ = tx.send(Err(store.err(e)));
+                return;
+            }
+            for c in ids.chunks(chunk) {
+                let batch = store.full_samples(c);
+                let failed = batch.is_err();
+                if tx.send(batch).is_err() || failed {
+                    break;
+                }
+            }
+            let _ = store.conn.execute_batch("COMMIT");
+        });
+        match spawned {
+            Ok(handle) => ReadAhead { inner: ReadAheadInner::Thread { rx, handle: Some(handle) } },
+            Err(e) => {
+                let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                let _ = tx.send(Err(StoreError::NotFound(format!("cannot start the read-ahead thread: {e}"))));
+                ReadAhead { inner: ReadAheadInner::Thread { rx, handle: None } }
+            }
+        }
+    }
+}
+
+impl Iterator for ReadAhead<'_> {
+    type Item = Result<Vec<FullSample>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.inner {
+            ReadAheadInner::Thread { rx, .. } => rx.recv().ok(),
+            ReadAheadInner::Inline { store, ids, chunk, next } => {
+                let c = ids.get(*next..)?.chunks(*chunk).next()?;
+                *next += c.len();
+                Some(store.full_samples(c))
+            }
+        }
+    }
+}
+
+impl Drop for ReadAhead<'_> {
+    fn drop(&mut self) {
+        if let ReadAheadInner::Thread { rx, handle } = &mut self.inner {
+            // Closing the channel ends the reader at its next send.
+            drop(std::mem::replace(rx, std::sync::mpsc::sync_channel(0).1));
+            if let Some(h) = handle.take() {
+                let _ = h.join();
+            }
+        }
     }
 }

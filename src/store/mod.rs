@@ -23,7 +23,7 @@ mod write;
 pub use curation::{Applied, AuditEntry, CurationAction, CurationState, Label};
 pub use datasets::{DatasetInfo, DatasetStatus, ImportIssue, NewDataset};
 pub use fts_side::{FtsDoc, SideIndexer, side_path};
-pub use full::{CurationRecord, FullSample};
+pub use full::{CurationRecord, FullSample, ReadAhead};
 pub use list::{ListRow, SortKey};
 pub use overview::Overview;
 pub use read::{DatasetSummary, JudgmentView, MediaView, RatingView, ResponseView, SampleView};
