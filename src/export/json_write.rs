@@ -1,7 +1,7 @@
 //! Rows as JSON text, byte for byte what `serde_json::to_writer` writes for a [`Value`], with a
 //! faster string escaper: text rows are almost all plain characters, so the scan looks at eight
 //! bytes at a time for the few that need escaping (`"`, `\`, control characters) and copies the
-//! runs between them whole. serde_json's own loop looks at each byte and was a fifth of a large
+//! runs between them whole. `serde_json`'s own loop looks at each byte and was a fifth of a large
 //! text export's CPU.
 
 use crate::model::Value;
