@@ -31,6 +31,8 @@ pub struct FullSample {
 struct Chunk<'a> {
     ids: &'a [SampleId],
     dense: bool,
+    /// The ids are exactly `ids[0]..=ids[len - 1]`: an id's index is its offset.
+    contiguous: bool,
 }
 
 impl Chunk<'_> {
@@ -47,6 +49,10 @@ impl Chunk<'_> {
 
     /// The index of `id` in the chunk, if it is one of its ids.
     fn index(&self, id: i64) -> Option<usize> {
+        if self.contiguous {
+            let offset = usize::try_from(id - self.ids[0].0).ok()?;
+            return (offset < self.ids.len()).then_some(offset);
+        }
         self.ids.binary_search(&SampleId(id)).ok()
     }
 }
@@ -61,7 +67,7 @@ impl Store {
         debug_assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids must be ascending");
         let span = ids[ids.len() - 1].0 - ids[0].0 + 1;
         // A range scan reads every sample in the span: worth it while most of them are wanted.
-        let chunk = Chunk { ids, dense: span <= 2 * ids.len() as i64 };
+        let chunk = Chunk { ids, dense: span <= 2 * ids.len() as i64, contiguous: span == ids.len() as i64 };
         let mut slots: Vec<Option<FullSample>> = vec![None; ids.len()];
         self.read_heads(&chunk, &mut slots)?;
         self.read_responses(&chunk, &mut slots)?;
