@@ -536,3 +536,27 @@ fn a_second_export_into_a_folder_being_written_is_refused() {
     assert!(out.join("manifest.json").is_file());
     drop(store);
 }
+
+#[test]
+fn the_preview_is_the_first_rows_as_written_and_the_counts_of_the_export() {
+    use verdict::export::{ExportOptions, Target};
+    use verdict::jobs::Progress;
+    let f = fixture(true);
+    let store = Store::open(&f.ws.project()).expect("store");
+    for target in [Target::Trl, Target::LlamaFactory, Target::Swift, Target::Verdict, Target::Original] {
+        let out = f.ws.path(&format!("preview-{}", target.as_str()));
+        let options = ExportOptions::new(target, &out);
+        let preview = verdict::export::preview(&store, &options, 3, &mut Progress::silent()).expect("preview");
+        let report = verdict::export::run(&store, &options, &mut Progress::silent()).expect("export");
+        assert_eq!(preview.counts, report.counts, "{target}");
+        let first = if target == Target::Original { "rlaif.parquet" } else { "train.jsonl" };
+        if target == Target::Original {
+            // Parquet rows are shown as JSON: the first row's question is the first source row's.
+            assert!(preview.rows[0].contains("picture question 0"), "{}", preview.rows[0]);
+            continue;
+        }
+        let written: Vec<String> =
+            std::fs::read_to_string(out.join(first)).expect("data").lines().take(3).map(str::to_owned).collect();
+        assert_eq!(preview.rows, written, "{target}: the preview shows the rows as written");
+    }
+}

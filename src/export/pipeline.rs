@@ -448,15 +448,18 @@ pub(super) fn file_name_of(path: &str) -> String {
     std::path::Path::new(path).file_name().map_or_else(|| path.to_owned(), |n| n.to_string_lossy().into_owned())
 }
 
-/// A row as the preview shows it: JSON, with embedded bytes as their size.
+/// A row as the preview shows it: the JSON the export writes (keys in their order), with embedded
+/// bytes shown as their size.
 pub(super) fn preview_text(v: &Value) -> String {
-    fn shown(v: &Value) -> serde_json::Value {
+    fn shown(v: &Value) -> Value {
         match v {
-            Value::Bytes(b) => serde_json::Value::String(format!("<{} bytes>", b.len())),
-            Value::List(l) => serde_json::Value::Array(l.iter().map(shown).collect()),
-            Value::Map(m) => serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), shown(v))).collect()),
-            other => other.to_json(),
+            Value::Bytes(b) => Value::Str(format!("<{} bytes>", b.len())),
+            Value::List(l) => Value::List(l.iter().map(shown).collect()),
+            Value::Map(m) => Value::Map(m.iter().map(|(k, v)| (k.clone(), shown(v))).collect()),
+            other => other.clone(),
         }
     }
-    serde_json::to_string(&shown(v)).unwrap_or_default()
+    let mut out = Vec::new();
+    super::json_write::write_value(&mut out, &shown(v));
+    String::from_utf8(out).unwrap_or_default()
 }
