@@ -560,3 +560,22 @@ fn the_preview_is_the_first_rows_as_written_and_the_counts_of_the_export() {
         assert_eq!(preview.rows, written, "{target}: the preview shows the rows as written");
     }
 }
+
+#[test]
+fn a_bad_filter_says_what_is_wrong_once_and_writes_nothing() {
+    let f = fixture(false);
+    let out = f.ws.path("never");
+    let o = verdict(&[
+        "export",
+        f.ws.project().to_str().expect("utf8"),
+        "--out",
+        out.to_str().expect("utf8"),
+        "--where",
+        "len_chosen>>5",
+    ]);
+    assert!(!o.status.success());
+    let err = common::stderr(&o);
+    assert!(err.contains("--where") && err.contains("len_chosen"), "{err}");
+    assert_eq!(err.matches("needs a whole number").count(), 1, "said once: {err}");
+    assert!(!out.exists(), "no folder for an export that never started");
+}

@@ -39,9 +39,9 @@ pub enum ExportError {
     /// The options contradict each other.
     #[error("{0}")]
     Options(String),
-    /// The filter does not parse.
-    #[error("--where: {0}")]
-    Query(#[from] crate::query::QueryError),
+    /// The filter does not parse (the message is the parser's, with its position).
+    #[error("the filter (--where): {0}")]
+    Query(crate::query::QueryError),
     /// The output folder cannot take the export.
     #[error(transparent)]
     OutDir(#[from] OutDirError),
@@ -57,6 +57,12 @@ pub enum ExportError {
     /// Cancel was asked: nothing was written under a final name.
     #[error("export cancelled; nothing was written")]
     Cancelled,
+}
+
+impl From<crate::query::QueryError> for ExportError {
+    fn from(e: crate::query::QueryError) -> Self {
+        ExportError::Query(e)
+    }
 }
 
 impl From<Interrupted> for ExportError {

@@ -149,8 +149,11 @@ impl Pass<'_> {
 
     /// Creates the data files (both sides when splitting, so that an empty side still loads).
     fn open_sinks(&mut self) -> Result<(), ExportError> {
-        let Some(out) = &self.out else { return Ok(()) };
         let sides: &[Side] = if self.options.split.is_some() { &[Side::Train, Side::Test] } else { &[Side::Train] };
+        for side in sides {
+            self.counts.rows_per_file.insert(self.file_name(*side), 0);
+        }
+        let Some(out) = &self.out else { return Ok(()) };
         for side in sides {
             let path = out.staged(&self.file_name(*side));
             let sink: Box<dyn RowSink> = match (self.options.effective_file_format(), &self.builder) {
@@ -163,7 +166,6 @@ impl Pass<'_> {
                 _ => Box::new(JsonlSink::create(&path).map_err(ExportError::Write)?),
             };
             self.sinks.insert(*side, sink);
-            self.counts.rows_per_file.insert(self.file_name(*side), 0);
         }
         Ok(())
     }
