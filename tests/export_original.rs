@@ -260,3 +260,63 @@ fn a_killed_export_leaves_no_final_file_and_the_next_run_writes_it_whole() {
     assert_eq!(std::fs::read_to_string(out.join("train.jsonl")).expect("data").lines().count(), n);
     assert_eq!(std::fs::read_dir(out.join("media")).expect("media").count(), n);
 }
+
+#[test]
+fn arrow_files_of_a_saved_dataset_come_back_as_arrow_streams_with_the_label() {
+    use arrow_array::{RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+    use std::sync::Arc;
+    let ws = Workspace::new();
+    let folder = ws.path("saved");
+    std::fs::create_dir_all(&folder).expect("mkdir");
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("prompt", DataType::Utf8, false),
+        Field::new("chosen", DataType::Utf8, false),
+        Field::new("rejected", DataType::Utf8, false),
+    ]));
+    let names = ["data-00000-of-00002.arrow", "data-00001-of-00002.arrow"];
+    for (i, name) in names.iter().enumerate() {
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from(vec![format!("q{i}a"), format!("q{i}b")])),
+                Arc::new(StringArray::from(vec![format!("good {i}a"), format!("good {i}b")])),
+                Arc::new(StringArray::from(vec![format!("bad {i}a"), format!("bad {i}b")])),
+            ],
+        )
+        .expect("batch");
+        let file = std::fs::File::create(folder.join(name)).expect("create");
+        let mut w = arrow_ipc::writer::StreamWriter::try_new(file, &schema).expect("writer");
+        w.write(&batch).expect("write");
+        w.finish().expect("finish");
+    }
+    std::fs::write(
+        folder.join("state.json"),
+        r#"{"_data_files": [{"filename": "data-00000-of-00002.arrow"}, {"filename": "data-00001-of-00002.arrow"}]}"#,
+    )
+    .expect("state");
+    let project = ws.project();
+    import(&project, &folder);
+    let mut store = Store::open(&project).expect("store");
+    let q1b: i64 = store.conn().query_row("SELECT id FROM samples WHERE prompt = 'q1b'", [], |r| r.get(0)).expect("id");
+    store.apply(SampleId(q1b), "ana", &CurationAction::Swap).expect("swap");
+    drop(store);
+    let out = ws.path("out");
+    export(&project, &out, &[]);
+    let read = |name: &str| -> Vec<Value> {
+        let file = std::fs::File::open(out.join(name)).expect("written under its own name");
+        let reader = arrow_ipc::reader::StreamReader::try_new(file, None).expect("an Arrow stream");
+        assert_eq!(reader.schema(), schema, "the same schema");
+        reader.flat_map(|b| verdict::ingest::readers::record_batch_rows(&b.expect("batch"), 0)).collect()
+    };
+    let first = read(names[0]);
+    assert_eq!(
+        serde_json::to_string(&first).expect("json"),
+        r#"[{"prompt":"q0a","chosen":"good 0a","rejected":"bad 0a"},{"prompt":"q0b","chosen":"good 0b","rejected":"bad 0b"}]"#
+    );
+    let second = read(names[1]);
+    assert_eq!(
+        serde_json::to_string(&second[1]).expect("json"),
+        r#"{"prompt":"q1b","chosen":"bad 1b","rejected":"good 1b"}"#
+    );
+}
