@@ -320,3 +320,49 @@ fn arrow_files_of_a_saved_dataset_come_back_as_arrow_streams_with_the_label() {
         r#"{"prompt":"q1b","chosen":"bad 1b","rejected":"good 1b"}"#
     );
 }
+
+#[test]
+fn ties_are_left_out_unless_kept_and_then_set_where_the_source_has_a_tie_field() {
+    let ws = Workspace::new();
+    let rows = concat!(
+        "{\"prompt\": \"t0\", \"chosen\": \"a0\", \"rejected\": \"b0\", \"chosen_reason\": \"x\", \"is_tie\": false}\n",
+        "{\"prompt\": \"t1\", \"chosen\": \"a1\", \"rejected\": \"b1\", \"chosen_reason\": \"y\", \"is_tie\": true}\n",
+        "{\"prompt\": \"t2\", \"chosen\": \"a2\", \"rejected\": \"b2\", \"chosen_reason\": \"z\", \"is_tie\": false}\n",
+    );
+    let file = ws.write("mm_rlhf.jsonl", rows);
+    let project = ws.project();
+    import(&project, &file);
+    let mut store = Store::open(&project).expect("store");
+    store.apply(SampleId(1), "ana", &CurationAction::Tie).expect("tie");
+    store.apply(SampleId(2), "ana", &CurationAction::PickB).expect("not a tie any more");
+    drop(store);
+    let lines = |out: &Path| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(out.join("mm_rlhf.jsonl"))
+            .expect("jsonl")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("row"))
+            .collect()
+    };
+    let dropped = ws.path("drop");
+    let report = export(&project, &dropped, &[]);
+    assert_eq!(report["counts"]["left_out"]["tie"], 1, "{report}");
+    let rows = lines(&dropped);
+    assert_eq!(rows.iter().map(|r| r["prompt"].as_str().expect("p")).collect::<Vec<_>>(), ["t1", "t2"]);
+    assert_eq!(
+        (rows[0]["is_tie"].as_bool(), rows[0]["chosen"].as_str()),
+        (Some(false), Some("b1")),
+        "t1 picked: no tie, swapped"
+    );
+
+    let kept = ws.path("keep");
+    export(&project, &kept, &["--ties", "keep"]);
+    let rows = lines(&kept);
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["is_tie"], true, "the curator's tie, in the source's own field");
+    assert_eq!(rows[2], serde_json::from_str::<serde_json::Value>(&rows_in(&file, 2)).expect("source"), "t2 untouched");
+}
+
+/// Line `line` (from 0) of a text file.
+fn rows_in(file: &Path, line: usize) -> String {
+    std::fs::read_to_string(file).expect("source").lines().nth(line).expect("line").to_owned()
+}
