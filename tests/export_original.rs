@@ -4,30 +4,14 @@
 //! no file under a final name and running it again writes it whole.
 
 mod common;
-use common::{Workspace, jpeg, stdout, verdict, write_rlaif_parquet};
+use common::{Workspace, import, jpeg, verdict, write_rlaif_parquet};
 use std::path::Path;
 use verdict::model::{SampleId, Value};
 use verdict::store::{CurationAction, Store};
 
-fn import(project: &Path, file: &Path) {
-    let o = verdict(&["import", "--project", project.to_str().expect("utf8"), file.to_str().expect("utf8")]);
-    assert!(o.status.success(), "import {}: {}", file.display(), common::stderr(&o));
-}
-
+/// `verdict export --format original`.
 fn export(project: &Path, out: &Path, args: &[&str]) -> serde_json::Value {
-    let mut all = vec![
-        "export",
-        project.to_str().expect("utf8"),
-        "--out",
-        out.to_str().expect("utf8"),
-        "--format",
-        "original",
-        "--json",
-    ];
-    all.extend_from_slice(args);
-    let o = verdict(&all);
-    assert!(o.status.success(), "export: {}", common::stderr(&o));
-    serde_json::from_str(&stdout(&o)).expect("json report")
+    common::export(project, out, &[&["--format", "original"], args].concat())
 }
 
 /// Every row of a Parquet file, and its schema's fields.
@@ -242,16 +226,7 @@ fn a_killed_export_leaves_no_final_file_and_the_next_run_writes_it_whole() {
         assert!(!out.join(name).exists(), "{name} exists under its final name after a kill");
     }
     // Again: the leftover staging folder is removed and the export is complete.
-    let o = verdict(&[
-        "export",
-        project.to_str().expect("utf8"),
-        "--out",
-        out.to_str().expect("utf8"),
-        "--format",
-        "trl",
-        "--json",
-    ]);
-    assert!(o.status.success(), "{}", common::stderr(&o));
+    common::export(&project, &out, &["--format", "trl"]);
     let entries: Vec<String> = std::fs::read_dir(&out)
         .expect("dir")
         .map(|e| e.expect("e").file_name().to_string_lossy().into_owned())
@@ -285,10 +260,7 @@ fn arrow_files_of_a_saved_dataset_come_back_as_arrow_streams_with_the_label() {
             ],
         )
         .expect("batch");
-        let file = std::fs::File::create(folder.join(name)).expect("create");
-        let mut w = arrow_ipc::writer::StreamWriter::try_new(file, &schema).expect("writer");
-        w.write(&batch).expect("write");
-        w.finish().expect("finish");
+        common::write_arrow_stream(&folder.join(name), &batch);
     }
     std::fs::write(
         folder.join("state.json"),

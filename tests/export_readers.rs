@@ -5,7 +5,7 @@
 //! command makes it and sets `VERDICT_PYTHON`).
 
 mod common;
-use common::{Workspace, jpeg, png, stdout, verdict, write_rlaif_parquet};
+use common::{Workspace, jpeg, png, stdout, write_rlaif_parquet};
 use std::path::{Path, PathBuf};
 
 fn python() -> PathBuf {
@@ -51,8 +51,7 @@ fn project(ws: &Workspace) -> (PathBuf, Expected) {
     expected.push(("text question 0".into(), None));
     let project = ws.project();
     for f in [&parquet, &paths, &text] {
-        let o = verdict(&["import", "--project", project.to_str().expect("utf8"), f.to_str().expect("utf8")]);
-        assert!(o.status.success(), "{}", common::stderr(&o));
+        common::import(&project, f);
     }
     (project, expected)
 }
@@ -87,15 +86,7 @@ fn hugging_face_datasets_trl_and_llamafactory_read_the_exports() {
     let (project, expected) = project(&ws);
     for file_format in ["jsonl", "parquet"] {
         let out = ws.path(&format!("trl-{file_format}"));
-        let o = verdict(&[
-            "export",
-            project.to_str().expect("utf8"),
-            "--out",
-            out.to_str().expect("utf8"),
-            "--file-format",
-            file_format,
-        ]);
-        assert!(o.status.success(), "{}", common::stderr(&o));
+        common::export(&project, &out, &["--file-format", file_format]);
         let seen = read("trl", &out, &format!("train.{file_format}"));
         check(&seen, &expected, &format!("TRL {file_format}"));
         assert!(
@@ -105,17 +96,7 @@ fn hugging_face_datasets_trl_and_llamafactory_read_the_exports() {
 
         let name = format!("lf-{file_format}");
         let out = ws.path(&name);
-        let o = verdict(&[
-            "export",
-            project.to_str().expect("utf8"),
-            "--out",
-            out.to_str().expect("utf8"),
-            "--format",
-            "llamafactory",
-            "--file-format",
-            file_format,
-        ]);
-        assert!(o.status.success(), "{}", common::stderr(&o));
+        common::export(&project, &out, &["--format", "llamafactory", "--file-format", file_format]);
         check(&read("llamafactory", &out, &name), &expected, &format!("LLaMA-Factory {file_format}"));
     }
 }
@@ -125,22 +106,10 @@ fn a_text_only_export_is_trls_standard_form() {
     let ws = Workspace::new();
     let file = ws.write("text.jsonl", "{\"prompt\": \"q\", \"chosen\": \"a\", \"rejected\": \"b\"}\n{\"prompt\": \"r\", \"chosen\": \"c\", \"rejected\": \"d\"}\n");
     let project = ws.project();
-    assert!(
-        verdict(&["import", "--project", project.to_str().expect("utf8"), file.to_str().expect("utf8")])
-            .status
-            .success()
-    );
+    common::import(&project, &file);
     for file_format in ["jsonl", "parquet"] {
         let out = ws.path(file_format);
-        let o = verdict(&[
-            "export",
-            project.to_str().expect("utf8"),
-            "--out",
-            out.to_str().expect("utf8"),
-            "--file-format",
-            file_format,
-        ]);
-        assert!(o.status.success(), "{}", common::stderr(&o));
+        common::export(&project, &out, &["--file-format", file_format]);
         let seen = read("trl", &out, &format!("train.{file_format}"));
         assert_eq!(seen["columns"], serde_json::json!(["prompt", "chosen", "rejected"]));
         assert_eq!(seen["conversational"], serde_json::json!([false, false]));

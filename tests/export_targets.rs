@@ -4,7 +4,7 @@
 //! project: the right rows, the right direction for every relabeled pair, media bytes equal.
 
 mod common;
-use common::{Workspace, jpeg, png, stdout, verdict, write_rlaif_parquet};
+use common::{Workspace, export, jpeg, png, stdout, verdict, write_rlaif_parquet};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use verdict::model::{MediaRole, SampleId};
@@ -137,14 +137,6 @@ fn sample_of(store: &Store, question: &str) -> SampleId {
         .query_row("SELECT id FROM samples WHERE instr(prompt, ?1) > 0", [question], |r| r.get(0))
         .unwrap_or_else(|e| panic!("no sample asks {question:?}: {e}"));
     SampleId(id)
-}
-
-fn export(project: &Path, out: &Path, args: &[&str]) -> serde_json::Value {
-    let mut all = vec!["export", project.to_str().expect("utf8"), "--out", out.to_str().expect("utf8"), "--json"];
-    all.extend_from_slice(args);
-    let o = verdict(&all);
-    assert!(o.status.success(), "export {args:?}: {}", common::stderr(&o));
-    serde_json::from_str(&stdout(&o)).expect("the report is JSON")
 }
 
 /// Imports `files` into a fresh project (relative media against `media_root`, default each file's

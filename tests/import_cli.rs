@@ -301,10 +301,7 @@ fn a_hugging_face_save_to_disk_folder_imports_its_arrow_files() {
             ],
         )
         .expect("batch");
-        let file = std::fs::File::create(folder.join(name)).expect("create");
-        let mut w = arrow_ipc::writer::StreamWriter::try_new(file, &schema).expect("writer");
-        w.write(&batch).expect("write");
-        w.finish().expect("finish");
+        common::write_arrow_stream(&folder.join(name), &batch);
     }
     std::fs::write(
         folder.join("state.json"),

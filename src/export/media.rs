@@ -70,13 +70,7 @@ impl<'a> MediaPlacer<'a> {
         if let Some(hash) = &m.blob_hash {
             return self.place_blob(hash, m.name.as_deref());
         }
-        if let Some(url) = &m.url {
-            return Err(format!("{url} is a URL, which Verdict never fetches"));
-        }
-        let Some(resolved) = &m.resolved_path else {
-            let why = m.probe_error.as_deref().unwrap_or("the path did not resolve inside the media root");
-            return Err(format!("{}: {why}", m.path.as_deref().unwrap_or("(no path)")));
-        };
+        let resolved = source_file(m)?;
         let path = Path::new(resolved);
         if m.kind == MediaKind::Frames {
             return self.place_frames(path);
@@ -86,7 +80,7 @@ impl<'a> MediaPlacer<'a> {
             return Err(format!("{resolved}: not a file"));
         }
         match self.mode {
-            MediaMode::Reference => Ok(Placed { path: resolved.clone(), frames: Vec::new(), bytes: None }),
+            MediaMode::Reference => Ok(Placed { path: resolved.to_owned(), frames: Vec::new(), bytes: None }),
             MediaMode::Embed => {
                 let bytes = std::fs::read(path).map_err(|e| format!("{resolved}: {e}"))?;
                 Ok(Placed { path: file_name(path), frames: Vec::new(), bytes: Some(bytes) })
@@ -135,13 +129,7 @@ impl<'a> MediaPlacer<'a> {
         if m.blob_hash.is_some() {
             return Ok(());
         }
-        if let Some(url) = &m.url {
-            return Err(format!("{url} is a URL, which Verdict never fetches"));
-        }
-        let Some(resolved) = &m.resolved_path else {
-            let why = m.probe_error.as_deref().unwrap_or("the path did not resolve inside the media root");
-            return Err(format!("{}: {why}", m.path.as_deref().unwrap_or("(no path)")));
-        };
+        let resolved = source_file(m)?;
         let path = Path::new(resolved);
         if m.kind == MediaKind::Frames {
             return match list_frames(path) {
@@ -244,6 +232,18 @@ impl<'a> MediaPlacer<'a> {
         }
         Ok(Placed { path: folder, frames: listed, bytes: None })
     }
+}
+
+/// The resolved source path of a referenced media item, or why there is none (a URL, a path
+/// that did not resolve inside the media root).
+fn source_file(m: &MediaView) -> Result<&str, String> {
+    if let Some(url) = &m.url {
+        return Err(format!("{url} is a URL, which Verdict never fetches"));
+    }
+    m.resolved_path.as_deref().ok_or_else(|| {
+        let why = m.probe_error.as_deref().unwrap_or("the path did not resolve inside the media root");
+        format!("{}: {why}", m.path.as_deref().unwrap_or("(no path)"))
+    })
 }
 
 fn link_into(from: &Path, to: &Path) -> bool {

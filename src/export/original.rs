@@ -174,7 +174,24 @@ struct Planner<'a> {
     curator_rows: u64,
 }
 
-impl Planner<'_> {
+impl<'a> Planner<'a> {
+    fn new(store: &'a Store, options: &'a ExportOptions, dataset: &'a DatasetInfo) -> Self {
+        Self { store, options, dataset, counts: Counts::default(), left_out: Vec::new(), curator_rows: 0 }
+    }
+
+    /// Adds this dataset's counts (`rows` written to `file`) and left-out samples to the export's.
+    fn add_to(self, counts: &mut Counts, left_out: &mut Vec<LeftOut>, file: &str, rows: u64) {
+        counts.rows_written += rows;
+        counts.rows_per_file.insert(file.to_owned(), rows);
+        counts.samples_written += self.counts.samples_written;
+        counts.curator_labels += self.curator_rows;
+        counts.original_labels += rows - self.curator_rows;
+        for (reason, n) in self.counts.left_out {
+            *counts.left_out.entry(reason).or_default() += n;
+        }
+        left_out.extend(self.left_out);
+    }
+
     fn leave(&mut self, s: &FullSample, reason: &str, detail: Option<String>) {
         self.counts.leave(reason);
         if self.left_out.len() < LISTED_MAX {
@@ -316,19 +333,10 @@ pub(super) fn run(
     let mut files = Vec::new();
     for ((dataset, mine), name) in selected.iter().zip(&names) {
         verify_source(dataset, progress)?;
-        let mut planner =
-            Planner { store, options, dataset, counts: Counts::default(), left_out: Vec::new(), curator_rows: 0 };
+        let mut planner = Planner::new(store, options, dataset);
         let plans = planner.plans(mine)?;
         let written = rows::write(dataset, &plans, &out.staged(name), progress)?;
-        counts.rows_written += written;
-        counts.rows_per_file.insert(name.clone(), written);
-        counts.samples_written += planner.counts.samples_written;
-        counts.curator_labels += planner.curator_rows;
-        counts.original_labels += written - planner.curator_rows;
-        for (reason, n) in planner.counts.left_out {
-            *counts.left_out.entry(reason).or_default() += n;
-        }
-        left_out.extend(planner.left_out);
+        planner.add_to(&mut counts, &mut left_out, name, written);
         files.push(name.clone());
     }
     left_out.truncate(LISTED_MAX);
@@ -372,18 +380,9 @@ pub(super) fn preview(
     let mut left_out = Vec::new();
     let mut shown = Vec::new();
     for ((dataset, mine), name) in selected.iter().zip(&names) {
-        let mut planner =
-            Planner { store, options, dataset, counts: Counts::default(), left_out: Vec::new(), curator_rows: 0 };
+        let mut planner = Planner::new(store, options, dataset);
         let plans = planner.plans(mine)?;
-        counts.rows_written += plans.len() as u64;
-        counts.rows_per_file.insert(name.clone(), plans.len() as u64);
-        counts.samples_written += planner.counts.samples_written;
-        counts.curator_labels += planner.curator_rows;
-        counts.original_labels += plans.len() as u64 - planner.curator_rows;
-        for (reason, k) in planner.counts.left_out {
-            *counts.left_out.entry(reason).or_default() += k;
-        }
-        left_out.extend(planner.left_out);
+        planner.add_to(&mut counts, &mut left_out, name, plans.len() as u64);
         if shown.len() < n {
             let want = n - shown.len();
             match rows::first_rows(dataset, &plans, want) {

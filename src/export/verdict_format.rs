@@ -103,26 +103,8 @@ pub fn line(
 
 /// The hashes of binary values in stored extras (`{"$blob": HASH}`), in order of appearance.
 pub fn extras_blobs(extras: Option<&str>) -> Vec<String> {
-    fn walk(v: &Value, out: &mut Vec<String>) {
-        match v {
-            Value::Map(m) => {
-                if m.len() == 1
-                    && let Some(Value::Str(h)) = m.get("$blob")
-                {
-                    if !out.contains(h) {
-                        out.push(h.clone());
-                    }
-                    return;
-                }
-                m.values().for_each(|v| walk(v, out));
-            }
-            Value::List(l) => l.iter().for_each(|v| walk(v, out)),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    if let Some(v) = extras.and_then(|t| serde_json::from_str::<Value>(t).ok()) {
-        walk(&v, &mut out);
-    }
-    out
+    extras
+        .and_then(|t| serde_json::from_str::<Value>(t).ok())
+        .map(|v| crate::model::value::blob_hashes([&v]))
+        .unwrap_or_default()
 }

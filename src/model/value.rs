@@ -116,6 +116,31 @@ impl Value {
     }
 }
 
+/// The hashes of the binary values a stored row refers to (`{"$blob": HASH}`: how the project
+/// keeps bytes of columns no preset maps), each once, in order of appearance.
+pub fn blob_hashes<'a>(values: impl IntoIterator<Item = &'a Value>) -> Vec<String> {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Map(m) => {
+                if m.len() == 1
+                    && let Some(Value::Str(h)) = m.get("$blob")
+                {
+                    if !out.contains(h) {
+                        out.push(h.clone());
+                    }
+                    return;
+                }
+                m.values().for_each(|v| walk(v, out));
+            }
+            Value::List(l) => l.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    values.into_iter().for_each(|v| walk(v, &mut out));
+    out
+}
+
 impl From<serde_json::Value> for Value {
     fn from(v: serde_json::Value) -> Self {
         match v {

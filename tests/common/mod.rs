@@ -124,3 +124,26 @@ pub fn count(project: &Path, sql: &str) -> i64 {
     let conn = rusqlite::Connection::open(project).expect("opens project");
     conn.query_row(sql, [], |r| r.get(0)).expect("query")
 }
+
+/// `verdict import FILE --project P`, which must succeed.
+pub fn import(project: &Path, file: &Path) {
+    let o = verdict(&["import", "--project", project.to_str().expect("utf8"), file.to_str().expect("utf8")]);
+    assert!(o.status.success(), "import {}: {}", file.display(), stderr(&o));
+}
+
+/// `verdict export P --out DIR --json ARGS...`, which must succeed; its JSON report.
+pub fn export(project: &Path, out: &Path, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["export", project.to_str().expect("utf8"), "--out", out.to_str().expect("utf8"), "--json"];
+    all.extend_from_slice(args);
+    let o = verdict(&all);
+    assert!(o.status.success(), "export {args:?}: {}", stderr(&o));
+    serde_json::from_str(&stdout(&o)).expect("the report is JSON")
+}
+
+/// Writes one record batch as an Arrow IPC stream (what HF `save_to_disk` writes).
+pub fn write_arrow_stream(path: &Path, batch: &RecordBatch) {
+    let file = std::fs::File::create(path).expect("create");
+    let mut w = arrow_ipc::writer::StreamWriter::try_new(file, &batch.schema()).expect("writer");
+    w.write(batch).expect("write");
+    w.finish().expect("finish");
+}

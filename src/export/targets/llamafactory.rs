@@ -40,12 +40,7 @@ impl PairTarget for LlamaFactory {
     }
 
     fn row(&self, row: &PairRow<'_>) -> (Value, bool) {
-        let sample = row.sample;
-        let mut texts = super::user_texts(sample);
-        let mut repaired = super::repair_tokens(&mut texts, "<image>", row.images.len());
-        repaired |= super::repair_tokens(&mut texts, "<video>", row.videos.len());
-        repaired |= super::repair_tokens(&mut texts, "<audio>", row.audios.len());
-        let (context, prompt) = super::with_user_texts(&sample.context, &texts);
+        let (context, prompt, repaired) = super::with_media_tokens(row);
         let tag = |role: &str| {
             match role {
                 "user" => "human",

@@ -154,6 +154,17 @@ pub(super) fn repair_tokens(texts: &mut [String], token: &str, n: usize) -> bool
     true
 }
 
+/// The sample's context and prompt with `<image>`, `<video>` and `<audio>` placeholders made to
+/// match the row's media lists, and whether any had to change.
+pub(super) fn with_media_tokens(row: &PairRow<'_>) -> (Vec<Turn>, String, bool) {
+    let mut texts = user_texts(row.sample);
+    let mut repaired = repair_tokens(&mut texts, "<image>", row.images.len());
+    repaired |= repair_tokens(&mut texts, "<video>", row.videos.len());
+    repaired |= repair_tokens(&mut texts, "<audio>", row.audios.len());
+    let (context, prompt) = with_user_texts(&row.sample.context, &texts);
+    (context, prompt, repaired)
+}
+
 /// Context turns with the repaired user texts put back (the prompt is the last text).
 pub(super) fn with_user_texts(context: &[Turn], texts: &[String]) -> (Vec<Turn>, String) {
     let mut next = texts.iter();

@@ -20,12 +20,7 @@ impl PairTarget for Swift {
     }
 
     fn row(&self, row: &PairRow<'_>) -> (Value, bool) {
-        let sample = row.sample;
-        let mut texts = super::user_texts(sample);
-        let mut repaired = super::repair_tokens(&mut texts, "<image>", row.images.len());
-        repaired |= super::repair_tokens(&mut texts, "<video>", row.videos.len());
-        repaired |= super::repair_tokens(&mut texts, "<audio>", row.audios.len());
-        let (context, prompt) = super::with_user_texts(&sample.context, &texts);
+        let (context, prompt, repaired) = super::with_media_tokens(row);
         let mut messages: Vec<Value> =
             context.iter().map(|t| obj([("role", s(&t.role)), ("content", s(&t.content))])).collect();
         messages.push(obj([("role", s("user")), ("content", s(&prompt))]));

@@ -293,26 +293,7 @@ fn curation(mut o: Obj, judgments: &[JudgmentDraft]) -> FieldResult<CurationDraf
 
 /// The hashes of the binary values in stored extras (`{"$blob": hash}`), each once, in order.
 fn blob_hashes(extras: &Map) -> Vec<String> {
-    fn walk(v: &Value, out: &mut Vec<String>) {
-        match v {
-            Value::Map(m) => {
-                if m.len() == 1
-                    && let Some(Value::Str(h)) = m.get("$blob")
-                {
-                    if !out.contains(h) {
-                        out.push(h.clone());
-                    }
-                    return;
-                }
-                m.values().for_each(|v| walk(v, out));
-            }
-            Value::List(l) => l.iter().for_each(|v| walk(v, out)),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    extras.values().for_each(|v| walk(v, &mut out));
-    out
+    crate::model::value::blob_hashes(extras.values())
 }
 
 #[cfg(test)]
