@@ -24,11 +24,15 @@ fn main() -> ExitCode {
             store.conn().query_row("SELECT coalesce(max(id), 0) FROM samples", [], |r| r.get(0)).unwrap_or(0);
         let (mut swapped, mut flagged) = (0, 0);
         for id in (every..=max).step_by(every as usize) {
-            store.apply(SampleId(id), "bench", &CurationAction::Swap)?;
+            store.apply(&verdict::store::Actor::new("bench", "test"), SampleId(id), &CurationAction::Swap)?;
             swapped += 1;
         }
         for id in (1 + every..=max).step_by(10 * every as usize) {
-            store.apply(SampleId(id), "bench", &CurationAction::Flag("bench".into()))?;
+            store.apply(
+                &verdict::store::Actor::new("bench", "test"),
+                SampleId(id),
+                &CurationAction::Flag("bench".into()),
+            )?;
             flagged += 1;
         }
         Ok((swapped, flagged))

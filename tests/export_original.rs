@@ -105,12 +105,12 @@ fn a_curators_label_lands_in_the_field_that_carries_it() {
     for (prompt, action) in [
         ("q1", CurationAction::Swap),
         ("q3", CurationAction::Flag("blurry".into())),
-        ("p0", CurationAction::PickB),
+        ("p0", CurationAction::Pick(1)),
         ("p2", CurationAction::Tie),
-        ("<image>\nq0", CurationAction::PickA),
+        ("<image>\nq0", CurationAction::Pick(0)),
     ] {
         let s = id(&store, prompt);
-        store.apply(s, "ana", &action).expect("applies");
+        store.apply(&verdict::store::Actor::new("ana", "test"), s, &action).expect("applies");
     }
     drop(store);
     let out = ws.path("out");
@@ -271,7 +271,7 @@ fn arrow_files_of_a_saved_dataset_come_back_as_arrow_streams_with_the_label() {
     import(&project, &folder);
     let mut store = Store::open(&project).expect("store");
     let q1b: i64 = store.conn().query_row("SELECT id FROM samples WHERE prompt = 'q1b'", [], |r| r.get(0)).expect("id");
-    store.apply(SampleId(q1b), "ana", &CurationAction::Swap).expect("swap");
+    store.apply(&verdict::store::Actor::new("ana", "test"), SampleId(q1b), &CurationAction::Swap).expect("swap");
     drop(store);
     let out = ws.path("out");
     export(&project, &out, &[]);
@@ -305,8 +305,10 @@ fn ties_are_left_out_unless_kept_and_then_set_where_the_source_has_a_tie_field()
     let project = ws.project();
     import(&project, &file);
     let mut store = Store::open(&project).expect("store");
-    store.apply(SampleId(1), "ana", &CurationAction::Tie).expect("tie");
-    store.apply(SampleId(2), "ana", &CurationAction::PickB).expect("not a tie any more");
+    store.apply(&verdict::store::Actor::new("ana", "test"), SampleId(1), &CurationAction::Tie).expect("tie");
+    store
+        .apply(&verdict::store::Actor::new("ana", "test"), SampleId(2), &CurationAction::Pick(1))
+        .expect("not a tie any more");
     drop(store);
     let lines = |out: &Path| -> Vec<serde_json::Value> {
         std::fs::read_to_string(out.join("mm_rlhf.jsonl"))

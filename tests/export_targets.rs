@@ -108,15 +108,15 @@ fn fixture(relabel: bool) -> Fixture {
         let mut store = Store::open(&project).expect("store");
         let mut act = |question: &str, action: CurationAction| {
             let id = sample_of(&store, question);
-            store.apply(id, CURATOR, &action).expect("applies");
+            store.apply(&verdict::store::Actor::new(CURATOR, "test"), id, &action).expect("applies");
         };
         act("picture question 1", CurationAction::Swap);
         act("picture question 2", CurationAction::Tie);
-        act("path question 0", CurationAction::PickB);
+        act("path question 0", CurationAction::Pick(1));
         act("text question 1", CurationAction::Swap);
         act("text question 2", CurationAction::Flag("off-topic".into()));
         act("text question 3", CurationAction::Note("fine as it is".into()));
-        act("index question 0", CurationAction::PickA);
+        act("index question 0", CurationAction::Pick(0));
         let flip = |e: &mut BTreeMap<String, (String, String)>, q: &str| {
             let (c, r) = e.remove(q).expect("known");
             e.insert(q.to_owned(), (r, c));

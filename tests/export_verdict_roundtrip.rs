@@ -278,20 +278,22 @@ fn a_verdict_export_imports_back_into_the_same_samples_judgments_and_curation() 
         let ids: Vec<SampleId> = samples(&store).iter().map(|s| s.sample.id).collect();
         assert_eq!(ids.len(), 12, "3 RLAIF-V + 1 VLFeedback + 1 TRL + 4 MM-RLHF + 3 TRL with extras");
         let act = |store: &mut Store, i: usize, who: &str, a: CurationAction| {
-            store.apply(ids[i], who, &a).unwrap_or_else(|e| panic!("sample {i}: {a:?}: {e}"))
+            store
+                .apply(&verdict::store::Actor::new(who, "test"), ids[i], &a)
+                .unwrap_or_else(|e| panic!("sample {i}: {a:?}: {e}"))
         };
         act(&mut store, 0, "ana", CurationAction::Swap);
         act(&mut store, 0, "ana", CurationAction::Tie); // two curator judgments, the tie in force
         act(&mut store, 1, "bo", CurationAction::Flag("blurry image".into()));
-        act(&mut store, 3, "bo", CurationAction::PickB);
+        act(&mut store, 3, "bo", CurationAction::Pick(1));
         act(&mut store, 3, "bo", CurationAction::Note("ratings look off".into()));
-        let swap = act(&mut store, 4, "ana", CurationAction::Swap);
-        store.restore(ids[4], "ana", &swap.before, false).expect("undo"); // a curator judgment, not in force
+        act(&mut store, 4, "ana", CurationAction::Swap);
+        store.undo(&verdict::store::Actor::new("ana", "test"), None).expect("undo"); // a curator judgment, not in force
         act(&mut store, 6, "cy", CurationAction::Flag("check".into()));
         act(&mut store, 6, "cy", CurationAction::Unflag); // a curation row with nothing in it
         act(&mut store, 7, "cy", CurationAction::BothBad);
         act(&mut store, 7, "cy", CurationAction::Note("both hallucinate".into()));
-        act(&mut store, 9, "ana", CurationAction::PickB);
+        act(&mut store, 9, "ana", CurationAction::Pick(1));
     }
 
     let out = ws.path("export");

@@ -171,7 +171,9 @@ fn parquet_images_are_stored_once_per_content_and_probed() {
     assert!(show.status.success(), "{}", stderr(&show));
     let text = stdout(&show);
     assert!(text.contains("[prompt]\nWhat colour?"), "{text}");
-    assert!(text.contains("judgment original pairwise/overall A over B"), "{text}");
+    assert!(text.contains("label now A over B (original)"), "{text}");
+    assert!(text.contains("judgment original: A over B (in force)"), "{text}");
+    assert!(text.contains("[response A] chosen now (source field chosen)"), "{text}");
     assert!(text.contains("64x48"), "{text}");
     assert!(text.contains("origin_split"), "unmapped columns are shown as extras: {text}");
 }

@@ -393,7 +393,9 @@ fn an_older_project_is_upgraded_off_the_ui_thread_then_opens() {
         store
             .conn()
             .execute_batch(
-                "DROP TABLE sample_stats; ALTER TABLE datasets DROP COLUMN source_size; PRAGMA user_version = 2;",
+                "DROP TABLE sample_stats; ALTER TABLE datasets DROP COLUMN source_size;
+                 DROP TABLE ops; DROP INDEX audit_log_op; ALTER TABLE audit_log DROP COLUMN op_id;
+                 ALTER TABLE curation DROP COLUMN excluded; PRAGMA user_version = 2;",
             )
             .expect("downgrade");
     }

@@ -28,9 +28,11 @@ fn demo_project(dir: &Path) -> PathBuf {
     for f in ["rlaif_v.parquet", "llava_dpo_video.jsonl", "align_anything_ta2t.parquet"] {
         import_file(&mut store, &demo(f), &ImportOptions::default(), &mut Progress::silent()).expect("imports");
     }
-    store.apply(SampleId(1), "ana", &CurationAction::Swap).expect("swap");
-    store.apply(SampleId(2), "ana", &CurationAction::Flag("bad media".into())).expect("flag");
-    store.apply(SampleId(3), "ana", &CurationAction::Tie).expect("tie");
+    store.apply(&verdict::store::Actor::new("ana", "test"), SampleId(1), &CurationAction::Swap).expect("swap");
+    store
+        .apply(&verdict::store::Actor::new("ana", "test"), SampleId(2), &CurationAction::Flag("bad media".into()))
+        .expect("flag");
+    store.apply(&verdict::store::Actor::new("ana", "test"), SampleId(3), &CurationAction::Tie).expect("tie");
     path
 }
 

@@ -19,7 +19,8 @@ verdict export p.verdict --out out/trl                      # TRL JSONL, media c
 verdict export p.verdict --format llamafactory --out out/lf --split test=0.05 --seed 7\n  \
 verdict export p.verdict --format trl --file-format parquet --out out/trl-pq --where 'modality:image'\n  \
 verdict export p.verdict --format original --out out/cleaned  # each dataset in its own schema\n\n\
-Left out by default, and counted in manifest.json: flagged samples (--include-flagged), ties and both-bad \
+Left out by default, and counted in manifest.json: samples marked excluded (--include-excluded), flagged \
+samples (--include-flagged), ties and both-bad \
 (--ties keep writes them where the format can say so), samples whose media are missing, and samples the \
 format cannot express (video in TRL, images in OpenRLHF).")]
 pub struct ExportArgs {
@@ -40,6 +41,9 @@ pub struct ExportArgs {
     /// Write flagged samples too.
     #[arg(long)]
     include_flagged: bool,
+    /// Write samples marked excluded too.
+    #[arg(long)]
+    include_excluded: bool,
     /// Rankings and ratings to pairs.
     #[arg(long, default_value = "best-worst", value_parser = names(PairMode::ALL, PairMode::as_str))]
     pairs: String,
@@ -79,6 +83,7 @@ impl ExportArgs {
         o.file_format = parse(FileFormat::parse(&self.file_format), "file-format", &self.file_format)?;
         o.query.clone_from(&self.query);
         o.include_flagged = self.include_flagged;
+        o.include_excluded = self.include_excluded;
         o.pairs = parse(PairMode::parse(&self.pairs), "pairs", &self.pairs)?;
         o.aspect.clone_from(&self.aspect);
         o.ties = parse(TiesMode::parse(&self.ties), "ties", &self.ties)?;

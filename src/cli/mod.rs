@@ -20,8 +20,10 @@ macro_rules! out {
 }
 
 mod export;
+mod history;
 mod import;
 mod info;
+mod label;
 mod out;
 mod progress;
 mod search;
@@ -54,13 +56,24 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         errors: usize,
     },
-    /// One sample as text.
+    /// One sample as text: its candidates, media, judgments, the label in force, flag, note and exclusion.
     Show {
         /// The project file.
         project: PathBuf,
-        /// The sample id (as `verdict info` and the app show it).
-        id: i64,
+        /// The sample: its id, or the source's own id (as the app's sample header shows them).
+        id: String,
+        /// Print it as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
+    /// Relabel, flag, exclude or note every sample a query matches, as one undoable operation.
+    Label(label::LabelArgs),
+    /// Undo the curator's latest operation (or --op N), from the app or the command line.
+    Undo(label::UndoArgs),
+    /// Redo what the curator's latest undo undid (or --op N).
+    Redo(label::UndoArgs),
+    /// The project's operations, newest first (or one sample's changes with --sample).
+    History(history::HistoryArgs),
     /// The dataset layouts Verdict recognizes, and the columns each expects.
     Presets,
     /// Samples matching a query (fields such as `modality:image`, `len_chosen>500`, free text).
@@ -144,7 +157,11 @@ fn run(cli: Cli, gui: impl FnOnce(GuiRequest) -> anyhow::Result<()>) -> anyhow::
         Some(Command::Import(args)) => import::run(&args),
         Some(Command::Export(args)) => export::run(&args),
         Some(Command::Info { project, errors }) => info::run(&project, errors).map(|()| ExitCode::SUCCESS),
-        Some(Command::Show { project, id }) => show::run(&project, id).map(|()| ExitCode::SUCCESS),
+        Some(Command::Show { project, id, json }) => show::run(&project, &id, json).map(|()| ExitCode::SUCCESS),
+        Some(Command::Label(args)) => label::run_label(&args),
+        Some(Command::Undo(args)) => label::run_undo(&args, false),
+        Some(Command::Redo(args)) => label::run_undo(&args, true),
+        Some(Command::History(args)) => history::run(&args).map(|()| ExitCode::SUCCESS),
         Some(Command::Search(args)) => search::run(&args),
         Some(Command::Presets) => {
             info::presets();

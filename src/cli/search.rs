@@ -6,8 +6,10 @@ use std::process::ExitCode;
 /// Arguments of `verdict search`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Fields: dataset preset modality judgment label model media key longer (with `:` or `!=`);\n\
-original current (a, b, tie, both_bad, ranking, ratings, correction, pairwise, none); is:flagged|edited|noted, flag:REASON;\n\
-id row responses len_prompt len_a len_b len_chosen len_rejected (with : = != > >= < <=).\n\
+original current (a, b, tie, both_bad, ranking, ratings, correction, pairwise, none); is:flagged|edited|noted|excluded,\n\
+flag:REASON, excluded:REASON; original_judgment original_longer (the source's own label; judgment, longer and len_chosen follow\n\
+the label in force); id row responses len_prompt len_a len_b len_chosen len_rejected original_len_chosen original_len_rejected\n\
+(with : = != > >= < <=).\n\
 Words and \"quoted phrases\" search prompts and responses. Terms are ANDed; use OR, NOT or -, and parentheses.\n\
 Example: verdict search p.verdict 'modality:image longer:chosen NOT judgment:tie \"red circle\"'")]
 pub struct SearchArgs {
@@ -22,6 +24,9 @@ pub struct SearchArgs {
     /// Print only the number of matches.
     #[arg(long)]
     count: bool,
+    /// One JSON object per matching sample (with --count: one object with the count).
+    #[arg(long)]
+    json: bool,
 }
 
 pub(super) fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
@@ -29,10 +34,21 @@ pub(super) fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
     let compiled = crate::query::compile(&args.query).map_err(|e| anyhow::anyhow!("query: {e}"))?;
     let total = store.count_matching(&compiled)?;
     if args.count {
-        outln!("{total}");
+        if args.json {
+            outln!("{}", serde_json::json!({"count": total}));
+        } else {
+            outln!("{total}");
+        }
         return Ok(ExitCode::SUCCESS);
     }
     for row in store.matching(&compiled, args.limit, 0)? {
+        if args.json {
+            outln!(
+                "{}",
+                serde_json::json!({"id": row.id, "dataset": row.dataset, "modality": row.modality, "prompt": row.prompt})
+            );
+            continue;
+        }
         let prompt: String = row.prompt.split_whitespace().collect::<Vec<_>>().join(" ");
         let short: String = prompt.chars().take(100).collect();
         outln!("{}\t{}\t{}\t{short}", row.id, row.dataset, row.modality);

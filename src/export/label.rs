@@ -310,7 +310,7 @@ mod tests {
         let mut s = sample(2, vec![judgment(JudgmentKind::Pairwise, Some(0), Some(1)), curator]);
         assert_eq!(positions(&pairs(&s, &rules(PairMode::BestWorst)).expect("pairs")), [(0, 1)]);
         s.curation = Some(crate::store::CurationRecord {
-            state: crate::store::CurationState { judgment_id: Some(2), flag: None, note: None },
+            state: crate::store::CurationState { judgment_id: Some(2), ..Default::default() },
             updated_at: String::new(),
         });
         assert_eq!(positions(&pairs(&s, &rules(PairMode::BestWorst)).expect("pairs")), [(1, 0)]);

@@ -171,6 +171,7 @@ pub fn render(
         "options": {
             "where": options.query,
             "include_flagged": options.include_flagged,
+            "include_excluded": options.include_excluded,
             "pairs": options.pairs.as_str(),
             "aspect": options.aspect,
             "ties": options.ties.as_str(),

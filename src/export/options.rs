@@ -129,6 +129,8 @@ pub struct ExportOptions {
     pub query: String,
     /// Write flagged samples too.
     pub include_flagged: bool,
+    /// Write samples marked excluded too.
+    pub include_excluded: bool,
     /// Rankings and ratings to pairs.
     pub pairs: PairMode,
     /// The rated aspect that orders responses (default: an `overall` rating, else the mean).
@@ -154,6 +156,7 @@ impl ExportOptions {
             out: out.into(),
             query: String::new(),
             include_flagged: false,
+            include_excluded: false,
             pairs: PairMode::BestWorst,
             aspect: None,
             ties: TiesMode::Drop,

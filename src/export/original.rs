@@ -50,6 +50,11 @@ const INDEX_LABELS: &[&str] =
 
 /// What one sample becomes in its source schema.
 fn decide(s: &FullSample, options: &ExportOptions, dataset: &DatasetInfo) -> Decision {
+    if let Some(reason) = s.curation.as_ref().and_then(|c| c.state.excluded.clone())
+        && !options.include_excluded
+    {
+        return Decision::Leave { reason: "excluded", detail: Some(reason) };
+    }
     if let Some(flag) = s.curation.as_ref().and_then(|c| c.state.flag.clone())
         && !options.include_flagged
     {

@@ -192,6 +192,12 @@ impl Pass<'_> {
     }
 
     fn sample(&mut self, s: &FullSample) -> Result<(), ExportError> {
+        if let Some(reason) = s.curation.as_ref().and_then(|c| c.state.excluded.clone())
+            && !self.options.include_excluded
+        {
+            self.leave(s, "excluded", Some(reason));
+            return Ok(());
+        }
         if Self::flagged(s) && !self.options.include_flagged {
             self.leave(s, "flagged", s.curation.as_ref().and_then(|c| c.state.flag.clone()));
             return Ok(());

@@ -12,7 +12,7 @@
 //!  "blobs": {HASH: FILE},                                   binary extras ({"$blob": HASH})
 //!  "judgments": [{source, author, label, kind, chosen, rejected, ranking, detail, created_at,
 //!                 ratings: [{response, aspect, value, raw, rationale, critique}]}],
-//!  "curation": {judgment: INDEX | null, flag, note, updated_at} | null}
+//!  "curation": {judgment: INDEX | null, flag, note, excluded, updated_at} | null}
 //! ```
 
 use super::media::Placed;
@@ -80,7 +80,8 @@ pub fn line(
         .collect();
     let curation = s.curation.as_ref().map(|c| {
         let index = c.state.judgment_id.and_then(|id| v.judgments.iter().position(|j| j.id == id));
-        json!({"judgment": index, "flag": c.state.flag, "note": c.state.note, "updated_at": c.updated_at})
+        json!({"judgment": index, "flag": c.state.flag, "note": c.state.note, "excluded": c.state.excluded,
+               "updated_at": c.updated_at})
     });
     let blobs: Map<String, serde_json::Value> =
         blobs.iter().map(|(h, f)| (h.clone(), serde_json::Value::String(f.clone()))).collect();

@@ -53,6 +53,8 @@ pub struct CurationDraft {
     pub flag: Option<String>,
     /// The curator's note.
     pub note: Option<String>,
+    /// The exclusion reason, when excluded.
+    pub excluded: Option<String>,
     /// When it last changed (ISO-8601 UTC); `None`: the time of the import.
     pub updated_at: Option<String>,
 }

@@ -44,6 +44,10 @@ define_id!(
     MediaId
 );
 define_id!(
+    /// One operation: a user action as one undo step (`ops` table).
+    OpId
+);
+define_id!(
     /// One judgment (original, curator's or model's).
     JudgmentId
 );

@@ -11,7 +11,7 @@ pub mod value;
 pub use draft::{
     BlobFile, CurationDraft, JudgmentDraft, MediaDraft, MediaSource, RatingDraft, ResponseDraft, SampleDraft, Turn,
 };
-pub use ids::{DatasetId, JudgmentId, MediaId, ResponseId, SampleId};
+pub use ids::{DatasetId, JudgmentId, MediaId, OpId, ResponseId, SampleId};
 pub use value::Value;
 
 macro_rules! text_enum {
@@ -112,6 +112,15 @@ text_enum! {
         Tie => "tie",
         /// Neither response is acceptable.
         BothBad => "both_bad",
+    }
+}
+
+impl JudgmentKind {
+    /// Its bit in `sample_stats.judgment_kinds` (its index in [`JudgmentKind::ALL`]; migrations 3
+    /// and 5 spell the same bits out).
+    pub fn bit(self) -> i64 {
+        let index = JudgmentKind::ALL.iter().position(|k| *k == self).unwrap_or(0);
+        1 << index
     }
 }
 

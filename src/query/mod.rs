@@ -11,18 +11,22 @@
 //! | `dataset:NAME` | the dataset's name (file stem) |
 //! | `preset:NAME` | the preset that read the dataset |
 //! | `modality:KIND` | text, image, images, video, audio, mixed, gen-image, ... |
-//! | `judgment:KIND` | has an original judgment of this kind (pairwise, ranking, ratings, correction, tie, `both_bad`) |
+//! | `judgment:KIND` | the label in force is of this kind (a curator's judgment, else any of the original ones): pairwise, ranking, ratings, correction, tie, `both_bad` |
+//! | `original_judgment:KIND` | has an original judgment of this kind |
 //! | `label:NAME` | has a judgment with this label (overall, safer, helpfulness, ...) |
 //! | `model:TEXT` | a response's model contains TEXT (case-insensitive for ASCII) |
 //! | `media:STATUS` | has a media item with this probe status (ok, failed, unresolved, `not_fetched`) |
 //! | `id`, `row` | the sample id; the source row (numbers, any comparison) |
 //! | `key:TEXT` | the source's own id |
 //! | `responses` | number of responses (any comparison) |
-//! | `len_prompt`, `len_a`, `len_b`, `len_chosen`, `len_rejected` | text lengths in characters (any comparison; chosen/rejected per the original pairwise judgment) |
-//! | `longer:chosen` / `longer:rejected` | the original chosen answer is longer / shorter than the rejected one |
+//! | `len_prompt`, `len_a`, `len_b`, `len_chosen`, `len_rejected` | text lengths in characters (any comparison; chosen/rejected per the label in force) |
+//! | `original_len_chosen`, `original_len_rejected` | the same per the source's own label |
+//! | `longer:chosen` / `longer:rejected` | the chosen answer (per the label in force) is longer / shorter than the rejected one |
+//! | `original_longer:chosen` / `original_longer:rejected` | the same per the source's own label |
 //! | `original:LABEL`, `current:LABEL` | the original label; the label now (the curator's, else the original): `a` (A preferred), `b`, `tie`, `both_bad`, `ranking`, `ratings`, `correction`, `none` |
-//! | `is:flagged`, `is:edited`, `is:noted` | a curator flagged it, relabeled it, wrote a note |
+//! | `is:flagged`, `is:edited`, `is:noted`, `is:excluded` | a curator flagged it, relabeled it, wrote a note, excluded it |
 //! | `flag:REASON` | flagged with this reason |
+//! | `excluded:REASON` | excluded with this reason (duplicate, contamination, ...) |
 //!
 //! Comparisons with a missing value (no response B for `len_b`, no pairwise judgment for
 //! `len_chosen`) are false, and their negation true: `-len_b>10` matches samples without a B.
@@ -63,6 +67,7 @@ pub const FIELDS: &[&str] = &[
     "preset",
     "modality",
     "judgment",
+    "original_judgment",
     "label",
     "model",
     "media",
@@ -75,11 +80,15 @@ pub const FIELDS: &[&str] = &[
     "len_b",
     "len_chosen",
     "len_rejected",
+    "original_len_chosen",
+    "original_len_rejected",
     "longer",
+    "original_longer",
     "original",
     "current",
     "is",
     "flag",
+    "excluded",
 ];
 
 /// Parses and compiles a query. An empty query matches every sample.
@@ -197,13 +206,14 @@ fn field(name: &str, op: Op, value: &str, at: usize, negated: bool, out: &mut Co
             text_only(name)?;
             ("st.modality = ?".into(), SqlValue::Text(value.to_owned()))
         }
-        "judgment" => {
+        "judgment" | "original_judgment" => {
             text_only(name)?;
             let Some(kind) = crate::model::JudgmentKind::parse(value) else {
                 let kinds: Vec<&str> = crate::model::JudgmentKind::ALL.iter().map(|k| k.as_str()).collect();
                 return Err(QueryError::new(format!("unknown judgment `{value}` (one of {})", kinds.join(", ")), at));
             };
-            ("(st.judgment_kinds & ?) != 0".into(), SqlValue::Integer(crate::store::kind_bit(kind)))
+            let column = if name == "judgment" { "judgment_kinds" } else { "orig_kinds" };
+            (format!("(st.{column} & ?) != 0"), SqlValue::Integer(kind.bit()))
         }
         "label" => {
             text_only(name)?;
@@ -269,16 +279,24 @@ fn field(name: &str, op: Op, value: &str, at: usize, negated: bool, out: &mut Co
         "is" => {
             text_only(name)?;
             let column = match value {
-                "flagged" | "edited" | "noted" => value,
-                _ => return Err(QueryError::new(format!("`is` is flagged, edited or noted, not `{value}`"), at)),
+                "flagged" | "edited" | "noted" | "excluded" => value,
+                _ => {
+                    return Err(QueryError::new(
+                        format!("`is` is flagged, edited, noted or excluded, not `{value}`"),
+                        at,
+                    ));
+                }
             };
             out.condition.push_str(if ne { "NOT " } else { "" });
             let _ = write!(out.condition, "st.{column}");
             return Ok(());
         }
-        "flag" => {
+        "flag" | "excluded" => {
             text_only(name)?;
-            ("st.sample_id IN (SELECT sample_id FROM curation WHERE flag = ?)".into(), SqlValue::Text(value.to_owned()))
+            (
+                format!("st.sample_id IN (SELECT sample_id FROM curation WHERE {name} = ?)"),
+                SqlValue::Text(value.to_owned()),
+            )
         }
         "key" => {
             text_only(name)?;
@@ -289,22 +307,34 @@ fn field(name: &str, op: Op, value: &str, at: usize, negated: bool, out: &mut Co
                 SqlValue::Text(value.to_owned()),
             )
         }
-        "longer" => {
+        "longer" | "original_longer" => {
             text_only(name)?;
+            let prefix = if name == "longer" { "" } else { "orig_" };
             let (a, b) = match value {
                 "chosen" => ("chosen", "rejected"),
                 "rejected" => ("rejected", "chosen"),
                 _ => return Err(QueryError::new(format!("`longer` is `chosen` or `rejected`, not `{value}`"), at)),
             };
             out.condition.push_str(if ne { "NOT " } else { "" });
-            out.condition.push_str(&nullable(&format!("st.len_{a} > st.len_{b}"), inner_negated));
+            out.condition.push_str(&nullable(&format!("st.{prefix}len_{a} > st.{prefix}len_{b}"), inner_negated));
             return Ok(());
         }
-        "id" | "row" | "responses" | "len_prompt" | "len_a" | "len_b" | "len_chosen" | "len_rejected" => {
+        "id"
+        | "row"
+        | "responses"
+        | "len_prompt"
+        | "len_a"
+        | "len_b"
+        | "len_chosen"
+        | "len_rejected"
+        | "original_len_chosen"
+        | "original_len_rejected" => {
             let column = match name {
                 "id" => "sample_id",
                 "row" => "row_index",
                 "responses" => "n_responses",
+                "original_len_chosen" => "orig_len_chosen",
+                "original_len_rejected" => "orig_len_rejected",
                 other => other,
             };
             out.condition.push_str(&nullable(&format!("st.{column} {} ?", op.sql()), negated));

@@ -1,63 +1,30 @@
-//! Curation: curators relabel samples (pick A or B, swap, tie, both bad), flag them and take
-//! notes. Each action is one transaction that writes the new state and an append-only audit row
-//! with the state before and after; original judgments are never touched (a curator's label is a
-//! new judgment with source `curator`). Undo and redo restore a recorded state and are logged too.
-//! The sample's `sample_stats` row (current label, flagged, edited, noted) moves in the same transaction.
+//! Curation state: a sample's current curator judgment, flag, note and exclusion mark, and the
+//! append-only audit log of how it changed. Original judgments are never touched: a curator's
+//! label is a new judgment with source `curator`, and the state names it. The state is written
+//! only through an operation ([`super::ops::OpTx::set_state`]), which writes the `curation` row,
+//! the sample's list facts (`sample_stats`) and an audit row with the state before and after, in
+//! the operation's transaction.
 
-use super::{NOW_SQL, Result, Store, StoreError};
-use crate::model::{JudgmentKind, JudgmentSource, SampleId};
-use rusqlite::{OptionalExtension, Transaction, params};
-
-/// What a curator does to a sample.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CurationAction {
-    /// Response A (position 0) is better than B.
-    PickA,
-    /// Response B (position 1) is better than A.
-    PickB,
-    /// The current preference, reversed.
-    Swap,
-    /// A and B are equally good.
-    Tie,
-    /// Neither A nor B is acceptable.
-    BothBad,
-    /// Flag the sample, with a reason.
-    Flag(String),
-    /// Remove the flag.
-    Unflag,
-    /// Set (or, with empty text, clear) the curator's note.
-    Note(String),
-}
-
-impl CurationAction {
-    /// Its name in the audit log.
-    pub fn name(&self) -> &'static str {
-        match self {
-            CurationAction::PickA => "pick_a",
-            CurationAction::PickB => "pick_b",
-            CurationAction::Swap => "swap",
-            CurationAction::Tie => "tie",
-            CurationAction::BothBad => "both_bad",
-            CurationAction::Flag(_) => "flag",
-            CurationAction::Unflag => "unflag",
-            CurationAction::Note(_) => "note",
-        }
-    }
-}
+use super::{NOW_SQL, Result, Store};
+use crate::model::{JudgmentKind, JudgmentSource, OpId, SampleId};
+use rusqlite::{Connection, OptionalExtension, params};
 
 /// A sample's curation state: what undo and redo restore.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CurationState {
     /// The current curator judgment; `None`: the original stands.
     pub judgment_id: Option<i64>,
-    /// The flag reason, when flagged.
+    /// The flag reason, when flagged ("look again").
     pub flag: Option<String>,
     /// The curator's note.
     pub note: Option<String>,
+    /// The exclusion reason, when excluded ("not in the cleaned set").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excluded: Option<String>,
 }
 
 /// The label a sample carries now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Label {
     /// Whose it is.
     pub source: JudgmentSource,
@@ -67,14 +34,20 @@ pub struct Label {
     pub chosen: Option<u32>,
     /// Dispreferred response position.
     pub rejected: Option<u32>,
+    /// For a ranking: positions best first.
+    pub ranking: Vec<u32>,
+    /// Its judgment's row id.
+    pub judgment_id: i64,
 }
 
 /// One line of the audit log.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditEntry {
+    /// The operation it belongs to.
+    pub op: Option<OpId>,
     /// Who acted.
     pub curator: String,
-    /// What they did (`pick_a`, `swap`, `flag`, `undo`, ...).
+    /// What they did (`pick_a`, `swap`, `flag`, `exclude`, `undo`, ...).
     pub action: String,
     /// The state before.
     pub before: CurationState,
@@ -84,53 +57,89 @@ pub struct AuditEntry {
     pub at: String,
 }
 
-/// An action as applied, for an undo stack.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Applied {
-    /// The sample.
-    pub sample: SampleId,
-    /// Its audit row.
-    pub audit_id: i64,
-    /// The state before (what undo restores).
-    pub before: CurationState,
-    /// The state after (what redo restores).
-    pub after: CurationState,
+/// A curator judgment about to be recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewJudgment<'a> {
+    /// Its shape.
+    pub kind: JudgmentKind,
+    /// Its label (`overall`, or the ratings' label).
+    pub label: &'a str,
+    /// Preferred position.
+    pub chosen: Option<u32>,
+    /// Dispreferred position.
+    pub rejected: Option<u32>,
+    /// For a ranking: positions best first.
+    pub ranking: Option<&'a [u32]>,
+    /// For ratings: every rating the judgment holds.
+    pub ratings: &'a [NewRating],
+}
+
+/// One rating of a curator's ratings judgment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRating {
+    /// The rated response (`None`: the whole sample).
+    pub response: Option<u32>,
+    /// The aspect.
+    pub aspect: String,
+    /// The value.
+    pub value: Option<f64>,
+    /// As written.
+    pub raw: String,
+    /// The rater's rationale.
+    pub rationale: Option<String>,
+    /// The rater's critique.
+    pub critique: Option<String>,
 }
 
 fn to_json(s: &CurationState) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "{}".into())
 }
 
-fn state_in(conn: &rusqlite::Connection, sample: SampleId) -> rusqlite::Result<CurationState> {
+pub(crate) fn parse_state(text: &str) -> CurationState {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+pub(crate) fn state_in(conn: &Connection, sample: SampleId) -> rusqlite::Result<CurationState> {
     Ok(conn
-        .query_row("SELECT judgment_id, flag, note FROM curation WHERE sample_id = ?1", [sample], |r| {
-            Ok(CurationState { judgment_id: r.get(0)?, flag: r.get(1)?, note: r.get(2)? })
+        .prepare_cached("SELECT judgment_id, flag, note, excluded FROM curation WHERE sample_id = ?1")?
+        .query_row([sample], |r| {
+            Ok(CurationState { judgment_id: r.get(0)?, flag: r.get(1)?, note: r.get(2)?, excluded: r.get(3)? })
         })
         .optional()?
         .unwrap_or_default())
 }
 
-fn label_in(
-    conn: &rusqlite::Connection,
+/// The label in force: the curator judgment `judgment_id` names, else the original one that
+/// states the sample's label (`overall`, else the first naming a pair, else the first). The same
+/// rule as [`super::label::in_force`] over a loaded sample.
+pub(crate) fn label_in(
+    conn: &Connection,
     sample: SampleId,
     judgment_id: Option<i64>,
 ) -> rusqlite::Result<Option<Label>> {
     let row = |r: &rusqlite::Row<'_>| {
-        Ok(Label { source: r.get(0)?, kind: r.get(1)?, chosen: r.get(2)?, rejected: r.get(3)? })
+        let ranking: Option<String> = r.get(4)?;
+        Ok(Label {
+            source: r.get(0)?,
+            kind: r.get(1)?,
+            chosen: r.get(2)?,
+            rejected: r.get(3)?,
+            ranking: ranking.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
+            judgment_id: r.get(5)?,
+        })
     };
     match judgment_id {
-        Some(id) => {
-            conn.query_row("SELECT source, kind, chosen, rejected FROM judgments WHERE id = ?1", [id], row).optional()
-        }
-        // The original overall judgment, else the first original one that names a pair.
+        Some(id) => conn
+            .prepare_cached("SELECT source, kind, chosen, rejected, ranking, id FROM judgments WHERE id = ?1")?
+            .query_row([id], row)
+            .optional(),
         None => conn
-            .query_row(
-                "SELECT source, kind, chosen, rejected FROM judgments
-                 WHERE sample_id = ?1 AND source = 'original' AND (label = 'overall' OR chosen IS NOT NULL)
-                 ORDER BY label != 'overall', id LIMIT 1",
-                [sample],
-                row,
-            )
+            .prepare_cached(
+                "SELECT source, kind, chosen, rejected, ranking, id FROM judgments
+                 WHERE sample_id = ?1 AND source = 'original'
+                 ORDER BY label != 'overall', label != 'overall' AND chosen IS NULL, id LIMIT 1",
+            )?
+            .query_row([sample], row)
             .optional(),
     }
 }
@@ -147,106 +156,23 @@ impl Store {
         label_in(&self.conn, sample, state.judgment_id).map_err(|e| self.err(e))
     }
 
-    /// Applies one action by `curator`, durably, with its audit row.
-    pub fn apply(&mut self, sample: SampleId, curator: &str, action: &CurationAction) -> Result<Applied> {
-        let path = self.path.clone();
-        let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(&wrap)?;
-        let responses: i64 = tx
-            .query_row("SELECT count(*) FROM responses WHERE sample_id = ?1", [sample], |r| r.get(0))
-            .map_err(&wrap)?;
-        if responses == 0 {
-            return Err(StoreError::NotFound(format!("no sample with id {sample} (or it has no responses)")));
-        }
-        let before = state_in(&tx, sample).map_err(&wrap)?;
-        let mut after = before.clone();
-        let pair = |kind, chosen, rejected| (kind, Some(chosen), Some(rejected));
-        let new_label = match action {
-            CurationAction::PickA | CurationAction::PickB | CurationAction::Tie | CurationAction::BothBad
-                if responses < 2 =>
-            {
-                return Err(StoreError::NotFound(format!("sample {sample} has one response: nothing to compare")));
-            }
-            CurationAction::PickA => Some(pair(JudgmentKind::Pairwise, 0, 1)),
-            CurationAction::PickB => Some(pair(JudgmentKind::Pairwise, 1, 0)),
-            CurationAction::Tie => Some(pair(JudgmentKind::Tie, 0, 1)),
-            CurationAction::BothBad => Some(pair(JudgmentKind::BothBad, 0, 1)),
-            CurationAction::Swap => {
-                let current = label_in(&tx, sample, before.judgment_id).map_err(&wrap)?;
-                match current {
-                    Some(Label { chosen: Some(c), rejected: Some(r), .. }) => Some(pair(JudgmentKind::Pairwise, r, c)),
-                    _ => return Err(StoreError::NotFound(format!("sample {sample} has no preference to swap"))),
-                }
-            }
-            CurationAction::Flag(reason) => {
-                after.flag = Some(reason.trim().to_owned()).filter(|r| !r.is_empty()).or(Some("flagged".into()));
-                None
-            }
-            CurationAction::Unflag => {
-                after.flag = None;
-                None
-            }
-            CurationAction::Note(text) => {
-                after.note = Some(text.trim().to_owned()).filter(|t| !t.is_empty());
-                None
-            }
-        };
-        if let Some((kind, chosen, rejected)) = new_label {
-            tx.execute(
-                &format!(
-                    "INSERT INTO judgments (sample_id, source, author, label, kind, chosen, rejected, created_at)
-                     VALUES (?1, 'curator', ?2, 'overall', ?3, ?4, ?5, {NOW_SQL})"
-                ),
-                params![sample, curator, kind, chosen, rejected],
-            )
-            .map_err(&wrap)?;
-            after.judgment_id = Some(tx.last_insert_rowid());
-        }
-        let audit_id = write_state(&tx, sample, curator, action.name(), &before, &after).map_err(&wrap)?;
-        tx.commit().map_err(&wrap)?;
-        Ok(Applied { sample, audit_id, before, after })
-    }
-
-    /// Restores a recorded state (undo restores `before`, redo `after`), logged as `undo`/`redo`.
-    pub fn restore(&mut self, sample: SampleId, curator: &str, state: &CurationState, redo: bool) -> Result<Applied> {
-        let path = self.path.clone();
-        let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(&wrap)?;
-        if let Some(id) = state.judgment_id {
-            let owner: Option<SampleId> = tx
-                .query_row("SELECT sample_id FROM judgments WHERE id = ?1 AND source = 'curator'", [id], |r| r.get(0))
-                .optional()
-                .map_err(&wrap)?;
-            if owner != Some(sample) {
-                return Err(StoreError::NotFound(format!(
-                    "judgment {id} is not a curator judgment of sample {sample}"
-                )));
-            }
-        }
-        let before = state_in(&tx, sample).map_err(&wrap)?;
-        let action = if redo { "redo" } else { "undo" };
-        let audit_id = write_state(&tx, sample, curator, action, &before, state).map_err(&wrap)?;
-        tx.commit().map_err(&wrap)?;
-        Ok(Applied { sample, audit_id, before, after: state.clone() })
-    }
-
     /// The audit log of one sample, oldest first.
     pub fn audit_log(&self, sample: SampleId) -> Result<Vec<AuditEntry>> {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT curator, action, before, after, created_at FROM audit_log WHERE sample_id = ?1 ORDER BY id",
+                "SELECT op_id, curator, action, before, after, created_at FROM audit_log WHERE sample_id = ?1 ORDER BY id",
             )
             .map_err(|e| self.err(e))?;
-        let parse = |t: String| serde_json::from_str(&t).unwrap_or_default();
         let rows = stmt
             .query_map([sample], |r| {
                 Ok(AuditEntry {
-                    curator: r.get(0)?,
-                    action: r.get(1)?,
-                    before: parse(r.get(2)?),
-                    after: parse(r.get(3)?),
-                    at: r.get(4)?,
+                    op: r.get(0)?,
+                    curator: r.get(1)?,
+                    action: r.get(2)?,
+                    before: parse_state(&r.get::<_, String>(3)?),
+                    after: parse_state(&r.get::<_, String>(4)?),
+                    at: r.get(5)?,
                 })
             })
             .map_err(|e| self.err(e))?;
@@ -254,29 +180,52 @@ impl Store {
     }
 }
 
-fn write_state(
-    tx: &Transaction<'_>,
+/// Writes a sample's new curation state, its list facts and the audit row (op `op`).
+pub(crate) fn write_state(
+    conn: &Connection,
+    op: OpId,
     sample: SampleId,
     curator: &str,
     action: &str,
     before: &CurationState,
     after: &CurationState,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO curation (sample_id, judgment_id, flag, note, excluded, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, {NOW_SQL})
+         ON CONFLICT (sample_id) DO UPDATE SET judgment_id = excluded.judgment_id, flag = excluded.flag,
+             note = excluded.note, excluded = excluded.excluded, updated_at = excluded.updated_at"
+    ))?
+    .execute(params![sample, after.judgment_id, after.flag, after.note, after.excluded])?;
+    super::stats::update_curation(conn, sample, after)?;
+    conn.prepare_cached(&format!(
+        "INSERT INTO audit_log (sample_id, curator, action, before, after, created_at, op_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, {NOW_SQL}, ?6)"
+    ))?
+    .execute(params![sample, curator, action, to_json(before), to_json(after), op])?;
+    Ok(())
+}
+
+/// Records a curator judgment (and its ratings) and returns its id.
+pub(crate) fn insert_judgment(
+    conn: &Connection,
+    sample: SampleId,
+    curator: &str,
+    new: &NewJudgment<'_>,
 ) -> rusqlite::Result<i64> {
-    tx.execute(
-        &format!(
-            "INSERT INTO curation (sample_id, judgment_id, flag, note, updated_at) VALUES (?1, ?2, ?3, ?4, {NOW_SQL})
-             ON CONFLICT (sample_id) DO UPDATE SET judgment_id = excluded.judgment_id, flag = excluded.flag,
-                 note = excluded.note, updated_at = excluded.updated_at"
-        ),
-        params![sample, after.judgment_id, after.flag, after.note],
-    )?;
-    super::stats::update_curation(tx, sample, after)?;
-    tx.execute(
-        &format!(
-            "INSERT INTO audit_log (sample_id, curator, action, before, after, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, {NOW_SQL})"
-        ),
-        params![sample, curator, action, to_json(before), to_json(after)],
-    )?;
-    Ok(tx.last_insert_rowid())
+    let ranking = new.ranking.map(|r| serde_json::to_string(r).unwrap_or_default());
+    conn.prepare_cached(&format!(
+        "INSERT INTO judgments (sample_id, source, author, label, kind, chosen, rejected, ranking, created_at)
+         VALUES (?1, 'curator', ?2, ?3, ?4, ?5, ?6, ?7, {NOW_SQL})"
+    ))?
+    .execute(params![sample, curator, new.label, new.kind, new.chosen, new.rejected, ranking])?;
+    let id = conn.last_insert_rowid();
+    for r in new.ratings {
+        conn.prepare_cached(
+            "INSERT INTO ratings (judgment_id, response_pos, aspect, value, raw, rationale, critique)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![id, r.response, r.aspect, r.value, r.raw, r.rationale, r.critique])?;
+    }
+    Ok(id)
 }

@@ -228,11 +228,16 @@ impl Store {
 
     fn read_curation(&self, chunk: &Chunk<'_>, slots: &mut [Option<FullSample>]) -> Result<()> {
         let (cond, params) = chunk.condition("sample_id");
-        let sql = format!("SELECT sample_id, judgment_id, flag, note, updated_at FROM curation WHERE {cond}");
+        let sql = format!("SELECT sample_id, judgment_id, flag, note, updated_at, excluded FROM curation WHERE {cond}");
         self.each_row(&sql, &params, |r| {
             if let Some(s) = slot(chunk, slots, r.get(0)?) {
                 s.curation = Some(CurationRecord {
-                    state: CurationState { judgment_id: r.get(1)?, flag: r.get(2)?, note: r.get(3)? },
+                    state: CurationState {
+                        judgment_id: r.get(1)?,
+                        flag: r.get(2)?,
+                        note: r.get(3)?,
+                        excluded: r.get(5)?,
+                    },
                     updated_at: r.get(4)?,
                 });
             }

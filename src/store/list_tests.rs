@@ -4,7 +4,11 @@
 use super::*;
 use crate::model::{DatasetId, JudgmentDraft, JudgmentKind, ResponseDraft, SampleId};
 use crate::query::compile;
-use crate::store::{CurationAction, ImportBatch, NewDataset, PreparedSample, Store, kind_bit};
+use crate::store::{Actor, CurationAction, ImportBatch, NewDataset, PreparedSample, Store};
+
+fn kind_bit(k: JudgmentKind) -> i64 {
+    k.bit()
+}
 use rusqlite::types::Value;
 
 fn resp(text: Option<&str>, model: Option<&str>) -> ResponseDraft {
@@ -252,17 +256,25 @@ fn import_fills_the_stats_row_of_every_sample() {
 #[test]
 fn the_migration_backfills_an_old_project_exactly_as_import_fills_it() {
     let mut store = project();
-    store.apply(SampleId(1), "ana", &CurationAction::PickB).expect("pick");
-    store.apply(SampleId(2), "ana", &CurationAction::Flag("ocr".into())).expect("flag");
-    store.apply(SampleId(4), "ana", &CurationAction::Swap).expect("swap");
-    store.apply(SampleId(5), "ana", &CurationAction::Note("see".into())).expect("note");
-    let both = store.apply(SampleId(6), "ana", &CurationAction::BothBad).expect("both bad");
-    store.restore(SampleId(6), "ana", &both.before, false).expect("undo");
+    store.apply(&Actor::new("ana", "test"), SampleId(1), &CurationAction::Pick(1)).expect("pick");
+    store.apply(&Actor::new("ana", "test"), SampleId(2), &CurationAction::Flag("ocr".into())).expect("flag");
+    store.apply(&Actor::new("ana", "test"), SampleId(4), &CurationAction::Swap).expect("swap");
+    store.apply(&Actor::new("ana", "test"), SampleId(5), &CurationAction::Note("see".into())).expect("note");
+    store.apply(&Actor::new("ana", "test"), SampleId(6), &CurationAction::BothBad).expect("both bad");
+    store.undo(&Actor::new("ana", "test"), None).expect("undo");
     let filled = stats_rows(&store);
-    assert_eq!(facts(&store, 4).6, "A>C", "the swapped ranking");
+    assert_eq!(facts(&store, 4).6, "ranking", "the swapped ranking");
+    assert_eq!(store.current_label(SampleId(4)).expect("label").expect("one").ranking, [0, 1, 2], "reversed");
 
     // A project of schema 2: no stats table. Opening it with this build migrates it.
-    store.conn().execute_batch("DROP TABLE sample_stats; ALTER TABLE datasets DROP COLUMN source_size").expect("drop");
+    store
+        .conn()
+        .execute_batch(
+            "DROP TABLE sample_stats; ALTER TABLE datasets DROP COLUMN source_size;
+             DROP TABLE ops; DROP INDEX audit_log_op; ALTER TABLE audit_log DROP COLUMN op_id;
+             ALTER TABLE curation DROP COLUMN excluded;",
+        )
+        .expect("drop");
     store.conn().pragma_update(None, "user_version", 2).expect("version");
     store.migrate().expect("migrates");
     assert_eq!(store.schema_version().expect("version"), crate::store::SCHEMA_VERSION);
@@ -284,23 +296,26 @@ fn curation_and_undo_keep_current_flagged_edited_and_noted() {
     };
     let s = SampleId(1);
     assert_eq!(row(&store), ("A>B".into(), false, false, false));
-    let pick = store.apply(s, "bo", &CurationAction::PickB).expect("pick");
+    let bo = Actor::new("bo", "test");
+    store.apply(&bo, s, &CurationAction::Pick(1)).expect("pick");
     assert_eq!(row(&store), ("B>A".into(), false, true, false));
-    let flag = store.apply(s, "bo", &CurationAction::Flag("x".into())).expect("flag");
-    let note = store.apply(s, "bo", &CurationAction::Note("n".into())).expect("note");
-    let tie = store.apply(s, "bo", &CurationAction::Tie).expect("tie");
+    store.apply(&bo, s, &CurationAction::Flag("x".into())).expect("flag");
+    store.apply(&bo, s, &CurationAction::Note("n".into())).expect("note");
+    store.apply(&bo, s, &CurationAction::Tie).expect("tie");
     assert_eq!(row(&store), ("tie".into(), true, true, true));
     assert_eq!(matching(&store, "current:tie is:flagged is:noted is:edited"), [1]);
     assert_eq!(matching(&store, "original:a -is:edited"), [7, 8, 10]);
 
-    store.restore(s, "bo", &tie.before, false).expect("undo tie");
+    store.undo(&bo, None).expect("undo tie");
     assert_eq!(row(&store), ("B>A".into(), true, true, true));
-    store.restore(s, "bo", &note.before, false).expect("undo note");
-    store.restore(s, "bo", &flag.before, false).expect("undo flag");
+    store.undo(&bo, None).expect("undo note");
+    store.undo(&bo, None).expect("undo flag");
     assert_eq!(row(&store), ("B>A".into(), false, true, false));
-    store.restore(s, "bo", &pick.before, false).expect("undo pick");
+    store.undo(&bo, None).expect("undo pick");
     assert_eq!(row(&store), ("A>B".into(), false, false, false));
-    store.restore(s, "bo", &tie.after, true).expect("redo tie");
+    for _ in 0..4 {
+        store.redo(&bo, None).expect("redo");
+    }
     assert_eq!(row(&store), ("tie".into(), true, true, true));
     let row2 = store.list_rows(&[s]).expect("row");
     assert_eq!((row2[0].flag.as_deref(), row2[0].edited, row2[0].noted), (Some("x"), true, true));
@@ -416,9 +431,9 @@ fn expected_order(store: &Store, sort: SortKey, descending: bool) -> Vec<i64> {
 #[test]
 fn every_sort_key_orders_both_ways_with_missing_values_last() {
     let mut store = project();
-    store.apply(SampleId(3), "cy", &CurationAction::Flag("f".into())).expect("flag");
-    store.apply(SampleId(7), "cy", &CurationAction::Flag("f".into())).expect("flag");
-    store.apply(SampleId(2), "cy", &CurationAction::PickA).expect("pick");
+    store.apply(&Actor::new("cy", "test"), SampleId(3), &CurationAction::Flag("f".into())).expect("flag");
+    store.apply(&Actor::new("cy", "test"), SampleId(7), &CurationAction::Flag("f".into())).expect("flag");
+    store.apply(&Actor::new("cy", "test"), SampleId(2), &CurationAction::Pick(0)).expect("pick");
     let all = compile("").expect("empty");
     for &sort in SortKey::ALL {
         for descending in [false, true] {
@@ -532,10 +547,18 @@ fn a_schema_2_project_gets_its_stats_when_opened() {
         facts(&store, 1),
         (2, Some(7), Some(2), Some(7), Some(2), "A>B".into(), "A>B".into(), 1, Some("gpt".into()))
     );
-    assert_eq!(
-        facts(&store, 2),
-        (2, Some(9), Some(5), Some(5), Some(9), "B>A".into(), "tie".into(), 1, Some("x".into()))
-    );
+    assert_eq!(facts(&store, 2), (2, Some(9), Some(5), None, None, "B>A".into(), "tie".into(), 16, Some("x".into())));
+    // The source's own sides stay in the original columns.
+    let orig: (Option<i64>, Option<i64>, i64) = store
+        .conn
+        .query_row(
+            "SELECT orig_len_chosen, orig_len_rejected, orig_kinds FROM sample_stats WHERE sample_id = 2",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("orig");
+    assert_eq!(orig, (Some(5), Some(9), 1));
+    assert_eq!(matching(&store, "original_longer:rejected"), [2]);
     assert_eq!(matching(&store, "is:flagged is:edited -is:noted current:tie original:b"), [2]);
     assert_eq!(matching(&store, "longer:chosen"), [1]);
     // The scratch tables of the backfill are gone.

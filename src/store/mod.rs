@@ -8,27 +8,34 @@
 //! Schema changes are numbered migrations in `sql/`, applied in one transaction each.
 
 mod bulk;
+mod curate;
 mod curation;
 mod datasets;
 mod fts_side;
 mod fts_structure;
 mod full;
+mod label;
 mod list;
+mod ops;
 mod overview;
 mod read;
 mod search;
 mod stats;
+mod undo;
 mod write;
 
-pub use curation::{Applied, AuditEntry, CurationAction, CurationState, Label};
+pub use curate::{ALREADY, Curated, CurationAction, EXCLUDE_REASONS, RankMove, Skipped, position_letter};
+pub use curation::{AuditEntry, CurationState, Label, NewJudgment, NewRating};
 pub use datasets::{DatasetInfo, DatasetStatus, ImportIssue, NewDataset};
 pub use fts_side::{FtsDoc, SideIndexer, side_path};
 pub use full::{CurationRecord, FullSample, ReadAhead};
+pub use label::{in_force, original};
 pub use list::{ListRow, SortKey};
+pub use ops::{Actor, ChangeKinds, Changes, OpKind, OpRow, OpSpec, OpTx};
 pub use overview::Overview;
 pub use read::{DatasetSummary, JudgmentView, MediaView, RatingView, ResponseView, SampleView};
 pub use search::SampleRow;
-pub(crate) use stats::kind_bit;
+pub use undo::{Conflict, HistoryEntry, SampleChange, Undone};
 pub use write::{FtsWrite, ImportBatch, PreparedMedia, PreparedSample, StoredBlob, Written};
 
 use rusqlite::Connection;
@@ -59,6 +66,12 @@ pub enum StoreError {
     /// A lookup found nothing.
     #[error("{0}")]
     NotFound(String),
+    /// An action that does not apply (nothing to swap, an undo that would revert a later change).
+    #[error("{0}")]
+    Refused(String),
+    /// The operation was cancelled before it committed: nothing changed.
+    #[error("cancelled: nothing was changed")]
+    Cancelled,
     /// The full-text index is not in the shape this build writes.
     #[error("project file {path}: full-text index: {message}")]
     Index {
@@ -78,6 +91,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sql/002_curation.sql"),
     include_str!("sql/003_list.sql"),
     include_str!("sql/004_source_size.sql"),
+    include_str!("sql/005_ops.sql"),
 ];
 
 /// The schema version this build writes (the number of migrations).

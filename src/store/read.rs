@@ -22,7 +22,7 @@ pub struct DatasetSummary {
 }
 
 /// A candidate response.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct ResponseView {
     /// Position (0-based).
     pub position: u32,
@@ -33,11 +33,12 @@ pub struct ResponseView {
     /// Source field.
     pub field: String,
     /// Extra facts (JSON text).
+    #[serde(serialize_with = "json_text")]
     pub meta: Option<String>,
 }
 
 /// A media item.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct MediaView {
     /// Position in the sample.
     pub position: u32,
@@ -68,7 +69,7 @@ pub struct MediaView {
 }
 
 /// One rating.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct RatingView {
     /// Rated response position, `None` for the whole sample.
     pub response: Option<u32>,
@@ -85,7 +86,7 @@ pub struct RatingView {
 }
 
 /// A judgment with its ratings.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct JudgmentView {
     /// Its row id (a curation state names the current curator judgment by it).
     pub id: i64,
@@ -104,6 +105,7 @@ pub struct JudgmentView {
     /// Positions best first.
     pub ranking: Vec<u32>,
     /// Source's own words (JSON text).
+    #[serde(serialize_with = "json_text")]
     pub detail: Option<String>,
     /// Ratings.
     pub ratings: Vec<RatingView>,
@@ -112,7 +114,7 @@ pub struct JudgmentView {
 }
 
 /// A whole sample.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct SampleView {
     /// Id.
     pub id: SampleId,
@@ -133,6 +135,7 @@ pub struct SampleView {
     /// Modality.
     pub modality: String,
     /// Unmapped columns (JSON text).
+    #[serde(serialize_with = "json_text")]
     pub extras: Option<String>,
     /// Candidates.
     pub responses: Vec<ResponseView>,
@@ -377,5 +380,40 @@ impl Store {
             .optional()
             .map_err(|e| self.err(e))?
             .ok_or_else(|| StoreError::NotFound(format!("no blob {hash}")))
+    }
+}
+
+/// JSON text written as the JSON it holds (as a string when it does not parse).
+#[allow(clippy::ref_option)]
+fn json_text<S: serde::Serializer>(text: &Option<String>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    match text.as_deref().map(|t| serde_json::from_str::<serde_json::Value>(t).map_err(|_| t)) {
+        None => s.serialize_none(),
+        Some(Ok(v)) => v.serialize(s),
+        Some(Err(t)) => t.serialize(s),
+    }
+}
+
+impl Store {
+    /// The samples whose source id is `key`, with their dataset's name.
+    pub fn samples_with_key(&self, key: &str) -> Result<Vec<(SampleId, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT s.id, d.name FROM samples s JOIN datasets d ON d.id = s.dataset_id
+                 WHERE s.dataset_id IN (SELECT id FROM datasets) AND s.source_key = ?1 ORDER BY s.id LIMIT 50",
+            )
+            .map_err(|e| self.err(e))?;
+        stmt.query_map([key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Whether a sample with this id exists.
+    pub fn has_sample(&self, id: SampleId) -> Result<bool> {
+        self.conn
+            .query_row("SELECT count(*) FROM samples WHERE id = ?1", [id], |r| r.get::<_, i64>(0))
+            .map(|n| n > 0)
+            .map_err(|e| self.err(e))
     }
 }

@@ -6,13 +6,11 @@
 use super::PreparedSample;
 use super::curation::CurationState;
 use crate::model::{JudgmentDraft, JudgmentKind, JudgmentSource, SampleId};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-/// The bit of `kind` in `sample_stats.judgment_kinds` (its index in [`JudgmentKind::ALL`]; the
-/// migration's backfill spells the same bits out).
+/// The bit of `kind` in `sample_stats.judgment_kinds`.
 pub(crate) fn kind_bit(kind: JudgmentKind) -> i64 {
-    let index = JudgmentKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
-    1 << index
+    kind.bit()
 }
 
 /// A label in short, as the sample list shows it: `A>B` (position letters) for a pairwise
@@ -86,15 +84,21 @@ pub(crate) fn insert(tx: &Transaction<'_>, sample_id: i64, dataset: i64, s: &Pre
     let kinds = originals(s).fold(0, |bits, j| bits | kind_bit(j.kind));
     let original = original_label(s).map(|j| summary(j.kind, j.chosen, j.rejected)).unwrap_or_default();
     let curation = s.curation.as_ref();
-    let current = curation
-        .and_then(|c| c.judgment)
-        .and_then(|i| s.judgments.get(i))
-        .map(|j| summary(j.kind, j.chosen, j.rejected));
+    let curated = curation.and_then(|c| c.judgment).and_then(|i| s.judgments.get(i));
+    let current = curated.map(|j| summary(j.kind, j.chosen, j.rejected));
+    let (orig_chosen, orig_rejected) = (len(side(s, |j| j.chosen)), len(side(s, |j| j.rejected)));
+    let in_range = |p: Option<u32>| p.map(|p| p as usize).filter(|p| *p < s.responses.len());
+    let (len_chosen, len_rejected, cur_kinds) = match curated {
+        Some(j) if names_sides(j.kind) => (len(in_range(j.chosen)), len(in_range(j.rejected)), kind_bit(j.kind)),
+        Some(j) => (None, None, kind_bit(j.kind)),
+        None => (orig_chosen, orig_rejected, kinds),
+    };
     tx.prepare_cached(
         "INSERT INTO sample_stats (sample_id, dataset_id, row_index, modality, n_responses, len_prompt, len_a, len_b,
                                    len_chosen, len_rejected, model_a, model_b, models, judgment_kinds, original, current,
-                                   flagged, edited, noted)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, coalesce(?16, ?15), ?17, ?18, ?19)",
+                                   flagged, edited, noted, excluded, orig_len_chosen, orig_len_rejected, orig_kinds)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, coalesce(?16, ?15), ?17, ?18, ?19,
+                 ?20, ?21, ?22, ?23)",
     )?
     .execute(params![
         sample_id,
@@ -105,35 +109,60 @@ pub(crate) fn insert(tx: &Transaction<'_>, sample_id: i64, dataset: i64, s: &Pre
         sql_len(&s.prompt),
         len(Some(0)),
         len(Some(1)),
-        len(side(s, |j| j.chosen)),
-        len(side(s, |j| j.rejected)),
+        len_chosen,
+        len_rejected,
         model(0),
         model(1),
         models,
-        kinds,
+        cur_kinds,
         original,
         current,
         curation.is_some_and(|c| c.flag.is_some()),
         current.is_some(),
         curation.is_some_and(|c| c.note.is_some()),
+        curation.is_some_and(|c| c.excluded.is_some()),
+        orig_chosen,
+        orig_rejected,
+        kinds,
     ])?;
     Ok(())
 }
 
-/// Brings a sample's curation columns in line with its new curation state.
-pub(crate) fn update_curation(tx: &Transaction<'_>, sample: SampleId, state: &CurationState) -> rusqlite::Result<()> {
-    let current = match state.judgment_id {
-        Some(id) => tx
-            .query_row("SELECT kind, chosen, rejected FROM judgments WHERE id = ?1", [id], |r| {
-                Ok(summary(r.get(0)?, r.get(1)?, r.get(2)?))
-            })
+/// Whether a label of this kind has a chosen and a rejected side (a tie's pair has neither).
+fn names_sides(kind: JudgmentKind) -> bool {
+    matches!(kind, JudgmentKind::Pairwise | JudgmentKind::Correction | JudgmentKind::Ranking)
+}
+
+/// Brings a sample's curation columns in line with its new curation state: the label in force
+/// (its summary, its chosen and rejected lengths, its kind), flagged, edited, noted, excluded.
+pub(crate) fn update_curation(conn: &Connection, sample: SampleId, state: &CurationState) -> rusqlite::Result<()> {
+    let label: Option<(JudgmentKind, Option<u32>, Option<u32>)> = match state.judgment_id {
+        Some(id) => conn
+            .prepare_cached("SELECT kind, chosen, rejected FROM judgments WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?,
         None => None,
     };
-    tx.prepare_cached(
-        "UPDATE sample_stats SET current = coalesce(?2, original), flagged = ?3, edited = ?4, noted = ?5
+    let current = label.map(|(k, c, r)| summary(k, c, r));
+    conn.prepare_cached(
+        "UPDATE sample_stats SET current = coalesce(?2, original), flagged = ?3, edited = ?4, noted = ?5, excluded = ?6,
+             len_chosen = CASE WHEN ?2 IS NULL THEN orig_len_chosen
+                 ELSE (SELECT length(text) FROM responses WHERE sample_id = ?1 AND position = ?7) END,
+             len_rejected = CASE WHEN ?2 IS NULL THEN orig_len_rejected
+                 ELSE (SELECT length(text) FROM responses WHERE sample_id = ?1 AND position = ?8) END,
+             judgment_kinds = coalesce(?9, orig_kinds)
          WHERE sample_id = ?1",
     )?
-    .execute(params![sample, current, state.flag.is_some(), state.judgment_id.is_some(), state.note.is_some()])?;
+    .execute(params![
+        sample,
+        current,
+        state.flag.is_some(),
+        state.judgment_id.is_some(),
+        state.note.is_some(),
+        state.excluded.is_some(),
+        label.filter(|l| names_sides(l.0)).and_then(|l| l.1),
+        label.filter(|l| names_sides(l.0)).and_then(|l| l.2),
+        label.map(|l| kind_bit(l.0)),
+    ])?;
     Ok(())
 }

@@ -253,13 +253,15 @@ fn insert_sample(
     }
     if let Some(c) = &s.curation {
         tx.prepare_cached(
-            "INSERT INTO curation (sample_id, judgment_id, flag, note, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO curation (sample_id, judgment_id, flag, note, excluded, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?
         .execute(params![
             sample_id,
             current_judgment,
             c.flag,
             c.note,
+            c.excluded,
             c.updated_at.as_deref().unwrap_or(now)
         ])?;
     }

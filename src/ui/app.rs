@@ -9,7 +9,7 @@ use super::project::Project;
 use super::sample_view::sample_ui;
 use super::settings::{RightPanel, SavedFilter, Settings};
 use crate::ingest::{ImportOptions, IngestError, import_file};
-use crate::store::{CurationAction, Store};
+use crate::store::{Actor, CurationAction, Store, StoreError};
 use egui::RichText;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, sync_channel};
@@ -166,6 +166,7 @@ impl VerdictApp {
                     p.select_when_listed(mem.last_sample.map(crate::model::SampleId));
                 }
                 p.run_query();
+                p.refresh_undo_redo(self.settings.curator.as_deref());
                 if self.settings.right_panel == RightPanel::Stats {
                     p.stats.refresh(&p.path, self.wake());
                 }
@@ -216,6 +217,8 @@ impl VerdictApp {
             }
         }
         if let Some(p) = &mut self.project {
+            p.poll_external(self.settings.curator.as_deref());
+            ctx.request_repaint_after(super::project::EXTERNAL_POLL);
             p.poll_query();
             if let Some(wait) = p.sync_selection() {
                 ctx.request_repaint_after(wait);
@@ -349,7 +352,10 @@ impl VerdictApp {
             };
             if let Some(p) = &self.project {
                 ui.separator();
-                ui.label(format!("undo {} · redo {}", p.undo.len(), p.redo.len()));
+                match &p.undo_redo.0 {
+                    Some(op) => ui.label(format!("Undo: {} (#{})", op.action.replace('_', " "), op.id)),
+                    None => ui.weak("Nothing to undo"),
+                };
                 if let Some(t) = p.query.last_elapsed {
                     ui.separator();
                     ui.weak(format!("list {:.0} ms", t.as_secs_f64() * 1000.0));
@@ -727,8 +733,8 @@ impl VerdictApp {
     /// Carries out one command.
     pub fn run_command(&mut self, command: Command) {
         match command {
-            Command::PickA => self.curate(command, &CurationAction::PickA),
-            Command::PickB => self.curate(command, &CurationAction::PickB),
+            Command::PickA => self.curate(command, &CurationAction::Pick(0)),
+            Command::PickB => self.curate(command, &CurationAction::Pick(1)),
             Command::Swap => self.curate(command, &CurationAction::Swap),
             Command::Tie => self.curate(command, &CurationAction::Tie),
             Command::BothBad => self.curate(command, &CurationAction::BothBad),
@@ -908,38 +914,46 @@ impl VerdictApp {
         };
         let Some(p) = &mut self.project else { return };
         let Some(id) = p.list.selected_id() else { return };
-        match p.store.apply(id, &curator, action) {
-            Ok(applied) => {
-                p.undo.push(applied);
-                p.redo.clear();
-                refresh_after_change(p, id);
-            }
+        match p.store.apply(&Actor::new(curator.as_str(), "app"), id, action) {
+            Ok(changes) => p.apply_changes(&changes, Some(&curator)),
             Err(e) => self.jobs.notify_error(&format!("{} on #{id}: not done", action.name()), &e.to_string()),
         }
     }
 
     fn undo_redo(&mut self, redo: bool) {
-        let curator = self.settings.curator.clone().unwrap_or_else(|| "unknown".into());
-        let Some(p) = &mut self.project else { return };
-        let Some(step) = (if redo { p.redo.pop() } else { p.undo.pop() }) else {
+        let Some(curator) = self.settings.curator.clone() else {
             self.jobs.notify(if redo { "Nothing to redo" } else { "Nothing to undo" });
             return;
         };
-        let state = if redo { &step.after } else { &step.before };
-        match p.store.restore(step.sample, &curator, state, redo) {
-            Ok(_) => {
-                let id = step.sample;
-                if redo {
-                    p.undo.push(step);
-                } else {
-                    p.redo.push(step);
-                }
-                if let Some(i) = p.list.ids.iter().position(|x| *x == id) {
+        let Some(p) = &mut self.project else { return };
+        let actor = Actor::new(curator.as_str(), "app");
+        let done = if redo { p.store.redo(&actor, None) } else { p.store.undo(&actor, None) };
+        match done {
+            Ok(undone) => {
+                // Show the sample it changed when it was one.
+                if let [id] = undone.changes.samples[..]
+                    && let Some(i) = p.list.ids.iter().position(|x| *x == id)
+                {
                     p.list.select(i);
                     p.sync_selection();
                 }
-                refresh_after_change(p, id);
+                p.apply_changes(&undone.changes, Some(&curator));
+                let verb = if redo { "Redone" } else { "Undone" };
+                let what = crate::store::HistoryEntry::of(undone.target.clone()).summary;
+                if undone.conflicts_total == 0 {
+                    self.jobs.notify(&format!("{verb}: {what}"));
+                } else {
+                    let detail: Vec<String> = undone.conflicts.iter().map(ToString::to_string).collect();
+                    self.jobs.notify_error(
+                        &format!(
+                            "{verb} in part: {what}; {} sample(s) changed later were left as they are",
+                            undone.conflicts_total
+                        ),
+                        &detail.join("\n"),
+                    );
+                }
             }
+            Err(StoreError::Refused(why)) => self.jobs.notify(&why),
             Err(e) => self.jobs.notify_error(if redo { "Redo failed" } else { "Undo failed" }, &e.to_string()),
         }
     }
@@ -1067,17 +1081,6 @@ impl VerdictApp {
     }
 }
 
-fn refresh_after_change(p: &mut Project, id: crate::model::SampleId) {
-    p.list.invalidate(id);
-    p.forget_prefetched(id);
-    if let Some(s) = &mut p.sample
-        && s.view.id == id
-        && let Err(e) = s.refresh_curation(&p.store)
-    {
-        p.sample_error = Some(e.to_string());
-    }
-}
-
 fn history_ui(ui: &mut egui::Ui, p: &Project) {
     ui.heading("History");
     let Some(s) = &p.sample else {
@@ -1088,19 +1091,13 @@ fn history_ui(ui: &mut egui::Ui, p: &Project) {
         ui.weak("No curator has changed this sample.");
         return;
     }
-    let describe = |st: &crate::store::CurationState| {
-        format!(
-            "label: {}, flag: {}, note: {}",
-            st.judgment_id.map_or("original".into(), |j| format!("curator judgment {j}")),
-            st.flag.as_deref().unwrap_or("-"),
-            st.note.as_deref().unwrap_or("-")
-        )
-    };
     egui::ScrollArea::vertical().id_salt("history").show(ui, |ui| {
         for e in s.audit.iter().rev() {
-            ui.label(RichText::new(format!("{} · {} · {}", e.at, e.curator, e.action)).strong());
-            ui.weak(format!("before: {}", describe(&e.before)));
-            ui.weak(format!("after: {}", describe(&e.after)));
+            let op = e.op.map(|o| format!(" · #{o}")).unwrap_or_default();
+            ui.label(RichText::new(format!("{} · {} · {}{op}", e.at, e.curator, e.action.replace('_', " "))).strong());
+            for c in &e.changes {
+                ui.label(c);
+            }
             ui.separator();
         }
     });

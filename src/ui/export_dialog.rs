@@ -76,6 +76,8 @@ pub struct ExportForm {
     pub query: String,
     /// Write flagged samples too.
     pub include_flagged: bool,
+    /// Write samples marked excluded too.
+    pub include_excluded: bool,
     /// Rankings and ratings to pairs.
     pub pairs: PairMode,
     /// The rated aspect that orders responses; empty: an overall rating, else the mean.
@@ -106,6 +108,7 @@ impl ExportForm {
             file_format: FileFormat::Jsonl,
             query: String::new(),
             include_flagged: false,
+            include_excluded: false,
             pairs: PairMode::BestWorst,
             aspect: String::new(),
             ties: TiesMode::Drop,
@@ -151,6 +154,7 @@ impl ExportForm {
         o.file_format = if self.asks_file_format() { self.file_format } else { FileFormat::Jsonl };
         o.query.clone_from(&self.query);
         o.include_flagged = self.include_flagged;
+        o.include_excluded = self.include_excluded;
         o.pairs = self.pairs;
         o.aspect = Some(self.aspect.trim().to_owned()).filter(|a| !a.is_empty());
         o.ties = self.ties;
@@ -182,6 +186,8 @@ pub struct SavedExport {
     target: String,
     file_format: String,
     include_flagged: bool,
+    #[serde(default)]
+    include_excluded: bool,
     pairs: String,
     aspect: String,
     ties: String,
@@ -205,6 +211,7 @@ impl From<&ExportForm> for SavedExport {
             target: f.target.as_str().into(),
             file_format: f.file_format.as_str().into(),
             include_flagged: f.include_flagged,
+            include_excluded: f.include_excluded,
             pairs: f.pairs.as_str().into(),
             aspect: f.aspect.clone(),
             ties: f.ties.as_str().into(),
@@ -227,6 +234,7 @@ impl SavedExport {
             file_format: FileFormat::parse(&self.file_format).unwrap_or(d.file_format),
             query: query.to_owned(),
             include_flagged: self.include_flagged,
+            include_excluded: self.include_excluded,
             pairs: PairMode::parse(&self.pairs).unwrap_or(d.pairs),
             aspect: self.aspect.clone(),
             ties: TiesMode::parse(&self.ties).unwrap_or(d.ties),
@@ -589,6 +597,7 @@ impl ExportDialog {
                     ui.add(egui::Label::new(RichText::new(e.to_string()).color(ui.visuals().error_fg_color)).wrap());
                 }
                 ui.checkbox(&mut f.include_flagged, "Include flagged samples");
+                ui.checkbox(&mut f.include_excluded, "Include samples marked excluded");
             });
             ui.end_row();
 

@@ -164,6 +164,12 @@ impl SampleList {
         self.galleys.remove(&id);
     }
 
+    /// Forgets every cached row (many changed at once).
+    pub fn invalidate_all(&mut self) {
+        self.rows.clear();
+        self.galleys.clear();
+    }
+
     /// Reads the rows around the visible range that are not cached.
     fn fetch(&mut self, store: &Store) {
         let start = self.visible.start.saturating_sub(MARGIN);

@@ -1,6 +1,6 @@
 //! An open project as the UI holds it: the store connection for small reads and curation writes,
 //! the query worker and image loader (each with its own connection), the list, the selected sample,
-//! and the undo and redo stacks of this session.
+//! and what Undo and Redo would do next.
 
 use super::image_view::TextureCache;
 use super::list::SampleList;
@@ -9,7 +9,7 @@ use super::stats_panel::StatsPanel;
 use super::workers::{ImageLoader, QueryReply, QueryRequest, QueryWorker, SampleLoader};
 use crate::model::SampleId;
 use crate::query::QueryError;
-use crate::store::{Applied, SortKey, Store};
+use crate::store::{Changes, OpRow, SortKey, Store};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -57,10 +57,13 @@ pub struct Project {
     pub sort: SortKey,
     /// Sort direction.
     pub descending: bool,
-    /// Actions that undo restores, newest last.
-    pub undo: Vec<Applied>,
-    /// Undone actions that redo restores, newest last.
-    pub redo: Vec<Applied>,
+    /// The edit Undo would undo and the one Redo would redo (the project file keeps the stacks).
+    pub undo_redo: (Option<OpRow>, Option<OpRow>),
+    /// The newest operation this window has seen, and the connection's data version then: a
+    /// change by another connection (another window, the CLI) moves them.
+    seen: (crate::model::OpId, i64),
+    /// When [`Project::poll_external`] last looked.
+    polled_at: Instant,
     /// The statistics panel.
     pub stats: StatsPanel,
     worker: QueryWorker,
@@ -75,6 +78,9 @@ pub struct Project {
     pending_select: Option<SampleId>,
 }
 
+/// How often a window looks for changes another connection made.
+pub const EXTERNAL_POLL: Duration = Duration::from_millis(500);
+
 /// How long the selected sample's images are shown before the next sample's are decoded ahead.
 const PREFETCH_AFTER: Duration = Duration::from_millis(250);
 
@@ -86,7 +92,7 @@ impl Project {
         let worker = QueryWorker::start(&path, wake.clone())?;
         let loader = SampleLoader::start(&path)?;
         let textures = TextureCache::new(ImageLoader::start(&path, wake)?);
-        Ok(Self {
+        let mut project = Self {
             path,
             store,
             list: SampleList::default(),
@@ -96,8 +102,9 @@ impl Project {
             query: QueryState::default(),
             sort: SortKey::Id,
             descending: false,
-            undo: Vec::new(),
-            redo: Vec::new(),
+            undo_redo: (None, None),
+            seen: (crate::model::OpId(0), 0),
+            polled_at: Instant::now(),
             stats: StatsPanel::default(),
             worker,
             loader,
@@ -105,7 +112,9 @@ impl Project {
             prefetch_queued: false,
             images_shown_at: None,
             pending_select: None,
-        })
+        };
+        project.mark_seen();
+        Ok(project)
     }
 
     /// Selects `id` when the list arrives (restoring the last session).
@@ -261,4 +270,74 @@ impl Project {
     pub fn ids(&self) -> Arc<Vec<SampleId>> {
         self.list.ids.clone()
     }
+
+    /// Refreshes what `changes` touched: the list rows (or the whole list when many changed or
+    /// datasets did), the open sample, and the undo and redo targets.
+    pub fn apply_changes(&mut self, changes: &Changes, curator: Option<&str>) {
+        const FEW: usize = 200;
+        if changes.kinds.contains(crate::store::ChangeKinds::DATASETS) || changes.samples.len() > FEW {
+            self.list.invalidate_all();
+            self.prefetched = None;
+            self.run_query();
+        } else {
+            for id in &changes.samples {
+                self.list.invalidate(*id);
+                self.forget_prefetched(*id);
+            }
+            // A filter on curation (is:flagged, current:b) may now match other samples.
+            if !changes.samples.is_empty() && query_reads_curation(&self.query.text) {
+                self.run_query();
+            }
+        }
+        let open = self.sample.as_ref().map(|s| s.view.id);
+        if let Some(id) = open
+            && (changes.samples.contains(&id) || changes.samples.len() > FEW)
+            && let Some(s) = &mut self.sample
+            && let Err(e) = s.refresh_curation(&self.store)
+        {
+            self.sample_error = Some(e.to_string());
+        }
+        self.refresh_undo_redo(curator);
+        self.mark_seen();
+    }
+
+    /// Re-reads what Undo and Redo would do next for `curator`.
+    pub fn refresh_undo_redo(&mut self, curator: Option<&str>) {
+        self.undo_redo = curator.and_then(|c| self.store.undo_redo_targets(c).ok()).unwrap_or((None, None));
+    }
+
+    fn mark_seen(&mut self) {
+        if let (Ok(op), Ok(v)) = (self.store.latest_op(), self.store.data_version()) {
+            self.seen = (op, v);
+        }
+    }
+
+    /// Notices a change another connection committed (another window, the CLI, a job) and
+    /// refreshes the list and the open sample from it. Cheap: one pragma when nothing changed.
+    pub fn poll_external(&mut self, curator: Option<&str>) -> bool {
+        if self.polled_at.elapsed() < EXTERNAL_POLL {
+            return false;
+        }
+        self.polled_at = Instant::now();
+        let Ok(version) = self.store.data_version() else { return false };
+        if version == self.seen.1 {
+            return false;
+        }
+        let changes = match self.store.changed_since(self.seen.0, 200).ok().flatten() {
+            Some(samples) if !samples.is_empty() => {
+                Changes { op: None, samples, kinds: crate::store::ChangeKinds::LABEL }
+            }
+            // Many samples, or rows that are not curation (an import, a removed dataset): all of it.
+            _ => Changes { op: None, samples: Vec::new(), kinds: crate::store::ChangeKinds::DATASETS },
+        };
+        self.apply_changes(&changes, curator);
+        true
+    }
+}
+
+/// Whether a query's result can change when curation does.
+fn query_reads_curation(q: &str) -> bool {
+    ["is:", "flag:", "current:", "excluded:", "judgment:", "len_chosen", "len_rejected", "longer:"]
+        .iter()
+        .any(|f| q.contains(f))
 }

@@ -9,7 +9,7 @@ use super::media::video_player::{VideoPlayer, VideoSource};
 use super::theme;
 use super::workers::ImageSource;
 use crate::model::{JudgmentKind, JudgmentSource, MediaKind, MediaRole, SampleId};
-use crate::store::{AuditEntry, CurationState, JudgmentView, Label, MediaView, SampleView, Store};
+use crate::store::{CurationState, JudgmentView, Label, MediaView, SampleChange, SampleView, Store};
 use egui::{Color32, RichText, vec2};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -37,8 +37,8 @@ pub struct LoadedSample {
     pub players: HashMap<u32, Player>,
     /// Embedded video and audio bytes by media position, read when the sample is loaded.
     embedded: HashMap<u32, Arc<Vec<u8>>>,
-    /// Its audit log, oldest first (the history panel).
-    pub audit: Vec<AuditEntry>,
+    /// What curators changed on it, oldest first, in words (the history panel).
+    pub audit: Vec<SampleChange>,
 }
 
 impl LoadedSample {
@@ -55,7 +55,7 @@ impl LoadedSample {
                 embedded.insert(m.position, Arc::new(store.blob(h)?));
             }
         }
-        let audit = store.audit_log(id)?;
+        let audit = store.sample_history(id)?;
         Ok(Self { view, label, state, diff, players: HashMap::new(), embedded, audit })
     }
 
@@ -64,7 +64,7 @@ impl LoadedSample {
         self.label = store.current_label(self.view.id)?;
         self.state = store.curation_state(self.view.id)?;
         self.view.judgments = store.sample(self.view.id)?.judgments;
-        self.audit = store.audit_log(self.view.id)?;
+        self.audit = store.sample_history(self.view.id)?;
         Ok(())
     }
 
@@ -314,7 +314,7 @@ fn candidates_ui(ui: &mut egui::Ui, sample: &mut LoadedSample, textures: &mut Te
     }
     let LoadedSample { view, label, state, diff, players, embedded, .. } = sample;
     let original = original_judgment(view).map(|j| (j.chosen, j.rejected));
-    let now = label.map(|l| (l.chosen, l.rejected, l.kind)).filter(|_| state.judgment_id.is_some());
+    let now = label.as_ref().map(|l| (l.chosen, l.rejected, l.kind)).filter(|_| state.judgment_id.is_some());
     let mut slots = Slots { sample: view.id, players, embedded };
     let responses = &view.responses;
     let candidate_media: Vec<&MediaView> = view.media.iter().filter(|m| m.role == MediaRole::Candidate).collect();

@@ -288,7 +288,13 @@ fn curation(mut o: Obj, judgments: &[JudgmentDraft]) -> FieldResult<CurationDraf
             }
         }
     }
-    Ok(CurationDraft { judgment, flag: o.str("flag")?, note: o.str("note")?, updated_at: o.str("updated_at")? })
+    Ok(CurationDraft {
+        judgment,
+        flag: o.str("flag")?,
+        note: o.str("note")?,
+        excluded: o.str("excluded")?,
+        updated_at: o.str("updated_at")?,
+    })
 }
 
 /// The hashes of the binary values in stored extras (`{"$blob": hash}`), each once, in order.
