@@ -394,7 +394,8 @@ fn an_older_project_is_upgraded_off_the_ui_thread_then_opens() {
             .conn()
             .execute_batch(
                 "DROP TABLE sample_stats; ALTER TABLE datasets DROP COLUMN source_size;
-                 DROP TABLE ops; DROP INDEX audit_log_op; ALTER TABLE audit_log DROP COLUMN op_id;
+                 DROP TABLE ops; DROP TABLE op_scratch; ALTER TABLE audit_log DROP COLUMN op_id;
+             CREATE INDEX audit_log_time ON audit_log(created_at);
                  ALTER TABLE curation DROP COLUMN excluded; PRAGMA user_version = 2;",
             )
             .expect("downgrade");

@@ -21,7 +21,7 @@ use crate::store::{FullSample, MediaView};
 use serde_json::{Map, json};
 
 /// The format's version, the first key of every line.
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = crate::model::VERDICT_FORMAT_VERSION;
 
 /// One media item and where it went (`Err`: why it could not be placed; the reference is kept).
 pub type PlacedMedia<'a> = (&'a MediaView, Result<Placed, String>);

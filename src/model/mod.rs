@@ -14,6 +14,10 @@ pub use draft::{
 pub use ids::{DatasetId, JudgmentId, MediaId, OpId, ResponseId, SampleId};
 pub use value::Value;
 
+/// The version of Verdict's own export format (`verdict export --format verdict`): the exporter
+/// writes it as the first key of every line, the `verdict` preset reads this version.
+pub const VERDICT_FORMAT_VERSION: i64 = 1;
+
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*

@@ -3,6 +3,7 @@
 //! number of samples; a sample the action cannot apply to (nothing to swap, one candidate) is left
 //! as it is and counted with the reason.
 
+use super::bulk_state::StateField;
 use super::curation::{CurationState, Label, NewJudgment, NewRating, label_in};
 use super::ops::{Actor, Changes, OpSpec, OpTx};
 use super::{Result, Store, StoreError};
@@ -202,6 +203,24 @@ impl Store {
         let spec = OpSpec::edit(action.name(), detail);
         progress.phase("applying", "samples", Some(ids.len() as u64), 0);
         let mut out = Curated::default();
+        if let Some((field, value)) = state_only(action) {
+            // Flags, notes and exclusions: a few set-based statements, whatever the number of samples.
+            let (changed, changes) =
+                self.transact(actor, &spec, |tx| tx.set_field_many(ids, field, value.as_deref(), progress))?;
+            progress.finish(ids.len() as u64);
+            let mut changed = changed.into_iter().peekable();
+            let mut sorted = ids.to_vec();
+            sorted.sort_unstable();
+            sorted.dedup();
+            for id in sorted {
+                while changed.next_if(|c| *c < id).is_some() {}
+                if changed.next_if_eq(&id).is_none() {
+                    out.skip(id, ALREADY.into());
+                }
+            }
+            out.changes = changes;
+            return Ok(out);
+        }
         let ((), changes) = self.transact(actor, &spec, |tx| {
             for (i, &sample) in ids.iter().enumerate() {
                 if i % 1024 == 0 {
@@ -229,6 +248,19 @@ impl Store {
     }
 }
 
+/// The state field an action sets and its value, for actions that change no label.
+fn state_only(action: &CurationAction) -> Option<(StateField, Option<String>)> {
+    let text = |t: &str, default: &str| Some(t.trim().to_owned()).filter(|t| !t.is_empty()).or(Some(default.into()));
+    Some(match action {
+        CurationAction::Flag(r) => (StateField::Flag, text(r, "flagged")),
+        CurationAction::Unflag => (StateField::Flag, None),
+        CurationAction::Note(t) => (StateField::Note, Some(t.trim().to_owned()).filter(|t| !t.is_empty())),
+        CurationAction::Exclude(r) => (StateField::Excluded, text(r, "excluded")),
+        CurationAction::Include => (StateField::Excluded, None),
+        _ => return None,
+    })
+}
+
 /// The reason a sample already in the asked state is skipped.
 pub const ALREADY: &str = "already so";
 
@@ -240,13 +272,8 @@ fn next_state(
     action: &CurationAction,
 ) -> Result<Result<CurationState, String>> {
     let mut after = before.clone();
-    let text = |t: &str, default: &str| Some(t.trim().to_owned()).filter(|t| !t.is_empty()).or(Some(default.into()));
     match action {
-        CurationAction::Flag(r) => after.flag = text(r, "flagged"),
-        CurationAction::Unflag => after.flag = None,
-        CurationAction::Note(t) => after.note = Some(t.trim().to_owned()).filter(|t| !t.is_empty()),
-        CurationAction::Exclude(r) => after.excluded = text(r, "excluded"),
-        CurationAction::Include => after.excluded = None,
+        state if state_only(state).is_some() => return Ok(Err("not a label".into())),
         label_action => {
             debug_assert!(label_action.changes_label());
             let n: i64 = tx

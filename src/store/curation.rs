@@ -5,7 +5,7 @@
 //! the sample's list facts (`sample_stats`) and an audit row with the state before and after, in
 //! the operation's transaction.
 
-use super::{NOW_SQL, Result, Store};
+use super::{Result, Store};
 use crate::model::{JudgmentKind, JudgmentSource, OpId, SampleId};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -18,8 +18,9 @@ pub struct CurationState {
     pub flag: Option<String>,
     /// The curator's note.
     pub note: Option<String>,
-    /// The exclusion reason, when excluded ("not in the cleaned set").
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The exclusion reason, when excluded ("not in the cleaned set"; absent in rows written
+    /// before migration 5).
+    #[serde(default)]
     pub excluded: Option<String>,
 }
 
@@ -181,28 +182,30 @@ impl Store {
 }
 
 /// Writes a sample's new curation state, its list facts and the audit row (op `op`).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn write_state(
     conn: &Connection,
     op: OpId,
+    now: &str,
     sample: SampleId,
     curator: &str,
     action: &str,
     before: &CurationState,
     after: &CurationState,
 ) -> rusqlite::Result<()> {
-    conn.prepare_cached(&format!(
+    conn.prepare_cached(
         "INSERT INTO curation (sample_id, judgment_id, flag, note, excluded, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, {NOW_SQL})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (sample_id) DO UPDATE SET judgment_id = excluded.judgment_id, flag = excluded.flag,
-             note = excluded.note, excluded = excluded.excluded, updated_at = excluded.updated_at"
-    ))?
-    .execute(params![sample, after.judgment_id, after.flag, after.note, after.excluded])?;
+             note = excluded.note, excluded = excluded.excluded, updated_at = excluded.updated_at",
+    )?
+    .execute(params![sample, after.judgment_id, after.flag, after.note, after.excluded, now])?;
     super::stats::update_curation(conn, sample, after)?;
-    conn.prepare_cached(&format!(
+    conn.prepare_cached(
         "INSERT INTO audit_log (sample_id, curator, action, before, after, created_at, op_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, {NOW_SQL}, ?6)"
-    ))?
-    .execute(params![sample, curator, action, to_json(before), to_json(after), op])?;
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![sample, curator, action, to_json(before), to_json(after), now, op])?;
     Ok(())
 }
 
@@ -211,14 +214,15 @@ pub(crate) fn insert_judgment(
     conn: &Connection,
     sample: SampleId,
     curator: &str,
+    now: &str,
     new: &NewJudgment<'_>,
 ) -> rusqlite::Result<i64> {
     let ranking = new.ranking.map(|r| serde_json::to_string(r).unwrap_or_default());
-    conn.prepare_cached(&format!(
+    conn.prepare_cached(
         "INSERT INTO judgments (sample_id, source, author, label, kind, chosen, rejected, ranking, created_at)
-         VALUES (?1, 'curator', ?2, ?3, ?4, ?5, ?6, ?7, {NOW_SQL})"
-    ))?
-    .execute(params![sample, curator, new.label, new.kind, new.chosen, new.rejected, ranking])?;
+         VALUES (?1, 'curator', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![sample, curator, new.label, new.kind, new.chosen, new.rejected, ranking, now])?;
     let id = conn.last_insert_rowid();
     for r in new.ratings {
         conn.prepare_cached(

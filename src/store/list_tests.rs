@@ -271,7 +271,8 @@ fn the_migration_backfills_an_old_project_exactly_as_import_fills_it() {
         .conn()
         .execute_batch(
             "DROP TABLE sample_stats; ALTER TABLE datasets DROP COLUMN source_size;
-             DROP TABLE ops; DROP INDEX audit_log_op; ALTER TABLE audit_log DROP COLUMN op_id;
+             DROP TABLE ops; DROP TABLE op_scratch; ALTER TABLE audit_log DROP COLUMN op_id;
+             CREATE INDEX audit_log_time ON audit_log(created_at);
              ALTER TABLE curation DROP COLUMN excluded;",
         )
         .expect("drop");

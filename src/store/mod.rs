@@ -8,6 +8,7 @@
 //! Schema changes are numbered migrations in `sql/`, applied in one transaction each.
 
 mod bulk;
+mod bulk_state;
 mod curate;
 mod curation;
 mod datasets;
@@ -24,6 +25,7 @@ mod stats;
 mod undo;
 mod write;
 
+pub use bulk_state::StateField;
 pub use curate::{ALREADY, Curated, CurationAction, EXCLUDE_REASONS, RankMove, Skipped, position_letter};
 pub use curation::{AuditEntry, CurationState, Label, NewJudgment, NewRating};
 pub use datasets::{DatasetInfo, DatasetStatus, ImportIssue, NewDataset};

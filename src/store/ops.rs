@@ -156,6 +156,7 @@ pub struct OpTx<'a> {
     op: OpId,
     action: String,
     curator: String,
+    now: String,
     changes: Changes,
     skipped: u64,
     path: std::path::PathBuf,
@@ -178,6 +179,40 @@ impl OpTx<'_> {
         &self.curator
     }
 
+    /// The operation's action name (what its audit rows say).
+    pub fn action(&self) -> &str {
+        &self.action
+    }
+
+    /// The operation's time (ISO-8601 UTC), written on everything it writes.
+    pub fn now(&self) -> &str {
+        &self.now
+    }
+
+    /// Records samples a set-based statement changed.
+    pub(crate) fn note_changed(&mut self, samples: &[SampleId], field: super::bulk_state::StateField) {
+        use super::bulk_state::StateField;
+        self.changes.samples.extend_from_slice(samples);
+        if !samples.is_empty() {
+            self.changes.kinds |= match field {
+                StateField::Flag => ChangeKinds::FLAG,
+                StateField::Note => ChangeKinds::NOTE,
+                StateField::Excluded => ChangeKinds::EXCLUSION,
+            };
+        }
+    }
+
+    /// Records samples a restore changed (any of their state, the label when `labels`).
+    pub(crate) fn note_restored(&mut self, samples: &[SampleId], labels: bool) {
+        self.changes.samples.extend_from_slice(samples);
+        if !samples.is_empty() {
+            self.changes.kinds |= ChangeKinds::FLAG | ChangeKinds::NOTE | ChangeKinds::EXCLUSION;
+        }
+        if labels {
+            self.changes.kinds |= ChangeKinds::LABEL;
+        }
+    }
+
     pub(crate) fn err(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite { path: self.path.clone(), source }
     }
@@ -194,7 +229,7 @@ impl OpTx<'_> {
         if kinds.is_empty() {
             return Ok(false);
         }
-        super::curation::write_state(&self.tx, self.op, sample, &self.curator, &self.action, before, after)
+        super::curation::write_state(&self.tx, self.op, &self.now, sample, &self.curator, &self.action, before, after)
             .map_err(|e| self.err(e))?;
         self.changes.samples.push(sample);
         self.changes.kinds |= kinds;
@@ -213,7 +248,7 @@ impl OpTx<'_> {
 
     /// Adds a curator judgment (never changed afterwards: a trigger refuses updates) and returns its id.
     pub fn insert_judgment(&mut self, sample: SampleId, new: &super::curation::NewJudgment<'_>) -> Result<i64> {
-        super::curation::insert_judgment(&self.tx, sample, &self.curator, new).map_err(|e| self.err(e))
+        super::curation::insert_judgment(&self.tx, sample, &self.curator, &self.now, new).map_err(|e| self.err(e))
     }
 }
 
@@ -230,11 +265,10 @@ impl Store {
         let path = self.path.clone();
         let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(&wrap)?;
+        let now: String = tx.query_row(&format!("SELECT {NOW_SQL}"), [], |r| r.get(0)).map_err(&wrap)?;
         tx.execute(
-            &format!(
-                "INSERT INTO ops (kind, action, target, curator, origin, detail, state, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, {NOW_SQL})"
-            ),
+            "INSERT INTO ops (kind, action, target, curator, origin, detail, state, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 spec.kind.as_str(),
                 spec.action,
@@ -243,15 +277,19 @@ impl Store {
                 actor.origin,
                 spec.detail.to_string(),
                 if spec.undoable { "done" } else { "final" },
+                now,
             ],
         )
         .map_err(&wrap)?;
         let op = OpId(tx.last_insert_rowid());
+        let audit_start: i64 =
+            tx.query_row("SELECT coalesce(max(id), 0) FROM audit_log", [], |r| r.get(0)).map_err(&wrap)?;
         let mut otx = OpTx {
             tx,
             op,
             action: spec.action.clone(),
             curator: actor.curator.clone(),
+            now,
             changes: Changes::default(),
             skipped: 0,
             path: self.path.clone(),
@@ -263,8 +301,9 @@ impl Store {
             return Ok((value, changes));
         }
         tx.execute(
-            "UPDATE ops SET samples = ?2, skipped = ?3 WHERE id = ?1",
-            params![op, changes.samples.len() as i64, skipped as i64],
+            "UPDATE ops SET samples = ?2, skipped = ?3, audit_first = ?4 + 1,
+                 audit_last = (SELECT coalesce(max(id), ?4) FROM audit_log) WHERE id = ?1",
+            params![op, changes.samples.len() as i64, skipped as i64, audit_start],
         )
         .map_err(&wrap)?;
         if spec.kind == OpKind::Edit {
@@ -295,7 +334,10 @@ impl Store {
     pub fn changed_since(&self, since: OpId, limit: usize) -> Result<Option<Vec<SampleId>>> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT DISTINCT sample_id FROM audit_log WHERE op_id > ?1 LIMIT ?2")
+            .prepare_cached(
+                "SELECT DISTINCT sample_id FROM audit_log
+                 WHERE id > (SELECT coalesce(max(audit_last), 0) FROM ops WHERE id <= ?1) LIMIT ?2",
+            )
             .map_err(|e| self.err(e))?;
         let ids = stmt
             .query_map(params![since, limit as i64 + 1], |r| r.get::<_, SampleId>(0))

@@ -5,9 +5,10 @@
 //! the CLI, another curator) is left as it is and named, and when no sample is left to restore the
 //! undo is refused. Redo is the undo of the undo, under the same rule.
 
-use super::curation::{CurationState, label_in, parse_state};
+use super::curation::{CurationState, label_in};
 use super::ops::{Actor, Changes, OP_ROW_SQL, OpKind, OpRow, OpSpec, OpTx, op_row};
 use super::{Result, Store, StoreError};
+use crate::jobs::Progress;
 use crate::model::{JudgmentKind, OpId, SampleId};
 use rusqlite::{OptionalExtension, params};
 use std::fmt::Write as _;
@@ -91,7 +92,6 @@ impl HistoryEntry {
 }
 
 const CONFLICTS_KEPT: usize = 20;
-const CHUNK: i64 = 10_000;
 
 impl Store {
     /// The edit `curator` would undo next, and the one they would redo next.
@@ -225,23 +225,10 @@ impl Store {
         let mut conflicts = Vec::new();
         let mut total = 0u64;
         let ((), changes) = self.transact(actor, spec, |tx| {
-            let mut last = 0i64;
-            loop {
-                let chunk = rows_after(tx, rows, last)?;
-                let Some(end) = chunk.last().map(|r| r.0) else { break };
-                for (audit_id, sample, before, after) in chunk {
-                    let now = tx.state(sample)?;
-                    if now == after {
-                        tx.set_state(sample, &now, &before)?;
-                    } else {
-                        total += 1;
-                        tx.skip(1);
-                        if conflicts.len() < CONFLICTS_KEPT {
-                            conflicts.push(later_change(tx, sample, audit_id)?);
-                        }
-                    }
-                }
-                last = end;
+            let (_, left) = tx.restore_many(rows, &mut Progress::silent())?;
+            total = left.len() as u64;
+            for (audit_id, sample) in left.into_iter().take(CONFLICTS_KEPT) {
+                conflicts.push(later_change(tx, sample, audit_id)?);
             }
             tx.conn()
                 .execute("UPDATE ops SET state = ?2 WHERE id = ?1", params![target.id, new_state])
@@ -294,22 +281,6 @@ impl Store {
         }
         Ok(out)
     }
-}
-
-type AuditRow = (i64, SampleId, CurationState, CurationState);
-
-fn rows_after(tx: &OpTx<'_>, op: OpId, after_id: i64) -> Result<Vec<AuditRow>> {
-    let mut stmt = tx
-        .conn()
-        .prepare_cached(
-            "SELECT id, sample_id, before, after FROM audit_log WHERE op_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-        )
-        .map_err(|e| tx.err(e))?;
-    stmt.query_map(params![op, after_id, CHUNK], |r| {
-        Ok((r.get(0)?, r.get(1)?, parse_state(&r.get::<_, String>(2)?), parse_state(&r.get::<_, String>(3)?)))
-    })
-    .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
-    .map_err(|e| tx.err(e))
 }
 
 fn later_change(tx: &OpTx<'_>, sample: SampleId, after_audit: i64) -> Result<Conflict> {

@@ -16,19 +16,35 @@ CREATE TABLE ops (
     samples     INTEGER NOT NULL DEFAULT 0,     -- samples it changed
     skipped     INTEGER NOT NULL DEFAULT 0,     -- samples it left as they were (nothing to do, or changed later)
     state       TEXT NOT NULL DEFAULT 'done',   -- edits: done | undone | discarded (undone, then a new edit: no redo) | final (no undo)
+    audit_first INTEGER,                        -- its audit rows: ids audit_first..=audit_last (one transaction
+    audit_last  INTEGER,                        --   writes them, so they are consecutive; no index needed)
     created_at  TEXT NOT NULL
 );
 CREATE INDEX ops_by_curator ON ops(curator, kind, state, id);
+
+-- The samples a bulk operation is changing (store/bulk_state.rs): filled and emptied inside the
+-- operation's transaction, so it is empty whenever no operation runs.
+CREATE TABLE op_scratch (
+    sample_id      INTEGER PRIMARY KEY,
+    state          TEXT,                        -- undo/redo: the JSON state to restore, and its fields:
+    judgment_id    INTEGER,
+    flag           TEXT,
+    note           TEXT,
+    excluded       TEXT,
+    label_changed  INTEGER NOT NULL DEFAULT 0   -- undo/redo: the restore changes the label in force
+);
 
 -- The audit log is append-only: its trigger refuses UPDATE, so the backfill below runs with it
 -- dropped and puts it back. Each row written before this migration becomes an operation of its own
 -- (same id), marked final: the undo stacks of that time lived in the app and ended with it.
 DROP TRIGGER audit_log_append_only;
 ALTER TABLE audit_log ADD COLUMN op_id INTEGER;   -- ops.id
-INSERT INTO ops (id, kind, action, curator, origin, samples, state, created_at)
-SELECT id, 'edit', action, curator, 'app', 1, 'final', created_at FROM audit_log;
+INSERT INTO ops (id, kind, action, curator, origin, samples, state, audit_first, audit_last, created_at)
+SELECT id, 'edit', action, curator, 'app', 1, 'final', id, id, created_at FROM audit_log;
 UPDATE audit_log SET op_id = id;
-CREATE INDEX audit_log_op ON audit_log(op_id);
+-- A bulk operation writes a million audit rows: each index on them costs. Operations find theirs by
+-- id range, the history by sample (audit_log_sample); nothing reads them by time any more.
+DROP INDEX audit_log_time;
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log
 BEGIN
     SELECT RAISE(ABORT, 'the audit log is append-only');
