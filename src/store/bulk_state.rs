@@ -45,12 +45,15 @@ fn state_json(judgment: &str, flag: &str, note: &str, excluded: &str) -> String 
     format!("json_object('judgment_id', {judgment}, 'flag', {flag}, 'note', {note}, 'excluded', {excluded})")
 }
 
-/// The current state of `c.*` (a LEFT JOINed curation row) as JSON.
+/// The current state of `c.*` (a curation row, joined with LEFT JOIN) as JSON.
 fn current_json() -> String {
     state_json("c.judgment_id", "c.flag", "c.note", "c.excluded")
 }
 
 const CHUNK: usize = 50_000;
+
+/// An audit row a restore left as it was (its id, its sample): a later change is in the way.
+pub(crate) type LeftAsIs = (i64, SampleId);
 
 impl OpTx<'_> {
     fn run(&self, sql: &str, p: impl rusqlite::Params) -> Result<usize> {
@@ -140,7 +143,7 @@ impl OpTx<'_> {
         &mut self,
         rows: crate::model::OpId,
         progress: &mut Progress,
-    ) -> Result<(Vec<SampleId>, Vec<(i64, SampleId)>)> {
+    ) -> Result<(Vec<SampleId>, Vec<LeftAsIs>)> {
         let field = |k: &str| format!("json_extract(a.after, '$.{k}')");
         let before = |k: &str| format!("json_extract(a.before, '$.{k}')");
         let (first, last): (Option<i64>, Option<i64>) = self
@@ -168,7 +171,7 @@ impl OpTx<'_> {
             ),
             [first, last],
         )?;
-        let left: Vec<(i64, SampleId)> = self
+        let left: Vec<LeftAsIs> = self
             .conn()
             .prepare_cached(
                 "SELECT a.id, a.sample_id FROM audit_log a WHERE a.id BETWEEN ?1 AND ?2
