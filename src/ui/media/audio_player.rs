@@ -78,6 +78,9 @@ impl AudioPlayer {
             return;
         }
         let Some(duration) = self.sound.duration_s() else { return };
+        if self.sound.available() != Some(true) {
+            return;
+        }
         let mut from = self.sound.position_s();
         if from >= duration - 1e-3 {
             from = 0.0;
@@ -408,6 +411,7 @@ mod tests {
         expect(MediaKey::ForwardMore, 6.0);
         expect(MediaKey::ForwardMore, 11.0);
         expect(MediaKey::ForwardMore, 12.0);
+        expect(MediaKey::PlayPause, 12.0);
         expect(MediaKey::Back, 11.0);
         expect(MediaKey::BackMore, 6.0);
         expect(MediaKey::BackMore, 1.0);
@@ -415,6 +419,7 @@ mod tests {
         expect(MediaKey::Back, 0.0);
         harness.state_mut().key(MediaKey::PlayPause);
         assert!(!harness.state().is_playing(), "no device: nothing plays");
+        assert_near(harness.state().position_s(), 0.0);
         harness.state_mut().key(MediaKey::Mute);
         assert!(harness.state().is_muted(), "mute is a choice even without a device");
         harness.state_mut().key(MediaKey::Mute);
