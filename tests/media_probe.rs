@@ -8,6 +8,12 @@
 //! - `sine_22050_1s.mp3`: 1 s of 440 Hz at 22.05 kHz mono.
 //! - `sine_8000_1s.flac`: 1 s of 440 Hz at 8 kHz mono, 16-bit.
 //! - `sine_48000_0.5s.opus`: 0.5 s of 440 Hz, Opus in Ogg (symphonia 0.5 has no Opus decoder).
+//! - `testsrc_64x48_10fps_3s_stereo.mp4`: 3 s of `testsrc` at 64x48, 10 fps, H.264, with an AAC
+//!   track at 44.1 kHz, 440 Hz left and 880 Hz right:
+//!   `ffmpeg -f lavfi -i testsrc=size=64x48:rate=10:duration=3 -f lavfi -i sine=f=440:r=44100:d=3
+//!   -f lavfi -i sine=f=880:r=44100:d=3 -filter_complex "[1:a][2:a]amerge=inputs=2[a]" -map 0:v
+//!   -map "[a]" -c:v libx264 -preset veryslow -crf 35 -g 10 -pix_fmt yuv420p -c:a aac -b:a 32k
+//!   -map_metadata -1 -fflags +bitexact -flags:v +bitexact -flags:a +bitexact -movflags +faststart`.
 
 use image::{ImageFormat, Rgba, RgbaImage};
 use std::io::Cursor;
@@ -191,6 +197,38 @@ fn audio_track_of_a_video_decodes_with_ffmpeg() {
     // lavfi's sine has amplitude 1/8.
     let peak = max_abs(&audio);
     assert!((0.09..0.16).contains(&peak), "peak {peak}");
+}
+
+/// The sign changes of channel `channel` over frames `from..to`.
+fn crossings(audio: &AudioSamples, channel: usize, from: usize, to: usize) -> usize {
+    let channels = usize::from(audio.channels);
+    let values: Vec<f32> = (from..to).map(|i| audio.samples[i * channels + channel]).collect();
+    values.windows(2).filter(|w| (w[0] < 0.0) != (w[1] < 0.0)).count()
+}
+
+#[test]
+fn the_whole_audio_track_of_a_video_decodes_from_a_file_and_from_bytes() {
+    let name = "testsrc_64x48_10fps_3s_stereo.mp4";
+    let audio = media::decode_audio_track(&fixture(name)).expect("audio");
+    assert_eq!((audio.sample_rate, audio.channels), (44_100, 2));
+    // All 3 s, no truncation: at most the padding of the last 1024-sample AAC frame over.
+    let frames = audio.frames();
+    assert!((132_300..=132_300 + 1024).contains(&frames), "{frames} frames");
+    // The tones run to the end, on their own channels: 880 and 1760 sign changes a second.
+    let (start, end) = (44_100 / 2, 44_100 * 29 / 10);
+    let seconds = f64::from(u32::try_from(end - start).expect("small")) / 44_100.0;
+    for (channel, hz) in [(0, 440.0), (1, 880.0)] {
+        let per_second = crossings(&audio, channel, start, end) as f64 / seconds;
+        assert!((per_second - 2.0 * hz).abs() < 2.0 * hz * 0.02, "channel {channel}: {per_second} crossings/s");
+    }
+    // Frames 2.7 s to 2.9 s, two samples each.
+    let tail = AudioSamples { samples: audio.samples[44_100 * 27 / 10 * 2..end * 2].to_vec(), ..audio.clone() };
+    assert!(max_abs(&tail) > 0.09, "the end of the track is not silent");
+
+    let from_bytes = media::decode_audio_track_bytes(&fixture_bytes(name)).expect("from bytes");
+    assert_eq!(from_bytes, audio);
+    let err = media::decode_audio_track(&fixture("testsrc_34x22_10fps.mp4")).expect_err("no audio stream");
+    assert!(matches!(err, MediaError::NoStream { .. }), "{err}");
 }
 
 #[test]

@@ -44,8 +44,18 @@ pub(crate) fn probe_audio_bytes_ffmpeg(bytes: &[u8]) -> Result<ProbeFacts, Media
 /// shape as [`super::audio::decode_audio_file`]. Damaged packets are skipped; a file with no
 /// audio stream is [`MediaError::NoStream`], one with nothing decodable is corrupt.
 pub fn decode_audio_track(path: &Path) -> Result<AudioSamples, MediaError> {
+    decode_input(open_input_file(path, MediaKind::Audio)?)
+}
+
+/// Decodes the first audio stream of a file held in memory (an embedded video's sound), like
+/// [`decode_audio_track`]; the bytes are read through `FFmpeg`'s custom I/O, nothing is written.
+pub fn decode_audio_track_bytes(bytes: &[u8]) -> Result<AudioSamples, MediaError> {
+    decode_input(open_input_bytes(bytes, MediaKind::Audio)?)
+}
+
+/// Decodes the best audio stream of an opened container (see [`decode_audio_track`]).
+fn decode_input(mut input: Input) -> Result<AudioSamples, MediaError> {
     let kind = MediaKind::Audio;
-    let mut input = open_input_file(path, kind)?;
     let stream = input.streams().best(media::Type::Audio).ok_or(MediaError::NoStream { kind })?;
     let index = stream.index();
     if let Some(seconds) = stream_duration(&input, &stream)

@@ -807,6 +807,12 @@ impl VerdictApp {
             Command::Export => self.open_export(),
             Command::BrowseExportFolder => self.pick_export_folder(),
             Command::StartExport(form) => self.start_export(&form),
+            Command::Media(key) => {
+                if let Some(sample) = self.project.as_mut().and_then(|p| p.sample.as_mut()) {
+                    sample.media_key(key);
+                    self.ctx.request_repaint();
+                }
+            }
         }
     }
 

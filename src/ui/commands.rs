@@ -1,6 +1,7 @@
 //! Everything the curator can do, as one enum that menus, buttons and keys all feed. Panels emit
 //! commands while drawing; the app runs them after the frame, so nothing writes the store mid-draw.
 
+use super::media::MediaKey;
 use egui::{Key, KeyboardShortcut, Modifiers};
 use std::path::PathBuf;
 
@@ -64,6 +65,8 @@ pub enum Command {
     BrowseExportFolder,
     /// Export with these choices, as a background job.
     StartExport(Box<super::export_dialog::ExportForm>),
+    /// A player key, for the selected sample's first video or audio.
+    Media(MediaKey),
 }
 
 /// What a path typed into the app is for.
@@ -93,6 +96,10 @@ const fn key(k: Key) -> KeyboardShortcut {
 
 const fn ctrl(k: Key) -> KeyboardShortcut {
     KeyboardShortcut::new(Modifiers::COMMAND, k)
+}
+
+const fn shift(k: Key) -> KeyboardShortcut {
+    KeyboardShortcut::new(Modifiers::SHIFT, k)
 }
 
 /// Opens the export dialog (also shown next to File > Export…).
@@ -128,6 +135,33 @@ pub const BINDINGS: &[Binding] = &[
     Binding { shortcut: key(Key::F1), command: || Command::ToggleCheatSheet, help: "This cheat sheet" },
     Binding { shortcut: key(Key::G), command: || Command::ToggleStats, help: "Statistics" },
     Binding { shortcut: key(Key::H), command: || Command::ToggleHistory, help: "History of this sample" },
+    // The players (the sample's first video or audio); Shift+arrows before the arrows.
+    Binding {
+        shortcut: key(Key::Space),
+        command: || Command::Media(MediaKey::PlayPause),
+        help: "Play / pause video or audio",
+    },
+    Binding {
+        shortcut: shift(Key::ArrowLeft),
+        command: || Command::Media(MediaKey::BackMore),
+        help: "Back 1 s (video) / 5 s (audio)",
+    },
+    Binding {
+        shortcut: shift(Key::ArrowRight),
+        command: || Command::Media(MediaKey::ForwardMore),
+        help: "Forward 1 s (video) / 5 s (audio)",
+    },
+    Binding {
+        shortcut: key(Key::ArrowLeft),
+        command: || Command::Media(MediaKey::Back),
+        help: "Back a frame (video) / 1 s (audio)",
+    },
+    Binding {
+        shortcut: key(Key::ArrowRight),
+        command: || Command::Media(MediaKey::Forward),
+        help: "Forward a frame (video) / 1 s (audio)",
+    },
+    Binding { shortcut: key(Key::M), command: || Command::Media(MediaKey::Mute), help: "Mute / unmute" },
 ];
 
 /// The commands the keys pressed this frame ask for. Nothing when a text field has the keyboard.

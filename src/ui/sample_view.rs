@@ -4,6 +4,7 @@
 
 use super::diff::{Marked, marked_label, word_runs};
 use super::image_view::{ImageEntry, TextureCache, image_ui};
+use super::media::MediaKey;
 use super::media::audio_player::{AudioPlayer, AudioSource};
 use super::media::video_player::{VideoPlayer, VideoSource};
 use super::theme;
@@ -17,8 +18,8 @@ use std::sync::Arc;
 
 /// A playing widget for one media item.
 pub enum Player {
-    /// Video file or frame directory.
-    Video(VideoPlayer),
+    /// Video file or frame directory (boxed: it is much larger than an audio player).
+    Video(Box<VideoPlayer>),
     /// Audio clip.
     Audio(AudioPlayer),
 }
@@ -76,6 +77,29 @@ impl LoadedSample {
     /// Whether a video or audio player exists for media at `position`.
     pub fn has_player(&self, position: u32) -> bool {
         self.players.contains_key(&position)
+    }
+
+    /// The sample's first video or audio player (by media position) among those drawn.
+    pub fn first_player(&mut self) -> Option<&mut Player> {
+        let first = self
+            .view
+            .media
+            .iter()
+            .filter(|m| matches!(m.kind, MediaKind::Video | MediaKind::Frames | MediaKind::Audio))
+            .map(|m| m.position)
+            .filter(|p| self.players.contains_key(p))
+            .min()?;
+        self.players.get_mut(&first)
+    }
+
+    /// Carries out a player key on the first video or audio; `false` when the sample has none.
+    pub fn media_key(&mut self, key: MediaKey) -> bool {
+        match self.first_player() {
+            Some(Player::Video(p)) => p.key(key),
+            Some(Player::Audio(p)) => p.key(key),
+            None => return false,
+        }
+        true
     }
 }
 
@@ -297,10 +321,12 @@ fn new_player(m: &MediaView, embedded: Option<Arc<Vec<u8>>>) -> Player {
     let ext = m.path.as_deref().and_then(|p| p.rsplit_once('.')).map(|(_, e)| e.to_ascii_lowercase());
     match (m.kind, path) {
         (MediaKind::Frames, Some(dir)) => {
-            Player::Video(VideoPlayer::new(VideoSource::Frames { dir, fps: m.facts.fps }))
+            Player::Video(Box::new(VideoPlayer::new(VideoSource::Frames { dir, fps: m.facts.fps })))
         }
-        (MediaKind::Video, Some(p)) => Player::Video(VideoPlayer::new(VideoSource::File(p))),
-        (MediaKind::Video | MediaKind::Frames, None) => Player::Video(VideoPlayer::new(VideoSource::Bytes(bytes))),
+        (MediaKind::Video, Some(p)) => Player::Video(Box::new(VideoPlayer::new(VideoSource::File(p)))),
+        (MediaKind::Video | MediaKind::Frames, None) => {
+            Player::Video(Box::new(VideoPlayer::new(VideoSource::Bytes(bytes))))
+        }
         (_, Some(p)) => Player::Audio(AudioPlayer::new(AudioSource::File(p))),
         (_, None) => Player::Audio(AudioPlayer::new(AudioSource::Bytes { bytes, ext })),
     }

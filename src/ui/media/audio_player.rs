@@ -1,179 +1,57 @@
 //! An audio player for the sample view: a waveform with a moving position line, click/drag to
-//! seek, play/pause through the default sound device.
+//! seek, play/pause and mute, through the sound device (see [`super::sound`]).
 //!
-//! Nothing here blocks the UI thread. A named loader thread (`audio-load`) decodes the clip and
-//! computes [`PEAK_BUCKETS`] min/max peaks, then starts the output thread (`audio-out`), which
-//! opens the default sound device with rodio and owns it for the player's life (rodio's device
-//! sink need not be `Send`, so it never leaves that thread). The UI sends play/pause/seek over a
-//! bounded command channel; the output thread reports the playback position through an atomic
-//! (milliseconds) and the end of the clip as an event.
-//!
-//! With no sound device (a headless machine, a CI runner), opening the sink fails: playback is
-//! then unavailable and says so quietly, but the waveform is drawn and seeking still moves the
-//! position line.
-//!
-//! Dropping the player sets a stop flag and drops the channels; both threads exit on their own
-//! and are never joined (a loader still decoding finishes that clip first, then exits without
-//! opening the device).
+//! Nothing here blocks the UI thread: the clip is decoded, its [`PEAK_BUCKETS`] waveform peaks
+//! computed and the device opened on the [`Sound`]'s threads. With no sound device (a headless
+//! machine, a CI runner) playback is unavailable and says so quietly, but the waveform is drawn
+//! and seeking still moves the position line.
 
+pub use super::sound::{AudioSource, NO_DEVICE_NOTICE};
+use super::sound::{PlayerOptions, Sound};
 use super::video_player::format_time;
-use crate::media::{
-    AudioSamples, MediaError, decode_audio_bytes, decode_audio_file, decode_audio_track, waveform_peaks,
-};
-use std::collections::VecDeque;
-use std::num::NonZero;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, sync_channel};
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use super::{AUDIO_BIG_STEP_S, AUDIO_STEP_S, MediaKey};
+use std::time::Duration;
 
 /// How many min/max pairs the waveform is computed with.
 pub const PEAK_BUCKETS: usize = 800;
 /// Height of the waveform in points.
 const WAVEFORM_HEIGHT: f32 = 80.0;
-/// Capacity of the command channel.
-const COMMAND_CAPACITY: usize = 16;
-/// Capacity of the event channel.
-const EVENT_CAPACITY: usize = 8;
-/// How long one `ui()` call may spend draining events.
-const DRAIN_BUDGET: Duration = Duration::from_millis(10);
-/// How often the output thread publishes the playback position.
-const POSITION_INTERVAL: Duration = Duration::from_millis(25);
-/// The notice shown when no sound device could be opened.
-pub const NO_DEVICE_NOTICE: &str = "Playback unavailable: no sound device";
 
-/// Where an [`AudioPlayer`] reads its clip from.
-#[derive(Debug, Clone)]
-pub enum AudioSource {
-    /// An audio file on disk (WAV, MP3, FLAC, Ogg Vorbis, M4A; others through `FFmpeg`).
-    File(PathBuf),
-    /// A whole audio file held in memory, with its extension (`"wav"`, `"mp3"`, ...) as a hint.
-    Bytes {
-        /// The file's bytes.
-        bytes: Arc<Vec<u8>>,
-        /// The file extension, without the dot, when known.
-        ext: Option<String>,
-    },
-    /// The audio track of a video file.
-    VideoTrack(PathBuf),
-}
-
-/// What the loader reports once the clip is decoded.
-#[derive(Debug, Clone, PartialEq)]
-struct Loaded {
-    sample_rate: u32,
-    channels: u16,
-    duration_s: f64,
-    peaks: Vec<(f32, f32)>,
-}
-
-/// UI to output thread.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Command {
-    /// Start playing at `from` seconds.
-    Play {
-        from: f64,
-    },
-    Pause,
-    Seek(f64),
-}
-
-/// Loader and output threads to UI.
-#[derive(Debug)]
-enum Event {
-    Loaded(Loaded),
-    /// Whether a sound device was opened.
-    Playback(bool),
-    /// The clip played to its end.
-    Ended,
-    Error(String),
-}
-
-/// An audio player widget: waveform, position line, play/pause and time.
+/// An audio player widget: waveform, position line, play/pause, mute and time.
 ///
 /// Create one per shown clip with [`AudioPlayer::new`] and call [`AudioPlayer::ui`] every
 /// frame; dropping it stops playback and its threads.
+#[derive(Debug)]
 pub struct AudioPlayer {
-    commands: SyncSender<Command>,
-    events: Receiver<Event>,
-    stop: Arc<AtomicBool>,
-    waker: Arc<OnceLock<egui::Context>>,
-    /// Where the output thread publishes the playback position, in milliseconds.
-    device_pos_ms: Arc<AtomicU64>,
-    /// Commands the full channel did not take yet (coalesced).
-    outbox: VecDeque<Command>,
-    /// The decoded clip's facts and peaks (shared so drawing needs no copy).
-    loaded: Option<Arc<Loaded>>,
-    playback: Option<bool>,
-    error: Option<String>,
-    playing: bool,
-    /// The position while not playing.
-    position: f64,
+    sound: Sound,
     /// The waveform's rectangle in the last frame (for tests that click on it).
     waveform_rect: Option<egui::Rect>,
 }
 
-impl std::fmt::Debug for AudioPlayer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AudioPlayer")
-            .field("loaded", &self.loaded.as_ref().map(|l| (l.sample_rate, l.channels, l.duration_s)))
-            .field("playback", &self.playback)
-            .field("error", &self.error)
-            .field("playing", &self.playing)
-            .field("position", &self.position_s())
-            .finish_non_exhaustive()
-    }
-}
-
 impl AudioPlayer {
-    /// Starts the loader thread (`audio-load`), which decodes the clip and computes waveform
-    /// peaks, then tries to open the default sound device on the `audio-out` thread. With no
-    /// device, playback is unavailable but the waveform still shows. Returns at once.
+    /// Starts decoding the clip and opening the app's sound device (see [`Sound::new`]).
+    /// Returns at once.
     pub fn new(source: AudioSource) -> Self {
-        let (commands, command_rx) = sync_channel(COMMAND_CAPACITY);
-        let (event_tx, events) = sync_channel(EVENT_CAPACITY);
-        let stop = Arc::new(AtomicBool::new(false));
-        let waker = Arc::new(OnceLock::new());
-        let device_pos_ms = Arc::new(AtomicU64::new(0));
-        let shared = Shared {
-            events: event_tx,
-            stop: Arc::clone(&stop),
-            waker: Arc::clone(&waker),
-            position_ms: Arc::clone(&device_pos_ms),
-        };
-        let spawned =
-            std::thread::Builder::new().name("audio-load".to_owned()).spawn(move || load(&source, shared, command_rx));
-        let error = spawned.err().map(|e| format!("cannot start the audio loader thread: {e}"));
-        Self {
-            commands,
-            events,
-            stop,
-            waker,
-            device_pos_ms,
-            outbox: VecDeque::new(),
-            loaded: None,
-            playback: None,
-            error,
-            playing: false,
-            position: 0.0,
-            waveform_rect: None,
-        }
+        Self::with_options(source, &PlayerOptions::default())
+    }
+
+    /// Like [`AudioPlayer::new`], on the device and time source of `options`.
+    pub fn with_options(source: AudioSource, options: &PlayerOptions) -> Self {
+        Self { sound: Sound::new(source, PEAK_BUCKETS, options), waveform_rect: None }
     }
 
     /// Draws the waveform (min/max bars filling the available width, ~80 px tall) with the
-    /// playback position as a vertical line (click or drag on it to seek), then play/pause, the
-    /// time and the sample rate and channels as weak text. With no sound device, a quiet notice
-    /// and a disabled play button. While loading: a spinner. An error: red inline text.
+    /// playback position as a vertical line (click or drag on it to seek), then play/pause,
+    /// mute, the time and the sample rate and channels as weak text. With no sound device, a
+    /// quiet notice and disabled buttons. While loading: a spinner. An error: red inline text.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
-        let _ = self.waker.set(ui.ctx().clone());
-        self.poll();
+        self.sound.poll(ui.ctx());
 
-        if let Some(error) = &self.error {
+        if let Some(error) = self.sound.error() {
             ui.colored_label(ui.visuals().error_fg_color, format!("Audio error: {error}"));
         }
-        let Some(loaded) = self.loaded.clone() else {
-            if self.error.is_none() {
+        let Some(clip) = self.sound.clip().cloned() else {
+            if self.sound.error().is_none() {
                 ui.horizontal(|ui| {
                     ui.spinner();
                     ui.weak("Loading audio…");
@@ -181,12 +59,12 @@ impl AudioPlayer {
             }
             return;
         };
-        self.waveform_ui(ui, &loaded);
-        self.controls_ui(ui, &loaded);
+        self.waveform_ui(ui, &clip);
+        self.controls_ui(ui, &clip);
 
-        if self.playing {
+        if self.sound.is_playing() {
             ui.ctx().request_repaint_after(Duration::from_millis(33));
-        } else if self.playback.is_none() || !self.outbox.is_empty() {
+        } else if self.sound.is_busy() {
             // The output thread wakes us when the device is open; this is only a fallback.
             ui.ctx().request_repaint_after(Duration::from_millis(100));
         }
@@ -195,109 +73,96 @@ impl AudioPlayer {
     /// Plays from the current position (from the start when at the end), or pauses. Does nothing
     /// while loading or when playback is unavailable.
     pub fn toggle_play(&mut self) {
-        if self.playing {
-            self.position = self.position_s();
-            self.playing = false;
-            self.send(Command::Pause);
+        if self.sound.is_playing() {
+            self.sound.pause();
             return;
         }
-        let (Some(loaded), Some(true)) = (&self.loaded, self.playback) else { return };
-        if self.position >= loaded.duration_s - 1e-3 {
-            self.position = 0.0;
+        let Some(duration) = self.sound.duration_s() else { return };
+        if self.sound.available() != Some(true) {
+            return;
         }
-        self.playing = true;
-        self.store_device_pos(self.position);
-        self.send(Command::Play { from: self.position });
+        let mut from = self.sound.position_s();
+        if from >= duration - 1e-3 {
+            from = 0.0;
+        }
+        self.sound.play(from);
     }
 
     /// Moves playback to `t_seconds` (clamped to the clip); keeps playing if it was.
     pub fn seek(&mut self, t_seconds: f64) {
-        let mut t = if t_seconds.is_finite() { t_seconds.max(0.0) } else { 0.0 };
-        if let Some(duration) = self.duration_s() {
-            t = t.min(duration);
+        self.sound.seek(t_seconds);
+    }
+
+    /// Mutes or unmutes (nothing while loading or when the clip could not be decoded).
+    pub fn toggle_mute(&mut self) {
+        if self.sound.has_track() == Some(true) {
+            self.sound.set_muted(!self.sound.is_muted());
         }
-        self.position = t;
-        self.store_device_pos(t);
-        if self.playback == Some(true) {
-            self.send(Command::Seek(t));
+    }
+
+    /// Carries out a player key: space plays or pauses, ← / → move [`AUDIO_STEP_S`], with Shift
+    /// [`AUDIO_BIG_STEP_S`], M mutes.
+    pub fn key(&mut self, key: MediaKey) {
+        let at = self.sound.position_s();
+        match key {
+            MediaKey::PlayPause => self.toggle_play(),
+            MediaKey::Back => self.seek(at - AUDIO_STEP_S),
+            MediaKey::Forward => self.seek(at + AUDIO_STEP_S),
+            MediaKey::BackMore => self.seek(at - AUDIO_BIG_STEP_S),
+            MediaKey::ForwardMore => self.seek(at + AUDIO_BIG_STEP_S),
+            MediaKey::Mute => self.toggle_mute(),
         }
     }
 
     /// Whether the waveform is available (the clip is decoded).
     pub fn is_ready(&self) -> bool {
-        self.loaded.is_some()
+        self.sound.clip().is_some()
     }
 
     /// Whether a sound device was opened: `None` until known (while loading).
     pub fn playback_available(&self) -> Option<bool> {
-        self.playback
+        if self.sound.error().is_some() {
+            return None;
+        }
+        self.sound.available()
     }
 
     /// Whether the clip is playing.
     pub fn is_playing(&self) -> bool {
-        self.playing
+        self.sound.is_playing()
+    }
+
+    /// Whether it is muted.
+    pub fn is_muted(&self) -> bool {
+        self.sound.is_muted()
     }
 
     /// The waveform peaks (min, max per bucket), once loaded.
     pub fn peaks(&self) -> Option<&[(f32, f32)]> {
-        self.loaded.as_ref().map(|l| l.peaks.as_slice())
+        self.sound.clip().map(|c| c.peaks.as_slice())
     }
 
     /// The clip's length in seconds, once loaded.
     pub fn duration_s(&self) -> Option<f64> {
-        self.loaded.as_ref().map(|l| l.duration_s)
+        self.sound.duration_s()
     }
 
     /// The playback position in seconds (from the device while playing).
     pub fn position_s(&self) -> f64 {
-        let t = if self.playing { self.device_pos_ms.load(Ordering::Relaxed) as f64 / 1000.0 } else { self.position };
-        self.duration_s().map_or(t, |d| t.min(d))
+        self.sound.position_s()
     }
 
     /// The error, if the clip could not be decoded.
     pub fn error(&self) -> Option<&str> {
-        self.error.as_deref()
+        self.sound.error()
     }
 
-    fn store_device_pos(&self, t: f64) {
-        self.device_pos_ms.store((t * 1000.0).round() as u64, Ordering::Relaxed);
+    /// The player's sound (its device state and clock).
+    pub fn sound(&self) -> &Sound {
+        &self.sound
     }
 
-    /// Queues a command, coalescing with unsent ones, and sends what the channel takes.
-    fn send(&mut self, command: Command) {
-        self.outbox.retain(|c| matches!(c, Command::Seek(_)) != matches!(command, Command::Seek(_)));
-        self.outbox.push_back(command);
-        self.flush();
-    }
-
-    fn flush(&mut self) {
-        super::flush_outbox(&mut self.outbox, &self.commands);
-    }
-
-    /// Drains events for at most [`DRAIN_BUDGET`].
-    fn poll(&mut self) {
-        self.flush();
-        let start = Instant::now();
-        while start.elapsed() < DRAIN_BUDGET {
-            match self.events.try_recv() {
-                Ok(Event::Loaded(loaded)) => self.loaded = Some(Arc::new(loaded)),
-                Ok(Event::Playback(available)) => self.playback = Some(available),
-                Ok(Event::Ended) => {
-                    if self.playing {
-                        self.playing = false;
-                        self.position = self.duration_s().unwrap_or_else(|| self.position_s());
-                    }
-                }
-                Ok(Event::Error(message)) => {
-                    self.error = Some(message);
-                    self.playing = false;
-                }
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-            }
-        }
-    }
-
-    fn waveform_ui(&mut self, ui: &mut egui::Ui, loaded: &Loaded) {
+    fn waveform_ui(&mut self, ui: &mut egui::Ui, clip: &super::sound::Clip) {
         let width = ui.available_width().max(32.0);
         let (rect, response) =
             ui.allocate_exact_size(egui::vec2(width, WAVEFORM_HEIGHT), egui::Sense::click_and_drag());
@@ -306,7 +171,7 @@ impl AudioPlayer {
             && let Some(pointer) = response.interact_pointer_pos()
         {
             let fraction = f64::from(((pointer.x - rect.left()) / rect.width()).clamp(0.0, 1.0));
-            self.seek(fraction * loaded.duration_s);
+            self.seek(fraction * clip.duration_s);
         }
         let position = self.position_s();
         let response = response.on_hover_cursor(egui::CursorIcon::PointingHand);
@@ -321,12 +186,12 @@ impl AudioPlayer {
         let mid = rect.center().y;
         let half = rect.height() / 2.0 - 2.0;
         let fraction =
-            if loaded.duration_s > 0.0 { (self.position_s() / loaded.duration_s).clamp(0.0, 1.0) as f32 } else { 0.0 };
+            if clip.duration_s > 0.0 { (self.position_s() / clip.duration_s).clamp(0.0, 1.0) as f32 } else { 0.0 };
         let played_x = rect.left() + fraction * rect.width();
         let played = visuals.selection.stroke.color;
         let unplayed = visuals.weak_text_color();
         let columns = (rect.width().floor() as usize).max(1);
-        let peaks = &loaded.peaks;
+        let peaks = &clip.peaks;
         if !peaks.is_empty() {
             for column in 0..columns {
                 let start = column * peaks.len() / columns;
@@ -344,22 +209,36 @@ impl AudioPlayer {
         painter.vline(played_x, rect.y_range(), egui::Stroke::new(1.5, visuals.strong_text_color()));
     }
 
-    fn controls_ui(&mut self, ui: &mut egui::Ui, loaded: &Loaded) {
+    fn controls_ui(&mut self, ui: &mut egui::Ui, clip: &super::sound::Clip) {
         ui.horizontal(|ui| {
-            let label = if self.playing { "‖ Pause" } else { "▶ Play" };
-            let enabled = self.playback == Some(true);
-            if ui.add_enabled(enabled, egui::Button::new(egui::RichText::new(label).monospace())).clicked() {
+            let label = if self.is_playing() { "‖ Pause" } else { "▶ Play" };
+            let enabled = self.sound.available() == Some(true);
+            if ui
+                .add_enabled(enabled, egui::Button::new(egui::RichText::new(label).monospace()))
+                .on_hover_text("Play / pause (Space)")
+                .clicked()
+            {
                 self.toggle_play();
             }
-            ui.monospace(format!("{} / {}", format_time(self.position_s()), format_time(loaded.duration_s)));
-            let channels = match loaded.channels {
+            if ui
+                .add_enabled(
+                    self.sound.has_track() == Some(true),
+                    egui::Button::new(super::mute_label(self.is_muted())),
+                )
+                .on_hover_text("Mute / unmute (M)")
+                .clicked()
+            {
+                self.toggle_mute();
+            }
+            ui.monospace(format!("{} / {}", format_time(self.position_s()), format_time(clip.duration_s)));
+            let channels = match clip.channels {
                 1 => "mono".to_owned(),
                 2 => "stereo".to_owned(),
                 n => format!("{n} ch"),
             };
-            ui.label(egui::RichText::new(format!("{} Hz · {channels}", loaded.sample_rate)).small().weak());
+            ui.label(egui::RichText::new(format!("{} Hz · {channels}", clip.sample_rate)).small().weak());
         });
-        match self.playback {
+        match self.sound.available() {
             Some(false) => {
                 ui.weak(NO_DEVICE_NOTICE);
             }
@@ -374,153 +253,16 @@ impl AudioPlayer {
     }
 }
 
-impl Drop for AudioPlayer {
-    fn drop(&mut self) {
-        // The threads see the flag or the closed channels and exit; never joined.
-        self.stop.store(true, Ordering::Relaxed);
-    }
-}
-
-/// What the loader and output threads share with the UI.
-struct Shared {
-    events: SyncSender<Event>,
-    stop: Arc<AtomicBool>,
-    waker: Arc<OnceLock<egui::Context>>,
-    position_ms: Arc<AtomicU64>,
-}
-
-impl Shared {
-    /// Sends an event and wakes the UI; `false` once the player is gone.
-    fn emit(&self, event: Event) -> bool {
-        let sent = self.events.send(event).is_ok();
-        if let Some(ctx) = self.waker.get() {
-            ctx.request_repaint();
-        }
-        sent
-    }
-
-    fn stopped(&self) -> bool {
-        self.stop.load(Ordering::Relaxed)
-    }
-}
-
-fn decode(source: &AudioSource) -> Result<AudioSamples, MediaError> {
-    match source {
-        AudioSource::File(path) => decode_audio_file(path),
-        AudioSource::Bytes { bytes, ext } => decode_audio_bytes(bytes, ext.as_deref()),
-        AudioSource::VideoTrack(path) => decode_audio_track(path),
-    }
-}
-
-/// The `audio-load` thread: decode, peaks, then hand the samples to the output thread.
-fn load(source: &AudioSource, shared: Shared, commands: Receiver<Command>) {
-    let samples = match decode(source) {
-        Ok(samples) => samples,
-        Err(e) => {
-            shared.emit(Event::Error(e.to_string()));
-            return;
-        }
-    };
-    if shared.stopped() {
-        return;
-    }
-    let loaded = Loaded {
-        sample_rate: samples.sample_rate,
-        channels: samples.channels,
-        duration_s: samples.duration_s(),
-        peaks: waveform_peaks(&samples, PEAK_BUCKETS),
-    };
-    if !shared.emit(Event::Loaded(loaded)) || shared.stopped() {
-        return;
-    }
-    let events = shared.events.clone();
-    let spawned =
-        std::thread::Builder::new().name("audio-out".to_owned()).spawn(move || output(samples, &shared, &commands));
-    if spawned.is_err() {
-        let _ = events.send(Event::Playback(false));
-    }
-}
-
-/// The `audio-out` thread: opens the default device and serves play/pause/seek until the player
-/// is dropped. The device sink lives and dies on this thread.
-fn output(samples: AudioSamples, shared: &Shared, commands: &Receiver<Command>) {
-    let (Some(channels), Some(rate)) = (NonZero::new(samples.channels), NonZero::new(samples.sample_rate)) else {
-        shared.emit(Event::Playback(false));
-        return;
-    };
-    let Ok(mut sink) = rodio::DeviceSinkBuilder::open_default_sink() else {
-        shared.emit(Event::Playback(false));
-        return;
-    };
-    sink.log_on_drop(false);
-    let player = rodio::Player::connect_new(sink.mixer());
-    player.pause();
-    let clip = rodio::buffer::SamplesBuffer::new(channels, rate, samples.samples);
-    if !shared.emit(Event::Playback(true)) {
-        return;
-    }
-    let mut playing = false;
-    loop {
-        let first = match commands.recv_timeout(if playing { POSITION_INTERVAL } else { Duration::from_millis(250) }) {
-            Ok(command) => Some(command),
-            Err(RecvTimeoutError::Timeout) => None,
-            Err(RecvTimeoutError::Disconnected) => return,
-        };
-        if shared.stopped() {
-            return;
-        }
-        // Coalesce what piled up: the last play/pause and the last seek win.
-        let mut play = None;
-        let mut seek = None;
-        for command in first.into_iter().chain(std::iter::from_fn(|| commands.try_recv().ok())) {
-            match command {
-                Command::Play { from } => {
-                    play = Some(true);
-                    seek = Some(from);
-                }
-                Command::Pause => play = Some(false),
-                Command::Seek(t) => seek = Some(t),
-            }
-        }
-        if play == Some(false) {
-            player.pause();
-            playing = false;
-        }
-        if let Some(t) = seek {
-            if player.empty() {
-                player.append(clip.clone());
-            }
-            // A buffer in memory always seeks; an error would only leave the position as it was.
-            let _ = player.try_seek(Duration::from_secs_f64(t.max(0.0)));
-        }
-        if play == Some(true) {
-            if player.empty() {
-                player.append(clip.clone());
-            }
-            player.play();
-            playing = true;
-        }
-        if playing {
-            if player.empty() {
-                playing = false;
-                player.pause();
-                if !shared.emit(Event::Ended) {
-                    return;
-                }
-            } else {
-                shared.position_ms.store(player.get_pos().as_millis() as u64, Ordering::Relaxed);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ui::media::clock::TimeSource;
+    use crate::ui::media::sound::SoundOutput;
     use crate::ui::media::test_util::pump;
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable;
     use std::path::Path;
+    use std::sync::Arc;
 
     /// A mono 16-bit PCM WAV with a 440 Hz sine of `frames` frames at `rate` Hz.
     fn sine_wav(rate: u32, frames: u32) -> Vec<u8> {
@@ -546,10 +288,21 @@ mod tests {
         wav
     }
 
+    /// A player on no device (nothing sounds while the tests run).
     fn harness(source: AudioSource) -> Harness<'static, AudioPlayer> {
+        let options = PlayerOptions { output: SoundOutput::Silent, muted: Some(false), ..PlayerOptions::default() };
+        harness_with(source, &options)
+    }
+
+    fn harness_with(source: AudioSource, options: &PlayerOptions) -> Harness<'static, AudioPlayer> {
+        let player = AudioPlayer::with_options(source, options);
         Harness::builder()
             .with_size(egui::vec2(500.0, 300.0))
-            .build_ui_state(|ui, player: &mut AudioPlayer| player.ui(ui), AudioPlayer::new(source))
+            .build_ui_state(|ui, player: &mut AudioPlayer| player.ui(ui), player)
+    }
+
+    fn assert_near(actual: f64, expected: f64) {
+        assert!((actual - expected).abs() < 1e-6, "{actual} is not {expected}");
     }
 
     fn assert_ready(harness: &mut Harness<'_, AudioPlayer>, seconds: f64) {
@@ -572,7 +325,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("sine.wav");
         std::fs::write(&path, sine_wav(8000, 12_000)).expect("write");
-        let mut harness = harness(AudioSource::File(path));
+        // The app's device: none on most test machines.
+        let mut harness = harness_with(AudioSource::File(path), &PlayerOptions::default());
         assert_ready(&mut harness, 1.5);
         harness.step();
         harness.get_by_label_contains("8000 Hz · mono");
@@ -642,5 +396,73 @@ mod tests {
         assert!(harness.query_by_label_contains("Audio error").is_some());
         assert!(!harness.state().is_ready());
         assert_eq!(harness.state().playback_available(), None);
+    }
+
+    #[test]
+    fn keys_move_one_and_five_seconds_within_the_clip_and_play_needs_a_device() {
+        let bytes = Arc::new(sine_wav(8000, 96_000));
+        let mut harness = harness(AudioSource::Bytes { bytes, ext: Some("wav".to_owned()) });
+        assert_ready(&mut harness, 12.0);
+        let mut expect = |key: MediaKey, t: f64| {
+            harness.state_mut().key(key);
+            assert_near(harness.state().position_s(), t);
+        };
+        expect(MediaKey::Forward, 1.0);
+        expect(MediaKey::ForwardMore, 6.0);
+        expect(MediaKey::ForwardMore, 11.0);
+        expect(MediaKey::ForwardMore, 12.0);
+        expect(MediaKey::PlayPause, 12.0);
+        expect(MediaKey::Back, 11.0);
+        expect(MediaKey::BackMore, 6.0);
+        expect(MediaKey::BackMore, 1.0);
+        expect(MediaKey::Back, 0.0);
+        expect(MediaKey::Back, 0.0);
+        harness.state_mut().key(MediaKey::PlayPause);
+        assert!(!harness.state().is_playing(), "no device: nothing plays");
+        assert_near(harness.state().position_s(), 0.0);
+        harness.state_mut().key(MediaKey::Mute);
+        assert!(harness.state().is_muted(), "mute is a choice even without a device");
+        harness.state_mut().key(MediaKey::Mute);
+        assert!(!harness.state().is_muted());
+    }
+
+    /// On a simulated device and a hand-driven clock: the position is the device's, pausing keeps
+    /// it, mute reaches the device and keeps it playing, and the end stops playback.
+    #[test]
+    fn a_simulated_device_plays_pauses_mutes_and_ends() {
+        let time = TimeSource::manual();
+        let options =
+            PlayerOptions { output: SoundOutput::Simulated { rate: 1.0 }, time: time.clone(), muted: Some(false) };
+        let bytes = Arc::new(sine_wav(8000, 16_000));
+        let mut harness = harness_with(AudioSource::Bytes { bytes, ext: Some("wav".to_owned()) }, &options);
+        assert_ready(&mut harness, 2.0);
+        assert_eq!(harness.state().playback_available(), Some(true));
+        harness.state_mut().key(MediaKey::PlayPause);
+        assert!(harness.state().is_playing());
+        assert!(pump(&mut harness, |p| p.sound().clock().is_some()), "the device did not start");
+        time.advance(Duration::from_millis(500));
+        assert_near(harness.state().position_s(), 0.5);
+
+        harness.state_mut().key(MediaKey::Mute);
+        assert!(pump(&mut harness, |p| p.sound().output_volume() == 0.0), "mute did not reach the device");
+        assert!(harness.state().is_muted() && harness.state().is_playing());
+        time.advance(Duration::from_millis(250));
+        assert_near(harness.state().position_s(), 0.75);
+        harness.state_mut().key(MediaKey::Mute);
+        assert!(pump(&mut harness, |p| (p.sound().output_volume() - 1.0).abs() < f32::EPSILON));
+
+        harness.state_mut().key(MediaKey::PlayPause);
+        assert!(!harness.state().is_playing());
+        time.advance(Duration::from_secs(1));
+        assert_near(harness.state().position_s(), 0.75);
+
+        // Forward while playing: the device moves with it.
+        harness.state_mut().key(MediaKey::PlayPause);
+        harness.state_mut().key(MediaKey::Forward);
+        assert!(pump(&mut harness, |p| p.sound().clock().is_some()));
+        assert_near(harness.state().position_s(), 1.75);
+        time.advance(Duration::from_secs(1));
+        assert!(pump(&mut harness, |p| !p.is_playing()), "the end did not stop playback: {:?}", harness.state());
+        assert_near(harness.state().position_s(), 2.0);
     }
 }
