@@ -6,12 +6,14 @@
 
 mod draft;
 mod ids;
+mod position;
 pub mod value;
 
 pub use draft::{
     BlobFile, CurationDraft, JudgmentDraft, MediaDraft, MediaSource, RatingDraft, ResponseDraft, SampleDraft, Turn,
 };
 pub use ids::{DatasetId, JudgmentId, MediaId, ResponseId, SampleId};
+pub use position::Position;
 pub use value::Value;
 
 macro_rules! text_enum {

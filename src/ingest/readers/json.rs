@@ -25,16 +25,17 @@ pub(super) fn for_each(
     let mut de = serde_json::Deserializer::from_reader(reader);
     let mut rows = 0u64;
     let visitor = RowsVisitor { skip, sink, rows: &mut rows };
-    match de.deserialize_any(visitor) {
+    // Text after the array or object would be left out silently: `end` refuses it.
+    match de.deserialize_any(visitor).and_then(|()| de.end()) {
         Ok(()) => Ok(()),
         // The sink asked to stop: not an error.
         Err(e) if e.to_string().starts_with(STOP) => Ok(()),
-        Err(e) => Err(ReadError::new(format!(
-            "malformed JSON at line {} column {} (after {rows} rows): {}",
-            e.line(),
-            e.column(),
-            strip_position(&e.to_string())
-        ))),
+        // The element being read when it failed is index `rows`; the line and column are the
+        // text's, which an editor shows.
+        Err(e) => Err(ReadError::at(
+            rows,
+            format!("malformed JSON at line {} column {}: {}", e.line(), e.column(), strip_position(&e.to_string())),
+        )),
     }
 }
 
