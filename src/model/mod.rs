@@ -8,6 +8,7 @@ mod draft;
 mod ids;
 mod position;
 pub mod value;
+mod value_json;
 
 pub use draft::{
     BlobFile, CurationDraft, JudgmentDraft, MediaDraft, MediaSource, RatingDraft, ResponseDraft, SampleDraft, Turn,

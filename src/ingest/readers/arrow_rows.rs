@@ -47,7 +47,7 @@ fn cell(array: &dyn Array, i: usize) -> Value {
         DataType::UInt32 => Value::Int(i64::from(array.as_primitive::<UInt32Type>().value(i))),
         DataType::UInt64 => {
             let v = array.as_primitive::<UInt64Type>().value(i);
-            i64::try_from(v).map_or(Value::Float(v as f64), Value::Int)
+            i64::try_from(v).map_or_else(|_| Value::Number(v.to_string()), Value::Int)
         }
         DataType::Float16 => Value::Float(f64::from(array.as_primitive::<Float16Type>().value(i).to_f32())),
         DataType::Float32 => Value::Float(f64::from(array.as_primitive::<Float32Type>().value(i))),

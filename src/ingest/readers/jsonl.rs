@@ -38,7 +38,7 @@ pub(super) fn for_each(
         }
         // The line is the row's position (the report says "line N"): serde_json's own "at line 1"
         // would only confuse, its column is what helps.
-        let value = serde_json::from_slice::<Value>(text).map_err(|e| malformed(&e));
+        let value = Value::parse_json(text).map_err(|e| malformed(&e));
         if sink(RawRow { index: this, key: None, value }).is_break() {
             return Ok(());
         }
