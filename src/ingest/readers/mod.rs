@@ -5,6 +5,7 @@
 //! once to peek at the first rows (preset detection), once for the import.
 
 mod arrow_rows;
+mod arrow_time;
 mod json;
 mod jsonl;
 mod parquet;
