@@ -7,7 +7,8 @@
 //! text import), and its index is grafted onto the project's when the import ends
 //! (`store/fts_side.rs`). Bounded channels between them keep memory flat however large the file is.
 //!
-//! Bad rows never stop an import: each becomes a line of the import report (file, row, field).
+//! Bad rows never stop an import: each becomes a line of the import report (file, position, field:
+//! the row a reader gave it, shown as [`crate::model::Position`]).
 //! Re-running an import of the same file with the same options adds nothing; re-running one that
 //! was killed resumes after the last committed batch.
 
