@@ -40,13 +40,13 @@ fn bad_rows_are_reported_by_row_and_field_and_good_rows_still_import() {
         .collect::<Result<_, _>>()
         .expect("rows");
     assert_eq!(issues[0].0, 3);
-    assert!(issues[0].2.contains("malformed JSON on line 4"), "{:?}", issues[0]);
+    assert!(issues[0].2.starts_with("malformed JSON at column "), "{:?}", issues[0]);
     assert_eq!((issues[1].0, issues[1].1.as_deref()), (4, Some("chosen")));
     assert!(issues[1].2.contains("missing"), "{:?}", issues[1]);
     assert_eq!(issues[2].0, 5);
     assert!(issues[2].1.as_deref().is_some_and(|f| f.starts_with("chosen")), "{:?}", issues[2]);
-    // The report names the file, row and field on stderr too.
-    assert!(stderr(&out).contains("pairs.jsonl row 4 field chosen: missing required field"), "{}", stderr(&out));
+    // The report names the file, line (counted from 1) and field on stderr too.
+    assert!(stderr(&out).contains("pairs.jsonl line 5 field chosen: missing required field"), "{}", stderr(&out));
 
     // Unknown columns survive as extras; originals are pairwise with chosen at position 0.
     let extras: String =
@@ -217,7 +217,8 @@ fn a_killed_import_resumes_without_duplicates() {
 
     let out = verdict(&["import", file.to_str().expect("utf8"), "--project", project.to_str().expect("utf8")]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains(&format!("resumed at row {done}")), "{}", stdout(&out));
+    // A JSON Lines file resumes at the line after the last committed row.
+    assert!(stdout(&out).contains(&format!("resumed at line {}", done + 1)), "{}", stdout(&out));
     assert_eq!(count(&project, "SELECT count(*) FROM samples"), rows as i64);
     assert_eq!(count(&project, "SELECT count(DISTINCT source_key) FROM samples"), rows as i64);
     assert_eq!(count(&project, "SELECT count(*) FROM sample_fts"), rows as i64);

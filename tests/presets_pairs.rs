@@ -254,12 +254,10 @@ fn a_json_syntax_error_keeps_the_rows_before_it_and_reports_where() {
     let s = import(&mut store, &file, &ImportOptions::default());
     assert_eq!((s.samples_added, s.errors), (2, 1));
     let issue = &store.import_issues(s.dataset_id, 10).expect("issues")[0];
-    assert_eq!(issue.row_index, None);
-    assert!(
-        issue.message.contains("malformed JSON at line 3") && issue.message.contains("after 2 rows"),
-        "{}",
-        issue.message
-    );
+    // Reading stopped in the element at index 2; the message names the text's line and column.
+    assert_eq!(issue.row_index, Some(2));
+    assert_eq!(issue.position("json").map(|p| p.to_string()).as_deref(), Some("index 2"));
+    assert_eq!(issue.message, "malformed JSON at line 3 column 13: expected value; the rest of the file is not read");
 }
 
 #[test]

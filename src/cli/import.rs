@@ -3,7 +3,7 @@
 use super::progress::BarSink;
 use crate::ingest::{ImportOptions, ImportOutcome, import_file};
 use crate::jobs::{CancelToken, Progress};
-use crate::model::Severity;
+use crate::model::{Position, Severity};
 use crate::store::Store;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -64,7 +64,9 @@ pub(super) fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
             Ok(s) => {
                 let what = match s.outcome {
                     ImportOutcome::Imported => "imported".to_owned(),
-                    ImportOutcome::Resumed { from_row } => format!("resumed at row {from_row}"),
+                    ImportOutcome::Resumed { from_row } => {
+                        format!("resumed at {}", Position::of(s.format.as_str(), from_row))
+                    }
                     ImportOutcome::AlreadyImported => "already imported, nothing added".to_owned(),
                 };
                 outln!(
@@ -82,7 +84,10 @@ pub(super) fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
                 if s.errors + s.warnings > 0 {
                     for issue in store.import_issues(s.dataset_id, 5)? {
                         let level = if issue.severity == Severity::Error { "error" } else { "warning" };
-                        eprintln!("  {level}: {}", super::info::issue_line(&file.display().to_string(), &issue));
+                        eprintln!(
+                            "  {level}: {}",
+                            super::info::issue_line(&file.display().to_string(), s.format.as_str(), &issue)
+                        );
                     }
                     eprintln!("  full report: verdict info {}", args.project.display());
                 }

@@ -1,15 +1,17 @@
 //! `verdict info` and `verdict presets`.
 
 use crate::ingest::presets;
+use crate::model::Position;
 use crate::store::{DatasetStatus, ImportIssue};
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// One import report line: `FILE row N field F: message`.
-pub(super) fn issue_line(file: &str, issue: &ImportIssue) -> String {
+/// One import report line: `FILE POSITION field F: message`, the position as the file's
+/// `format` names it (`line 7`, `index 6`, `row 6`).
+pub(super) fn issue_line(file: &str, format: &str, issue: &ImportIssue) -> String {
     let mut s = file.to_owned();
-    if let Some(row) = issue.row_index {
-        let _ = write!(s, " row {row}");
+    if let Some(position) = issue.position(format) {
+        let _ = write!(s, " {position}");
     }
     if let Some(field) = issue.field.as_deref().filter(|f| !f.is_empty()) {
         let _ = write!(s, " field {field}");
@@ -42,15 +44,31 @@ pub(super) fn run(project: &Path, max_issues: usize) -> anyhow::Result<()> {
         outln!("  modalities   {}", join(d.modalities.iter().map(|(m, n)| format!("{m} {n}"))));
         outln!("  judgments    {}", join(d.judgment_kinds.iter().map(|(k, label, n)| format!("{k}/{label} {n}"))));
         outln!("  media        {}", join(d.media_status.iter().map(|(s, n)| format!("{s} {n}"))));
-        for (sample, field, error) in &d.media_failures {
-            outln!("    sample {sample} {field}: {error}");
+        let file = file_label(&i.source_path);
+        for (sample, row, field, error) in &d.media_failures {
+            outln!("    sample {sample} ({file} {}) {field}: {error}", Position::of(&i.format, *row));
         }
         outln!("  import report {} errors, {} warnings", i.error_count, i.warning_count);
         for issue in store.import_issues(i.id, max_issues)? {
-            outln!("    {} {}", issue.severity, issue_line(&i.name, &issue));
+            outln!("    {} {}", issue.severity, issue_line(&file, &i.format, &issue));
         }
     }
     Ok(())
+}
+
+/// The source file as the report names it: its file name, with its folder's name when the folder
+/// is a Hugging Face `save_to_disk` folder (whose Arrow files are `data-0000N-of-0000M.arrow` in
+/// every split).
+fn file_label(source_path: &str) -> String {
+    let path = Path::new(source_path);
+    let name = path.file_name().map_or_else(|| source_path.to_owned(), |n| n.to_string_lossy().into_owned());
+    match path.parent() {
+        Some(dir) if dir.join("state.json").is_file() => {
+            let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if folder.is_empty() { name } else { format!("{folder}/{name}") }
+        }
+        _ => name,
+    }
 }
 
 fn join(items: impl Iterator<Item = String>) -> String {

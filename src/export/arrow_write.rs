@@ -116,13 +116,15 @@ pub fn array_of(values: &[&Value], dt: &DataType) -> Result<ArrayRef, String> {
 fn ints<T>(values: &[&Value], dt: &DataType) -> Result<ArrayRef, String>
 where
     T: arrow_array::types::ArrowPrimitiveType,
-    T::Native: TryFrom<i64>,
+    T::Native: TryFrom<i64> + std::str::FromStr,
 {
     let items: Result<Vec<Option<T::Native>>, String> = values
         .iter()
         .map(|v| match v {
             Value::Null => Ok(None),
             Value::Int(i) => T::Native::try_from(*i).map(Some).map_err(|_| format!("{i} does not fit {dt}")),
+            // An integer beyond i64 (a UInt64 above i64::MAX read back) goes back exactly.
+            Value::Number(n) => n.parse::<T::Native>().map(Some).map_err(|_| format!("{n} does not fit {dt}")),
             Value::Bool(b) => {
                 T::Native::try_from(i64::from(*b)).map(Some).map_err(|_| format!("{b} does not fit {dt}"))
             }
@@ -137,6 +139,7 @@ fn float(v: &Value, dt: &DataType) -> Result<Option<f64>, String> {
         Value::Null => Ok(None),
         Value::Float(f) => Ok(Some(*f)),
         Value::Int(i) => Ok(Some(*i as f64)),
+        Value::Number(n) => n.parse().map(Some).map_err(|_| format!("{n} is not a number")),
         other => Err(format!("a {} where the column holds {dt}", other.type_name())),
     }
 }

@@ -35,6 +35,8 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value) {
             }
             out.push(b'}');
         }
+        // Kept exactly as read (an integer beyond i64, a decimal): valid JSON number text.
+        Value::Number(n) => out.extend_from_slice(n.as_bytes()),
         // Numbers and bytes are rare in rows: serde_json writes them, so they stay identical.
         Value::Int(_) | Value::Float(_) | Value::Bytes(_) => {
             let _ = serde_json::to_writer(&mut *out, v);

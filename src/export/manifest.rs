@@ -52,39 +52,8 @@ impl Counts {
     }
 }
 
-/// Where a sample came from, named as the curator's tools name it: a JSONL line counted from 1, a
-/// JSON array index, a Parquet or Arrow row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Position {
-    /// JSON Lines: the line number, from 1.
-    Line(u64),
-    /// JSON: the index in the array (or of the key in an object), from 0.
-    Index(u64),
-    /// Parquet / Arrow: the row, from 0.
-    Row(u64),
-}
-
-impl Position {
-    /// The position of source row `row` (0-based) in a file of `format`.
-    pub fn of(format: &str, row: u64) -> Self {
-        match format {
-            "jsonl" => Position::Line(row + 1),
-            "json" => Position::Index(row),
-            _ => Position::Row(row),
-        }
-    }
-}
-
-impl std::fmt::Display for Position {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Position::Line(n) => write!(f, "line {n}"),
-            Position::Index(n) => write!(f, "index {n}"),
-            Position::Row(n) => write!(f, "row {n}"),
-        }
-    }
-}
+/// Where a sample came from: the model's one way of naming positions (line, index, row).
+pub use crate::model::Position;
 
 /// A sample left out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -211,14 +180,6 @@ fn now_utc() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn positions_read_as_editors_show_them() {
-        assert_eq!(Position::of("jsonl", 6).to_string(), "line 7");
-        assert_eq!(Position::of("json", 6).to_string(), "index 6");
-        assert_eq!(Position::of("parquet", 6).to_string(), "row 6");
-        assert_eq!(serde_json::to_string(&Position::Line(7)).expect("json"), r#"{"line":7}"#);
-    }
 
     #[test]
     fn the_clock_reads_as_a_date() {

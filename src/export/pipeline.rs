@@ -360,7 +360,7 @@ impl Pass<'_> {
             self.counts.original_labels += 1;
         }
         let side = split::side(self.options.split.as_ref(), v);
-        self.emit(side, Value::from(line))?;
+        self.emit(side, line)?;
         self.counts.samples_written += 1;
         Ok(())
     }

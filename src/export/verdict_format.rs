@@ -33,7 +33,7 @@ pub fn line(
     source: &serde_json::Value,
     media: &[PlacedMedia<'_>],
     blobs: &[(String, String)],
-) -> serde_json::Value {
+) -> Value {
     let v = &s.sample;
     let parse = |t: &Option<String>| t.as_deref().and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok());
     let responses: Vec<serde_json::Value> = v
@@ -85,7 +85,7 @@ pub fn line(
     });
     let blobs: Map<String, serde_json::Value> =
         blobs.iter().map(|(h, f)| (h.clone(), serde_json::Value::String(f.clone()))).collect();
-    json!({
+    let mut line = Value::from(json!({
         "verdict": VERSION,
         "dataset": v.dataset_name,
         "source": source,
@@ -93,19 +93,24 @@ pub fn line(
         "prompt": v.prompt,
         "context": v.context,
         "modality": v.modality,
-        "extras": parse(&v.extras),
+        "extras": null,
         "responses": responses,
         "media": media,
         "blobs": blobs,
         "judgments": judgments,
         "curation": curation,
-    })
+    }));
+    // The source's own columns as `Value`s: `serde_json::Value` would turn an integer beyond u64
+    // into an f64.
+    if let (Value::Map(m), Some(text)) = (&mut line, v.extras.as_deref())
+        && let Some(slot) = m.get_mut("extras")
+    {
+        *slot = Value::parse_json(text).unwrap_or_default();
+    }
+    line
 }
 
 /// The hashes of binary values in stored extras (`{"$blob": HASH}`), in order of appearance.
 pub fn extras_blobs(extras: Option<&str>) -> Vec<String> {
-    extras
-        .and_then(|t| serde_json::from_str::<Value>(t).ok())
-        .map(|v| crate::model::value::blob_hashes([&v]))
-        .unwrap_or_default()
+    extras.and_then(|t| Value::parse_json(t).ok()).map(|v| crate::model::value::blob_hashes([&v])).unwrap_or_default()
 }

@@ -7,7 +7,8 @@
 //! text import), and its index is grafted onto the project's when the import ends
 //! (`store/fts_side.rs`). Bounded channels between them keep memory flat however large the file is.
 //!
-//! Bad rows never stop an import: each becomes a line of the import report (file, row, field).
+//! Bad rows never stop an import: each becomes a line of the import report (file, position, field:
+//! the row a reader gave it, shown as [`crate::model::Position`]).
 //! Re-running an import of the same file with the same options adds nothing; re-running one that
 //! was killed resumes after the last committed batch.
 
@@ -18,7 +19,7 @@ pub mod presets;
 pub mod readers;
 
 use crate::jobs::{Interrupted, Progress};
-use crate::model::{Severity, Value};
+use crate::model::{Position, Severity, Value};
 use crate::store::{
     DatasetStatus, FtsWrite, ImportBatch, ImportIssue, NewDataset, PreparedSample, SideIndexer, Store, StoreError,
 };
@@ -205,7 +206,11 @@ fn first_row_error(reader: &Reader) -> Option<String> {
     let _ = reader.for_each(0, &mut |row| {
         err = match row.value {
             Err(e) => Some(e),
-            Ok(v) => Some(format!("row {} is a {}, expected an object", row.index, v.type_name())),
+            Ok(v) => Some(format!(
+                "{} is a {}, expected an object",
+                Position::of(reader.format().as_str(), row.index),
+                v.type_name()
+            )),
         };
         ControlFlow::Break(())
     });
@@ -513,8 +518,9 @@ fn run_pipeline(
                 });
                 if let Err(e) = result {
                     // The file ends in an unreadable part: rows before it are kept, the rest is reported.
+                    // Pinned to the row it stopped at, so the report names its line, index or row.
                     batch.issues.push(ImportIssue {
-                        row_index: None,
+                        row_index: e.row,
                         field: None,
                         severity: Severity::Error,
                         message: e.message,
@@ -634,7 +640,7 @@ fn map_row(
     let fields = match raw.value {
         Ok(Value::Map(m)) => m,
         Ok(other) => {
-            batch.issues.push(error(None, format!("row is a {}, expected an object", other.type_name())));
+            batch.issues.push(error(None, format!("expected an object, found a {}", other.type_name())));
             return 0;
         }
         Err(message) => {

@@ -6,12 +6,15 @@
 
 mod draft;
 mod ids;
+mod position;
 pub mod value;
+mod value_json;
 
 pub use draft::{
     BlobFile, CurationDraft, JudgmentDraft, MediaDraft, MediaSource, RatingDraft, ResponseDraft, SampleDraft, Turn,
 };
 pub use ids::{DatasetId, JudgmentId, MediaId, OpId, ResponseId, SampleId};
+pub use position::Position;
 pub use value::Value;
 
 /// The version of Verdict's own export format (`verdict export --format verdict`): the exporter

@@ -1,7 +1,10 @@
 //! `Value`: one cell of a source row, whatever the file format.
 //!
 //! Like `serde_json::Value`, plus `Bytes` for the binary columns Parquet and Arrow carry (HF Image
-//! structs), and with object keys kept in source order so unknown columns round-trip as they came.
+//! structs), `Number` for numbers that neither `i64` nor `f64` holds exactly (integers beyond i64,
+//! Arrow decimals), and with object keys kept in source order so unknown columns round-trip as they
+//! came. Read JSON text with [`Value::parse_json`]: `serde_json` alone (without its
+//! `arbitrary_precision`, which would slow every number) turns an integer beyond u64 into an f64.
 
 use indexmap::IndexMap;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -23,6 +26,10 @@ pub enum Value {
     Int(i64),
     /// A floating-point number.
     Float(f64),
+    /// A number kept as its exact decimal text where `Int` and `Float` would change it: integers
+    /// beyond i64 (JSON `18446744073709551615`, Parquet `UInt64` above `i64::MAX`), Arrow decimals
+    /// (`123.45`), durations in seconds. Always valid JSON number text, written out as it is.
+    Number(String),
     /// A string.
     Str(String),
     /// Raw bytes (Parquet/Arrow binary).
@@ -70,6 +77,7 @@ impl Value {
             Value::Str(s) => Some(s.clone()),
             Value::Int(i) => Some(i.to_string()),
             Value::Float(f) => Some(f.to_string()),
+            Value::Number(n) => Some(n.clone()),
             Value::Bool(b) => Some(b.to_string()),
             _ => None,
         }
@@ -80,6 +88,7 @@ impl Value {
         match self {
             Value::Int(i) => Some(*i),
             Value::Float(f) if f.fract() == 0.0 && f.is_finite() => Some(*f as i64),
+            Value::Number(n) => n.parse().ok(),
             Value::Str(s) => s.trim().parse().ok(),
             Value::Bool(b) => Some(i64::from(*b)),
             _ => None,
@@ -91,6 +100,7 @@ impl Value {
         match self {
             Value::Int(i) => Some(*i as f64),
             Value::Float(f) => Some(*f),
+            Value::Number(n) => n.parse().ok(),
             Value::Str(s) => s.trim().parse().ok(),
             _ => None,
         }
@@ -102,7 +112,7 @@ impl Value {
             Value::Null => "null",
             Value::Bool(_) => "bool",
             Value::Int(_) => "integer",
-            Value::Float(_) => "number",
+            Value::Float(_) | Value::Number(_) => "number",
             Value::Str(_) => "string",
             Value::Bytes(_) => "bytes",
             Value::List(_) => "list",
@@ -110,9 +120,32 @@ impl Value {
         }
     }
 
-    /// Converts to JSON. Bytes become `{"$base64": "..."}` so nothing is lost.
+    /// Converts to JSON. Bytes become `{"$base64": "..."}` so nothing is lost. `serde_json::Value`
+    /// cannot hold an integer beyond u64: such a `Number` becomes a string of its exact digits
+    /// (other `Number`s, decimals, become the nearest f64).
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+        match self {
+            Value::Number(n) => {
+                let integer = !n.contains(['.', 'e', 'E']);
+                if let Ok(u) = n.parse::<u64>() {
+                    serde_json::Value::from(u)
+                } else if let (false, Ok(f)) = (integer, n.parse::<f64>()) {
+                    serde_json::Value::from(f)
+                } else {
+                    serde_json::Value::String(n.clone())
+                }
+            }
+            Value::List(l) => serde_json::Value::Array(l.iter().map(Value::to_json).collect()),
+            Value::Map(m) => serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            other => serde_json::to_value(other).unwrap_or(serde_json::Value::Null),
+        }
+    }
+
+    /// Parses JSON text with every integer exact: what `serde_json` reads exactly as it reads it
+    /// (fast), and the rare text holding an integer beyond i64/u64 (which `serde_json` hands over as
+    /// an f64) read again by an exact parser. Errors are `serde_json`'s.
+    pub fn parse_json(text: impl AsRef<[u8]>) -> Result<Value, serde_json::Error> {
+        super::value_json::parse(text.as_ref())
     }
 }
 
@@ -146,9 +179,11 @@ impl From<serde_json::Value> for Value {
         match v {
             serde_json::Value::Null => Value::Null,
             serde_json::Value::Bool(b) => Value::Bool(b),
-            serde_json::Value::Number(n) => {
-                n.as_i64().map_or_else(|| Value::Float(n.as_f64().unwrap_or(f64::NAN)), Value::Int)
-            }
+            serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+                (Some(i), _) => Value::Int(i),
+                (None, Some(u)) => Value::Number(u.to_string()),
+                (None, None) => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
             serde_json::Value::String(s) => Value::Str(s),
             serde_json::Value::Array(a) => Value::List(a.into_iter().map(Value::from).collect()),
             serde_json::Value::Object(o) => Value::Map(o.into_iter().map(|(k, v)| (k, Value::from(v))).collect()),
@@ -163,6 +198,11 @@ impl Serialize for Value {
             Value::Bool(b) => s.serialize_bool(*b),
             Value::Int(i) => s.serialize_i64(*i),
             Value::Float(f) => s.serialize_f64(*f),
+            // The text as it is, through serde_json's raw values (the one serializer Verdict uses).
+            Value::Number(n) => match serde_json::value::RawValue::from_string(n.clone()) {
+                Ok(raw) => raw.serialize(s),
+                Err(_) => s.serialize_str(n),
+            },
             Value::Str(v) => s.serialize_str(v),
             Value::Bytes(b) => {
                 use base64::Engine as _;
@@ -188,6 +228,9 @@ impl Serialize for Value {
     }
 }
 
+/// 2^63: no integer `serde_json` could not hold as i64 or u64 is smaller in magnitude.
+const BEYOND_I64: f64 = 9_223_372_036_854_775_808.0;
+
 struct ValueVisitor;
 
 impl<'de> Visitor<'de> for ValueVisitor {
@@ -203,9 +246,14 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Int(v))
     }
     fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int))
+        Ok(i64::try_from(v).map_or_else(|_| Value::Number(v.to_string()), Value::Int))
     }
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        // serde_json hands an integer beyond i64/u64 over as an f64 (its digits lost): as large
+        // as that, it may be one, and `Value::parse_json` reads the text again exactly.
+        if v.abs() >= BEYOND_I64 {
+            super::value_json::note_inexact();
+        }
         Ok(Value::Float(v))
     }
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {

@@ -2,7 +2,7 @@
 //! (the resume point), and what went wrong in which row.
 
 use super::{NOW_SQL, Result, Store};
-use crate::model::{DatasetId, Severity};
+use crate::model::{DatasetId, Position, Severity};
 use rusqlite::{OptionalExtension, params};
 
 /// A dataset about to be imported.
@@ -45,7 +45,8 @@ pub enum DatasetStatus {
 /// One line of the import report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportIssue {
-    /// 0-based source row; `None` for a problem with the whole file.
+    /// 0-based source row (for a failure that ended the file early: the first row not read);
+    /// `None` for a problem with the whole file. Shown through [`ImportIssue::position`].
     pub row_index: Option<u64>,
     /// The field (column or path inside the row).
     pub field: Option<String>,
@@ -53,6 +54,14 @@ pub struct ImportIssue {
     pub severity: Severity,
     /// What is wrong, in words.
     pub message: String,
+}
+
+impl ImportIssue {
+    /// Where the issue is, as the curator finds it in a file of `format` (`datasets.format`):
+    /// "line 7" in JSON Lines, "index 6" in JSON, "row 6" in Parquet and Arrow.
+    pub fn position(&self, format: &str) -> Option<Position> {
+        self.row_index.map(|row| Position::of(format, row))
+    }
 }
 
 /// A dataset as stored.

@@ -17,8 +17,8 @@ pub struct DatasetSummary {
     pub judgment_kinds: Vec<(JudgmentKind, String, u64)>,
     /// Media items per probe status.
     pub media_status: Vec<(ProbeStatus, u64)>,
-    /// The first few media problems: (sample id, field, error).
-    pub media_failures: Vec<(SampleId, String, String)>,
+    /// The first few media problems: (sample id, its 0-based source row, field, error).
+    pub media_failures: Vec<(SampleId, u64, String, String)>,
 }
 
 /// A candidate response.
@@ -204,11 +204,11 @@ impl Store {
             |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)),
         )?;
         let media_failures = self.pairs(
-            "SELECT m.sample_id, m.field, coalesce(m.probe_error, m.probe_status) FROM media m
+            "SELECT m.sample_id, s.row_index, m.field, coalesce(m.probe_error, m.probe_status) FROM media m
              JOIN samples s ON s.id = m.sample_id
              WHERE s.dataset_id = ?1 AND m.probe_status IN ('failed', 'unresolved') ORDER BY m.sample_id LIMIT 5",
             id,
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?, r.get(3)?)),
         )?;
         Ok(DatasetSummary { info, modalities, judgment_kinds, media_status, media_failures })
     }

@@ -106,7 +106,7 @@ pub fn apply(row: &mut Value, edits: &[Edit]) -> Result<(), String> {
 fn read_text(v: &Value, steps: &[Step]) -> Option<String> {
     let Some((step, rest)) = steps.split_first() else { return slot_text(v) };
     if let Value::Str(text) = v {
-        let parsed: Value = serde_json::from_str(text).ok()?;
+        let parsed = Value::parse_json(text).ok()?;
         return read_text(&parsed, steps);
     }
     let next = match (step, v) {
@@ -137,7 +137,7 @@ fn write_text(map: &mut crate::model::value::Map, steps: &[Step], text: String) 
 fn visit(v: &mut Value, steps: &[Step], f: &mut dyn FnMut(&mut Value) -> bool) -> Result<bool, String> {
     let Some((step, rest)) = steps.split_first() else { return Ok(f(v)) };
     if let Value::Str(text) = v {
-        let mut parsed: Value = serde_json::from_str(text).map_err(|e| format!("not JSON inside the string: {e}"))?;
+        let mut parsed = Value::parse_json(text.as_bytes()).map_err(|e| format!("not JSON inside the string: {e}"))?;
         let changed = visit(&mut parsed, steps, f)?;
         if changed {
             *text = serde_json::to_string(&parsed).map_err(|e| e.to_string())?;

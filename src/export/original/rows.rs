@@ -76,7 +76,7 @@ pub(super) fn write(
 
 fn edited_json(text: &[u8], edits: &[Edit]) -> Result<Vec<u8>, String> {
     let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
-    let mut row: Value = serde_json::from_slice(text).map_err(|e| e.to_string())?;
+    let mut row = Value::parse_json(text).map_err(|e| e.to_string())?;
     edit::apply(&mut row, edits)?;
     serde_json::to_vec(&row).map_err(|e| e.to_string())
 }

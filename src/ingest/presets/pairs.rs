@@ -54,7 +54,7 @@ fn take_scores(row: &mut Row<'_>, sample: &mut SampleDraft, fields: [&str; 2]) {
 /// stays in extras, raw.
 fn origin_model(row: &Row<'_>) -> Option<String> {
     let text = row.peek("origin_split")?.as_str()?;
-    let parsed: Value = serde_json::from_str(text).ok()?;
+    let parsed = Value::parse_json(text).ok()?;
     let m = parsed.as_map()?;
     ["model", "policy_model", "generator"].iter().find_map(|k| m.get(*k)).and_then(Value::to_text)
 }

@@ -107,7 +107,7 @@ impl<'a> Row<'a> {
     pub fn take_json(&mut self, name: &str) -> FieldResult<Value> {
         let v = self.take_required(name)?;
         match v {
-            Value::Str(s) => match serde_json::from_str::<Value>(&s) {
+            Value::Str(s) => match Value::parse_json(&s) {
                 Ok(parsed) => Ok(parsed),
                 Err(e) => {
                     let err = FieldError::new(name, format!("expected JSON inside the string: {e}"));
@@ -205,7 +205,7 @@ pub fn normalize_role(role: &str) -> String {
 pub fn turns_of(v: &Value) -> Result<Vec<Turn>, String> {
     let v = match v {
         // Some sets store the conversation as a JSON string.
-        Value::Str(s) => &serde_json::from_str::<Value>(s).map_err(|e| format!("expected a list of turns: {e}"))?,
+        Value::Str(s) => &Value::parse_json(s).map_err(|e| format!("expected a list of turns: {e}"))?,
         other => other,
     };
     let Some(list) = v.as_list() else {

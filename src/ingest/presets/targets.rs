@@ -56,7 +56,7 @@ fn messages_of(v: &Value, field: &str) -> FieldResult<Vec<Message>> {
     let parsed;
     let v = match v {
         Value::Str(s) => {
-            parsed = serde_json::from_str::<Value>(s).map_err(|e| {
+            parsed = Value::parse_json(s).map_err(|e| {
                 FieldError::new(field, format!("expected a list of messages, found a string that is not JSON: {e}"))
             })?;
             &parsed

@@ -61,7 +61,7 @@ pub(super) fn vlfeedback(row: &mut Row<'_>) -> FieldResult<Vec<SampleDraft>> {
                 let parsed;
                 let a = match a {
                     Value::Str(s) => {
-                        parsed = serde_json::from_str::<Value>(s).map_err(|e| {
+                        parsed = Value::parse_json(s).map_err(|e| {
                             FieldError::new(
                                 &field,
                                 format!("expected an object of aspects, found a string that is not JSON: {e}"),
@@ -180,7 +180,7 @@ fn completion_list(v: &Value) -> FieldResult<Vec<Map>> {
                 })
                 .collect())
         }
-        Value::Str(s) => match serde_json::from_str::<Value>(s) {
+        Value::Str(s) => match Value::parse_json(s) {
             Ok(parsed @ (Value::List(_) | Value::Map(_))) => completion_list(&parsed),
             _ => Err(FieldError::new(
                 "completions",

@@ -2,11 +2,14 @@
 //! element so a large file is never held whole.
 //!
 //! JSON has no line structure to recover at: a syntax error ends the file. Rows before it are
-//! kept and the error names the line and column.
+//! kept and the error names the line and column. Each element is read as its raw text and then
+//! parsed by [`Value::parse_json`], so integers beyond i64 keep their digits (and elements before
+//! a resume point are never built).
 
 use super::{RawRow, ReadError};
 use crate::model::Value;
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 use std::fmt;
 use std::io::Read;
 use std::ops::ControlFlow;
@@ -25,16 +28,17 @@ pub(super) fn for_each(
     let mut de = serde_json::Deserializer::from_reader(reader);
     let mut rows = 0u64;
     let visitor = RowsVisitor { skip, sink, rows: &mut rows };
-    match de.deserialize_any(visitor) {
+    // Text after the array or object would be left out silently: `end` refuses it.
+    match de.deserialize_any(visitor).and_then(|()| de.end()) {
         Ok(()) => Ok(()),
         // The sink asked to stop: not an error.
         Err(e) if e.to_string().starts_with(STOP) => Ok(()),
-        Err(e) => Err(ReadError::new(format!(
-            "malformed JSON at line {} column {} (after {rows} rows): {}",
-            e.line(),
-            e.column(),
-            strip_position(&e.to_string())
-        ))),
+        // The element being read when it failed is index `rows`; the line and column are the
+        // text's, which an editor shows.
+        Err(e) => Err(ReadError::at(
+            rows,
+            format!("malformed JSON at line {} column {}: {}", e.line(), e.column(), strip_position(&e.to_string())),
+        )),
     }
 }
 
@@ -66,23 +70,17 @@ struct RowsVisitor<'a, 'b> {
 }
 
 impl RowsVisitor<'_, '_> {
-    fn push(&mut self, key: Option<String>, value: Value) -> ControlFlow<()> {
+    /// Hands on one element, read as its text: parsed (with every integer exact) only from the
+    /// resume point on.
+    fn push(&mut self, key: Option<String>, raw: &RawValue) -> ControlFlow<()> {
         let index = *self.rows;
         *self.rows += 1;
         if index < self.skip {
             return ControlFlow::Continue(());
         }
-        (self.sink)(RawRow { index, key, value: Ok(value) })
-    }
-}
-
-/// Parses one element and skips building it when it is before the resume point.
-struct Element;
-
-impl<'de> DeserializeSeed<'de> for Element {
-    type Value = Value;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        serde::Deserialize::deserialize(d)
+        // The text was accepted as JSON while it was read: this parse does not fail.
+        let value = Value::parse_json(raw.get()).map_err(|e| format!("malformed JSON: {e}"));
+        (self.sink)(RawRow { index, key, value })
     }
 }
 
@@ -94,8 +92,8 @@ impl<'de> Visitor<'de> for RowsVisitor<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(v) = seq.next_element_seed(Element)? {
-            if self.push(None, v).is_break() {
+        while let Some(v) = seq.next_element::<Box<RawValue>>()? {
+            if self.push(None, &v).is_break() {
                 return Err(serde::de::Error::custom(STOP));
             }
         }
@@ -104,8 +102,8 @@ impl<'de> Visitor<'de> for RowsVisitor<'_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<String>()? {
-            let v = map.next_value_seed(Element)?;
-            if self.push(Some(key), v).is_break() {
+            let v = map.next_value::<Box<RawValue>>()?;
+            if self.push(Some(key), &v).is_break() {
                 return Err(serde::de::Error::custom(STOP));
             }
         }

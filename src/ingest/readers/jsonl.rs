@@ -20,9 +20,7 @@ pub(super) fn for_each(
     let mut total = 0u64;
     loop {
         line.clear();
-        let n = reader
-            .read_until(b'\n', &mut line)
-            .map_err(|e| ReadError::new(format!("read error at line {}: {e}", index + 1)))?;
+        let n = reader.read_until(b'\n', &mut line).map_err(|e| ReadError::at(index, format!("read error: {e}")))?;
         if n == 0 {
             return Ok(());
         }
@@ -38,12 +36,20 @@ pub(super) fn for_each(
         if text.is_empty() {
             continue;
         }
-        let value =
-            serde_json::from_slice::<Value>(text).map_err(|e| format!("malformed JSON on line {}: {e}", this + 1));
+        // The line is the row's position (the report says "line N"): serde_json's own "at line 1"
+        // would only confuse, its column is what helps.
+        let value = Value::parse_json(text).map_err(|e| malformed(&e));
         if sink(RawRow { index: this, key: None, value }).is_break() {
             return Ok(());
         }
     }
+}
+
+/// "malformed JSON at column C: WHAT", from `serde_json`'s "WHAT at line 1 column C".
+fn malformed(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let what = text.find(" at line ").map_or(text.as_str(), |i| &text[..i]);
+    format!("malformed JSON at column {}: {what}", e.column())
 }
 
 fn trim(mut s: &[u8]) -> &[u8] {

@@ -5,6 +5,7 @@
 //! once to peek at the first rows (preset detection), once for the import.
 
 mod arrow_rows;
+mod arrow_time;
 mod json;
 mod jsonl;
 mod parquet;
@@ -20,7 +21,8 @@ use std::sync::atomic::AtomicU64;
 /// One source row.
 #[derive(Debug)]
 pub struct RawRow {
-    /// 0-based index among the file's rows (for JSONL: the line number minus one).
+    /// 0-based index among the file's rows (for JSONL: the line number minus one); what the
+    /// project stores as `row_index`, shown to curators as a [`crate::model::Position`].
     pub index: u64,
     /// The key, when the file is a JSON object keyed by id.
     pub key: Option<String>,
@@ -32,13 +34,22 @@ pub struct RawRow {
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct ReadError {
-    /// What went wrong, naming the place in the file when known.
+    /// What went wrong (a place inside the row's text, such as a JSON line and column, is in
+    /// the words; the row is in `row`).
     pub message: String,
+    /// The first row the failure kept from being read (0-based, like [`RawRow::index`]), when
+    /// the reader got that far: rows before it were read, it and the rest of the file were not.
+    pub row: Option<u64>,
 }
 
 impl ReadError {
     pub(crate) fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into() }
+        Self { message: message.into(), row: None }
+    }
+
+    /// A failure that stopped reading at `row`: the rest of the file is not read.
+    pub(crate) fn at(row: u64, message: impl Into<String>) -> Self {
+        Self { message: format!("{}; the rest of the file is not read", message.into()), row: Some(row) }
     }
 }
 

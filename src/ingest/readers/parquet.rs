@@ -63,7 +63,7 @@ pub(super) fn for_each(
         .map_err(|e| ReadError::new(format!("not a readable Parquet file: {e}")))?;
     let mut index = first_row;
     for batch in reader {
-        let batch = batch.map_err(|e| ReadError::new(format!("corrupt Parquet data after row {index}: {e}")))?;
+        let batch = batch.map_err(|e| ReadError::at(index, format!("corrupt Parquet data: {e}")))?;
         if push_batch(&batch, &mut index, skip, sink).is_break() {
             break;
         }
@@ -137,7 +137,7 @@ pub(super) fn arrow_for_each(
     };
     let mut index = 0u64;
     for batch in batches {
-        let batch = batch.map_err(|e| ReadError::new(format!("corrupt Arrow data after row {index}: {e}")))?;
+        let batch = batch.map_err(|e| ReadError::at(index, format!("corrupt Arrow data: {e}")))?;
         if push_batch(&batch, &mut index, skip, sink).is_break() {
             break;
         }
