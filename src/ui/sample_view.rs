@@ -2,7 +2,7 @@
 //! context, the input media, then the candidates side by side with a word diff, their media,
 //! lengths, models and per-aspect ratings.
 
-use super::diff::{Marked, marked_label, word_runs};
+use super::diff::{WordDiff, marked_label};
 use super::image_view::{ImageEntry, TextureCache, image_ui};
 use super::media::audio_player::{AudioPlayer, AudioSource};
 use super::media::video_player::{VideoPlayer, VideoSource};
@@ -31,8 +31,8 @@ pub struct LoadedSample {
     pub label: Option<Label>,
     /// Its curation state (flag, note, curator judgment).
     pub state: CurationState,
-    /// Word diff of A against B (when both are text).
-    pub diff: Option<(Marked, Marked)>,
+    /// Word diff of A against B (when both are text); long texts are diffed on a thread.
+    pub diff: Option<WordDiff>,
     /// Players by media position.
     pub players: HashMap<u32, Player>,
     /// Embedded video and audio bytes by media position, read when the sample is loaded.
@@ -47,8 +47,8 @@ impl LoadedSample {
         let view = store.sample(id)?;
         let label = store.current_label(id)?;
         let state = store.curation_state(id)?;
-        let texts: Vec<&str> = view.responses.iter().filter_map(|r| r.text.as_deref()).collect();
-        let diff = (texts.len() >= 2).then(|| word_runs(texts[0], texts[1]));
+        let text_of = |position| view.responses.iter().find(|r| r.position == position).and_then(|r| r.text.as_deref());
+        let diff = text_of(0).zip(text_of(1)).map(|(a, b)| WordDiff::start(a, b));
         let mut embedded = HashMap::new();
         for m in view.media.iter().filter(|m| matches!(m.kind, MediaKind::Video | MediaKind::Audio)) {
             if let Some(h) = &m.blob_hash {
@@ -73,6 +73,17 @@ impl LoadedSample {
         self.view.media.iter().filter(|m| m.kind == MediaKind::Image).filter_map(image_source).collect()
     }
 
+    /// Whether the word diff is still being computed (the candidates show unmarked meanwhile).
+    pub fn diff_pending(&mut self) -> bool {
+        self.diff.as_mut().is_some_and(|d| d.poll().is_none() && d.is_pending())
+    }
+
+    /// The highlight colours of A's and B's differing words: by the side of the current label
+    /// each is on.
+    pub fn diff_highlights(&self) -> [Color32; 2] {
+        [0, 1].map(|position| diff_highlight(self.label.as_ref(), position))
+    }
+
     /// Whether a video or audio player exists for media at `position`.
     pub fn has_player(&self, position: u32) -> bool {
         self.players.contains_key(&position)
@@ -91,6 +102,38 @@ pub fn image_source(m: &MediaView) -> Option<ImageSource> {
 /// Letter of a response position: A, B, C, ...
 pub fn letter(position: u32) -> char {
     char::from_u32(u32::from('A') + position.min(25)).unwrap_or('?')
+}
+
+/// Where a candidate stands in a label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The preferred answer.
+    Chosen,
+    /// The dispreferred answer.
+    Rejected,
+    /// Neither: a tie, both bad, no label, or a label that names no pair.
+    Neutral,
+}
+
+/// The side candidate `position` is on in `label` (the current label: the curator's if any, else
+/// the original). Ties and both-bad name a pair too (A, B), but prefer neither.
+pub fn side(label: Option<&Label>, position: u32) -> Side {
+    match label {
+        Some(l) if matches!(l.kind, JudgmentKind::Tie | JudgmentKind::BothBad) => Side::Neutral,
+        Some(l) if l.chosen == Some(position) => Side::Chosen,
+        Some(l) if l.rejected == Some(position) => Side::Rejected,
+        _ => Side::Neutral,
+    }
+}
+
+/// The highlight of candidate `position`'s differing words: the chosen and the rejected answer
+/// each have their colour, whichever of A and B they are.
+pub fn diff_highlight(label: Option<&Label>, position: u32) -> Color32 {
+    match side(label, position) {
+        Side::Chosen => theme::DIFF_CHOSEN,
+        Side::Rejected => theme::DIFF_REJECTED,
+        Side::Neutral => theme::DIFF_NEUTRAL,
+    }
 }
 
 /// A label in words: `A > B`, `tie`, `both bad`, ...
@@ -320,7 +363,12 @@ fn candidates_ui(ui: &mut egui::Ui, sample: &mut LoadedSample, textures: &mut Te
     let candidate_media: Vec<&MediaView> = view.media.iter().filter(|m| m.role == MediaRole::Candidate).collect();
     let ratings: Vec<(u32, &crate::store::RatingView)> =
         view.judgments.iter().flat_map(|j| j.ratings.iter().filter_map(|r| r.response.map(|p| (p, r)))).collect();
-    let diff = if show_diff { diff.as_ref() } else { None };
+    let highlights = [0, 1].map(|position| diff_highlight(label.as_ref(), position));
+    // A long pair's diff arrives from its thread: until then the candidates show unmarked.
+    if show_diff && diff.as_mut().is_some_and(|d| d.poll().is_none() && d.is_pending()) {
+        ui.ctx().request_repaint_after(std::time::Duration::from_millis(30));
+    }
+    let diff = if show_diff { diff.as_ref().and_then(WordDiff::ready) } else { None };
     ui.columns(n.min(4), |cols| {
         for (i, r) in responses.iter().enumerate().take(4) {
             // Columns are justified layouts, which would also justify (stretch) the text.
@@ -357,12 +405,12 @@ fn candidates_ui(ui: &mut egui::Ui, sample: &mut LoadedSample, textures: &mut Te
                     media_item_ui(ui, &mut slots, m, textures, vec2(w, 360.0));
                 }
                 if let Some(text) = &r.text {
-                    match (diff, i) {
+                    match (diff, r.position) {
                         (Some((a, _)), 0) => {
-                            marked_label(ui, a, theme::DIFF_A);
+                            marked_label(ui, a, highlights[0]);
                         }
                         (Some((_, b)), 1) => {
-                            marked_label(ui, b, theme::DIFF_B);
+                            marked_label(ui, b, highlights[1]);
                         }
                         _ => {
                             ui.add(egui::Label::new(text).selectable(true));
