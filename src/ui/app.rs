@@ -448,7 +448,10 @@ impl VerdictApp {
         // view keeps its least width (at 1400 px with statistics the list's columns did not fit
         // beside them and squeezed the candidates to a letter a line).
         let room = ui.available_width();
-        let side_range = SIDE_MIN..=(room - LIST_MIN - CENTRAL_MIN).max(SIDE_MIN);
+        // Below the minimum window (a window manager that ignores it) the side panels shrink
+        // further, and the sample view puts its candidates one above the other.
+        let side_floor = SIDE_MIN.min(room * 0.25);
+        let side_range = side_floor..=(room - LIST_MIN - CENTRAL_MIN).max(side_floor);
         let mut refresh_stats = false;
         let right_width = match right {
             RightPanel::Stats => {
@@ -468,8 +471,9 @@ impl VerdictApp {
             });
         }
         // As wide as its columns when there is room; narrower, the list scrolls sideways.
-        let list_max = (room - right_width - CENTRAL_MIN).max(LIST_MIN);
-        let list_range = self.list_content_width.clamp(LIST_MIN, list_max)..=list_max;
+        let list_floor = LIST_MIN.min(room * 0.3);
+        let list_max = (room - right_width - CENTRAL_MIN).max(list_floor);
+        let list_range = self.list_content_width.clamp(list_floor, list_max)..=list_max;
         let mut content_width = self.list_content_width;
         let list_panel = egui::Panel::left("list")
             .resizable(true)

@@ -17,8 +17,12 @@ use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 use std::time::{Duration, Instant};
 
 /// Whatever is left undiffed when this has passed is marked whole (a safety net: the texts'
-/// sentences and rare words usually bound the work far below it).
-const DEADLINE: Duration = Duration::from_millis(40);
+/// sentences and rare words usually bound the work far below it). Short texts, diffed where the
+/// sample is loaded (on the UI thread after a jump), get the short one.
+const INLINE_DEADLINE: Duration = Duration::from_millis(40);
+/// The deadline on the `word-diff` thread: the curator sees the candidates meanwhile, so it can
+/// be long enough for an unoptimized build on a busy machine.
+const THREAD_DEADLINE: Duration = Duration::from_millis(500);
 
 /// Texts at most this long (both together, in bytes) are diffed where the sample is loaded (well
 /// under a millisecond); longer ones on a thread of their own.
@@ -161,9 +165,10 @@ fn diff_stretch(a: &[u32], b: &[u32], marks_a: &mut [bool], marks_b: &mut [bool]
     }
 }
 
-/// Splits `a` and `b` into marked texts: a mark where a word is not in the other text.
+/// Splits `a` and `b` into marked texts: a mark where a word is not in the other text. Runs
+/// where it is called, for up to the thread's deadline: the UI goes through [`WordDiff`].
 pub fn word_runs(a: &str, b: &str) -> (Marked, Marked) {
-    word_runs_within(a, b, DEADLINE)
+    word_runs_within(a, b, THREAD_DEADLINE)
 }
 
 /// [`word_runs`], marking whatever is left undiffed after `limit` whole.
@@ -226,17 +231,18 @@ impl WordDiff {
     /// comes through a channel of one (nothing waits for it; a sample left before it answers
     /// drops the receiver and the thread's send fails).
     pub fn start(a: &str, b: &str) -> Self {
-        Self::start_within(a, b, DEADLINE)
+        Self::start_within(a, b, [INLINE_DEADLINE, THREAD_DEADLINE])
     }
 
-    fn start_within(a: &str, b: &str, limit: Duration) -> Self {
+    /// [`WordDiff::start`] with the deadlines for a diff here and on the thread.
+    fn start_within(a: &str, b: &str, [inline, on_thread]: [Duration; 2]) -> Self {
         if a.len() + b.len() <= INLINE_BYTES {
-            return Self::Ready(Box::new(word_runs_within(a, b, limit)));
+            return Self::Ready(Box::new(word_runs_within(a, b, inline)));
         }
         let (tx, rx) = sync_channel(1);
         let (a, b) = (a.to_owned(), b.to_owned());
         let spawned = std::thread::Builder::new().name("word-diff".into()).spawn(move || {
-            let _ = tx.send(word_runs_within(&a, &b, limit));
+            let _ = tx.send(word_runs_within(&a, &b, on_thread));
         });
         match spawned {
             Ok(_) => Self::Pending(rx),
@@ -405,14 +411,14 @@ mod tests {
 
     #[test]
     fn short_texts_are_diffed_at_once_and_long_ones_on_a_thread_with_the_same_result() {
-        let mut short = WordDiff::start("a red ball", "a blue ball");
+        let mut short = WordDiff::start_within("a red ball", "a blue ball", [NO_HURRY; 2]);
         assert!(!short.is_pending());
         assert_eq!(short.poll().map(|(a, _)| marked(a)), Some(vec!["red".to_owned()]));
 
         let a = sentences_text("Long", 400);
         let b = a.replace("number 5 ", "number five ");
         assert!(a.len() > INLINE_BYTES / 2);
-        let mut long = WordDiff::start_within(&a, &b, NO_HURRY);
+        let mut long = WordDiff::start_within(&a, &b, [NO_HURRY; 2]);
         assert!(long.is_pending(), "a long pair is not diffed where it is loaded");
         let (ma, mb) = long.wait().expect("the thread answers");
         assert_eq!((marked(ma), marked(mb)), (vec!["5".to_owned()], vec!["five".to_owned()]));

@@ -349,6 +349,9 @@ fn new_player(m: &MediaView, embedded: Option<Arc<Vec<u8>>>) -> Player {
     }
 }
 
+/// A candidate column's least width: narrower, the candidates are shown one above the other.
+const MIN_COLUMN: f32 = 200.0;
+
 fn candidates_ui(ui: &mut egui::Ui, sample: &mut LoadedSample, textures: &mut TextureCache, show_diff: bool) {
     let n = sample.view.responses.len();
     if n == 0 {
@@ -369,66 +372,78 @@ fn candidates_ui(ui: &mut egui::Ui, sample: &mut LoadedSample, textures: &mut Te
         ui.ctx().request_repaint_after(std::time::Duration::from_millis(30));
     }
     let diff = if show_diff { diff.as_ref().and_then(WordDiff::ready) } else { None };
-    ui.columns(n.min(4), |cols| {
-        for (i, r) in responses.iter().enumerate().take(4) {
-            // Columns are justified layouts, which would also justify (stretch) the text.
-            let column = &mut cols[i];
-            column.with_layout(egui::Layout::top_down(egui::Align::LEFT), |ui| {
-                ui.horizontal_wrapped(|ui| {
-                    ui.heading(letter(r.position).to_string());
-                    if let Some(m) = &r.model {
-                        ui.weak(m);
-                    }
-                    if let Some(t) = &r.text {
-                        ui.weak(format!("{} chars", t.chars().count()));
-                    }
-                });
-                ui.horizontal_wrapped(|ui| {
-                    if let Some((c, rj)) = original {
-                        if c == Some(r.position) {
-                            theme::badge(ui, "chosen (original)", theme::ORIGINAL);
-                        } else if rj == Some(r.position) {
-                            theme::badge(ui, "rejected (original)", theme::MUTED);
-                        }
-                    }
-                    if let Some((c, _, kind)) = now {
-                        match kind {
-                            JudgmentKind::Tie => theme::badge(ui, "tie (now)", theme::CURATED),
-                            JudgmentKind::BothBad => theme::badge(ui, "bad (now)", theme::FLAG),
-                            _ if c == Some(r.position) => theme::badge(ui, "chosen (now)", theme::CURATED),
-                            _ => theme::badge(ui, "rejected (now)", theme::MUTED),
-                        };
-                    }
-                });
-                for m in candidate_media.iter().filter(|m| m.response == Some(r.position)) {
-                    let w = ui.available_width();
-                    media_item_ui(ui, &mut slots, m, textures, vec2(w, 360.0));
+    let mut candidate = |ui: &mut egui::Ui, r: &crate::store::ResponseView| {
+        // Columns are justified layouts, which would also justify (stretch) the text.
+        ui.with_layout(egui::Layout::top_down(egui::Align::LEFT), |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.heading(letter(r.position).to_string());
+                if let Some(m) = &r.model {
+                    ui.weak(m);
                 }
-                if let Some(text) = &r.text {
-                    match (diff, r.position) {
-                        (Some((a, _)), 0) => {
-                            marked_label(ui, a, highlights[0]);
-                        }
-                        (Some((_, b)), 1) => {
-                            marked_label(ui, b, highlights[1]);
-                        }
-                        _ => {
-                            ui.add(egui::Label::new(text).selectable(true));
-                        }
-                    }
-                }
-                let mine: Vec<&crate::store::RatingView> =
-                    ratings.iter().filter(|(p, _)| *p == r.position).map(|(_, rv)| *rv).collect();
-                if !mine.is_empty() {
-                    ui.add_space(4.0);
-                    ui.label(RichText::new("Ratings").strong());
-                    for rv in mine {
-                        rating_ui(ui, rv);
-                    }
+                if let Some(t) = &r.text {
+                    ui.weak(format!("{} chars", t.chars().count()));
                 }
             });
+            ui.horizontal_wrapped(|ui| {
+                if let Some((c, rj)) = original {
+                    if c == Some(r.position) {
+                        theme::badge(ui, "chosen (original)", theme::ORIGINAL);
+                    } else if rj == Some(r.position) {
+                        theme::badge(ui, "rejected (original)", theme::MUTED);
+                    }
+                }
+                if let Some((c, _, kind)) = now {
+                    match kind {
+                        JudgmentKind::Tie => theme::badge(ui, "tie (now)", theme::CURATED),
+                        JudgmentKind::BothBad => theme::badge(ui, "bad (now)", theme::FLAG),
+                        _ if c == Some(r.position) => theme::badge(ui, "chosen (now)", theme::CURATED),
+                        _ => theme::badge(ui, "rejected (now)", theme::MUTED),
+                    };
+                }
+            });
+            for m in candidate_media.iter().filter(|m| m.response == Some(r.position)) {
+                let w = ui.available_width();
+                media_item_ui(ui, &mut slots, m, textures, vec2(w, 360.0));
+            }
+            if let Some(text) = &r.text {
+                match (diff, r.position) {
+                    (Some((a, _)), 0) => {
+                        marked_label(ui, a, highlights[0]);
+                    }
+                    (Some((_, b)), 1) => {
+                        marked_label(ui, b, highlights[1]);
+                    }
+                    _ => {
+                        ui.add(egui::Label::new(text).selectable(true));
+                    }
+                }
+            }
+            let mine: Vec<&crate::store::RatingView> =
+                ratings.iter().filter(|(p, _)| *p == r.position).map(|(_, rv)| *rv).collect();
+            if !mine.is_empty() {
+                ui.add_space(4.0);
+                ui.label(RichText::new("Ratings").strong());
+                for rv in mine {
+                    rating_ui(ui, rv);
+                }
+            }
+        });
+    };
+    let shown = n.min(4);
+    if ui.available_width() >= MIN_COLUMN * shown as f32 {
+        ui.columns(shown, |cols| {
+            for (col, r) in cols.iter_mut().zip(responses) {
+                candidate(col, r);
+            }
+        });
+    } else {
+        // Too narrow for side by side (a window smaller than its minimum, under a window
+        // manager that ignores it): one above the other, each readable.
+        for r in responses.iter().take(shown) {
+            candidate(ui, r);
+            ui.separator();
         }
-    });
+    }
     if n > 4 {
         ui.weak(format!("{} more responses not shown side by side", n - 4));
     }
