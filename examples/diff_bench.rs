@@ -8,8 +8,9 @@
 //! ```
 //!
 //! The pairs: `revised` (B is A with about one word in twenty replaced, inserted or deleted, in
-//! scattered places), `unrelated` (two independent texts over the same vocabulary, as two models'
-//! answers to one prompt are), `shared` (every other paragraph the same, the rest unrelated).
+//! scattered places), `dense` (one word in five: nearly every sentence edited), `unrelated` (two
+//! independent texts over the same vocabulary, as two models' answers to one prompt are),
+//! `shared` (every other paragraph the same, the rest unrelated).
 //! Deterministic: the same inputs on every run.
 
 use std::time::{Duration, Instant};
@@ -88,11 +89,11 @@ fn text(rng: &mut Rng, vocab: &[String], bytes: usize) -> String {
     paras.join("\n\n")
 }
 
-/// `a` with about one word in twenty replaced, deleted or followed by a new word.
-fn revise(rng: &mut Rng, vocab: &[String], a: &str) -> String {
+/// `a` with about one word in `every` replaced, deleted or followed by a new word.
+fn revise(rng: &mut Rng, vocab: &[String], a: &str, every: usize) -> String {
     let mut out = Vec::new();
     for w in a.split(' ') {
-        match rng.below(60) {
+        match rng.below(3 * every) {
             0 => out.push(word(rng, vocab)),
             1 => {}
             2 => {
@@ -110,7 +111,8 @@ fn pair(kind: &str, bytes: usize) -> (String, String) {
     let mut rng = Rng(0xd1ff ^ bytes as u64);
     let a = text(&mut rng, &vocab, bytes);
     let b = match kind {
-        "revised" => revise(&mut rng, &vocab, &a),
+        "revised" => revise(&mut rng, &vocab, &a, 20),
+        "dense" => revise(&mut rng, &vocab, &a, 5),
         "unrelated" => text(&mut rng, &vocab, bytes),
         _ => a
             .split("\n\n")
@@ -140,7 +142,7 @@ fn main() {
     println!("| pair | bytes A / B | words A / B | runs | median ms | min ms | max ms | marked A / B |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for bytes in sizes {
-        for kind in ["revised", "unrelated", "shared"] {
+        for kind in ["revised", "dense", "unrelated", "shared"] {
             let (a, b) = pair(kind, bytes);
             let runs = if bytes > 50_000 { 9 } else { 31 };
             let mut times = Vec::with_capacity(runs);
