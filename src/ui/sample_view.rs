@@ -73,11 +73,6 @@ impl LoadedSample {
         self.view.media.iter().filter(|m| m.kind == MediaKind::Image).filter_map(image_source).collect()
     }
 
-    /// Whether the word diff is still being computed (the candidates show unmarked meanwhile).
-    pub fn diff_pending(&mut self) -> bool {
-        self.diff.as_mut().is_some_and(|d| d.poll().is_none() && d.is_pending())
-    }
-
     /// The highlight colours of A's and B's differing words: by the side of the current label
     /// each is on.
     pub fn diff_highlights(&self) -> [Color32; 2] {
@@ -459,5 +454,31 @@ fn rating_ui(ui: &mut egui::Ui, r: &crate::store::RatingView) {
     }
     if let Some(t) = &r.critique {
         ui.label(RichText::new(format!("Critique: {t}")).small().italics());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn label(kind: JudgmentKind, chosen: Option<u32>, rejected: Option<u32>) -> Label {
+        Label { source: JudgmentSource::Curator, kind, chosen, rejected }
+    }
+
+    #[test]
+    fn the_diff_colours_follow_the_chosen_and_rejected_side_not_the_letter() {
+        let b_wins = label(JudgmentKind::Pairwise, Some(1), Some(0));
+        assert_eq!([0, 1].map(|p| side(Some(&b_wins), p)), [Side::Rejected, Side::Chosen]);
+        assert_eq!([0, 1].map(|p| diff_highlight(Some(&b_wins), p)), [theme::DIFF_REJECTED, theme::DIFF_CHOSEN]);
+        let a_wins = Label { source: JudgmentSource::Original, ..label(JudgmentKind::Pairwise, Some(0), Some(1)) };
+        assert_eq!([0, 1].map(|p| diff_highlight(Some(&a_wins), p)), [theme::DIFF_CHOSEN, theme::DIFF_REJECTED]);
+        // Ties and both-bad are stored with a pair (0, 1) but prefer neither.
+        for kind in [JudgmentKind::Tie, JudgmentKind::BothBad] {
+            assert_eq!([0, 1].map(|p| side(Some(&label(kind, Some(0), Some(1))), p)), [Side::Neutral; 2]);
+        }
+        // No label, or one that names no pair (a ranking of three that put C first): neutral.
+        assert_eq!([0, 1].map(|p| side(None, p)), [Side::Neutral; 2]);
+        let c_first = label(JudgmentKind::Ranking, Some(2), Some(1));
+        assert_eq!([0, 1].map(|p| side(Some(&c_first), p)), [Side::Neutral, Side::Rejected]);
     }
 }
