@@ -1,7 +1,9 @@
 //! The real app in `egui_kittest` on a temporary project holding the bundled demo: keys navigate and
 //! relabel, undo and redo, swap, tie, flag and note, and the project file holds the result; the
 //! filter narrows the list and a bad query says what is wrong; media samples show their media
-//! widget; a running import job can be cancelled.
+//! widget; a running import job can be cancelled. Every dialog takes Enter and Esc (the keys
+//! arrive one event a frame, as a window sends them); badges stay one row at the narrowest
+//! layout; the word diff is coloured by the current label's chosen and rejected side.
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -58,9 +60,21 @@ struct Ui<'a> {
 impl Ui<'_> {
     fn open(project: &Path, curator: Option<&str>) -> Self {
         let settings = Settings { curator: curator.map(str::to_owned), ..Settings::default() };
+        Self::open_with(project, settings, None, [1400.0, 900.0])
+    }
+
+    /// The app at `size` with these settings, saved to `settings_file` when they change.
+    fn open_with(project: &Path, settings: Settings, settings_file: Option<PathBuf>, size: [f32; 2]) -> Self {
         let ctx = egui::Context::default();
-        let app = VerdictApp::new(&ctx, settings, None, Some(project));
-        let mut harness = app_harness(app);
+        let app = VerdictApp::new(&ctx, settings, settings_file, Some(project));
+        let mut harness = Harness::builder().with_size(size).build_ui_state(
+            |ui, app: &mut VerdictApp| {
+                let ctx = ui.ctx().clone();
+                app.logic(&ctx);
+                app.ui(ui);
+            },
+            app,
+        );
         wait_until_loaded(&mut harness);
         Self { harness, project: project.to_owned() }
     }
@@ -561,4 +575,242 @@ fn the_selected_row_is_scrolled_into_view_in_a_long_list() {
     }
     assert_eq!(ui.selected(), ids[2996]);
     ui.harness.get_by_label_contains(&format!("#{} long", ids[2996]));
+}
+
+#[test]
+fn enter_submits_the_curator_dialog_and_the_name_can_be_changed_and_is_kept() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = demo_project(dir.path());
+    let settings_file = dir.path().join("config").join("ui.json");
+    let mut ui = Ui::open_with(&project, Settings::default(), Some(settings_file.clone()), [1400.0, 900.0]);
+    let id = ui.selected();
+    ui.key(egui::Key::B);
+    ui.harness.get_by_label("Who is curating?");
+    // Typed at once (the field has the keyboard), then Enter: no click anywhere.
+    ui.type_text("ana");
+    ui.key(egui::Key::Enter);
+    assert!(ui.harness.query_by_label("Who is curating?").is_none(), "Enter closes it");
+    assert_eq!(actions(&ui.store(), id), vec!["ana:pick_b"], "and the pick waiting for the name is applied");
+
+    // File > Change curator… asks again with the name filled in; Esc keeps the old one.
+    ui.harness.get_by_label("File").click();
+    ui.wait_for_label("Change curator…");
+    ui.harness.get_by_label("Change curator…").click();
+    ui.wait_for_label("The name written into the audit log");
+    ui.type_text("zzz");
+    ui.key(egui::Key::Escape);
+    assert!(ui.harness.query_by_label_contains("The name written into the audit log").is_none(), "Esc closes it");
+    assert_eq!(ui.harness.state().settings.curator.as_deref(), Some("ana"));
+
+    ui.harness.state_mut().run_command(verdict::ui::commands::Command::ChangeCurator);
+    ui.harness.step();
+    ui.harness.step();
+    for _ in 0..3 {
+        ui.key(egui::Key::Backspace);
+    }
+    ui.type_text("bea");
+    ui.key(egui::Key::Enter);
+    assert_eq!(ui.harness.state().settings.curator.as_deref(), Some("bea"));
+    ui.key(egui::Key::A);
+    assert_eq!(actions(&ui.store(), id), vec!["ana:pick_b", "bea:pick_a"], "the new name signs what follows");
+    ui.harness.step();
+    assert_eq!(Settings::load(&settings_file).curator.as_deref(), Some("bea"), "persisted like the first name");
+}
+
+/// One key as a window sends it: the press, with the text it types in the same frame.
+fn key_with_text(ui: &mut Ui<'_>, key: egui::Key, text: &str) {
+    let press =
+        egui::Event::Key { key, physical_key: None, pressed: true, repeat: false, modifiers: egui::Modifiers::NONE };
+    ui.harness.input_mut().events.extend([press, egui::Event::Text(text.to_owned())]);
+    ui.harness.step();
+    ui.harness.key_up(key);
+    ui.harness.step();
+    ui.harness.step();
+}
+
+#[test]
+fn the_flag_dialog_takes_a_typed_reason_at_once_and_digits_pick_a_listed_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = demo_project(dir.path());
+    let mut ui = Ui::open(&project, Some("cy"));
+    let flag = |ui: &Ui<'_>, id| ui.store().curation_state(id).expect("state").flag;
+    let first = ui.selected();
+    // Typed without clicking into the field first, then Enter.
+    ui.key(egui::Key::F);
+    ui.type_text("blurry crop");
+    ui.key(egui::Key::Enter);
+    assert_eq!(flag(&ui, first).as_deref(), Some("blurry crop"));
+    assert!(ui.harness.query_by_label("Flag this sample").is_none());
+
+    // A digit picks its reason (and types nothing) while the field is empty.
+    ui.key(egui::Key::J);
+    let second = ui.selected();
+    ui.key(egui::Key::F);
+    key_with_text(&mut ui, egui::Key::Num3, "3");
+    assert_eq!(flag(&ui, second).as_deref(), Some("bad media"));
+    assert!(ui.harness.query_by_label("Flag this sample").is_none());
+
+    // Esc cancels, whatever was typed.
+    ui.key(egui::Key::J);
+    let third = ui.selected();
+    ui.key(egui::Key::F);
+    ui.type_text("half a reason");
+    ui.key(egui::Key::Escape);
+    assert!(ui.harness.query_by_label("Flag this sample").is_none(), "Esc closes it");
+    assert_eq!(flag(&ui, third), None);
+
+    // The note: Ctrl+Enter saves, Esc leaves it as it was.
+    ui.key(egui::Key::N);
+    ui.type_text("check the caption");
+    ui.harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
+    ui.harness.step();
+    ui.harness.step();
+    let note = |ui: &Ui<'_>| ui.store().curation_state(third).expect("state").note;
+    assert_eq!(note(&ui).as_deref(), Some("check the caption"));
+    assert!(ui.harness.query_by_label("Note").is_none(), "saved and closed");
+    ui.key(egui::Key::N);
+    ui.type_text(" and more");
+    ui.key(egui::Key::Escape);
+    assert!(ui.harness.query_by_label("Note").is_none(), "Esc closes it");
+    assert_eq!(note(&ui).as_deref(), Some("check the caption"));
+    assert_eq!(actions(&ui.store(), third), vec!["cy:note"]);
+}
+
+#[test]
+fn enter_and_esc_work_in_the_path_import_and_save_filter_dialogs_and_the_cheat_sheet() {
+    use verdict::ui::commands::{Command, PathFor};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = demo_project(dir.path());
+    let file = dir.path().join("pairs.jsonl");
+    std::fs::write(&file, "{\"prompt\": \"q\", \"chosen\": \"a\", \"rejected\": \"b\"}\n").expect("write");
+    let mut ui = Ui::open(&project, Some("dee"));
+    let datasets = |ui: &Ui<'_>| -> i64 {
+        ui.store().conn().query_row("SELECT count(*) FROM datasets", [], |r| r.get(0)).expect("count")
+    };
+    let before = datasets(&ui);
+
+    // A typed path: Enter on a wrong one says why and keeps the dialog (and the field) open.
+    ui.harness.state_mut().run_command(Command::EnterPath(PathFor::Import));
+    ui.harness.step();
+    ui.harness.step();
+    ui.type_text("/no/such/file.jsonl");
+    ui.key(egui::Key::Enter);
+    ui.harness.get_by_label_contains("No file at /no/such/file.jsonl");
+    for _ in 0.."/no/such/file.jsonl".len() {
+        ui.key(egui::Key::Backspace);
+    }
+    ui.type_text(file.to_str().expect("utf8"));
+    ui.key(egui::Key::Enter);
+    ui.wait_for_label("Detected layout: trl");
+    // The confirmation: Esc cancels, Enter imports.
+    ui.key(egui::Key::Escape);
+    assert!(ui.harness.query_by_label("Import dataset").is_none(), "Esc closes the confirmation");
+    ui.harness.state_mut().run_command(Command::Import(Some(file.clone())));
+    ui.wait_for_label("Detected layout: trl");
+    ui.key(egui::Key::Enter);
+    ui.wait_for("the import", |app| app.jobs.running.is_empty() && !app.jobs.notifications.is_empty());
+    assert_eq!(datasets(&ui), before + 1, "one import: Enter's");
+
+    // Save filter: Enter saves under the typed name.
+    ui.harness.get_by_label("Filters").click();
+    ui.wait_for_label("Save current query…");
+    ui.harness.get_by_label("Save current query…").click();
+    ui.harness.step();
+    ui.harness.step();
+    ui.type_text("mine");
+    ui.key(egui::Key::Enter);
+    assert!(ui.harness.state().settings.saved_filters.iter().any(|f| f.name == "mine"));
+    assert!(ui.harness.query_by_label("Save filter").is_none());
+
+    // The cheat sheet: ? opens it, Esc closes it; keys are named as people write them.
+    ui.key(egui::Key::Questionmark);
+    assert!(ui.harness.state().cheat_sheet);
+    ui.harness.get_by_label("Ctrl+Z / U");
+    ui.harness.get_by_label("? / F1");
+    ui.harness.get_by_label("/");
+    ui.harness.get_by_label("J / ↓");
+    assert!(ui.harness.query_by_label_contains("Questionmark").is_none());
+    ui.key(egui::Key::Escape);
+    assert!(!ui.harness.state().cheat_sheet, "Esc closes the cheat sheet");
+}
+
+/// The rect of the badge reading `text`: one row of small text, wider than tall.
+fn assert_one_row(ui: &Ui<'_>, text: &str) {
+    let rect = ui.harness.get_by_label(text).rect();
+    assert!(rect.width() > rect.height() && rect.height() < 24.0, "badge {text:?} wraps: {rect:?}");
+}
+
+#[test]
+fn badges_stay_one_row_with_the_statistics_open_and_at_the_minimum_window() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = demo_project(dir.path());
+    for size in [[1400.0, 900.0], verdict::ui::app::MIN_WINDOW] {
+        let mut ui = Ui::open(&project, Some("eve"));
+        ui.harness.set_size(size.into());
+        ui.key(egui::Key::B);
+        ui.key(egui::Key::G);
+        ui.wait_for_label("The chosen answer is the longer one in");
+        for _ in 0..3 {
+            ui.harness.step();
+        }
+        for badge in ["chosen (now)", "rejected (now)", "chosen (original)", "rejected (original)"] {
+            assert_one_row(&ui, badge);
+        }
+        // The sample view keeps its least width beside the list and the statistics.
+        let sample = ui.harness.get_by_label("Prompt").rect();
+        let stats = ui.harness.get_by_label("Statistics").rect();
+        assert!(stats.min.x - sample.min.x >= 430.0, "{size:?}: sample view {sample:?}, statistics at {stats:?}");
+        ui.key(egui::Key::U);
+    }
+}
+
+#[test]
+fn the_word_diff_is_coloured_by_the_current_labels_chosen_and_rejected_side() {
+    use verdict::ui::theme::{DIFF_CHOSEN, DIFF_NEUTRAL, DIFF_REJECTED};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = demo_project(dir.path());
+    let mut ui = Ui::open(&project, Some("flo"));
+    let highlights = |ui: &Ui<'_>| {
+        ui.harness.state().project.as_ref().and_then(|p| p.sample.as_ref()).expect("a sample").diff_highlights()
+    };
+    // The demo's first pair is A > B originally: A is the chosen side, though it is "A".
+    assert_eq!(highlights(&ui), [DIFF_CHOSEN, DIFF_REJECTED]);
+    ui.key(egui::Key::B);
+    assert_eq!(highlights(&ui), [DIFF_REJECTED, DIFF_CHOSEN], "the curator's pick turns the colours");
+    ui.key(egui::Key::T);
+    assert_eq!(highlights(&ui), [DIFF_NEUTRAL, DIFF_NEUTRAL], "a tie prefers neither");
+    ui.key(egui::Key::X);
+    assert_eq!(highlights(&ui), [DIFF_NEUTRAL, DIFF_NEUTRAL], "both bad neither");
+    ui.key(egui::Key::U);
+    ui.key(egui::Key::U);
+    ui.key(egui::Key::U);
+    assert_eq!(highlights(&ui), [DIFF_CHOSEN, DIFF_REJECTED], "undone: the original's colours");
+}
+
+#[test]
+fn a_long_pairs_diff_comes_from_its_thread_and_the_candidates_show_meanwhile() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = dir.path().join("long.verdict");
+    let file = dir.path().join("long.jsonl");
+    let answer = |word: &str| (0..3000).map(|i| format!("Sentence {i} is {word}.")).collect::<Vec<_>>().join(" ");
+    let row = serde_json::json!({"prompt": "long", "chosen": answer("right"), "rejected": answer("wrong")});
+    std::fs::write(&file, format!("{row}\n")).expect("write");
+    let mut store = Store::open(&project).expect("project");
+    import_file(&mut store, &file, &ImportOptions::default(), &mut Progress::silent()).expect("imports");
+    let id = store.matching_ids(&verdict::query::compile("").expect("q"), SortKey::Id, false).expect("ids")[0];
+    // Loading does not diff the pair (60 KB each): that happens on a thread.
+    let mut loaded = verdict::ui::sample_view::LoadedSample::load(&store, id).expect("load");
+    assert!(loaded.diff.as_ref().is_some_and(verdict::ui::diff::WordDiff::is_pending));
+    let (a, b) = loaded.diff.as_mut().and_then(verdict::ui::diff::WordDiff::wait).expect("the thread answers");
+    assert!(!a.marks.is_empty() && !b.marks.is_empty(), "what the marks are is `ui::diff`'s tests' concern");
+    drop(store);
+
+    let mut ui = Ui::open(&project, Some("gil"));
+    ui.harness.get_by_label_contains("Sentence 2999 is right.");
+    ui.wait_for("the marks", |app| {
+        app.project
+            .as_ref()
+            .and_then(|p| p.sample.as_ref())
+            .is_some_and(|s| s.diff.as_ref().is_some_and(|d| d.ready().is_some()))
+    });
 }

@@ -14,6 +14,16 @@ use egui::RichText;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, sync_channel};
 
+/// The sample view's least width: two candidates side by side stay readable. Side panels give
+/// way to it (the list scrolls sideways when its columns do not fit).
+const CENTRAL_MIN: f32 = 440.0;
+/// The right panel's (statistics, history) least width.
+const SIDE_MIN: f32 = 280.0;
+/// The list's least width.
+const LIST_MIN: f32 = 320.0;
+/// The smallest window: the list, the sample view and a side panel at their least widths.
+pub const MIN_WINDOW: [f32; 2] = [LIST_MIN + CENTRAL_MIN + SIDE_MIN + 24.0, 600.0];
+
 /// Flag reasons offered in the flag popup (anything else can be typed).
 pub const FLAG_REASONS: &[&str] =
     &["wrong label", "both answers wrong", "bad media", "harmful content", "duplicate", "prompt unclear"];
@@ -21,10 +31,11 @@ pub const FLAG_REASONS: &[&str] =
 /// A modal question the app is asking.
 enum Dialog {
     None,
-    /// The curator's name, asked once; then `then` runs.
+    /// The curator's name: asked at the first label (then `then` runs), or changed from the
+    /// File menu (`then` is `None`).
     Curator {
         name: String,
-        then: Box<Command>,
+        then: Option<Box<Command>>,
     },
     /// Why this sample is flagged.
     Flag {
@@ -97,6 +108,8 @@ pub struct VerdictApp {
     /// The cheat sheet is shown.
     pub cheat_sheet: bool,
     focus_query: bool,
+    /// The list's own width last frame (its columns): the list panel is that wide when it can be.
+    list_content_width: f32,
     picked: Option<Receiver<Picked>>,
     /// A project being upgraded (migrations) on a thread before it opens.
     opening: Option<(PathBuf, Receiver<Result<(), String>>)>,
@@ -122,6 +135,7 @@ impl VerdictApp {
             pending: Vec::new(),
             cheat_sheet: false,
             focus_query: false,
+            list_content_width: 0.0,
             picked: None,
             opening: None,
             ctx: ctx.clone(),
@@ -306,6 +320,9 @@ impl VerdictApp {
                 if ui.add_enabled(self.project.is_some(), export).clicked() {
                     self.send(Command::Export);
                 }
+                if ui.button("Change curator…").clicked() {
+                    self.send(Command::ChangeCurator);
+                }
                 ui.separator();
                 if ui.button("Open project by path…").clicked() {
                     self.send(Command::EnterPath(PathFor::Open));
@@ -433,35 +450,55 @@ impl VerdictApp {
         let right = self.settings.right_panel;
         let Some(p) = &mut self.project else { return };
         let mut cmds = Vec::new();
-        let list_panel =
-            egui::Panel::left("list").resizable(true).default_size(self.settings.list_width).show(ui, |ui| {
-                let (mut sort, mut desc) = (p.sort, p.descending);
-                cmds.extend(p.list.ui(ui, &p.store, &mut sort, &mut desc));
-                if (sort, desc) != (p.sort, p.descending) {
-                    p.sort = sort;
-                    p.descending = desc;
-                    p.run_query();
-                }
-            });
-        self.settings.list_width = list_panel.response.rect.width();
+        // The right panel first, then the list in what is left: each gives way so that the sample
+        // view keeps its least width (at 1400 px with statistics the list's columns did not fit
+        // beside them and squeezed the candidates to a letter a line).
+        let room = ui.available_width();
+        // Below the minimum window (a window manager that ignores it) the side panels shrink
+        // further, and the sample view puts its candidates one above the other.
+        let side_floor = SIDE_MIN.min(room * 0.25);
+        let side_range = side_floor..=(room - LIST_MIN - CENTRAL_MIN).max(side_floor);
         let mut refresh_stats = false;
-        match right {
+        let right_width = match right {
             RightPanel::Stats => {
-                egui::Panel::right("stats").resizable(true).default_size(420.0).show(ui, |ui| {
-                    refresh_stats = p.stats.ui(ui);
-                });
+                let panel = egui::Panel::right("stats").resizable(true).default_size(420.0).size_range(side_range);
+                panel.show(ui, |ui| refresh_stats = p.stats.ui(ui)).response.rect.width()
             }
             RightPanel::History => {
-                egui::Panel::right("history").resizable(true).default_size(340.0).show(ui, |ui| history_ui(ui, p));
+                let panel = egui::Panel::right("history").resizable(true).default_size(340.0).size_range(side_range);
+                panel.show(ui, |ui| history_ui(ui, p)).response.rect.width()
             }
-            RightPanel::Hidden => {}
-        }
+            RightPanel::Hidden => 0.0,
+        };
         if refresh_stats {
             p.stats.refresh(&p.path, {
                 let ctx = self.ctx.clone();
                 move || ctx.request_repaint()
             });
         }
+        // As wide as its columns when there is room; narrower, the list scrolls sideways.
+        let list_floor = LIST_MIN.min(room * 0.3);
+        let list_max = (room - right_width - CENTRAL_MIN).max(list_floor);
+        let list_range = self.list_content_width.clamp(list_floor, list_max)..=list_max;
+        let mut content_width = self.list_content_width;
+        let list_panel = egui::Panel::left("list")
+            .resizable(true)
+            .default_size(self.settings.list_width)
+            .size_range(list_range)
+            .show(ui, |ui| {
+                let scroll = egui::ScrollArea::horizontal().id_salt("list_sideways").show(ui, |ui| {
+                    let (mut sort, mut desc) = (p.sort, p.descending);
+                    cmds.extend(p.list.ui(ui, &p.store, &mut sort, &mut desc));
+                    if (sort, desc) != (p.sort, p.descending) {
+                        p.sort = sort;
+                        p.descending = desc;
+                        p.run_query();
+                    }
+                });
+                content_width = scroll.content_size.x + ui.spacing().item_spacing.x * 2.0;
+            });
+        self.list_content_width = content_width;
+        self.settings.list_width = list_panel.response.rect.width();
         egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical().id_salt("sample").auto_shrink([false, false]).show(ui, |ui| {
                 if let Some(s) = &mut p.sample {
@@ -536,77 +573,77 @@ impl VerdictApp {
                 }
             }
             Dialog::Curator { name, then: next } => {
+                let field = egui::Id::unique("curator_name");
+                let enter = enter_submits(ctx, &[field]);
                 let mut ok = false;
-                let r = modal("Who is curating?", ctx, &mut |ui| {
-                    ui.label("Your name goes into the audit log with every change. Asked once.");
-                    let edit = ui.add(egui::TextEdit::singleline(name).id(egui::Id::unique("curator_name")));
-                    edit.request_focus();
-                    let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                    ok = (ui.button("OK").clicked() || enter) && !name.trim().is_empty();
+                let title = if next.is_some() { "Who is curating?" } else { "Change curator" };
+                let r = modal(title, ctx, &mut |ui| {
+                    ui.label(if next.is_some() {
+                        "Your name goes into the audit log with every change. Asked once."
+                    } else {
+                        "The name written into the audit log with every change from now on."
+                    });
+                    let edit = ui.add(egui::TextEdit::singleline(name).id(field));
+                    focus_if_unfocused(ui, &edit);
+                    ui.horizontal(|ui| {
+                        ok = (ui.button("OK").clicked() || enter) && !name.trim().is_empty();
+                        ui.weak("Enter saves · Esc cancels");
+                    });
                 });
                 if ok {
                     self.settings.curator = Some(name.trim().to_owned());
-                    then.push((**next).clone());
+                    then.extend(next.take().map(|c| *c));
                     close = true;
                 } else if r.should_close() {
                     close = true;
                 }
             }
             Dialog::Flag { reason } => {
+                let field = egui::Id::unique("flag_reason");
+                let enter = enter_submits(ctx, &[field]);
                 let r = modal("Flag this sample", ctx, &mut |ui| {
+                    // 1-6 pick a reason while nothing is typed: their keys (and the digits they
+                    // type) are taken before the field, which has the keyboard, sees them.
+                    if reason.is_empty()
+                        && let Some(i) = (0..FLAG_REASONS.len()).find(|i| ui.input_mut(|inp| take_digit(inp, i + 1)))
+                    {
+                        then.push(Command::Flag(FLAG_REASONS[i].to_owned()));
+                    }
                     for (i, r) in FLAG_REASONS.iter().enumerate() {
                         if ui.button(format!("{}  {r}", i + 1)).clicked() {
                             then.push(Command::Flag((*r).to_owned()));
                         }
                     }
-                    for (i, r) in FLAG_REASONS.iter().enumerate() {
-                        let key = [
-                            egui::Key::Num1,
-                            egui::Key::Num2,
-                            egui::Key::Num3,
-                            egui::Key::Num4,
-                            egui::Key::Num5,
-                            egui::Key::Num6,
-                        ][i];
-                        if !ui.ctx().egui_wants_keyboard_input()
-                            && ui.input_mut(|inp| inp.consume_key(egui::Modifiers::NONE, key))
-                        {
-                            then.push(Command::Flag((*r).to_owned()));
-                        }
-                    }
                     ui.horizontal(|ui| {
-                        let edit = ui.add(
-                            egui::TextEdit::singleline(reason)
-                                .hint_text("other reason")
-                                .id(egui::Id::unique("flag_reason")),
-                        );
-                        let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                        let edit = ui.add(egui::TextEdit::singleline(reason).hint_text("other reason").id(field));
+                        focus_if_unfocused(ui, &edit);
                         if (ui.button("Flag").clicked() || enter) && !reason.trim().is_empty() {
                             then.push(Command::Flag(reason.trim().to_owned()));
                         }
                     });
+                    ui.weak("1-6 pick a reason · or type one, Enter flags · Esc cancels");
                 });
+                then.truncate(1);
                 close = !then.is_empty() || r.should_close();
             }
             Dialog::Note { text } => {
+                let save_key = ctrl_enter(ctx);
                 let r = modal("Note", ctx, &mut |ui| {
                     let edit =
                         ui.add(egui::TextEdit::multiline(text).desired_rows(4).id(egui::Id::unique("note_text")));
-                    if !edit.has_focus() && text.is_empty() {
-                        edit.request_focus();
-                    }
+                    focus_if_unfocused(ui, &edit);
                     ui.horizontal(|ui| {
-                        if ui.button("Save").clicked()
-                            || ui.input(|i| i.modifiers.command && i.key_pressed(egui::Key::Enter))
-                        {
+                        if ui.button("Save").clicked() || save_key {
                             then.push(Command::SetNote(text.clone()));
                         }
                         ui.weak("Ctrl+Enter saves · Esc cancels · empty clears");
                     });
                 });
+                then.truncate(1);
                 close = !then.is_empty() || r.should_close();
             }
             Dialog::ConfirmImport { path, detected, preset } => {
+                let enter = enter_submits(ctx, &[]);
                 let (mut go, mut cancel) = (false, false);
                 let r = modal("Import dataset", ctx, &mut |ui| {
                     ui.label(path.display().to_string());
@@ -620,8 +657,10 @@ impl VerdictApp {
                         }
                     });
                     ui.horizontal(|ui| {
-                        go = ui.add_enabled(!preset.is_empty(), egui::Button::new("Import")).clicked();
+                        go = ui.add_enabled(!preset.is_empty(), egui::Button::new("Import")).clicked()
+                            || (enter && !preset.is_empty());
                         cancel = ui.button("Cancel").clicked();
+                        ui.weak("Enter imports · Esc cancels");
                     });
                 });
                 if go {
@@ -635,16 +674,14 @@ impl VerdictApp {
             }
             Dialog::SaveFilter { name } => {
                 let query = self.project.as_ref().map(|p| p.query.text.clone()).unwrap_or_default();
+                let field = egui::Id::unique("filter_name");
+                let enter = enter_submits(ctx, &[field]);
                 let mut save = false;
                 let r = modal("Save filter", ctx, &mut |ui| {
                     ui.monospace(&query);
-                    let edit =
-                        ui.add(egui::TextEdit::singleline(name).hint_text("name").id(egui::Id::unique("filter_name")));
-                    edit.request_focus();
-                    if (ui.button("Save").clicked()
-                        || (edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))))
-                        && !name.trim().is_empty()
-                    {
+                    let edit = ui.add(egui::TextEdit::singleline(name).hint_text("name").id(field));
+                    focus_if_unfocused(ui, &edit);
+                    if (ui.button("Save").clicked() || enter) && !name.trim().is_empty() {
                         save = true;
                     }
                 });
@@ -670,7 +707,8 @@ impl VerdictApp {
             PathFor::New => "New project",
             PathFor::Import => "Import a dataset file",
         };
-        let mut submit = false;
+        let field = egui::Id::unique("path_field");
+        let mut submit = enter_submits(ctx, &[field]);
         let r = egui::Modal::new(egui::Id::unique("enter_path")).show(ctx, |ui| {
             ui.set_width(480.0);
             ui.heading(title);
@@ -681,13 +719,16 @@ impl VerdictApp {
                 egui::TextEdit::singleline(path)
                     .hint_text("/path/to/file (~ for your home folder)")
                     .desired_width(f32::INFINITY)
-                    .id(egui::Id::unique("path_field")),
+                    .id(field),
             );
-            edit.request_focus();
+            focus_if_unfocused(ui, &edit);
             if let Some(e) = error {
                 ui.colored_label(ui.visuals().error_fg_color, e.as_str());
             }
-            submit = ui.button("OK").clicked() || (edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)));
+            ui.horizontal(|ui| {
+                submit |= ui.button("OK").clicked();
+                ui.weak("Enter opens · Esc cancels");
+            });
         });
         if !submit {
             return r.should_close();
@@ -716,16 +757,19 @@ impl VerdictApp {
         if !self.cheat_sheet {
             return;
         }
-        let mut open = true;
+        // Esc closes it (unless a dialog above it takes Esc first).
+        let mut open = !(matches!(self.dialog, Dialog::None)
+            && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape)));
         egui::Window::new("Keyboard").open(&mut open).collapsible(false).resizable(false).show(ctx, |ui| {
             egui::Grid::new("keys").striped(true).show(ui, |ui| {
                 for (keys, help) in commands::cheat_sheet(ctx) {
+                    // Monospace: the proportional font has no arrows (↑ ↓).
                     ui.monospace(keys);
                     ui.label(help);
                     ui.end_row();
                 }
             });
-            ui.weak("Flag popup: 1-6 pick a reason. Keys are ignored while typing in a field.");
+            ui.weak("Flag popup: 1-6 pick a reason. Keys are ignored while typing in a field. Esc closes this.");
         });
         self.cheat_sheet = open;
     }
@@ -778,6 +822,9 @@ impl VerdictApp {
             }
             Command::Undo | Command::Redo => self.undo_redo(command == Command::Redo),
             Command::ToggleCheatSheet => self.cheat_sheet = !self.cheat_sheet,
+            Command::ChangeCurator => {
+                self.dialog = Dialog::Curator { name: self.settings.curator.clone().unwrap_or_default(), then: None };
+            }
             Command::FocusQuery => self.focus_query = true,
             Command::ToggleStats => {
                 self.settings.right_panel =
@@ -915,7 +962,7 @@ impl VerdictApp {
 
     fn curate(&mut self, command: Command, action: &CurationAction) {
         let Some(curator) = self.settings.curator.clone() else {
-            self.dialog = Dialog::Curator { name: String::new(), then: Box::new(command) };
+            self.dialog = Dialog::Curator { name: String::new(), then: Some(Box::new(command)) };
             return;
         };
         let Some(p) = &mut self.project else { return };
@@ -1085,6 +1132,50 @@ impl VerdictApp {
             }
         });
     }
+}
+
+/// Whether plain Enter, pressed this frame, submits the open dialog. Read before the dialog is
+/// drawn: a single-line field drops its focus on Enter as it is drawn, so a check after it
+/// ("lost focus and Enter pressed") depends on what else happened to focus in that frame, and
+/// never fired where the field's focus was requested again before the check. Enter belongs to
+/// the dialog while nothing or one of its `fields` has the keyboard; a focused button presses
+/// itself, and an open list takes Enter too.
+fn enter_submits(ctx: &egui::Context, fields: &[egui::Id]) -> bool {
+    let focused = ctx.memory(egui::Memory::focused);
+    ctx.input(|i| i.key_pressed(egui::Key::Enter) && i.modifiers.is_none())
+        && focused.is_none_or(|f| fields.contains(&f))
+        && !egui::Popup::is_any_open(ctx)
+}
+
+/// Whether Ctrl+Enter (Cmd+Enter on a Mac) was pressed this frame: read from the key event's own
+/// modifiers, which a window may have released again by the end of the frame.
+fn ctrl_enter(ctx: &egui::Context) -> bool {
+    ctx.input(|i| {
+        i.events.iter().any(|e| {
+            matches!(e, egui::Event::Key { key: egui::Key::Enter, pressed: true, modifiers, .. } if modifiers.command)
+        })
+    })
+}
+
+/// Gives a dialog's field the keyboard when the dialog opens, and again whenever nothing has it
+/// (a click on the dialog's background), but not away from a button reached with Tab.
+fn focus_if_unfocused(ui: &egui::Ui, field: &egui::Response) {
+    if ui.memory(|m| m.focused().is_none()) {
+        field.request_focus();
+    }
+}
+
+/// Takes digit `n`'s key press and the text it types out of this frame's input; whether it was
+/// pressed (without modifiers).
+fn take_digit(input: &mut egui::InputState, n: usize) -> bool {
+    let keys = [egui::Key::Num1, egui::Key::Num2, egui::Key::Num3, egui::Key::Num4, egui::Key::Num5, egui::Key::Num6];
+    let Some(&key) = keys.get(n.wrapping_sub(1)) else { return false };
+    if !input.consume_key(egui::Modifiers::NONE, key) {
+        return false;
+    }
+    let digit = n.to_string();
+    input.events.retain(|e| !matches!(e, egui::Event::Text(t) if *t == digit));
+    true
 }
 
 fn history_ui(ui: &mut egui::Ui, p: &Project) {

@@ -45,6 +45,8 @@ pub enum Command {
     Redo,
     /// Show or hide the keyboard cheat sheet.
     ToggleCheatSheet,
+    /// Ask for the curator's name again (File > Change curator…).
+    ChangeCurator,
     /// Put the cursor in the query bar.
     FocusQuery,
     /// Show or hide the statistics panel.
@@ -180,11 +182,45 @@ pub fn from_keys(ctx: &egui::Context) -> Vec<Command> {
     out
 }
 
+/// A key as people write it: `/`, `?`, `↑`, `1`, `Home`, `F1`, `A` (egui's own names are
+/// `Slash`, `Questionmark`, `Up`).
+pub fn key_text(key: Key) -> &'static str {
+    match key {
+        Key::ArrowUp => "↑",
+        Key::ArrowDown => "↓",
+        Key::ArrowLeft => "←",
+        Key::ArrowRight => "→",
+        Key::Escape => "Esc",
+        Key::PageUp => "Page Up",
+        Key::PageDown => "Page Down",
+        // Punctuation as its character, everything else by name.
+        k => k.symbol_or_name(),
+    }
+}
+
+/// A shortcut as people write it: `Ctrl+Z` (`Cmd+Z` on a Mac), `Shift+Tab`, `?`.
+pub fn shortcut_text(shortcut: &KeyboardShortcut, mac: bool) -> String {
+    let m = shortcut.modifiers;
+    let mut out = String::new();
+    for (on, name) in [
+        (m.command || m.ctrl || m.mac_cmd, if mac { "Cmd+" } else { "Ctrl+" }),
+        (m.alt, if mac { "Option+" } else { "Alt+" }),
+        (m.shift, "Shift+"),
+    ] {
+        if on {
+            out.push_str(name);
+        }
+    }
+    out.push_str(key_text(shortcut.logical_key));
+    out
+}
+
 /// Cheat-sheet lines: (keys, what), one line per distinct help text.
 pub fn cheat_sheet(ctx: &egui::Context) -> Vec<(String, &'static str)> {
+    let mac = ctx.os().is_mac();
     let mut lines: Vec<(String, &'static str)> = Vec::new();
     for b in BINDINGS {
-        let keys = ctx.format_shortcut(&b.shortcut);
+        let keys = shortcut_text(&b.shortcut, mac);
         match lines.iter_mut().find(|(_, help)| *help == b.help) {
             Some((k, _)) => {
                 k.push_str(" / ");
@@ -194,4 +230,40 @@ pub fn cheat_sheet(ctx: &egui::Context) -> Vec<(String, &'static str)> {
         }
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cheat_sheet_names_keys_as_people_write_them() {
+        let ctx = egui::Context::default();
+        let lines = cheat_sheet(&ctx);
+        let keys_of = |help: &str| lines.iter().find(|(_, h)| *h == help).map(|(k, _)| k.clone()).expect(help);
+        assert_eq!(keys_of("Search / filter"), "/");
+        assert_eq!(keys_of("This cheat sheet"), "? / F1");
+        assert_eq!(keys_of("Undo"), "Ctrl+Z / U");
+        assert_eq!(keys_of("Next sample"), "J / ↓");
+        assert_eq!(keys_of("Previous sample"), "K / ↑");
+        assert_eq!(keys_of("A is better"), "A / 1");
+        assert_eq!(keys_of("First sample"), "Home");
+        for (keys, _) in &lines {
+            for egui_name in ["Slash", "Questionmark", "Num", "Up", "Down", "Command"] {
+                assert!(!keys.contains(egui_name), "{keys:?} uses egui's name {egui_name:?}");
+            }
+        }
+        assert_eq!(shortcut_text(&KeyboardShortcut::new(Modifiers::COMMAND, Key::E), true), "Cmd+E");
+        assert_eq!(shortcut_text(&KeyboardShortcut::new(Modifiers::SHIFT, Key::Tab), false), "Shift+Tab");
+    }
+
+    #[test]
+    fn the_default_fonts_draw_every_key_name() {
+        let ctx = egui::Context::default();
+        ctx.run_ui(egui::RawInput::default(), |_| {}).textures_delta.clear();
+        let font = egui::FontId::monospace(14.0);
+        for (keys, _) in cheat_sheet(&ctx) {
+            assert!(ctx.fonts_mut(|f| f.has_glyphs(&font, &keys)), "{keys:?} has a glyph the fonts lack");
+        }
+    }
 }

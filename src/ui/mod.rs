@@ -28,7 +28,11 @@ use std::path::Path;
 /// Window options shared by the app and the screenshot command.
 pub fn native_options(size: [f32; 2]) -> eframe::NativeOptions {
     eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default().with_inner_size(size).with_title("Verdict").with_app_id("verdict"),
+        viewport: egui::ViewportBuilder::default()
+            .with_inner_size(size)
+            .with_min_inner_size(app::MIN_WINDOW)
+            .with_title("Verdict")
+            .with_app_id("verdict"),
         renderer: eframe::Renderer::Glow,
         ..Default::default()
     }

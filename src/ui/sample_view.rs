@@ -2,7 +2,7 @@
 //! context, the input media, then the candidates side by side with a word diff, their media,
 //! lengths, models and per-aspect ratings.
 
-use super::diff::{Marked, marked_label, word_runs};
+use super::diff::{WordDiff, marked_label};
 use super::image_view::{ImageEntry, TextureCache, image_ui};
 use super::media::MediaKey;
 use super::media::audio_player::{AudioPlayer, AudioSource};
@@ -32,8 +32,8 @@ pub struct LoadedSample {
     pub label: Option<Label>,
     /// Its curation state (flag, note, curator judgment).
     pub state: CurationState,
-    /// Word diff of A against B (when both are text).
-    pub diff: Option<(Marked, Marked)>,
+    /// Word diff of A against B (when both are text); long texts are diffed on a thread.
+    pub diff: Option<WordDiff>,
     /// Players by media position.
     pub players: HashMap<u32, Player>,
     /// Embedded video and audio bytes by media position, read when the sample is loaded.
@@ -48,8 +48,8 @@ impl LoadedSample {
         let view = store.sample(id)?;
         let label = store.current_label(id)?;
         let state = store.curation_state(id)?;
-        let texts: Vec<&str> = view.responses.iter().filter_map(|r| r.text.as_deref()).collect();
-        let diff = (texts.len() >= 2).then(|| word_runs(texts[0], texts[1]));
+        let text_of = |position| view.responses.iter().find(|r| r.position == position).and_then(|r| r.text.as_deref());
+        let diff = text_of(0).zip(text_of(1)).map(|(a, b)| WordDiff::start(a, b));
         let mut embedded = HashMap::new();
         for m in view.media.iter().filter(|m| matches!(m.kind, MediaKind::Video | MediaKind::Audio)) {
             if let Some(h) = &m.blob_hash {
@@ -72,6 +72,12 @@ impl LoadedSample {
     /// The image sources this sample shows (to prefetch).
     pub fn image_sources(&self) -> Vec<ImageSource> {
         self.view.media.iter().filter(|m| m.kind == MediaKind::Image).filter_map(image_source).collect()
+    }
+
+    /// The highlight colours of A's and B's differing words: by the side of the current label
+    /// each is on.
+    pub fn diff_highlights(&self) -> [Color32; 2] {
+        [0, 1].map(|position| diff_highlight(self.label.as_ref(), position))
     }
 
     /// Whether a video or audio player exists for media at `position`.
@@ -115,6 +121,38 @@ pub fn image_source(m: &MediaView) -> Option<ImageSource> {
 /// Letter of a response position: A, B, C, ...
 pub fn letter(position: u32) -> char {
     char::from_u32(u32::from('A') + position.min(25)).unwrap_or('?')
+}
+
+/// Where a candidate stands in a label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The preferred answer.
+    Chosen,
+    /// The dispreferred answer.
+    Rejected,
+    /// Neither: a tie, both bad, no label, or a label that names no pair.
+    Neutral,
+}
+
+/// The side candidate `position` is on in `label` (the current label: the curator's if any, else
+/// the original). Ties and both-bad name a pair too (A, B), but prefer neither.
+pub fn side(label: Option<&Label>, position: u32) -> Side {
+    match label {
+        Some(l) if matches!(l.kind, JudgmentKind::Tie | JudgmentKind::BothBad) => Side::Neutral,
+        Some(l) if l.chosen == Some(position) => Side::Chosen,
+        Some(l) if l.rejected == Some(position) => Side::Rejected,
+        _ => Side::Neutral,
+    }
+}
+
+/// The highlight of candidate `position`'s differing words: the chosen and the rejected answer
+/// each have their colour, whichever of A and B they are.
+pub fn diff_highlight(label: Option<&Label>, position: u32) -> Color32 {
+    match side(label, position) {
+        Side::Chosen => theme::DIFF_CHOSEN,
+        Side::Rejected => theme::DIFF_REJECTED,
+        Side::Neutral => theme::DIFF_NEUTRAL,
+    }
 }
 
 /// A label in words: `A > B`, `tie`, `both bad`, ...
@@ -332,6 +370,9 @@ fn new_player(m: &MediaView, embedded: Option<Arc<Vec<u8>>>) -> Player {
     }
 }
 
+/// A candidate column's least width: narrower, the candidates are shown one above the other.
+const MIN_COLUMN: f32 = 200.0;
+
 fn candidates_ui(ui: &mut egui::Ui, sample: &mut LoadedSample, textures: &mut TextureCache, show_diff: bool) {
     let n = sample.view.responses.len();
     if n == 0 {
@@ -346,67 +387,84 @@ fn candidates_ui(ui: &mut egui::Ui, sample: &mut LoadedSample, textures: &mut Te
     let candidate_media: Vec<&MediaView> = view.media.iter().filter(|m| m.role == MediaRole::Candidate).collect();
     let ratings: Vec<(u32, &crate::store::RatingView)> =
         view.judgments.iter().flat_map(|j| j.ratings.iter().filter_map(|r| r.response.map(|p| (p, r)))).collect();
-    let diff = if show_diff { diff.as_ref() } else { None };
-    ui.columns(n.min(4), |cols| {
-        for (i, r) in responses.iter().enumerate().take(4) {
-            // Columns are justified layouts, which would also justify (stretch) the text.
-            let column = &mut cols[i];
-            column.with_layout(egui::Layout::top_down(egui::Align::LEFT), |ui| {
-                ui.horizontal_wrapped(|ui| {
-                    ui.heading(letter(r.position).to_string());
-                    if let Some(m) = &r.model {
-                        ui.weak(m);
-                    }
-                    if let Some(t) = &r.text {
-                        ui.weak(format!("{} chars", t.chars().count()));
-                    }
-                });
-                ui.horizontal_wrapped(|ui| {
-                    if let Some((c, rj)) = original {
-                        if c == Some(r.position) {
-                            theme::badge(ui, "chosen (original)", theme::ORIGINAL);
-                        } else if rj == Some(r.position) {
-                            theme::badge(ui, "rejected (original)", theme::MUTED);
-                        }
-                    }
-                    if let Some((c, _, kind)) = now {
-                        match kind {
-                            JudgmentKind::Tie => theme::badge(ui, "tie (now)", theme::CURATED),
-                            JudgmentKind::BothBad => theme::badge(ui, "bad (now)", theme::FLAG),
-                            _ if c == Some(r.position) => theme::badge(ui, "chosen (now)", theme::CURATED),
-                            _ => theme::badge(ui, "rejected (now)", theme::MUTED),
-                        };
-                    }
-                });
-                for m in candidate_media.iter().filter(|m| m.response == Some(r.position)) {
-                    let w = ui.available_width();
-                    media_item_ui(ui, &mut slots, m, textures, vec2(w, 360.0));
+    let highlights = [0, 1].map(|position| diff_highlight(label.as_ref(), position));
+    // A long pair's diff arrives from its thread: until then the candidates show unmarked.
+    if show_diff && diff.as_mut().is_some_and(|d| d.poll().is_none() && d.is_pending()) {
+        ui.ctx().request_repaint_after(std::time::Duration::from_millis(30));
+    }
+    let diff = if show_diff { diff.as_ref().and_then(WordDiff::ready) } else { None };
+    let mut candidate = |ui: &mut egui::Ui, r: &crate::store::ResponseView| {
+        // Columns are justified layouts, which would also justify (stretch) the text.
+        ui.with_layout(egui::Layout::top_down(egui::Align::LEFT), |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.heading(letter(r.position).to_string());
+                if let Some(m) = &r.model {
+                    ui.weak(m);
                 }
-                if let Some(text) = &r.text {
-                    match (diff, i) {
-                        (Some((a, _)), 0) => {
-                            marked_label(ui, a, theme::DIFF_A);
-                        }
-                        (Some((_, b)), 1) => {
-                            marked_label(ui, b, theme::DIFF_B);
-                        }
-                        _ => {
-                            ui.add(egui::Label::new(text).selectable(true));
-                        }
-                    }
-                }
-                let mine: Vec<&crate::store::RatingView> =
-                    ratings.iter().filter(|(p, _)| *p == r.position).map(|(_, rv)| *rv).collect();
-                if !mine.is_empty() {
-                    ui.add_space(4.0);
-                    ui.label(RichText::new("Ratings").strong());
-                    for rv in mine {
-                        rating_ui(ui, rv);
-                    }
+                if let Some(t) = &r.text {
+                    ui.weak(format!("{} chars", t.chars().count()));
                 }
             });
+            ui.horizontal_wrapped(|ui| {
+                if let Some((c, rj)) = original {
+                    if c == Some(r.position) {
+                        theme::badge(ui, "chosen (original)", theme::ORIGINAL);
+                    } else if rj == Some(r.position) {
+                        theme::badge(ui, "rejected (original)", theme::MUTED);
+                    }
+                }
+                if let Some((c, _, kind)) = now {
+                    match kind {
+                        JudgmentKind::Tie => theme::badge(ui, "tie (now)", theme::CURATED),
+                        JudgmentKind::BothBad => theme::badge(ui, "bad (now)", theme::FLAG),
+                        _ if c == Some(r.position) => theme::badge(ui, "chosen (now)", theme::CURATED),
+                        _ => theme::badge(ui, "rejected (now)", theme::MUTED),
+                    };
+                }
+            });
+            for m in candidate_media.iter().filter(|m| m.response == Some(r.position)) {
+                let w = ui.available_width();
+                media_item_ui(ui, &mut slots, m, textures, vec2(w, 360.0));
+            }
+            if let Some(text) = &r.text {
+                match (diff, r.position) {
+                    (Some((a, _)), 0) => {
+                        marked_label(ui, a, highlights[0]);
+                    }
+                    (Some((_, b)), 1) => {
+                        marked_label(ui, b, highlights[1]);
+                    }
+                    _ => {
+                        ui.add(egui::Label::new(text).selectable(true));
+                    }
+                }
+            }
+            let mine: Vec<&crate::store::RatingView> =
+                ratings.iter().filter(|(p, _)| *p == r.position).map(|(_, rv)| *rv).collect();
+            if !mine.is_empty() {
+                ui.add_space(4.0);
+                ui.label(RichText::new("Ratings").strong());
+                for rv in mine {
+                    rating_ui(ui, rv);
+                }
+            }
+        });
+    };
+    let shown = n.min(4);
+    if ui.available_width() >= MIN_COLUMN * shown as f32 {
+        ui.columns(shown, |cols| {
+            for (col, r) in cols.iter_mut().zip(responses) {
+                candidate(col, r);
+            }
+        });
+    } else {
+        // Too narrow for side by side (a window smaller than its minimum, under a window
+        // manager that ignores it): one above the other, each readable.
+        for r in responses.iter().take(shown) {
+            candidate(ui, r);
+            ui.separator();
         }
-    });
+    }
     if n > 4 {
         ui.weak(format!("{} more responses not shown side by side", n - 4));
     }
@@ -422,5 +480,31 @@ fn rating_ui(ui: &mut egui::Ui, r: &crate::store::RatingView) {
     }
     if let Some(t) = &r.critique {
         ui.label(RichText::new(format!("Critique: {t}")).small().italics());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn label(kind: JudgmentKind, chosen: Option<u32>, rejected: Option<u32>) -> Label {
+        Label { source: JudgmentSource::Curator, kind, chosen, rejected, ranking: Vec::new(), judgment_id: 1 }
+    }
+
+    #[test]
+    fn the_diff_colours_follow_the_chosen_and_rejected_side_not_the_letter() {
+        let b_wins = label(JudgmentKind::Pairwise, Some(1), Some(0));
+        assert_eq!([0, 1].map(|p| side(Some(&b_wins), p)), [Side::Rejected, Side::Chosen]);
+        assert_eq!([0, 1].map(|p| diff_highlight(Some(&b_wins), p)), [theme::DIFF_REJECTED, theme::DIFF_CHOSEN]);
+        let a_wins = Label { source: JudgmentSource::Original, ..label(JudgmentKind::Pairwise, Some(0), Some(1)) };
+        assert_eq!([0, 1].map(|p| diff_highlight(Some(&a_wins), p)), [theme::DIFF_CHOSEN, theme::DIFF_REJECTED]);
+        // Ties and both-bad are stored with a pair (0, 1) but prefer neither.
+        for kind in [JudgmentKind::Tie, JudgmentKind::BothBad] {
+            assert_eq!([0, 1].map(|p| side(Some(&label(kind, Some(0), Some(1))), p)), [Side::Neutral; 2]);
+        }
+        // No label, or one that names no pair (a ranking of three that put C first): neutral.
+        assert_eq!([0, 1].map(|p| side(None, p)), [Side::Neutral; 2]);
+        let c_first = label(JudgmentKind::Ranking, Some(2), Some(1));
+        assert_eq!([0, 1].map(|p| side(Some(&c_first), p)), [Side::Neutral, Side::Rejected]);
     }
 }
