@@ -5,135 +5,17 @@
 //! arrive one event a frame, as a window sends them); badges stay one row at the narrowest
 //! layout; the word diff is coloured by the current label's chosen and rejected side.
 
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use verdict::ingest::{ImportOptions, import_file};
 use verdict::jobs::Progress;
 use verdict::model::{JudgmentKind, JudgmentSource, SampleId};
 use verdict::store::{SortKey, Store};
 use verdict::ui::{Settings, VerdictApp};
 
-fn demo(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo").join(name)
-}
-
-/// A project with the demo's RLAIF-V (12 image pairs), video and audio sets.
-fn demo_project(dir: &Path) -> PathBuf {
-    let path = dir.join("p.verdict");
-    let mut store = Store::open(&path).expect("project");
-    for f in ["rlaif_v.parquet", "llava_dpo_video.jsonl", "align_anything_ta2t.parquet"] {
-        import_file(&mut store, &demo(f), &ImportOptions::default(), &mut Progress::silent()).expect("imports");
-    }
-    path
-}
-
-/// The real app in a harness: `logic()` then `ui()` each frame, as eframe calls them.
-fn app_harness(app: VerdictApp) -> Harness<'static, VerdictApp> {
-    Harness::builder().with_size([1400.0, 900.0]).build_ui_state(
-        |ui, app: &mut VerdictApp| {
-            let ctx = ui.ctx().clone();
-            app.logic(&ctx);
-            app.ui(ui);
-        },
-        app,
-    )
-}
-
-/// Steps frames until the project is open, listed and its selected sample loaded.
-fn wait_until_loaded(h: &mut Harness<'_, VerdictApp>) {
-    let start = Instant::now();
-    while !h.state().project.as_ref().is_some_and(|p| !p.is_querying() && p.sample.is_some()) {
-        assert!(start.elapsed() < Duration::from_secs(20), "the project did not load");
-        h.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    h.step();
-}
-
-struct Ui<'a> {
-    harness: Harness<'a, VerdictApp>,
-    project: PathBuf,
-}
-
-impl Ui<'_> {
-    fn open(project: &Path, curator: Option<&str>) -> Self {
-        let settings = Settings { curator: curator.map(str::to_owned), ..Settings::default() };
-        Self::open_with(project, settings, None, [1400.0, 900.0])
-    }
-
-    /// The app at `size` with these settings, saved to `settings_file` when they change.
-    fn open_with(project: &Path, settings: Settings, settings_file: Option<PathBuf>, size: [f32; 2]) -> Self {
-        let ctx = egui::Context::default();
-        let app = VerdictApp::new(&ctx, settings, settings_file, Some(project));
-        let mut harness = Harness::builder().with_size(size).build_ui_state(
-            |ui, app: &mut VerdictApp| {
-                let ctx = ui.ctx().clone();
-                app.logic(&ctx);
-                app.ui(ui);
-            },
-            app,
-        );
-        wait_until_loaded(&mut harness);
-        Self { harness, project: project.to_owned() }
-    }
-
-    /// Steps frames until `cond` holds (background workers answer between frames).
-    fn wait_for(&mut self, what: &str, cond: impl Fn(&VerdictApp) -> bool) {
-        let start = Instant::now();
-        while !cond(self.harness.state()) {
-            assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
-            self.harness.step();
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        self.harness.step();
-    }
-
-    /// Steps frames until a widget whose label contains `text` shows (a dialog a thread opens).
-    fn wait_for_label(&mut self, text: &str) {
-        let start = Instant::now();
-        while self.harness.query_by_label_contains(text).is_none() {
-            assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {text:?}");
-            self.harness.step();
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-
-    fn key(&mut self, key: egui::Key) {
-        self.harness.key_press(key);
-        self.harness.step();
-        self.harness.step();
-    }
-
-    /// Types into the focused text field.
-    fn type_text(&mut self, text: &str) {
-        self.harness.event(egui::Event::Text(text.to_owned()));
-        self.harness.step();
-    }
-
-    fn selected(&self) -> SampleId {
-        self.harness.state().project.as_ref().and_then(|p| p.list.selected_id()).expect("a selection")
-    }
-
-    fn list_len(&self) -> usize {
-        self.harness.state().project.as_ref().map_or(0, |p| p.list.ids.len())
-    }
-
-    /// A fresh connection: what the project file holds now.
-    fn store(&self) -> Store {
-        Store::open(&self.project).expect("reopen")
-    }
-}
-
-fn label_of(store: &Store, id: SampleId) -> (JudgmentSource, JudgmentKind, Option<u32>, Option<u32>) {
-    let l = store.current_label(id).expect("label").expect("some label");
-    (l.source, l.kind, l.chosen, l.rejected)
-}
-
-fn actions(store: &Store, id: SampleId) -> Vec<String> {
-    store.audit_log(id).expect("log").into_iter().map(|e| format!("{}:{}", e.curator, e.action)).collect()
-}
+mod ui_common;
+use ui_common::*;
 
 #[test]
 fn keys_navigate_and_the_first_label_asks_the_curator_once() {

@@ -137,6 +137,8 @@ pub struct ListRow {
     pub len_b: Option<i64>,
     /// The flag reason, when flagged.
     pub flag: Option<String>,
+    /// The exclusion reason, when excluded from the cleaned set.
+    pub excluded: Option<String>,
     /// A curator relabeled it.
     pub edited: bool,
     /// A curator wrote a note.
@@ -296,7 +298,7 @@ impl Store {
             .conn
             .prepare_cached(&format!(
                 "SELECT d.name, st.modality, substr(s.prompt, 1, {PROMPT_CHARS}), st.original, st.current, st.model_a,
-                        st.model_b, st.len_a, st.len_b, c.flag, st.edited, st.noted
+                        st.model_b, st.len_a, st.len_b, c.flag, st.edited, st.noted, c.excluded
                  FROM sample_stats st JOIN samples s ON s.id = st.sample_id JOIN datasets d ON d.id = st.dataset_id
                  LEFT JOIN curation c ON c.sample_id = st.sample_id
                  WHERE st.sample_id = ?1"
@@ -320,6 +322,7 @@ impl Store {
                         flag: r.get(9)?,
                         edited: r.get(10)?,
                         noted: r.get(11)?,
+                        excluded: r.get(12)?,
                     })
                 })
                 .optional()

@@ -57,6 +57,8 @@ enum Dialog {
     },
     /// File > Export…: the form and its preview.
     Export(Box<ExportDialog>),
+    /// A bulk action (or one sample's exclusion): how many change, with a reason or note.
+    Bulk(Box<super::bulk::BulkDialog>),
     /// A path typed in, for when no system file dialog is available.
     EnterPath {
         purpose: PathFor,
@@ -286,6 +288,14 @@ impl VerdictApp {
         // While a dialog is open, keys belong to it (the flag dialog's 1-6, Enter, Esc).
         if matches!(self.dialog, Dialog::None) {
             self.pending.extend(commands::from_keys(&ctx));
+            // Esc unmarks the list's marked rows, unless the cheat sheet takes it to close.
+            if !self.cheat_sheet
+                && !ctx.egui_wants_keyboard_input()
+                && self.project.as_ref().is_some_and(|p| p.list.marked_count() > 0)
+                && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape))
+            {
+                self.pending.push(Command::ClearMarks);
+            }
         }
         egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
@@ -486,6 +496,10 @@ impl VerdictApp {
             .default_size(self.settings.list_width)
             .size_range(list_range)
             .show(ui, |ui| {
+                let marked = p.list.marked_count();
+                if marked > 0 {
+                    cmds.extend(super::bulk::bar_ui(ui, marked, p.list.all_marked()));
+                }
                 let scroll = egui::ScrollArea::horizontal().id_salt("list_sideways").show(ui, |ui| {
                     let (mut sort, mut desc) = (p.sort, p.descending);
                     cmds.extend(p.list.ui(ui, &p.store, &mut sort, &mut desc));
@@ -572,6 +586,19 @@ impl VerdictApp {
                     close = true;
                 }
             }
+            Dialog::Bulk(d) => {
+                let enter = enter_submits(ctx, &[super::bulk::BulkDialog::field_id()]);
+                match d.ui(ctx, enter) {
+                    super::bulk::BulkReply::Open => {}
+                    super::bulk::BulkReply::Cancel => close = true,
+                    super::bulk::BulkReply::Apply(action) => {
+                        let ids = std::mem::take(&mut d.ids);
+                        let query = std::mem::take(&mut d.query);
+                        then.push(Command::ApplyBulk(Box::new(super::bulk::BulkRequest { ids, action, query })));
+                        close = true;
+                    }
+                }
+            }
             Dialog::Curator { name, then: next } => {
                 let field = egui::Id::unique("curator_name");
                 let enter = enter_submits(ctx, &[field]);
@@ -592,6 +619,9 @@ impl VerdictApp {
                 });
                 if ok {
                     self.settings.curator = Some(name.trim().to_owned());
+                    if let Some(p) = &mut self.project {
+                        p.refresh_undo_redo(self.settings.curator.as_deref());
+                    }
                     then.extend(next.take().map(|c| *c));
                     close = true;
                 } else if r.should_close() {
@@ -769,6 +799,7 @@ impl VerdictApp {
                     ui.end_row();
                 }
             });
+            ui.weak("Ctrl-click or Shift-click rows to mark them for a bulk action (Esc unmarks).");
             ui.weak("Flag popup: 1-6 pick a reason. Keys are ignored while typing in a field. Esc closes this.");
         });
         self.cheat_sheet = open;
@@ -854,6 +885,56 @@ impl VerdictApp {
             Command::Export => self.open_export(),
             Command::BrowseExportFolder => self.pick_export_folder(),
             Command::StartExport(form) => self.start_export(&form),
+            Command::ToggleMark(i) | Command::MarkRange(i) => {
+                if let Some(p) = &mut self.project {
+                    if matches!(command, Command::ToggleMark(_)) {
+                        p.list.toggle_mark(i);
+                    } else {
+                        p.list.mark_range(i);
+                    }
+                    p.sync_selection();
+                }
+            }
+            Command::MarkAll => {
+                if let Some(p) = &mut self.project {
+                    p.list.mark_all();
+                }
+            }
+            Command::ClearMarks => {
+                if let Some(p) = &mut self.project {
+                    p.list.clear_marks();
+                }
+            }
+            Command::Bulk(kind) => {
+                if let Some(p) = &self.project {
+                    let ids = p.list.marked_ids();
+                    if !ids.is_empty() {
+                        let query = p.query.text.clone();
+                        self.dialog =
+                            Dialog::Bulk(Box::new(super::bulk::BulkDialog { kind, ids, query, text: String::new() }));
+                    }
+                }
+            }
+            Command::ToggleExclude => {
+                let shown = self
+                    .project
+                    .as_ref()
+                    .and_then(|p| p.sample.as_ref())
+                    .map(|s| (s.view.id, s.state.excluded.is_some()));
+                match shown {
+                    Some((_, true)) => self.curate(command, &CurationAction::Include),
+                    Some((id, false)) => {
+                        self.dialog = Dialog::Bulk(Box::new(super::bulk::BulkDialog {
+                            kind: super::bulk::BulkKind::Exclude,
+                            ids: vec![id],
+                            query: String::new(),
+                            text: String::new(),
+                        }));
+                    }
+                    None => {}
+                }
+            }
+            Command::ApplyBulk(ref request) => self.apply_bulk(command.clone(), request),
             Command::Media(key) => {
                 if let Some(sample) = self.project.as_mut().and_then(|p| p.sample.as_mut()) {
                     sample.media_key(key);
@@ -970,6 +1051,37 @@ impl VerdictApp {
         match p.store.apply(&Actor::new(curator.as_str(), "app"), id, action) {
             Ok(changes) => p.apply_changes(&changes, Some(&curator)),
             Err(e) => self.jobs.notify_error(&format!("{} on #{id}: not done", action.name()), &e.to_string()),
+        }
+    }
+
+    fn apply_bulk(&mut self, command: Command, request: &super::bulk::BulkRequest) {
+        let Some(curator) = self.settings.curator.clone() else {
+            self.dialog = Dialog::Curator { name: String::new(), then: Some(Box::new(command)) };
+            return;
+        };
+        let Some(p) = &mut self.project else { return };
+        let actor = Actor::new(curator.as_str(), "app");
+        if request.ids.len() >= super::bulk::JOB_THRESHOLD {
+            super::bulk::spawn(&mut self.jobs, p.path.clone(), actor, request.clone());
+            p.list.clear_marks();
+            return;
+        }
+        let query = Some(request.query.as_str()).filter(|q| !q.trim().is_empty());
+        match p.store.curate(&actor, &request.ids, &request.action, query, &mut crate::jobs::Progress::silent()) {
+            Ok(done) => {
+                p.apply_changes(&done.changes, Some(&curator));
+                if request.ids.len() > 1 {
+                    p.list.clear_marks();
+                    self.jobs.notify(&format!(
+                        "{}: {}",
+                        request.action.name().replace('_', " "),
+                        super::bulk::describe(&done)
+                    ));
+                } else if let Some(s) = done.skipped.first() {
+                    self.jobs.notify(&format!("#{}: {}", request.ids[0], s.reason));
+                }
+            }
+            Err(e) => self.jobs.notify_error(&format!("{}: not done", request.action.name()), &e.to_string()),
         }
     }
 

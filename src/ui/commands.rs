@@ -69,6 +69,20 @@ pub enum Command {
     StartExport(Box<super::export_dialog::ExportForm>),
     /// A player key, for the selected sample's first video or audio.
     Media(MediaKey),
+    /// Ctrl-click: mark or unmark the sample at this list position for a bulk action.
+    ToggleMark(usize),
+    /// Shift-click: mark the samples from the last clicked one to this position.
+    MarkRange(usize),
+    /// Mark every sample the filter matches.
+    MarkAll,
+    /// Unmark everything.
+    ClearMarks,
+    /// Ask to confirm a bulk action on the marked samples.
+    Bulk(super::bulk::BulkKind),
+    /// Exclude the sample shown (asks the reason) or include it again.
+    ToggleExclude,
+    /// Run a confirmed bulk action (one operation, one undo step).
+    ApplyBulk(Box<super::bulk::BulkRequest>),
 }
 
 /// What a path typed into the app is for.
@@ -115,6 +129,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding { shortcut: ctrl(Key::O), command: || Command::OpenProject(None), help: "Open a project" },
     Binding { shortcut: ctrl(Key::I), command: || Command::Import(None), help: "Import a dataset file" },
     Binding { shortcut: EXPORT_SHORTCUT, command: || Command::Export, help: "Export…" },
+    Binding { shortcut: ctrl(Key::A), command: || Command::MarkAll, help: "Mark every match of the filter" },
     Binding { shortcut: key(Key::A), command: || Command::PickA, help: "A is better" },
     Binding { shortcut: key(Key::Num1), command: || Command::PickA, help: "A is better" },
     Binding { shortcut: key(Key::B), command: || Command::PickB, help: "B is better" },
@@ -123,6 +138,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding { shortcut: key(Key::T), command: || Command::Tie, help: "Tie" },
     Binding { shortcut: key(Key::X), command: || Command::BothBad, help: "Both bad" },
     Binding { shortcut: key(Key::F), command: || Command::ToggleFlag, help: "Flag (reason) / unflag" },
+    Binding { shortcut: key(Key::E), command: || Command::ToggleExclude, help: "Exclude (reason) / include" },
     Binding { shortcut: key(Key::N), command: || Command::EditNote, help: "Note" },
     Binding { shortcut: key(Key::J), command: || Command::Next, help: "Next sample" },
     Binding { shortcut: key(Key::ArrowDown), command: || Command::Next, help: "Next sample" },

@@ -6,7 +6,8 @@ use super::commands::Command;
 use crate::model::SampleId;
 use crate::store::{ListRow, SortKey, Store};
 use egui::Galley;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -32,8 +33,14 @@ const MAX_SHORT_GALLEYS: usize = 20_000;
 pub struct SampleList {
     /// Matching ids in order.
     pub ids: Arc<Vec<SampleId>>,
-    /// Selected position in `ids`.
+    /// Selected position in `ids` (the sample shown).
     pub selected: Option<usize>,
+    /// Samples marked for a bulk action (Ctrl-click, Shift-click), besides `all_marked`.
+    marked: HashSet<SampleId>,
+    /// Every sample of the list is marked (Ctrl+A: all matches of the filter).
+    all_marked: bool,
+    /// Where a Shift-click range starts.
+    anchor: Option<usize>,
     rows: HashMap<SampleId, ListRow>,
     /// Laid-out cell texts of cached rows.
     galleys: HashMap<SampleId, RowGalleys>,
@@ -66,7 +73,12 @@ fn cell_texts(r: &ListRow) -> [String; COLUMNS.len() + 1] {
         r.model_a.clone().unwrap_or_default(),
         opt(r.len_a),
         opt(r.len_b),
-        if r.flag.is_some() { "F".into() } else { String::new() },
+        match (r.excluded.is_some(), r.flag.is_some()) {
+            (true, true) => "XF".into(),
+            (true, false) => "X".into(),
+            (false, true) => "F".into(),
+            (false, false) => String::new(),
+        },
         if r.edited {
             "E".into()
         } else if r.noted {
@@ -81,6 +93,9 @@ fn cell_texts(r: &ListRow) -> [String; COLUMNS.len() + 1] {
 /// The tooltip of a row: what the short cells stand for.
 fn hover_text(r: &ListRow) -> String {
     let mut lines = vec![format!("#{} · {} · {}", r.id, r.dataset, r.modality)];
+    if let Some(x) = &r.excluded {
+        lines.push(format!("excluded: {x}"));
+    }
     if let Some(f) = &r.flag {
         lines.push(format!("flagged: {f}"));
     }
@@ -95,7 +110,14 @@ fn hover_text(r: &ListRow) -> String {
 
 /// What a screen reader says for a row.
 fn accessible_text(r: &ListRow) -> String {
-    format!("#{} {} {} {} {}", r.id, r.dataset, r.modality, r.current, r.prompt)
+    let mut s = format!("#{} {} {} {} {}", r.id, r.dataset, r.modality, r.current, r.prompt);
+    if let Some(x) = &r.excluded {
+        let _ = write!(s, " (excluded: {x})");
+    }
+    if let Some(f) = &r.flag {
+        let _ = write!(s, " (flagged: {f})");
+    }
+    s
 }
 
 /// The rectangle of column `k` within a row's rectangle (`COLUMNS.len()` is the prompt).
@@ -134,6 +156,14 @@ impl SampleList {
 
     /// `ids`, with `keep` selected where it is; the first row when it is not and `or_first`.
     fn show_ids(&mut self, ids: Arc<Vec<SampleId>>, keep: Option<SampleId>, or_first: bool) {
+        // "All matches" meant the filter's matches: a new list is another set. Marked samples
+        // that the new list does not show are let go, so the count says what an action changes.
+        self.all_marked = false;
+        self.anchor = None;
+        if !self.marked.is_empty() {
+            let shown: HashSet<SampleId> = ids.iter().copied().collect();
+            self.marked.retain(|id| shown.contains(id));
+        }
         self.ids = ids;
         self.selected = keep.and_then(|id| self.ids.iter().position(|x| *x == id));
         if self.selected.is_none() && or_first && !self.ids.is_empty() {
@@ -156,6 +186,76 @@ impl SampleList {
         let index = index.min(self.ids.len() - 1);
         self.selected = Some(index);
         self.scroll_to = Some(index);
+    }
+
+    /// How many samples are marked for a bulk action.
+    pub fn marked_count(&self) -> usize {
+        if self.all_marked { self.ids.len() } else { self.marked.len() }
+    }
+
+    /// Whether every sample of the list is marked.
+    pub fn all_marked(&self) -> bool {
+        self.all_marked
+    }
+
+    /// The marked samples, in list order.
+    pub fn marked_ids(&self) -> Vec<SampleId> {
+        if self.all_marked {
+            return self.ids.to_vec();
+        }
+        self.ids.iter().filter(|id| self.marked.contains(id)).copied().collect()
+    }
+
+    /// Whether the sample at `i` is marked.
+    fn is_marked(&self, id: SampleId) -> bool {
+        self.all_marked || self.marked.contains(&id)
+    }
+
+    /// Ctrl-click: marks or unmarks the sample at `index` (the first Ctrl-click also marks the
+    /// sample shown, so that it and the clicked one are both in the set), and shows it.
+    pub fn toggle_mark(&mut self, index: usize) {
+        let Some(&id) = self.ids.get(index) else { return };
+        if self.all_marked {
+            self.marked = self.ids.iter().copied().collect();
+            self.all_marked = false;
+        } else if self.marked.is_empty()
+            && let Some(current) = self.selected_id()
+            && current != id
+        {
+            self.marked.insert(current);
+        }
+        if !self.marked.remove(&id) {
+            self.marked.insert(id);
+        }
+        self.anchor = Some(index);
+        self.select(index);
+    }
+
+    /// Shift-click: marks the samples from the last clicked (or shown) one to `index`.
+    pub fn mark_range(&mut self, index: usize) {
+        if index >= self.ids.len() {
+            return;
+        }
+        let from = self.anchor.or(self.selected).unwrap_or(index);
+        let (a, b) = (from.min(index), from.max(index));
+        if !self.all_marked {
+            self.marked.extend(self.ids[a..=b].iter().copied());
+        }
+        self.anchor.get_or_insert(from);
+        self.select(index);
+    }
+
+    /// Ctrl+A: marks every sample the filter matches.
+    pub fn mark_all(&mut self) {
+        self.all_marked = !self.ids.is_empty();
+        self.marked.clear();
+    }
+
+    /// Unmarks everything.
+    pub fn clear_marks(&mut self) {
+        self.all_marked = false;
+        self.marked.clear();
+        self.anchor = None;
     }
 
     /// Forgets cached rows of `id` (after it was relabeled).
@@ -235,8 +335,14 @@ impl SampleList {
         let out = area.show_rows(ui, ROW_HEIGHT, self.ids.len(), |ui, range| {
             self.ensure_galleys(ui, range.clone());
             for i in range.clone() {
-                if self.row_ui(ui, i) {
-                    commands.push(Command::Select(i));
+                if let Some(modifiers) = self.row_ui(ui, i) {
+                    commands.push(if modifiers.shift {
+                        Command::MarkRange(i)
+                    } else if modifiers.command {
+                        Command::ToggleMark(i)
+                    } else {
+                        Command::Select(i)
+                    });
                 }
             }
             range
@@ -330,19 +436,35 @@ impl SampleList {
         });
     }
 
-    /// One row; returns whether it was clicked.
-    fn row_ui(&self, ui: &mut egui::Ui, i: usize) -> bool {
+    /// One row; returns the modifiers it was clicked with.
+    fn row_ui(&self, ui: &mut egui::Ui, i: usize) -> Option<egui::Modifiers> {
         let (rect, response) =
             ui.allocate_exact_size(egui::vec2(ui.available_width(), ROW_HEIGHT), egui::Sense::click());
+        // The modifiers the click itself carried (a window may release Ctrl before the frame ends).
+        let clicked = response.clicked().then(|| {
+            ui.input(|inp| {
+                inp.events
+                    .iter()
+                    .rev()
+                    .find_map(|e| match e {
+                        egui::Event::PointerButton { pressed: false, modifiers, .. } => Some(*modifiers),
+                        _ => None,
+                    })
+                    .unwrap_or(inp.modifiers)
+            })
+        });
         if !ui.is_rect_visible(rect) {
-            return response.clicked();
+            return clicked;
         }
         let id = self.ids[i];
         let selected = self.selected == Some(i);
+        let marked = self.is_marked(id);
         let visuals = ui.visuals();
         let painter = ui.painter();
         let fill = if selected {
             Some(visuals.selection.bg_fill)
+        } else if marked {
+            Some(visuals.selection.bg_fill.gamma_multiply(0.45))
         } else if response.hovered() {
             Some(visuals.widgets.hovered.bg_fill)
         } else {
@@ -351,7 +473,15 @@ impl SampleList {
         if let Some(fill) = fill {
             painter.rect_filled(rect, 0.0, fill);
         }
-        let text = if selected { visuals.selection.stroke.color } else { visuals.text_color() };
+        let excluded = self.rows.get(&id).is_some_and(|r| r.excluded.is_some());
+        let text = if selected {
+            visuals.selection.stroke.color
+        } else if excluded {
+            // Not in the cleaned set: still listed, read as set aside.
+            visuals.weak_text_color()
+        } else {
+            visuals.text_color()
+        };
         let row = self.rows.get(&id);
         match (row, self.galleys.get(&id)) {
             (Some(row), Some(g)) => {
@@ -381,10 +511,15 @@ impl SampleList {
                 ui.label(hover_text(row));
             }
         });
-        if let Some(row) = row {
-            response
-                .widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, accessible_text(row)));
+        if marked {
+            // A mark at the row's left edge, so a marked row reads as one with the shown one too.
+            let bar = egui::Rect::from_min_size(rect.min, egui::vec2(3.0, rect.height()));
+            painter.rect_filled(bar, 0.0, visuals.selection.stroke.color);
         }
-        response.clicked()
+        if let Some(row) = row {
+            let text = if marked { format!("{} (marked)", accessible_text(row)) } else { accessible_text(row) };
+            response.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, text.clone()));
+        }
+        clicked
     }
 }

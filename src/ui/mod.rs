@@ -5,6 +5,7 @@
 //! app to a PNG.
 
 pub mod app;
+pub mod bulk;
 pub mod commands;
 pub mod diff;
 pub mod export_dialog;

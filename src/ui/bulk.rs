@@ -1,0 +1,265 @@
+//! Bulk curation in the app: the bar over the list while samples are marked (Ctrl-click,
+//! Shift-click, Ctrl+A for every match of the filter), the confirmation that says how many samples
+//! change (with a reason or a note where the action takes one), and the action itself: one
+//! operation through the store's write path, one undo step, run as a background job when it is
+//! large.
+
+use super::commands::Command;
+use super::jobs_panel::{JobOutcome, JobsPanel};
+use crate::jobs::Progress;
+use crate::model::SampleId;
+use crate::store::{Actor, Curated, CurationAction, EXCLUDE_REASONS, Store, StoreError};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// What a bulk action does, before its reason or note is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkKind {
+    /// Flag with a reason.
+    Flag,
+    /// Remove the flag.
+    Unflag,
+    /// Exclude from the cleaned set, with a reason.
+    Exclude,
+    /// Remove the exclusion mark.
+    Include,
+    /// Reverse the preference.
+    Swap,
+    /// Tie.
+    Tie,
+    /// Both bad.
+    BothBad,
+    /// The first candidate is the best.
+    PickA,
+    /// The second candidate is the best.
+    PickB,
+    /// Write (or clear) a note.
+    Note,
+}
+
+impl BulkKind {
+    /// Every action the bar offers, in its order.
+    pub const ALL: &'static [BulkKind] = &[
+        BulkKind::Flag,
+        BulkKind::Unflag,
+        BulkKind::Exclude,
+        BulkKind::Include,
+        BulkKind::Swap,
+        BulkKind::Tie,
+        BulkKind::BothBad,
+        BulkKind::PickA,
+        BulkKind::PickB,
+        BulkKind::Note,
+    ];
+
+    /// Its button's text.
+    pub fn label(self) -> &'static str {
+        match self {
+            BulkKind::Flag => "Flag…",
+            BulkKind::Unflag => "Unflag",
+            BulkKind::Exclude => "Exclude…",
+            BulkKind::Include => "Include",
+            BulkKind::Swap => "Swap",
+            BulkKind::Tie => "Tie",
+            BulkKind::BothBad => "Both bad",
+            BulkKind::PickA => "Pick A",
+            BulkKind::PickB => "Pick B",
+            BulkKind::Note => "Note…",
+        }
+    }
+
+    /// The reasons offered when it takes one (any other can be typed); `None`: it takes no text.
+    fn reasons(self) -> Option<&'static [&'static str]> {
+        match self {
+            BulkKind::Flag => Some(super::app::FLAG_REASONS),
+            BulkKind::Exclude => Some(EXCLUDE_REASONS),
+            BulkKind::Note => Some(&[]),
+            _ => None,
+        }
+    }
+
+    /// The store's action, with the text typed (a reason or a note).
+    pub fn action(self, text: &str) -> CurationAction {
+        match self {
+            BulkKind::Flag => CurationAction::Flag(text.to_owned()),
+            BulkKind::Unflag => CurationAction::Unflag,
+            BulkKind::Exclude => CurationAction::Exclude(text.to_owned()),
+            BulkKind::Include => CurationAction::Include,
+            BulkKind::Swap => CurationAction::Swap,
+            BulkKind::Tie => CurationAction::Tie,
+            BulkKind::BothBad => CurationAction::BothBad,
+            BulkKind::PickA => CurationAction::Pick(0),
+            BulkKind::PickB => CurationAction::Pick(1),
+            BulkKind::Note => CurationAction::Note(text.to_owned()),
+        }
+    }
+
+    /// The confirmation's verb: "Exclude 1,204 samples".
+    fn verb(self) -> &'static str {
+        match self {
+            BulkKind::Flag => "Flag",
+            BulkKind::Unflag => "Unflag",
+            BulkKind::Exclude => "Exclude",
+            BulkKind::Include => "Include",
+            BulkKind::Swap => "Swap the preference of",
+            BulkKind::Tie => "Mark as a tie",
+            BulkKind::BothBad => "Mark as both bad",
+            BulkKind::PickA => "Prefer A in",
+            BulkKind::PickB => "Prefer B in",
+            BulkKind::Note => "Set the note of",
+        }
+    }
+}
+
+/// A bulk action waiting for the curator's yes.
+pub struct BulkDialog {
+    /// The action.
+    pub kind: BulkKind,
+    /// The samples it will change (the marked ones, in list order).
+    pub ids: Vec<SampleId>,
+    /// The filter that listed them (recorded with the operation).
+    pub query: String,
+    /// The reason or note typed.
+    pub text: String,
+}
+
+/// What the curator said.
+pub enum BulkReply {
+    /// Not yet.
+    Open,
+    /// No.
+    Cancel,
+    /// Yes: this action.
+    Apply(CurationAction),
+}
+
+/// The ids, the action and the filter of a confirmed bulk action.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BulkRequest {
+    /// The samples.
+    pub ids: Vec<SampleId>,
+    /// The action.
+    pub action: CurationAction,
+    /// The filter that listed them.
+    pub query: String,
+}
+
+/// Thousands separated: 1,204.
+pub fn count_text(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn samples(n: usize) -> String {
+    format!("{} sample{}", count_text(n), if n == 1 { "" } else { "s" })
+}
+
+impl BulkDialog {
+    /// Draws the confirmation; `enter` says plain Enter was pressed for it this frame.
+    pub fn ui(&mut self, ctx: &egui::Context, enter: bool) -> BulkReply {
+        let field = Self::field_id();
+        let mut reply = BulkReply::Open;
+        let title = format!("{} {}", self.kind.verb(), samples(self.ids.len()));
+        let r = egui::Modal::new(egui::Id::unique("bulk_dialog")).show(ctx, |ui| {
+            ui.set_width(420.0);
+            ui.heading(&title);
+            let reasons = self.kind.reasons();
+            if let Some(reasons) = reasons {
+                for (i, r) in reasons.iter().enumerate() {
+                    if ui.selectable_label(self.text == *r, format!("{}  {r}", i + 1)).clicked() {
+                        (*r).clone_into(&mut self.text);
+                    }
+                }
+                let hint = if self.kind == BulkKind::Note { "note (empty clears it)" } else { "reason" };
+                let edit = ui.add(egui::TextEdit::singleline(&mut self.text).hint_text(hint).id(field));
+                if ui.memory(|m| m.focused().is_none()) {
+                    edit.request_focus();
+                }
+            }
+            ui.label(format!("This changes {} at once: one step of Undo.", samples(self.ids.len())));
+            if !self.query.trim().is_empty() {
+                ui.weak(format!("Filter: {}", self.query));
+            }
+            let missing = self.kind != BulkKind::Note && reasons.is_some() && self.text.trim().is_empty();
+            ui.horizontal(|ui| {
+                let apply =
+                    ui.add_enabled(!missing, egui::Button::new(format!("Apply to {}", samples(self.ids.len()))));
+                if apply.clicked() || (enter && !missing) {
+                    reply = BulkReply::Apply(self.kind.action(self.text.trim()));
+                }
+                if ui.button("Cancel").clicked() {
+                    reply = BulkReply::Cancel;
+                }
+            });
+            ui.weak(if missing { "Pick or type a reason · Esc cancels" } else { "Enter applies · Esc cancels" });
+        });
+        if r.should_close() && matches!(reply, BulkReply::Open) {
+            reply = BulkReply::Cancel;
+        }
+        reply
+    }
+
+    /// The reason or note field's id (Enter there applies).
+    pub fn field_id() -> egui::Id {
+        egui::Id::unique("bulk_text")
+    }
+}
+
+/// The bar over the list while samples are marked: how many, and the actions.
+pub fn bar_ui(ui: &mut egui::Ui, marked: usize, all: bool) -> Vec<Command> {
+    let mut out = Vec::new();
+    ui.horizontal_wrapped(|ui| {
+        let what =
+            if all { format!("All {} matches", count_text(marked)) } else { format!("{} marked", samples(marked)) };
+        ui.strong(what);
+        for kind in BulkKind::ALL {
+            if ui.small_button(kind.label()).clicked() {
+                out.push(Command::Bulk(*kind));
+            }
+        }
+        if ui.small_button("Clear").on_hover_text("Esc").clicked() {
+            out.push(Command::ClearMarks);
+        }
+    });
+    ui.separator();
+    out
+}
+
+/// A bulk action this many samples big runs as a job (a smaller one at once, on the UI's
+/// connection: a few statements, well under a frame).
+pub const JOB_THRESHOLD: usize = 2_000;
+
+/// The outcome in one line: "1,204 changed, 3 left as they were (already so)".
+pub fn describe(done: &Curated) -> String {
+    let mut s = format!("{} changed", count_text(done.changes.samples.len()));
+    if !done.skipped.is_empty() {
+        let why: Vec<String> =
+            done.skipped.iter().map(|k| format!("{} {}", count_text(k.count as usize), k.reason)).collect();
+        let _ = write!(s, "; left as they were: {}", why.join(", "));
+    }
+    s
+}
+
+/// Runs a confirmed bulk action as a job on its own connection; the app refreshes when the
+/// project's data version moves.
+pub fn spawn(jobs: &mut JobsPanel, project: PathBuf, actor: Actor, request: BulkRequest) {
+    let title = format!("{} {}", request.action.name().replace('_', " "), samples(request.ids.len()));
+    jobs.spawn(&title, move |progress: &mut Progress| {
+        let mut store = match Store::open(&project) {
+            Ok(s) => s,
+            Err(e) => return JobOutcome::Failed { summary: "cannot open the project".into(), detail: e.to_string() },
+        };
+        match store.curate(&actor, &request.ids, &request.action, Some(&request.query), progress) {
+            Ok(done) => JobOutcome::Done(describe(&done)),
+            Err(StoreError::Cancelled) => JobOutcome::Cancelled("Nothing was changed.".into()),
+            Err(e) => JobOutcome::Failed { summary: "failed: nothing was changed".into(), detail: e.to_string() },
+        }
+    });
+}
