@@ -2,6 +2,7 @@
 //! commands while drawing; the app runs them after the frame, so nothing writes the store mid-draw.
 
 use super::media::MediaKey;
+use crate::store::RankMove;
 use egui::{Key, KeyboardShortcut, Modifiers};
 use std::path::PathBuf;
 
@@ -9,10 +10,22 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, PartialEq)]
 #[must_use]
 pub enum Command {
-    /// Response A is better.
-    PickA,
-    /// Response B is better.
-    PickB,
+    /// This candidate (position) is the best: with two, preferred over the other; in a ranking, first.
+    Pick(u32),
+    /// Move this candidate in the ranking (up, down, best, worst).
+    Rank(u32, RankMove),
+    /// Move the candidate under the cursor in the ranking.
+    RankCursor(RankMove),
+    /// Put the candidate cursor on this candidate.
+    Cursor(u32),
+    /// Move the candidate cursor to the next (`true`) or previous candidate.
+    CursorStep(bool),
+    /// Compare these two candidates in the word diff.
+    DiffPair(u32, u32),
+    /// Ask for a corrected value of one rating (candidate, or `None`: the whole sample; aspect).
+    EditRating(Option<u32>, String),
+    /// Write a corrected rating.
+    Rate(Option<u32>, String, f64),
     /// Reverse the current preference.
     Swap,
     /// A and B are equally good.
@@ -53,6 +66,16 @@ pub enum Command {
     ToggleStats,
     /// Show or hide the sample's history panel.
     ToggleHistory,
+    /// Show or hide the Datasets panel.
+    ToggleDatasets,
+    /// Ask to confirm removing a dataset (id, name, samples).
+    AskRemoveDataset(crate::model::DatasetId, String, u64),
+    /// Remove a dataset, as a job (id, name).
+    RemoveDataset(crate::model::DatasetId, String),
+    /// Ask for the folder a dataset's media moved to (id, name).
+    AskRelink(crate::model::DatasetId, String),
+    /// Point a dataset's media at this folder, as a job (id, name, folder).
+    Relink(crate::model::DatasetId, String, PathBuf),
     /// Open a project (file dialog when `None`).
     OpenProject(Option<PathBuf>),
     /// Create a new empty project (file dialog).
@@ -121,6 +144,9 @@ const fn shift(k: Key) -> KeyboardShortcut {
 /// Opens the export dialog (also shown next to File > Export…).
 pub const EXPORT_SHORTCUT: KeyboardShortcut = ctrl(Key::E);
 
+/// What keys 3-9 do.
+const PICK_BEYOND_B: &str = "Candidate C-I is the best (3 = C, ..., 9 = I)";
+
 /// Every single-key binding, in cheat-sheet order. Shifted and Ctrl bindings come first in
 /// matching so that Ctrl+Z is not also read as Z.
 pub const BINDINGS: &[Binding] = &[
@@ -130,10 +156,40 @@ pub const BINDINGS: &[Binding] = &[
     Binding { shortcut: ctrl(Key::I), command: || Command::Import(None), help: "Import a dataset file" },
     Binding { shortcut: EXPORT_SHORTCUT, command: || Command::Export, help: "Export…" },
     Binding { shortcut: ctrl(Key::A), command: || Command::MarkAll, help: "Mark every match of the filter" },
-    Binding { shortcut: key(Key::A), command: || Command::PickA, help: "A is better" },
-    Binding { shortcut: key(Key::Num1), command: || Command::PickA, help: "A is better" },
-    Binding { shortcut: key(Key::B), command: || Command::PickB, help: "B is better" },
-    Binding { shortcut: key(Key::Num2), command: || Command::PickB, help: "B is better" },
+    // Ranking moves of the candidate under the cursor, before the plain arrows and Home/End.
+    Binding {
+        shortcut: ctrl(Key::ArrowUp),
+        command: || Command::RankCursor(RankMove::Up),
+        help: "Move the candidate up the ranking",
+    },
+    Binding {
+        shortcut: ctrl(Key::ArrowDown),
+        command: || Command::RankCursor(RankMove::Down),
+        help: "Move the candidate down the ranking",
+    },
+    Binding {
+        shortcut: ctrl(Key::Home),
+        command: || Command::RankCursor(RankMove::Best),
+        help: "Make the candidate the best",
+    },
+    Binding {
+        shortcut: ctrl(Key::End),
+        command: || Command::RankCursor(RankMove::Worst),
+        help: "Make the candidate the worst",
+    },
+    Binding { shortcut: key(Key::A), command: || Command::Pick(0), help: "A is better" },
+    Binding { shortcut: key(Key::Num1), command: || Command::Pick(0), help: "A is better" },
+    Binding { shortcut: key(Key::B), command: || Command::Pick(1), help: "B is better" },
+    Binding { shortcut: key(Key::Num2), command: || Command::Pick(1), help: "B is better" },
+    Binding { shortcut: key(Key::Num3), command: || Command::Pick(2), help: PICK_BEYOND_B },
+    Binding { shortcut: key(Key::Num4), command: || Command::Pick(3), help: PICK_BEYOND_B },
+    Binding { shortcut: key(Key::Num5), command: || Command::Pick(4), help: PICK_BEYOND_B },
+    Binding { shortcut: key(Key::Num6), command: || Command::Pick(5), help: PICK_BEYOND_B },
+    Binding { shortcut: key(Key::Num7), command: || Command::Pick(6), help: PICK_BEYOND_B },
+    Binding { shortcut: key(Key::Num8), command: || Command::Pick(7), help: PICK_BEYOND_B },
+    Binding { shortcut: key(Key::Num9), command: || Command::Pick(8), help: PICK_BEYOND_B },
+    Binding { shortcut: key(Key::OpenBracket), command: || Command::CursorStep(false), help: "Previous candidate" },
+    Binding { shortcut: key(Key::CloseBracket), command: || Command::CursorStep(true), help: "Next candidate" },
     Binding { shortcut: key(Key::S), command: || Command::Swap, help: "Swap the preference" },
     Binding { shortcut: key(Key::T), command: || Command::Tie, help: "Tie" },
     Binding { shortcut: key(Key::X), command: || Command::BothBad, help: "Both bad" },
@@ -153,6 +209,11 @@ pub const BINDINGS: &[Binding] = &[
     Binding { shortcut: key(Key::F1), command: || Command::ToggleCheatSheet, help: "This cheat sheet" },
     Binding { shortcut: key(Key::G), command: || Command::ToggleStats, help: "Statistics" },
     Binding { shortcut: key(Key::H), command: || Command::ToggleHistory, help: "History of this sample" },
+    Binding {
+        shortcut: key(Key::D),
+        command: || Command::ToggleDatasets,
+        help: "Datasets: counts, reports, remove, relink",
+    },
     // The players (the sample's first video or audio); Shift+arrows before the arrows.
     Binding {
         shortcut: key(Key::Space),

@@ -2,6 +2,7 @@
 //! context, the input media, then the candidates side by side with a word diff, their media,
 //! lengths, models and per-aspect ratings.
 
+use super::commands::Command;
 use super::diff::{WordDiff, marked_label};
 use super::image_view::{ImageEntry, TextureCache, image_ui};
 use super::media::MediaKey;
@@ -9,8 +10,10 @@ use super::media::audio_player::{AudioPlayer, AudioSource};
 use super::media::video_player::{VideoPlayer, VideoSource};
 use super::theme;
 use super::workers::ImageSource;
-use crate::model::{JudgmentKind, JudgmentSource, MediaKind, MediaRole, SampleId};
-use crate::store::{CurationState, JudgmentView, Label, MediaView, SampleChange, SampleView, Store};
+use crate::model::{JudgmentKind, JudgmentSource, MediaKind, MediaRole, Position, SampleId};
+use crate::store::{
+    CurationState, JudgmentView, Label, MediaView, RankMove, RatingView, ResponseView, SampleChange, SampleView, Store,
+};
 use egui::{Color32, RichText, vec2};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -28,12 +31,21 @@ pub enum Player {
 pub struct LoadedSample {
     /// The sample as stored.
     pub view: SampleView,
+    /// Where its row is in the source file (line, index or row, as an editor counts).
+    pub position: Position,
     /// Its current label.
     pub label: Option<Label>,
     /// Its curation state (flag, note, curator judgment).
     pub state: CurationState,
-    /// Word diff of A against B (when both are text); long texts are diffed on a thread.
+    /// The two candidates the word diff compares: by default the chosen and the rejected one
+    /// of the label in force (else A and B).
+    pub diff_pair: (u32, u32),
+    /// Whether the curator chose `diff_pair` (else it follows the label).
+    diff_pair_chosen: bool,
+    /// Word diff of the pair (when both are text); long texts are diffed on a thread.
     pub diff: Option<WordDiff>,
+    /// The candidate the ranking keys move (Ctrl+arrows, `[` and `]`).
+    pub cursor: u32,
     /// Players by media position.
     pub players: HashMap<u32, Player>,
     /// Embedded video and audio bytes by media position, read when the sample is loaded.
@@ -46,10 +58,11 @@ impl LoadedSample {
     /// Reads the sample and its curation state.
     pub fn load(store: &Store, id: SampleId) -> crate::store::Result<Self> {
         let view = store.sample(id)?;
+        let position = store.sample_position(id)?;
         let label = store.current_label(id)?;
         let state = store.curation_state(id)?;
-        let text_of = |position| view.responses.iter().find(|r| r.position == position).and_then(|r| r.text.as_deref());
-        let diff = text_of(0).zip(text_of(1)).map(|(a, b)| WordDiff::start(a, b));
+        let diff_pair = default_pair(label.as_ref(), view.responses.len());
+        let diff = start_diff(&view, diff_pair);
         let mut embedded = HashMap::new();
         for m in view.media.iter().filter(|m| matches!(m.kind, MediaKind::Video | MediaKind::Audio)) {
             if let Some(h) = &m.blob_hash {
@@ -57,7 +70,20 @@ impl LoadedSample {
             }
         }
         let audit = store.sample_history(id)?;
-        Ok(Self { view, label, state, diff, players: HashMap::new(), embedded, audit })
+        let cursor = diff_pair.0;
+        Ok(Self {
+            view,
+            position,
+            label,
+            state,
+            diff_pair,
+            diff_pair_chosen: false,
+            diff,
+            cursor,
+            players: HashMap::new(),
+            embedded,
+            audit,
+        })
     }
 
     /// Re-reads the label and curation state after an action.
@@ -66,7 +92,56 @@ impl LoadedSample {
         self.state = store.curation_state(self.view.id)?;
         self.view.judgments = store.sample(self.view.id)?.judgments;
         self.audit = store.sample_history(self.view.id)?;
+        if !self.diff_pair_chosen {
+            let pair = default_pair(self.label.as_ref(), self.view.responses.len());
+            if pair != self.diff_pair {
+                self.diff_pair = pair;
+                self.diff = start_diff(&self.view, pair);
+            }
+        }
         Ok(())
+    }
+
+    /// Compares candidates `a` and `b` in the word diff from now on.
+    pub fn set_diff_pair(&mut self, a: u32, b: u32) {
+        let n = self.candidates();
+        if a == b || a >= n || b >= n {
+            return;
+        }
+        self.diff_pair_chosen = true;
+        if (a, b) != self.diff_pair {
+            self.diff_pair = (a, b);
+            self.diff = start_diff(&self.view, (a, b));
+        }
+    }
+
+    /// The value shown for one rating (the one in force), as typed in the correction dialog.
+    pub fn rating_text(&self, response: Option<u32>, aspect: &str) -> String {
+        shown_ratings(&self.view, self.label.as_ref())
+            .iter()
+            .find(|r| r.now.response == response && r.now.aspect.eq_ignore_ascii_case(aspect))
+            .map(|r| r.now.value.map_or_else(|| r.now.raw.clone(), |v| v.to_string()))
+            .unwrap_or_default()
+    }
+
+    /// How many candidates the sample has.
+    pub fn candidates(&self) -> u32 {
+        u32::try_from(self.view.responses.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Puts the candidate cursor on `position` (when it is one).
+    pub fn set_cursor(&mut self, position: u32) {
+        if position < self.candidates() {
+            self.cursor = position;
+        }
+    }
+
+    /// Moves the candidate cursor to the next or previous candidate, wrapping around.
+    pub fn step_cursor(&mut self, forward: bool) {
+        let n = self.candidates();
+        if n > 0 {
+            self.cursor = if forward { (self.cursor + 1) % n } else { (self.cursor + n - 1) % n };
+        }
     }
 
     /// The image sources this sample shows (to prefetch).
@@ -74,10 +149,11 @@ impl LoadedSample {
         self.view.media.iter().filter(|m| m.kind == MediaKind::Image).filter_map(image_source).collect()
     }
 
-    /// The highlight colours of A's and B's differing words: by the side of the current label
-    /// each is on.
+    /// The highlight colours of the compared pair's differing words: by the side of the current
+    /// label each is on.
     pub fn diff_highlights(&self) -> [Color32; 2] {
-        [0, 1].map(|position| diff_highlight(self.label.as_ref(), position))
+        let (a, b) = self.diff_pair;
+        [a, b].map(|position| diff_highlight(self.label.as_ref(), position))
     }
 
     /// Whether a video or audio player exists for media at `position`.
@@ -107,6 +183,23 @@ impl LoadedSample {
         }
         true
     }
+}
+
+/// The pair the word diff compares unless the curator chooses: the chosen and the rejected
+/// candidate of `label` (for a ranking, the best and the worst), else A and B; in position order,
+/// so that a swap recolours the diff without computing it again.
+pub fn default_pair(label: Option<&Label>, candidates: usize) -> (u32, u32) {
+    let n = u32::try_from(candidates).unwrap_or(u32::MAX);
+    match label {
+        Some(Label { chosen: Some(c), rejected: Some(r), .. }) if c != r && *c < n && *r < n => (*c.min(r), *c.max(r)),
+        _ => (0, 1),
+    }
+}
+
+/// The word diff of candidates `pair` when both have text.
+fn start_diff(view: &SampleView, (a, b): (u32, u32)) -> Option<WordDiff> {
+    let text_of = |position| view.responses.iter().find(|r| r.position == position).and_then(|r| r.text.as_deref());
+    text_of(a).zip(text_of(b)).map(|(a, b)| WordDiff::start(a, b))
 }
 
 /// Where an image media item's bytes are.
@@ -155,18 +248,36 @@ pub fn diff_highlight(label: Option<&Label>, position: u32) -> Color32 {
     }
 }
 
-/// A label in words: `A > B`, `tie`, `both bad`, ...
-pub fn label_text(kind: JudgmentKind, chosen: Option<u32>, rejected: Option<u32>) -> String {
+/// A label in words: `A > B`, `tie`, `both bad`, a ranking as `C > A > B`, ...
+pub fn label_text(kind: JudgmentKind, chosen: Option<u32>, rejected: Option<u32>, ranking: &[u32]) -> String {
     match (kind, chosen, rejected) {
         (JudgmentKind::Tie, ..) => "tie".into(),
         (JudgmentKind::BothBad, ..) => "both bad".into(),
+        (JudgmentKind::Ranking, ..) if !ranking.is_empty() => ranking_text(ranking),
         (_, Some(c), Some(r)) => format!("{} > {}", letter(c), letter(r)),
         (k, _, _) => k.as_str().replace('_', " "),
     }
 }
 
+/// A ranking, best first: `C > A > E > B`.
+pub fn ranking_text(ranking: &[u32]) -> String {
+    ranking.iter().map(|p| letter(*p).to_string()).collect::<Vec<_>>().join(" > ")
+}
+
+/// Where `position` stands in `ranking`: 1 for the best.
+pub fn rank_of(ranking: &[u32], position: u32) -> Option<usize> {
+    ranking.iter().position(|p| *p == position).map(|i| i + 1)
+}
+
 /// Draws the whole sample; `max_media` bounds image height.
-pub fn sample_ui(ui: &mut egui::Ui, sample: &mut LoadedSample, textures: &mut TextureCache, show_diff: bool) {
+/// Buttons and pickers push the commands they ask for onto `cmds`.
+pub fn sample_ui(
+    ui: &mut egui::Ui,
+    sample: &mut LoadedSample,
+    textures: &mut TextureCache,
+    show_diff: bool,
+    cmds: &mut Vec<Command>,
+) {
     header_ui(ui, sample);
     ui.add_space(6.0);
     prompt_ui(ui, &sample.view);
@@ -178,14 +289,14 @@ pub fn sample_ui(ui: &mut egui::Ui, sample: &mut LoadedSample, textures: &mut Te
         ui.add_space(6.0);
     }
     ui.separator();
-    candidates_ui(ui, sample, textures, show_diff);
-    let overall: Vec<&crate::store::RatingView> =
-        sample.view.judgments.iter().flat_map(|j| &j.ratings).filter(|r| r.response.is_none()).collect();
+    candidates_ui(ui, sample, textures, show_diff, cmds);
+    let overall: Vec<ShownRating<'_>> =
+        shown_ratings(&sample.view, sample.label.as_ref()).into_iter().filter(|r| r.now.response.is_none()).collect();
     if !overall.is_empty() {
         ui.separator();
         ui.label(RichText::new("Ratings of the whole sample").strong());
-        for r in overall {
-            rating_ui(ui, r);
+        for r in &overall {
+            rating_ui(ui, r, cmds);
         }
     }
 }
@@ -196,9 +307,9 @@ fn header_ui(ui: &mut egui::Ui, sample: &LoadedSample) {
         ui.heading(format!("#{}", v.id));
         ui.label(RichText::new(&v.dataset_name).strong());
         ui.weak(format!(
-            "row {}{}",
-            v.row_index,
-            if v.sub_index > 0 { format!(".{}", v.sub_index) } else { String::new() }
+            "{}{}",
+            sample.position,
+            if v.sub_index > 0 { format!(", pair {}", v.sub_index + 1) } else { String::new() }
         ));
         if let Some(k) = &v.source_key {
             ui.weak(format!("id {k}"));
@@ -208,9 +319,11 @@ fn header_ui(ui: &mut egui::Ui, sample: &LoadedSample) {
     ui.horizontal_wrapped(|ui| {
         let original = original_judgment(v);
         match original {
-            Some(j) => {
-                theme::badge(ui, &format!("Original: {}", label_text(j.kind, j.chosen, j.rejected)), theme::ORIGINAL)
-            }
+            Some(j) => theme::badge(
+                ui,
+                &format!("Original: {}", label_text(j.kind, j.chosen, j.rejected, &j.ranking)),
+                theme::ORIGINAL,
+            ),
             None => theme::badge(ui, "Original: none", theme::MUTED),
         };
         match (&sample.label, sample.state.judgment_id) {
@@ -223,7 +336,7 @@ fn header_ui(ui: &mut egui::Ui, sample: &LoadedSample) {
                     .and_then(|j| j.author.clone());
                 let text = format!(
                     "Now: {}{}",
-                    label_text(l.kind, l.chosen, l.rejected),
+                    label_text(l.kind, l.chosen, l.rejected, &l.ranking),
                     who.map(|w| format!(" (by {w})")).unwrap_or_default()
                 );
                 theme::badge(ui, &text, theme::CURATED)
@@ -373,112 +486,280 @@ fn new_player(m: &MediaView, embedded: Option<Arc<Vec<u8>>>) -> Player {
 /// A candidate column's least width: narrower, the candidates are shown one above the other.
 const MIN_COLUMN: f32 = 200.0;
 
-fn candidates_ui(ui: &mut egui::Ui, sample: &mut LoadedSample, textures: &mut TextureCache, show_diff: bool) {
+/// The most candidates side by side; more wrap onto further rows of as many columns.
+const MAX_COLUMNS: usize = 4;
+
+/// What the candidates share: the labels, the compared pair, the cursor.
+struct Frame<'a> {
+    n: usize,
+    /// The original label (overall, else the first).
+    original: Option<&'a JudgmentView>,
+    /// The curator's label in force, when there is one.
+    now: Option<&'a Label>,
+    cursor: Option<u32>,
+    pair: (u32, u32),
+    highlights: [Color32; 2],
+}
+
+fn candidates_ui(
+    ui: &mut egui::Ui,
+    sample: &mut LoadedSample,
+    textures: &mut TextureCache,
+    show_diff: bool,
+    cmds: &mut Vec<Command>,
+) {
     let n = sample.view.responses.len();
     if n == 0 {
         ui.weak("No candidate responses.");
         return;
     }
-    let LoadedSample { view, label, state, diff, players, embedded, .. } = sample;
-    let original = original_judgment(view).map(|j| (j.chosen, j.rejected));
-    let now = label.as_ref().map(|l| (l.chosen, l.rejected, l.kind)).filter(|_| state.judgment_id.is_some());
-    let mut slots = Slots { sample: view.id, players, embedded };
-    let responses = &view.responses;
-    let candidate_media: Vec<&MediaView> = view.media.iter().filter(|m| m.role == MediaRole::Candidate).collect();
-    let ratings: Vec<(u32, &crate::store::RatingView)> =
-        view.judgments.iter().flat_map(|j| j.ratings.iter().filter_map(|r| r.response.map(|p| (p, r)))).collect();
-    let highlights = [0, 1].map(|position| diff_highlight(label.as_ref(), position));
+    let highlights = sample.diff_highlights();
+    let LoadedSample { view, label, state, diff, diff_pair, players, embedded, cursor, .. } = sample;
+    let frame = Frame {
+        n,
+        original: original_judgment(view),
+        now: label.as_ref().filter(|_| state.judgment_id.is_some()),
+        cursor: (n > 2).then_some(*cursor),
+        pair: *diff_pair,
+        highlights,
+    };
+    if n > 2 {
+        order_ui(ui, &frame, view, show_diff, cmds);
+    }
     // A long pair's diff arrives from its thread: until then the candidates show unmarked.
     if show_diff && diff.as_mut().is_some_and(|d| d.poll().is_none() && d.is_pending()) {
         ui.ctx().request_repaint_after(std::time::Duration::from_millis(30));
     }
     let diff = if show_diff { diff.as_ref().and_then(WordDiff::ready) } else { None };
-    let mut candidate = |ui: &mut egui::Ui, r: &crate::store::ResponseView| {
+    let ratings = shown_ratings(view, label.as_ref());
+    let mut slots = Slots { sample: view.id, players, embedded };
+    let candidate_media: Vec<&MediaView> = view.media.iter().filter(|m| m.role == MediaRole::Candidate).collect();
+    let mut candidate = |ui: &mut egui::Ui, r: &ResponseView, cmds: &mut Vec<Command>| {
         // Columns are justified layouts, which would also justify (stretch) the text.
         ui.with_layout(egui::Layout::top_down(egui::Align::LEFT), |ui| {
-            ui.horizontal_wrapped(|ui| {
-                ui.heading(letter(r.position).to_string());
-                if let Some(m) = &r.model {
-                    ui.weak(m);
+            let mut inner = |ui: &mut egui::Ui| {
+                candidate_header_ui(ui, &frame, r, cmds);
+                for m in candidate_media.iter().filter(|m| m.response == Some(r.position)) {
+                    let w = ui.available_width();
+                    media_item_ui(ui, &mut slots, m, textures, vec2(w, 360.0));
                 }
-                if let Some(t) = &r.text {
-                    ui.weak(format!("{} chars", t.chars().count()));
-                }
-            });
-            ui.horizontal_wrapped(|ui| {
-                if let Some((c, rj)) = original {
-                    if c == Some(r.position) {
-                        theme::badge(ui, "chosen (original)", theme::ORIGINAL);
-                    } else if rj == Some(r.position) {
-                        theme::badge(ui, "rejected (original)", theme::MUTED);
+                if let Some(text) = &r.text {
+                    let (a, b) = frame.pair;
+                    match diff {
+                        Some((marked, _)) if r.position == a => {
+                            marked_label(ui, marked, frame.highlights[0]);
+                        }
+                        Some((_, marked)) if r.position == b => {
+                            marked_label(ui, marked, frame.highlights[1]);
+                        }
+                        _ => {
+                            ui.add(egui::Label::new(text).selectable(true));
+                        }
                     }
                 }
-                if let Some((c, _, kind)) = now {
-                    match kind {
-                        JudgmentKind::Tie => theme::badge(ui, "tie (now)", theme::CURATED),
-                        JudgmentKind::BothBad => theme::badge(ui, "bad (now)", theme::FLAG),
-                        _ if c == Some(r.position) => theme::badge(ui, "chosen (now)", theme::CURATED),
-                        _ => theme::badge(ui, "rejected (now)", theme::MUTED),
-                    };
-                }
-            });
-            for m in candidate_media.iter().filter(|m| m.response == Some(r.position)) {
-                let w = ui.available_width();
-                media_item_ui(ui, &mut slots, m, textures, vec2(w, 360.0));
-            }
-            if let Some(text) = &r.text {
-                match (diff, r.position) {
-                    (Some((a, _)), 0) => {
-                        marked_label(ui, a, highlights[0]);
-                    }
-                    (Some((_, b)), 1) => {
-                        marked_label(ui, b, highlights[1]);
-                    }
-                    _ => {
-                        ui.add(egui::Label::new(text).selectable(true));
+                let mine: Vec<&ShownRating<'_>> =
+                    ratings.iter().filter(|x| x.now.response == Some(r.position)).collect();
+                if !mine.is_empty() {
+                    ui.add_space(4.0);
+                    ui.label(RichText::new("Ratings").strong());
+                    for x in mine {
+                        rating_ui(ui, x, cmds);
                     }
                 }
-            }
-            let mine: Vec<&crate::store::RatingView> =
-                ratings.iter().filter(|(p, _)| *p == r.position).map(|(_, rv)| *rv).collect();
-            if !mine.is_empty() {
-                ui.add_space(4.0);
-                ui.label(RichText::new("Ratings").strong());
-                for rv in mine {
-                    rating_ui(ui, rv);
-                }
+            };
+            if frame.cursor == Some(r.position) {
+                // The candidate the ranking keys move: framed.
+                egui::Frame::group(ui.style())
+                    .stroke(egui::Stroke::new(2.0, ui.visuals().selection.bg_fill))
+                    .show(ui, inner);
+            } else {
+                inner(ui);
             }
         });
     };
-    let shown = n.min(4);
-    if ui.available_width() >= MIN_COLUMN * shown as f32 {
-        ui.columns(shown, |cols| {
-            for (col, r) in cols.iter_mut().zip(responses) {
-                candidate(col, r);
+    let per_row = n.min(MAX_COLUMNS);
+    let responses = &view.responses;
+    if ui.available_width() >= MIN_COLUMN * per_row as f32 {
+        for (k, row) in responses.chunks(per_row).enumerate() {
+            if k > 0 {
+                ui.separator();
             }
-        });
+            ui.columns(per_row, |cols| {
+                for (col, r) in cols.iter_mut().zip(row) {
+                    candidate(col, r, cmds);
+                }
+            });
+        }
     } else {
         // Too narrow for side by side (a window smaller than its minimum, under a window
         // manager that ignores it): one above the other, each readable.
-        for r in responses.iter().take(shown) {
-            candidate(ui, r);
+        for r in responses {
+            candidate(ui, r, cmds);
             ui.separator();
         }
     }
-    if n > 4 {
-        ui.weak(format!("{} more responses not shown side by side", n - 4));
+}
+
+/// Over more than two candidates: the order at a glance and the pair the word diff compares.
+fn order_ui(ui: &mut egui::Ui, frame: &Frame<'_>, view: &SampleView, show_diff: bool, cmds: &mut Vec<Command>) {
+    ui.horizontal_wrapped(|ui| {
+        if let Some(j) = frame.original.filter(|j| j.kind == JudgmentKind::Ranking && !j.ranking.is_empty()) {
+            ui.label(RichText::new(format!("Ranking (original): {}", ranking_text(&j.ranking))).strong());
+        }
+        if let Some(l) = frame.now.filter(|l| l.kind == JudgmentKind::Ranking && !l.ranking.is_empty()) {
+            ui.label(
+                RichText::new(format!("Ranking now: {}", ranking_text(&l.ranking))).strong().color(theme::CURATED),
+            );
+        }
+    });
+    let texts: Vec<u32> = view.responses.iter().filter(|r| r.text.is_some()).map(|r| r.position).collect();
+    if show_diff && texts.len() > 2 {
+        ui.horizontal_wrapped(|ui| {
+            let (mut a, mut b) = frame.pair;
+            let first = ui.label("Word diff:");
+            pick_candidate(ui, "diff_a", &mut a, &texts).labelled_by(first.id);
+            let second = ui.label("against");
+            pick_candidate(ui, "diff_b", &mut b, &texts).labelled_by(second.id);
+            if (a, b) != frame.pair && a != b {
+                cmds.push(Command::DiffPair(a, b));
+            }
+        });
+    }
+    // Arrows only in words: the proportional font has no arrow glyphs (the cheat sheet's monospace one does).
+    ui.weak("Keys: 1-9 make a candidate the best; [ and ] move the frame; Ctrl+Up / Ctrl+Down move the framed one in the ranking, Ctrl+Home / Ctrl+End make it the best / worst.");
+}
+
+fn pick_candidate(ui: &mut egui::Ui, salt: &str, position: &mut u32, among: &[u32]) -> egui::Response {
+    egui::ComboBox::from_id_salt(salt)
+        .selected_text(letter(*position).to_string())
+        .width(48.0)
+        .show_ui(ui, |ui| {
+            for p in among {
+                ui.selectable_value(position, *p, letter(*p).to_string());
+            }
+        })
+        .response
+}
+
+/// A candidate's letter, model and length, where the labels put it, and (over more than two
+/// candidates) the buttons that move it in the ranking.
+fn candidate_header_ui(ui: &mut egui::Ui, frame: &Frame<'_>, r: &ResponseView, cmds: &mut Vec<Command>) {
+    let p = r.position;
+    ui.horizontal_wrapped(|ui| {
+        let heading =
+            ui.add(egui::Label::new(RichText::new(letter(p).to_string()).heading()).sense(egui::Sense::click()));
+        if frame.cursor.is_some() && heading.on_hover_text("Put the frame on this candidate").clicked() {
+            cmds.push(Command::Cursor(p));
+        }
+        if let Some(m) = &r.model {
+            ui.weak(m);
+        }
+        if let Some(t) = &r.text {
+            ui.weak(format!("{} chars", t.chars().count()));
+        }
+    });
+    ui.horizontal_wrapped(|ui| {
+        if let Some(j) = frame.original {
+            match j.kind {
+                JudgmentKind::Ranking if !j.ranking.is_empty() => match rank_of(&j.ranking, p) {
+                    Some(k) => {
+                        theme::badge(ui, &format!("rank {k} of {} (original)", j.ranking.len()), theme::ORIGINAL)
+                    }
+                    None => theme::badge(ui, "unranked (original)", theme::MUTED),
+                },
+                _ if j.chosen == Some(p) => theme::badge(ui, "chosen (original)", theme::ORIGINAL),
+                _ if j.rejected == Some(p) => theme::badge(ui, "rejected (original)", theme::MUTED),
+                _ => ui.label(""),
+            };
+        }
+        if let Some(l) = frame.now {
+            match l.kind {
+                JudgmentKind::Tie if l.chosen == Some(p) || l.rejected == Some(p) => {
+                    theme::badge(ui, "tie (now)", theme::CURATED)
+                }
+                JudgmentKind::BothBad if l.chosen == Some(p) || l.rejected == Some(p) => {
+                    theme::badge(ui, "bad (now)", theme::FLAG)
+                }
+                JudgmentKind::Tie | JudgmentKind::BothBad => ui.label(""),
+                JudgmentKind::Ranking if !l.ranking.is_empty() => match rank_of(&l.ranking, p) {
+                    Some(k) => theme::badge(ui, &format!("rank {k} of {} (now)", l.ranking.len()), theme::CURATED),
+                    None => theme::badge(ui, "unranked (now)", theme::MUTED),
+                },
+                _ if l.chosen == Some(p) => theme::badge(ui, "chosen (now)", theme::CURATED),
+                _ if l.rejected == Some(p) => theme::badge(ui, "rejected (now)", theme::MUTED),
+                _ => ui.label(""),
+            };
+        }
+    });
+    if frame.n > 2 {
+        ui.horizontal_wrapped(|ui| {
+            let small =
+                |ui: &mut egui::Ui, text: &str, hover: &str| ui.small_button(text).on_hover_text(hover).clicked();
+            let digit = if p < 9 { format!(" ({})", p + 1) } else { String::new() };
+            if small(ui, "Best", &format!("{} is the best{digit}", letter(p))) {
+                cmds.push(Command::Pick(p));
+            }
+            for (text, to) in [("Up", RankMove::Up), ("Down", RankMove::Down), ("Worst", RankMove::Worst)] {
+                if small(ui, text, &format!("Move {} {} in the ranking", letter(p), text.to_lowercase())) {
+                    cmds.push(Command::Rank(p, to));
+                }
+            }
+        });
     }
 }
 
-fn rating_ui(ui: &mut egui::Ui, r: &crate::store::RatingView) {
+/// A rating as shown: the value in force and, when a curator corrected it, the original.
+struct ShownRating<'a> {
+    now: &'a RatingView,
+    original: Option<&'a RatingView>,
+}
+
+/// The ratings in force, one per (candidate, aspect): the curator's ratings judgment when it is
+/// the label in force, over every original rating it does not correct.
+fn shown_ratings<'a>(view: &'a SampleView, label: Option<&Label>) -> Vec<ShownRating<'a>> {
+    let same = |a: &RatingView, b: &RatingView| a.response == b.response && a.aspect.eq_ignore_ascii_case(&b.aspect);
+    let curated: Vec<&RatingView> = match label {
+        Some(l) if l.source == JudgmentSource::Curator && l.kind == JudgmentKind::Ratings => {
+            view.judgments.iter().filter(|j| j.id == l.judgment_id).flat_map(|j| &j.ratings).collect()
+        }
+        _ => Vec::new(),
+    };
+    let originals = view.judgments.iter().filter(|j| j.source == JudgmentSource::Original).flat_map(|j| &j.ratings);
+    let mut out: Vec<ShownRating<'a>> = Vec::new();
+    for o in originals {
+        if out.iter().any(|x| same(x.now, o)) {
+            continue;
+        }
+        match curated.iter().find(|c| same(c, o)) {
+            Some(c) if c.raw != o.raw => out.push(ShownRating { now: c, original: Some(o) }),
+            _ => out.push(ShownRating { now: o, original: None }),
+        }
+    }
+    for c in curated {
+        if !out.iter().any(|x| same(x.now, c)) {
+            out.push(ShownRating { now: c, original: None });
+        }
+    }
+    out
+}
+
+fn rating_ui(ui: &mut egui::Ui, r: &ShownRating<'_>, cmds: &mut Vec<Command>) {
+    let now = r.now;
     ui.horizontal_wrapped(|ui| {
-        ui.label(RichText::new(&r.aspect).strong());
-        ui.label(RichText::new(&r.raw).color(Color32::from_rgb(0xd0, 0xa0, 0x40)));
+        ui.label(RichText::new(&now.aspect).strong());
+        ui.label(RichText::new(&now.raw).color(Color32::from_rgb(0xd0, 0xa0, 0x40)));
+        if let Some(o) = r.original {
+            ui.weak(format!("(was {})", o.raw));
+        }
+        let target = now.response.map_or_else(|| "the sample".to_owned(), |p| letter(p).to_string());
+        if ui.small_button("Correct…").on_hover_text(format!("Correct {target}'s {}", now.aspect)).clicked() {
+            cmds.push(Command::EditRating(now.response, now.aspect.clone()));
+        }
     });
-    if let Some(t) = &r.rationale {
+    if let Some(t) = &now.rationale {
         ui.label(RichText::new(t).small());
     }
-    if let Some(t) = &r.critique {
+    if let Some(t) = &now.critique {
         ui.label(RichText::new(format!("Critique: {t}")).small().italics());
     }
 }
