@@ -8,7 +8,9 @@
 //!
 //! ```sh
 //! cargo run --release --example ui_bench -- target/bench-data/q1m.verdict
+//! cargo run --release --example ui_bench -- COPY.verdict --bulk   # frames while every sample is excluded, then undone
 //! ```
+//! `--bulk` writes to the project (an exclusion and its undo): run it on a copy.
 //! The image figure uses its own small project with 4000x3000 JPEGs, generated here.
 
 use std::fmt::Write as _;
@@ -149,8 +151,12 @@ fn big_jpeg_project(dir: &Path) -> PathBuf {
 
 fn main() {
     verdict::media::video::init();
-    let project = std::env::args().nth(1).map(PathBuf::from).expect("usage: ui_bench PROJECT.verdict");
+    let project = std::env::args().nth(1).map(PathBuf::from).expect("usage: ui_bench PROJECT.verdict [--bulk]");
     println!("| measure | result |\n|---|---|");
+    if std::env::args().any(|a| a == "--bulk") {
+        bulk(&project);
+        return;
+    }
 
     // Cold start: open + first frame, then until the list is shown.
     let start = Instant::now();
@@ -312,4 +318,55 @@ fn main() {
         "| 4000x3000 JPEG: step (J) to the next sample, prefetched | {:.0} ms |",
         start.elapsed().as_secs_f64() * 1000.0
     );
+}
+
+/// Frames at 60 frames a second, the curator stepping to the next sample every 4th, while a job
+/// runs (until the jobs are idle and the list has followed); the frame times and the job's time.
+fn frames_while_busy(d: &mut Driver) -> (Vec<Duration>, Duration) {
+    let start = Instant::now();
+    let mut times = Vec::new();
+    let mut k = 0u32;
+    while d.app.jobs.is_busy() || times.len() < 30 {
+        assert!(start.elapsed() < Duration::from_mins(5), "the job did not end");
+        let frame_start = Instant::now();
+        if k.is_multiple_of(4) {
+            d.app.send(Command::Next);
+        }
+        k += 1;
+        times.push(d.frame(Vec::new()));
+        std::thread::sleep(Duration::from_micros(16_667).saturating_sub(frame_start.elapsed()));
+    }
+    (times, start.elapsed())
+}
+
+/// Every sample excluded in one bulk action from the app (a job), then undone (a job): the
+/// frames the UI draws meanwhile.
+fn bulk(project: &Path) {
+    let mut d = Driver::open(project);
+    d.frame(Vec::new());
+    d.until("the list", listed);
+    let ids: Vec<verdict::model::SampleId> = d.app.project.as_ref().map(|p| p.ids().to_vec()).unwrap_or_default();
+    let n = ids.len();
+    let request = verdict::ui::bulk::BulkRequest {
+        ids,
+        action: verdict::store::CurationAction::Exclude("duplicate".into()),
+        query: String::new(),
+    };
+    d.app.send(Command::ApplyBulk(Box::new(request)));
+    let (times, took) = frames_while_busy(&mut d);
+    let frames = times.len();
+    let (p50, p99, max) = percentiles(times);
+    println!(
+        "| bulk exclude of {n} samples as a job: {:.1} s; frames meanwhile ({frames}, stepping every 4th) | p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms |",
+        took.as_secs_f64()
+    );
+    d.app.send(Command::Undo);
+    let (times, took) = frames_while_busy(&mut d);
+    let frames = times.len();
+    let (p50, p99, max) = percentiles(times);
+    println!(
+        "| its undo as a job: {:.1} s; frames meanwhile ({frames}) | p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms |",
+        took.as_secs_f64()
+    );
+    println!("| resident memory after both | {:.0} MB |", rss_mb());
 }

@@ -53,13 +53,23 @@ fn relabel_undo_redo_and_the_original_stays() {
     // Undo the tie, then the swap: back to the original.
     store.undo(&ana(), None).expect("undo tie");
     assert_eq!(label(&store, 1), (JudgmentSource::Curator, JudgmentKind::Pairwise, Some(1), Some(0)));
+    let curated_now = |store: &Store| store.overview(10).expect("overview").curated;
+    assert_eq!(curated_now(&store), 1, "the statistics count the relabeled sample");
     store.undo(&ana(), None).expect("undo swap");
     assert_eq!(label(&store, 1), (JudgmentSource::Original, JudgmentKind::Pairwise, Some(0), Some(1)));
+    assert_eq!(curated_now(&store), 0, "an undone action no longer counts as touched by a curator");
+    let by_dataset = store.overview(10).expect("overview").judgments_by_dataset;
+    assert!(by_dataset.iter().all(|(_, l, _)| l == "A>B"), "{by_dataset:?}");
     // Nothing more to undo.
     assert!(matches!(store.undo(&ana(), None), Err(StoreError::Refused(_))));
     // Redo the swap, then the tie.
     store.redo(&ana(), None).expect("redo swap");
     assert_eq!(label(&store, 1).2, Some(1));
+    let by_dataset = store.overview(10).expect("overview").judgments_by_dataset;
+    assert!(
+        by_dataset.iter().any(|(_, l, n)| l == "B>A" && *n == 1),
+        "the statistics follow the label now: {by_dataset:?}"
+    );
     store.redo(&ana(), None).expect("redo tie");
     assert_eq!(label(&store, 1).1, JudgmentKind::Tie);
     assert!(matches!(store.redo(&ana(), None), Err(StoreError::Refused(_))));

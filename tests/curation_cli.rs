@@ -55,7 +55,13 @@ fn label_undo_redo_and_history_from_the_command_line() {
     let show = json_lines(&ok(&p, &["show", "key-5", "--json"]));
     assert_eq!((show[0]["label"]["chosen"].as_u64(), show[0]["label"]["source"].as_str()), (Some(1), Some("curator")));
     assert_eq!(show[0]["original_label"]["chosen"].as_u64(), Some(0));
+    assert_eq!(
+        show[0]["position"],
+        serde_json::json!({"line": 6}),
+        "key-5 is on line 6 of the JSONL file (the sixth row)"
+    );
     let text = ok(&p, &["show", "6"]);
+    assert!(text.contains("(pairs)  line 6\n"), "the header names the line as an editor counts: {text}");
     assert!(text.contains("label now B over A (curator ana"), "{text}");
     assert!(text.contains("original label A over B"), "{text}");
     assert!(text.contains("[response B] chosen now (source field rejected)"), "{text}");

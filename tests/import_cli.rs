@@ -64,6 +64,23 @@ fn bad_rows_are_reported_by_row_and_field_and_good_rows_still_import() {
     assert!(text.contains("3 errors"), "{text}");
     assert!(text.contains("pairwise/overall 5"), "{text}");
     assert!(text.contains("modalities   text 5"), "{text}");
+    // The same as one JSON line per dataset, positions named as an editor counts them.
+    let info = verdict(&["info", project.to_str().expect("utf8"), "--json"]);
+    assert!(info.status.success());
+    let lines: Vec<serde_json::Value> =
+        stdout(&info).lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    assert_eq!(lines.len(), 1, "one dataset");
+    let d = &lines[0];
+    assert_eq!(
+        (d["name"].as_str(), d["status"].as_str(), d["samples"].as_u64()),
+        (Some("pairs"), Some("complete"), Some(5))
+    );
+    assert_eq!(d["errors"].as_u64(), Some(3));
+    assert_eq!(d["modalities"][0], serde_json::json!({"modality": "text", "samples": 5}));
+    let missing =
+        d["issues"].as_array().expect("issues").iter().find(|i| i["field"] == "chosen").expect("the chosen issue");
+    assert_eq!(missing["position"], serde_json::json!({"line": 5}));
+    assert_eq!((missing["severity"].as_str(), missing["file"].as_str()), (Some("error"), Some("pairs.jsonl")));
 }
 
 #[test]

@@ -68,6 +68,12 @@ pub(super) fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
                         format!("resumed at {}", Position::of(s.format.as_str(), from_row))
                     }
                     ImportOutcome::AlreadyImported => "already imported, nothing added".to_owned(),
+                    ImportOutcome::Appended { from_row } => {
+                        format!(
+                            "grew since it was imported: the rows from {} on appended",
+                            Position::of(s.format.as_str(), from_row)
+                        )
+                    }
                 };
                 outln!(
                     "{}: {what} as dataset {} (preset {}, {}): {} rows read, {} samples added, {} errors, {} warnings in {:.2} s",

@@ -2,27 +2,24 @@
 
 use crate::ingest::presets;
 use crate::model::Position;
-use crate::store::{DatasetStatus, ImportIssue};
-use std::fmt::Write as _;
+use crate::store::{DatasetStatus, DatasetSummary, ImportIssue};
 use std::path::Path;
 
-/// One import report line: `FILE POSITION field F: message`, the position as the file's
-/// `format` names it (`line 7`, `index 6`, `row 6`).
+/// One import report line: `FILE POSITION field F: message`.
 pub(super) fn issue_line(file: &str, format: &str, issue: &ImportIssue) -> String {
-    let mut s = file.to_owned();
-    if let Some(position) = issue.position(format) {
-        let _ = write!(s, " {position}");
-    }
-    if let Some(field) = issue.field.as_deref().filter(|f| !f.is_empty()) {
-        let _ = write!(s, " field {field}");
-    }
-    let _ = write!(s, ": {}", issue.message);
-    s
+    issue.line(file, format)
 }
 
-pub(super) fn run(project: &Path, max_issues: usize) -> anyhow::Result<()> {
+pub(super) fn run(project: &Path, max_issues: usize, json: bool) -> anyhow::Result<()> {
     let store = super::open_existing(project)?;
     let summaries = store.dataset_summaries()?;
+    if json {
+        for d in &summaries {
+            let issues = store.import_issues(d.info.id, max_issues)?;
+            outln!("{}", serde_json::to_string(&dataset_json(d, &issues))?);
+        }
+        return Ok(());
+    }
     outln!("project {}: {} datasets, {} samples", project.display(), summaries.len(), store.sample_count()?);
     for d in summaries {
         let i = &d.info;
@@ -56,19 +53,45 @@ pub(super) fn run(project: &Path, max_issues: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The source file as the report names it: its file name, with its folder's name when the folder
-/// is a Hugging Face `save_to_disk` folder (whose Arrow files are `data-0000N-of-0000M.arrow` in
-/// every split).
+/// One dataset as a JSON line: what the text form says, with positions as `{"line": 7}`,
+/// `{"index": 6}` or `{"row": 6}`.
+fn dataset_json(d: &DatasetSummary, issues: &[ImportIssue]) -> serde_json::Value {
+    let i = &d.info;
+    let (status, rows_done) = match i.status {
+        DatasetStatus::Complete => ("complete", None),
+        DatasetStatus::Importing { rows_done } => ("interrupted", Some(rows_done)),
+    };
+    let file = file_label(&i.source_path);
+    serde_json::json!({
+        "dataset": i.id,
+        "name": i.name,
+        "preset": i.preset,
+        "format": i.format,
+        "source": i.source_path,
+        "blake3": i.content_hash,
+        "media_root": i.media_root,
+        "status": status,
+        "rows_done": rows_done,
+        "imported_at": i.imported_at,
+        "finished_at": i.finished_at,
+        "samples": i.sample_count,
+        "modalities": d.modalities.iter().map(|(m, n)| serde_json::json!({"modality": m, "samples": n})).collect::<Vec<_>>(),
+        "judgments": d.judgment_kinds.iter().map(|(k, label, n)| serde_json::json!({"kind": k, "label": label, "count": n})).collect::<Vec<_>>(),
+        "media": d.media_status.iter().map(|(s, n)| serde_json::json!({"status": s, "count": n})).collect::<Vec<_>>(),
+        "media_failures": d.media_failures.iter().map(|(sample, row, field, error)| serde_json::json!({
+            "sample": sample, "file": file, "position": Position::of(&i.format, *row), "field": field, "error": error,
+        })).collect::<Vec<_>>(),
+        "errors": i.error_count,
+        "warnings": i.warning_count,
+        "issues": issues.iter().map(|x| serde_json::json!({
+            "severity": x.severity, "file": file, "position": x.position(&i.format), "field": x.field, "message": x.message,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The source file as the report names it (see [`crate::store::DatasetInfo::file_label`]).
 fn file_label(source_path: &str) -> String {
-    let path = Path::new(source_path);
-    let name = path.file_name().map_or_else(|| source_path.to_owned(), |n| n.to_string_lossy().into_owned());
-    match path.parent() {
-        Some(dir) if dir.join("state.json").is_file() => {
-            let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            if folder.is_empty() { name } else { format!("{folder}/{name}") }
-        }
-        _ => name,
-    }
+    crate::store::DatasetInfo::file_label(source_path)
 }
 
 fn join(items: impl Iterator<Item = String>) -> String {

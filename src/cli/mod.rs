@@ -19,6 +19,7 @@ macro_rules! out {
     };
 }
 
+mod datasets;
 mod export;
 mod history;
 mod import;
@@ -55,6 +56,9 @@ enum Command {
         /// How many import report lines to list per dataset.
         #[arg(long, default_value_t = 10)]
         errors: usize,
+        /// One JSON line per dataset (counts, status, report lines with their positions).
+        #[arg(long)]
+        json: bool,
     },
     /// One sample as text: its candidates, media, judgments, the label in force, flag, note and exclusion.
     Show {
@@ -68,6 +72,10 @@ enum Command {
     },
     /// Relabel, flag, exclude or note every sample a query matches, as one undoable operation.
     Label(label::LabelArgs),
+    /// Remove a dataset with its samples and their curation (asks for --yes; cannot be undone).
+    RemoveDataset(datasets::RemoveArgs),
+    /// Point a dataset's media at the folder they moved to, without importing again.
+    Relink(datasets::RelinkArgs),
     /// Undo the curator's latest operation (or --op N), from the app or the command line.
     Undo(label::UndoArgs),
     /// Redo what the curator's latest undo undid (or --op N).
@@ -156,9 +164,11 @@ fn run(cli: Cli, gui: impl FnOnce(GuiRequest) -> anyhow::Result<()>) -> anyhow::
         }
         Some(Command::Import(args)) => import::run(&args),
         Some(Command::Export(args)) => export::run(&args),
-        Some(Command::Info { project, errors }) => info::run(&project, errors).map(|()| ExitCode::SUCCESS),
+        Some(Command::Info { project, errors, json }) => info::run(&project, errors, json).map(|()| ExitCode::SUCCESS),
         Some(Command::Show { project, id, json }) => show::run(&project, &id, json).map(|()| ExitCode::SUCCESS),
         Some(Command::Label(args)) => label::run_label(&args),
+        Some(Command::RemoveDataset(args)) => datasets::run_remove(&args),
+        Some(Command::Relink(args)) => datasets::run_relink(&args),
         Some(Command::Undo(args)) => label::run_undo(&args, false),
         Some(Command::Redo(args)) => label::run_undo(&args, true),
         Some(Command::History(args)) => history::run(&args).map(|()| ExitCode::SUCCESS),

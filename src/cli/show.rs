@@ -1,6 +1,6 @@
 //! `verdict show`: one sample as text.
 
-use crate::model::{JudgmentKind, SampleId};
+use crate::model::{JudgmentKind, Position, SampleId};
 use crate::store::{CurationState, JudgmentView, SampleView, Store, in_force, original};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -10,10 +10,11 @@ pub(super) fn run(project: &Path, which: &str, json: bool) -> anyhow::Result<()>
     let id = resolve(&store, which)?;
     let sample = store.sample(id)?;
     let state = store.curation_state(id)?;
+    let position = store.sample_position(id)?;
     if json {
-        outln!("{}", serde_json::to_string(&to_json(&sample, &state))?);
+        outln!("{}", serde_json::to_string(&to_json(&sample, &state, position))?);
     } else {
-        out!("{}", render(&sample, &state));
+        out!("{}", render(&sample, &state, position));
     }
     Ok(())
 }
@@ -57,9 +58,10 @@ pub fn judgment_words(j: &JudgmentView) -> String {
     line
 }
 
-/// The JSON form of a sample: the stored sample, its curation state, and the label in force and
-/// the original one, with their chosen and rejected positions.
-pub fn to_json(s: &SampleView, state: &CurationState) -> serde_json::Value {
+/// The JSON form of a sample: the stored sample, where it is in its source file (`{"line": 7}`,
+/// `{"index": 6}`, `{"row": 6}`), its curation state, and the label in force and the original one,
+/// with their chosen and rejected positions.
+pub fn to_json(s: &SampleView, state: &CurationState, position: Position) -> serde_json::Value {
     let now = in_force(&s.judgments, state.judgment_id);
     let label = |j: Option<&JudgmentView>| {
         j.map(|j| {
@@ -71,6 +73,7 @@ pub fn to_json(s: &SampleView, state: &CurationState) -> serde_json::Value {
     };
     serde_json::json!({
         "id": s.id,
+        "position": position,
         "sample": s,
         "label": label(now),
         "original_label": label(original(&s.judgments)),
@@ -79,7 +82,7 @@ pub fn to_json(s: &SampleView, state: &CurationState) -> serde_json::Value {
 }
 
 /// The text form of a sample.
-pub fn render(s: &SampleView, state: &CurationState) -> String {
+pub fn render(s: &SampleView, state: &CurationState, position: Position) -> String {
     let mut out = String::new();
     let now = in_force(&s.judgments, state.judgment_id);
     let role = |p: u32| match now {
@@ -91,7 +94,7 @@ pub fn render(s: &SampleView, state: &CurationState) -> String {
         Some(j) if !j.ranking.is_empty() => j.ranking.iter().position(|x| *x == p).map(|i| format!("rank {}", i + 1)),
         _ => None,
     };
-    let _ = writeln!(out, "sample {}  dataset {} ({})  row {}", s.id, s.dataset_id, s.dataset_name, s.row_index);
+    let _ = writeln!(out, "sample {}  dataset {} ({})  {position}", s.id, s.dataset_id, s.dataset_name);
     if s.sub_index > 0 {
         let _ = writeln!(out, "pair {} of the row", s.sub_index + 1);
     }

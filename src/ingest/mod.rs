@@ -17,6 +17,7 @@ pub mod media_ref;
 pub mod prepare;
 pub mod presets;
 pub mod readers;
+pub mod relink;
 
 use crate::jobs::{Interrupted, Progress};
 use crate::model::{Position, Severity, Value};
@@ -60,6 +61,12 @@ pub enum ImportOutcome {
     },
     /// The same file with the same options was already imported: nothing added.
     AlreadyImported,
+    /// The file grew since it was imported (rows appended to a JSON Lines file): only the rows
+    /// from this one on were added, to the same dataset.
+    Appended {
+        /// The first new row.
+        from_row: u64,
+    },
 }
 
 /// What an import did.
@@ -363,7 +370,13 @@ pub fn import_file(
         warnings: 0,
         elapsed: Duration::ZERO,
     };
-    let (target, skip) = if store.may_hold_file(file_size)? {
+    let grown = grown_file(store, &path, &new, progress)?;
+    let (target, skip) = if let Some((dataset_id, hash, from_row)) = grown {
+        store.reopen_for_append(dataset_id, &hash, file_size)?;
+        summary.dataset_id = dataset_id;
+        summary.outcome = ImportOutcome::Appended { from_row };
+        (Target::Known(dataset_id), from_row)
+    } else if store.may_hold_file(file_size)? {
         progress.phase("hashing", "bytes", Some(file_size), 0);
         new.content_hash = hash_file(&path, &mut |done| progress.tick(done))?;
         progress.finish(file_size);
@@ -410,6 +423,70 @@ pub fn import_file(
     }
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// The dataset this file grew from: imported complete from the same path with the same options,
+/// from bytes that are exactly the start of the file now, ending with a whole line (rows were
+/// appended to a JSON Lines file; nothing before them changed). Returns it, the file's hash now
+/// and the first row to read. A file rewritten in place, a JSON array or a Parquet file is not a
+/// grown file: it imports as a new dataset, as before.
+fn grown_file(
+    store: &Store,
+    path: &Path,
+    new: &NewDataset,
+    progress: &mut Progress,
+) -> Result<Option<(crate::model::DatasetId, String, u64)>, IngestError> {
+    let Some(old) = store.imported_file(&new.source_path, &new.options_key)? else { return Ok(None) };
+    let size = new.source_size.unwrap_or(0);
+    let Some(old_size) = old.source_size.filter(|s| *s > 0 && *s < size) else { return Ok(None) };
+    if old.format != "jsonl" || new.format != "jsonl" {
+        return Ok(None);
+    }
+    progress.phase("hashing", "bytes", Some(size), 0);
+    let (prefix, whole, ends_line) = hash_file_and_prefix(path, old_size, &mut |done| progress.tick(done))?;
+    progress.finish(size);
+    if prefix != old.content_hash || !ends_line {
+        return Ok(None);
+    }
+    if store.complete_datasets_with_hash(&whole)?.iter().any(|(_, _, key)| *key == new.options_key) {
+        // The grown file was imported as it is now already.
+        return Ok(None);
+    }
+    Ok(Some((old.id, whole, old.rows_done)))
+}
+
+/// The blake3 of the file's first `prefix` bytes and of the whole file, in one read, and whether
+/// the prefix ends with a line break.
+fn hash_file_and_prefix(
+    path: &Path,
+    prefix: u64,
+    tick: &mut dyn FnMut(u64) -> Result<(), Interrupted>,
+) -> Result<(String, String, bool), IngestError> {
+    let mut file = std::fs::File::open(path).map_err(|e| file_err(path, format!("cannot open: {e}")))?;
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut done = 0u64;
+    let mut at_prefix = None;
+    loop {
+        let n = file.read(&mut buf).map_err(|e| file_err(path, format!("read error: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        let chunk = &buf[..n];
+        if at_prefix.is_none() && done + n as u64 >= prefix {
+            let cut = (prefix - done) as usize;
+            hasher.update(&chunk[..cut]);
+            let last = if cut > 0 { chunk[cut - 1] } else { 0 };
+            at_prefix = Some((hasher.finalize().to_hex().to_string(), last == b'\n'));
+            hasher.update(&chunk[cut..]);
+        } else {
+            hasher.update(chunk);
+        }
+        done += n as u64;
+        tick(done)?;
+    }
+    let (prefix_hash, ends_line) = at_prefix.unwrap_or_default();
+    Ok((prefix_hash, hasher.finalize().to_hex().to_string(), ends_line))
 }
 
 /// A complete dataset of the same bytes, read the same way, from another media root that never

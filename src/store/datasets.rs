@@ -62,6 +62,21 @@ impl ImportIssue {
     pub fn position(&self, format: &str) -> Option<Position> {
         self.row_index.map(|row| Position::of(format, row))
     }
+
+    /// The report line: `FILE POSITION field F: message`, the position as the file's `format`
+    /// names it (`pairs.jsonl line 7 field chosen: missing required field`).
+    pub fn line(&self, file: &str, format: &str) -> String {
+        use std::fmt::Write as _;
+        let mut s = file.to_owned();
+        if let Some(position) = self.position(format) {
+            let _ = write!(s, " {position}");
+        }
+        if let Some(field) = self.field.as_deref().filter(|f| !f.is_empty()) {
+            let _ = write!(s, " field {field}");
+        }
+        let _ = write!(s, ": {}", self.message);
+        s
+    }
 }
 
 /// A dataset as stored.
@@ -97,6 +112,23 @@ pub struct DatasetInfo {
     pub imported_at: String,
     /// When it completed.
     pub finished_at: Option<String>,
+}
+
+impl DatasetInfo {
+    /// The source file as the report names it: its file name, with its folder's name when the folder
+    /// is a Hugging Face `save_to_disk` folder (whose Arrow files are `data-0000N-of-0000M.arrow` in
+    /// every split).
+    pub fn file_label(source_path: &str) -> String {
+        let path = std::path::Path::new(source_path);
+        let name = path.file_name().map_or_else(|| source_path.to_owned(), |n| n.to_string_lossy().into_owned());
+        match path.parent() {
+            Some(dir) if dir.join("state.json").is_file() => {
+                let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                if folder.is_empty() { name } else { format!("{folder}/{name}") }
+            }
+            _ => name,
+        }
+    }
 }
 
 impl Store {

@@ -9,7 +9,8 @@ use super::{Result, Store};
 /// The figures the statistics panel plots.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Overview {
-    /// (dataset, original label in words such as `A>B`, `tie`, `ranking`, `ratings`, samples with it).
+    /// (dataset, label in force in words such as `A>B`, `tie`, `ranking`, `ratings`, samples with it):
+    /// the curator's label where there is one, else the source's.
     pub judgments_by_dataset: Vec<(String, String, u64)>,
     /// (model, times its response was the original chosen one, times rejected), most frequent first.
     pub model_outcomes: Vec<(String, u64, u64)>,
@@ -24,7 +25,8 @@ pub struct Overview {
     pub ratings: Vec<(String, f64, u64)>,
     /// (day `YYYY-MM-DD`, curation actions that day), oldest first.
     pub curator_days: Vec<(String, u64)>,
-    /// Samples in the project, and samples a curator has acted on.
+    /// Samples in the project, and samples a curator's work marks now (relabeled, flagged, noted
+    /// or excluded; an action undone no longer counts).
     pub samples: u64,
     /// See `samples`.
     pub curated: u64,
@@ -38,10 +40,10 @@ impl Store {
         let mut o = Overview::default();
         let mut st = c
             .prepare(
-                "SELECT d.name, s.original, count(*)
+                "SELECT d.name, s.current, count(*)
                  FROM sample_stats s JOIN datasets d ON d.id = s.dataset_id
-                 WHERE s.original != ''
-                 GROUP BY d.name, s.original ORDER BY d.name, s.original",
+                 WHERE s.current != ''
+                 GROUP BY d.name, s.current ORDER BY d.name, s.current",
             )
             .map_err(wrap)?;
         o.judgments_by_dataset = st
@@ -102,7 +104,9 @@ impl Store {
             .map_err(wrap)?;
         o.samples = c.query_row("SELECT count(*) FROM sample_stats", [], |r| r.get::<_, i64>(0)).map_err(wrap)? as u64;
         o.curated = c
-            .query_row("SELECT count(DISTINCT sample_id) FROM audit_log", [], |r| r.get::<_, i64>(0))
+            .query_row("SELECT count(*) FROM sample_stats WHERE edited OR flagged OR noted OR excluded", [], |r| {
+                r.get::<_, i64>(0)
+            })
             .map_err(wrap)? as u64;
         Ok(o)
     }

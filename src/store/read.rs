@@ -232,6 +232,20 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Where sample `id`'s row is in its source file, as an editor names it (line from 1 for
+    /// JSON Lines, index for JSON, row for Parquet); `.k` for the k-th sample of a row that holds
+    /// several is the caller's to add.
+    pub fn sample_position(&self, id: SampleId) -> Result<crate::model::Position> {
+        self.conn
+            .prepare_cached(
+                "SELECT d.format, s.row_index FROM samples s JOIN datasets d ON d.id = s.dataset_id WHERE s.id = ?1",
+            )
+            .and_then(|mut st| st.query_row([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).optional())
+            .map_err(|e| self.err(e))?
+            .map(|(format, row)| crate::model::Position::of(&format, row as u64))
+            .ok_or_else(|| StoreError::NotFound(format!("no sample with id {id}")))
+    }
+
     /// One whole sample.
     pub fn sample(&self, id: SampleId) -> Result<SampleView> {
         let head = self

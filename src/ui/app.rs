@@ -6,7 +6,7 @@ use super::commands::{self, Command, PathFor};
 use super::export_dialog::{ExportDialog, ExportForm, SavedExport};
 use super::jobs_panel::{JobOutcome, JobsPanel};
 use super::project::Project;
-use super::sample_view::sample_ui;
+use super::sample_view::{letter, sample_ui};
 use super::settings::{RightPanel, SavedFilter, Settings};
 use crate::ingest::{ImportOptions, IngestError, import_file};
 use crate::store::{Actor, CurationAction, Store, StoreError};
@@ -50,6 +50,32 @@ enum Dialog {
         path: PathBuf,
         detected: Result<String, String>,
         preset: String,
+        /// Where relative media paths resolve; empty: the data file's folder.
+        media_root: String,
+        /// A column mapping (TOML) instead of a preset; empty: the preset.
+        mapping: String,
+        /// What is wrong with the folder or mapping typed.
+        error: Option<String>,
+    },
+    /// Remove this dataset?
+    RemoveDataset {
+        id: crate::model::DatasetId,
+        name: String,
+        samples: u64,
+    },
+    /// The folder a dataset's media moved to.
+    Relink {
+        id: crate::model::DatasetId,
+        name: String,
+        folder: String,
+        error: Option<String>,
+    },
+    /// A corrected value for one rating.
+    Rate {
+        response: Option<u32>,
+        aspect: String,
+        value: String,
+        error: Option<String>,
     },
     /// Name for saving the current query.
     SaveFilter {
@@ -183,8 +209,10 @@ impl VerdictApp {
                 }
                 p.run_query();
                 p.refresh_undo_redo(self.settings.curator.as_deref());
-                if self.settings.right_panel == RightPanel::Stats {
-                    p.stats.refresh(&p.path, self.wake());
+                match self.settings.right_panel {
+                    RightPanel::Stats => p.stats.refresh(&p.path, self.wake()),
+                    RightPanel::Datasets => p.datasets.refresh(&p.path, self.wake()),
+                    _ => {}
                 }
                 self.project = Some(p);
             }
@@ -233,7 +261,12 @@ impl VerdictApp {
             }
         }
         if let Some(p) = &mut self.project {
-            p.poll_external(self.settings.curator.as_deref());
+            let datasets_open = self.settings.right_panel == RightPanel::Datasets;
+            if p.poll_external(self.settings.curator.as_deref()) && datasets_open {
+                let ctx = ctx.clone();
+                p.datasets.refresh(&p.path.clone(), move || ctx.request_repaint());
+            }
+            p.datasets.poll();
             ctx.request_repaint_after(super::project::EXTERNAL_POLL);
             p.poll_query();
             if let Some(wait) = p.sync_selection() {
@@ -358,7 +391,11 @@ impl VerdictApp {
                 if ui.checkbox(&mut history, "History of the sample (H)").changed() {
                     self.send(Command::ToggleHistory);
                 }
-                ui.checkbox(&mut self.settings.show_diff, "Word diff between A and B");
+                let mut datasets = self.settings.right_panel == RightPanel::Datasets;
+                if ui.checkbox(&mut datasets, "Datasets (D)").changed() {
+                    self.send(Command::ToggleDatasets);
+                }
+                ui.checkbox(&mut self.settings.show_diff, "Word diff of the chosen and the rejected answer");
                 if ui.button("Keyboard cheat sheet (?)").clicked() {
                     self.send(Command::ToggleCheatSheet);
                 }
@@ -469,6 +506,7 @@ impl VerdictApp {
         let side_floor = SIDE_MIN.min(room * 0.25);
         let side_range = side_floor..=(room - LIST_MIN - CENTRAL_MIN).max(side_floor);
         let mut refresh_stats = false;
+        let mut refresh_datasets = false;
         let right_width = match right {
             RightPanel::Stats => {
                 let panel = egui::Panel::right("stats").resizable(true).default_size(420.0).size_range(side_range);
@@ -478,8 +516,26 @@ impl VerdictApp {
                 let panel = egui::Panel::right("history").resizable(true).default_size(340.0).size_range(side_range);
                 panel.show(ui, |ui| history_ui(ui, p)).response.rect.width()
             }
+            RightPanel::Datasets => {
+                let panel = egui::Panel::right("datasets").resizable(true).default_size(380.0).size_range(side_range);
+                panel
+                    .show(ui, |ui| {
+                        let (more, refresh) = p.datasets.ui(ui);
+                        cmds.extend(more);
+                        refresh_datasets = refresh;
+                    })
+                    .response
+                    .rect
+                    .width()
+            }
             RightPanel::Hidden => 0.0,
         };
+        if refresh_datasets {
+            p.datasets.refresh(&p.path, {
+                let ctx = self.ctx.clone();
+                move || ctx.request_repaint()
+            });
+        }
         if refresh_stats {
             p.stats.refresh(&p.path, {
                 let ctx = self.ctx.clone();
@@ -516,7 +572,7 @@ impl VerdictApp {
         egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical().id_salt("sample").auto_shrink([false, false]).show(ui, |ui| {
                 if let Some(s) = &mut p.sample {
-                    sample_ui(ui, s, &mut p.textures, self.settings.show_diff);
+                    sample_ui(ui, s, &mut p.textures, self.settings.show_diff, &mut cmds);
                 } else if let Some(e) = &p.sample_error {
                     ui.colored_label(ui.visuals().error_fg_color, e);
                 } else if p.list.ids.is_empty() && !p.is_querying() {
@@ -672,8 +728,9 @@ impl VerdictApp {
                 then.truncate(1);
                 close = !then.is_empty() || r.should_close();
             }
-            Dialog::ConfirmImport { path, detected, preset } => {
-                let enter = enter_submits(ctx, &[]);
+            Dialog::ConfirmImport { path, detected, preset, media_root, mapping, error } => {
+                let fields = [egui::Id::unique("import_media_root"), egui::Id::unique("import_mapping")];
+                let enter = enter_submits(ctx, &fields);
                 let (mut go, mut cancel) = (false, false);
                 let r = modal("Import dataset", ctx, &mut |ui| {
                     ui.label(path.display().to_string());
@@ -681,24 +738,127 @@ impl VerdictApp {
                         Ok(name) => ui.label(format!("Detected layout: {name}")),
                         Err(e) => ui.colored_label(ui.visuals().error_fg_color, e.as_str()),
                     };
-                    egui::ComboBox::from_label("read as").selected_text(preset.as_str()).show_ui(ui, |ui| {
-                        for pr in crate::ingest::presets::all() {
-                            ui.selectable_value(preset, pr.name.to_owned(), pr.name);
-                        }
+                    ui.add_enabled_ui(mapping.trim().is_empty(), |ui| {
+                        egui::ComboBox::from_label("read as").selected_text(preset.as_str()).show_ui(ui, |ui| {
+                            for pr in crate::ingest::presets::all() {
+                                ui.selectable_value(preset, pr.name.to_owned(), pr.name);
+                            }
+                        });
                     });
+                    let label = ui.label("Media folder (relative media paths resolve here; empty: the file's folder)");
+                    ui.add(egui::TextEdit::singleline(media_root).hint_text("the data file's folder").id(fields[0]))
+                        .labelled_by(label.id);
+                    let label =
+                        ui.label("Column mapping (a TOML file, for layouts no preset knows; empty: the preset)");
+                    ui.add(egui::TextEdit::singleline(mapping).hint_text("none").id(fields[1])).labelled_by(label.id);
+                    if let Some(e) = error.as_deref() {
+                        ui.colored_label(ui.visuals().error_fg_color, e);
+                    }
+                    let ready = !preset.is_empty() || !mapping.trim().is_empty();
                     ui.horizontal(|ui| {
-                        go = ui.add_enabled(!preset.is_empty(), egui::Button::new("Import")).clicked()
-                            || (enter && !preset.is_empty());
+                        go = ui.add_enabled(ready, egui::Button::new("Import")).clicked() || (enter && ready);
                         cancel = ui.button("Cancel").clicked();
                         ui.weak("Enter imports · Esc cancels");
                     });
                 });
                 if go {
-                    let forced = (detected.as_ref().ok() != Some(&*preset)).then(|| preset.clone());
-                    let path = path.clone();
-                    self.start_import(path, forced);
+                    let root = Some(media_root.trim()).filter(|t| !t.is_empty()).map(expand_home);
+                    let map = Some(mapping.trim()).filter(|t| !t.is_empty()).map(expand_home);
+                    if let Some(r) = root.as_ref().filter(|r| !r.is_dir()) {
+                        *error = Some(format!("{} is not a folder", r.display()));
+                    } else if let Some(m) = map.as_ref().filter(|m| !m.is_file()) {
+                        *error = Some(format!("{} is not a file", m.display()));
+                    } else {
+                        let forced =
+                            (map.is_none() && detected.as_ref().ok() != Some(&*preset)).then(|| preset.clone());
+                        let options =
+                            ImportOptions { preset: forced, media_root: root, mapping: map, id_pattern: None };
+                        let path = path.clone();
+                        self.start_import(path, options);
+                        close = true;
+                    }
+                } else if cancel || r.should_close() {
+                    close = true;
+                }
+            }
+            Dialog::RemoveDataset { id, name, samples } => {
+                let enter = enter_submits(ctx, &[]);
+                let (mut go, mut cancel) = (false, false);
+                let r = modal("Remove dataset", ctx, &mut |ui| {
+                    ui.label(format!(
+                        "Remove dataset {id} ({name}) with its {samples} samples, their labels, flags, notes, exclusions and history?"
+                    ));
+                    ui.label("This cannot be undone. The source file is not touched: importing it again brings the samples back, without their curation.");
+                    ui.horizontal(|ui| {
+                        go = ui.button("Remove").clicked() || enter;
+                        cancel = ui.button("Cancel").clicked();
+                        ui.weak("Enter removes · Esc cancels");
+                    });
+                });
+                if go {
+                    then.push(Command::RemoveDataset(*id, name.clone()));
                     close = true;
                 } else if cancel || r.should_close() {
+                    close = true;
+                }
+            }
+            Dialog::Relink { id, name, folder, error } => {
+                let field = egui::Id::unique("relink_folder");
+                let enter = enter_submits(ctx, &[field]);
+                let (mut go, mut cancel) = (false, false);
+                let r = modal("Media moved", ctx, &mut |ui| {
+                    ui.label(format!("The folder dataset {id} ({name})'s media are in now:"));
+                    let edit = ui.add(egui::TextEdit::singleline(folder).hint_text("/path/to/media").id(field));
+                    focus_if_unfocused(ui, &edit);
+                    ui.weak("Relative media paths resolve inside it, as at import; nothing is imported again.");
+                    if let Some(e) = error.as_deref() {
+                        ui.colored_label(ui.visuals().error_fg_color, e);
+                    }
+                    ui.horizontal(|ui| {
+                        go = ui.button("Relink").clicked() || enter;
+                        cancel = ui.button("Cancel").clicked();
+                        ui.weak("Enter relinks · Esc cancels");
+                    });
+                });
+                if go {
+                    let dir = expand_home(folder.trim());
+                    if folder.trim().is_empty() || !dir.is_dir() {
+                        *error = Some(format!("{} is not a folder", dir.display()));
+                    } else {
+                        then.push(Command::Relink(*id, name.clone(), dir));
+                        close = true;
+                    }
+                } else if cancel || r.should_close() {
+                    close = true;
+                }
+            }
+            Dialog::Rate { response, aspect, value, error } => {
+                let field = egui::Id::unique("rating_value");
+                let enter = enter_submits(ctx, &[field]);
+                let mut save = false;
+                let target =
+                    response.map_or_else(|| "the whole sample".to_owned(), |p| format!("candidate {}", letter(p)));
+                let r = modal("Correct a rating", ctx, &mut |ui| {
+                    ui.label(format!("{aspect} of {target}"));
+                    let edit = ui.add(egui::TextEdit::singleline(value).hint_text("a number").id(field));
+                    focus_if_unfocused(ui, &edit);
+                    if let Some(e) = error.as_deref() {
+                        ui.colored_label(ui.visuals().error_fg_color, e);
+                    }
+                    ui.horizontal(|ui| {
+                        save = ui.button("Save").clicked() || enter;
+                        ui.weak("Enter saves · Esc cancels");
+                    });
+                });
+                if save {
+                    match value.trim().parse::<f64>() {
+                        Ok(v) if v.is_finite() => {
+                            then.push(Command::Rate(*response, aspect.clone(), v));
+                            close = true;
+                        }
+                        _ => *error = Some(format!("`{}` is not a number", value.trim())),
+                    }
+                } else if r.should_close() {
                     close = true;
                 }
             }
@@ -808,8 +968,34 @@ impl VerdictApp {
     /// Carries out one command.
     pub fn run_command(&mut self, command: Command) {
         match command {
-            Command::PickA => self.curate(command, &CurationAction::Pick(0)),
-            Command::PickB => self.curate(command, &CurationAction::Pick(1)),
+            Command::Pick(p) => {
+                self.with_sample(|s| s.set_cursor(p));
+                self.curate(command, &CurationAction::Pick(p));
+            }
+            Command::Rank(p, to) => {
+                self.with_sample(|s| s.set_cursor(p));
+                self.curate(command, &CurationAction::Move(p, to));
+            }
+            Command::RankCursor(to) => {
+                let cursor = self.project.as_ref().and_then(|p| p.sample.as_ref()).map(|s| s.cursor);
+                if let Some(c) = cursor {
+                    self.curate(command, &CurationAction::Move(c, to));
+                }
+            }
+            Command::Cursor(p) => self.with_sample(|s| s.set_cursor(p)),
+            Command::CursorStep(forward) => self.with_sample(|s| s.step_cursor(forward)),
+            Command::DiffPair(a, b) => self.with_sample(|s| s.set_diff_pair(a, b)),
+            Command::EditRating(response, ref aspect) => {
+                let shown =
+                    self.project.as_ref().and_then(|p| p.sample.as_ref()).map(|s| s.rating_text(response, aspect));
+                if let Some(value) = shown {
+                    self.dialog = Dialog::Rate { response, aspect: aspect.clone(), value, error: None };
+                }
+            }
+            Command::Rate(response, ref aspect, value) => {
+                let action = CurationAction::Rate { response, aspect: aspect.clone(), value };
+                self.curate(command, &action);
+            }
             Command::Swap => self.curate(command, &CurationAction::Swap),
             Command::Tie => self.curate(command, &CurationAction::Tie),
             Command::BothBad => self.curate(command, &CurationAction::BothBad),
@@ -866,6 +1052,30 @@ impl VerdictApp {
                         p.stats.refresh(&p.path.clone(), wake);
                     }
                 }
+            }
+            Command::ToggleDatasets => {
+                self.settings.right_panel = if self.settings.right_panel == RightPanel::Datasets {
+                    RightPanel::Hidden
+                } else {
+                    RightPanel::Datasets
+                };
+                if self.settings.right_panel == RightPanel::Datasets {
+                    let wake = self.wake();
+                    if let Some(p) = &mut self.project {
+                        p.datasets.refresh(&p.path.clone(), wake);
+                    }
+                }
+            }
+            Command::AskRemoveDataset(id, ref name, samples) => {
+                self.dialog = Dialog::RemoveDataset { id, name: name.clone(), samples };
+            }
+            Command::AskRelink(id, ref name) => {
+                self.dialog = Dialog::Relink { id, name: name.clone(), folder: String::new(), error: None };
+            }
+            Command::RemoveDataset(id, ref name) => self.dataset_job(id, name, None),
+            Command::Relink(id, ref name, ref folder) => {
+                let folder = folder.clone();
+                self.dataset_job(id, name, Some(folder));
             }
             Command::ToggleHistory => {
                 self.settings.right_panel = if self.settings.right_panel == RightPanel::History {
@@ -1041,6 +1251,55 @@ impl VerdictApp {
         }
     }
 
+    /// Removes a dataset (`relink` `None`) or points its media at a folder, as a job on its own
+    /// connection; the app refreshes when the project's data version moves.
+    fn dataset_job(&mut self, id: crate::model::DatasetId, name: &str, relink: Option<PathBuf>) {
+        let Some(p) = &self.project else { return };
+        let project = p.path.clone();
+        let actor = Actor::new(self.settings.curator.clone().unwrap_or_else(|| "app".into()), "app");
+        let title = match &relink {
+            None => format!("Remove dataset {name}"),
+            Some(_) => format!("Relink the media of {name}"),
+        };
+        self.jobs.spawn(&title, move |progress| {
+            let mut store = match Store::open(&project) {
+                Ok(s) => s,
+                Err(e) => {
+                    return JobOutcome::Failed { summary: "cannot open the project".into(), detail: e.to_string() };
+                }
+            };
+            match relink {
+                None => match store.remove_dataset(&actor, id, progress) {
+                    Ok(r) => JobOutcome::Done(format!(
+                        "removed {} samples and {} embedded media no other sample used",
+                        r.samples, r.blobs
+                    )),
+                    Err(crate::store::StoreError::Cancelled) => JobOutcome::Cancelled("Nothing was removed.".into()),
+                    Err(e) => JobOutcome::Failed { summary: "not removed".into(), detail: e.to_string() },
+                },
+                Some(folder) => match crate::ingest::relink::relink_media(&mut store, &actor, id, &folder, progress) {
+                    Ok(s) => JobOutcome::Done(format!(
+                        "{} of {} media found in {} ({} unreadable, {} not there)",
+                        s.found,
+                        s.media,
+                        folder.display(),
+                        s.failed,
+                        s.missing
+                    )),
+                    Err(IngestError::Cancelled) => JobOutcome::Cancelled("Nothing was changed.".into()),
+                    Err(e) => JobOutcome::Failed { summary: "not relinked".into(), detail: e.to_string() },
+                },
+            }
+        });
+    }
+
+    /// Runs `f` on the sample shown, when there is one.
+    fn with_sample(&mut self, f: impl FnOnce(&mut super::sample_view::LoadedSample)) {
+        if let Some(s) = self.project.as_mut().and_then(|p| p.sample.as_mut()) {
+            f(s);
+        }
+    }
+
     fn curate(&mut self, command: Command, action: &CurationAction) {
         let Some(curator) = self.settings.curator.clone() else {
             self.dialog = Dialog::Curator { name: String::new(), then: Some(Box::new(command)) };
@@ -1092,6 +1351,35 @@ impl VerdictApp {
         };
         let Some(p) = &mut self.project else { return };
         let actor = Actor::new(curator.as_str(), "app");
+        let target = if redo { p.undo_redo.1.as_ref() } else { p.undo_redo.0.as_ref() };
+        if let Some(t) = target.filter(|t| t.samples as usize >= super::bulk::JOB_THRESHOLD) {
+            // A large operation is undone as a job on its own connection, like the bulk action was
+            // done: the list follows when the project's data version moves.
+            let what = crate::store::HistoryEntry::of(t.clone()).summary;
+            let title = format!("{} {what}", if redo { "Redo" } else { "Undo" });
+            let project = p.path.clone();
+            self.jobs.spawn(&title, move |_progress| {
+                let mut store = match Store::open(&project) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        return JobOutcome::Failed { summary: "cannot open the project".into(), detail: e.to_string() };
+                    }
+                };
+                let done = if redo { store.redo(&actor, None) } else { store.undo(&actor, None) };
+                match done {
+                    Ok(u) if u.conflicts_total == 0 => {
+                        JobOutcome::Done(format!("{} samples restored", u.changes.samples.len()))
+                    }
+                    Ok(u) => JobOutcome::Done(format!(
+                        "{} samples restored; {} changed later were left as they are",
+                        u.changes.samples.len(),
+                        u.conflicts_total
+                    )),
+                    Err(e) => JobOutcome::Failed { summary: "not done".into(), detail: e.to_string() },
+                }
+            });
+            return;
+        }
         let done = if redo { p.store.redo(&actor, None) } else { p.store.undo(&actor, None) };
         match done {
             Ok(undone) => {
@@ -1170,7 +1458,14 @@ impl VerdictApp {
             Picked::Import(Some(p)) => self.detect_then_confirm(p),
             Picked::Detected(path, detected) => {
                 let preset = detected.clone().unwrap_or_default();
-                self.dialog = Dialog::ConfirmImport { path, detected, preset };
+                self.dialog = Dialog::ConfirmImport {
+                    path,
+                    detected,
+                    preset,
+                    media_root: String::new(),
+                    mapping: String::new(),
+                    error: None,
+                };
             }
             Picked::NoDialog(purpose) => {
                 self.dialog = Dialog::EnterPath {
@@ -1219,7 +1514,7 @@ impl VerdictApp {
         }
     }
 
-    fn start_import(&mut self, file: PathBuf, preset: Option<String>) {
+    fn start_import(&mut self, file: PathBuf, options: ImportOptions) {
         let Some(p) = &self.project else { return };
         let project = p.path.clone();
         let title =
@@ -1231,19 +1526,44 @@ impl VerdictApp {
                     return JobOutcome::Failed { summary: "cannot open the project".into(), detail: e.to_string() };
                 }
             };
-            let options = ImportOptions { preset, ..ImportOptions::default() };
-            match import_file(&mut store, &file, &options, progress) {
-                Ok(s) => JobOutcome::Done(format!(
-                    "{} samples added from {} rows ({} errors, {} warnings)",
-                    s.samples_added, s.rows_read, s.errors, s.warnings
-                )),
-                Err(IngestError::Cancelled) => {
-                    JobOutcome::Cancelled("The rows imported so far are kept; import the file again to resume.".into())
+            // A Hugging Face save_to_disk folder stands for the Arrow files its state.json lists.
+            let files = match crate::ingest::dataset_files(&file) {
+                Ok(f) => f,
+                Err(e) => return JobOutcome::Failed { summary: "failed".into(), detail: e.to_string() },
+            };
+            let mut lines = Vec::new();
+            for f in &files {
+                match import_file(&mut store, f, &options, progress) {
+                    Ok(s) => lines.push(import_line(f, &s, files.len() > 1)),
+                    Err(IngestError::Cancelled) => {
+                        return JobOutcome::Cancelled(
+                            "The rows imported so far are kept; import the file again to resume.".into(),
+                        );
+                    }
+                    Err(e) => return JobOutcome::Failed { summary: "failed".into(), detail: e.to_string() },
                 }
-                Err(e) => JobOutcome::Failed { summary: "failed".into(), detail: e.to_string() },
             }
+            JobOutcome::Done(lines.join("; "))
         });
     }
+}
+
+/// What an import did, in one line: "12 samples added from 12 rows (0 errors, 1 warning)".
+fn import_line(file: &std::path::Path, s: &crate::ingest::ImportSummary, named: bool) -> String {
+    let name = if named {
+        format!("{}: ", file.file_name().map(|n| n.to_string_lossy()).unwrap_or_default())
+    } else {
+        String::new()
+    };
+    let what = match s.outcome {
+        crate::ingest::ImportOutcome::AlreadyImported => return format!("{name}already imported, nothing added"),
+        crate::ingest::ImportOutcome::Appended { .. } => "the file grew: ",
+        _ => "",
+    };
+    format!(
+        "{name}{what}{} samples added from {} rows ({} errors, {} warnings)",
+        s.samples_added, s.rows_read, s.errors, s.warnings
+    )
 }
 
 /// Whether plain Enter, pressed this frame, submits the open dialog. Read before the dialog is

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod bulk;
 pub mod commands;
+pub mod datasets_panel;
 pub mod diff;
 pub mod export_dialog;
 pub mod image_view;

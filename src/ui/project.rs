@@ -66,6 +66,8 @@ pub struct Project {
     polled_at: Instant,
     /// The statistics panel.
     pub stats: StatsPanel,
+    /// The Datasets panel.
+    pub datasets: super::datasets_panel::DatasetsPanel,
     worker: QueryWorker,
     loader: SampleLoader,
     /// The next sample, loaded ahead on the loader thread.
@@ -106,6 +108,7 @@ impl Project {
             seen: (crate::model::OpId(0), 0),
             polled_at: Instant::now(),
             stats: StatsPanel::default(),
+            datasets: super::datasets_panel::DatasetsPanel::default(),
             worker,
             loader,
             prefetched: None,

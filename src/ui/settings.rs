@@ -29,6 +29,8 @@ pub enum RightPanel {
     Stats,
     /// The audit log of the selected sample.
     History,
+    /// The project's datasets, their reports, remove and relink.
+    Datasets,
 }
 
 /// Per-project memory.

@@ -79,7 +79,7 @@ fn overview_ui(ui: &mut egui::Ui, o: &Overview) {
     ui.label(format!("{} samples · {} touched by a curator", o.samples, o.curated));
     ui.separator();
 
-    ui.strong("Original judgments per dataset");
+    ui.strong("Labels now per dataset (a curator's, else the source's)");
     let datasets: Vec<&str> = dedup(o.judgments_by_dataset.iter().map(|(d, _, _)| d.as_str()));
     let labels: Vec<&str> = dedup(o.judgments_by_dataset.iter().map(|(_, l, _)| l.as_str()));
     let mut charts: Vec<BarChart> = Vec::new();

@@ -61,6 +61,22 @@ impl Ui<'_> {
         Self::open_with(project, settings, None, [1400.0, 900.0])
     }
 
+    /// The app on a project that holds no sample yet: open and listed.
+    pub fn open_empty(project: &Path) -> Self {
+        let settings = Settings { curator: Some("ana".into()), ..Settings::default() };
+        let ctx = egui::Context::default();
+        let app = VerdictApp::new(&ctx, settings, None, Some(project));
+        let mut harness = app_harness(app);
+        let start = Instant::now();
+        while harness.state().project.as_ref().is_none_or(verdict::ui::project::Project::is_querying) {
+            assert!(start.elapsed() < Duration::from_secs(20), "the project did not open");
+            harness.step();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        harness.step();
+        Self { harness, project: project.to_owned() }
+    }
+
     /// The app at `size` with these settings, saved to `settings_file` when they change.
     pub fn open_with(project: &Path, settings: Settings, settings_file: Option<PathBuf>, size: [f32; 2]) -> Self {
         let ctx = egui::Context::default();
