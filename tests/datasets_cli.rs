@@ -99,6 +99,11 @@ fn removing_a_dataset_asks_then_takes_its_samples_index_and_media() {
     assert_eq!(count(&project, "SELECT count(*) FROM ops WHERE action = 'remove_dataset' AND state = 'final'"), 1);
     let info = run(&["info", p(&project), "--json"]);
     assert_eq!(info.lines().count(), 1, "one dataset left: {info}");
+    assert_eq!(count(&project, "SELECT count(*) FROM sample_fts_docsize"), 4, "its index entries are gone");
+    // The flag on the removed samples has nothing left to undo: undo says so instead of undoing nothing.
+    let undo = verdict(&["undo", p(&project), "--curator", "ana"]);
+    assert!(!undo.status.success());
+    assert!(stderr(&undo).contains("nothing to undo"), "{}", stderr(&undo));
 }
 
 #[test]

@@ -115,6 +115,16 @@ impl Store {
             run(tx, "DELETE FROM datasets WHERE id = ?1")?;
             progress.tick(3).map_err(|_| StoreError::Cancelled)?;
             let freed = remove_unused_blobs(tx, &blobs)?;
+            // Operations whose every audit row went with the samples have nothing left to undo or
+            // redo: an undo reaches past them instead of "undoing" nothing.
+            tx.conn()
+                .execute(
+                    "UPDATE ops SET state = CASE state WHEN 'done' THEN 'final' ELSE 'discarded' END
+                     WHERE kind = 'edit' AND state IN ('done', 'undone') AND audit_first IS NOT NULL
+                       AND NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.id BETWEEN ops.audit_first AND ops.audit_last)",
+                    [],
+                )
+                .map_err(|e| tx.err(e))?;
             progress.finish(4);
             tx.changed(ChangeKinds::DATASETS);
             Ok(Removed { samples: samples as u64, blobs: freed, changes: Changes::default() })

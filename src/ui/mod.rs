@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod bulk;
+mod candidates;
 pub mod commands;
 pub mod datasets_panel;
 pub mod diff;
