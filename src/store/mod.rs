@@ -94,6 +94,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sql/003_list.sql"),
     include_str!("sql/004_source_size.sql"),
     include_str!("sql/005_ops.sql"),
+    include_str!("sql/006_search_keys.sql"),
 ];
 
 /// The schema version this build writes (the number of migrations).
