@@ -31,15 +31,19 @@
 //! `and`, `or` and `not` work as `AND`, `OR` and `NOT`; quoted, they are words. A value that is
 //! not one of a field's known values (`modality:vidoe`) is an error naming them, not a query
 //! that matches nothing. Reasons are typed freely, so `flag:` and `excluded:` take any text,
-//! compared with `_` and space the same and ASCII case ignored. An error's position is the
-//! character at fault: the bad value's first character, or the unknown field.
+//! compared with `_` and space the same and ASCII case ignored. Free text is searched as written,
+//! with Chinese, Japanese and Korean characters each a token ([`index_text`]), so a word is found
+//! inside a sentence written without spaces. An error's position is the character at fault: the
+//! bad value's first character, or the unknown field.
 //!
 //! Comparisons with a missing value (no response B for `len_b`, no pairwise judgment for
 //! `len_chosen`) are false, and their negation true: `-len_b>10` matches samples without a B.
 
 mod parse;
+mod text;
 
 pub use parse::{Expr, Op, QueryError, parse};
+pub use text::{index_text, is_split_char};
 
 use rusqlite::types::Value as SqlValue;
 use std::fmt::Write as _;
@@ -152,9 +156,11 @@ fn fts_driver(e: &Expr) -> Result<Option<FtsDriver>, QueryError> {
     Ok(Some(FtsDriver { phrase: fts_phrase(text), rest }))
 }
 
-/// One FTS5 phrase: double quotes inside are doubled, so the text is matched as written.
+/// One FTS5 phrase: double quotes inside are doubled, so the text is matched as written, and
+/// CJK characters are set apart as the index has them ([`index_text`]), so the characters of a
+/// word are a phrase of consecutive tokens.
 fn fts_phrase(text: &str) -> SqlValue {
-    SqlValue::Text(format!("\"{}\"", text.replace('"', "\"\"")))
+    SqlValue::Text(format!("\"{}\"", index_text(text).replace('"', "\"\"")))
 }
 
 /// Emits `e`; `negated` says whether it sits under an odd number of NOTs. Comparisons with a
@@ -440,6 +446,15 @@ mod tests {
         );
         assert_eq!(compile("a or b").expect("q").condition.matches(" OR ").count(), 1);
         assert_eq!(compile(r#""or""#).expect("q").params, [SqlValue::Text("\"or\"".into())]);
+    }
+
+    #[test]
+    fn free_text_phrases_split_cjk_as_the_index_does() {
+        assert_eq!(compile("红色").expect("q").params, [SqlValue::Text("\"红 色 \"".into())]);
+        assert_eq!(compile("\"red circle\"").expect("q").params, [SqlValue::Text("\"red circle\"".into())]);
+        assert_eq!(compile("iPhone手机").expect("q").params, [SqlValue::Text("\"iPhone 手 机 \"".into())]);
+        let driver = compile("红色 is:flagged").expect("q").fts_driver.expect("driver");
+        assert_eq!(driver.phrase, SqlValue::Text("\"红 色 \"".into()));
     }
 
     #[test]

@@ -97,6 +97,15 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sql/006_search_keys.sql"),
 ];
 
+/// A step in Rust that runs after a migration's SQL, in the same transaction.
+type MigrationStep = fn(&Connection) -> rusqlite::Result<()>;
+
+/// The migrations (numbered from 1) with a step in Rust after their SQL.
+const MIGRATION_STEPS: &[(usize, MigrationStep)] = &[
+    // The full-text index with CJK characters set apart (`query::index_text`).
+    (6, fts_side::reindex_split_text),
+];
+
 /// The schema version this build writes (the number of migrations).
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -169,7 +178,9 @@ impl Store {
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx =
                 self.conn.transaction().map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
+            let steps = MIGRATION_STEPS.iter().filter(|(n, _)| *n == i + 1);
             tx.execute_batch(sql)
+                .and_then(|()| steps.map(|(_, step)| step(&tx)).collect::<rusqlite::Result<()>>())
                 .and_then(|()| tx.pragma_update(None, "user_version", i as i64 + 1))
                 .and_then(|()| tx.commit())
                 .map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
