@@ -343,8 +343,8 @@ fn field(name: &str, op: Op, value: &str, places: Places, negated: bool, out: &m
         }
         "flag" | "excluded" => {
             text_only(name)?;
-            // The same expression as migration 6's indexes on `curation`, which SQLite uses
-            // only when it is written as there and the `IS NOT NULL` of the partial index holds.
+            // `IS NOT NULL` lets SQLite read only the flagged rows, from the partial index
+            // `curation_flag` (migration 2); `curation` has a row per curated sample only.
             (
                 format!(
                     "st.sample_id IN (SELECT sample_id FROM curation WHERE {name} IS NOT NULL AND lower(replace({name}, ' ', '_')) = ?)"

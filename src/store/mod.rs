@@ -94,7 +94,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sql/003_list.sql"),
     include_str!("sql/004_source_size.sql"),
     include_str!("sql/005_ops.sql"),
-    include_str!("sql/006_search_keys.sql"),
+    include_str!("sql/006_fts_cjk.sql"),
 ];
 
 /// A step in Rust that runs after a migration's SQL, in the same transaction.
@@ -178,9 +178,9 @@ impl Store {
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx =
                 self.conn.transaction().map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
-            let steps = MIGRATION_STEPS.iter().filter(|(n, _)| *n == i + 1);
+            let mut steps = MIGRATION_STEPS.iter().filter(|(n, _)| *n == i + 1);
             tx.execute_batch(sql)
-                .and_then(|()| steps.map(|(_, step)| step(&tx)).collect::<rusqlite::Result<()>>())
+                .and_then(|()| steps.try_for_each(|(_, step)| step(&tx)))
                 .and_then(|()| tx.pragma_update(None, "user_version", i as i64 + 1))
                 .and_then(|()| tx.commit())
                 .map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
