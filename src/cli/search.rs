@@ -7,10 +7,12 @@ use std::process::ExitCode;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Fields: dataset preset modality judgment label model media key longer (with `:` or `!=`);\n\
 original current (a, b, tie, both_bad, ranking, ratings, correction, pairwise, none); is:flagged|edited|noted|excluded,\n\
-flag:REASON, excluded:REASON; original_judgment original_longer (the source's own label; judgment, longer and len_chosen follow\n\
-the label in force); id row responses len_prompt len_a len_b len_chosen len_rejected original_len_chosen original_len_rejected\n\
+flag:REASON, excluded:REASON (`flag:wrong_label` = `flag:\"wrong label\"`, any case);\n\
+original_judgment original_longer (the source's own label; judgment, longer and len_chosen follow the label in force);\n\
+id row responses len_prompt len_a len_b len_chosen len_rejected original_len_chosen original_len_rejected\n\
 (with : = != > >= < <=).\n\
-Words and \"quoted phrases\" search prompts and responses. Terms are ANDed; use OR, NOT or -, and parentheses.\n\
+Words and \"quoted phrases\" search prompts and responses (Chinese and Japanese words too, inside sentences).\n\
+Terms are ANDed; use OR, AND, NOT (or or, and, not; quoted they are words) or -, and parentheses.\n\
 Example: verdict search p.verdict 'modality:image longer:chosen NOT judgment:tie \"red circle\"'")]
 pub struct SearchArgs {
     /// The project file.

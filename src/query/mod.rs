@@ -10,12 +10,12 @@
 //! |---|---|
 //! | `dataset:NAME` | the dataset's name (file stem) |
 //! | `preset:NAME` | the preset that read the dataset |
-//! | `modality:KIND` | text, image, images, video, audio, mixed, gen-image, ... |
+//! | `modality:KIND` | one of [`MODALITIES`]: text, image, images, video, audio, mixed, gen-image, gen-video, gen-audio |
 //! | `judgment:KIND` | the label in force is of this kind (a curator's judgment, else any of the original ones): pairwise, ranking, ratings, correction, tie, `both_bad` |
 //! | `original_judgment:KIND` | has an original judgment of this kind |
 //! | `label:NAME` | has a judgment with this label (overall, safer, helpfulness, ...) |
 //! | `model:TEXT` | a response's model contains TEXT (case-insensitive for ASCII) |
-//! | `media:STATUS` | has a media item with this probe status (ok, failed, unresolved, `not_fetched`) |
+//! | `media:STATUS` | has a media item with this probe status (ok, failed, unresolved, `not_fetched`, pending) |
 //! | `id`, `row` | the sample id; the source row (numbers, any comparison) |
 //! | `key:TEXT` | the source's own id |
 //! | `responses` | number of responses (any comparison) |
@@ -25,15 +25,25 @@
 //! | `original_longer:chosen` / `original_longer:rejected` | the same per the source's own label |
 //! | `original:LABEL`, `current:LABEL` | the original label; the label now (the curator's, else the original): `a` (A preferred), `b`, `tie`, `both_bad`, `ranking`, `ratings`, `correction`, `none` |
 //! | `is:flagged`, `is:edited`, `is:noted`, `is:excluded` | a curator flagged it, relabeled it, wrote a note, excluded it |
-//! | `flag:REASON` | flagged with this reason |
-//! | `excluded:REASON` | excluded with this reason (duplicate, contamination, ...) |
+//! | `flag:REASON` | flagged with this reason (`flag:wrong_label` or `flag:"wrong label"`) |
+//! | `excluded:REASON` | excluded with this reason (duplicate, contamination, `bad_media`, ...) |
+//!
+//! `and`, `or` and `not` work as `AND`, `OR` and `NOT`; quoted, they are words. A value that is
+//! not one of a field's known values (`modality:vidoe`) is an error naming them, not a query
+//! that matches nothing. Reasons are typed freely, so `flag:` and `excluded:` take any text,
+//! compared with `_` and space the same and ASCII case ignored. Free text is searched as written,
+//! with Chinese, Japanese and Korean characters each a token ([`index_text`]), so a word is found
+//! inside a sentence written without spaces. An error's position is the character at fault: the
+//! bad value's first character, or the unknown field.
 //!
 //! Comparisons with a missing value (no response B for `len_b`, no pairwise judgment for
 //! `len_chosen`) are false, and their negation true: `-len_b>10` matches samples without a B.
 
 mod parse;
+mod text;
 
 pub use parse::{Expr, Op, QueryError, parse};
+pub use text::{index_text, is_split_char};
 
 use rusqlite::types::Value as SqlValue;
 use std::fmt::Write as _;
@@ -59,6 +69,16 @@ pub struct FtsDriver {
     pub phrase: SqlValue,
     /// The other terms (`1` when there are none).
     pub rest: Compiled,
+}
+
+/// What `samples.modality` holds (`ingest::prepare::modality` derives it from the media).
+pub const MODALITIES: &[&str] =
+    &["text", "image", "images", "video", "audio", "mixed", "gen-image", "gen-video", "gen-audio"];
+
+/// A flag or exclusion reason as it is compared: ASCII lowercase, spaces as `_`. The SQL side
+/// is `lower(replace(column, ' ', '_'))` (SQLite's `lower` folds ASCII only, as this does).
+pub fn reason_key(reason: &str) -> String {
+    reason.replace(' ', "_").to_ascii_lowercase()
 }
 
 /// The fields the language knows, for error messages and help.
@@ -93,8 +113,12 @@ pub const FIELDS: &[&str] = &[
 
 /// Parses and compiles a query. An empty query matches every sample.
 pub fn compile(query: &str) -> Result<Compiled, QueryError> {
+    compile_bytes(query).map_err(|e| e.in_query(query))
+}
+
+fn compile_bytes(query: &str) -> Result<Compiled, QueryError> {
     let mut out = Compiled { condition: String::new(), params: Vec::new(), fts_driver: None };
-    match parse(query)? {
+    match parse::parse_bytes(query)? {
         None => out.condition.push('1'),
         Some(e) => {
             emit(&e, false, &mut out)?;
@@ -132,9 +156,11 @@ fn fts_driver(e: &Expr) -> Result<Option<FtsDriver>, QueryError> {
     Ok(Some(FtsDriver { phrase: fts_phrase(text), rest }))
 }
 
-/// One FTS5 phrase: double quotes inside are doubled, so the text is matched as written.
+/// One FTS5 phrase: double quotes inside are doubled, so the text is matched as written, and
+/// CJK characters are set apart as the index has them ([`index_text`]), so the characters of a
+/// word are a phrase of consecutive tokens.
 fn fts_phrase(text: &str) -> SqlValue {
-    SqlValue::Text(format!("\"{}\"", text.replace('"', "\"\"")))
+    SqlValue::Text(format!("\"{}\"", index_text(text).replace('"', "\"\"")))
 }
 
 /// Emits `e`; `negated` says whether it sits under an odd number of NOTs. Comparisons with a
@@ -158,7 +184,9 @@ fn emit(e: &Expr, negated: bool, out: &mut Compiled) -> Result<(), QueryError> {
             out.condition.push_str("st.sample_id IN (SELECT rowid FROM sample_fts WHERE sample_fts MATCH ?)");
             out.params.push(fts_phrase(text));
         }
-        Expr::Field { name, op, value, at } => field(name, *op, value, *at, negated, out)?,
+        Expr::Field { name, op, value, at, value_at } => {
+            field(name, *op, value, Places { field: *at, value: *value_at }, negated, out)?;
+        }
     }
     Ok(())
 }
@@ -182,12 +210,24 @@ fn contains_pattern(value: &str) -> String {
     p
 }
 
-fn field(name: &str, op: Op, value: &str, at: usize, negated: bool, out: &mut Compiled) -> Result<(), QueryError> {
+/// Where a term's parts are in the query (byte offsets).
+#[derive(Debug, Clone, Copy)]
+struct Places {
+    /// The field name.
+    field: usize,
+    /// The value as typed.
+    value: usize,
+}
+
+fn field(name: &str, op: Op, value: &str, places: Places, negated: bool, out: &mut Compiled) -> Result<(), QueryError> {
+    // The field name is ASCII (the parser checks): the operator follows it.
+    let op_at = places.field + name.len();
+    let at = places.value;
     let text_only = |what: &str| -> Result<(), QueryError> {
         if matches!(op, Op::Eq | Op::Ne) {
             Ok(())
         } else {
-            Err(QueryError::new(format!("`{what}` compares with `:` or `!=`, not `{}`", op.sql()), at))
+            Err(QueryError::new(format!("`{what}` compares with `:` or `!=`, not `{}`", op.sql()), op_at))
         }
     };
     let number = || -> Result<i64, QueryError> {
@@ -204,7 +244,15 @@ fn field(name: &str, op: Op, value: &str, at: usize, negated: bool, out: &mut Co
         }
         "modality" => {
             text_only(name)?;
-            ("st.modality = ?".into(), SqlValue::Text(value.to_owned()))
+            // As stored (lowercase, `gen-image`), forgiving case and `gen_image`.
+            let kind = value.to_ascii_lowercase().replace('_', "-");
+            if !MODALITIES.contains(&kind.as_str()) {
+                return Err(QueryError::new(
+                    format!("unknown modality `{value}` (one of {})", MODALITIES.join(", ")),
+                    at,
+                ));
+            }
+            ("st.modality = ?".into(), SqlValue::Text(kind))
         }
         "judgment" | "original_judgment" => {
             text_only(name)?;
@@ -238,15 +286,17 @@ fn field(name: &str, op: Op, value: &str, at: usize, negated: bool, out: &mut Co
         }
         "media" => {
             text_only(name)?;
-            if crate::model::ProbeStatus::parse(value).is_none() {
+            let status = value.to_ascii_lowercase().replace('-', "_");
+            let Some(status) = crate::model::ProbeStatus::parse(&status) else {
+                let known: Vec<&str> = crate::model::ProbeStatus::ALL.iter().map(|s| s.as_str()).collect();
                 return Err(QueryError::new(
-                    format!("unknown media status `{value}` (ok, failed, unresolved, not_fetched, pending)"),
+                    format!("unknown media status `{value}` (one of {})", known.join(", ")),
                     at,
                 ));
-            }
+            };
             (
                 "st.sample_id IN (SELECT sample_id FROM media WHERE probe_status = ?)".into(),
-                SqlValue::Text(value.to_owned()),
+                SqlValue::Text(status.as_str().to_owned()),
             )
         }
         "original" | "current" => {
@@ -293,9 +343,13 @@ fn field(name: &str, op: Op, value: &str, at: usize, negated: bool, out: &mut Co
         }
         "flag" | "excluded" => {
             text_only(name)?;
+            // `IS NOT NULL` lets SQLite read only the flagged rows, from the partial index
+            // `curation_flag` (migration 2); `curation` has a row per curated sample only.
             (
-                format!("st.sample_id IN (SELECT sample_id FROM curation WHERE {name} = ?)"),
-                SqlValue::Text(value.to_owned()),
+                format!(
+                    "st.sample_id IN (SELECT sample_id FROM curation WHERE {name} IS NOT NULL AND lower(replace({name}, ' ', '_')) = ?)"
+                ),
+                SqlValue::Text(reason_key(value)),
             )
         }
         "key" => {
@@ -342,7 +396,10 @@ fn field(name: &str, op: Op, value: &str, at: usize, negated: bool, out: &mut Co
             return Ok(());
         }
         other => {
-            return Err(QueryError::new(format!("unknown field `{other}` (known: {})", FIELDS.join(", ")), at));
+            return Err(QueryError::new(
+                format!("unknown field `{other}` (known: {})", FIELDS.join(", ")),
+                places.field,
+            ));
         }
     };
     if ne {
@@ -371,11 +428,71 @@ mod tests {
     }
 
     #[test]
+    fn lowercase_operator_words_are_operators_unless_quoted() {
+        let text = |t: &str| Box::new(Expr::Text(t.into()));
+        assert_eq!(parse("a or b").expect("parses"), Some(Expr::Or(text("a"), text("b"))));
+        assert_eq!(parse("a and not b").expect("parses"), Some(Expr::And(text("a"), Box::new(Expr::Not(text("b"))))));
+        assert_eq!(parse("a OR b").expect("parses"), parse("a or b").expect("parses"));
+        assert_eq!(parse("NOT a AND b").expect("parses"), parse("not a and b").expect("parses"));
+        // Quoted, or in mixed case, they are words.
+        assert_eq!(
+            parse(r#"a "or" b"#).expect("parses"),
+            Some(Expr::And(Box::new(Expr::And(text("a"), text("or"))), text("b")))
+        );
+        assert_eq!(parse(r#""not""#).expect("parses"), Some(Expr::Text("not".into())));
+        assert_eq!(
+            parse("a Or b").expect("parses"),
+            Some(Expr::And(Box::new(Expr::And(text("a"), text("Or"))), text("b")))
+        );
+        assert_eq!(compile("a or b").expect("q").condition.matches(" OR ").count(), 1);
+        assert_eq!(compile(r#""or""#).expect("q").params, [SqlValue::Text("\"or\"".into())]);
+    }
+
+    #[test]
+    fn free_text_phrases_split_cjk_as_the_index_does() {
+        assert_eq!(compile("红色").expect("q").params, [SqlValue::Text("\"红 色 \"".into())]);
+        assert_eq!(compile("\"red circle\"").expect("q").params, [SqlValue::Text("\"red circle\"".into())]);
+        assert_eq!(compile("iPhone手机").expect("q").params, [SqlValue::Text("\"iPhone 手 机 \"".into())]);
+        let driver = compile("红色 is:flagged").expect("q").fts_driver.expect("driver");
+        assert_eq!(driver.phrase, SqlValue::Text("\"红 色 \"".into()));
+    }
+
+    #[test]
+    fn value_errors_point_at_the_value() {
+        let at = |q: &str| {
+            let e = compile(q).expect_err(q);
+            (e.at, e.char_at, e.to_string())
+        };
+        let (b, c, shown) = at("len_chosen>>");
+        assert_eq!((b, c), (11, 11));
+        assert!(shown.ends_with("(at character 12)"), "{shown}");
+        assert_eq!(at("modality:vidoe").0, 9);
+        assert_eq!(at("modality:image colour:red").0, 15);
+        assert_eq!(at("dataset>3").0, 7);
+        assert_eq!(at("model:").0, 6);
+        let (b, c, shown) = at("红色 len_a>x");
+        assert_eq!((b, c), (13, 9));
+        assert!(shown.ends_with("(at character 10)"), "{shown}");
+    }
+
+    #[test]
+    fn reasons_compare_by_their_key() {
+        assert_eq!(reason_key("Wrong Label"), "wrong_label");
+        assert_eq!(reason_key("wrong_label"), "wrong_label");
+        let c = compile("flag:\"Wrong Label\"").expect("q");
+        assert_eq!(c.params, [SqlValue::Text("wrong_label".into())]);
+        assert!(c.condition.contains("lower(replace(flag, ' ', '_')) = ?"), "{}", c.condition);
+        let e = compile("modality:vidoe").expect_err("unknown");
+        assert!(MODALITIES.iter().all(|m| e.message.contains(m)), "{e}");
+        assert_eq!(compile("modality:Gen_Image").expect("q").params, [SqlValue::Text("gen-image".into())]);
+    }
+
+    #[test]
     fn fields_operators_and_quoted_values() {
         let e = parse(r#"model:"gpt 4" len_a>=500"#).expect("parses").expect("non-empty");
         let Expr::And(a, b) = e else { panic!("and") };
-        assert_eq!(*a, Expr::Field { name: "model".into(), op: Op::Eq, value: "gpt 4".into(), at: 0 });
-        assert_eq!(*b, Expr::Field { name: "len_a".into(), op: Op::Ge, value: "500".into(), at: 14 });
+        assert_eq!(*a, Expr::Field { name: "model".into(), op: Op::Eq, value: "gpt 4".into(), at: 0, value_at: 6 });
+        assert_eq!(*b, Expr::Field { name: "len_a".into(), op: Op::Ge, value: "500".into(), at: 14, value_at: 21 });
         // A quoted phrase with a colon inside is text, not a field.
         assert_eq!(parse(r#""note: x""#).expect("parses"), Some(Expr::Text("note: x".into())));
         // A dash inside a word is part of it.

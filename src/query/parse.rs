@@ -2,11 +2,14 @@
 //!
 //! ```text
 //! query   := or
-//! or      := and ("OR" and)*
-//! and     := unary (["AND"] unary)*          adjacent terms are ANDed
-//! unary   := ("NOT" | "-") unary | "(" or ")" | term
+//! or      := and (("OR" | "or") and)*
+//! and     := unary ([("AND" | "and")] unary)*          adjacent terms are ANDed
+//! unary   := ("NOT" | "not" | "-") unary | "(" or ")" | term
 //! term    := FIELD (":" | "=" | ">" | "<" | ">=" | "<=" | "!=") VALUE  |  WORD  |  "quoted phrase"
 //! ```
+//!
+//! The operator words are all upper or all lower case; quoted (`"or"`) they are words to search.
+//! Positions are byte offsets into the query; [`QueryError`]'s message counts characters.
 
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +51,7 @@ pub enum Expr {
     Or(Box<Expr>, Box<Expr>),
     /// The inner expression does not hold.
     Not(Box<Expr>),
-    /// `field op value`, with the value's position for error messages.
+    /// `field op value`, with the term's and the value's positions for error messages.
     Field {
         /// The field name, lowercased.
         name: String,
@@ -56,8 +59,11 @@ pub enum Expr {
         op: Op,
         /// The value as typed (quotes removed).
         value: String,
-        /// Byte offset of the term in the query.
+        /// Byte offset of the term (its field name) in the query.
         at: usize,
+        /// Byte offset of the value as typed (an opening quote included), just after the
+        /// operator; where a missing value would go.
+        value_at: usize,
     },
     /// Free text searched in prompts and responses (a word, or a quoted phrase).
     Text(String),
@@ -65,17 +71,29 @@ pub enum Expr {
 
 /// A query that could not be parsed or compiled, with where in the text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message} (at character {})", at + 1)]
+#[error("{message} (at character {})", char_at + 1)]
 pub struct QueryError {
     /// What is wrong.
     pub message: String,
-    /// Byte offset in the query.
+    /// Byte offset in the query of the character at fault (the query's length when something
+    /// is missing at its end).
     pub at: usize,
+    /// The same place counted in characters (0-based): the message says `char_at + 1`.
+    pub char_at: usize,
 }
 
 impl QueryError {
+    /// An error at byte offset `at`; [`QueryError::in_query`] counts its characters.
     pub(crate) fn new(message: impl Into<String>, at: usize) -> Self {
-        Self { message: message.into(), at }
+        Self { message: message.into(), at, char_at: at }
+    }
+
+    /// Sets [`QueryError::char_at`] from `at` in `query`.
+    pub(crate) fn in_query(mut self, query: &str) -> Self {
+        let at = self.at.min(query.len());
+        // `at` is always a character boundary; if it were not, count the characters before it.
+        self.char_at = query.char_indices().take_while(|(i, _)| *i < at).count();
+        self
     }
 }
 
@@ -140,9 +158,9 @@ fn tokenize(q: &str) -> Result<Vec<(Tok, usize)>, QueryError> {
                     }
                 }
                 let tok = match (text.as_str(), quote) {
-                    ("OR", None) => Tok::Or,
-                    ("AND", None) => Tok::And,
-                    ("NOT", None) => Tok::Not,
+                    ("OR" | "or", None) => Tok::Or,
+                    ("AND" | "and", None) => Tok::And,
+                    ("NOT" | "not", None) => Tok::Not,
                     _ => Tok::Word { text, quote },
                 };
                 out.push((tok, i));
@@ -154,6 +172,11 @@ fn tokenize(q: &str) -> Result<Vec<(Tok, usize)>, QueryError> {
 
 /// Parses a query. An empty query is `None` (matches everything).
 pub fn parse(q: &str) -> Result<Option<Expr>, QueryError> {
+    parse_bytes(q).map_err(|e| e.in_query(q))
+}
+
+/// [`parse`], with errors' positions in bytes only.
+pub(crate) fn parse_bytes(q: &str) -> Result<Option<Expr>, QueryError> {
     let toks = tokenize(q)?;
     if toks.is_empty() {
         return Ok(None);
@@ -251,10 +274,12 @@ fn term(text: &str, quote: Option<usize>, at: usize) -> Result<Expr, QueryError>
             && text[..i].chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
             let value = &text[i + sym.len()..];
+            // Up to the operator, `text` is the query as typed (no quote came before it).
+            let value_at = at + i + sym.len();
             if value.is_empty() {
-                return Err(QueryError::new(format!("`{}` needs a value after `{sym}`", &text[..i]), at));
+                return Err(QueryError::new(format!("`{}` needs a value after `{sym}`", &text[..i]), value_at));
             }
-            return Ok(Expr::Field { name: text[..i].to_ascii_lowercase(), op, value: value.to_owned(), at });
+            return Ok(Expr::Field { name: text[..i].to_ascii_lowercase(), op, value: value.to_owned(), at, value_at });
         }
     }
     Ok(Expr::Text(text.to_owned()))

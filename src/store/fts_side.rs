@@ -12,9 +12,14 @@
 //! committed without their text in the index. `Store::index_missing` (run when an interrupted
 //! import resumes) indexes every sample of the dataset that the index lacks; the scratch file is
 //! deleted when the next import starts.
+//!
+//! Every path writes the text as `query::index_text` has it (CJK characters set apart, one token
+//! each): the writer's inline batches (`store/write.rs`), this thread, `Store::index_missing`, and
+//! migration 6, which indexes again the samples an older Verdict indexed with CJK runs as one token.
 
 use super::fts_structure::{Structure, add_averages};
 use super::{Result, Store};
+use crate::query::index_text;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -23,7 +28,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
-/// One sample's indexed text.
+/// One sample's indexed text, as stored (the indexer turns it with `query::index_text`).
 #[derive(Debug)]
 pub struct FtsDoc {
     /// `samples.id`.
@@ -32,6 +37,69 @@ pub struct FtsDoc {
     pub prompt: String,
     /// The responses column: every response text, one per line.
     pub responses: String,
+}
+
+/// Inserts one document into `sample_fts`; every writer of the index goes through here.
+pub(crate) const FTS_INSERT: &str = "INSERT INTO sample_fts (rowid, prompt, responses) VALUES (?1, ?2, ?3)";
+
+/// A sample's indexed text from the store: the prompt, and the response texts one per line in
+/// position order, as the import builds them.
+const FTS_DOC_SQL: &str = "SELECT s.prompt,
+        coalesce((SELECT group_concat(r.text, char(10) ORDER BY r.position) FROM responses r
+                  WHERE r.sample_id = s.id AND r.text IS NOT NULL), '')
+ FROM samples s WHERE s.id = ?1";
+
+/// Indexes `rowid`'s text with `insert` (a prepared [`FTS_INSERT`]).
+pub(crate) fn insert_doc(
+    insert: &mut rusqlite::CachedStatement<'_>,
+    rowid: i64,
+    prompt: &str,
+    responses: &str,
+) -> rusqlite::Result<()> {
+    insert.execute(params![rowid, index_text(prompt), index_text(responses)]).map(drop)
+}
+
+/// Indexes the samples `ids` (not in the index), reading their text from the store.
+fn index_samples(conn: &Connection, ids: &[i64]) -> rusqlite::Result<()> {
+    let mut read = conn.prepare_cached(FTS_DOC_SQL)?;
+    let mut insert = conn.prepare_cached(FTS_INSERT)?;
+    for &id in ids {
+        let (prompt, responses): (String, String) = read.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        insert_doc(&mut insert, id, &prompt, &responses)?;
+    }
+    Ok(())
+}
+
+/// Migration 6: the samples in the index whose text has a character [`index_text`] sets apart
+/// are deleted from it and indexed again; the others' rows were written as they would be now.
+/// Runs inside the migration's transaction.
+pub(crate) fn reindex_split_text(conn: &Connection) -> rusqlite::Result<()> {
+    let mut ids = Vec::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT s.id, s.prompt,
+                    coalesce((SELECT group_concat(r.text, char(10)) FROM responses r
+                              WHERE r.sample_id = s.id AND r.text IS NOT NULL), '')
+             FROM samples s WHERE EXISTS (SELECT 1 FROM sample_fts_docsize d WHERE d.id = s.id)
+             ORDER BY s.id",
+        )?;
+        let mut rows = stmt.query([])?;
+        let changes = |v: rusqlite::types::ValueRef<'_>| -> bool {
+            v.as_str().is_ok_and(|t| matches!(index_text(t), std::borrow::Cow::Owned(_)))
+        };
+        while let Some(r) = rows.next()? {
+            if changes(r.get_ref(1)?) || changes(r.get_ref(2)?) {
+                ids.push(r.get::<_, i64>(0)?);
+            }
+        }
+    }
+    {
+        let mut delete = conn.prepare_cached("DELETE FROM sample_fts WHERE rowid = ?1")?;
+        for &id in &ids {
+            delete.execute([id])?;
+        }
+    }
+    index_samples(conn, &ids)
 }
 
 /// Segments merged at once while indexing apart: none. Only FTS5's crisis merges run, which
@@ -76,11 +144,9 @@ impl SideIndexer {
                 thread_queued.fetch_sub(1, Ordering::AcqRel);
                 let tx = conn.transaction().map_err(fail)?;
                 {
-                    let mut stmt = tx
-                        .prepare_cached("INSERT INTO sample_fts (rowid, prompt, responses) VALUES (?1, ?2, ?3)")
-                        .map_err(fail)?;
+                    let mut stmt = tx.prepare_cached(FTS_INSERT).map_err(fail)?;
                     for d in &docs {
-                        stmt.execute(params![d.rowid, d.prompt, d.responses]).map_err(fail)?;
+                        insert_doc(&mut stmt, d.rowid, &d.prompt, &d.responses).map_err(fail)?;
                     }
                 }
                 tx.commit().map_err(fail)?;
@@ -183,19 +249,32 @@ impl Store {
     }
 
     /// Indexes every sample of `dataset` that `sample_fts` lacks (after an interrupted import),
-    /// with the text an import indexes. Returns how many.
+    /// with the text an import indexes, all or none (a savepoint). Returns how many.
     pub fn index_missing(&self, dataset: crate::model::DatasetId) -> Result<usize> {
-        self.conn
-            .execute(
-                "INSERT INTO sample_fts (rowid, prompt, responses)
-                 SELECT s.id, s.prompt,
-                        coalesce((SELECT group_concat(r.text, char(10) ORDER BY r.position) FROM responses r
-                                  WHERE r.sample_id = s.id AND r.text IS NOT NULL), '')
-                 FROM samples s
-                 WHERE s.dataset_id = ?1 AND NOT EXISTS (SELECT 1 FROM sample_fts_docsize d WHERE d.id = s.id)",
-                [dataset.0],
-            )
-            .map_err(|e| self.err(e))
+        let missing = || -> rusqlite::Result<usize> {
+            let ids = self
+                .conn
+                .prepare(
+                    "SELECT s.id FROM samples s
+                     WHERE s.dataset_id = ?1 AND NOT EXISTS (SELECT 1 FROM sample_fts_docsize d WHERE d.id = s.id)
+                     ORDER BY s.id",
+                )?
+                .query_map([dataset.0], |r| r.get::<_, i64>(0))?
+                .collect::<rusqlite::Result<Vec<i64>>>()?;
+            index_samples(&self.conn, &ids)?;
+            Ok(ids.len())
+        };
+        self.conn.execute_batch("SAVEPOINT index_missing").map_err(|e| self.err(e))?;
+        match missing() {
+            Ok(n) => {
+                self.conn.execute_batch("RELEASE index_missing").map_err(|e| self.err(e))?;
+                Ok(n)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK TO index_missing; RELEASE index_missing");
+                Err(self.err(e))
+            }
+        }
     }
 }
 

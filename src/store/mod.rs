@@ -96,6 +96,16 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sql/003_list.sql"),
     include_str!("sql/004_source_size.sql"),
     include_str!("sql/005_ops.sql"),
+    include_str!("sql/006_fts_cjk.sql"),
+];
+
+/// A step in Rust that runs after a migration's SQL, in the same transaction.
+type MigrationStep = fn(&Connection) -> rusqlite::Result<()>;
+
+/// The migrations (numbered from 1) with a step in Rust after their SQL.
+const MIGRATION_STEPS: &[(usize, MigrationStep)] = &[
+    // The full-text index with CJK characters set apart (`query::index_text`).
+    (6, fts_side::reindex_split_text),
 ];
 
 /// The schema version this build writes (the number of migrations).
@@ -170,7 +180,9 @@ impl Store {
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx =
                 self.conn.transaction().map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
+            let mut steps = MIGRATION_STEPS.iter().filter(|(n, _)| *n == i + 1);
             tx.execute_batch(sql)
+                .and_then(|()| steps.try_for_each(|(_, step)| step(&tx)))
                 .and_then(|()| tx.pragma_update(None, "user_version", i as i64 + 1))
                 .and_then(|()| tx.commit())
                 .map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;

@@ -270,11 +270,12 @@ fn insert_sample(
     if fts == FtsWrite::Defer {
         return Ok(Inserted::Deferred(FtsDoc { rowid: sample_id, prompt: s.prompt.clone(), responses: fts_responses }));
     }
-    tx.prepare_cached("INSERT INTO sample_fts (rowid, prompt, responses) VALUES (?1, ?2, ?3)")?.execute(params![
+    super::fts_side::insert_doc(
+        &mut tx.prepare_cached(super::fts_side::FTS_INSERT)?,
         sample_id,
-        s.prompt,
-        fts_responses
-    ])?;
+        &s.prompt,
+        &fts_responses,
+    )?;
     Ok(Inserted::Indexed)
 }
 

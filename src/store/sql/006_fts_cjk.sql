@@ -1,0 +1,8 @@
+-- Migration 6: the full-text index has every Chinese, Japanese and Korean character as a token of
+-- its own (`query::index_text`). This migration has no SQL: after it, in the same transaction,
+-- `store/fts_side.rs` (`reindex_split_text`) indexes again the samples whose text has such
+-- characters; the rest of the index is the same as before.
+--
+-- (Flag and exclusion reasons are compared as `lower(replace(reason, ' ', '_'))`, `query/mod.rs`;
+-- `curation` holds a row per curated sample only, and `curation_flag`, migration 2, covers the
+-- flagged ones, so that needs no index of its own.)
