@@ -664,7 +664,7 @@ fn filtering_the_whole_sorted_order_gives_the_sorted_filtered_list() {
 
 #[test]
 fn the_overview_counts_samples_from_their_stats() {
-    let store = project();
+    let mut store = project();
     let o = store.overview(100).expect("overview");
     let by = |d: &str, l: &str, n: u64| (d.to_owned(), l.to_owned(), n);
     assert_eq!(
@@ -699,4 +699,13 @@ fn the_overview_counts_samples_from_their_stats() {
         "any positions (the ranking's C over A), media-only responses included"
     );
     assert_eq!((o.samples, o.curated), (12, 0));
+    // A curator's swap of sample 1 (GPT-4o over llama-3): the figures follow the label in force.
+    let actor = crate::store::Actor::new("ana", "test");
+    store.apply(&actor, SampleId(1), &crate::store::CurationAction::Swap).expect("swap");
+    let o = store.overview(100).expect("overview");
+    let mut models = o.model_outcomes.clone();
+    models.sort();
+    assert_eq!(models[1], m("GPT-4o", 0, 1), "{models:?}");
+    assert_eq!(models[3], m("llama-3", 1, 0), "{models:?}");
+    assert_eq!(o.curated, 1);
 }

@@ -12,7 +12,8 @@ pub struct Overview {
     /// (dataset, label in force in words such as `A>B`, `tie`, `ranking`, `ratings`, samples with it):
     /// the curator's label where there is one, else the source's.
     pub judgments_by_dataset: Vec<(String, String, u64)>,
-    /// (model, times its response was the original chosen one, times rejected), most frequent first.
+    /// (model, times its response was the chosen one by the label in force, times rejected), most
+    /// frequent first.
     pub model_outcomes: Vec<(String, u64, u64)>,
     /// Up to `max_points` (chosen length, rejected length) pairs, in characters: per sample, the first
     /// original pairwise, correction or ranking judgment that names two stored responses with text.
@@ -50,14 +51,18 @@ impl Store {
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64)))
             .and_then(Iterator::collect)
             .map_err(wrap)?;
-        // Only samples that name a model at all are joined to their judgments and responses.
+        // Only samples that name a model at all are joined to their judgments and responses. The
+        // judgment is the label in force: the curator's where there is one, else the originals
+        // (ties and both-bad prefer neither side).
         let mut st = c
             .prepare(
                 "SELECT r.model, sum(r.position = j.chosen), sum(r.position = j.rejected)
                  FROM sample_stats s
+                 LEFT JOIN curation c ON c.sample_id = s.sample_id
                  JOIN judgments j ON j.sample_id = s.sample_id
                  JOIN responses r ON r.sample_id = s.sample_id
-                 WHERE s.models IS NOT NULL AND j.source = 'original' AND j.chosen IS NOT NULL
+                 WHERE s.models IS NOT NULL AND j.chosen IS NOT NULL AND j.kind NOT IN ('tie', 'both_bad')
+                   AND CASE WHEN c.judgment_id IS NOT NULL THEN j.id = c.judgment_id ELSE j.source = 'original' END
                    AND r.model IS NOT NULL AND (r.position = j.chosen OR r.position = j.rejected)
                  GROUP BY r.model ORDER BY count(*) DESC LIMIT 30",
             )
