@@ -95,6 +95,7 @@ fn removing_a_dataset_asks_then_takes_its_samples_index_and_media() {
     let history = run(&["history", p(&project), "--json"]);
     let newest: serde_json::Value = serde_json::from_str(history.lines().next().expect("a line")).expect("json");
     assert_eq!(newest["action"].as_str(), Some("remove_dataset"), "{history}");
+    assert_eq!(newest["summary"].as_str(), Some("remove dataset 2 (pics) [final]"), "{history}");
     // It is final: the flag before it is what undo reaches, and it cannot bring the dataset back.
     assert_eq!(count(&project, "SELECT count(*) FROM ops WHERE action = 'remove_dataset' AND state = 'final'"), 1);
     let info = run(&["info", p(&project), "--json"]);

@@ -122,6 +122,7 @@ fn e_excludes_the_sample_shown_with_a_reason_and_includes_it_again() {
     assert_eq!(ui.store().curation_state(id).expect("state").excluded.as_deref(), Some("blurry scan"));
     ui.wait_for("the list row", |_| true);
     ui.harness.get_by_label_contains("excluded: blurry scan");
+    ui.harness.get_by_label("Excluded: blurry scan"); // the sample view's badge
     ui.key(egui::Key::E);
     assert_eq!(ui.store().curation_state(id).expect("state").excluded, None, "E again includes it");
 }

@@ -316,6 +316,26 @@ fn op_summary(op: &OpRow) -> String {
     if let Some(n) = detail("note") {
         let _ = write!(s, ": \"{n}\"");
     }
+    // Dataset operations name the dataset, not samples (their samples are gone or untouched).
+    match op.action.as_str() {
+        "remove_dataset" => {
+            let _ = write!(s, " {} ({})", op.detail["dataset"], detail("name").unwrap_or("?"));
+            s.push_str(" [final]");
+            return s;
+        }
+        "relink_media" => {
+            let _ = write!(
+                s,
+                " of dataset {} to {}: {} of {} found [final]",
+                op.detail["dataset"],
+                detail("media_root").unwrap_or("?"),
+                op.detail["found"],
+                op.detail["media"]
+            );
+            return s;
+        }
+        _ => {}
+    }
     let _ = write!(s, ": {} sample{}", op.samples, if op.samples == 1 { "" } else { "s" });
     if op.skipped > 0 {
         let _ = write!(s, ", {} left as they were", op.skipped);

@@ -183,7 +183,10 @@ impl BulkDialog {
                     edit.request_focus();
                 }
             }
-            ui.label(format!("This changes {} at once: one step of Undo.", samples(self.ids.len())));
+            ui.label(format!("{} marked, changed at once: one step of Undo.", samples(self.ids.len())));
+            ui.weak(
+                "Any it cannot change (already so, nothing to swap, one candidate) are left as they are and counted.",
+            );
             if !self.query.trim().is_empty() {
                 ui.weak(format!("Filter: {}", self.query));
             }

@@ -347,6 +347,9 @@ fn header_ui(ui: &mut egui::Ui, sample: &LoadedSample) {
         if let Some(flag) = &sample.state.flag {
             theme::badge(ui, &format!("Flagged: {flag}"), theme::FLAG);
         }
+        if let Some(reason) = &sample.state.excluded {
+            theme::badge(ui, &format!("Excluded: {reason}"), theme::MUTED);
+        }
     });
     if let Some(note) = &sample.state.note {
         ui.label(RichText::new(format!("Note: {note}")).italics());
