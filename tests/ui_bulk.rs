@@ -165,3 +165,28 @@ fn a_large_bulk_action_runs_as_a_job_and_the_list_follows() {
     let undo = ui.harness.state().project.as_ref().and_then(|p| p.undo_redo.0.clone()).expect("an undo target");
     assert_eq!((undo.action.as_str(), undo.samples), ("exclude", 2500));
 }
+
+#[test]
+fn a_key_pressed_while_a_job_holds_the_write_lock_waits_and_is_then_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = demo_project(dir.path());
+    let mut ui = Ui::open(&project, Some("bo"));
+    let id = ui.selected();
+    // Another connection (a job) holds the write lock.
+    let job = rusqlite::Connection::open(&project).expect("second connection");
+    job.execute_batch("BEGIN IMMEDIATE").expect("lock");
+    ui.key(egui::Key::B);
+    ui.key(egui::Key::F);
+    ui.harness.get_by_label_contains("saved as soon as it lets go");
+    ui.harness.get_by_label("1 change(s) waiting for a job to finish writing");
+    assert_eq!(ui.harness.state().deferred_count(), 1, "B waits; F opened the flag dialog");
+    let l = ui.store().current_label(id).expect("label").expect("label");
+    assert_eq!(l.source, verdict::model::JudgmentSource::Original, "nothing written while the lock is held");
+    ui.key(egui::Key::Escape);
+    // The job commits: the waiting pick is written, by its curator, on the sample it was made on.
+    job.execute_batch("COMMIT").expect("unlock");
+    ui.wait_for("the pick written", |app| app.deferred_count() == 0);
+    let l = ui.store().current_label(id).expect("label").expect("label");
+    assert_eq!((l.source, l.chosen, l.rejected), (verdict::model::JudgmentSource::Curator, Some(1), Some(0)));
+    assert_eq!(actions(&ui.store(), id), ["bo:pick_b"]);
+}

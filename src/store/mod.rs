@@ -86,6 +86,18 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// Whether another connection held the write lock longer than this one waits: nothing was
+    /// changed, and the same write can be tried again.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sqlite { source: rusqlite::Error::SqliteFailure(e, _), .. }
+                if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    }
+}
+
 /// `Result` with a [`StoreError`].
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -126,6 +138,13 @@ impl Store {
         Connection::open_with_flags(path, flags)
             .and_then(|c| c.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)))
             .is_ok_and(|v| v < MIGRATIONS.len() as i64 && v > 0)
+    }
+
+    /// How long this connection waits for another one's write transaction before a write fails
+    /// with [`StoreError::is_busy`] (5 s unless set). A front end's UI thread sets a short wait and
+    /// tries again later instead of freezing while a job writes.
+    pub fn set_busy_timeout(&self, wait: std::time::Duration) -> Result<()> {
+        self.conn.busy_timeout(wait).map_err(|e| self.err(e))
     }
 
     pub fn open(path: &Path) -> Result<Self> {

@@ -68,6 +68,11 @@ pub struct VerdictApp {
     pub jobs: JobsPanel,
     dialog: Dialog,
     pending: Vec<Command>,
+    /// Curation actions made while another connection (a job) held the write lock, in order;
+    /// written as soon as it lets go. They are the curator's, for samples named here.
+    deferred: Vec<(crate::model::SampleId, CurationAction)>,
+    /// When the deferred actions were last tried.
+    deferred_tried: std::time::Instant,
     /// The cheat sheet is shown.
     pub cheat_sheet: bool,
     focus_query: bool,
@@ -96,6 +101,8 @@ impl VerdictApp {
             jobs: JobsPanel::default(),
             dialog: Dialog::None,
             pending: Vec::new(),
+            deferred: Vec::new(),
+            deferred_tried: std::time::Instant::now(),
             cheat_sheet: false,
             focus_query: false,
             list_content_width: 0.0,
@@ -187,6 +194,7 @@ impl VerdictApp {
     /// Non-drawing work for a frame: drain workers and jobs, save settings.
     pub fn logic(&mut self, ctx: &egui::Context) {
         let wake = self.wake();
+        self.retry_deferred();
         if self.jobs.poll() > 0
             && let Some(p) = &mut self.project
         {
@@ -367,6 +375,13 @@ impl VerdictApp {
                 ui.separator();
                 ui.spinner();
                 ui.label(format!("{} job(s)", self.jobs.running.len()));
+            }
+            if !self.deferred.is_empty() {
+                ui.separator();
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!("{} change(s) waiting for a job to finish writing", self.deferred.len()),
+                );
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| ui.weak("? keys"));
         });
@@ -911,16 +926,70 @@ impl VerdictApp {
     }
 
     fn curate(&mut self, command: Command, action: &CurationAction) {
-        let Some(curator) = self.settings.curator.clone() else {
+        if self.settings.curator.is_none() {
             self.dialog = Dialog::Curator { name: String::new(), then: Some(Box::new(command)) };
             return;
-        };
-        let Some(p) = &mut self.project else { return };
-        let Some(id) = p.list.selected_id() else { return };
-        match p.store.apply(&Actor::new(curator.as_str(), "app"), id, action) {
-            Ok(changes) => p.apply_changes(&changes, Some(&curator)),
-            Err(e) => self.jobs.notify_error(&format!("{} on #{id}: not done", action.name()), &e.to_string()),
         }
+        let Some(id) = self.project.as_ref().and_then(|p| p.list.selected_id()) else { return };
+        if !self.deferred.is_empty() {
+            // After the ones still waiting, in the order they were made.
+            self.deferred.push((id, action.clone()));
+            return;
+        }
+        self.write_curation(id, action, true);
+    }
+
+    /// Writes one curation action on the UI's connection; while a job holds the write lock it
+    /// waits (in `deferred`, said once when `first_try`) instead of freezing the window. Returns
+    /// whether it is done with (written, or failed for good).
+    fn write_curation(&mut self, id: crate::model::SampleId, action: &CurationAction, first_try: bool) -> bool {
+        let Some(curator) = self.settings.curator.clone() else { return false };
+        let Some(p) = &mut self.project else { return false };
+        match p.store.apply(&Actor::new(curator.as_str(), "app"), id, action) {
+            Ok(changes) => {
+                p.apply_changes(&changes, Some(&curator));
+                true
+            }
+            Err(e) if e.is_busy() => {
+                if first_try {
+                    self.jobs.notify(&format!(
+                        "A job is writing to the project: {} on #{id} is saved as soon as it lets go",
+                        action.name().replace('_', " ")
+                    ));
+                }
+                self.deferred.insert(0, (id, action.clone()));
+                self.deferred_tried = std::time::Instant::now();
+                false
+            }
+            Err(e) => {
+                self.jobs.notify_error(&format!("{} on #{id}: not done", action.name()), &e.to_string());
+                true
+            }
+        }
+    }
+
+    /// Tries the deferred curation actions again, a few times a second, oldest first.
+    fn retry_deferred(&mut self) {
+        const EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+        if self.deferred.is_empty() {
+            return;
+        }
+        self.ctx.request_repaint_after(EVERY);
+        if self.deferred_tried.elapsed() < EVERY {
+            return;
+        }
+        self.deferred_tried = std::time::Instant::now();
+        while !self.deferred.is_empty() {
+            let (id, action) = self.deferred.remove(0);
+            if !self.write_curation(id, &action, false) {
+                return;
+            }
+        }
+    }
+
+    /// Curation actions waiting for a job to let go of the write lock.
+    pub fn deferred_count(&self) -> usize {
+        self.deferred.len()
     }
 
     fn apply_bulk(&mut self, command: Command, request: &super::bulk::BulkRequest) {
@@ -949,6 +1018,9 @@ impl VerdictApp {
                 } else if let Some(s) = done.skipped.first() {
                     self.jobs.notify(&format!("#{}: {}", request.ids[0], s.reason));
                 }
+            }
+            Err(e) if e.is_busy() => {
+                self.jobs.notify("A job is writing to the project: nothing changed; apply it again when the job ends");
             }
             Err(e) => self.jobs.notify_error(&format!("{}: not done", request.action.name()), &e.to_string()),
         }
@@ -1017,6 +1089,9 @@ impl VerdictApp {
                 }
             }
             Err(StoreError::Refused(why)) => self.jobs.notify(&why),
+            Err(e) if e.is_busy() => {
+                self.jobs.notify("A job is writing to the project: nothing changed; undo or redo again when it ends");
+            }
             Err(e) => self.jobs.notify_error(if redo { "Redo failed" } else { "Undo failed" }, &e.to_string()),
         }
     }

@@ -83,6 +83,9 @@ pub struct Project {
 /// How often a window looks for changes another connection made.
 pub const EXTERNAL_POLL: Duration = Duration::from_millis(500);
 
+/// How long a write on the UI's connection waits for another connection's write transaction.
+pub const UI_BUSY_WAIT: Duration = Duration::from_millis(30);
+
 /// How long the selected sample's images are shown before the next sample's are decoded ahead.
 const PREFETCH_AFTER: Duration = Duration::from_millis(250);
 
@@ -90,6 +93,9 @@ impl Project {
     /// Opens (or creates) the project at `path` and starts its workers; `wake` repaints the UI.
     pub fn open(path: &Path, wake: impl Fn() + Clone + Send + 'static) -> anyhow::Result<Self> {
         let store = Store::open(path)?;
+        // The UI thread never waits long for a job's write transaction: a write that finds the
+        // lock taken is tried again later (`VerdictApp`'s deferred actions).
+        store.set_busy_timeout(UI_BUSY_WAIT)?;
         let path = store.path().to_owned();
         let worker = QueryWorker::start(&path, wake.clone())?;
         let loader = SampleLoader::start(&path)?;
