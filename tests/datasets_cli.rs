@@ -51,6 +51,25 @@ fn a_grown_file_adds_only_its_new_rows_to_the_same_dataset() {
     let again = run(&["import", p(&file), "--project", p(&project)]);
     assert!(again.contains("already imported, nothing added"), "{again}");
 
+    // A file whose last line had no line break, continued with one and new rows: grown too.
+    let bare = ws.write("bare.jsonl", rows(10, 12).trim_end());
+    run(&["import", p(&bare), "--project", p(&project)]);
+    std::fs::write(&bare, format!("{}\n{}", rows(10, 12).trim_end(), rows(12, 13))).expect("append");
+    let out = run(&["import", p(&bare), "--project", p(&project)]);
+    assert!(out.contains("the rows from line 3 on appended") && out.contains("1 samples added"), "{out}");
+    assert_eq!(count(&project, "SELECT count(*) FROM datasets"), 2);
+    // A last line continued (its old bytes intact, but no line break before the new ones) is not:
+    // that row changed.
+    let cont = ws.write("cont.jsonl", rows(20, 22).trim_end());
+    run(&["import", p(&cont), "--project", p(&project)]);
+    std::fs::write(&cont, format!("{} \n{}", rows(20, 22).trim_end(), rows(22, 23))).expect("continue");
+    let out = run(&["import", p(&cont), "--project", p(&project)]);
+    assert!(!out.contains("grew"), "{out}");
+    assert_eq!(count(&project, "SELECT count(*) FROM datasets"), 4, "pairs, bare, cont twice");
+    for d in ["bare", "4", "3"] {
+        run(&["remove-dataset", p(&project), d, "--yes"]);
+    }
+
     // A file rewritten in place (an old row changed) is not a grown file: a new dataset.
     std::fs::write(&file, rows(0, 6).replace("Good 0", "Better 0")).expect("rewrite");
     let out = run(&["import", p(&file), "--project", p(&project)]);

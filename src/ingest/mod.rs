@@ -446,6 +446,8 @@ fn grown_file(
     let (prefix, whole, ends_line) = hash_file_and_prefix(path, old_size, &mut |done| progress.tick(done))?;
     progress.finish(size);
     if prefix != old.content_hash || !ends_line {
+        // The old bytes must end a line (or the new ones go on with a line break): otherwise
+        // the last old row was rewritten or continued, not followed by new rows.
         return Ok(None);
     }
     if store.complete_datasets_with_hash(&whole)?.iter().any(|(_, _, key)| *key == new.options_key) {
@@ -456,7 +458,7 @@ fn grown_file(
 }
 
 /// The blake3 of the file's first `prefix` bytes and of the whole file, in one read, and whether
-/// the prefix ends with a line break.
+/// a line ends at the prefix (its last byte is a line break, or the byte after it is).
 fn hash_file_and_prefix(
     path: &Path,
     prefix: u64,
@@ -466,6 +468,7 @@ fn hash_file_and_prefix(
     let mut hasher = blake3::Hasher::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut done = 0u64;
+    let mut last_byte = 0u8;
     let mut at_prefix = None;
     loop {
         let n = file.read(&mut buf).map_err(|e| file_err(path, format!("read error: {e}")))?;
@@ -473,15 +476,17 @@ fn hash_file_and_prefix(
             break;
         }
         let chunk = &buf[..n];
-        if at_prefix.is_none() && done + n as u64 >= prefix {
+        if at_prefix.is_none() && done + n as u64 > prefix {
             let cut = (prefix - done) as usize;
             hasher.update(&chunk[..cut]);
-            let last = if cut > 0 { chunk[cut - 1] } else { 0 };
-            at_prefix = Some((hasher.finalize().to_hex().to_string(), last == b'\n'));
+            let last = if cut > 0 { chunk[cut - 1] } else { last_byte };
+            let next = chunk[cut];
+            at_prefix = Some((hasher.finalize().to_hex().to_string(), last == b'\n' || next == b'\n'));
             hasher.update(&chunk[cut..]);
         } else {
             hasher.update(chunk);
         }
+        last_byte = chunk[n - 1];
         done += n as u64;
         tick(done)?;
     }
