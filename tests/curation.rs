@@ -184,6 +184,33 @@ fn one_bulk_action_is_one_undo_step_and_skips_what_it_cannot_do() {
     assert_eq!(count(&store, "is:excluded"), 1);
     assert_eq!(count(&store, "excluded:off-topic"), 1);
 
+    // Set-based actions write with SQLite's foreign-key checks off and check their samples
+    // themselves: an id that names no sample is skipped and named, nothing orphaned is written,
+    // and the checks are on again afterwards.
+    let flagged = store
+        .curate(
+            &ana(),
+            &[SampleId(4), SampleId(999)],
+            &CurationAction::Flag("look".into()),
+            None,
+            &mut Progress::silent(),
+        )
+        .expect("flag");
+    assert_eq!(flagged.changes.samples, [SampleId(4)]);
+    assert_eq!(flagged.skipped.len(), 1);
+    assert_eq!(
+        (flagged.skipped[0].reason.as_str(), flagged.skipped[0].examples.clone()),
+        ("there is no such sample", vec![SampleId(999)])
+    );
+    let orphans: i64 = store
+        .conn()
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))
+        .expect("foreign key check");
+    assert_eq!(orphans, 0, "no row names a missing sample");
+    let on: i64 = store.conn().pragma_query_value(None, "foreign_keys", |r| r.get(0)).expect("pragma");
+    assert_eq!(on, 1, "foreign keys are on again");
+    store.undo(&ana(), None).expect("undo the flag");
+
     // Swap skips samples with nothing to swap (a tie) and names why.
     store.apply(&ana(), SampleId(7), &CurationAction::Tie).expect("tie");
     let swapped = store.curate(&ana(), &ids(8), &CurationAction::Swap, None, &mut Progress::silent()).expect("swap");

@@ -83,16 +83,30 @@ impl OpTx<'_> {
     }
 
     /// Sets `field` to `value` on every sample of `ids` that does not already have it, in a few
-    /// set-based statements; returns the samples changed. The others count as skipped.
+    /// set-based statements; returns the samples changed and the ids that name no sample (in id
+    /// order). The others count as skipped. Safe with foreign keys off: only samples found in
+    /// `sample_stats` (one row per sample) are written.
     pub fn set_field_many(
         &mut self,
         ids: &[SampleId],
         field: StateField,
         value: Option<&str>,
         progress: &mut Progress,
-    ) -> Result<Vec<SampleId>> {
+    ) -> Result<(Vec<SampleId>, Vec<SampleId>)> {
         let col = field.column();
         self.fill_scratch(ids, progress)?;
+        let missing: Vec<SampleId> = self
+            .conn()
+            .prepare_cached(
+                "SELECT sample_id FROM op_scratch s
+                 WHERE NOT EXISTS (SELECT 1 FROM sample_stats st WHERE st.sample_id = s.sample_id) ORDER BY sample_id",
+            )
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<SampleId>>>())
+            .map_err(|e| self.err(e))?;
+        for chunk in missing.chunks(CHUNK) {
+            let list = serde_json::to_string(&chunk.iter().map(|s| s.0).collect::<Vec<_>>()).unwrap_or_default();
+            self.run("DELETE FROM op_scratch WHERE sample_id IN (SELECT value FROM json_each(?1))", [list])?;
+        }
         // Already so (no curation row reads as every field NULL).
         self.run(
             &format!(
@@ -133,7 +147,7 @@ impl OpTx<'_> {
         let changed = self.drain_scratch()?;
         self.note_changed(&changed, field);
         self.skip((ids.len() - changed.len()) as u64);
-        Ok(changed)
+        Ok((changed, missing))
     }
 
     /// Restores, for each audit row of operation `rows`, the state it started from where the

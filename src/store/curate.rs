@@ -200,21 +200,27 @@ impl Store {
         if let (Some(q), Some(obj)) = (query, detail.as_object_mut()) {
             obj.insert("query".into(), q.into());
         }
-        let spec = OpSpec::edit(action.name(), detail);
+        let mut spec = OpSpec::edit(action.name(), detail);
         progress.phase("applying", "samples", Some(ids.len() as u64), 0);
         let mut out = Curated::default();
         if let Some((field, value)) = state_only(action) {
-            // Flags, notes and exclusions: a few set-based statements, whatever the number of samples.
-            let (changed, changes) =
+            // Flags, notes and exclusions: a few set-based statements, whatever the number of
+            // samples, which check their samples themselves.
+            spec.checked = false;
+            let ((changed, missing), changes) =
                 self.transact(actor, &spec, |tx| tx.set_field_many(ids, field, value.as_deref(), progress))?;
             progress.finish(ids.len() as u64);
             let mut changed = changed.into_iter().peekable();
+            let mut missing = missing.into_iter().peekable();
             let mut sorted = ids.to_vec();
             sorted.sort_unstable();
             sorted.dedup();
             for id in sorted {
                 while changed.next_if(|c| *c < id).is_some() {}
-                if changed.next_if_eq(&id).is_none() {
+                while missing.next_if(|c| *c < id).is_some() {}
+                if missing.next_if_eq(&id).is_some() {
+                    out.skip(id, "there is no such sample".into());
+                } else if changed.next_if_eq(&id).is_none() {
                     out.skip(id, ALREADY.into());
                 }
             }

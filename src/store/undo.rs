@@ -159,6 +159,9 @@ impl Store {
             target: Some(target.id),
             detail: serde_json::json!({"of": target.action}),
             undoable: true,
+            // It restores states its audit rows recorded: their samples and judgments exist
+            // (audit rows go with their samples).
+            checked: false,
         };
         let rows = target.id;
         self.replay(actor, &spec, target, rows, "undone")
@@ -194,6 +197,9 @@ impl Store {
             target: Some(target.id),
             detail: serde_json::json!({"of": target.action}),
             undoable: true,
+            // It restores states its audit rows recorded: their samples and judgments exist
+            // (audit rows go with their samples).
+            checked: false,
         };
         // Redo is the undo of that undo: its rows led from the edit's results back to what was before.
         self.replay(actor, &spec, target, undo, "done")
