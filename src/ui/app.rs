@@ -205,7 +205,10 @@ impl VerdictApp {
         }
         if let Some(p) = &mut self.project {
             let datasets_open = self.settings.right_panel == RightPanel::Datasets;
-            if p.poll_external(self.settings.curator.as_deref()) && datasets_open {
+            // The Datasets panel is read again when datasets changed (or too much to name), not
+            // at every label another window writes.
+            let seen = p.poll_external(self.settings.curator.as_deref());
+            if datasets_open && seen.contains(crate::store::ChangeKinds::DATASETS) {
                 let ctx = ctx.clone();
                 p.datasets.refresh(&p.path.clone(), move || ctx.request_repaint());
             }

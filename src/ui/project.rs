@@ -323,14 +323,16 @@ impl Project {
 
     /// Notices a change another connection committed (another window, the CLI, a job) and
     /// refreshes the list and the open sample from it. Cheap: one pragma when nothing changed.
-    pub fn poll_external(&mut self, curator: Option<&str>) -> bool {
+    /// Returns the kinds of change it saw (none: nothing changed, or it is not time to look).
+    pub fn poll_external(&mut self, curator: Option<&str>) -> crate::store::ChangeKinds {
+        let nothing = crate::store::ChangeKinds::default();
         if self.polled_at.elapsed() < EXTERNAL_POLL {
-            return false;
+            return nothing;
         }
         self.polled_at = Instant::now();
-        let Ok(version) = self.store.data_version() else { return false };
+        let Ok(version) = self.store.data_version() else { return nothing };
         if version == self.seen.1 {
-            return false;
+            return nothing;
         }
         let changes = match self.store.changed_since(self.seen.0, 200).ok().flatten() {
             Some(samples) if !samples.is_empty() => {
@@ -340,7 +342,7 @@ impl Project {
             _ => Changes { op: None, samples: Vec::new(), kinds: crate::store::ChangeKinds::DATASETS },
         };
         self.apply_changes(&changes, curator);
-        true
+        changes.kinds
     }
 }
 
