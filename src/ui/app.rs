@@ -142,6 +142,8 @@ impl VerdictApp {
         }
         match Project::open(path, self.wake()) {
             Ok(mut p) => {
+                // Changes still waiting for the last project's lock belong to it, not to this one.
+                self.write_deferred_or_drop();
                 self.settings.touch_recent(&p.path);
                 if let Some(mem) = self.settings.project(&p.path).cloned() {
                     p.query.text = mem.query;
@@ -981,12 +983,31 @@ impl VerdictApp {
         if self.deferred_tried.elapsed() < EVERY {
             return;
         }
+        self.try_deferred_now();
+    }
+
+    /// Tries the deferred curation actions, oldest first, until one finds the lock taken.
+    fn try_deferred_now(&mut self) {
         self.deferred_tried = std::time::Instant::now();
         while !self.deferred.is_empty() {
             let (id, action) = self.deferred.remove(0);
             if !self.write_curation(id, &action, false) {
                 return;
             }
+        }
+    }
+
+    /// Before another project replaces the open one: the waiting changes get one last try (the
+    /// lock may be free now), and what still cannot be written is said, not carried over.
+    fn write_deferred_or_drop(&mut self) {
+        self.try_deferred_now();
+        if !self.deferred.is_empty() {
+            let lost: Vec<String> =
+                self.deferred.drain(..).map(|(id, a)| format!("{} on #{id}", a.name().replace('_', " "))).collect();
+            self.jobs.notify_error(
+                "Not written: a job still held the project's write lock when another project was opened",
+                &lost.join("\n"),
+            );
         }
     }
 
