@@ -164,6 +164,18 @@ fn a_large_bulk_action_runs_as_a_job_and_the_list_follows() {
     }
     let undo = ui.harness.state().project.as_ref().and_then(|p| p.undo_redo.0.clone()).expect("an undo target");
     assert_eq!((undo.action.as_str(), undo.samples), ("exclude", 2500));
+    // And the sample shown says so too.
+    ui.wait_for("the sample view", |app| {
+        app.project.as_ref().and_then(|p| p.sample.as_ref()).is_some_and(|s| s.state.excluded.is_some())
+    });
+    ui.harness.get_by_label("Excluded: bad media");
+    // Its undo runs as a job too, and the view follows back.
+    ui.key(egui::Key::U);
+    ui.wait_for("the undo", |app| {
+        app.jobs.running.is_empty()
+            && app.project.as_ref().and_then(|p| p.sample.as_ref()).is_some_and(|s| s.state.excluded.is_none())
+    });
+    assert_eq!(count(&ui, "is:excluded"), 0);
 }
 
 #[test]

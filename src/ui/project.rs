@@ -299,8 +299,10 @@ impl Project {
             }
         }
         let open = self.sample.as_ref().map(|s| s.view.id);
+        let all = changes.kinds.contains(crate::store::ChangeKinds::DATASETS) || changes.samples.len() > FEW;
         if let Some(id) = open
-            && (changes.samples.contains(&id) || changes.samples.len() > FEW)
+            && (all || changes.samples.contains(&id))
+            && self.store.has_sample(id).unwrap_or(false)
             && let Some(s) = &mut self.sample
             && let Err(e) = s.refresh_curation(&self.store)
         {
