@@ -1,13 +1,11 @@
 //! `verdict remove-dataset` and `verdict relink`: dataset management through the write path.
 
 use super::label::CuratorArg;
-use super::progress::BarSink;
-use crate::jobs::{CancelToken, Progress};
+use super::progress::with_bar;
 use crate::model::DatasetId;
 use crate::store::Store;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 /// Arguments of `verdict remove-dataset`.
 #[derive(Debug, clap::Args)]
@@ -69,11 +67,7 @@ pub(super) fn run_remove(args: &RemoveArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(2));
     }
-    let sink = Arc::new(BarSink::new(&name));
-    let mut progress = Progress::new(sink.clone(), CancelToken::new());
-    let removed = store.remove_dataset(&args.curator.actor(), id, &mut progress);
-    sink.clear();
-    let removed = removed?;
+    let removed = with_bar(&name, |progress| store.remove_dataset(&args.curator.actor(), id, progress))?;
     if args.json {
         outln!(
             "{}",
@@ -93,11 +87,9 @@ pub(super) fn run_remove(args: &RemoveArgs) -> anyhow::Result<ExitCode> {
 pub(super) fn run_relink(args: &RelinkArgs) -> anyhow::Result<ExitCode> {
     let mut store = super::open_existing(&args.project)?;
     let (id, name, _) = resolve(&store, &args.dataset)?;
-    let sink = Arc::new(BarSink::new(&name));
-    let mut progress = Progress::new(sink.clone(), CancelToken::new());
-    let done = crate::ingest::relink::relink_media(&mut store, &args.curator.actor(), id, &args.folder, &mut progress);
-    sink.clear();
-    let s = done?;
+    let s = with_bar(&name, |progress| {
+        crate::ingest::relink::relink_media(&mut store, &args.curator.actor(), id, &args.folder, progress)
+    })?;
     if args.json {
         outln!(
             "{}",

@@ -1,13 +1,11 @@
 //! `verdict import`.
 
-use super::progress::BarSink;
+use super::progress::with_bar;
 use crate::ingest::{ImportOptions, ImportOutcome, import_file};
-use crate::jobs::{CancelToken, Progress};
 use crate::model::{Position, Severity};
 use crate::store::Store;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 /// Arguments of `verdict import`.
 #[derive(Debug, clap::Args)]
@@ -56,10 +54,7 @@ pub(super) fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     }
     for file in &files {
         let label = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let sink = Arc::new(BarSink::new(&label));
-        let mut progress = Progress::new(sink.clone(), CancelToken::new());
-        let result = import_file(&mut store, file, &options, &mut progress);
-        sink.clear();
+        let result = with_bar(&label, |progress| import_file(&mut store, file, &options, progress));
         match result {
             Ok(s) => {
                 let what = match s.outcome {
@@ -90,10 +85,7 @@ pub(super) fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
                 if s.errors + s.warnings > 0 {
                     for issue in store.import_issues(s.dataset_id, 5)? {
                         let level = if issue.severity == Severity::Error { "error" } else { "warning" };
-                        eprintln!(
-                            "  {level}: {}",
-                            super::info::issue_line(&file.display().to_string(), s.format.as_str(), &issue)
-                        );
+                        eprintln!("  {level}: {}", issue.line(&file.display().to_string(), s.format.as_str()));
                     }
                     eprintln!("  full report: verdict info {}", args.project.display());
                 }

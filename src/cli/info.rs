@@ -2,13 +2,8 @@
 
 use crate::ingest::presets;
 use crate::model::Position;
-use crate::store::{DatasetStatus, DatasetSummary, ImportIssue};
+use crate::store::{DatasetInfo, DatasetStatus, DatasetSummary, ImportIssue};
 use std::path::Path;
-
-/// One import report line: `FILE POSITION field F: message`.
-pub(super) fn issue_line(file: &str, format: &str, issue: &ImportIssue) -> String {
-    issue.line(file, format)
-}
 
 pub(super) fn run(project: &Path, max_issues: usize, json: bool) -> anyhow::Result<()> {
     let store = super::open_existing(project)?;
@@ -41,13 +36,13 @@ pub(super) fn run(project: &Path, max_issues: usize, json: bool) -> anyhow::Resu
         outln!("  modalities   {}", join(d.modalities.iter().map(|(m, n)| format!("{m} {n}"))));
         outln!("  judgments    {}", join(d.judgment_kinds.iter().map(|(k, label, n)| format!("{k}/{label} {n}"))));
         outln!("  media        {}", join(d.media_status.iter().map(|(s, n)| format!("{s} {n}"))));
-        let file = file_label(&i.source_path);
+        let file = DatasetInfo::file_label(&i.source_path);
         for (sample, row, field, error) in &d.media_failures {
             outln!("    sample {sample} ({file} {}) {field}: {error}", Position::of(&i.format, *row));
         }
         outln!("  import report {} errors, {} warnings", i.error_count, i.warning_count);
         for issue in store.import_issues(i.id, max_issues)? {
-            outln!("    {} {}", issue.severity, issue_line(&file, &i.format, &issue));
+            outln!("    {} {}", issue.severity, issue.line(&file, &i.format));
         }
     }
     Ok(())
@@ -61,7 +56,7 @@ fn dataset_json(d: &DatasetSummary, issues: &[ImportIssue]) -> serde_json::Value
         DatasetStatus::Complete => ("complete", None),
         DatasetStatus::Importing { rows_done } => ("interrupted", Some(rows_done)),
     };
-    let file = file_label(&i.source_path);
+    let file = DatasetInfo::file_label(&i.source_path);
     serde_json::json!({
         "dataset": i.id,
         "name": i.name,
@@ -87,11 +82,6 @@ fn dataset_json(d: &DatasetSummary, issues: &[ImportIssue]) -> serde_json::Value
             "severity": x.severity, "file": file, "position": x.position(&i.format), "field": x.field, "message": x.message,
         })).collect::<Vec<_>>(),
     })
-}
-
-/// The source file as the report names it (see [`crate::store::DatasetInfo::file_label`]).
-fn file_label(source_path: &str) -> String {
-    crate::store::DatasetInfo::file_label(source_path)
 }
 
 fn join(items: impl Iterator<Item = String>) -> String {

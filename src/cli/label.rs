@@ -1,13 +1,11 @@
 //! `verdict label`, `verdict undo`, `verdict redo`: curation from the command line, through the
 //! same write path as the app (one operation, one undo step, however many samples).
 
-use super::progress::BarSink;
-use crate::jobs::{CancelToken, Progress};
+use super::progress::with_bar;
 use crate::model::{OpId, SampleId};
 use crate::store::{Actor, Curated, CurationAction, HistoryEntry, SortKey, StoreError, Undone};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 /// Who acts: `--curator`, else `$VERDICT_CURATOR`, else the login name, else `cli`.
 #[derive(Debug, clap::Args)]
@@ -149,11 +147,7 @@ pub(super) fn run_label(args: &LabelArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let actor = args.curator.actor();
-    let bar = Arc::new(BarSink::new("label"));
-    let mut progress = Progress::new(bar.clone(), CancelToken::new());
-    let done = store.curate(&actor, &ids, &action, args.query.as_deref(), &mut progress);
-    bar.clear();
-    let done = done?;
+    let done = with_bar("label", |progress| store.curate(&actor, &ids, &action, args.query.as_deref(), progress))?;
     report_label(&action, ids.len(), &done, args.json);
     Ok(ExitCode::SUCCESS)
 }

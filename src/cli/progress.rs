@@ -1,8 +1,9 @@
 //! The CLI's progress bar: an indicatif bar on stderr fed by the core's progress updates.
 //! Hidden automatically when stderr is not a terminal.
 
-use crate::jobs::{ProgressSink, ProgressUpdate};
+use crate::jobs::{CancelToken, Progress, ProgressSink, ProgressUpdate};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::sync::Arc;
 use std::sync::Mutex;
 
 /// A progress bar for one file.
@@ -23,6 +24,15 @@ impl BarSink {
     pub fn clear(&self) {
         self.bar.finish_and_clear();
     }
+}
+
+/// Runs `work` with a bar labelled `label` (removed when it returns, whatever it returns).
+pub fn with_bar<T>(label: &str, work: impl FnOnce(&mut Progress) -> T) -> T {
+    let sink = Arc::new(BarSink::new(label));
+    let mut progress = Progress::new(sink.clone(), CancelToken::new());
+    let out = work(&mut progress);
+    sink.clear();
+    out
 }
 
 fn style(unit: &str, known_total: bool) -> ProgressStyle {

@@ -371,37 +371,38 @@ pub fn import_file(
         elapsed: Duration::ZERO,
     };
     let grown = grown_file(store, &path, &new, progress)?;
-    let (target, skip) = if let Some((dataset_id, hash, from_row)) = grown {
-        store.reopen_for_append(dataset_id, &hash, file_size)?;
-        summary.dataset_id = dataset_id;
-        summary.outcome = ImportOutcome::Appended { from_row };
-        (Target::Known(dataset_id), from_row)
-    } else if store.may_hold_file(file_size)? {
-        progress.phase("hashing", "bytes", Some(file_size), 0);
-        new.content_hash = hash_file(&path, &mut |done| progress.tick(done))?;
-        progress.finish(file_size);
-        if let Some(dataset_id) = same_bytes_other_root(store, &new, &options_key_for)? {
+    let (target, skip) = match grown {
+        Grown::Yes { dataset_id, hash, from_row } => {
+            store.reopen_for_append(dataset_id, &hash, file_size)?;
             summary.dataset_id = dataset_id;
-            summary.outcome = ImportOutcome::AlreadyImported;
-            summary.elapsed = started.elapsed();
-            return Ok(summary);
+            summary.outcome = ImportOutcome::Appended { from_row };
+            (Target::Known(dataset_id), from_row)
         }
-        let (dataset_id, status) = store.begin_import(&new)?;
-        summary.dataset_id = dataset_id;
-        match status {
-            DatasetStatus::Complete => {
-                summary.outcome = ImportOutcome::AlreadyImported;
-                summary.elapsed = started.elapsed();
-                return Ok(summary);
-            }
-            DatasetStatus::Importing { rows_done: 0 } => (Target::Known(dataset_id), 0),
-            DatasetStatus::Importing { rows_done } => {
-                summary.outcome = ImportOutcome::Resumed { from_row: rows_done };
-                (Target::Known(dataset_id), rows_done)
+        Grown::No { hash } => {
+            // Hashed first when it may repeat or resume an import (and never twice: looking for
+            // a grown file may have hashed it already).
+            let hash = match hash {
+                Some(h) => Some(h),
+                None if store.may_hold_file(file_size)? => {
+                    progress.phase("hashing", "bytes", Some(file_size), 0);
+                    let h = hash_file(&path, &mut |done| progress.tick(done))?;
+                    progress.finish(file_size);
+                    Some(h)
+                }
+                None => None,
+            };
+            match hash {
+                Some(h) => {
+                    new.content_hash = h;
+                    let Some(known) = known_target(store, &new, &options_key_for, &mut summary)? else {
+                        summary.elapsed = started.elapsed();
+                        return Ok(summary);
+                    };
+                    known
+                }
+                None => (Target::Hashing(Box::new(new)), 0),
             }
         }
-    } else {
-        (Target::Hashing(Box::new(new)), 0)
     };
 
     let preset_options = PresetOptions { id_pattern: options.id_pattern.clone() };
@@ -425,22 +426,54 @@ pub fn import_file(
     Ok(summary)
 }
 
+/// The dataset of a file whose hash is known: an earlier import of it to resume, or a new one
+/// (with the rows to skip); `None` when the project already holds it complete (`summary` says so).
+fn known_target(
+    store: &mut Store,
+    new: &NewDataset,
+    options_key_for: &dyn Fn(&str) -> String,
+    summary: &mut ImportSummary,
+) -> Result<Option<(Target, u64)>, IngestError> {
+    if let Some(dataset_id) = same_bytes_other_root(store, new, options_key_for)? {
+        summary.dataset_id = dataset_id;
+        summary.outcome = ImportOutcome::AlreadyImported;
+        return Ok(None);
+    }
+    let (dataset_id, status) = store.begin_import(new)?;
+    summary.dataset_id = dataset_id;
+    Ok(match status {
+        DatasetStatus::Complete => {
+            summary.outcome = ImportOutcome::AlreadyImported;
+            None
+        }
+        DatasetStatus::Importing { rows_done: 0 } => Some((Target::Known(dataset_id), 0)),
+        DatasetStatus::Importing { rows_done } => {
+            summary.outcome = ImportOutcome::Resumed { from_row: rows_done };
+            Some((Target::Known(dataset_id), rows_done))
+        }
+    })
+}
+
+/// What looking for a grown file found.
+enum Grown {
+    /// The file is `dataset_id`'s grown: its hash now, and the first new row.
+    Yes { dataset_id: crate::model::DatasetId, hash: String, from_row: u64 },
+    /// It is not; `hash` is the file's, when looking had to hash it.
+    No { hash: Option<String> },
+}
+
 /// The dataset this file grew from: imported complete from the same path with the same options,
 /// from bytes that are exactly the start of the file now, ending with a whole line (rows were
 /// appended to a JSON Lines file; nothing before them changed). Returns it, the file's hash now
 /// and the first row to read. A file rewritten in place, a JSON array or a Parquet file is not a
 /// grown file: it imports as a new dataset, as before.
-fn grown_file(
-    store: &Store,
-    path: &Path,
-    new: &NewDataset,
-    progress: &mut Progress,
-) -> Result<Option<(crate::model::DatasetId, String, u64)>, IngestError> {
-    let Some(old) = store.imported_file(&new.source_path, &new.options_key)? else { return Ok(None) };
+fn grown_file(store: &Store, path: &Path, new: &NewDataset, progress: &mut Progress) -> Result<Grown, IngestError> {
+    let not = Grown::No { hash: None };
+    let Some(old) = store.imported_file(&new.source_path, &new.options_key)? else { return Ok(not) };
     let size = new.source_size.unwrap_or(0);
-    let Some(old_size) = old.source_size.filter(|s| *s > 0 && *s < size) else { return Ok(None) };
+    let Some(old_size) = old.source_size.filter(|s| *s > 0 && *s < size) else { return Ok(not) };
     if old.format != "jsonl" || new.format != "jsonl" {
-        return Ok(None);
+        return Ok(not);
     }
     progress.phase("hashing", "bytes", Some(size), 0);
     let (prefix, whole, ends_line) = hash_file_and_prefix(path, old_size, &mut |done| progress.tick(done))?;
@@ -448,13 +481,13 @@ fn grown_file(
     if prefix != old.content_hash || !ends_line {
         // The old bytes must end a line (or the new ones go on with a line break): otherwise
         // the last old row was rewritten or continued, not followed by new rows.
-        return Ok(None);
+        return Ok(Grown::No { hash: Some(whole) });
     }
     if store.complete_datasets_with_hash(&whole)?.iter().any(|(_, _, key)| *key == new.options_key) {
         // The grown file was imported as it is now already.
-        return Ok(None);
+        return Ok(Grown::No { hash: Some(whole) });
     }
-    Ok(Some((old.id, whole, old.rows_done)))
+    Ok(Grown::Yes { dataset_id: old.id, hash: whole, from_row: old.rows_done })
 }
 
 /// The blake3 of the file's first `prefix` bytes and of the whole file, in one read, and whether

@@ -11,6 +11,7 @@ use super::settings::{RightPanel, SavedFilter, Settings};
 use crate::ingest::{ImportOptions, IngestError, import_file};
 use crate::store::{Actor, CurationAction, Store, StoreError};
 use dialogs::Dialog;
+pub(super) use dialogs::focus_if_unfocused;
 use egui::RichText;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, sync_channel};
@@ -153,11 +154,7 @@ impl VerdictApp {
                 }
                 p.run_query();
                 p.refresh_undo_redo(self.settings.curator.as_deref());
-                match self.settings.right_panel {
-                    RightPanel::Stats => p.stats.refresh(&p.path, self.wake()),
-                    RightPanel::Datasets => p.datasets.refresh(&p.path, self.wake()),
-                    _ => {}
-                }
+                refresh_panel(&mut p, self.settings.right_panel, self.wake());
                 self.project = Some(p);
             }
             Err(e) => self.jobs.notify_error(&format!("Cannot open {}", path.display()), &format!("{e:#}")),
@@ -212,7 +209,7 @@ impl VerdictApp {
             let seen = p.poll_external(self.settings.curator.as_deref());
             if datasets_open && seen.contains(crate::store::ChangeKinds::DATASETS) {
                 let ctx = ctx.clone();
-                p.datasets.refresh(&p.path.clone(), move || ctx.request_repaint());
+                p.datasets.refresh(&p.path, move || ctx.request_repaint());
             }
             p.datasets.poll();
             ctx.request_repaint_after(super::project::EXTERNAL_POLL);
@@ -673,46 +670,23 @@ impl VerdictApp {
                 self.dialog = Dialog::Curator { name: self.settings.curator.clone().unwrap_or_default(), then: None };
             }
             Command::FocusQuery => self.focus_query = true,
-            Command::ToggleStats => {
-                self.settings.right_panel =
-                    if self.settings.right_panel == RightPanel::Stats { RightPanel::Hidden } else { RightPanel::Stats };
-                if self.settings.right_panel == RightPanel::Stats {
-                    let wake = self.wake();
-                    if let Some(p) = &mut self.project {
-                        p.stats.refresh(&p.path.clone(), wake);
-                    }
-                }
-            }
-            Command::ToggleDatasets => {
-                self.settings.right_panel = if self.settings.right_panel == RightPanel::Datasets {
-                    RightPanel::Hidden
-                } else {
-                    RightPanel::Datasets
-                };
-                if self.settings.right_panel == RightPanel::Datasets {
-                    let wake = self.wake();
-                    if let Some(p) = &mut self.project {
-                        p.datasets.refresh(&p.path.clone(), wake);
-                    }
-                }
-            }
+            Command::ToggleStats => self.toggle_panel(RightPanel::Stats),
+            Command::ToggleDatasets => self.toggle_panel(RightPanel::Datasets),
+            Command::ToggleHistory => self.toggle_panel(RightPanel::History),
             Command::AskRemoveDataset(id, ref name, samples) => {
                 self.dialog = Dialog::RemoveDataset { id, name: name.clone(), samples };
             }
             Command::AskRelink(id, ref name) => {
                 self.dialog = Dialog::Relink { id, name: name.clone(), folder: String::new(), error: None };
             }
+            Command::RemoveDataset(..) | Command::Relink(..) if self.settings.curator.is_none() => {
+                // The operation names who did it, as every other change does.
+                self.dialog = Dialog::Curator { name: String::new(), then: Some(Box::new(command)) };
+            }
             Command::RemoveDataset(id, ref name) => self.dataset_job(id, name, None),
             Command::Relink(id, ref name, ref folder) => {
                 let folder = folder.clone();
                 self.dataset_job(id, name, Some(folder));
-            }
-            Command::ToggleHistory => {
-                self.settings.right_panel = if self.settings.right_panel == RightPanel::History {
-                    RightPanel::Hidden
-                } else {
-                    RightPanel::History
-                };
             }
             Command::OpenProject(Some(p)) => self.open_project(&p),
             Command::OpenProject(None) => self.pick_file(Picked::Open),
@@ -829,14 +803,8 @@ impl VerdictApp {
         let options = form.options(&project);
         let title = format!("Export {}", super::export_dialog::target_title(form.target));
         let job_title = title.clone();
-        self.jobs.spawn(&title, move |progress| {
-            let store = match Store::open(&project) {
-                Ok(s) => s,
-                Err(e) => {
-                    return JobOutcome::Failed { summary: "cannot open the project".into(), detail: e.to_string() };
-                }
-            };
-            match crate::export::run(&store, &options, progress) {
+        self.jobs.spawn_on(&title, project, move |store, progress| {
+            match crate::export::run(store, &options, progress) {
                 Ok(report) => {
                     let (summary, detail) = super::export_dialog::describe_report(&job_title, &report);
                     JobOutcome::Report { summary, detail }
@@ -881,45 +849,49 @@ impl VerdictApp {
         }
     }
 
+    /// Opens the right-hand `panel`, or closes it when it is the one open; a panel that shows
+    /// figures of the whole project reads them (again) as it opens.
+    fn toggle_panel(&mut self, panel: RightPanel) {
+        let open = if self.settings.right_panel == panel { RightPanel::Hidden } else { panel };
+        self.settings.right_panel = open;
+        let wake = self.wake();
+        if let Some(p) = &mut self.project {
+            refresh_panel(p, open, wake);
+        }
+    }
+
     /// Removes a dataset (`relink` `None`) or points its media at a folder, as a job on its own
     /// connection; the app refreshes when the project's data version moves.
     fn dataset_job(&mut self, id: crate::model::DatasetId, name: &str, relink: Option<PathBuf>) {
         let Some(p) = &self.project else { return };
         let project = p.path.clone();
-        let actor = Actor::new(self.settings.curator.clone().unwrap_or_else(|| "app".into()), "app");
+        let Some(curator) = self.settings.curator.clone() else { return };
+        let actor = Actor::new(curator, "app");
         let title = match &relink {
             None => format!("Remove dataset {name}"),
             Some(_) => format!("Relink the media of {name}"),
         };
-        self.jobs.spawn(&title, move |progress| {
-            let mut store = match Store::open(&project) {
-                Ok(s) => s,
-                Err(e) => {
-                    return JobOutcome::Failed { summary: "cannot open the project".into(), detail: e.to_string() };
-                }
-            };
-            match relink {
-                None => match store.remove_dataset(&actor, id, progress) {
-                    Ok(r) => JobOutcome::Done(format!(
-                        "removed {} samples and {} embedded media no other sample used",
-                        r.samples, r.blobs
-                    )),
-                    Err(crate::store::StoreError::Cancelled) => JobOutcome::Cancelled("Nothing was removed.".into()),
-                    Err(e) => JobOutcome::Failed { summary: "not removed".into(), detail: e.to_string() },
-                },
-                Some(folder) => match crate::ingest::relink::relink_media(&mut store, &actor, id, &folder, progress) {
-                    Ok(s) => JobOutcome::Done(format!(
-                        "{} of {} media found in {} ({} unreadable, {} not there)",
-                        s.found,
-                        s.media,
-                        folder.display(),
-                        s.failed,
-                        s.missing
-                    )),
-                    Err(IngestError::Cancelled) => JobOutcome::Cancelled("Nothing was changed.".into()),
-                    Err(e) => JobOutcome::Failed { summary: "not relinked".into(), detail: e.to_string() },
-                },
-            }
+        self.jobs.spawn_on(&title, project, move |store, progress| match relink {
+            None => match store.remove_dataset(&actor, id, progress) {
+                Ok(r) => JobOutcome::Done(format!(
+                    "removed {} samples and {} embedded media no other sample used",
+                    r.samples, r.blobs
+                )),
+                Err(crate::store::StoreError::Cancelled) => JobOutcome::Cancelled("Nothing was removed.".into()),
+                Err(e) => JobOutcome::Failed { summary: "not removed".into(), detail: e.to_string() },
+            },
+            Some(folder) => match crate::ingest::relink::relink_media(store, &actor, id, &folder, progress) {
+                Ok(s) => JobOutcome::Done(format!(
+                    "{} of {} media found in {} ({} unreadable, {} not there)",
+                    s.found,
+                    s.media,
+                    folder.display(),
+                    s.failed,
+                    s.missing
+                )),
+                Err(IngestError::Cancelled) => JobOutcome::Cancelled("Nothing was changed.".into()),
+                Err(e) => JobOutcome::Failed { summary: "not relinked".into(), detail: e.to_string() },
+            },
         });
     }
 
@@ -1064,13 +1036,7 @@ impl VerdictApp {
             let what = crate::store::HistoryEntry::of(t.clone()).summary;
             let title = format!("{} {what}", if redo { "Redo" } else { "Undo" });
             let project = p.path.clone();
-            self.jobs.spawn(&title, move |_progress| {
-                let mut store = match Store::open(&project) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        return JobOutcome::Failed { summary: "cannot open the project".into(), detail: e.to_string() };
-                    }
-                };
+            self.jobs.spawn_on(&title, project, move |store, _progress| {
                 let done = if redo { store.redo(&actor, None) } else { store.undo(&actor, None) };
                 match done {
                     Ok(u) if u.conflicts_total == 0 => {
@@ -1228,13 +1194,7 @@ impl VerdictApp {
         let project = p.path.clone();
         let title =
             format!("Import {}", file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-        self.jobs.spawn(&title, move |progress| {
-            let mut store = match Store::open(&project) {
-                Ok(s) => s,
-                Err(e) => {
-                    return JobOutcome::Failed { summary: "cannot open the project".into(), detail: e.to_string() };
-                }
-            };
+        self.jobs.spawn_on(&title, project, move |store, progress| {
             // A Hugging Face save_to_disk folder stands for the Arrow files its state.json lists.
             let files = match crate::ingest::dataset_files(&file) {
                 Ok(f) => f,
@@ -1242,7 +1202,7 @@ impl VerdictApp {
             };
             let mut lines = Vec::new();
             for f in &files {
-                match import_file(&mut store, f, &options, progress) {
+                match import_file(store, f, &options, progress) {
                     Ok(s) => lines.push(import_line(f, &s, files.len() > 1)),
                     Err(IngestError::Cancelled) => {
                         return JobOutcome::Cancelled(
@@ -1254,6 +1214,15 @@ impl VerdictApp {
             }
             JobOutcome::Done(lines.join("; "))
         });
+    }
+}
+
+/// Reads the figures of `panel` (statistics, datasets) for `p` again; the others read nothing.
+fn refresh_panel(p: &mut Project, panel: RightPanel, wake: impl Fn() + Send + 'static) {
+    match panel {
+        RightPanel::Stats => p.stats.refresh(&p.path, wake),
+        RightPanel::Datasets => p.datasets.refresh(&p.path, wake),
+        RightPanel::History | RightPanel::Hidden => {}
     }
 }
 

@@ -6,9 +6,9 @@
 
 use super::commands::Command;
 use super::jobs_panel::{JobOutcome, JobsPanel};
-use crate::jobs::Progress;
+
 use crate::model::SampleId;
-use crate::store::{Actor, Curated, CurationAction, EXCLUDE_REASONS, Store, StoreError};
+use crate::store::{Actor, Curated, CurationAction, EXCLUDE_REASONS, StoreError};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -144,17 +144,9 @@ pub struct BulkRequest {
     pub query: String,
 }
 
-/// Thousands separated: 1,204.
-pub fn count_text(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+/// Thousands separated, as the export dialog writes counts: 1,204.
+fn count_text(n: usize) -> String {
+    super::export_dialog::thousands(n as u64)
 }
 
 fn samples(n: usize) -> String {
@@ -179,9 +171,7 @@ impl BulkDialog {
                 }
                 let hint = if self.kind == BulkKind::Note { "note (empty clears it)" } else { "reason" };
                 let edit = ui.add(egui::TextEdit::singleline(&mut self.text).hint_text(hint).id(field));
-                if ui.memory(|m| m.focused().is_none()) {
-                    edit.request_focus();
-                }
+                super::app::focus_if_unfocused(ui, &edit);
             }
             ui.label(format!("{} marked, changed at once: one step of Undo.", samples(self.ids.len())));
             ui.weak(
@@ -254,11 +244,7 @@ pub fn describe(done: &Curated) -> String {
 /// project's data version moves.
 pub fn spawn(jobs: &mut JobsPanel, project: PathBuf, actor: Actor, request: BulkRequest) {
     let title = format!("{} {}", request.action.name().replace('_', " "), samples(request.ids.len()));
-    jobs.spawn(&title, move |progress: &mut Progress| {
-        let mut store = match Store::open(&project) {
-            Ok(s) => s,
-            Err(e) => return JobOutcome::Failed { summary: "cannot open the project".into(), detail: e.to_string() },
-        };
+    jobs.spawn_on(&title, project, move |store, progress| {
         match store.curate(&actor, &request.ids, &request.action, Some(&request.query), progress) {
             Ok(done) => JobOutcome::Done(describe(&done)),
             Err(StoreError::Cancelled) => JobOutcome::Cancelled("Nothing was changed.".into()),

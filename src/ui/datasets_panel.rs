@@ -3,12 +3,12 @@
 //! its buttons ask to remove a dataset or to point its media at the folder they moved to (both
 //! confirmed in a dialog, both run as jobs through the store's write path).
 
+use super::background::Background;
 use super::commands::Command;
-use crate::model::{DatasetId, Severity};
+use crate::model::Severity;
 use crate::store::{DatasetInfo, DatasetStatus, DatasetSummary, ImportIssue, Store};
 use egui::RichText;
-use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::path::Path;
 
 /// Report lines listed per dataset.
 const ISSUES_SHOWN: usize = 50;
@@ -21,46 +21,21 @@ pub struct DatasetEntry {
     pub issues: Vec<ImportIssue>,
 }
 
-type Loaded = Result<Vec<DatasetEntry>, String>;
-
 /// The panel's state.
 #[derive(Default)]
 pub struct DatasetsPanel {
-    loaded: Option<Loaded>,
-    pending: Option<Receiver<Loaded>>,
+    loaded: Background<Vec<DatasetEntry>>,
 }
 
 impl DatasetsPanel {
     /// Starts reading the datasets of `project` (again).
     pub fn refresh(&mut self, project: &Path, wake: impl Fn() + Send + 'static) {
-        let (tx, rx) = sync_channel(1);
-        let path: PathBuf = project.to_owned();
-        let spawned = std::thread::Builder::new().name("datasets".into()).spawn(move || {
-            let _ = tx.send(read(&path).map_err(|e| e.to_string()));
-            wake();
-        });
-        match spawned {
-            Ok(_) => self.pending = Some(rx),
-            Err(e) => self.loaded = Some(Err(e.to_string())),
-        }
+        self.loaded.start("datasets", project, read, wake);
     }
 
     /// Picks up a finished read.
     pub fn poll(&mut self) {
-        if let Some(rx) = &self.pending
-            && let Ok(result) = rx.try_recv()
-        {
-            self.loaded = Some(result);
-            self.pending = None;
-        }
-    }
-
-    /// The datasets read last.
-    pub fn entries(&self) -> &[DatasetEntry] {
-        match &self.loaded {
-            Some(Ok(v)) => v,
-            _ => &[],
-        }
+        self.loaded.poll();
     }
 
     /// Draws the panel; returns the commands its buttons ask for (a refresh included).
@@ -69,13 +44,13 @@ impl DatasetsPanel {
         let mut refresh = false;
         ui.horizontal(|ui| {
             ui.heading("Datasets");
-            if self.pending.is_some() {
+            if self.loaded.is_loading() {
                 ui.spinner();
             } else if ui.button("Refresh").clicked() {
                 refresh = true;
             }
         });
-        match &self.loaded {
+        match self.loaded.value() {
             None => {
                 ui.weak("Reading…");
             }
@@ -159,9 +134,4 @@ fn entry_ui(ui: &mut egui::Ui, e: &DatasetEntry, cmds: &mut Vec<Command>) {
             cmds.push(Command::AskRemoveDataset(i.id, i.name.clone(), i.sample_count));
         }
     });
-}
-
-/// The dataset ids the panel knows, for tests.
-pub fn ids(panel: &DatasetsPanel) -> Vec<DatasetId> {
-    panel.entries().iter().map(|e| e.summary.info.id).collect()
 }

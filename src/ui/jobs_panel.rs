@@ -2,6 +2,8 @@
 //! notifications they leave when they end (a failure keeps its detail one click away).
 
 use crate::jobs::{Job, Progress};
+use crate::store::Store;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// How a job ended.
@@ -83,6 +85,20 @@ impl JobsPanel {
             Ok(job) => self.running.push(JobEntry { title: title.to_owned(), job, started: Instant::now() }),
             Err(e) => self.notify_error(&format!("{title}: could not start"), &e.to_string()),
         }
+    }
+
+    /// Runs `work` as a job with its own connection to the project at `project` (jobs never write
+    /// on the UI's); a project that cannot be opened fails the job with the reason.
+    pub fn spawn_on(
+        &mut self,
+        title: &str,
+        project: PathBuf,
+        work: impl FnOnce(&mut Store, &mut Progress) -> JobOutcome + Send + 'static,
+    ) {
+        self.spawn(title, move |progress| match Store::open(&project) {
+            Ok(mut store) => work(&mut store, progress),
+            Err(e) => JobOutcome::Failed { summary: "cannot open the project".into(), detail: e.to_string() },
+        });
     }
 
     fn push(&mut self, text: &str, detail: Option<&str>, is_error: bool, sticky: bool) {

@@ -5,6 +5,7 @@
 //! app to a PNG.
 
 pub mod app;
+mod background;
 pub mod bulk;
 mod candidates;
 pub mod commands;

@@ -3,10 +3,10 @@
 //! The figures are computed on a background thread with their own connection; the panel shows a
 //! spinner meanwhile.
 
+use super::background::Background;
 use crate::store::{Overview, Store};
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints, Points};
-use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::path::Path;
 
 /// Points in the length scatter.
 const MAX_POINTS: usize = 4000;
@@ -14,39 +14,23 @@ const MAX_POINTS: usize = 4000;
 /// The panel's state.
 #[derive(Default)]
 pub struct StatsPanel {
-    overview: Option<Result<Overview, String>>,
-    pending: Option<Receiver<Result<Overview, String>>>,
+    overview: Background<Overview>,
 }
 
 impl StatsPanel {
     /// Starts computing the figures for `project` (again).
     pub fn refresh(&mut self, project: &Path, wake: impl Fn() + Send + 'static) {
-        let (tx, rx) = sync_channel(1);
-        let path: PathBuf = project.to_owned();
-        let spawned = std::thread::Builder::new().name("stats".into()).spawn(move || {
-            let result = Store::open(&path).and_then(|s| s.overview(MAX_POINTS)).map_err(|e| e.to_string());
-            let _ = tx.send(result);
-            wake();
-        });
-        match spawned {
-            Ok(_) => self.pending = Some(rx),
-            Err(e) => self.overview = Some(Err(e.to_string())),
-        }
+        self.overview.start("stats", project, |path| Store::open(path)?.overview(MAX_POINTS), wake);
     }
 
     /// Whether figures were ever asked for.
     pub fn is_loaded_or_loading(&self) -> bool {
-        self.overview.is_some() || self.pending.is_some()
+        self.overview.is_loaded_or_loading()
     }
 
     /// Picks up finished figures.
     pub fn poll(&mut self) {
-        if let Some(rx) = &self.pending
-            && let Ok(result) = rx.try_recv()
-        {
-            self.overview = Some(result);
-            self.pending = None;
-        }
+        self.overview.poll();
     }
 
     /// Draws the panel; returns true when the curator asks for a refresh.
@@ -54,13 +38,13 @@ impl StatsPanel {
         let mut refresh = false;
         ui.horizontal(|ui| {
             ui.heading("Statistics");
-            if self.pending.is_some() {
+            if self.overview.is_loading() {
                 ui.spinner();
             } else if ui.button("Refresh").clicked() {
                 refresh = true;
             }
         });
-        match &self.overview {
+        match self.overview.value() {
             None => {
                 ui.weak("Computing…");
             }

@@ -427,7 +427,7 @@ fn ctrl_enter(ctx: &egui::Context) -> bool {
 
 /// Gives a dialog's field the keyboard when the dialog opens, and again whenever nothing has it
 /// (a click on the dialog's background), but not away from a button reached with Tab.
-fn focus_if_unfocused(ui: &egui::Ui, field: &egui::Response) {
+pub(in crate::ui) fn focus_if_unfocused(ui: &egui::Ui, field: &egui::Response) {
     if ui.memory(|m| m.focused().is_none()) {
         field.request_focus();
     }
