@@ -938,8 +938,14 @@ impl VerdictApp {
                 self.deferred_tried = std::time::Instant::now();
                 false
             }
+            // An action that does not apply (no candidate D, nothing to swap) is said, not an error.
+            Err(StoreError::Refused(why)) => {
+                self.jobs.notify(&why);
+                true
+            }
             Err(e) => {
-                self.jobs.notify_error(&format!("{} on #{id}: not done", action.name()), &e.to_string());
+                let what = action.name().replace('_', " ");
+                self.jobs.notify_error(&format!("{what} on #{id}: not done"), &e.to_string());
                 true
             }
         }

@@ -98,13 +98,14 @@ pub(super) fn candidates_ui(
             };
             if frame.cursor == Some(r.position) {
                 // The candidate the ranking keys move: framed.
-                egui::Frame::group(ui.style()).stroke(egui::Stroke::new(2.0, ui.visuals().selection.bg_fill)).show(
-                    ui,
-                    |ui| {
+                egui::Frame::new()
+                    .stroke(egui::Stroke::new(2.0, ui.visuals().selection.bg_fill))
+                    .corner_radius(4.0)
+                    .inner_margin(2.0)
+                    .show(ui, |ui| {
                         ui.set_min_width(ui.available_width());
                         inner(ui);
-                    },
-                );
+                    });
             } else {
                 inner(ui);
             }
@@ -193,39 +194,19 @@ fn candidate_header_ui(ui: &mut egui::Ui, frame: &Frame<'_>, r: &ResponseView, c
             ui.weak(format!("{} chars", t.chars().count()));
         }
     });
-    ui.horizontal_wrapped(|ui| {
-        if let Some(j) = frame.original {
-            match j.kind {
-                JudgmentKind::Ranking if !j.ranking.is_empty() => match rank_of(&j.ranking, p) {
-                    Some(k) => {
-                        theme::badge(ui, &format!("rank {k} of {} (original)", j.ranking.len()), theme::ORIGINAL)
-                    }
-                    None => theme::badge(ui, "unranked (original)", theme::MUTED),
-                },
-                _ if j.chosen == Some(p) => theme::badge(ui, "chosen (original)", theme::ORIGINAL),
-                _ if j.rejected == Some(p) => theme::badge(ui, "rejected (original)", theme::MUTED),
-                _ => ui.label(""),
-            };
-        }
-        if let Some(l) = frame.now {
-            match l.kind {
-                JudgmentKind::Tie if l.chosen == Some(p) || l.rejected == Some(p) => {
-                    theme::badge(ui, "tie (now)", theme::CURATED)
-                }
-                JudgmentKind::BothBad if l.chosen == Some(p) || l.rejected == Some(p) => {
-                    theme::badge(ui, "bad (now)", theme::FLAG)
-                }
-                JudgmentKind::Tie | JudgmentKind::BothBad => ui.label(""),
-                JudgmentKind::Ranking if !l.ranking.is_empty() => match rank_of(&l.ranking, p) {
-                    Some(k) => theme::badge(ui, &format!("rank {k} of {} (now)", l.ranking.len()), theme::CURATED),
-                    None => theme::badge(ui, "unranked (now)", theme::MUTED),
-                },
-                _ if l.chosen == Some(p) => theme::badge(ui, "chosen (now)", theme::CURATED),
-                _ if l.rejected == Some(p) => theme::badge(ui, "rejected (now)", theme::MUTED),
-                _ => ui.label(""),
-            };
-        }
-    });
+    let badges: Vec<(String, Color32)> = frame
+        .original
+        .and_then(|j| original_badge(j, p))
+        .into_iter()
+        .chain(frame.now.and_then(|l| now_badge(l, p)))
+        .collect();
+    if !badges.is_empty() {
+        ui.horizontal_wrapped(|ui| {
+            for (text, color) in &badges {
+                theme::badge(ui, text, *color);
+            }
+        });
+    }
     if frame.n > 2 {
         ui.horizontal_wrapped(|ui| {
             let small =
@@ -240,6 +221,35 @@ fn candidate_header_ui(ui: &mut egui::Ui, frame: &Frame<'_>, r: &ResponseView, c
                 }
             }
         });
+    }
+}
+
+/// Where the source's label puts candidate `p`, as a badge (none: it names another pair).
+fn original_badge(j: &JudgmentView, p: u32) -> Option<(String, Color32)> {
+    match j.kind {
+        JudgmentKind::Ranking if !j.ranking.is_empty() => Some(match rank_of(&j.ranking, p) {
+            Some(k) => (format!("rank {k} of {} (original)", j.ranking.len()), theme::ORIGINAL),
+            None => ("unranked (original)".into(), theme::MUTED),
+        }),
+        _ if j.chosen == Some(p) => Some(("chosen (original)".into(), theme::ORIGINAL)),
+        _ if j.rejected == Some(p) => Some(("rejected (original)".into(), theme::MUTED)),
+        _ => None,
+    }
+}
+
+/// Where the curator's label puts candidate `p`, as a badge (none: it names another pair).
+fn now_badge(l: &Label, p: u32) -> Option<(String, Color32)> {
+    let in_pair = l.chosen == Some(p) || l.rejected == Some(p);
+    match l.kind {
+        JudgmentKind::Tie => in_pair.then(|| ("tie (now)".into(), theme::CURATED)),
+        JudgmentKind::BothBad => in_pair.then(|| ("bad (now)".into(), theme::FLAG)),
+        JudgmentKind::Ranking if !l.ranking.is_empty() => Some(match rank_of(&l.ranking, p) {
+            Some(k) => (format!("rank {k} of {} (now)", l.ranking.len()), theme::CURATED),
+            None => ("unranked (now)".into(), theme::MUTED),
+        }),
+        _ if l.chosen == Some(p) => Some(("chosen (now)".into(), theme::CURATED)),
+        _ if l.rejected == Some(p) => Some(("rejected (now)".into(), theme::MUTED)),
+        _ => None,
     }
 }
 
