@@ -1,7 +1,7 @@
 //! `verdict export`: the cleaned subset out, for a trainer.
 
 use super::progress::BarSink;
-use crate::export::{self, ExportOptions, FileFormat, MediaMode, PairMode, Split, Target, TiesMode};
+use crate::export::{self, ExportOptions, FileFormat, Form, MediaMode, PairMode, Split, Target, TiesMode};
 use crate::jobs::{CancelToken, Progress};
 use clap::builder::PossibleValuesParser;
 use std::path::PathBuf;
@@ -22,7 +22,9 @@ verdict export p.verdict --format original --out out/cleaned  # each dataset in 
 Left out by default, and counted in manifest.json: samples marked excluded (--include-excluded), flagged \
 samples (--include-flagged), ties and both-bad \
 (--ties keep writes them where the format can say so), samples whose media are missing, and samples the \
-format cannot express (video in TRL, images in OpenRLHF).")]
+format cannot express (video in TRL, images in OpenRLHF, a system message or earlier turns in a string form).\n\n\
+--form (trl, openrlhf): auto writes message lists when a selected sample has a system message or earlier turns \
+(TRL: or images), else strings; strings and messages force one. manifest.json names each file's form.")]
 pub struct ExportArgs {
     /// The project file.
     project: PathBuf,
@@ -53,6 +55,10 @@ pub struct ExportArgs {
     /// Ties and both-bad: left out and counted (drop), or written where the format can say so (keep).
     #[arg(long, default_value = "drop", value_parser = names(TiesMode::ALL, TiesMode::as_str))]
     ties: String,
+    /// TRL and OpenRLHF: strings, or lists of {role, content} messages (auto: messages where a sample has a system
+    /// message or earlier turns, or for TRL images).
+    #[arg(long, default_value = "auto", value_parser = names(Form::ALL, Form::as_str))]
+    form: String,
     /// A reproducible split, e.g. test=0.05 (samples sharing a prompt and media stay together).
     #[arg(long)]
     split: Option<String>,
@@ -87,6 +93,7 @@ impl ExportArgs {
         o.pairs = parse(PairMode::parse(&self.pairs), "pairs", &self.pairs)?;
         o.aspect.clone_from(&self.aspect);
         o.ties = parse(TiesMode::parse(&self.ties), "ties", &self.ties)?;
+        o.form = parse(Form::parse(&self.form), "form", &self.form)?;
         o.split = self.split.as_deref().map(|s| Split::parse(s, self.seed)).transpose().map_err(anyhow::Error::msg)?;
         o.media = match &self.media {
             Some(m) => Some(parse(MediaMode::parse(m), "media", m)?),
@@ -116,7 +123,7 @@ pub(super) fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
             for row in &preview.rows {
                 outln!("{row}");
             }
-            describe(&preview.counts, &preview.left_out, "would write");
+            describe(&preview.counts, &preview.left_out, "would write", options.target);
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -142,13 +149,14 @@ pub(super) fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
             report.counts.rows_written as f64 / secs.max(1e-9),
             report.files.join(", ")
         );
-        describe(&report.counts, &report.left_out, "wrote");
+        describe(&report.counts, &report.left_out, "wrote", options.target);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// The counts on stderr: per file, labels, what was left out and why (the first few listed).
-fn describe(counts: &export::Counts, left_out: &[export::LeftOut], verb: &str) {
+/// The counts on stderr: per file, labels, what was left out and why in words (the first few
+/// missing media listed).
+fn describe(counts: &export::Counts, left_out: &[export::LeftOut], verb: &str, target: Target) {
     let files: Vec<String> = counts.rows_per_file.iter().map(|(f, n)| format!("{f}: {n}")).collect();
     eprintln!(
         "{} samples matched; {verb} {} rows ({}); labels: {} from curators, {} original",
@@ -165,10 +173,12 @@ fn describe(counts: &export::Counts, left_out: &[export::LeftOut], verb: &str) {
         );
     }
     if !counts.left_out.is_empty() {
-        let reasons: Vec<String> = counts.left_out.iter().map(|(r, n)| format!("{r} {n}")).collect();
-        eprintln!("  left out {} samples: {}", counts.left_out_total(), reasons.join(", "));
+        eprintln!("  left out {} samples:", counts.left_out_total());
+        for (reason, n) in &counts.left_out {
+            eprintln!("    {}: {n}", export::reasons::in_words(reason, target));
+        }
         for l in left_out.iter().filter(|l| l.reason == "missing_media").take(5) {
-            eprintln!("    {l}");
+            eprintln!("      {l}");
         }
     }
     for (what, n) in &counts.notes {

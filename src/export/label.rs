@@ -121,8 +121,16 @@ pub fn pairs(s: &FullSample, rules: &PairRules) -> Result<Vec<Pair>, NoPair> {
         JudgmentKind::Tie => Err(NoPair::Tie),
         JudgmentKind::BothBad => Err(NoPair::BothBad),
         JudgmentKind::Ranking => {
-            let order: Vec<(u32, Option<f64>)> =
-                judgment.ranking.iter().filter(|p| **p < n).map(|p| (*p, None)).collect();
+            // A ranking that carries per-response scores (a column mapping's `scores =`) orders
+            // and expands by them, so its pairs get their score differences as margins.
+            let scores = scores(&judgment.ratings, rules.aspect.as_deref(), n);
+            let score = |p: u32| scores.iter().find(|s| s.0 == p).map(|s| s.1);
+            let mut order: Vec<(u32, Option<f64>)> =
+                judgment.ranking.iter().filter(|p| **p < n).map(|p| (*p, score(*p))).collect();
+            if order.iter().all(|o| o.1.is_some()) {
+                // Best first; equal scores keep the ranking's order (the sort is stable).
+                order.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal));
+            }
             expand(&order, rules.mode)
         }
         JudgmentKind::Ratings => {
@@ -135,10 +143,16 @@ pub fn pairs(s: &FullSample, rules: &PairRules) -> Result<Vec<Pair>, NoPair> {
     }
 }
 
-/// `margin` from the judgment's detail (OpenRLHF and ms-swift rows carry one).
+/// The margin a pair judgment's detail gives: its own `margin` (ms-swift and OpenRLHF rows read
+/// back), else `chosen_score - rejected_score` (the LLaVA-DPO layout keeps both scores there).
+/// A curator's judgment has neither: its pair has no margin.
 fn detail_margin(j: &JudgmentView) -> Option<f64> {
     let detail: serde_json::Value = serde_json::from_str(j.detail.as_deref()?).ok()?;
-    detail.get("margin")?.as_f64()
+    let number = |key: &str| -> Option<f64> {
+        let v = detail.get(key)?;
+        v.as_f64().or_else(|| v.as_str().and_then(|t| t.trim().parse().ok())).filter(|x: &f64| x.is_finite())
+    };
+    number("margin").or_else(|| Some(number("chosen_score")? - number("rejected_score")?))
 }
 
 /// Each response's score: its rating of `aspect`, else its `overall` rating, else the mean of its
@@ -292,6 +306,38 @@ mod tests {
         assert_eq!(positions(&pairs(&s, &rules(PairMode::All)).expect("pairs")), [(0, 2), (1, 2)]);
         let by_aspect = PairRules { aspect: Some("helpfulness".into()), ..rules(PairMode::BestWorst) };
         assert_eq!(positions(&pairs(&s, &by_aspect).expect("pairs")), [(1, 2)]);
+    }
+
+    #[test]
+    fn a_pair_takes_its_margin_from_the_scores_in_its_detail() {
+        let mut j = judgment(JudgmentKind::Pairwise, Some(0), Some(1));
+        j.detail = Some(r#"{"chosen_score": 4.5, "rejected_score": "1.25"}"#.into());
+        let s = sample(2, vec![j.clone()]);
+        assert_eq!(pairs(&s, &rules(PairMode::BestWorst)).expect("pair")[0].margin, Some(3.25));
+        j.detail = Some(r#"{"margin": 0.5, "chosen_score": 4.5, "rejected_score": 1}"#.into());
+        let s = sample(2, vec![j.clone()]);
+        assert_eq!(pairs(&s, &rules(PairMode::All)).expect("pair")[0].margin, Some(0.5), "its own margin first");
+        j.detail = Some(r#"{"chosen_score": 4.5}"#.into());
+        let s = sample(2, vec![j]);
+        assert_eq!(pairs(&s, &rules(PairMode::BestWorst)).expect("pair")[0].margin, None, "one score is no margin");
+    }
+
+    #[test]
+    fn a_ranking_with_scores_expands_with_their_differences() {
+        let mut j = judgment(JudgmentKind::Ranking, None, None);
+        j.ranking = vec![2, 0, 1];
+        j.ratings = vec![rating(0, "score", 6.0), rating(1, "score", 2.5), rating(2, "score", 9.0)];
+        let s = sample(3, vec![j.clone()]);
+        let bw = pairs(&s, &rules(PairMode::BestWorst)).expect("pairs");
+        assert_eq!((positions(&bw), bw[0].margin), (vec![(2, 1)], Some(6.5)));
+        let all = pairs(&s, &rules(PairMode::All)).expect("pairs");
+        assert_eq!(positions(&all), [(2, 0), (2, 1), (0, 1)]);
+        assert_eq!(all.iter().map(|p| p.margin).collect::<Vec<_>>(), [Some(3.0), Some(6.5), Some(3.5)]);
+        // `--aspect` picks the rated aspect; one the ranking does not rate leaves it unscored.
+        let by = |a: &str| PairRules { aspect: Some(a.into()), ..rules(PairMode::BestWorst) };
+        assert_eq!(pairs(&s, &by("score")).expect("pairs")[0].margin, Some(6.5));
+        assert_eq!(pairs(&s, &by("helpfulness")).expect("pairs")[0].margin, None);
+        assert_eq!(positions(&pairs(&s, &by("helpfulness")).expect("pairs")), [(2, 1)], "the ranking's order");
     }
 
     #[test]

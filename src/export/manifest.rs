@@ -3,10 +3,11 @@
 //! left out and why, how many labels came from curators, and the media mode. Only `exported_at`
 //! depends on the clock.
 
-use super::options::ExportOptions;
+use super::options::{ExportOptions, MediaMode, Target};
 use crate::store::{DatasetInfo, Store};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::path::Path;
 
 /// How many samples the manifest lists one by one (the counts cover all of them).
 pub const LISTED_MAX: usize = 1000;
@@ -116,6 +117,55 @@ pub struct MediaSummary {
     pub bytes: u64,
     /// Of those, hard links (`link`).
     pub linked: u64,
+    /// The folder relative media paths resolve against and how the target is told
+    /// ([`media_paths`]); written as the manifest's `media_paths`.
+    #[serde(skip)]
+    pub paths: serde_json::Value,
+}
+
+/// The manifest's `media_paths`: the folder the rows' relative media paths resolve against
+/// (`relative_to`, null when no row has one) and how the target is told, in one sentence.
+/// `relative`: whether files were written into `media/` (rows then name them relative to `dir`).
+pub fn media_paths(target: Target, mode: MediaMode, dir: &Path, relative: bool) -> serde_json::Value {
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
+    let d = dir.display();
+    if !relative {
+        let how = match (target, mode) {
+            (Target::Original, _) => {
+                "media stay as each source wrote them: its relative paths resolve against that dataset's media root \
+                 (--media-root at import, by default the source file's folder)"
+                    .to_owned()
+            }
+            (_, MediaMode::Reference) => "media are absolute paths to the source files: nothing to set".to_owned(),
+            (_, MediaMode::Embed) => "images are embedded in the rows: nothing to set".to_owned(),
+            _ => "no row names a media file".to_owned(),
+        };
+        return serde_json::json!({"relative_to": null, "how": how});
+    }
+    let how = match target {
+        Target::Trl => format!(
+            "TRL: images are paths relative to {d}, which HF datasets opens from the working directory: load the \
+             data file with {d} as the working directory, or export Parquet (--file-format parquet), which embeds them"
+        ),
+        Target::LlamaFactory => format!(
+            "LLaMA-Factory resolves media paths against media_dir, which defaults to dataset_dir: set dataset_dir \
+             (or media_dir) to {d}"
+        ),
+        Target::Swift => format!(
+            "ms-swift resolves a relative path against the working directory, else against ROOT_IMAGE_DIR (its one \
+             variable, used for videos and audio too): run it from {d} or set ROOT_IMAGE_DIR={d}"
+        ),
+        Target::Verdict => {
+            format!("verdict import resolves them against the data file's folder (its default --media-root), {d}")
+        }
+        Target::OpenRlhf | Target::Original => format!("relative to {d}"),
+    };
+    let how = if mode == MediaMode::Reference {
+        format!("source files are absolute paths; embedded media have none and were copied into media/: {how}")
+    } else {
+        how
+    };
+    serde_json::json!({"relative_to": d.to_string(), "how": how})
 }
 
 /// Builds the manifest's JSON text.
@@ -136,7 +186,7 @@ pub fn render(
         "exported_at": now_utc(),
         "project": project.display().to_string(),
         "target": options.target.as_str(),
-        "file_format": if options.target == super::Target::Original { "source" } else { options.effective_file_format().as_str() },
+        "file_format": if options.target == Target::Original { "source" } else { options.effective_file_format().as_str() },
         "options": {
             "where": options.query,
             "include_flagged": options.include_flagged,
@@ -144,6 +194,7 @@ pub fn render(
             "pairs": options.pairs.as_str(),
             "aspect": options.aspect,
             "ties": options.ties.as_str(),
+            "form": options.form.as_str(),
             "split": split,
             "media": media.mode,
             "force": options.force,
@@ -154,6 +205,7 @@ pub fn render(
         "left_out_listed": left_out.len(),
         "left_out": left_out,
         "media": media,
+        "media_paths": media.paths,
         "target_details": extra,
         "files": files,
     });

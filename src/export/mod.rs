@@ -9,6 +9,7 @@
 //! Nothing in the data depends on the clock: the same project and options give the same bytes.
 
 mod arrow_write;
+mod forms;
 mod json_write;
 pub mod label;
 mod manifest;
@@ -17,13 +18,14 @@ pub mod options;
 mod original;
 mod outdir;
 mod pipeline;
+pub mod reasons;
 mod sink;
 pub mod split;
 pub mod targets;
 mod verdict_format;
 
 pub use manifest::{Counts, LeftOut, Position};
-pub use options::{ExportOptions, FileFormat, MediaMode, PairMode, Split, Target, TiesMode};
+pub use options::{ExportOptions, FileFormat, Form, MediaMode, PairMode, Split, Target, TiesMode};
 pub use outdir::OutDirError;
 pub use verdict_format::VERSION as VERDICT_FORMAT_VERSION;
 

@@ -96,6 +96,20 @@ choice! {
     }
 }
 
+choice! {
+    /// How TRL and OpenRLHF rows carry a conversation (the other formats have one form).
+    Form {
+        /// Decided per export from the selected samples: messages where one has a system
+        /// message or earlier turns (or, for TRL, images), else strings.
+        Auto => "auto",
+        /// Plain strings (TRL's standard form); a sample with a system message or earlier turns
+        /// is left out.
+        Strings => "strings",
+        /// Lists of `{role, content}` messages, even for plain prompts.
+        Messages => "messages",
+    }
+}
+
 /// A reproducible train/test split.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Split {
@@ -137,6 +151,8 @@ pub struct ExportOptions {
     pub aspect: Option<String>,
     /// Ties and both-bad.
     pub ties: TiesMode,
+    /// Strings or messages (TRL and OpenRLHF).
+    pub form: Form,
     /// A train/test split.
     pub split: Option<Split>,
     /// The media mode; `None`: `copy` for JSONL, `embed` for Parquet.
@@ -160,6 +176,7 @@ impl ExportOptions {
             pairs: PairMode::BestWorst,
             aspect: None,
             ties: TiesMode::Drop,
+            form: Form::Auto,
             split: None,
             media: None,
             force: false,
@@ -194,6 +211,12 @@ impl ExportOptions {
         if self.target == Target::Original && self.media.is_some() {
             // The source schema says where its media are; `original` leaves them where they were.
             return Err("--media does not apply to --format original: media stay as the source wrote them".into());
+        }
+        if self.form != Form::Auto && !matches!(self.target, Target::Trl | Target::OpenRlhf) {
+            return Err(format!(
+                "--form {} applies to --format trl and openrlhf; {} has one form (leave --form out)",
+                self.form, self.target
+            ));
         }
         if let Some(a) = &self.aspect
             && a.trim().is_empty()

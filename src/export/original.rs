@@ -346,7 +346,11 @@ pub(super) fn run(
     }
     left_out.truncate(LISTED_MAX);
     files.push("manifest.json".into());
-    let media = MediaSummary { mode: "source".into(), ..MediaSummary::default() };
+    let media = MediaSummary {
+        mode: "source".into(),
+        paths: manifest::media_paths(options.target, super::MediaMode::Copy, out.dir(), false),
+        ..MediaSummary::default()
+    };
     let sources: serde_json::Value = selected
         .iter()
         .zip(&names)

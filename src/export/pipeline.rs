@@ -9,8 +9,8 @@ use super::options::{ExportOptions, FileFormat, MediaMode, Target};
 use super::outdir::OutDir;
 use super::sink::{JsonlSink, ParquetSink, RowSink};
 use super::split::{self, Side};
-use super::targets::{self, LlamaFactory, Needs, OpenRlhf, PairRow, PairTarget, Swift, Trl};
-use super::{ExportError, ExportReport, Preview, verdict_format};
+use super::targets::{self, LlamaFactory, Needs, OpenRlhf, PairRow, PairTarget, Part, Swift, Trl};
+use super::{ExportError, ExportReport, Preview, forms, verdict_format};
 use crate::jobs::Progress;
 use crate::model::{JudgmentSource, MediaKind, MediaRole, SampleId, Value};
 use crate::store::{DatasetInfo, FullSample, MediaView, Store};
@@ -70,7 +70,7 @@ struct Pass<'a> {
     rules: PairRules,
     placer: MediaPlacer<'a>,
     out: Option<OutDir>,
-    sinks: BTreeMap<Side, Box<dyn RowSink>>,
+    sinks: BTreeMap<(Side, Part), Box<dyn RowSink>>,
     preview: Option<usize>,
     rows: Vec<String>,
     counts: Counts,
@@ -87,17 +87,23 @@ pub fn run(
     progress: &mut Progress,
 ) -> Result<Done, ExportError> {
     let embed = options.media_mode() == MediaMode::Embed;
+    // The forms are decided before the pass, from every selected sample, so that each file of
+    // the export (both sides of a split) has one.
+    let shapes = match options.target {
+        Target::Trl | Target::OpenRlhf | Target::LlamaFactory => store.shapes(ids)?,
+        _ => Vec::new(),
+    };
     let builder = match options.target {
         Target::Verdict => Builder::Verdict,
-        Target::Trl => Builder::Pairs(Box::new(Trl { conversational: store.any_context_or_media(ids)?, embed })),
+        Target::Trl => Builder::Pairs(Box::new(Trl { form: forms::trl(&shapes, options), embed })),
         Target::LlamaFactory => {
-            let (files, frames) = store.input_video_kinds(ids)?;
-            Builder::Pairs(Box::new(LlamaFactory { embed, frames: frames > files }))
+            Builder::Pairs(Box::new(LlamaFactory { embed, videos: forms::llamafactory_videos(&shapes, options) }))
         }
         Target::Swift => Builder::Pairs(Box::new(Swift { embed })),
-        Target::OpenRlhf => Builder::Pairs(Box::new(OpenRlhf)),
+        Target::OpenRlhf => Builder::Pairs(Box::new(OpenRlhf { messages: forms::openrlhf_messages(&shapes, options) })),
         Target::Original => unreachable!("`original` has its own pass"),
     };
+    drop(shapes);
     let (out, preview) = match mode {
         Mode::Write(out) => (Some(out), None),
         Mode::Preview(n) => (None, Some(n)),
@@ -143,29 +149,39 @@ impl Pass<'_> {
         }
     }
 
-    fn file_name(&self, side: Side) -> String {
-        format!("{}.{}", side.as_str(), self.extension())
+    fn file_name(&self, side: Side, part: Part) -> String {
+        format!("{}{}.{}", side.as_str(), part.suffix(), self.extension())
     }
 
-    /// Creates the data files (both sides when splitting, so that an empty side still loads).
-    fn open_sinks(&mut self) -> Result<(), ExportError> {
+    /// The data files: each side and part (both sides when splitting, so that an empty side still loads).
+    fn files(&self) -> Vec<(Side, Part)> {
         let sides: &[Side] = if self.options.split.is_some() { &[Side::Train, Side::Test] } else { &[Side::Train] };
-        for side in sides {
-            self.counts.rows_per_file.insert(self.file_name(*side), 0);
+        let parts = match &self.builder {
+            Builder::Pairs(t) => t.parts(),
+            Builder::Verdict => &[Part::Main],
+        };
+        parts.iter().flat_map(|p| sides.iter().map(move |s| (*s, *p))).collect()
+    }
+
+    /// Creates the data files.
+    fn open_sinks(&mut self) -> Result<(), ExportError> {
+        let files = self.files();
+        for (side, part) in &files {
+            self.counts.rows_per_file.insert(self.file_name(*side, *part), 0);
         }
         let Some(out) = &self.out else { return Ok(()) };
-        for side in sides {
-            let path = out.staged(&self.file_name(*side));
+        for (side, part) in files {
+            let path = out.staged(&self.file_name(side, part));
             let sink: Box<dyn RowSink> = match (self.options.effective_file_format(), &self.builder) {
                 (FileFormat::Parquet, Builder::Pairs(t)) => {
                     let embed = self.options.media_mode() == MediaMode::Embed;
-                    let schema = t.schema(embed);
+                    let schema = t.schema(embed, part);
                     let features = targets::hf_features(&schema, &t.media_features(embed));
                     Box::new(ParquetSink::create(&path, &schema, Some(&features)).map_err(ExportError::Write)?)
                 }
                 _ => Box::new(JsonlSink::create(&path).map_err(ExportError::Write)?),
             };
-            self.sinks.insert(*side, sink);
+            self.sinks.insert((side, part), sink);
         }
         Ok(())
     }
@@ -224,9 +240,11 @@ impl Pass<'_> {
             videos: has(MediaKind::Video),
             frames: has(MediaKind::Frames),
             audios: has(MediaKind::Audio),
-            context: !v.context.is_empty(),
+            system: v.context.iter().any(|t| t.role == "system"),
+            turns: v.context.iter().any(|t| t.role != "system"),
         };
         let Builder::Pairs(target) = &self.builder else { return Ok(()) };
+        let part = target.part(needs);
         if let Some(what) = target.refuses(needs) {
             self.leave(s, &format!("cannot_express:{what}"), None);
             return Ok(());
@@ -284,7 +302,7 @@ impl Pass<'_> {
             } else {
                 self.counts.original_labels += 1;
             }
-            self.emit(side, value)?;
+            self.emit(side, part, value)?;
             wrote = true;
         }
         self.counts.samples_written += u64::from(wrote);
@@ -312,16 +330,16 @@ impl Pass<'_> {
         Some(placed)
     }
 
-    fn emit(&mut self, side: Side, value: Value) -> Result<(), ExportError> {
+    fn emit(&mut self, side: Side, part: Part, value: Value) -> Result<(), ExportError> {
         self.counts.rows_written += 1;
-        *self.counts.rows_per_file.entry(self.file_name(side)).or_default() += 1;
+        *self.counts.rows_per_file.entry(self.file_name(side, part)).or_default() += 1;
         if let Some(n) = self.preview {
             if self.rows.len() < n {
                 self.rows.push(preview_text(&value));
             }
             return Ok(());
         }
-        match self.sinks.get_mut(&side) {
+        match self.sinks.get_mut(&(side, part)) {
             Some(sink) => sink.write(value).map_err(ExportError::Write),
             None => Ok(()),
         }
@@ -360,17 +378,18 @@ impl Pass<'_> {
             self.counts.original_labels += 1;
         }
         let side = split::side(self.options.split.as_ref(), v);
-        self.emit(side, line)?;
+        self.emit(side, Part::Main, line)?;
         self.counts.samples_written += 1;
         Ok(())
     }
 
     fn finish(mut self) -> Result<Done, ExportError> {
-        let media = MediaSummary {
+        let mut media = MediaSummary {
             mode: self.options.media_mode().as_str().to_owned(),
             files: self.placer.files,
             bytes: self.placer.bytes,
             linked: self.placer.linked,
+            paths: serde_json::Value::Null,
         };
         if self.placer.embedded_copied > 0 {
             self.counts.notes.insert("embedded_media_copied_in_reference_mode".into(), self.placer.embedded_copied);
@@ -389,16 +408,15 @@ impl Pass<'_> {
         if self.placer.wrote_files() {
             files.push(MEDIA_DIR.to_owned());
         }
-        for (side, sink) in std::mem::take(&mut self.sinks) {
+        for ((side, part), sink) in std::mem::take(&mut self.sinks) {
             sink.finish().map_err(ExportError::Write)?;
-            files.push(self.file_name(side));
+            files.push(self.file_name(side, part));
         }
-        let mut details = serde_json::Value::Null;
+        media.paths =
+            manifest::media_paths(self.options.target, self.options.media_mode(), out.dir(), self.placer.wrote_files());
+        let details = self.target_details(&out)?;
         if self.options.target == Target::LlamaFactory {
-            let info = self.dataset_info(&out);
-            write_staged(&out, "dataset_info.json", &(serde_json::to_string_pretty(&info).unwrap_or_default() + "\n"))?;
             files.push("dataset_info.json".into());
-            details = serde_json::json!({"dataset_info": info});
         }
         files.push("manifest.json".into());
         let text = manifest::render(self.store, self.options, &self.counts, &self.left_out, &media, &files, &details)?;
@@ -408,35 +426,60 @@ impl Pass<'_> {
         Ok(Done { counts: self.counts, left_out: self.left_out, files, out: Some(dir), rows: Vec::new(), media })
     }
 
-    /// LLaMA-Factory's `dataset_info.json`: one entry per data file.
-    fn dataset_info(&self, out: &OutDir) -> serde_json::Value {
+    /// The manifest's `target_details`: each data file's form (TRL, OpenRLHF) with what it means,
+    /// or LLaMA-Factory's `dataset_info.json` (written here) and how to load its entries.
+    fn target_details(&self, out: &OutDir) -> Result<serde_json::Value, ExportError> {
+        let Builder::Pairs(target) = &self.builder else { return Ok(serde_json::Value::Null) };
+        if let Some((form, explanation)) = target.form() {
+            let forms: serde_json::Map<String, serde_json::Value> =
+                self.files().into_iter().map(|(side, part)| (self.file_name(side, part), form.into())).collect();
+            return Ok(serde_json::json!({"forms": forms, "form_explanation": explanation}));
+        }
+        if self.options.target != Target::LlamaFactory {
+            return Ok(serde_json::Value::Null);
+        }
+        let (info, entries) = self.dataset_info(out);
+        write_staged(out, "dataset_info.json", &(serde_json::to_string_pretty(&info).unwrap_or_default() + "\n"))?;
+        let dir = out.dir().canonicalize().unwrap_or_else(|_| out.dir().to_owned());
+        let named = |part: Part| -> Vec<&str> { entries.iter().filter(|e| e.1 == part).map(|e| e.0.as_str()).collect() };
+        let mut how = format!("dataset_dir: {}; dataset: {}", dir.display(), named(Part::Main).join(", "));
+        if target.parts().contains(&Part::Frames) {
+            let frames = named(Part::Frames);
+            how = format!(
+                "{how}. Videos given as frame folders are in their own entries ({}): one file's videos column holds \
+                 either file paths or frame lists, and LLaMA-Factory merges the datasets of one run only when their \
+                 columns have one type, so train on those entries in a run of their own",
+                frames.join(", ")
+            );
+        }
+        Ok(serde_json::json!({"dataset_info": info, "how_to_load": how}))
+    }
+
+    /// LLaMA-Factory's `dataset_info.json`: one entry per data file (`NAME`, `NAME_train`/`NAME_test`
+    /// with a split, `_frames` after either for the frame-folder file), and the entries' names.
+    fn dataset_info(&self, out: &OutDir) -> (serde_json::Value, Vec<(String, Part)>) {
         let name = out.dir().file_name().map_or_else(|| "verdict".into(), |n| sanitize(&n.to_string_lossy()));
         let columns = serde_json::json!({
             "messages": "conversations", "chosen": "chosen", "rejected": "rejected",
             "images": "images", "videos": "videos", "audios": "audios",
         });
         let mut info = serde_json::Map::new();
-        for side in self.sinks_sides() {
-            let entry = if side == Side::Train && self.options.split.is_none() {
-                name.clone()
-            } else {
-                format!("{name}_{}", side.as_str())
-            };
+        let mut entries = Vec::new();
+        for (side, part) in self.files() {
+            let base = if self.options.split.is_none() { name.clone() } else { format!("{name}_{}", side.as_str()) };
+            let entry = format!("{base}{}", part.suffix());
             info.insert(
-                entry,
+                entry.clone(),
                 serde_json::json!({
-                    "file_name": self.file_name(side),
+                    "file_name": self.file_name(side, part),
                     "formatting": "sharegpt",
                     "ranking": true,
                     "columns": columns,
                 }),
             );
+            entries.push((entry, part));
         }
-        serde_json::Value::Object(info)
-    }
-
-    fn sinks_sides(&self) -> Vec<Side> {
-        if self.options.split.is_some() { vec![Side::Train, Side::Test] } else { vec![Side::Train] }
+        (serde_json::Value::Object(info), entries)
     }
 }
 

@@ -77,7 +77,7 @@ impl Store {
         Ok(slots.into_iter().flatten().collect())
     }
 
-    fn each_row(
+    pub(super) fn each_row(
         &self,
         sql: &str,
         params: &[SqlValue],
@@ -248,39 +248,6 @@ impl Store {
 
 fn slot<'s>(chunk: &Chunk<'_>, slots: &'s mut [Option<FullSample>], id: i64) -> Option<&'s mut FullSample> {
     chunk.index(id).and_then(|i| slots[i].as_mut())
-}
-
-impl Store {
-    /// Whether any of `ids` (ascending) has earlier turns or media: what decides between TRL's
-    /// standard and conversational forms. Reads only the record headers of `samples`.
-    pub fn any_context_or_media(&self, ids: &[SampleId]) -> Result<bool> {
-        let mut found = false;
-        self.each_row("SELECT id FROM samples WHERE context IS NOT NULL OR modality != 'text'", &[], |r| {
-            found |= ids.binary_search(&SampleId(r.get(0)?)).is_ok();
-            Ok(())
-        })?;
-        Ok(found)
-    }
-
-    /// How many of `ids` (ascending) have an input video file, and how many an input frame folder.
-    pub fn input_video_kinds(&self, ids: &[SampleId]) -> Result<(u64, u64)> {
-        let (mut files, mut frames) = (0, 0);
-        self.each_row(
-            "SELECT DISTINCT sample_id, kind FROM media WHERE role != 'candidate' AND kind IN ('video', 'frames')",
-            &[],
-            |r| {
-                if ids.binary_search(&SampleId(r.get(0)?)).is_ok() {
-                    if r.get::<_, String>(1)? == "frames" {
-                        frames += 1;
-                    } else {
-                        files += 1;
-                    }
-                }
-                Ok(())
-            },
-        )?;
-        Ok((files, frames))
-    }
 }
 
 impl Store {

@@ -16,6 +16,7 @@ mod datasets;
 mod fts_side;
 mod fts_structure;
 mod full;
+mod shapes;
 mod label;
 mod list;
 mod ops;
@@ -39,6 +40,7 @@ pub use ops::{Actor, ChangeKinds, Changes, OpKind, OpRow, OpSpec, OpTx};
 pub use overview::Overview;
 pub use read::{DatasetSummary, JudgmentView, MediaView, RatingView, ResponseView, SampleView};
 pub use search::SampleRow;
+pub use shapes::Shape;
 pub use undo::{Conflict, HistoryEntry, SampleChange, Undone};
 pub use write::{FtsWrite, ImportBatch, PreparedMedia, PreparedSample, StoredBlob, Written};
 

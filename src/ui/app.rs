@@ -803,10 +803,11 @@ impl VerdictApp {
         let options = form.options(&project);
         let title = format!("Export {}", super::export_dialog::target_title(form.target));
         let job_title = title.clone();
+        let target = form.target;
         self.jobs.spawn_on(&title, project, move |store, progress| {
             match crate::export::run(store, &options, progress) {
                 Ok(report) => {
-                    let (summary, detail) = super::export_dialog::describe_report(&job_title, &report);
+                    let (summary, detail) = super::export_report::describe_report(&job_title, target, &report);
                     JobOutcome::Report { summary, detail }
                 }
                 Err(crate::export::ExportError::Cancelled) => JobOutcome::Cancelled("Nothing was written.".into()),

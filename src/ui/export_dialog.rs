@@ -6,7 +6,7 @@
 
 use super::commands::Command;
 use crate::export::{
-    self, ExportError, ExportOptions, FileFormat, MediaMode, PairMode, Preview, Split, Target, TiesMode,
+    self, ExportError, ExportOptions, FileFormat, Form, MediaMode, PairMode, Preview, Split, Target, TiesMode,
 };
 use crate::jobs::{Job, Progress};
 use crate::store::Store;
@@ -21,8 +21,6 @@ const DEBOUNCE: Duration = Duration::from_millis(300);
 pub const PREVIEW_ROWS: usize = 5;
 /// A previewed row longer than this is cut (the rest is counted, not shown).
 const ROW_CHARS: usize = 1500;
-/// Samples left out that the preview lists one by one.
-const LEFT_OUT_LISTED: usize = 8;
 
 /// The name a curator knows the target by.
 pub fn target_title(t: Target) -> &'static str {
@@ -56,6 +54,16 @@ fn pairs_help(p: PairMode) -> &'static str {
     }
 }
 
+fn form_help(f: Form) -> &'static str {
+    match f {
+        Form::Auto => {
+            "messages where a sample has a system message or earlier turns (TRL: or images), else plain strings"
+        }
+        Form::Strings => "plain strings: samples with a system message or earlier turns are left out",
+        Form::Messages => "lists of {role, content} messages, plain prompts too",
+    }
+}
+
 fn media_help(m: MediaMode) -> &'static str {
     match m {
         MediaMode::Copy => "copied into media/, named by content hash, each file once",
@@ -84,6 +92,8 @@ pub struct ExportForm {
     pub aspect: String,
     /// Ties and both-bad.
     pub ties: TiesMode,
+    /// Strings or messages (TRL and OpenRLHF).
+    pub form: Form,
     /// Hold out a test split.
     pub split: bool,
     /// Its share (0 to 1).
@@ -112,6 +122,7 @@ impl ExportForm {
             pairs: PairMode::BestWorst,
             aspect: String::new(),
             ties: TiesMode::Drop,
+            form: Form::Auto,
             split: false,
             test_share: 0.05,
             seed: 0,
@@ -138,6 +149,11 @@ impl ExportForm {
         !matches!(self.target, Target::Original | Target::Verdict)
     }
 
+    /// Whether the target has a strings and a messages form.
+    pub fn has_forms(&self) -> bool {
+        matches!(self.target, Target::Trl | Target::OpenRlhf)
+    }
+
     /// The output folder the text names: `~` expanded, relative paths under the project's folder.
     pub fn out_path(&self, project: &Path) -> Option<PathBuf> {
         let typed = self.out.trim();
@@ -158,6 +174,8 @@ impl ExportForm {
         o.pairs = self.pairs;
         o.aspect = Some(self.aspect.trim().to_owned()).filter(|a| !a.is_empty());
         o.ties = self.ties;
+        // The other formats have one form: the choice stays for when TRL or OpenRLHF is picked again.
+        o.form = if self.has_forms() { self.form } else { Form::Auto };
         o.split = self.split.then_some(Split { test: self.test_share.clamp(0.0, 1.0), seed: self.seed });
         o.media = if self.target == Target::Original { None } else { self.media };
         o.force = self.force;
@@ -191,6 +209,8 @@ pub struct SavedExport {
     pairs: String,
     aspect: String,
     ties: String,
+    #[serde(default)]
+    form: String,
     split: bool,
     test_share: f64,
     seed: u64,
@@ -215,6 +235,7 @@ impl From<&ExportForm> for SavedExport {
             pairs: f.pairs.as_str().into(),
             aspect: f.aspect.clone(),
             ties: f.ties.as_str().into(),
+            form: f.form.as_str().into(),
             split: f.split,
             test_share: f.test_share,
             seed: f.seed,
@@ -238,6 +259,7 @@ impl SavedExport {
             pairs: PairMode::parse(&self.pairs).unwrap_or(d.pairs),
             aspect: self.aspect.clone(),
             ties: TiesMode::parse(&self.ties).unwrap_or(d.ties),
+            form: Form::parse(&self.form).unwrap_or(d.form),
             split: self.split,
             test_share: if (0.0..=1.0).contains(&self.test_share) { self.test_share } else { d.test_share },
             seed: self.seed,
@@ -641,6 +663,18 @@ impl ExportDialog {
             });
             ui.end_row();
 
+            ui.label("Form");
+            ui.add_enabled_ui(f.has_forms(), |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    for form in Form::ALL {
+                        ui.radio_value(&mut f.form, *form, form.as_str())
+                            .on_hover_text(form_help(*form))
+                            .on_disabled_hover_text(&not_for);
+                    }
+                });
+            });
+            ui.end_row();
+
             ui.label("Split");
             ui.add_enabled_ui(f.target != Target::Original, |ui| {
                 ui.horizontal_wrapped(|ui| {
@@ -774,7 +808,8 @@ impl ExportDialog {
                 if stale {
                     ui.multiply_opacity(0.5);
                 }
-                counts_ui(ui, p);
+                let target = self.shown.0.as_ref().map_or(self.form.target, |k| k.target);
+                super::export_report::counts_ui(ui, p, target);
                 ui.add_space(6.0);
                 ui.strong(if p.rows.is_empty() { "No rows would be written." } else { "First rows, as written" });
                 egui::ScrollArea::vertical()
@@ -808,59 +843,6 @@ mod ids {
     pub const OUT: &str = "export_out";
 }
 
-fn counts_ui(ui: &mut egui::Ui, p: &Preview) {
-    let c = &p.counts;
-    egui::Grid::new("export_counts").num_columns(2).spacing([12.0, 4.0]).show(ui, |ui| {
-        ui.label("Samples matched");
-        ui.label(thousands(c.samples_matched));
-        ui.end_row();
-        ui.label("Rows written");
-        ui.label(format!("{} from {} samples", thousands(c.rows_written), thousands(c.samples_written)));
-        ui.end_row();
-        for (file, n) in &c.rows_per_file {
-            ui.horizontal(|ui| {
-                ui.add_space(8.0);
-                ui.weak(file.as_str());
-            });
-            ui.weak(format!("{} rows", thousands(*n)));
-            ui.end_row();
-        }
-        ui.label("Labels");
-        ui.label(format!("{} from curators, {} original", thousands(c.curator_labels), thousands(c.original_labels)));
-        ui.end_row();
-        if c.placeholders_repaired > 0 {
-            ui.label("Media placeholders fixed");
-            ui.label(format!("{} rows", thousands(c.placeholders_repaired)));
-            ui.end_row();
-        }
-        ui.label("Left out");
-        ui.label(format!("{} samples", thousands(c.left_out_total())));
-        ui.end_row();
-        for (reason, n) in &c.left_out {
-            ui.horizontal(|ui| {
-                ui.add_space(8.0);
-                ui.weak(reason.as_str());
-            });
-            ui.weak(thousands(*n));
-            ui.end_row();
-        }
-        for (what, n) in &c.notes {
-            ui.weak(format!("note: {what}"));
-            ui.weak(thousands(*n));
-            ui.end_row();
-        }
-    });
-    if !p.left_out.is_empty() {
-        egui::CollapsingHeader::new(format!("First samples left out ({})", p.left_out.len().min(LEFT_OUT_LISTED)))
-            .id_salt("export_left_out")
-            .show(ui, |ui| {
-                for l in p.left_out.iter().take(LEFT_OUT_LISTED) {
-                    ui.add(egui::Label::new(RichText::new(l.to_string()).monospace().size(12.0)).wrap());
-                }
-            });
-    }
-}
-
 /// `1234567` as `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -880,52 +862,6 @@ fn shorten(text: &str, max: usize) -> String {
         Some((at, _)) => format!("{} … ({} more characters)", &text[..at], text[at..].chars().count()),
         None => text.to_owned(),
     }
-}
-
-/// The job's one-line summary and its detail, from the core's report.
-pub fn describe_report(title: &str, r: &export::ExportReport) -> (String, String) {
-    use std::fmt::Write as _;
-    let c = &r.counts;
-    let files: Vec<String> = c.rows_per_file.iter().map(|(f, n)| format!("{f} {}", thousands(*n))).collect();
-    let mut summary = format!(
-        "wrote {} rows from {} samples to {} ({})",
-        thousands(c.rows_written),
-        thousands(c.samples_written),
-        r.out.display(),
-        files.join(", ")
-    );
-    if c.left_out_total() > 0 {
-        let reasons: Vec<String> = c.left_out.iter().map(|(k, n)| format!("{k} {n}")).collect();
-        let _ = write!(summary, "; left out {}: {}", thousands(c.left_out_total()), reasons.join(", "));
-    }
-    let secs = r.elapsed.as_secs_f64();
-    let mut d = String::new();
-    let _ = writeln!(d, "{title}\nFolder: {}\nFiles: {}", r.out.display(), r.files.join(", "));
-    let _ =
-        writeln!(d, "Samples matched: {}; written: {}; rows: {}", c.samples_matched, c.samples_written, c.rows_written);
-    for (f, n) in &c.rows_per_file {
-        let _ = writeln!(d, "  {f}: {n} rows");
-    }
-    let _ = writeln!(d, "Labels: {} from curators, {} original", c.curator_labels, c.original_labels);
-    if r.media_files > 0 {
-        let _ = writeln!(d, "Media: {} files, {} bytes", r.media_files, r.media_bytes);
-    }
-    if c.placeholders_repaired > 0 {
-        let _ = writeln!(d, "Media placeholders fixed in {} rows", c.placeholders_repaired);
-    }
-    let _ = writeln!(d, "Left out: {} samples", c.left_out_total());
-    for (k, n) in &c.left_out {
-        let _ = writeln!(d, "  {k}: {n}");
-    }
-    for l in r.left_out.iter().take(20) {
-        let _ = writeln!(d, "    {l}");
-    }
-    for (k, n) in &c.notes {
-        let _ = writeln!(d, "Note: {k}: {n}");
-    }
-    let rate = c.rows_written as f64 / secs.max(1e-9);
-    let _ = write!(d, "Took {secs:.2} s ({rate:.0} rows/s); manifest.json lists it all.");
-    (summary, d)
 }
 
 #[cfg(test)]

@@ -5,20 +5,35 @@
 //! `<image>`, `<video>` and `<audio>` tokens in the human turns equals each list's length: tokens
 //! are added or removed where the source's differ, and the manifest counts those rows.
 //! `dataset_info.json` beside the data names each file with `ranking: true` and its columns.
+//!
+//! A video is a file path, or a frame folder given as the list of its frames' paths (LLaMA-
+//! Factory's converter resolves each frame against `media_dir`, its plugins read them as frames).
+//! One file's `videos` column holds one of the two (HF `datasets` types it from the rows), so an
+//! export with both writes the frame-folder rows to a file of their own (`train_frames.jsonl`,
+//! its own `dataset_info.json` entry).
 
-use super::{Needs, PairRow, PairTarget, list_of, media_list, media_list_type, obj, s};
+use super::{Needs, Part, PairRow, PairTarget, list_of, media_list, media_list_type, obj, s};
 use crate::model::Value;
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 use std::sync::Arc;
+
+/// The kinds of input video an export has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VideoKinds {
+    /// Video files only (or no video).
+    Files,
+    /// Frame folders only: one file, its `videos` lists of frame lists.
+    Frames,
+    /// Both: frame-folder rows go to a file of their own.
+    Both,
+}
 
 /// LLaMA-Factory.
 pub struct LlamaFactory {
     /// Media as bytes.
     pub embed: bool,
-    /// Videos are frame folders (lists of frame paths) rather than files. LLaMA-Factory takes
-    /// either, but one column of one file cannot mix them (the readers type it from its rows), so
-    /// an export takes the kind most of its videos are and counts the others as not expressible.
-    pub frames: bool,
+    /// The kinds of video the export has.
+    pub videos: VideoKinds,
 }
 
 /// Whether earlier turns alternate user/assistant from a user turn, as LLaMA-Factory and ms-swift
@@ -30,13 +45,16 @@ pub fn alternates(context: &[crate::model::Turn]) -> bool {
 
 impl PairTarget for LlamaFactory {
     fn refuses(&self, needs: Needs) -> Option<&'static str> {
-        if needs.frames && !self.frames {
-            Some("frame_folder_beside_video_files")
-        } else if needs.videos && self.frames {
-            Some("video_file_beside_frame_folders")
-        } else {
-            None
-        }
+        // The converter decides from a row's first video whether all of them are frame lists.
+        (needs.frames && needs.videos).then_some("video_file_and_frame_folder")
+    }
+
+    fn parts(&self) -> &'static [Part] {
+        if self.videos == VideoKinds::Both { &[Part::Main, Part::Frames] } else { &[Part::Main] }
+    }
+
+    fn part(&self, needs: Needs) -> Part {
+        if self.videos == VideoKinds::Both && needs.frames { Part::Frames } else { Part::Main }
     }
 
     fn row(&self, row: &PairRow<'_>) -> (Value, bool) {
@@ -66,7 +84,8 @@ impl PairTarget for LlamaFactory {
         )
     }
 
-    fn schema(&self, embed: bool) -> SchemaRef {
+    fn schema(&self, embed: bool, part: Part) -> SchemaRef {
+        let frames = self.videos == VideoKinds::Frames || part == Part::Frames;
         let turn = DataType::Struct(Fields::from(vec![
             Field::new("from", DataType::Utf8, true),
             Field::new("value", DataType::Utf8, true),
@@ -79,7 +98,7 @@ impl PairTarget for LlamaFactory {
             // A video is a file path, or a frame folder given as its frames' paths.
             Field::new(
                 "videos",
-                if self.frames { list_of(list_of(DataType::Utf8)) } else { list_of(DataType::Utf8) },
+                if frames { list_of(list_of(DataType::Utf8)) } else { list_of(DataType::Utf8) },
                 true,
             ),
             Field::new("audios", list_of(DataType::Utf8), true),

@@ -8,10 +8,10 @@ mod openrlhf;
 mod swift;
 mod trl;
 
-pub use llamafactory::{LlamaFactory, alternates};
+pub use llamafactory::{LlamaFactory, VideoKinds, alternates};
 pub use openrlhf::OpenRlhf;
 pub use swift::Swift;
-pub use trl::Trl;
+pub use trl::{Trl, TrlForm};
 
 use super::label::Pair;
 use super::media::Placed;
@@ -50,8 +50,45 @@ pub struct Needs {
     pub frames: bool,
     /// Input audio.
     pub audios: bool,
-    /// Earlier turns.
-    pub context: bool,
+    /// A system message among the earlier turns.
+    pub system: bool,
+    /// Earlier user or assistant turns.
+    pub turns: bool,
+}
+
+impl Needs {
+    /// Why a string form cannot carry the sample's earlier turns: `earlier_turns` when it has
+    /// user or assistant turns before the prompt, `system_message` when a system message is all.
+    pub fn context_reason(self) -> Option<&'static str> {
+        if self.turns {
+            Some("earlier_turns")
+        } else if self.system {
+            Some("system_message")
+        } else {
+            None
+        }
+    }
+}
+
+/// Which data file of an export a row goes to. LLaMA-Factory's frame-folder videos go to a file
+/// of their own when the export also has video files: HF `datasets` types a column from its
+/// rows, and a `videos` column cannot be both a list of paths and a list of frame lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Part {
+    /// `train.jsonl` (or `test.jsonl`).
+    Main,
+    /// `train_frames.jsonl`: rows whose videos are frame folders.
+    Frames,
+}
+
+impl Part {
+    /// What the file name adds after `train`/`test`.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Part::Main => "",
+            Part::Frames => "_frames",
+        }
+    }
 }
 
 /// A training format.
@@ -59,6 +96,12 @@ pub trait PairTarget {
     /// Why this format cannot carry a sample with these needs (`cannot_express:<what>` counts),
     /// or `None` when it can.
     fn refuses(&self, needs: Needs) -> Option<&'static str>;
+
+    /// The form its rows take, when the format has several (TRL, OpenRLHF): its name in the
+    /// manifest and what it means, in one line.
+    fn form(&self) -> Option<(&'static str, &'static str)> {
+        None
+    }
 
     /// Whether ties and both-bad pairs have a way to be said (`--ties keep`).
     fn says_ties(&self) -> bool {
@@ -68,8 +111,18 @@ pub trait PairTarget {
     /// The row. Returns it and whether media placeholders had to be added or removed.
     fn row(&self, row: &PairRow<'_>) -> (Value, bool);
 
-    /// The Parquet schema of its rows; `embed` says whether media are bytes (else paths).
-    fn schema(&self, embed: bool) -> SchemaRef;
+    /// The data files this format writes per side (most: one).
+    fn parts(&self) -> &'static [Part] {
+        &[Part::Main]
+    }
+
+    /// The file a sample with these needs goes to.
+    fn part(&self, _needs: Needs) -> Part {
+        Part::Main
+    }
+
+    /// The Parquet schema of its rows in `part`; `embed` says whether media are bytes (else paths).
+    fn schema(&self, embed: bool, part: Part) -> SchemaRef;
 
     /// Columns holding images and audio (for the Hugging Face features metadata): `(name, feature)`.
     fn media_features(&self, embed: bool) -> Vec<(&'static str, &'static str)>;
@@ -102,6 +155,33 @@ pub(super) fn media_list(items: &[Placed], embed: bool) -> Value {
             })
             .collect(),
     )
+}
+
+/// A `{role, content}` message with string content.
+pub(super) fn message(role: &str, content: &str) -> Value {
+    obj([("role", s(role)), ("content", s(content))])
+}
+
+/// The Arrow type of a `{role, content}` message with string content.
+pub(super) fn message_type() -> DataType {
+    DataType::Struct(Fields::from(vec![
+        Field::new("role", DataType::Utf8, true),
+        Field::new("content", DataType::Utf8, true),
+    ]))
+}
+
+/// The sample's earlier turns and its prompt as `{role, content}` messages with string content
+/// (what chat templates take): the system message and earlier turns as the source gave them,
+/// then the user prompt.
+pub(super) fn prompt_messages(sample: &SampleView) -> Value {
+    let mut messages: Vec<Value> = sample.context.iter().map(|t| message(&t.role, &t.content)).collect();
+    messages.push(message("user", &sample.prompt));
+    Value::List(messages)
+}
+
+/// `[{"role": "assistant", "content": text}]`: an answer as a message list.
+pub(super) fn answer_messages(text: &str) -> Value {
+    Value::List(vec![message("assistant", text)])
 }
 
 /// The Arrow type of a media list: `list<struct{bytes, path}>` embedded, else `list<string>`.

@@ -3,7 +3,7 @@
 //! `rejected_response`, `images`/`videos`/`audios` (paths relative to the export folder, or
 //! `{bytes, path}` when embedded), and `margin` when the pair has one (reward models read it).
 
-use super::{Needs, PairRow, PairTarget, list_of, media_list, media_list_type, obj, s};
+use super::{Needs, Part, PairRow, PairTarget, list_of, media_list, media_list_type, obj, s};
 use crate::model::Value;
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 use std::sync::Arc;
@@ -38,7 +38,7 @@ impl PairTarget for Swift {
         )
     }
 
-    fn schema(&self, embed: bool) -> SchemaRef {
+    fn schema(&self, embed: bool, _part: Part) -> SchemaRef {
         let message = DataType::Struct(Fields::from(vec![
             Field::new("role", DataType::Utf8, true),
             Field::new("content", DataType::Utf8, true),

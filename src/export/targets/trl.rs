@@ -1,18 +1,66 @@
-//! TRL `DPOTrainer` rows. Text-only exports use the standard form (`prompt`, `chosen`,
-//! `rejected` strings); exports with images or earlier turns use the conversational form: the
-//! prompt is a list of messages whose content is typed parts, one `{"type": "image"}` part per
-//! image where the source had its `<image>` placeholder (missing ones go first in the first user
-//! message), and `images` lists the images.
+//! TRL `DPOTrainer` rows, in one of three forms decided per export (every file of an export in
+//! the same one, so that a split loads as one `DatasetDict`):
+//! - standard: `prompt`, `chosen`, `rejected` strings;
+//! - conversational text: `prompt` a list of `{role, content}` messages with string content
+//!   (system message, earlier turns, the user prompt), `chosen`/`rejected` one assistant message
+//!   each, and no `images` column: TRL treats any file with one as vision and refuses a text model;
+//! - conversational vision: messages whose content is typed parts, one `{"type": "image"}` part
+//!   per image where the source had its `<image>` placeholder (missing ones go first in the first
+//!   user message), and `images` listing the images (`[]` on a text row).
 
-use super::{Needs, PairRow, PairTarget, list_of, media_list, media_list_type, obj, s};
+use super::{
+    Needs, Part, PairRow, PairTarget, answer_messages, list_of, media_list, media_list_type, message_type, obj,
+    prompt_messages, s,
+};
 use crate::model::Value;
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 use std::sync::Arc;
 
-/// TRL, in one of its two forms.
+/// TRL's forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrlForm {
+    /// `prompt`, `chosen`, `rejected` strings.
+    Standard,
+    /// Message lists with string content, no `images`.
+    ConversationalText,
+    /// Message lists with typed content parts, and `images`.
+    ConversationalVision,
+}
+
+impl TrlForm {
+    /// Its name in the manifest.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrlForm::Standard => "standard",
+            TrlForm::ConversationalText => "conversational_text",
+            TrlForm::ConversationalVision => "conversational_vision",
+        }
+    }
+
+    /// What the form is and what TRL makes of it, in one line (the manifest's).
+    pub fn explanation(self) -> &'static str {
+        match self {
+            TrlForm::Standard => {
+                "standard: prompt, chosen and rejected are strings; no row has images, a system message or earlier turns"
+            }
+            TrlForm::ConversationalText => {
+                "conversational_text: prompt is a list of {role, content} messages (system message and earlier turns, \
+                 then the user prompt), chosen and rejected one assistant message each, contents are strings and there \
+                 is no images column: TRL trains it with a text model through its chat template"
+            }
+            TrlForm::ConversationalVision => {
+                "conversational_vision: messages with typed content parts (one {\"type\": \"image\"} part per image) \
+                 and an images column: TRL treats the whole file as vision and needs a vision-language model; its \
+                 text-only rows (images: []) go through the processor without images"
+            }
+        }
+    }
+}
+
+/// TRL, in one of its forms.
 pub struct Trl {
-    /// Conversational (messages with typed parts and `images`) instead of plain strings.
-    pub conversational: bool,
+    /// The form of every row.
+    pub form: TrlForm,
     /// Media as bytes.
     pub embed: bool,
 }
@@ -46,11 +94,19 @@ impl Trl {
 }
 
 impl PairTarget for Trl {
+    fn form(&self) -> Option<(&'static str, &'static str)> {
+        Some((self.form.as_str(), self.form.explanation()))
+    }
+
     fn refuses(&self, needs: Needs) -> Option<&'static str> {
         if needs.videos || needs.frames {
             Some("video")
         } else if needs.audios {
             Some("audio")
+        } else if needs.images && self.form != TrlForm::ConversationalVision {
+            Some("image")
+        } else if self.form == TrlForm::Standard {
+            needs.context_reason()
         } else {
             None
         }
@@ -58,8 +114,24 @@ impl PairTarget for Trl {
 
     fn row(&self, row: &PairRow<'_>) -> (Value, bool) {
         let s_ = row.sample;
-        if !self.conversational {
-            return (obj([("prompt", s(&s_.prompt)), ("chosen", s(row.chosen)), ("rejected", s(row.rejected))]), false);
+        match self.form {
+            TrlForm::Standard => {
+                return (
+                    obj([("prompt", s(&s_.prompt)), ("chosen", s(row.chosen)), ("rejected", s(row.rejected))]),
+                    false,
+                );
+            }
+            TrlForm::ConversationalText => {
+                return (
+                    obj([
+                        ("prompt", prompt_messages(s_)),
+                        ("chosen", answer_messages(row.chosen)),
+                        ("rejected", answer_messages(row.rejected)),
+                    ]),
+                    false,
+                );
+            }
+            TrlForm::ConversationalVision => {}
         }
         let mut texts = super::user_texts(s_);
         let repaired = super::repair_tokens(&mut texts, IMAGE, row.images.len());
@@ -79,13 +151,23 @@ impl PairTarget for Trl {
         )
     }
 
-    fn schema(&self, embed: bool) -> SchemaRef {
-        if !self.conversational {
-            return Arc::new(Schema::new(vec![
-                Field::new("prompt", DataType::Utf8, true),
-                Field::new("chosen", DataType::Utf8, true),
-                Field::new("rejected", DataType::Utf8, true),
-            ]));
+    fn schema(&self, embed: bool, _part: Part) -> SchemaRef {
+        match self.form {
+            TrlForm::Standard => {
+                return Arc::new(Schema::new(vec![
+                    Field::new("prompt", DataType::Utf8, true),
+                    Field::new("chosen", DataType::Utf8, true),
+                    Field::new("rejected", DataType::Utf8, true),
+                ]));
+            }
+            TrlForm::ConversationalText => {
+                return Arc::new(Schema::new(vec![
+                    Field::new("prompt", list_of(message_type()), true),
+                    Field::new("chosen", list_of(message_type()), true),
+                    Field::new("rejected", list_of(message_type()), true),
+                ]));
+            }
+            TrlForm::ConversationalVision => {}
         }
         let part = DataType::Struct(Fields::from(vec![
             Field::new("type", DataType::Utf8, true),
@@ -104,7 +186,7 @@ impl PairTarget for Trl {
     }
 
     fn media_features(&self, _embed: bool) -> Vec<(&'static str, &'static str)> {
-        if self.conversational { vec![("images", "Image")] } else { Vec::new() }
+        if self.form == TrlForm::ConversationalVision { vec![("images", "Image")] } else { Vec::new() }
     }
 }
 
