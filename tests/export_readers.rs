@@ -1,10 +1,12 @@
-//! The real readers: HF `datasets` loads each TRL and LLaMA-Factory export, JSONL and Parquet, as
-//! the trainers would (TRL's own data utilities check the rows; LLaMA-Factory's own
-//! `dataset_info.json` parser and sharegpt converter take them), and its images decode to the
+//! The real readers: HF `datasets` loads each TRL, LLaMA-Factory and OpenRLHF export, JSONL and
+//! Parquet, as the trainers would (TRL's own data utilities check the rows; LLaMA-Factory's own
+//! `dataset_info.json` parser and sharegpt converter take them, frame lists and video files
+//! alike; OpenRLHF's `preprocess_data` reads both its forms), and its images decode to the
 //! right sizes. The Python environment comes from `scripts/python-env.sh` (the README's test
 //! command makes it and sets `VERDICT_PYTHON`).
 
 mod common;
+use common::export_fixtures;
 use common::{Workspace, jpeg, png, stdout, write_rlaif_parquet};
 use std::path::{Path, PathBuf};
 
@@ -93,6 +95,11 @@ fn hugging_face_datasets_trl_and_llamafactory_read_the_exports() {
             seen["conversational"].as_array().expect("flags").iter().all(|c| c == true),
             "vision rows are conversational"
         );
+        assert_eq!(seen["columns"], serde_json::json!(["prompt", "chosen", "rejected", "images"]));
+        assert!(
+            seen["string_contents"].as_array().expect("flags").iter().all(|c| c == false),
+            "vision rows keep typed parts, text rows too"
+        );
 
         let name = format!("lf-{file_format}");
         let out = ws.path(&name);
@@ -114,5 +121,77 @@ fn a_text_only_export_is_trls_standard_form() {
         assert_eq!(seen["columns"], serde_json::json!(["prompt", "chosen", "rejected"]));
         assert_eq!(seen["conversational"], serde_json::json!([false, false]));
         assert_eq!(seen["questions"], serde_json::json!(["q", "r"]));
+    }
+}
+
+#[test]
+fn a_text_export_with_system_messages_and_turns_is_trls_conversational_text_form() {
+    let ws = Workspace::new();
+    let project = ws.project();
+    common::import(&project, &export_fixtures::conversations(&ws));
+    for file_format in ["jsonl", "parquet"] {
+        let out = ws.path(file_format);
+        common::export(&project, &out, &["--file-format", file_format]);
+        let seen = read("trl", &out, &format!("train.{file_format}"));
+        assert_eq!(seen["columns"], serde_json::json!(["prompt", "chosen", "rejected"]), "no images column");
+        assert_eq!(seen["conversational"], serde_json::json!([true, true, true, true]));
+        assert_eq!(seen["string_contents"], serde_json::json!([true, true, true, true]), "string contents");
+        let questions = seen["questions"].as_array().expect("questions");
+        assert!(questions[0].as_str().is_some_and(|q| q == "Answer in one word.\nsystem question"), "{seen}");
+        assert!(questions[1].as_str().is_some_and(|q| q == "first turn\nfirst answer\nturns question"), "{seen}");
+    }
+}
+
+#[test]
+fn openrlhf_reads_both_forms_and_the_margins() {
+    let ws = Workspace::new();
+    let project = ws.project();
+    common::import(&project, &export_fixtures::conversations(&ws));
+    common::import(&project, &export_fixtures::scored_pairs(&ws));
+    for file_format in ["jsonl", "parquet"] {
+        // Messages: the conversations make it so; the scored pairs go along with their margins.
+        let out = ws.path(&format!("messages-{file_format}"));
+        common::export(&project, &out, &["--format", "openrlhf", "--file-format", file_format]);
+        let seen = read("openrlhf", &out, &format!("train.{file_format}"));
+        assert_eq!(seen["rows"], 7, "{seen}");
+        assert!(seen["forms"].as_array().expect("forms").iter().all(|f| f == "messages"), "{seen}");
+        let prompt = seen["questions"][0].as_str().expect("prompt");
+        assert_eq!(
+            prompt,
+            "<|im_start|>system\nAnswer in one word.<|im_end|>\n<|im_start|>user\nsystem question<|im_end|>\n<|im_start|>assistant\n"
+        );
+        assert_eq!(seen["chosen"][0], "system good<|im_end|>\n");
+        let margins: Vec<f64> = seen["margins"].as_array().expect("margins").iter().filter_map(serde_json::Value::as_f64).collect();
+        let want: Vec<f64> = [0.0; 4].into_iter().chain(export_fixtures::SCORED.iter().map(|(_, c, r)| c - r)).collect();
+        assert_eq!(margins, want, "no score reads as 0; the scored pairs' differences");
+
+        // Strings: what has turns is left out; the rest reads through an input template.
+        let out = ws.path(&format!("strings-{file_format}"));
+        common::export(&project, &out, &["--format", "openrlhf", "--form", "strings", "--file-format", file_format]);
+        let seen = read("openrlhf", &out, &format!("train.{file_format}"));
+        assert_eq!(seen["rows"], 4, "{seen}");
+        assert!(seen["forms"].as_array().expect("forms").iter().all(|f| f == "strings"), "{seen}");
+        assert_eq!(seen["questions"][0], "User: plain question\nAssistant: ");
+        assert_eq!(seen["margins"][1], 3.5);
+    }
+}
+
+#[test]
+fn llamafactory_reads_frame_folders_beside_video_files() {
+    let ws = Workspace::new();
+    let project = ws.project();
+    let (file, frames) = export_fixtures::videos(&ws);
+    common::import(&project, &file);
+    common::import(&project, &frames);
+    for file_format in ["jsonl", "parquet"] {
+        let name = format!("lf-{file_format}");
+        let out = ws.path(&name);
+        common::export(&project, &out, &["--format", "llamafactory", "--file-format", file_format]);
+        let files = read("llamafactory", &out, &name);
+        assert_eq!(files["rows"], 2, "{files}");
+        assert_eq!(files["videos"], serde_json::json!([["file"], ["file"]]), "video files, found in media_dir");
+        let frames = read("llamafactory", &out, &format!("{name}_frames"));
+        assert_eq!(frames["rows"], 2, "{frames}");
+        assert_eq!(frames["videos"], serde_json::json!([[3], [3]]), "three frames each, found and decoded");
     }
 }

@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests: fixture writers and a CLI runner.
 #![allow(dead_code)]
 
+pub mod export_fixtures;
+
 use arrow_array::builder::{BinaryBuilder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch, StringArray, StructArray};
 use arrow_schema::{DataType, Field, Fields, Schema};
