@@ -95,7 +95,10 @@ fn trl_form_strings_leaves_out_what_it_cannot_say_and_messages_wraps_plain_promp
     let left = &report["counts"]["left_out"];
     assert_eq!(left["cannot_express:system_message"], 1, "only a system message: {report}");
     assert_eq!(left["cannot_express:earlier_turns"], 2, "earlier turns, with or without a system message: {report}");
-    assert_eq!(rows(&out.join("train.jsonl")), [json!({"prompt": "plain question", "chosen": "plain good", "rejected": "plain bad"})]);
+    assert_eq!(
+        rows(&out.join("train.jsonl")),
+        [json!({"prompt": "plain question", "chosen": "plain good", "rejected": "plain bad"})]
+    );
     assert_eq!(manifest(&out)["target_details"]["forms"], json!({"train.jsonl": "standard"}));
     let listed: Vec<&Value> = report["left_out"].as_array().expect("list").iter().collect();
     assert!(
@@ -162,7 +165,10 @@ fn trl_vision_keeps_typed_parts_and_its_text_rows_get_empty_images() {
     }
     let text_row = all.iter().find(|r| r["prompt"].to_string().contains("system question")).expect("text row");
     assert_eq!(text_row["images"], json!([]));
-    assert_eq!(text_row["prompt"][0], json!({"role": "system", "content": [{"type": "text", "text": "Answer in one word."}]}));
+    assert_eq!(
+        text_row["prompt"][0],
+        json!({"role": "system", "content": [{"type": "text", "text": "Answer in one word."}]})
+    );
     let m = manifest(&out);
     assert_eq!(m["target_details"]["forms"], json!({"train.jsonl": "conversational_vision"}));
     let explained = m["target_details"]["form_explanation"].as_str().expect("text");
@@ -179,7 +185,10 @@ fn openrlhf_writes_messages_where_a_sample_has_turns_and_strings_on_request() {
     let all = rows(&out.join("train.jsonl"));
     for row in &all {
         // (serde_json's map sorts its keys.)
-        assert_eq!(row.as_object().expect("object").keys().collect::<Vec<_>>(), ["chosen", "margin", "prompt", "rejected"]);
+        assert_eq!(
+            row.as_object().expect("object").keys().collect::<Vec<_>>(),
+            ["chosen", "margin", "prompt", "rejected"]
+        );
         assert!(row["margin"].is_null(), "no scores, no margin: {row}");
         for m in messages(row) {
             assert!(m["content"].is_string());
@@ -257,7 +266,8 @@ fn margins_are_the_score_differences_in_swift_and_openrlhf() {
                 SCORED.iter().map(|(q, c, r)| ((*q).to_owned(), Some(c - r))).collect();
             // Best over worst of each scored ranking.
             want.extend(RANKED.iter().map(|(q, s)| {
-                let (best, worst) = (s.iter().copied().fold(f64::MIN, f64::max), s.iter().copied().fold(f64::MAX, f64::min));
+                let (best, worst) =
+                    (s.iter().copied().fold(f64::MIN, f64::max), s.iter().copied().fold(f64::MAX, f64::min));
                 ((*q).to_owned(), Some(best - worst))
             }));
             assert_eq!(got, want, "{format} {extra:?}");
@@ -277,7 +287,15 @@ fn margins_are_the_score_differences_in_swift_and_openrlhf() {
         .query_row("SELECT id FROM samples WHERE prompt = 'scored question 0'", [], |r| r.get(0))
         .expect("sample");
     drop(store);
-    let o = verdict(&["label", project.to_str().expect("utf8"), "--where", &format!("id:{id}"), "--swap", "--curator", "ana"]);
+    let o = verdict(&[
+        "label",
+        project.to_str().expect("utf8"),
+        "--where",
+        &format!("id:{id}"),
+        "--swap",
+        "--curator",
+        "ana",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = ws.path("after-swap");
     export(&project, &out, &["--format", "openrlhf", "--where", "\"scored question 0\""]);

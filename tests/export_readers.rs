@@ -161,8 +161,10 @@ fn openrlhf_reads_both_forms_and_the_margins() {
             "<|im_start|>system\nAnswer in one word.<|im_end|>\n<|im_start|>user\nsystem question<|im_end|>\n<|im_start|>assistant\n"
         );
         assert_eq!(seen["chosen"][0], "system good<|im_end|>\n");
-        let margins: Vec<f64> = seen["margins"].as_array().expect("margins").iter().filter_map(serde_json::Value::as_f64).collect();
-        let want: Vec<f64> = [0.0; 4].into_iter().chain(export_fixtures::SCORED.iter().map(|(_, c, r)| c - r)).collect();
+        let margins: Vec<f64> =
+            seen["margins"].as_array().expect("margins").iter().filter_map(serde_json::Value::as_f64).collect();
+        let want: Vec<f64> =
+            [0.0; 4].into_iter().chain(export_fixtures::SCORED.iter().map(|(_, c, r)| c - r)).collect();
         assert_eq!(margins, want, "no score reads as 0; the scored pairs' differences");
 
         // Strings: what has turns is left out; the rest reads through an input template.

@@ -329,3 +329,31 @@ fn the_dialog_fits_a_narrow_window() {
         assert!(screen.contains_rect(r), "{label} at {r:?} is inside the window");
     }
 }
+
+#[test]
+fn the_form_choice_is_for_trl_and_openrlhf_and_reasons_read_as_words() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = demo_project(dir.path());
+    let mut ui = Ui::open(&project, [1400.0, 900.0]);
+    ui.open_dialog();
+    ui.click("OpenRLHF");
+    ui.wait_for_preview();
+    // The demo's images, video and audio have no place in OpenRLHF: the preview says so in words.
+    let (shown, _) = ui.harness.state().export_dialog().and_then(|d| d.preview()).expect("a preview");
+    assert!(shown.counts.left_out.contains_key("cannot_express:image"), "{:?}", shown.counts.left_out);
+    for reason in ["cannot_express:image", "cannot_express:video", "cannot_express:audio"] {
+        ui.harness.get_by_label(&export::reasons::in_words(reason, Target::OpenRlhf));
+        assert!(ui.harness.query_by_label(reason).is_none(), "{reason} is not shown as a code");
+    }
+    // The form is asked for OpenRLHF and becomes the core's option.
+    ui.click("messages");
+    ui.wait_for_preview();
+    let form = ui.harness.state().export_dialog().expect("open").form.clone();
+    assert_eq!(form.options(&project).form, export::Form::Messages);
+    // ms-swift has one form: the choice is off, and the core gets `auto`.
+    ui.click("ms-swift");
+    assert!(ui.harness.get_by_label("messages").accesskit_node().is_disabled(), "no form for ms-swift");
+    let form = ui.harness.state().export_dialog().expect("open").form.clone();
+    assert_eq!(form.options(&project).form, export::Form::Auto);
+    assert!(form.option_problem(&project).is_none(), "{:?}", form.option_problem(&project));
+}

@@ -52,10 +52,9 @@ fn facts(shapes: &[Shape], options: &ExportOptions, refused: u16) -> Facts {
 pub fn trl(shapes: &[Shape], options: &ExportOptions) -> TrlForm {
     let f = facts(shapes, options, Shape::VIDEO | Shape::FRAMES | Shape::AUDIO);
     match (options.form, f.images, f.context) {
-        (Form::Strings, _, _) => TrlForm::Standard,
-        (_, true, _) => TrlForm::ConversationalVision,
+        (Form::Messages | Form::Auto, true, _) => TrlForm::ConversationalVision,
         (Form::Messages, false, _) | (Form::Auto, false, true) => TrlForm::ConversationalText,
-        (Form::Auto, false, false) => TrlForm::Standard,
+        (Form::Strings, _, _) | (Form::Auto, false, false) => TrlForm::Standard,
     }
 }
 
@@ -65,9 +64,7 @@ pub fn openrlhf_messages(shapes: &[Shape], options: &ExportOptions) -> bool {
     match options.form {
         Form::Strings => false,
         Form::Messages => true,
-        Form::Auto => {
-            facts(shapes, options, Shape::IMAGE | Shape::VIDEO | Shape::FRAMES | Shape::AUDIO).context
-        }
+        Form::Auto => facts(shapes, options, Shape::IMAGE | Shape::VIDEO | Shape::FRAMES | Shape::AUDIO).context,
     }
 }
 

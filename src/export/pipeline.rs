@@ -441,7 +441,8 @@ impl Pass<'_> {
         let (info, entries) = self.dataset_info(out);
         write_staged(out, "dataset_info.json", &(serde_json::to_string_pretty(&info).unwrap_or_default() + "\n"))?;
         let dir = out.dir().canonicalize().unwrap_or_else(|_| out.dir().to_owned());
-        let named = |part: Part| -> Vec<&str> { entries.iter().filter(|e| e.1 == part).map(|e| e.0.as_str()).collect() };
+        let named =
+            |part: Part| -> Vec<&str> { entries.iter().filter(|e| e.1 == part).map(|e| e.0.as_str()).collect() };
         let mut how = format!("dataset_dir: {}; dataset: {}", dir.display(), named(Part::Main).join(", "));
         if target.parts().contains(&Part::Frames) {
             let frames = named(Part::Frames);

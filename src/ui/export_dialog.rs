@@ -1,4 +1,4 @@
-//! File > Export…: the form (target, file type, filter, pairs, ties, split, media, folder), a
+//! File > Export…: the form (target, file type, filter, pairs, ties, form, split, media, folder), a
 //! preview of the first rows exactly as they will be written with the counts in and out, and the
 //! [`Command::StartExport`] that hands the form to the app's command loop. Drawing only edits the
 //! form; [`ExportDialog::poll`] (called from the app's `logic`) restarts the preview job when the
@@ -37,10 +37,10 @@ pub fn target_title(t: Target) -> &'static str {
 /// One line saying what the target writes.
 pub fn target_blurb(t: Target) -> &'static str {
     match t {
-        Target::Trl => "TRL DPOTrainer: prompt / chosen / rejected (conversational when there is context), images",
+        Target::Trl => "TRL DPOTrainer: prompt / chosen / rejected strings, messages where there are turns, images",
         Target::LlamaFactory => "LLaMA-Factory: sharegpt ranking rows and a dataset_info.json entry",
         Target::Swift => "ms-swift: messages and rejected_response, with images / videos / audios",
-        Target::OpenRlhf => "OpenRLHF DPO and reward models: prompt, chosen, rejected text and a margin",
+        Target::OpenRlhf => "OpenRLHF DPO and reward models: prompt, chosen, rejected (strings or messages), margin",
         Target::Original => "Each dataset in its own schema and file type, with the curators' labels applied",
         Target::Verdict => "Verdict's own lossless JSONL: samples, every judgment, curation state, media",
     }
@@ -903,6 +903,11 @@ mod tests {
         f.media = None;
         f.query = "len_a>>".into();
         assert!(f.option_problem(project).is_some_and(|p| p.starts_with("Filter:")));
+        // The form choice is TRL's and OpenRLHF's: kept for them, `auto` for the others.
+        f.form = Form::Strings;
+        assert_eq!(f.options(project).form, Form::Auto, "LLaMA-Factory has one form");
+        f.target = Target::OpenRlhf;
+        assert_eq!(f.options(project).form, Form::Strings);
         let saved = SavedExport::from(&f);
         let back = saved.to_form(project, "is:flagged");
         assert_eq!(back.query, "is:flagged");

@@ -56,7 +56,8 @@ pub fn scored_pairs(ws: &Workspace) -> PathBuf {
 }
 
 /// Three candidates per row with one score each: `(question, [score of candidate 0, 1, 2])`.
-pub const RANKED: [(&str, [f64; 3]); 2] = [("ranked question 0", [2.0, 7.5, 4.0]), ("ranked question 1", [1.0, 3.0, 9.0])];
+pub const RANKED: [(&str, [f64; 3]); 2] =
+    [("ranked question 0", [2.0, 7.5, 4.0]), ("ranked question 1", [1.0, 3.0, 9.0])];
 
 /// Writes [`RANKED`] as `ranked.jsonl` and its column mapping (`scores = "scores"`).
 pub fn scored_ranking(ws: &Workspace) -> (PathBuf, PathBuf) {
@@ -69,7 +70,8 @@ pub fn scored_ranking(ws: &Workspace) -> (PathBuf, PathBuf) {
         })
         .collect();
     let data = ws.write("ranked.jsonl", text);
-    let mapping = ws.write("ranked.toml", "prompt = \"question\"\nresponses_list = \"candidates\"\nscores = \"scores\"\n");
+    let mapping =
+        ws.write("ranked.toml", "prompt = \"question\"\nresponses_list = \"candidates\"\nscores = \"scores\"\n");
     (data, mapping)
 }
 

@@ -6,13 +6,13 @@
 //! are added or removed where the source's differ, and the manifest counts those rows.
 //! `dataset_info.json` beside the data names each file with `ranking: true` and its columns.
 //!
-//! A video is a file path, or a frame folder given as the list of its frames' paths (LLaMA-
-//! Factory's converter resolves each frame against `media_dir`, its plugins read them as frames).
+//! A video is a file path, or a frame folder given as the list of its frames' paths (the
+//! converter resolves each frame against `media_dir`, the multimodal plugins read them as frames).
 //! One file's `videos` column holds one of the two (HF `datasets` types it from the rows), so an
 //! export with both writes the frame-folder rows to a file of their own (`train_frames.jsonl`,
 //! its own `dataset_info.json` entry).
 
-use super::{Needs, Part, PairRow, PairTarget, list_of, media_list, media_list_type, obj, s};
+use super::{Needs, PairRow, PairTarget, Part, list_of, media_list, media_list_type, obj, s};
 use crate::model::Value;
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 use std::sync::Arc;
@@ -96,11 +96,7 @@ impl PairTarget for LlamaFactory {
             Field::new("rejected", turn, true),
             Field::new("images", media_list_type(embed), true),
             // A video is a file path, or a frame folder given as its frames' paths.
-            Field::new(
-                "videos",
-                if frames { list_of(list_of(DataType::Utf8)) } else { list_of(DataType::Utf8) },
-                true,
-            ),
+            Field::new("videos", if frames { list_of(list_of(DataType::Utf8)) } else { list_of(DataType::Utf8) }, true),
             Field::new("audios", list_of(DataType::Utf8), true),
         ]))
     }

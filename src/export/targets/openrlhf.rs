@@ -9,7 +9,7 @@
 //! Both write `margin` (null where the pair has no score; OpenRLHF reads null as 0). Its text path
 //! takes no media.
 
-use super::{Needs, Part, PairRow, PairTarget, answer_messages, list_of, message_type, obj, prompt_messages, s};
+use super::{Needs, PairRow, PairTarget, Part, answer_messages, list_of, message_type, obj, prompt_messages, s};
 use crate::model::Value;
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! `rejected_response`, `images`/`videos`/`audios` (paths relative to the export folder, or
 //! `{bytes, path}` when embedded), and `margin` when the pair has one (reward models read it).
 
-use super::{Needs, Part, PairRow, PairTarget, list_of, media_list, media_list_type, obj, s};
+use super::{Needs, PairRow, PairTarget, Part, list_of, media_list, media_list_type, obj, s};
 use crate::model::Value;
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 use std::sync::Arc;

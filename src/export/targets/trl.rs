@@ -9,7 +9,7 @@
 //!   user message), and `images` listing the images (`[]` on a text row).
 
 use super::{
-    Needs, Part, PairRow, PairTarget, answer_messages, list_of, media_list, media_list_type, message_type, obj,
+    Needs, PairRow, PairTarget, Part, answer_messages, list_of, media_list, media_list_type, message_type, obj,
     prompt_messages, s,
 };
 use crate::model::Value;
