@@ -178,7 +178,7 @@ fn describe(counts: &export::Counts, left_out: &[export::LeftOut], verb: &str, t
             eprintln!("    {}: {n}", export::reasons::in_words(reason, target));
         }
         for l in left_out.iter().filter(|l| l.reason == "missing_media").take(5) {
-            eprintln!("      {l}");
+            eprintln!("      {}", export::reasons::left_out_line(l, target));
         }
     }
     for (what, n) in &counts.notes {
