@@ -439,7 +439,7 @@ fn an_undo_nothing_of_which_can_be_restored_is_passed_over_and_can_be_tried_agai
     alice.undo(&al, None).expect("the swap is undone");
     let e = alice.undo(&al, None).expect_err("nothing left");
     assert!(e.to_string().contains("nothing to undo by alice"), "{e}");
-    assert!(e.to_string().contains(&format!("#{pick} (pick b) cannot be undone (changed later by bob")), "{e}");
+    assert!(e.to_string().contains(&format!("#{pick} (pick b) cannot be undone, changed later by bob (tie")), "{e}");
     assert_eq!(alice.undo_redo_targets("alice").expect("targets").0, None);
 
     // By number it is tried again: refused while Bob's tie stands, done once he undoes it.

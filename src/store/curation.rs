@@ -213,7 +213,8 @@ pub(crate) fn write_state(
 /// listed reason however it was typed; any other trimmed, its whitespace collapsed). The audit
 /// log keeps what was written.
 pub(crate) fn respell_reasons(conn: &Connection) -> rusqlite::Result<()> {
-    let columns: [(&str, fn(&str) -> String); 2] =
+    type Spelling = fn(&str) -> String;
+    let columns: [(&str, Spelling); 2] =
         [("flag", crate::model::canonical_flag), ("excluded", crate::model::canonical_exclusion)];
     for (col, canonical) in columns {
         let typed: Vec<String> = conn

@@ -224,7 +224,7 @@ impl Store {
                 .map_err(|e| self.err(e))?
         {
             return Ok(format!(
-                "nothing to undo by {curator}: #{id} ({}) cannot be undone ({why}); name it to try again",
+                "nothing to undo by {curator}: #{id} ({}) cannot be undone, {why}; name it to try again",
                 action.replace('_', " ")
             ));
         }
@@ -404,7 +404,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

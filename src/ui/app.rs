@@ -1070,8 +1070,9 @@ impl VerdictApp {
         if let Some(t) = target.filter(|t| t.samples as usize >= super::bulk::JOB_THRESHOLD) {
             // A large operation is undone as a job on its own connection, like the bulk action was
             // done: the list follows when the project's data version moves.
-            let what = crate::store::HistoryEntry::of(t.clone()).summary;
-            let title = format!("{} {what}", if redo { "Redo" } else { "Undo" });
+            // Its outcome names the action and its samples ("Undo #5: Undid exclude (duplicate) on
+            // 2,500 samples").
+            let title = format!("{} #{}", if redo { "Redo" } else { "Undo" }, t.id);
             let project = p.path.clone();
             self.jobs.spawn_on(&title, project, move |store, _progress| {
                 let done = if redo { store.redo(&actor, None) } else { store.undo(&actor, None) };

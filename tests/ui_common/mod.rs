@@ -132,6 +132,22 @@ impl Ui<'_> {
         self.harness.step();
     }
 
+    /// One key as a window sends it: the press, with the text it types in the same frame.
+    pub fn key_with_text(&mut self, key: egui::Key, text: &str) {
+        let press = egui::Event::Key {
+            key,
+            physical_key: None,
+            pressed: true,
+            repeat: false,
+            modifiers: egui::Modifiers::NONE,
+        };
+        self.harness.input_mut().events.extend([press, egui::Event::Text(text.to_owned())]);
+        self.harness.step();
+        self.harness.key_up(key);
+        self.harness.step();
+        self.harness.step();
+    }
+
     /// Types into the focused text field.
     pub fn type_text(&mut self, text: &str) {
         self.harness.event(egui::Event::Text(text.to_owned()));
