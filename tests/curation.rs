@@ -387,3 +387,154 @@ fn curation_is_searchable_by_the_label_in_force() {
     assert_eq!(count(&store, "current:tie"), 1);
     assert!(verdict::query::compile("is:lost").is_err());
 }
+
+fn op_state(store: &Store, op: verdict::model::OpId) -> String {
+    store.conn().query_row("SELECT state FROM ops WHERE id = ?1", [op.0], |r| r.get(0)).expect("op")
+}
+
+#[test]
+fn an_undo_nothing_of_which_can_be_restored_is_passed_over_and_can_be_tried_again_by_number() {
+    let ws = Workspace::new();
+    let mut alice = project_with(&ws, 4);
+    let mut bob_conn = Store::open(&ws.project()).expect("bob's connection");
+    let (al, bob) = (Actor::new("alice", "test"), Actor::new("bob", "test"));
+
+    // Alice flags sample 1, then picks B on sample 2; Bob ties sample 2.
+    let flag = alice.apply(&al, SampleId(1), &CurationAction::Flag("blurry".into())).expect("flag").op.expect("op");
+    let pick = alice.apply(&al, SampleId(2), &CurationAction::Pick(1)).expect("pick").op.expect("op");
+    let tie = bob_conn.apply(&bob, SampleId(2), &CurationAction::Tie).expect("tie").op.expect("op");
+
+    // Her undo is refused, naming Bob's change; the pick is marked and Bob's tie stays.
+    let e = alice.undo(&al, None).expect_err("refused");
+    assert!(matches!(e, StoreError::Refused(_)), "{e}");
+    let text = e.to_string();
+    assert!(text.contains(&format!("cannot undo operation #{pick} (pick b)")), "{text}");
+    assert!(text.contains("sample 2 was changed later (tie by bob"), "{text}");
+    assert!(text.contains(&format!("operation #{tie})")), "{text}");
+    assert!(text.contains("passed over"), "{text}");
+    assert_eq!(op_state(&alice, pick), "blocked");
+    assert_eq!(label(&alice, 2).1, JudgmentKind::Tie, "Bob's tie stays");
+    let ops_now = || alice_ops(&ws);
+    let ops_after_refusal = ops_now();
+    assert_eq!(ops_after_refusal, 3, "the refusal is not an operation of its own");
+    let history = alice.history(10).expect("history");
+    let line = history.iter().find(|h| h.op.id == pick).expect("the pick");
+    assert_eq!(line.op.state, "blocked");
+    assert!(
+        line.summary.ends_with(&format!("[cannot be undone: changed later by bob (tie, operation #{tie})]")),
+        "{}",
+        line.summary
+    );
+
+    // What Undo offers next is the flag before it, and the next undo takes it.
+    let (next, _) = alice.undo_redo_targets("alice").expect("targets");
+    assert_eq!(next.map(|o| o.id), Some(flag));
+    let undone = alice.undo(&al, None).expect("the flag is undone");
+    assert_eq!(undone.target.id, flag);
+    assert_eq!(undone.describe(false), "Undid flag (blurry) on sample 1");
+    assert_eq!(alice.curation_state(SampleId(1)).expect("s1").flag, None);
+
+    // A new edit and its undo do not bring the refusal back.
+    alice.apply(&al, SampleId(3), &CurationAction::Swap).expect("swap");
+    alice.undo(&al, None).expect("the swap is undone");
+    let e = alice.undo(&al, None).expect_err("nothing left");
+    assert!(e.to_string().contains("nothing to undo by alice"), "{e}");
+    assert!(e.to_string().contains(&format!("#{pick} (pick b) cannot be undone, changed later by bob (tie")), "{e}");
+    assert_eq!(alice.undo_redo_targets("alice").expect("targets").0, None);
+
+    // By number it is tried again: refused while Bob's tie stands, done once he undoes it.
+    let before = ops_now();
+    let e = alice.undo(&al, Some(pick)).expect_err("still changed later");
+    assert!(e.to_string().contains("tie by bob"), "{e}");
+    assert_eq!((op_state(&alice, pick), ops_now()), ("blocked".to_owned(), before));
+    bob_conn.undo(&bob, None).expect("Bob undoes his tie");
+    assert_eq!(label(&alice, 2), (JudgmentSource::Curator, JudgmentKind::Pairwise, Some(1), Some(0)));
+    let undone = alice.undo(&al, Some(pick)).expect("now it can be undone");
+    assert_eq!(undone.describe(false), "Undid pick B on sample 2");
+    assert_eq!(op_state(&alice, pick), "undone");
+    assert_eq!(label(&alice, 2).0, JudgmentSource::Original);
+    let line = alice.history(20).expect("history").into_iter().find(|h| h.op.id == pick).expect("the pick");
+    assert!(line.op.detail.get("blocked").is_none(), "{:?}", line.op.detail);
+    assert!(line.summary.ends_with("[undone]"), "{}", line.summary);
+    // And it is redone like any undone edit.
+    let redone = alice.redo(&al, None).expect("redo");
+    assert_eq!((redone.target.id, redone.describe(true)), (pick, "Redid pick B on sample 2".to_owned()));
+}
+
+fn alice_ops(ws: &Workspace) -> i64 {
+    let conn = rusqlite::Connection::open(ws.project()).expect("opens");
+    conn.query_row("SELECT count(*) FROM ops", [], |r| r.get(0)).expect("count")
+}
+
+#[test]
+fn an_undo_that_restores_some_samples_names_the_others_and_is_undone() {
+    let ws = Workspace::new();
+    let mut store = project_with(&ws, 3);
+    let bo = Actor::new("bo", "test");
+    store
+        .curate(&ana(), &ids(3), &CurationAction::Exclude("duplicate".into()), None, &mut Progress::silent())
+        .expect("x");
+    let op = store.history(1).expect("history")[0].op.id;
+    store.apply(&bo, SampleId(3), &CurationAction::Include).expect("bo includes 3");
+    let undone = store.undo(&ana(), None).expect("in part");
+    assert_eq!(op_state(&store, op), "undone", "partly restored: undone, and redo brings back what it restored");
+    let text = undone.describe(false);
+    assert!(
+        text.starts_with(
+            "Undid exclude (duplicate) on samples 1 and 2; left as it is: sample 3 was changed later (include by bo"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_reason_is_stored_in_one_spelling_however_it_is_typed() {
+    let ws = Workspace::new();
+    let mut store = project_with(&ws, 4);
+    store.apply(&ana(), SampleId(1), &CurationAction::Flag("wrong_label".into())).expect("flag");
+    store.apply(&ana(), SampleId(2), &CurationAction::Flag("  Wrong   Label ".into())).expect("flag");
+    store.apply(&ana(), SampleId(3), &CurationAction::Flag(" too   short ".into())).expect("flag");
+    store
+        .curate(&ana(), &ids(2), &CurationAction::Exclude("Off_Topic".into()), None, &mut Progress::silent())
+        .expect("x");
+    let state = |id| store.curation_state(SampleId(id)).expect("state");
+    assert_eq!(state(1).flag.as_deref(), Some("wrong label"));
+    assert_eq!(state(2).flag.as_deref(), Some("wrong label"));
+    assert_eq!(state(3).flag.as_deref(), Some("too short"), "any reason trimmed, whitespace collapsed");
+    assert_eq!(state(1).excluded.as_deref(), Some("off-topic"));
+    let history = store.history(10).expect("history");
+    assert_eq!(history[0].op.detail["reason"], "off-topic", "the operation records the stored spelling");
+    assert_eq!(history[3].op.detail["reason"], "wrong label");
+    let n = store.count_matching(&verdict::query::compile("flag:wrong_label").expect("q")).expect("count");
+    assert_eq!(n, 2);
+}
+
+#[test]
+fn migration_7_respells_the_listed_reasons_of_older_projects() {
+    let ws = Workspace::new();
+    let store = project_with(&ws, 3);
+    let conn = store.conn();
+    conn.execute_batch(
+        "INSERT INTO curation (sample_id, flag, excluded, updated_at) VALUES
+             (1, 'wrong_label', 'Bad_Media', 't'), (2, 'Wrong-Label', NULL, 't'), (3, 'odd  one', 'off topic', 't');
+         INSERT INTO audit_log (sample_id, curator, action, before, after, created_at)
+             VALUES (1, 'old', 'flag', '{}', '{\"flag\":\"wrong_label\"}', 't');
+         PRAGMA user_version = 6;",
+    )
+    .expect("an older project's rows");
+    drop(store);
+    let store = Store::open(&ws.project()).expect("migrates");
+    assert_eq!(store.schema_version().expect("version"), verdict::store::SCHEMA_VERSION);
+    let row = |id: i64| -> (Option<String>, Option<String>) {
+        store
+            .conn()
+            .query_row("SELECT flag, excluded FROM curation WHERE sample_id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("row")
+    };
+    assert_eq!(row(1), (Some("wrong label".into()), Some("bad media".into())));
+    assert_eq!(row(2), (Some("wrong label".into()), None));
+    assert_eq!(row(3), (Some("odd one".into()), Some("off-topic".into())));
+    let logged: String =
+        store.conn().query_row("SELECT after FROM audit_log WHERE curator = 'old'", [], |r| r.get(0)).expect("log");
+    assert!(logged.contains("wrong_label"), "the audit log keeps what was written: {logged}");
+}

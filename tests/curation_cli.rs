@@ -79,7 +79,7 @@ fn label_undo_redo_and_history_from_the_command_line() {
 
     // Undo takes the curator's latest: the swap, then the exclusion.
     let undone = ok(&p, &["undo", "--curator", "ana"]);
-    assert!(undone.contains("undone #2: swap"), "{undone}");
+    assert!(undone.contains("Undid swap on sample 6 (operation #2)"), "the samples it changed are named: {undone}");
     ok(&p, &["undo", "--curator", "ana"]);
     assert_eq!(ok(&p, &["search", "is:excluded OR is:edited", "--count"]).trim(), "0");
     let nothing = run(&p, &["undo", "--curator", "ana"]);
@@ -173,6 +173,65 @@ fn a_bulk_action_killed_mid_way_leaves_all_or_nothing_and_undo_works() {
     }
     assert_eq!(count(&p, "SELECT count(*) FROM sample_stats WHERE excluded"), N);
     let undone = ok(&p, &["undo", "--curator", "ana"]);
-    assert!(undone.contains(&format!("{N} sample(s) restored")), "{undone}");
+    assert!(undone.contains("Undid exclude (duplicate) on 100,000 samples"), "{undone}");
     assert_eq!(count(&p, "SELECT count(*) FROM sample_stats WHERE excluded"), 0);
+}
+
+#[test]
+fn an_undo_refused_after_another_curators_change_is_passed_over_and_tried_again_by_number() {
+    let ws = Workspace::new();
+    let p = project(&ws, 4);
+    // Alice flags sample 1, then picks B on sample 2; Bob ties sample 2.
+    ok(&p, &["label", "--where", "id:1", "--flag", "blurry", "--curator", "alice"]);
+    let pick =
+        json_lines(&ok(&p, &["label", "--where", "id:2", "--pick", "B", "--curator", "alice", "--json"]))[0]["op"]
+            .as_i64()
+            .expect("op");
+    let tie = json_lines(&ok(&p, &["label", "--where", "id:2", "--tie", "--curator", "bob", "--json"]))[0]["op"]
+        .as_i64()
+        .expect("op");
+
+    // Alice's undo is refused, naming Bob's change, and the pick is marked.
+    let refused = run(&p, &["undo", "--curator", "alice"]);
+    assert!(!refused.status.success());
+    let why = stderr(&refused);
+    assert!(why.contains(&format!("cannot undo operation #{pick} (pick b)")), "{why}");
+    assert!(
+        why.contains("sample 2 was changed later (tie by bob") && why.contains(&format!("operation #{tie})")),
+        "{why}"
+    );
+    let history = json_lines(&ok(&p, &["history", "--json"]));
+    let line = history.iter().find(|h| h["id"].as_i64() == Some(pick)).expect("the pick");
+    assert_eq!(line["state"], "blocked", "{line}");
+    assert!(line["summary"].as_str().is_some_and(|s| s.contains("[cannot be undone: changed later by bob")), "{line}");
+    let text = ok(&p, &["history"]);
+    assert!(text.contains("[cannot be undone: changed later by bob (tie, operation #"), "{text}");
+
+    // Her next undo takes the flag before it.
+    let undone = ok(&p, &["undo", "--curator", "alice"]);
+    assert!(undone.contains("Undid flag (blurry) on sample 1"), "{undone}");
+    assert_eq!(ok(&p, &["search", "is:flagged", "--count"]).trim(), "0");
+
+    // By number: refused while Bob's tie stands, done once he has undone it.
+    let again = run(&p, &["undo", "--curator", "alice", "--op", &pick.to_string()]);
+    assert!(!again.status.success() && stderr(&again).contains("tie by bob"), "{}", stderr(&again));
+    ok(&p, &["undo", "--curator", "bob"]);
+    let undone = json_lines(&ok(&p, &["undo", "--curator", "alice", "--op", &pick.to_string(), "--json"]));
+    assert_eq!((undone[0]["target"].as_i64(), undone[0]["restored"].as_u64()), (Some(pick), Some(1)));
+    let show = json_lines(&ok(&p, &["show", "2", "--json"]));
+    assert_eq!(show[0]["label"]["source"], "original", "{}", show[0]);
+    let history = json_lines(&ok(&p, &["history", "--json"]));
+    assert_eq!(history.iter().find(|h| h["id"].as_i64() == Some(pick)).expect("pick")["state"], "undone");
+}
+
+#[test]
+fn a_listed_reason_typed_with_underscores_is_stored_as_listed() {
+    let ws = Workspace::new();
+    let p = project(&ws, 2);
+    ok(&p, &["label", "--where", "id:1", "--flag", "wrong_label", "--curator", "ana"]);
+    ok(&p, &["label", "--where", "id:2", "--exclude", "Off_Topic", "--curator", "ana"]);
+    let show = json_lines(&ok(&p, &["show", "1", "--json"]));
+    assert_eq!(show[0]["curation"]["flag"], "wrong label", "{}", show[0]);
+    let show = json_lines(&ok(&p, &["show", "2", "--json"]));
+    assert_eq!(show[0]["curation"]["excluded"], "off-topic", "{}", show[0]);
 }

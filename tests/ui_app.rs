@@ -499,17 +499,6 @@ fn enter_submits_the_curator_dialog_and_the_name_can_be_changed_and_is_kept() {
     assert_eq!(Settings::load(&settings_file).curator.as_deref(), Some("bea"), "persisted like the first name");
 }
 
-/// One key as a window sends it: the press, with the text it types in the same frame.
-fn key_with_text(ui: &mut Ui<'_>, key: egui::Key, text: &str) {
-    let press =
-        egui::Event::Key { key, physical_key: None, pressed: true, repeat: false, modifiers: egui::Modifiers::NONE };
-    ui.harness.input_mut().events.extend([press, egui::Event::Text(text.to_owned())]);
-    ui.harness.step();
-    ui.harness.key_up(key);
-    ui.harness.step();
-    ui.harness.step();
-}
-
 #[test]
 fn the_flag_dialog_takes_a_typed_reason_at_once_and_digits_pick_a_listed_one() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -528,7 +517,7 @@ fn the_flag_dialog_takes_a_typed_reason_at_once_and_digits_pick_a_listed_one() {
     ui.key(egui::Key::J);
     let second = ui.selected();
     ui.key(egui::Key::F);
-    key_with_text(&mut ui, egui::Key::Num3, "3");
+    ui.key_with_text(egui::Key::Num3, "3");
     assert_eq!(flag(&ui, second).as_deref(), Some("bad media"));
     assert!(ui.harness.query_by_label("Flag this sample").is_none());
 

@@ -128,6 +128,61 @@ fn e_excludes_the_sample_shown_with_a_reason_and_includes_it_again() {
 }
 
 #[test]
+fn digits_pick_the_listed_reasons_in_the_exclude_dialog_and_the_bulk_confirmation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = demo_project(dir.path());
+    let mut ui = Ui::open(&project, Some("bo"));
+    let excluded = |ui: &Ui<'_>, id| ui.store().curation_state(id).expect("state").excluded;
+    // E, 1, Enter: the first listed reason (the digit's key and the text it types are taken).
+    let first = ui.selected();
+    ui.key(egui::Key::E);
+    ui.harness.get_by_label("Exclude 1 sample");
+    ui.key_with_text(egui::Key::Num1, "1");
+    ui.key(egui::Key::Enter);
+    assert_eq!(excluded(&ui, first).as_deref(), Some("duplicate"));
+    assert!(ui.harness.query_by_label("Exclude 1 sample").is_none(), "Enter applied it");
+    // Another digit changes the pick; once a reason is typed, digits are text.
+    ui.key(egui::Key::J);
+    let second = ui.selected();
+    ui.key(egui::Key::E);
+    ui.key_with_text(egui::Key::Num1, "1");
+    ui.key_with_text(egui::Key::Num4, "4");
+    ui.key(egui::Key::Enter);
+    assert_eq!(excluded(&ui, second).as_deref(), Some("off-topic"));
+    ui.key(egui::Key::J);
+    let third = ui.selected();
+    ui.key(egui::Key::E);
+    ui.type_text("scan ");
+    ui.key_with_text(egui::Key::Num2, "2");
+    ui.key(egui::Key::Enter);
+    assert_eq!(excluded(&ui, third).as_deref(), Some("scan 2"));
+    assert_eq!(
+        ui.store().current_label(third).expect("label").expect("label").source,
+        verdict::model::JudgmentSource::Original,
+        "2 picked nothing"
+    );
+
+    // The bulk bar's confirmation takes them too: 3 is "bad media" for every marked sample.
+    ui.key(egui::Key::J);
+    ui.harness.get_by_label_contains(&row(&ui, 5)).click_modifiers(Modifiers::COMMAND);
+    ui.steps(2);
+    assert_eq!(marked(&ui), 2);
+    let ids: Vec<SampleId> = {
+        let p = ui.harness.state().project.as_ref().expect("project");
+        [3, 5].iter().map(|i| p.ids()[*i]).collect()
+    };
+    ui.harness.get_by_label("Exclude…").click();
+    ui.steps(3);
+    ui.harness.get_by_label("Exclude 2 samples");
+    ui.key_with_text(egui::Key::Num3, "3");
+    ui.key(egui::Key::Enter);
+    ui.wait_for("the exclusion", |app| app.project.as_ref().is_some_and(|p| p.list.marked_count() == 0));
+    for id in ids {
+        assert_eq!(excluded(&ui, id).as_deref(), Some("bad media"), "{id}");
+    }
+}
+
+#[test]
 fn a_large_bulk_action_runs_as_a_job_and_the_list_follows() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("big.jsonl");
@@ -176,6 +231,11 @@ fn a_large_bulk_action_runs_as_a_job_and_the_list_follows() {
             && app.project.as_ref().and_then(|p| p.sample.as_ref()).is_some_and(|s| s.state.excluded.is_none())
     });
     assert_eq!(count(&ui, "is:excluded"), 0);
+    let texts: Vec<String> = ui.harness.state().jobs.notifications.iter().map(|n| n.text.clone()).collect();
+    assert!(
+        texts.iter().any(|t| t.ends_with(": Undid exclude (bad media) on 2,500 samples")),
+        "the undo names its samples: {texts:?}"
+    );
 }
 
 #[test]

@@ -2,8 +2,8 @@
 //! same write path as the app (one operation, one undo step, however many samples).
 
 use super::progress::with_bar;
-use crate::model::{OpId, SampleId};
-use crate::store::{Actor, Curated, CurationAction, HistoryEntry, SortKey, StoreError, Undone};
+use crate::model::OpId;
+use crate::store::{Actor, Curated, CurationAction, SortKey, StoreError, Undone};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -212,7 +212,6 @@ pub(super) fn run_undo(args: &UndoArgs, redo: bool) -> anyhow::Result<ExitCode> 
 }
 
 fn report_undo(u: &Undone, redo: bool, json: bool) {
-    let verb = if redo { "redone" } else { "undone" };
     if json {
         outln!(
             "{}",
@@ -227,10 +226,8 @@ fn report_undo(u: &Undone, redo: bool, json: bool) {
         );
         return;
     }
-    let what = HistoryEntry::of(u.target.clone()).summary;
-    let samples: Vec<SampleId> = u.changes.samples.iter().take(5).copied().collect();
-    let list: Vec<String> = samples.iter().map(ToString::to_string).collect();
-    outln!("{verb} #{}: {what}; {} sample(s) restored ({})", u.target.id, u.changes.samples.len(), list.join(", "));
+    // Which samples it changed, in words: "Undid pick B on sample 24 (operation #24)".
+    outln!("{} (operation #{})", u.headline(redo), u.target.id);
     if u.conflicts_total > 0 {
         outln!("{} sample(s) changed later were left as they are:", u.conflicts_total);
         for c in &u.conflicts {

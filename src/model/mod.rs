@@ -7,6 +7,7 @@
 mod draft;
 mod ids;
 mod position;
+mod reasons;
 pub mod value;
 mod value_json;
 
@@ -15,6 +16,7 @@ pub use draft::{
 };
 pub use ids::{DatasetId, JudgmentId, MediaId, OpId, ResponseId, SampleId};
 pub use position::Position;
+pub use reasons::{EXCLUDE_REASONS, FLAG_REASONS, canonical_exclusion, canonical_flag, canonical_reason};
 pub use value::Value;
 
 /// The version of Verdict's own export format (`verdict export --format verdict`): the exporter

@@ -8,7 +8,7 @@ use super::curation::{CurationState, Label, NewJudgment, NewRating, label_in};
 use super::ops::{Actor, Changes, OpSpec, OpTx};
 use super::{Result, Store, StoreError};
 use crate::jobs::Progress;
-use crate::model::{JudgmentKind, SampleId};
+use crate::model::{JudgmentKind, SampleId, canonical_exclusion, canonical_flag};
 use rusqlite::OptionalExtension;
 
 /// Where a ranking move takes a candidate.
@@ -62,9 +62,6 @@ pub enum CurationAction {
     Include,
 }
 
-/// The reasons offered for an exclusion (any other text is accepted too).
-pub const EXCLUDE_REASONS: &[&str] = &["duplicate", "contamination", "bad media", "off-topic"];
-
 impl CurationAction {
     /// Its name in the audit log and the history.
     pub fn name(&self) -> String {
@@ -97,7 +94,8 @@ impl CurationAction {
     /// What it says beyond its name (reason, note, ranking), for the operation's record.
     fn detail(&self) -> serde_json::Value {
         match self {
-            CurationAction::Flag(r) | CurationAction::Exclude(r) => serde_json::json!({"reason": r.trim()}),
+            CurationAction::Flag(r) => serde_json::json!({"reason": canonical_flag(r)}),
+            CurationAction::Exclude(r) => serde_json::json!({"reason": canonical_exclusion(r)}),
             CurationAction::Note(t) => serde_json::json!({"note": t.trim()}),
             CurationAction::Pick(p) => serde_json::json!({"candidate": p}),
             CurationAction::Move(p, m) => serde_json::json!({"candidate": p, "to": m}),
@@ -254,14 +252,15 @@ impl Store {
     }
 }
 
-/// The state field an action sets and its value, for actions that change no label.
+/// The state field an action sets and its value, for actions that change no label. Reasons are
+/// stored in their one spelling (`model::canonical_reason`), whichever front end typed them.
 fn state_only(action: &CurationAction) -> Option<(StateField, Option<String>)> {
-    let text = |t: &str, default: &str| Some(t.trim().to_owned()).filter(|t| !t.is_empty()).or(Some(default.into()));
+    let text = |t: String, default: &str| Some(t).filter(|t| !t.is_empty()).or(Some(default.into()));
     Some(match action {
-        CurationAction::Flag(r) => (StateField::Flag, text(r, "flagged")),
+        CurationAction::Flag(r) => (StateField::Flag, text(canonical_flag(r), "flagged")),
         CurationAction::Unflag => (StateField::Flag, None),
         CurationAction::Note(t) => (StateField::Note, Some(t.trim().to_owned()).filter(|t| !t.is_empty())),
-        CurationAction::Exclude(r) => (StateField::Excluded, text(r, "excluded")),
+        CurationAction::Exclude(r) => (StateField::Excluded, text(canonical_exclusion(r), "excluded")),
         CurationAction::Include => (StateField::Excluded, None),
         _ => return None,
     })

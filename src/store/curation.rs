@@ -209,6 +209,28 @@ pub(crate) fn write_state(
     Ok(())
 }
 
+/// Migration 7's step: the flag and exclusion reasons in `curation` in their one spelling (a
+/// listed reason however it was typed; any other trimmed, its whitespace collapsed). The audit
+/// log keeps what was written.
+pub(crate) fn respell_reasons(conn: &Connection) -> rusqlite::Result<()> {
+    type Spelling = fn(&str) -> String;
+    let columns: [(&str, Spelling); 2] =
+        [("flag", crate::model::canonical_flag), ("excluded", crate::model::canonical_exclusion)];
+    for (col, canonical) in columns {
+        let typed: Vec<String> = conn
+            .prepare(&format!("SELECT DISTINCT {col} FROM curation WHERE {col} IS NOT NULL"))?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for text in typed {
+            let spelled = canonical(&text);
+            if spelled != text && !spelled.is_empty() {
+                conn.execute(&format!("UPDATE curation SET {col} = ?1 WHERE {col} = ?2"), params![spelled, text])?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Records a curator judgment (and its ratings) and returns its id.
 pub(crate) fn insert_judgment(
     conn: &Connection,

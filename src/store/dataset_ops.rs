@@ -119,8 +119,8 @@ impl Store {
             // redo: an undo reaches past them instead of "undoing" nothing.
             tx.conn()
                 .execute(
-                    "UPDATE ops SET state = CASE state WHEN 'done' THEN 'final' ELSE 'discarded' END
-                     WHERE kind = 'edit' AND state IN ('done', 'undone') AND audit_first IS NOT NULL
+                    "UPDATE ops SET state = CASE state WHEN 'undone' THEN 'discarded' ELSE 'final' END
+                     WHERE kind = 'edit' AND state IN ('done', 'undone', 'blocked') AND audit_first IS NOT NULL
                        AND NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.id BETWEEN ops.audit_first AND ops.audit_last)",
                     [],
                 )

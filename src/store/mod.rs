@@ -27,8 +27,9 @@ mod stats;
 mod undo;
 mod write;
 
+pub use crate::model::{EXCLUDE_REASONS, FLAG_REASONS};
 pub use bulk_state::StateField;
-pub use curate::{ALREADY, Curated, CurationAction, EXCLUDE_REASONS, RankMove, Skipped, position_letter};
+pub use curate::{ALREADY, Curated, CurationAction, RankMove, Skipped, position_letter};
 pub use curation::{AuditEntry, CurationState, Label, NewJudgment, NewRating};
 pub use dataset_ops::{ImportedFile, MediaPath, Relinked, Removed};
 pub use datasets::{DatasetInfo, DatasetStatus, ImportIssue, NewDataset};
@@ -111,6 +112,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sql/004_source_size.sql"),
     include_str!("sql/005_ops.sql"),
     include_str!("sql/006_fts_cjk.sql"),
+    include_str!("sql/007_reasons_blocked.sql"),
 ];
 
 /// A step in Rust that runs after a migration's SQL, in the same transaction.
@@ -120,6 +122,8 @@ type MigrationStep = fn(&Connection) -> rusqlite::Result<()>;
 const MIGRATION_STEPS: &[(usize, MigrationStep)] = &[
     // The full-text index with CJK characters set apart (`query::index_text`).
     (6, fts_side::reindex_split_text),
+    // Listed flag and exclusion reasons in their one spelling (`model::canonical_reason`).
+    (7, curation::respell_reasons),
 ];
 
 /// The schema version this build writes (the number of migrations).

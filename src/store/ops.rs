@@ -166,6 +166,8 @@ pub struct OpTx<'a> {
     now: String,
     changes: Changes,
     skipped: u64,
+    /// An edit's state was set (undo, redo): committed even when no sample changed.
+    marked: bool,
     path: std::path::PathBuf,
 }
 
@@ -248,6 +250,23 @@ impl OpTx<'_> {
         self.skipped += n;
     }
 
+    /// Sets the state of the edit `target` (`done`, `undone`, `blocked`), with what keeps it
+    /// `blocked` (`detail.blocked`, removed in any other state). Committed with the operation; or,
+    /// when the operation changes no sample (an undo that can restore nothing), committed alone,
+    /// the operation's own row left out: it is not an undo step.
+    pub(crate) fn set_op_state(&mut self, target: OpId, state: &str, blocked: Option<&str>) -> Result<()> {
+        self.tx
+            .execute(
+                "UPDATE ops SET state = ?2, detail = CASE WHEN ?3 IS NOT NULL THEN json_set(detail, '$.blocked', ?3)
+                     WHEN state = 'blocked' THEN json_remove(detail, '$.blocked') ELSE detail END
+                 WHERE id = ?1",
+                params![target, state, blocked],
+            )
+            .map_err(|e| self.err(e))?;
+        self.marked = true;
+        Ok(())
+    }
+
     /// Records a change that is not a sample's curation state (datasets added or removed).
     pub fn changed(&mut self, kinds: ChangeKinds) {
         self.changes.kinds |= kinds;
@@ -317,12 +336,19 @@ impl Store {
             now,
             changes: Changes::default(),
             skipped: 0,
+            marked: false,
             path: self.path.clone(),
         };
         let value = f(&mut otx)?;
-        let OpTx { tx, mut changes, skipped, .. } = otx;
+        let OpTx { tx, mut changes, skipped, marked, .. } = otx;
         if changes.is_empty() {
-            tx.rollback().map_err(&wrap)?;
+            if marked {
+                // Only an edit's state changed: that stays, without a row for this operation.
+                tx.execute("DELETE FROM ops WHERE id = ?1", [op]).map_err(&wrap)?;
+                tx.commit().map_err(&wrap)?;
+            } else {
+                tx.rollback().map_err(&wrap)?;
+            }
             return Ok((value, changes));
         }
         tx.execute(
@@ -401,7 +427,9 @@ pub struct OpRow {
     pub samples: u64,
     /// Samples it left as they were.
     pub skipped: u64,
-    /// For edits: `done`, `undone`, `discarded` (undone, no redo any more) or `final` (no undo).
+    /// For edits: `done`, `undone`, `discarded` (undone, no redo any more), `blocked` (an undo
+    /// could restore none of its samples: passed over by undo, `detail.blocked` says why) or
+    /// `final` (no undo).
     pub state: String,
     /// When (ISO-8601 UTC).
     pub at: String,

@@ -2,8 +2,11 @@
 //! and work from the CLI). Each curator has a stack: undo takes their latest edit still done,
 //! redo the edit their latest undo undid; a new edit ends what they could redo. An undo restores a
 //! sample only where it is still as the edit left it: a sample changed later (by another window,
-//! the CLI, another curator) is left as it is and named, and when no sample is left to restore the
-//! undo is refused. Redo is the undo of the undo, under the same rule.
+//! the CLI, another curator) is left as it is and named. When no sample is left to restore, the
+//! undo is refused, naming the later changes, and the edit is marked `blocked`: the next undo
+//! passes over it to the edit before (undoing it by number tries again, for when the later change
+//! has been undone since). Redo is the undo of the undo, under the same rule (a redo with nothing
+//! to restore is refused and marks nothing: a new edit ends it).
 
 use super::curation::{CurationState, label_in};
 use super::ops::{Actor, Changes, OP_ROW_SQL, OpKind, OpRow, OpSpec, OpTx, op_row};
@@ -139,7 +142,9 @@ impl Store {
             )));
         }
         match target.state.as_str() {
+            // A blocked edit is tried again when named: the later change may be undone by now.
             "done" => {}
+            "blocked" if op.is_some() => {}
             "final" => {
                 return Err(StoreError::Refused(format!(
                     "operation #{} ({}) cannot be undone",
@@ -206,6 +211,23 @@ impl Store {
     }
 
     fn nothing_to(&self, what: &str, curator: &str, state: &str) -> Result<String> {
+        if what == "undo"
+            && let Some((id, action, why)) = self
+                .conn
+                .query_row(
+                    "SELECT id, action, coalesce(json_extract(detail, '$.blocked'), 'changed later') FROM ops
+                     WHERE curator = ?1 AND kind = 'edit' AND state = 'blocked' ORDER BY id DESC LIMIT 1",
+                    [curator],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+                )
+                .optional()
+                .map_err(|e| self.err(e))?
+        {
+            return Ok(format!(
+                "nothing to undo by {curator}: #{id} ({}) cannot be undone, {why}; name it to try again",
+                action.replace('_', " ")
+            ));
+        }
         let other: Option<(i64, String, String)> = self
             .conn
             .query_row(
@@ -226,32 +248,46 @@ impl Store {
     }
 
     /// Restores, for each audit row of operation `rows`, the state it started from where the sample
-    /// is still in the state it led to; marks the edit `target` as `new_state`.
+    /// is still in the state it led to; marks the edit `target` as `new_state`. An undo that can
+    /// restore nothing marks it `blocked` instead (committed, though refused).
     fn replay(&mut self, actor: &Actor, spec: &OpSpec, target: OpRow, rows: OpId, new_state: &str) -> Result<Undone> {
         let mut conflicts = Vec::new();
         let mut total = 0u64;
+        let undo = spec.kind == OpKind::Undo;
         let ((), changes) = self.transact(actor, spec, |tx| {
-            let (_, left) = tx.restore_many(rows, &mut Progress::silent())?;
+            let (restored, left) = tx.restore_many(rows, &mut Progress::silent())?;
             total = left.len() as u64;
             for (audit_id, sample) in left.into_iter().take(CONFLICTS_KEPT) {
                 conflicts.push(later_change(tx, sample, audit_id)?);
             }
-            tx.conn()
-                .execute("UPDATE ops SET state = ?2 WHERE id = ?1", params![target.id, new_state])
-                .map_err(|e| tx.err(e))?;
+            if !restored.is_empty() {
+                tx.set_op_state(target.id, new_state, None)?;
+            } else if undo {
+                // Nothing of it can come back: passed over from now on, so that the next undo
+                // reaches the edit before it (a refusal that stays `done` would be met by every
+                // undo after it).
+                tx.set_op_state(target.id, "blocked", Some(&blocked_by(&conflicts, total)))?;
+            }
             Ok(())
         })?;
         if changes.is_empty() {
-            let verb = if spec.kind == OpKind::Undo { "undo" } else { "redo" };
-            let mut msg = format!("cannot {verb} operation #{} ({}): ", target.id, target.action);
+            let verb = if undo { "undo" } else { "redo" };
+            let mut msg = format!("cannot {verb} operation #{} ({}): ", target.id, target.action.replace('_', " "));
             if conflicts.is_empty() {
-                msg.push_str("it changed nothing");
+                msg.push_str(if undo { "none of its samples is left" } else { "it changed nothing" });
             } else {
                 let named: Vec<String> = conflicts.iter().take(3).map(ToString::to_string).collect();
                 msg.push_str(&named.join("; "));
                 if total > 3 {
                     let _ = write!(msg, "; and {} more", total - 3);
                 }
+            }
+            if undo {
+                let _ = write!(
+                    msg,
+                    ". It is passed over: the next undo takes the edit before it; undo #{} by number to try again",
+                    target.id
+                );
             }
             return Err(StoreError::Refused(msg));
         }
@@ -287,6 +323,93 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// What keeps an edit from being undone, in words: `changed later by bob (tie, operation #25)`.
+fn blocked_by(conflicts: &[Conflict], total: u64) -> String {
+    let mut who: Vec<&str> = Vec::new();
+    for c in conflicts {
+        if !who.contains(&c.later_curator.as_str()) {
+            who.push(&c.later_curator);
+        }
+    }
+    match conflicts {
+        [] => "none of its samples is left".into(),
+        [c] if total == 1 => {
+            let op = c.later_op.map(|op| format!(", operation #{op}")).unwrap_or_default();
+            format!("changed later by {} ({}{op})", c.later_curator, c.later_action.replace('_', " "))
+        }
+        _ => format!("{} samples changed later by {}", thousands(total), who.join(", ")),
+    }
+}
+
+impl Undone {
+    /// What the undo (or redo) did, in words, naming its samples: `Undid pick B on sample 24`,
+    /// `Redid exclude (duplicate) on 1,204 samples`; and the samples a later change kept as they
+    /// are, with that change.
+    pub fn describe(&self, redo: bool) -> String {
+        let mut s = self.headline(redo);
+        match (&self.conflicts[..], self.conflicts_total) {
+            (_, 0) => {}
+            ([c], 1) => {
+                let _ = write!(s, "; left as it is: {c}");
+            }
+            (cs, n) => {
+                let named: Vec<String> = cs.iter().take(3).map(ToString::to_string).collect();
+                let _ = write!(s, "; {} samples left as they are, changed later: {}", thousands(n), named.join("; "));
+                if n > 3 {
+                    let _ = write!(s, "; and {} more", thousands(n - 3));
+                }
+            }
+        }
+        s
+    }
+
+    /// What it did and on which samples: `Undid pick B on sample 24`, `Redid exclude (duplicate)
+    /// on 1,204 samples`.
+    pub fn headline(&self, redo: bool) -> String {
+        let verb = if redo { "Redid" } else { "Undid" };
+        format!("{verb} {} on {}", action_words(&self.target), samples_words(&self.changes.samples))
+    }
+}
+
+/// An edit's action in words, with its reason: `pick B`, `exclude (duplicate)`.
+fn action_words(op: &OpRow) -> String {
+    let mut s = match op.action.strip_prefix("pick_") {
+        Some(letter) => format!("pick {}", letter.to_uppercase()),
+        None => op.action.replace('_', " "),
+    };
+    if let Some(r) = op.detail.get("reason").and_then(|v| v.as_str()).filter(|r| !r.is_empty()) {
+        let _ = write!(s, " ({r})");
+    }
+    s
+}
+
+/// `sample 24`, `samples 3, 4 and 7`, `1,204 samples`.
+fn samples_words(samples: &[SampleId]) -> String {
+    match samples {
+        [] => "no sample".into(),
+        [one] => format!("sample {one}"),
+        few if few.len() <= 5 => {
+            let mut ids: Vec<String> = few.iter().map(ToString::to_string).collect();
+            let last = ids.pop().unwrap_or_default();
+            format!("samples {} and {last}", ids.join(", "))
+        }
+        many => format!("{} samples", thousands(many.len() as u64)),
+    }
+}
+
+/// Thousands separated: 1,204.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn later_change(tx: &OpTx<'_>, sample: SampleId, after_audit: i64) -> Result<Conflict> {
@@ -352,6 +475,9 @@ fn op_summary(op: &OpRow) -> String {
     match op.state.as_str() {
         "undone" => s.push_str(" [undone]"),
         "discarded" => s.push_str(" [undone, no redo]"),
+        "blocked" => {
+            let _ = write!(s, " [cannot be undone: {}]", detail("blocked").unwrap_or("changed later"));
+        }
         _ => {}
     }
     s

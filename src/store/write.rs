@@ -259,9 +259,10 @@ fn insert_sample(
         .execute(params![
             sample_id,
             current_judgment,
-            c.flag,
+            // The one spelling of a listed reason, as every curation write stores it.
+            c.flag.as_deref().map(crate::model::canonical_flag),
             c.note,
-            c.excluded,
+            c.excluded.as_deref().map(crate::model::canonical_exclusion),
             c.updated_at.as_deref().unwrap_or(now)
         ])?;
     }

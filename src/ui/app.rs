@@ -7,11 +7,11 @@ use super::export_dialog::{ExportDialog, ExportForm, SavedExport};
 use super::jobs_panel::{JobOutcome, JobsPanel};
 use super::project::Project;
 use super::sample_view::{letter, sample_ui};
-use super::settings::{RightPanel, SavedFilter, Settings};
+use super::settings::{CuratorEnv, RightPanel, SavedFilter, Settings};
 use crate::ingest::{ImportOptions, IngestError, import_file};
 use crate::store::{Actor, CurationAction, Store, StoreError};
 use dialogs::Dialog;
-pub(super) use dialogs::focus_if_unfocused;
+pub(super) use dialogs::{focus_if_unfocused, take_digit};
 use egui::RichText;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, sync_channel};
@@ -27,10 +27,6 @@ const SIDE_MIN: f32 = 280.0;
 const LIST_MIN: f32 = 320.0;
 /// The smallest window: the list, the sample view and a side panel at their least widths.
 pub const MIN_WINDOW: [f32; 2] = [LIST_MIN + CENTRAL_MIN + SIDE_MIN + 24.0, 600.0];
-
-/// Flag reasons offered in the flag popup (anything else can be typed).
-pub const FLAG_REASONS: &[&str] =
-    &["wrong label", "both answers wrong", "bad media", "harmful content", "duplicate", "prompt unclear"];
 
 /// `~/x` as the home folder's `x`.
 pub(crate) fn expand_home(path: &str) -> PathBuf {
@@ -61,6 +57,11 @@ const NO_DIALOG_WITHIN: std::time::Duration = std::time::Duration::from_millis(4
 pub struct VerdictApp {
     /// Persisted state.
     pub settings: Settings,
+    /// The name that signs changes: `$VERDICT_CURATOR`, else the one saved in the settings, else
+    /// asked at the first change (and saved).
+    curator: Option<String>,
+    /// The curator names the environment gives.
+    env: CuratorEnv,
     settings_path: Option<PathBuf>,
     saved_settings: Settings,
     /// The open project.
@@ -87,14 +88,29 @@ pub struct VerdictApp {
 
 impl VerdictApp {
     /// The app with `settings` (saved to `settings_path` when they change), opening `project` or
-    /// else the last project.
+    /// else the last project; the curator's name as the process's environment gives it.
     pub fn new(
         ctx: &egui::Context,
         settings: Settings,
         settings_path: Option<PathBuf>,
         project: Option<&Path>,
     ) -> Self {
+        Self::with_env(ctx, settings, settings_path, project, CuratorEnv::from_process())
+    }
+
+    /// [`VerdictApp::new`] with the curator names of `env` instead of the process's: a name
+    /// from `$VERDICT_CURATOR` signs changes without asking (and is not saved as the curator's
+    /// own), else the settings' name, else the question starts from `$USER`.
+    pub fn with_env(
+        ctx: &egui::Context,
+        settings: Settings,
+        settings_path: Option<PathBuf>,
+        project: Option<&Path>,
+        env: CuratorEnv,
+    ) -> Self {
         let mut app = Self {
+            curator: env.curator.clone().or_else(|| settings.curator.clone()),
+            env,
             saved_settings: settings.clone(),
             settings,
             settings_path,
@@ -153,7 +169,7 @@ impl VerdictApp {
                     p.select_when_listed(mem.last_sample.map(crate::model::SampleId));
                 }
                 p.run_query();
-                p.refresh_undo_redo(self.settings.curator.as_deref());
+                p.refresh_undo_redo(self.curator.as_deref());
                 refresh_panel(&mut p, self.settings.right_panel, self.wake());
                 self.project = Some(p);
             }
@@ -206,7 +222,7 @@ impl VerdictApp {
             let datasets_open = self.settings.right_panel == RightPanel::Datasets;
             // The Datasets panel is read again when datasets changed (or too much to name), not
             // at every label another window writes.
-            let seen = p.poll_external(self.settings.curator.as_deref());
+            let seen = p.poll_external(self.curator.as_deref());
             if datasets_open && seen.contains(crate::store::ChangeKinds::DATASETS) {
                 let ctx = ctx.clone();
                 p.datasets.refresh(&p.path, move || ctx.request_repaint());
@@ -355,7 +371,10 @@ impl VerdictApp {
 
     fn status_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            match &self.settings.curator {
+            match &self.curator {
+                Some(c) if self.env.curator.as_ref() == Some(c) => ui
+                    .label(format!("Curator: {c}"))
+                    .on_hover_text("From $VERDICT_CURATOR; File > Change curator… to sign as another"),
                 Some(c) => ui.label(format!("Curator: {c}")),
                 None => ui.weak("Curator: not set (asked at the first label)"),
             };
@@ -667,7 +686,8 @@ impl VerdictApp {
             Command::Undo | Command::Redo => self.undo_redo(command == Command::Redo),
             Command::ToggleCheatSheet => self.cheat_sheet = !self.cheat_sheet,
             Command::ChangeCurator => {
-                self.dialog = Dialog::Curator { name: self.settings.curator.clone().unwrap_or_default(), then: None };
+                let name = self.curator.clone().unwrap_or_else(|| self.env.user.clone().unwrap_or_default());
+                self.dialog = Dialog::Curator { name, then: None };
             }
             Command::FocusQuery => self.focus_query = true,
             Command::ToggleStats => self.toggle_panel(RightPanel::Stats),
@@ -679,9 +699,9 @@ impl VerdictApp {
             Command::AskRelink(id, ref name) => {
                 self.dialog = Dialog::Relink { id, name: name.clone(), folder: String::new(), error: None };
             }
-            Command::RemoveDataset(..) | Command::Relink(..) if self.settings.curator.is_none() => {
+            Command::RemoveDataset(..) | Command::Relink(..) if self.curator.is_none() => {
                 // The operation names who did it, as every other change does.
-                self.dialog = Dialog::Curator { name: String::new(), then: Some(Box::new(command)) };
+                self.ask_curator(command);
             }
             Command::RemoveDataset(id, ref name) => self.dataset_job(id, name, None),
             Command::Relink(id, ref name, ref folder) => {
@@ -866,7 +886,7 @@ impl VerdictApp {
     fn dataset_job(&mut self, id: crate::model::DatasetId, name: &str, relink: Option<PathBuf>) {
         let Some(p) = &self.project else { return };
         let project = p.path.clone();
-        let Some(curator) = self.settings.curator.clone() else { return };
+        let Some(curator) = self.curator.clone() else { return };
         let actor = Actor::new(curator, "app");
         let title = match &relink {
             None => format!("Remove dataset {name}"),
@@ -903,9 +923,20 @@ impl VerdictApp {
         }
     }
 
+    /// The name that signs changes now (`None`: not given yet, asked at the first change).
+    pub fn curator(&self) -> Option<&str> {
+        self.curator.as_deref()
+    }
+
+    /// Asks the curator's name (starting from `$USER`), then runs `command`.
+    fn ask_curator(&mut self, command: Command) {
+        let name = self.env.user.clone().unwrap_or_default();
+        self.dialog = Dialog::Curator { name, then: Some(Box::new(command)) };
+    }
+
     fn curate(&mut self, command: Command, action: &CurationAction) {
-        if self.settings.curator.is_none() {
-            self.dialog = Dialog::Curator { name: String::new(), then: Some(Box::new(command)) };
+        if self.curator.is_none() {
+            self.ask_curator(command);
             return;
         }
         let Some(id) = self.project.as_ref().and_then(|p| p.list.selected_id()) else { return };
@@ -921,7 +952,7 @@ impl VerdictApp {
     /// waits (in `deferred`, said once when `first_try`) instead of freezing the window. Returns
     /// whether it is done with (written, or failed for good).
     fn write_curation(&mut self, id: crate::model::SampleId, action: &CurationAction, first_try: bool) -> bool {
-        let Some(curator) = self.settings.curator.clone() else { return false };
+        let Some(curator) = self.curator.clone() else { return false };
         let Some(p) = &mut self.project else { return false };
         match p.store.apply(&Actor::new(curator.as_str(), "app"), id, action) {
             Ok(changes) => {
@@ -996,8 +1027,8 @@ impl VerdictApp {
     }
 
     fn apply_bulk(&mut self, command: Command, request: &super::bulk::BulkRequest) {
-        let Some(curator) = self.settings.curator.clone() else {
-            self.dialog = Dialog::Curator { name: String::new(), then: Some(Box::new(command)) };
+        let Some(curator) = self.curator.clone() else {
+            self.ask_curator(command);
             return;
         };
         let Some(p) = &mut self.project else { return };
@@ -1030,7 +1061,7 @@ impl VerdictApp {
     }
 
     fn undo_redo(&mut self, redo: bool) {
-        let Some(curator) = self.settings.curator.clone() else {
+        let Some(curator) = self.curator.clone() else {
             self.jobs.notify(if redo { "Nothing to redo" } else { "Nothing to undo" });
             return;
         };
@@ -1040,20 +1071,14 @@ impl VerdictApp {
         if let Some(t) = target.filter(|t| t.samples as usize >= super::bulk::JOB_THRESHOLD) {
             // A large operation is undone as a job on its own connection, like the bulk action was
             // done: the list follows when the project's data version moves.
-            let what = crate::store::HistoryEntry::of(t.clone()).summary;
-            let title = format!("{} {what}", if redo { "Redo" } else { "Undo" });
+            // Its outcome names the action and its samples ("Undo #5: Undid exclude (duplicate) on
+            // 2,500 samples").
+            let title = format!("{} #{}", if redo { "Redo" } else { "Undo" }, t.id);
             let project = p.path.clone();
             self.jobs.spawn_on(&title, project, move |store, _progress| {
                 let done = if redo { store.redo(&actor, None) } else { store.undo(&actor, None) };
                 match done {
-                    Ok(u) if u.conflicts_total == 0 => {
-                        JobOutcome::Done(format!("{} samples restored", u.changes.samples.len()))
-                    }
-                    Ok(u) => JobOutcome::Done(format!(
-                        "{} samples restored; {} changed later were left as they are",
-                        u.changes.samples.len(),
-                        u.conflicts_total
-                    )),
+                    Ok(u) => JobOutcome::Done(u.describe(redo)),
                     Err(e) => JobOutcome::Failed { summary: "not done".into(), detail: e.to_string() },
                 }
             });
@@ -1070,22 +1095,20 @@ impl VerdictApp {
                     p.sync_selection();
                 }
                 p.apply_changes(&undone.changes, Some(&curator));
-                let verb = if redo { "Redone" } else { "Undone" };
-                let what = crate::store::HistoryEntry::of(undone.target.clone()).summary;
                 if undone.conflicts_total == 0 {
-                    self.jobs.notify(&format!("{verb}: {what}"));
+                    self.jobs.notify(&undone.describe(redo));
                 } else {
+                    // The samples a later change kept, each with that change, in the details.
                     let detail: Vec<String> = undone.conflicts.iter().map(ToString::to_string).collect();
-                    self.jobs.notify_error(
-                        &format!(
-                            "{verb} in part: {what}; {} sample(s) changed later were left as they are",
-                            undone.conflicts_total
-                        ),
-                        &detail.join("\n"),
-                    );
+                    self.jobs.notify_error(&undone.describe(redo), &detail.join("\n"));
                 }
             }
-            Err(StoreError::Refused(why)) => self.jobs.notify(&why),
+            Err(StoreError::Refused(why)) => {
+                // A refused undo may have marked its edit as one that cannot be undone (passed
+                // over from now on): what Undo offers next changes.
+                p.refresh_undo_redo(Some(&curator));
+                self.jobs.notify(&why);
+            }
             Err(e) if e.is_busy() => {
                 self.jobs.notify("A job is writing to the project: nothing changed; undo or redo again when it ends");
             }

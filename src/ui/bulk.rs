@@ -8,7 +8,7 @@ use super::commands::Command;
 use super::jobs_panel::{JobOutcome, JobsPanel};
 
 use crate::model::SampleId;
-use crate::store::{Actor, Curated, CurationAction, EXCLUDE_REASONS, StoreError};
+use crate::store::{Actor, Curated, CurationAction, EXCLUDE_REASONS, FLAG_REASONS, StoreError};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -71,7 +71,7 @@ impl BulkKind {
     /// The reasons offered when it takes one (any other can be typed); `None`: it takes no text.
     fn reasons(self) -> Option<&'static [&'static str]> {
         match self {
-            BulkKind::Flag => Some(super::app::FLAG_REASONS),
+            BulkKind::Flag => Some(FLAG_REASONS),
             BulkKind::Exclude => Some(EXCLUDE_REASONS),
             BulkKind::Note => Some(&[]),
             _ => None,
@@ -164,6 +164,15 @@ impl BulkDialog {
             ui.heading(&title);
             let reasons = self.kind.reasons();
             if let Some(reasons) = reasons {
+                // 1-n pick a listed reason while none is typed (one picked may be changed), as in
+                // the Flag dialog: their keys and the digits they type are taken before the
+                // field, which has the keyboard, sees them. Enter then applies.
+                let picking = self.text.is_empty() || reasons.contains(&self.text.as_str());
+                if picking
+                    && let Some(i) = (0..reasons.len()).find(|i| ui.input_mut(|inp| super::app::take_digit(inp, i + 1)))
+                {
+                    reasons[i].clone_into(&mut self.text);
+                }
                 for (i, r) in reasons.iter().enumerate() {
                     if ui.selectable_label(self.text == *r, format!("{}  {r}", i + 1)).clicked() {
                         (*r).clone_into(&mut self.text);
@@ -191,7 +200,11 @@ impl BulkDialog {
                     reply = BulkReply::Cancel;
                 }
             });
-            ui.weak(if missing { "Pick or type a reason · Esc cancels" } else { "Enter applies · Esc cancels" });
+            let keys = match reasons {
+                Some(r) if !r.is_empty() => format!("1-{} pick a reason, or type one · ", r.len()),
+                _ => String::new(),
+            };
+            ui.weak(if missing { format!("{keys}Esc cancels") } else { format!("{keys}Enter applies · Esc cancels") });
         });
         if r.should_close() && matches!(reply, BulkReply::Open) {
             reply = BulkReply::Cancel;

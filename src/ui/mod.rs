@@ -26,7 +26,7 @@ pub mod theme;
 pub mod workers;
 
 pub use app::VerdictApp;
-pub use settings::Settings;
+pub use settings::{CuratorEnv, Settings};
 
 use std::path::Path;
 

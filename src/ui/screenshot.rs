@@ -112,7 +112,13 @@ pub fn screenshot(project: &Path, out: &Path, sample: Option<i64>, size: [f32; 2
         "Verdict",
         native_options(size),
         Box::new(move |cc| {
-            let app = VerdictApp::new(&cc.egui_ctx, settings, None, Some(&project));
+            let app = VerdictApp::with_env(
+                &cc.egui_ctx,
+                settings,
+                None,
+                Some(&project),
+                super::settings::CuratorEnv::default(),
+            );
             Ok(Box::new(ScreenshotApp {
                 app,
                 out: out_path,

@@ -87,6 +87,24 @@ impl Default for Settings {
     }
 }
 
+/// The curator names the environment gives the app, read once at its start (tests pass their
+/// own instead of setting the process's variables, which threads share).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CuratorEnv {
+    /// `$VERDICT_CURATOR`, as the CLI reads it: signs changes without asking.
+    pub curator: Option<String>,
+    /// `$USER`, else `$LOGNAME`: the name the question starts from.
+    pub user: Option<String>,
+}
+
+impl CuratorEnv {
+    /// The process's variables (empty ones count as unset).
+    pub fn from_process() -> Self {
+        let var = |k: &str| std::env::var(k).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        Self { curator: var("VERDICT_CURATOR"), user: var("USER").or_else(|| var("LOGNAME")) }
+    }
+}
+
 impl Settings {
     /// The default settings file: `$VERDICT_CONFIG_DIR/ui.json`, else
     /// `$XDG_CONFIG_HOME/verdict/ui.json`, else `~/.config/verdict/ui.json`.

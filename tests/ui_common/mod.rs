@@ -11,7 +11,7 @@ use verdict::ingest::{ImportOptions, import_file};
 use verdict::jobs::Progress;
 use verdict::model::{JudgmentKind, JudgmentSource, SampleId};
 use verdict::store::Store;
-use verdict::ui::{Settings, VerdictApp};
+use verdict::ui::{CuratorEnv, Settings, VerdictApp};
 
 pub fn demo(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo").join(name)
@@ -65,7 +65,7 @@ impl Ui<'_> {
     pub fn open_empty(project: &Path) -> Self {
         let settings = Settings { curator: Some("ana".into()), ..Settings::default() };
         let ctx = egui::Context::default();
-        let app = VerdictApp::new(&ctx, settings, None, Some(project));
+        let app = VerdictApp::with_env(&ctx, settings, None, Some(project), CuratorEnv::default());
         let mut harness = app_harness(app);
         let start = Instant::now();
         while harness.state().project.as_ref().is_none_or(verdict::ui::project::Project::is_querying) {
@@ -77,10 +77,22 @@ impl Ui<'_> {
         Self { harness, project: project.to_owned() }
     }
 
-    /// The app at `size` with these settings, saved to `settings_file` when they change.
+    /// The app at `size` with these settings, saved to `settings_file` when they change (no
+    /// curator name from the environment: the process's variables are not read).
     pub fn open_with(project: &Path, settings: Settings, settings_file: Option<PathBuf>, size: [f32; 2]) -> Self {
+        Self::open_env(project, settings, settings_file, size, CuratorEnv::default())
+    }
+
+    /// [`Ui::open_with`] with the curator names `env` stands in for the environment's.
+    pub fn open_env(
+        project: &Path,
+        settings: Settings,
+        settings_file: Option<PathBuf>,
+        size: [f32; 2],
+        env: CuratorEnv,
+    ) -> Self {
         let ctx = egui::Context::default();
-        let app = VerdictApp::new(&ctx, settings, settings_file, Some(project));
+        let app = VerdictApp::with_env(&ctx, settings, settings_file, Some(project), env);
         let mut harness = Harness::builder().with_size(size).build_ui_state(
             |ui, app: &mut VerdictApp| {
                 let ctx = ui.ctx().clone();
@@ -116,6 +128,22 @@ impl Ui<'_> {
 
     pub fn key(&mut self, key: egui::Key) {
         self.harness.key_press(key);
+        self.harness.step();
+        self.harness.step();
+    }
+
+    /// One key as a window sends it: the press, with the text it types in the same frame.
+    pub fn key_with_text(&mut self, key: egui::Key, text: &str) {
+        let press = egui::Event::Key {
+            key,
+            physical_key: None,
+            pressed: true,
+            repeat: false,
+            modifiers: egui::Modifiers::NONE,
+        };
+        self.harness.input_mut().events.extend([press, egui::Event::Text(text.to_owned())]);
+        self.harness.step();
+        self.harness.key_up(key);
         self.harness.step();
         self.harness.step();
     }

@@ -3,9 +3,8 @@
 //! dataset, the folder its media moved to, a rating's correction and a typed path. Each reads
 //! Enter and Esc before it is drawn and hands what it decides back as [`Command`]s.
 
-use super::{
-    Command, ExportDialog, FLAG_REASONS, ImportOptions, PathBuf, PathFor, SavedFilter, VerdictApp, expand_home, letter,
-};
+use super::{Command, ExportDialog, ImportOptions, PathBuf, PathFor, SavedFilter, VerdictApp, expand_home, letter};
+use crate::store::FLAG_REASONS;
 
 /// A modal question the app is asking.
 pub(super) enum Dialog {
@@ -132,9 +131,11 @@ impl VerdictApp {
                     });
                 });
                 if ok {
-                    self.settings.curator = Some(name.trim().to_owned());
+                    // Signs from now on, and is remembered (a name from $VERDICT_CURATOR is not).
+                    self.curator = Some(name.trim().to_owned());
+                    self.settings.curator.clone_from(&self.curator);
                     if let Some(p) = &mut self.project {
-                        p.refresh_undo_redo(self.settings.curator.as_deref());
+                        p.refresh_undo_redo(self.curator.as_deref());
                     }
                     then.extend(next.take().map(|c| *c));
                     close = true;
@@ -435,7 +436,7 @@ pub(in crate::ui) fn focus_if_unfocused(ui: &egui::Ui, field: &egui::Response) {
 
 /// Takes digit `n`'s key press and the text it types out of this frame's input; whether it was
 /// pressed (without modifiers).
-fn take_digit(input: &mut egui::InputState, n: usize) -> bool {
+pub(in crate::ui) fn take_digit(input: &mut egui::InputState, n: usize) -> bool {
     let keys = [egui::Key::Num1, egui::Key::Num2, egui::Key::Num3, egui::Key::Num4, egui::Key::Num5, egui::Key::Num6];
     let Some(&key) = keys.get(n.wrapping_sub(1)) else { return false };
     if !input.consume_key(egui::Modifiers::NONE, key) {

@@ -1,0 +1,12 @@
+-- Migration 7: one spelling per listed reason, and undo that passes over what it cannot restore.
+--
+-- Flag and exclusion reasons are stored in one spelling (`model::canonical_reason`): a listed
+-- reason typed as `wrong_label` or `Wrong-Label` is "wrong label"; any other is trimmed with its
+-- whitespace collapsed. The Rust step after this file (`curation::respell_reasons`) rewrites the
+-- reasons already in `curation` so; `sample_stats` holds only 0/1 mirrors of them, and the
+-- append-only audit log keeps what was written at the time.
+--
+-- `ops.state` takes one more value, `blocked`: an edit none of whose samples an undo could restore
+-- (each changed later by someone, or gone with its dataset). Undo passes over it to the curator's
+-- edit before; `verdict undo --op N` tries it again. `detail.blocked` says what was in the way.
+-- The column is free text: nothing to change in the schema.
