@@ -153,6 +153,20 @@ def trl_text(directory, file_name):
     return out
 
 
+def text_of(messages):
+    """The text of a prompt: a string, or the text parts of conversational messages."""
+    if isinstance(messages, str):
+        return messages
+    out = []
+    for m in messages:
+        content = m["content"]
+        if isinstance(content, str):
+            out.append(content)
+        else:
+            out.extend(p["text"] for p in content if p.get("type") == "text" and p.get("text"))
+    return "\n".join(out)
+
+
 def trl_vision(directory, file_name):
     import torch
     from datasets import Image, List
@@ -206,6 +220,7 @@ def trl_vision(directory, file_name):
         out["pixel_values"] = list(batch["pixel_values"].shape) if "pixel_values" in batch else None
         out["images"] = [[list(im.size) for im in row["images"]] for row in dataset]
         out["tokens_per_image"] = (size // patch) ** 2
+        out["questions"] = [text_of(row["prompt"]) for row in dataset]
     out["columns"] = dataset.column_names
     return out
 
