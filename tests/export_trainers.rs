@@ -307,6 +307,7 @@ fn ms_swift_loads_and_encodes_image_and_text_exports_for_dpo_with_their_margins(
     assert_eq!(seen["rejected_response"][i], "Eight.");
     swift_margins(&seen, &firsts);
 
+    let ws = Workspace::new();
     let (project, expected) = image_project(&ws);
     for file_format in ["jsonl", "parquet"] {
         let out = ws.path(&format!("swift-{file_format}"));
