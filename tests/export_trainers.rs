@@ -63,11 +63,13 @@ fn find(list: &[String], needle: &str) -> usize {
     hits[0]
 }
 
-/// A prompt as the tiny models' chat template renders it (Qwen2's ChatML) for generation.
+/// A prompt as the tiny models' chat template renders it (Qwen2's `ChatML`) for generation.
 fn chatml(turns: &[(&str, &str)]) -> String {
-    let mut out: String = turns.iter().map(|(role, text)| format!("<|im_start|>{role}\n{text}<|im_end|>\n")).collect();
-    out.push_str("<|im_start|>assistant\n");
-    out
+    let mut out = String::new();
+    for (role, text) in turns {
+        out.extend(["<|im_start|>", role, "\n", text, "<|im_end|>\n"]);
+    }
+    out + "<|im_start|>assistant\n"
 }
 
 /// LLaMA-Factory's `dpo_en_demo` in small: sharegpt ranking rows, some with a system message (as a
@@ -140,7 +142,9 @@ fn image_project(ws: &Workspace) -> (PathBuf, Images) {
     let rows: Vec<(String, String, String, Option<Vec<u8>>)> = sizes
         .iter()
         .enumerate()
-        .map(|(i, (w, h))| (format!("embedded {i}"), format!("yes {i}"), format!("no {i}"), Some(jpeg(*w, *h, i as u8))))
+        .map(|(i, (w, h))| {
+            (format!("embedded {i}"), format!("yes {i}"), format!("no {i}"), Some(jpeg(*w, *h, i as u8)))
+        })
         .collect();
     let borrowed: Vec<(&str, &str, &str, Option<Vec<u8>>)> =
         rows.iter().map(|(q, c, r, b)| (q.as_str(), c.as_str(), r.as_str(), b.clone())).collect();
@@ -232,9 +236,8 @@ fn trl_dpo_trains_a_vision_model_on_an_image_export_the_same_from_jsonl_and_parq
         losses.push(seen["losses"].clone());
     }
     // Same rows, same images, same seed: Parquet's embedded bytes and JSONL's files train alike.
-    let [jsonl, parquet] = [&losses[0], &losses[1]].map(|l| {
-        l.as_array().expect("losses").iter().map(|x| x.as_f64().expect("a loss")).collect::<Vec<f64>>()
-    });
+    let [jsonl, parquet] = [&losses[0], &losses[1]]
+        .map(|l| l.as_array().expect("losses").iter().map(|x| x.as_f64().expect("a loss")).collect::<Vec<f64>>());
     assert_eq!(jsonl.len(), 2);
     for (a, b) in jsonl.iter().zip(&parquet) {
         assert!((a - b).abs() < 1e-5, "JSONL {jsonl:?} and Parquet {parquet:?} trained differently");
@@ -296,7 +299,7 @@ fn ms_swift_loads_and_encodes_image_and_text_exports_for_dpo_with_their_margins(
     let seen = swift(&["swift", dir(&out), "train.jsonl"]);
     assert_eq!(seen["rows"], 9, "{seen}");
     let messages = seen["messages"].as_array().expect("messages");
-    let firsts: Vec<String> = messages.iter().map(|m| m.to_string()).collect();
+    let firsts: Vec<String> = messages.iter().map(Value::to_string).collect();
     let i = find(&firsts, "Pick a number.");
     assert_eq!(
         messages[i],
@@ -315,7 +318,7 @@ fn ms_swift_loads_and_encodes_image_and_text_exports_for_dpo_with_their_margins(
         // Read from another working directory: relative media paths resolve through ROOT_IMAGE_DIR.
         let seen = swift(&["swift", dir(&out), &format!("train.{file_format}"), "--vision"]);
         assert_eq!(seen["rows"], expected.len(), "{file_format}: {seen}");
-        let firsts: Vec<String> = seen["messages"].as_array().expect("messages").iter().map(|m| m.to_string()).collect();
+        let firsts: Vec<String> = seen["messages"].as_array().expect("messages").iter().map(Value::to_string).collect();
         let mut images = 0;
         for (q, sizes) in &expected {
             let i = find(&firsts, q);
