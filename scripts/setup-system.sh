@@ -8,7 +8,8 @@ packages=(
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libasound2-dev
   xvfb xauth mesa-vulkan-drivers libvulkan1
-  # The export tests read exports with HF datasets, TRL and LLaMA-Factory in a virtual environment.
+  # The export tests read and train on exports with HF datasets, TRL, LLaMA-Factory, OpenRLHF and
+  # ms-swift in virtual environments (scripts/python-env.sh).
   python3 python3-venv
   # Loaded at run time by the desktop app (OpenGL through Mesa, X11 keyboard and cursors).
   libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libxcursor1 libxi6 libxrandr2
