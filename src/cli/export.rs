@@ -3,6 +3,7 @@
 use super::progress::BarSink;
 use crate::export::{self, ExportOptions, FileFormat, MediaMode, PairMode, Split, Target, TiesMode};
 use crate::jobs::{CancelToken, Progress};
+use crate::model::words::plural;
 use clap::builder::PossibleValuesParser;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -135,9 +136,9 @@ pub(super) fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     } else {
         let secs = report.elapsed.as_secs_f64();
         outln!(
-            "wrote {} rows from {} samples to {} in {secs:.2} s ({:.0} rows/s): {}",
-            report.counts.rows_written,
-            report.counts.samples_written,
+            "wrote {} from {} to {} in {secs:.2} s ({:.0} rows/s): {}",
+            plural(report.counts.rows_written as u64, "row"),
+            plural(report.counts.samples_written as u64, "sample"),
             report.out.display(),
             report.counts.rows_written as f64 / secs.max(1e-9),
             report.files.join(", ")
@@ -151,22 +152,22 @@ pub(super) fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
 fn describe(counts: &export::Counts, left_out: &[export::LeftOut], verb: &str) {
     let files: Vec<String> = counts.rows_per_file.iter().map(|(f, n)| format!("{f}: {n}")).collect();
     eprintln!(
-        "{} samples matched; {verb} {} rows ({}); labels: {} from curators, {} original",
-        counts.samples_matched,
-        counts.rows_written,
+        "{} matched; {verb} {} ({}); labels: {} from curators, {} original",
+        plural(counts.samples_matched, "sample"),
+        plural(counts.rows_written, "row"),
         files.join(", "),
         counts.curator_labels,
         counts.original_labels
     );
     if counts.placeholders_repaired > 0 {
         eprintln!(
-            "  {} rows had their media placeholders added or removed to match their media",
-            counts.placeholders_repaired
+            "  {} had their media placeholders added or removed to match their media",
+            plural(counts.placeholders_repaired, "row")
         );
     }
     if !counts.left_out.is_empty() {
         let reasons: Vec<String> = counts.left_out.iter().map(|(r, n)| format!("{r} {n}")).collect();
-        eprintln!("  left out {} samples: {}", counts.left_out_total(), reasons.join(", "));
+        eprintln!("  left out {}: {}", plural(counts.left_out_total(), "sample"), reasons.join(", "));
         for l in left_out.iter().filter(|l| l.reason == "missing_media").take(5) {
             eprintln!("    {l}");
         }

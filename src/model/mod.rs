@@ -9,6 +9,7 @@ mod ids;
 mod position;
 pub mod value;
 mod value_json;
+pub mod words;
 
 pub use draft::{
     BlobFile, CurationDraft, JudgmentDraft, MediaDraft, MediaSource, RatingDraft, ResponseDraft, SampleDraft, Turn,

@@ -9,6 +9,7 @@ use crate::export::{
     self, ExportError, ExportOptions, FileFormat, MediaMode, PairMode, Preview, Split, Target, TiesMode,
 };
 use crate::jobs::{Job, Progress};
+use crate::model::words;
 use crate::store::Store;
 use egui::{Key, RichText};
 use serde::{Deserialize, Serialize};
@@ -708,7 +709,10 @@ impl ExportDialog {
                     FolderState::New => ("A new folder: it will be created.".into(), false),
                     FolderState::Empty => ("An empty folder.".into(), false),
                     FolderState::EarlierExport(what) => (format!("Holds an earlier export ({what})."), true),
-                    FolderState::Other(n) => (format!("Holds {n} other entries (left alone)."), true),
+                    FolderState::Other(n) => (
+                        format!("Holds {} (left alone).", words::count(*n as u64, "other entry", "other entries")),
+                        true,
+                    ),
                     FolderState::Unusable(e) => (e.clone(), true),
                 };
                 if !text.is_empty() {
@@ -815,14 +819,14 @@ fn counts_ui(ui: &mut egui::Ui, p: &Preview) {
         ui.label(thousands(c.samples_matched));
         ui.end_row();
         ui.label("Rows written");
-        ui.label(format!("{} from {} samples", thousands(c.rows_written), thousands(c.samples_written)));
+        ui.label(format!("{} from {}", counted(c.rows_written, "row"), counted(c.samples_written, "sample")));
         ui.end_row();
         for (file, n) in &c.rows_per_file {
             ui.horizontal(|ui| {
                 ui.add_space(8.0);
                 ui.weak(file.as_str());
             });
-            ui.weak(format!("{} rows", thousands(*n)));
+            ui.weak(counted(*n, "row"));
             ui.end_row();
         }
         ui.label("Labels");
@@ -830,11 +834,11 @@ fn counts_ui(ui: &mut egui::Ui, p: &Preview) {
         ui.end_row();
         if c.placeholders_repaired > 0 {
             ui.label("Media placeholders fixed");
-            ui.label(format!("{} rows", thousands(c.placeholders_repaired)));
+            ui.label(counted(c.placeholders_repaired, "row"));
             ui.end_row();
         }
         ui.label("Left out");
-        ui.label(format!("{} samples", thousands(c.left_out_total())));
+        ui.label(counted(c.left_out_total(), "sample"));
         ui.end_row();
         for (reason, n) in &c.left_out {
             ui.horizontal(|ui| {
@@ -877,9 +881,17 @@ pub fn thousands(n: u64) -> String {
 /// The first `max` characters of `text`, and how many more there are.
 fn shorten(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{} … ({} more characters)", &text[..at], text[at..].chars().count()),
+        Some((at, _)) => {
+            let more = text[at..].chars().count() as u64;
+            format!("{} … ({} more)", &text[..at], words::count(more, "character", "characters"))
+        }
         None => text.to_owned(),
     }
+}
+
+/// `n` with thousands separators and its noun: `1 row`, `1,204 rows`.
+fn counted(n: u64, noun: &str) -> String {
+    words::count_as(n, &thousands(n), noun, &format!("{noun}s"))
 }
 
 /// The job's one-line summary and its detail, from the core's report.
@@ -888,9 +900,9 @@ pub fn describe_report(title: &str, r: &export::ExportReport) -> (String, String
     let c = &r.counts;
     let files: Vec<String> = c.rows_per_file.iter().map(|(f, n)| format!("{f} {}", thousands(*n))).collect();
     let mut summary = format!(
-        "wrote {} rows from {} samples to {} ({})",
-        thousands(c.rows_written),
-        thousands(c.samples_written),
+        "wrote {} from {} to {} ({})",
+        counted(c.rows_written, "row"),
+        counted(c.samples_written, "sample"),
         r.out.display(),
         files.join(", ")
     );
@@ -904,16 +916,17 @@ pub fn describe_report(title: &str, r: &export::ExportReport) -> (String, String
     let _ =
         writeln!(d, "Samples matched: {}; written: {}; rows: {}", c.samples_matched, c.samples_written, c.rows_written);
     for (f, n) in &c.rows_per_file {
-        let _ = writeln!(d, "  {f}: {n} rows");
+        let _ = writeln!(d, "  {f}: {}", words::plural(*n, "row"));
     }
     let _ = writeln!(d, "Labels: {} from curators, {} original", c.curator_labels, c.original_labels);
     if r.media_files > 0 {
-        let _ = writeln!(d, "Media: {} files, {} bytes", r.media_files, r.media_bytes);
+        let _ =
+            writeln!(d, "Media: {}, {}", words::plural(r.media_files, "file"), words::plural(r.media_bytes, "byte"));
     }
     if c.placeholders_repaired > 0 {
-        let _ = writeln!(d, "Media placeholders fixed in {} rows", c.placeholders_repaired);
+        let _ = writeln!(d, "Media placeholders fixed in {}", words::plural(c.placeholders_repaired, "row"));
     }
-    let _ = writeln!(d, "Left out: {} samples", c.left_out_total());
+    let _ = writeln!(d, "Left out: {}", words::plural(c.left_out_total(), "sample"));
     for (k, n) in &c.left_out {
         let _ = writeln!(d, "  {k}: {n}");
     }
