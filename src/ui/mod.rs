@@ -14,6 +14,7 @@ pub mod diff;
 pub mod export_dialog;
 pub mod image_view;
 pub mod jobs_panel;
+pub mod kept_filter;
 pub mod list;
 pub mod media;
 pub mod project;
