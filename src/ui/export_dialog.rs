@@ -819,7 +819,7 @@ fn counts_ui(ui: &mut egui::Ui, p: &Preview) {
         ui.label(thousands(c.samples_matched));
         ui.end_row();
         ui.label("Rows written");
-        ui.label(format!("{} from {}", counted(c.rows_written, "row"), counted(c.samples_written, "sample")));
+        ui.label(format!("{} from {}", thousands(c.rows_written), counted(c.samples_written, "sample")));
         ui.end_row();
         for (file, n) in &c.rows_per_file {
             ui.horizontal(|ui| {
@@ -883,7 +883,7 @@ fn shorten(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((at, _)) => {
             let more = text[at..].chars().count() as u64;
-            format!("{} … ({} more)", &text[..at], words::count(more, "character", "characters"))
+            format!("{} … ({})", &text[..at], words::count(more, "more character", "more characters"))
         }
         None => text.to_owned(),
     }
@@ -952,6 +952,7 @@ mod tests {
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(shorten("abcdef", 3), "abc … (3 more characters)");
+        assert_eq!(shorten("abcd", 3), "abc … (1 more character)");
         assert_eq!(shorten("é€x", 5), "é€x");
     }
 

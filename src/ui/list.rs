@@ -68,8 +68,8 @@ fn cell_texts(r: &ListRow) -> [String; COLUMNS.len() + 1] {
         r.id.to_string(),
         r.dataset.clone(),
         r.modality.clone(),
-        r.original.clone(),
-        r.current.clone(),
+        label_words(&r.original),
+        label_words(&r.current),
         r.model_a.clone().unwrap_or_default(),
         opt(r.len_a),
         opt(r.len_b),
@@ -90,6 +90,12 @@ fn cell_texts(r: &ListRow) -> [String; COLUMNS.len() + 1] {
     ]
 }
 
+/// A label in short as the list shows it: the store's codes (`both_bad`) in words (`both bad`);
+/// `A>B` and the kinds of one word stay as they are.
+pub(super) fn label_words(short: &str) -> String {
+    short.replace('_', " ")
+}
+
 /// The tooltip of a row: what the short cells stand for.
 fn hover_text(r: &ListRow) -> String {
     let mut lines = vec![format!("#{} · {} · {}", r.id, r.dataset, r.modality)];
@@ -100,7 +106,7 @@ fn hover_text(r: &ListRow) -> String {
         lines.push(format!("flagged: {f}"));
     }
     if r.edited {
-        lines.push(format!("relabeled: {} (was {})", r.current, r.original));
+        lines.push(format!("relabeled: {} (was {})", label_words(&r.current), label_words(&r.original)));
     }
     if r.noted {
         lines.push("has a note".into());
@@ -108,9 +114,10 @@ fn hover_text(r: &ListRow) -> String {
     lines.join("\n")
 }
 
-/// What a screen reader says for a row.
+/// What a screen reader says for a row: the cells as painted (id, dataset, kind, now, prompt).
 fn accessible_text(r: &ListRow) -> String {
-    let mut s = format!("#{} {} {} {} {}", r.id, r.dataset, r.modality, r.current, r.prompt);
+    let [id, dataset, kind, _, now, .., prompt] = cell_texts(r);
+    let mut s = format!("#{id} {dataset} {kind} {now} {prompt}");
     if let Some(x) = &r.excluded {
         let _ = write!(s, " (excluded: {x})");
     }
