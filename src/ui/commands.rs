@@ -323,7 +323,7 @@ pub fn cheat_sheet_ui(ui: &mut egui::Ui) {
     let fit = ((room / CHEAT_SHEET_ROW).floor() as usize).max(1);
     let columns = lines.len().div_ceil(fit).max(1);
     let per_column = lines.len().div_ceil(columns).max(1);
-    egui::ScrollArea::both().id_salt("cheat_sheet").max_height(room).show(ui, |ui| {
+    egui::ScrollArea::vertical().id_salt("cheat_sheet").max_height(room).show(ui, |ui| {
         ui.horizontal_top(|ui| {
             for (c, chunk) in lines.chunks(per_column).enumerate() {
                 if c > 0 {

@@ -730,7 +730,7 @@ impl ExportDialog {
                     && path.as_os_str() != f.out.trim()
                     && !f.out.trim().is_empty()
                 {
-                    ui.add(egui::Label::new(RichText::new(format!("→ {}", path.display())).weak()).wrap());
+                    ui.add(egui::Label::new(RichText::new(format!("that is {}", path.display())).weak()).wrap());
                 }
             });
             ui.end_row();

@@ -18,7 +18,7 @@ const HEADER_HEIGHT: f32 = 22.0;
 /// Space left of a cell's text.
 const CELL_PAD: f32 = 4.0;
 /// Widths of the columns before the prompt, which takes the rest.
-const WIDTHS: [f32; 10] = [56.0, 96.0, 58.0, 58.0, 58.0, 88.0, 46.0, 46.0, 40.0, 40.0];
+const WIDTHS: [f32; 10] = [56.0, 96.0, 58.0, 72.0, 72.0, 88.0, 46.0, 46.0, 40.0, 40.0];
 /// The prompt column's least width: the panel grows to show it.
 const MIN_PROMPT_WIDTH: f32 = 140.0;
 /// Rows fetched beyond the visible range, each side.
@@ -528,5 +528,32 @@ impl SampleList {
             response.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, text.clone()));
         }
         clicked
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::JudgmentKind;
+
+    /// Every label the orig and now columns show, in words, fits them whole at the body font
+    /// ("both bad" was cut to "both …").
+    #[test]
+    fn every_label_in_words_fits_its_column() {
+        let ctx = egui::Context::default();
+        ctx.run_ui(egui::RawInput::default(), |_| {}).textures_delta.clear();
+        let font = egui::TextStyle::Body.resolve(&ctx.global_style());
+        let labels = JudgmentKind::ALL.iter().map(|k| label_words(k.as_str())).chain(["A>B".into(), "J>I".into()]);
+        for label in labels {
+            assert!(!label.contains('_'), "{label:?} is a code");
+            let width = ctx.fonts_mut(|f| f.layout_no_wrap(label.clone(), font.clone(), egui::Color32::WHITE).size().x);
+            for k in [3, 4] {
+                assert!(
+                    width <= WIDTHS[k] - 2.0 * CELL_PAD,
+                    "{label:?} ({width} pt) is cut in column {}",
+                    COLUMNS[k].0
+                );
+            }
+        }
     }
 }

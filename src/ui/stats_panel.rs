@@ -180,10 +180,16 @@ fn series_color(i: usize) -> Color32 {
 fn legend_ui(ui: &mut egui::Ui, names: &[&str]) {
     ui.horizontal_wrapped(|ui| {
         for (i, name) in names.iter().enumerate() {
-            let size = ui.text_style_height(&egui::TextStyle::Body);
-            let (rect, _) = ui.allocate_exact_size(vec2(size, size), egui::Sense::hover());
-            ui.painter().rect_filled(rect.shrink(3.0), 2.0, series_color(i));
-            ui.label(*name);
+            // Swatch and name as one widget, so that a wrap never parts them.
+            let font = egui::TextStyle::Body.resolve(ui.style());
+            let galley = ui.painter().layout_no_wrap((*name).to_owned(), font, ui.visuals().text_color());
+            let size = galley.size().y;
+            let (rect, response) =
+                ui.allocate_exact_size(vec2(size + 4.0 + galley.size().x, size), egui::Sense::hover());
+            let swatch = egui::Rect::from_min_size(rect.min, vec2(size, size)).shrink(3.0);
+            ui.painter().rect_filled(swatch, 2.0, series_color(i));
+            ui.painter().galley(rect.min + vec2(size + 4.0, 0.0), galley, ui.visuals().text_color());
+            response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, *name));
             ui.add_space(6.0);
         }
     });
