@@ -56,7 +56,7 @@ fn a_grown_file_adds_only_its_new_rows_to_the_same_dataset() {
     run(&["import", p(&bare), "--project", p(&project)]);
     std::fs::write(&bare, format!("{}\n{}", rows(10, 12).trim_end(), rows(12, 13))).expect("append");
     let out = run(&["import", p(&bare), "--project", p(&project)]);
-    assert!(out.contains("the rows from line 3 on appended") && out.contains("1 samples added"), "{out}");
+    assert!(out.contains("the rows from line 3 on appended") && out.contains("1 sample added"), "{out}");
     assert_eq!(count(&project, "SELECT count(*) FROM datasets"), 2);
     // A last line continued (its old bytes intact, but no line break before the new ones) is not:
     // that row changed.

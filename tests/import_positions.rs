@@ -47,7 +47,7 @@ fn jsonl_positions_are_lines_counted_from_one() {
     let file = ws.write("pairs.jsonl", body);
     let project = ws.project();
     let (out, err) = import_out(&project, &file);
-    assert!(out.contains("8 rows read, 4 samples added, 3 errors, 1 warnings"), "{out}");
+    assert!(out.contains("8 rows read, 4 samples added, 3 errors, 1 warning"), "{out}");
     let name = file.display().to_string();
     has_line(&err, &format!("error: {name} line 4: malformed JSON at column 20: EOF while parsing a value"));
     has_line(&err, &format!("error: {name} line 5 field chosen: missing required field"));

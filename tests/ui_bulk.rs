@@ -250,7 +250,7 @@ fn a_key_pressed_while_a_job_holds_the_write_lock_waits_and_is_then_written() {
     ui.key(egui::Key::B);
     ui.key(egui::Key::F);
     ui.harness.get_by_label_contains("saved as soon as it lets go");
-    ui.harness.get_by_label("1 change(s) waiting for a job to finish writing");
+    ui.harness.get_by_label("1 change waiting for a job to finish writing");
     assert_eq!(ui.harness.state().deferred_count(), 1, "B waits; F opened the flag dialog");
     let l = ui.store().current_label(id).expect("label").expect("label");
     assert_eq!(l.source, verdict::model::JudgmentSource::Original, "nothing written while the lock is held");

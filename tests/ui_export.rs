@@ -272,7 +272,7 @@ fn a_folder_that_is_not_empty_needs_the_replace_box() {
     ui.open_dialog();
     ui.click("OpenRLHF");
     ui.set_field("Folder", out.to_str().expect("utf8"));
-    ui.harness.get_by_label("Holds 1 other entries (left alone).");
+    ui.harness.get_by_label("Holds 1 other entry (left alone).");
     assert!(ui.harness.get_by_label("Export").accesskit_node().is_disabled(), "not without the box");
     ui.key(egui::Modifiers::NONE, egui::Key::Enter);
     assert!(ui.harness.state().jobs.running.is_empty(), "Enter does not export either");

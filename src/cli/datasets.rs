@@ -62,8 +62,9 @@ pub(super) fn run_remove(args: &RemoveArgs) -> anyhow::Result<ExitCode> {
     let (id, name, samples) = resolve(&store, &args.dataset)?;
     if !args.yes {
         eprintln!(
-            "would remove dataset {id} ({name}) with its {samples} samples, their labels, flags, notes and history; \
-             it cannot be undone: run again with --yes"
+            "would remove dataset {id} ({name}) with its {}, their labels, flags, notes and history; \
+             it cannot be undone: run again with --yes",
+            crate::model::words::plural(samples, "sample")
         );
         return Ok(ExitCode::from(2));
     }
@@ -76,8 +77,8 @@ pub(super) fn run_remove(args: &RemoveArgs) -> anyhow::Result<ExitCode> {
         );
     } else {
         outln!(
-            "removed dataset {id} ({name}): {} samples, {} embedded media no other sample used",
-            removed.samples,
+            "removed dataset {id} ({name}): {}, {} embedded media no other sample used",
+            crate::model::words::plural(removed.samples, "sample"),
             removed.blobs
         );
     }

@@ -3,6 +3,7 @@
 use super::progress::BarSink;
 use crate::export::{self, ExportOptions, FileFormat, Form, MediaMode, PairMode, Split, Target, TiesMode};
 use crate::jobs::{CancelToken, Progress};
+use crate::model::words::plural;
 use clap::builder::PossibleValuesParser;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -142,9 +143,9 @@ pub(super) fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     } else {
         let secs = report.elapsed.as_secs_f64();
         outln!(
-            "wrote {} rows from {} samples to {} in {secs:.2} s ({:.0} rows/s): {}",
-            report.counts.rows_written,
-            report.counts.samples_written,
+            "wrote {} from {} to {} in {secs:.2} s ({:.0} rows/s): {}",
+            plural(report.counts.rows_written as u64, "row"),
+            plural(report.counts.samples_written as u64, "sample"),
             report.out.display(),
             report.counts.rows_written as f64 / secs.max(1e-9),
             report.files.join(", ")
@@ -159,21 +160,21 @@ pub(super) fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
 fn describe(counts: &export::Counts, left_out: &[export::LeftOut], verb: &str, target: Target) {
     let files: Vec<String> = counts.rows_per_file.iter().map(|(f, n)| format!("{f}: {n}")).collect();
     eprintln!(
-        "{} samples matched; {verb} {} rows ({}); labels: {} from curators, {} original",
-        counts.samples_matched,
-        counts.rows_written,
+        "{} matched; {verb} {} ({}); labels: {} from curators, {} original",
+        plural(counts.samples_matched, "sample"),
+        plural(counts.rows_written, "row"),
         files.join(", "),
         counts.curator_labels,
         counts.original_labels
     );
     if counts.placeholders_repaired > 0 {
         eprintln!(
-            "  {} rows had their media placeholders added or removed to match their media",
-            counts.placeholders_repaired
+            "  {} had their media placeholders added or removed to match their media",
+            plural(counts.placeholders_repaired, "row")
         );
     }
     if !counts.left_out.is_empty() {
-        eprintln!("  left out {} samples:", counts.left_out_total());
+        eprintln!("  left out {}:", plural(counts.left_out_total(), "sample"));
         for (reason, n) in &counts.left_out {
             eprintln!("    {}: {n}", export::reasons::in_words(reason, target));
         }

@@ -2,6 +2,7 @@
 
 use super::progress::with_bar;
 use crate::ingest::{ImportOptions, ImportOutcome, import_file};
+use crate::model::words::plural;
 use crate::model::{Position, Severity};
 use crate::store::Store;
 use std::path::PathBuf;
@@ -71,15 +72,15 @@ pub(super) fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
                     }
                 };
                 outln!(
-                    "{}: {what} as dataset {} (preset {}, {}): {} rows read, {} samples added, {} errors, {} warnings in {:.2} s",
+                    "{}: {what} as dataset {} (preset {}, {}): {} read, {} added, {}, {} in {:.2} s",
                     file.display(),
                     s.dataset_id,
                     s.preset,
                     s.format.as_str(),
-                    s.rows_read,
-                    s.samples_added,
-                    s.errors,
-                    s.warnings,
+                    plural(s.rows_read, "row"),
+                    plural(s.samples_added, "sample"),
+                    plural(s.errors, "error"),
+                    plural(s.warnings, "warning"),
                     s.elapsed.as_secs_f64()
                 );
                 if s.errors + s.warnings > 0 {

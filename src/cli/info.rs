@@ -2,6 +2,7 @@
 
 use crate::ingest::presets;
 use crate::model::Position;
+use crate::model::words::plural;
 use crate::store::{DatasetInfo, DatasetStatus, DatasetSummary, ImportIssue};
 use std::path::Path;
 
@@ -15,13 +16,18 @@ pub(super) fn run(project: &Path, max_issues: usize, json: bool) -> anyhow::Resu
         }
         return Ok(());
     }
-    outln!("project {}: {} datasets, {} samples", project.display(), summaries.len(), store.sample_count()?);
+    outln!(
+        "project {}: {}, {}",
+        project.display(),
+        plural(summaries.len() as u64, "dataset"),
+        plural(store.sample_count()? as u64, "sample")
+    );
     for d in summaries {
         let i = &d.info;
         let status = match i.status {
             DatasetStatus::Complete => "complete".to_owned(),
             DatasetStatus::Importing { rows_done } => {
-                format!("interrupted after {rows_done} rows: import again to resume")
+                format!("interrupted after {}: import again to resume", plural(rows_done, "row"))
             }
         };
         outln!();
@@ -40,7 +46,7 @@ pub(super) fn run(project: &Path, max_issues: usize, json: bool) -> anyhow::Resu
         for (sample, row, field, error) in &d.media_failures {
             outln!("    sample {sample} ({file} {}) {field}: {error}", Position::of(&i.format, *row));
         }
-        outln!("  import report {} errors, {} warnings", i.error_count, i.warning_count);
+        outln!("  import report {}, {}", plural(i.error_count, "error"), plural(i.warning_count, "warning"));
         for issue in store.import_issues(i.id, max_issues)? {
             outln!("    {} {}", issue.severity, issue.line(&file, &i.format));
         }

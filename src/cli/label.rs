@@ -229,7 +229,13 @@ fn report_undo(u: &Undone, redo: bool, json: bool) {
     // Which samples it changed, in words: "Undid pick B on sample 24 (operation #24)".
     outln!("{} (operation #{})", u.headline(redo), u.target.id);
     if u.conflicts_total > 0 {
-        outln!("{} sample(s) changed later were left as they are:", u.conflicts_total);
+        outln!(
+            "{} changed later {} left as {} {}:",
+            crate::model::words::plural(u.conflicts_total, "sample"),
+            if u.conflicts_total == 1 { "was" } else { "were" },
+            if u.conflicts_total == 1 { "it" } else { "they" },
+            if u.conflicts_total == 1 { "is" } else { "are" }
+        );
         for c in &u.conflicts {
             outln!("  {c}");
         }

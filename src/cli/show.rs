@@ -1,5 +1,6 @@
 //! `verdict show`: one sample as text.
 
+use crate::model::words::plural;
 use crate::model::{JudgmentKind, Position, SampleId};
 use crate::store::{CurationState, JudgmentView, SampleView, Store, in_force, original};
 use std::fmt::Write as _;
@@ -147,7 +148,7 @@ pub fn render(s: &SampleView, state: &CurationState, position: Position) -> Stri
             facts.push(format!("{fps:.2}fps"));
         }
         if let Some(n) = f.frame_count {
-            facts.push(format!("{n} frames"));
+            facts.push(plural(n, "frame"));
         }
         if let Some(sr) = f.sample_rate {
             facts.push(format!("{sr}Hz"));

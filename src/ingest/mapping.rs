@@ -187,7 +187,14 @@ impl Mapping {
             if (0..n).contains(&i) {
                 Ok(i as u32)
             } else {
-                Err(FieldError::new(field, format!("index {} is out of range for {n} responses", i + base)))
+                Err(FieldError::new(
+                    field,
+                    format!(
+                        "index {} is out of range for {}",
+                        i + base,
+                        crate::model::words::plural(n as u64, "response")
+                    ),
+                ))
             }
         };
         if let Some(f) = &self.preference {
@@ -212,7 +219,14 @@ impl Mapping {
             let items =
                 v.as_list().ok_or_else(|| FieldError::new(f, format!("expected a list, found {}", v.type_name())))?;
             if items.len() as i64 != n {
-                return Err(FieldError::new(f, format!("{} scores for {n} responses", items.len())));
+                return Err(FieldError::new(
+                    f,
+                    format!(
+                        "{} for {}",
+                        crate::model::words::plural(items.len() as u64, "score"),
+                        crate::model::words::plural(n as u64, "response")
+                    ),
+                ));
             }
             let scores = items
                 .iter()

@@ -10,6 +10,7 @@ mod position;
 mod reasons;
 pub mod value;
 mod value_json;
+pub mod words;
 
 pub use draft::{
     BlobFile, CurationDraft, JudgmentDraft, MediaDraft, MediaSource, RatingDraft, ResponseDraft, SampleDraft, Turn,

@@ -395,13 +395,16 @@ impl VerdictApp {
             if !self.jobs.running.is_empty() {
                 ui.separator();
                 ui.spinner();
-                ui.label(format!("{} job(s)", self.jobs.running.len()));
+                ui.label(crate::model::words::plural(self.jobs.running.len() as u64, "job"));
             }
             if !self.deferred.is_empty() {
                 ui.separator();
                 ui.colored_label(
                     ui.visuals().warn_fg_color,
-                    format!("{} change(s) waiting for a job to finish writing", self.deferred.len()),
+                    format!(
+                        "{} waiting for a job to finish writing",
+                        crate::model::words::plural(self.deferred.len() as u64, "change")
+                    ),
                 );
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| ui.weak("? keys"));
@@ -434,7 +437,7 @@ impl VerdictApp {
             match (&p.query.error, &p.query.failure, p.query.count, p.query.partial) {
                 (Some(_), _, _, _) => ui.colored_label(ui.visuals().error_fg_color, "invalid query"),
                 (_, Some(_), _, _) => ui.colored_label(ui.visuals().error_fg_color, "query failed"),
-                (_, _, Some(n), _) => ui.label(format!("{n} matches")),
+                (_, _, Some(n), _) => ui.label(crate::model::words::count(n, "match", "matches")),
                 (_, _, None, Some(first)) => ui.weak(format!("{first}+ matches, counting…")),
                 _ => ui.weak("counting…"),
             };
@@ -451,7 +454,8 @@ impl VerdictApp {
             });
         });
         if let Some(e) = &p.query.error {
-            ui.colored_label(ui.visuals().error_fg_color, e.to_string());
+            let keeping = p.query.kept.kept().map(super::kept_filter::keeping_text).unwrap_or_default();
+            ui.colored_label(ui.visuals().error_fg_color, format!("{e}{keeping}"));
         } else if let Some(f) = &p.query.failure {
             ui.colored_label(ui.visuals().error_fg_color, f);
         }
@@ -547,7 +551,7 @@ impl VerdictApp {
                 } else if let Some(e) = &p.sample_error {
                     ui.colored_label(ui.visuals().error_fg_color, e);
                 } else if p.list.ids.is_empty() && !p.is_querying() {
-                    ui.weak("No sample matches. Import a dataset (File > Import, or drop a file here) or change the filter.");
+                    ui.weak(super::kept_filter::empty_list_text(&p.query.text, p.query.kept.kept()));
                 } else {
                     ui.spinner();
                 }
@@ -597,14 +601,7 @@ impl VerdictApp {
         let mut open = !(matches!(self.dialog, Dialog::None)
             && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape)));
         egui::Window::new("Keyboard").open(&mut open).collapsible(false).resizable(false).show(ctx, |ui| {
-            egui::Grid::new("keys").striped(true).show(ui, |ui| {
-                for (keys, help) in commands::cheat_sheet(ctx) {
-                    // Monospace: the proportional font has no arrows (↑ ↓).
-                    ui.monospace(keys);
-                    ui.label(help);
-                    ui.end_row();
-                }
-            });
+            commands::cheat_sheet_ui(ui);
             ui.weak("Ctrl-click or Shift-click rows to mark them for a bulk action (Esc unmarks).");
             ui.weak("Flag popup: 1-6 pick a reason. Keys are ignored while typing in a field. Esc closes this.");
         });
@@ -895,8 +892,9 @@ impl VerdictApp {
         self.jobs.spawn_on(&title, project, move |store, progress| match relink {
             None => match store.remove_dataset(&actor, id, progress) {
                 Ok(r) => JobOutcome::Done(format!(
-                    "removed {} samples and {} embedded media no other sample used",
-                    r.samples, r.blobs
+                    "removed {} and {} embedded media no other sample used",
+                    crate::model::words::plural(r.samples, "sample"),
+                    r.blobs
                 )),
                 Err(crate::store::StoreError::Cancelled) => JobOutcome::Cancelled("Nothing was removed.".into()),
                 Err(e) => JobOutcome::Failed { summary: "not removed".into(), detail: e.to_string() },
@@ -1269,8 +1267,11 @@ fn import_line(file: &std::path::Path, s: &crate::ingest::ImportSummary, named: 
         _ => "",
     };
     format!(
-        "{name}{what}{} samples added from {} rows ({} errors, {} warnings)",
-        s.samples_added, s.rows_read, s.errors, s.warnings
+        "{name}{what}{} added from {} ({}, {})",
+        crate::model::words::plural(s.samples_added, "sample"),
+        crate::model::words::plural(s.rows_read, "row"),
+        crate::model::words::plural(s.errors, "error"),
+        crate::model::words::plural(s.warnings, "warning")
     )
 }
 

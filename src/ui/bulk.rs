@@ -222,8 +222,11 @@ impl BulkDialog {
 pub fn bar_ui(ui: &mut egui::Ui, marked: usize, all: bool) -> Vec<Command> {
     let mut out = Vec::new();
     ui.horizontal_wrapped(|ui| {
-        let what =
-            if all { format!("All {} matches", count_text(marked)) } else { format!("{} marked", samples(marked)) };
+        let what = match (all, marked) {
+            (true, 1) => "The one match".to_owned(),
+            (true, n) => format!("All {} matches", count_text(n)),
+            (false, n) => format!("{} marked", samples(n)),
+        };
         ui.strong(what);
         for kind in BulkKind::ALL {
             if ui.small_button(kind.label()).clicked() {

@@ -8,6 +8,7 @@ use super::diff::{WordDiff, marked_label};
 use super::image_view::TextureCache;
 use super::sample_view::{LoadedSample, Slots, letter, media_item_ui, original_judgment, rank_of, ranking_text};
 use super::theme;
+use crate::model::words::plural;
 use crate::model::{JudgmentKind, JudgmentSource, MediaRole};
 use crate::store::{JudgmentView, Label, MediaView, RankMove, RatingView, ResponseView, SampleView};
 use egui::{Color32, RichText, vec2};
@@ -35,6 +36,7 @@ pub(super) fn candidates_ui(
     sample: &mut LoadedSample,
     textures: &mut TextureCache,
     show_diff: bool,
+    media_height: f32,
     cmds: &mut Vec<Command>,
 ) {
     let n = sample.view.responses.len();
@@ -70,7 +72,7 @@ pub(super) fn candidates_ui(
                 candidate_header_ui(ui, &frame, r, cmds);
                 for m in candidate_media.iter().filter(|m| m.response == Some(r.position)) {
                     let w = ui.available_width();
-                    media_item_ui(ui, &mut slots, m, textures, vec2(w, 360.0));
+                    media_item_ui(ui, &mut slots, m, textures, vec2(w, media_height));
                 }
                 if let Some(text) = &r.text {
                     let (a, b) = frame.pair;
@@ -191,7 +193,7 @@ fn candidate_header_ui(ui: &mut egui::Ui, frame: &Frame<'_>, r: &ResponseView, c
             ui.weak(m);
         }
         if let Some(t) = &r.text {
-            ui.weak(format!("{} chars", t.chars().count()));
+            ui.weak(plural(t.chars().count() as u64, "char"));
         }
     });
     let badges: Vec<(String, Color32)> = frame
@@ -292,7 +294,12 @@ pub(super) fn rating_ui(ui: &mut egui::Ui, r: &ShownRating<'_>, cmds: &mut Vec<C
     let now = r.now;
     ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new(&now.aspect).strong());
-        ui.label(RichText::new(&now.raw).color(Color32::from_rgb(0xd0, 0xa0, 0x40)));
+        // A critique-only aspect (Align-Anything's `text_critique`) has no value: an empty label
+        // in a wrapping row is placed back at the row's start, and the button after it was
+        // drawn over the aspect's name.
+        if !now.raw.trim().is_empty() {
+            ui.label(RichText::new(&now.raw).color(Color32::from_rgb(0xd0, 0xa0, 0x40)));
+        }
         if let Some(o) = r.original {
             ui.weak(format!("(was {})", o.raw));
         }

@@ -309,6 +309,39 @@ pub fn cheat_sheet(ctx: &egui::Context) -> Vec<(String, &'static str)> {
     lines
 }
 
+/// The window's height the cheat sheet leaves to other things: its title bar, the notes under
+/// the keys and the window's margins.
+const CHEAT_SHEET_CHROME: f32 = 150.0;
+/// A cheat-sheet line's height (a grid row and its spacing).
+const CHEAT_SHEET_ROW: f32 = 24.0;
+
+/// Draws the cheat sheet in as many columns as the window's height needs (two in a window 900
+/// px high), the columns balanced; in a window shorter still it scrolls.
+pub fn cheat_sheet_ui(ui: &mut egui::Ui) {
+    let lines = cheat_sheet(ui.ctx());
+    let room = (ui.ctx().content_rect().height() - CHEAT_SHEET_CHROME).max(4.0 * CHEAT_SHEET_ROW);
+    let fit = ((room / CHEAT_SHEET_ROW).floor() as usize).max(1);
+    let columns = lines.len().div_ceil(fit).max(1);
+    let per_column = lines.len().div_ceil(columns).max(1);
+    egui::ScrollArea::vertical().id_salt("cheat_sheet").max_height(room).show(ui, |ui| {
+        ui.horizontal_top(|ui| {
+            for (c, chunk) in lines.chunks(per_column).enumerate() {
+                if c > 0 {
+                    ui.add_space(16.0);
+                }
+                egui::Grid::new(("keys", c)).striped(true).show(ui, |ui| {
+                    for (keys, help) in chunk {
+                        // Monospace: the proportional font has no arrows (↑ ↓).
+                        ui.monospace(keys);
+                        ui.label(*help);
+                        ui.end_row();
+                    }
+                });
+            }
+        });
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@
 use super::background::Background;
 use super::commands::Command;
 use crate::model::Severity;
+use crate::model::words::plural;
 use crate::store::{DatasetInfo, DatasetStatus, DatasetSummary, ImportIssue, Store};
 use egui::RichText;
 use std::path::Path;
@@ -87,11 +88,11 @@ fn entry_ui(ui: &mut egui::Ui, e: &DatasetEntry, cmds: &mut Vec<Command>) {
     let d = &e.summary;
     let i = &d.info;
     ui.label(RichText::new(format!("{} (dataset {})", i.name, i.id)).strong());
-    ui.label(format!("{} samples · {} · {}", i.sample_count, i.preset, i.format));
+    ui.label(format!("{} · {} · {}", plural(i.sample_count, "sample"), i.preset, i.format));
     if let DatasetStatus::Importing { rows_done } = i.status {
         ui.colored_label(
             ui.visuals().warn_fg_color,
-            format!("interrupted after {rows_done} rows: import the file again to resume"),
+            format!("interrupted after {}: import the file again to resume", plural(rows_done, "row")),
         );
     }
     ui.add(egui::Label::new(RichText::new(&i.source_path).small()).wrap());
@@ -102,7 +103,7 @@ fn entry_ui(ui: &mut egui::Ui, e: &DatasetEntry, cmds: &mut Vec<Command>) {
     ui.label(format!("modalities: {}", join(d.modalities.iter().map(|(m, n)| format!("{m} {n}")).collect())));
     ui.label(format!("judgments: {}", join(d.judgment_kinds.iter().map(|(k, l, n)| format!("{k}/{l} {n}")).collect())));
     ui.label(format!("media: {}", join(d.media_status.iter().map(|(s, n)| format!("{s} {n}")).collect())));
-    let report = format!("Import report: {} errors, {} warnings", i.error_count, i.warning_count);
+    let report = format!("Import report: {}, {}", plural(i.error_count, "error"), plural(i.warning_count, "warning"));
     if e.issues.is_empty() {
         ui.weak(report);
     } else {

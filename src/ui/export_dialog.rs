@@ -9,6 +9,7 @@ use crate::export::{
     self, ExportError, ExportOptions, FileFormat, Form, MediaMode, PairMode, Preview, Split, Target, TiesMode,
 };
 use crate::jobs::{Job, Progress};
+use crate::model::words;
 use crate::store::Store;
 use egui::{Key, RichText};
 use serde::{Deserialize, Serialize};
@@ -742,7 +743,10 @@ impl ExportDialog {
                     FolderState::New => ("A new folder: it will be created.".into(), false),
                     FolderState::Empty => ("An empty folder.".into(), false),
                     FolderState::EarlierExport(what) => (format!("Holds an earlier export ({what})."), true),
-                    FolderState::Other(n) => (format!("Holds {n} other entries (left alone)."), true),
+                    FolderState::Other(n) => (
+                        format!("Holds {} (left alone).", words::count(*n as u64, "other entry", "other entries")),
+                        true,
+                    ),
                     FolderState::Unusable(e) => (e.clone(), true),
                 };
                 if !text.is_empty() {
@@ -760,7 +764,7 @@ impl ExportDialog {
                     && path.as_os_str() != f.out.trim()
                     && !f.out.trim().is_empty()
                 {
-                    ui.add(egui::Label::new(RichText::new(format!("→ {}", path.display())).weak()).wrap());
+                    ui.add(egui::Label::new(RichText::new(format!("that is {}", path.display())).weak()).wrap());
                 }
             });
             ui.end_row();
@@ -859,7 +863,10 @@ pub fn thousands(n: u64) -> String {
 /// The first `max` characters of `text`, and how many more there are.
 fn shorten(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{} … ({} more characters)", &text[..at], text[at..].chars().count()),
+        Some((at, _)) => {
+            let more = text[at..].chars().count() as u64;
+            format!("{} … ({})", &text[..at], words::count(more, "more character", "more characters"))
+        }
         None => text.to_owned(),
     }
 }
@@ -875,6 +882,7 @@ mod tests {
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(shorten("abcdef", 3), "abc … (3 more characters)");
+        assert_eq!(shorten("abcd", 3), "abc … (1 more character)");
         assert_eq!(shorten("é€x", 5), "é€x");
     }
 

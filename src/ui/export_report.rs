@@ -4,6 +4,7 @@
 
 use super::export_dialog::thousands;
 use crate::export::{ExportReport, Preview, Target, reasons};
+use crate::model::words;
 use egui::RichText;
 
 /// Samples left out that the preview lists one by one.
@@ -18,14 +19,14 @@ pub fn counts_ui(ui: &mut egui::Ui, p: &Preview, target: Target) {
         ui.label(thousands(c.samples_matched));
         ui.end_row();
         ui.label("Rows written");
-        ui.label(format!("{} from {} samples", thousands(c.rows_written), thousands(c.samples_written)));
+        ui.label(format!("{} from {}", thousands(c.rows_written), counted(c.samples_written, "sample")));
         ui.end_row();
         for (file, n) in &c.rows_per_file {
             ui.horizontal(|ui| {
                 ui.add_space(8.0);
                 ui.weak(file.as_str());
             });
-            ui.weak(format!("{} rows", thousands(*n)));
+            ui.weak(counted(*n, "row"));
             ui.end_row();
         }
         ui.label("Labels");
@@ -33,11 +34,11 @@ pub fn counts_ui(ui: &mut egui::Ui, p: &Preview, target: Target) {
         ui.end_row();
         if c.placeholders_repaired > 0 {
             ui.label("Media placeholders fixed");
-            ui.label(format!("{} rows", thousands(c.placeholders_repaired)));
+            ui.label(counted(c.placeholders_repaired, "row"));
             ui.end_row();
         }
         ui.label("Left out");
-        ui.label(format!("{} samples", thousands(c.left_out_total())));
+        ui.label(counted(c.left_out_total(), "sample"));
         ui.end_row();
         for (reason, n) in &c.left_out {
             ui.horizontal(|ui| {
@@ -71,9 +72,9 @@ pub fn describe_report(title: &str, target: Target, r: &ExportReport) -> (String
     let c = &r.counts;
     let files: Vec<String> = c.rows_per_file.iter().map(|(f, n)| format!("{f} {}", thousands(*n))).collect();
     let mut summary = format!(
-        "wrote {} rows from {} samples to {} ({})",
-        thousands(c.rows_written),
-        thousands(c.samples_written),
+        "wrote {} from {} to {} ({})",
+        counted(c.rows_written, "row"),
+        counted(c.samples_written, "sample"),
         r.out.display(),
         files.join(", ")
     );
@@ -88,16 +89,17 @@ pub fn describe_report(title: &str, target: Target, r: &ExportReport) -> (String
     let _ =
         writeln!(d, "Samples matched: {}; written: {}; rows: {}", c.samples_matched, c.samples_written, c.rows_written);
     for (f, n) in &c.rows_per_file {
-        let _ = writeln!(d, "  {f}: {n} rows");
+        let _ = writeln!(d, "  {f}: {}", words::plural(*n, "row"));
     }
     let _ = writeln!(d, "Labels: {} from curators, {} original", c.curator_labels, c.original_labels);
     if r.media_files > 0 {
-        let _ = writeln!(d, "Media: {} files, {} bytes", r.media_files, r.media_bytes);
+        let _ =
+            writeln!(d, "Media: {}, {}", words::plural(r.media_files, "file"), words::plural(r.media_bytes, "byte"));
     }
     if c.placeholders_repaired > 0 {
-        let _ = writeln!(d, "Media placeholders fixed in {} rows", c.placeholders_repaired);
+        let _ = writeln!(d, "Media placeholders fixed in {}", words::plural(c.placeholders_repaired, "row"));
     }
-    let _ = writeln!(d, "Left out: {} samples", c.left_out_total());
+    let _ = writeln!(d, "Left out: {}", words::plural(c.left_out_total(), "sample"));
     for (k, n) in &c.left_out {
         let _ = writeln!(d, "  {n}: {}", reasons::in_words(k, target));
     }
@@ -110,4 +112,9 @@ pub fn describe_report(title: &str, target: Target, r: &ExportReport) -> (String
     let rate = c.rows_written as f64 / secs.max(1e-9);
     let _ = write!(d, "Took {secs:.2} s ({rate:.0} rows/s); manifest.json lists it all.");
     (summary, d)
+}
+
+/// `n` with thousands separators and its noun: `1 row`, `1,204 rows`.
+fn counted(n: u64, noun: &str) -> String {
+    words::count_as(n, &thousands(n), noun, &format!("{noun}s"))
 }

@@ -209,7 +209,23 @@ pub fn image_ui(
     ui.data_mut(|d| d.insert_temp(id, st));
     let magnified = st.zoom * fit > 1.0 && original[0] as f32 > tex_size.x;
     let text = format!("{} x {} px · wheel: zoom · drag: pan · double-click: fit", original[0], original[1]);
-    // Not under a dialog: a tooltip opened before a modal otherwise stays over it.
-    let response = if response.hovered() { response.on_hover_text(text) } else { response };
+    if response.hovered() {
+        hint_ui(ui, rect, &text);
+    }
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &text));
     (response, magnified)
+}
+
+/// What the image is and how to zoom it, written across its bottom edge while the pointer is
+/// over it. A tooltip went below the image, over the first candidate's header, just when the
+/// curator reads down to the answers.
+fn hint_ui(ui: &egui::Ui, rect: Rect, text: &str) {
+    let font = egui::FontId::proportional(11.0);
+    let mut job = egui::text::LayoutJob::simple_singleline(text.to_owned(), font, Color32::WHITE);
+    job.wrap = egui::text::TextWrapping::truncate_at_width(rect.width() - 8.0);
+    let galley = ui.fonts_mut(|f| f.layout_job(job));
+    let strip = Rect::from_min_max(pos2(rect.left(), rect.bottom() - galley.size().y - 6.0), rect.right_bottom());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(strip, 0.0, Color32::from_black_alpha(170));
+    painter.galley(strip.left_center() + vec2(4.0, -galley.size().y / 2.0), galley, Color32::WHITE);
 }

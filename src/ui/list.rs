@@ -18,7 +18,7 @@ const HEADER_HEIGHT: f32 = 22.0;
 /// Space left of a cell's text.
 const CELL_PAD: f32 = 4.0;
 /// Widths of the columns before the prompt, which takes the rest.
-const WIDTHS: [f32; 10] = [56.0, 96.0, 58.0, 58.0, 58.0, 88.0, 46.0, 46.0, 40.0, 40.0];
+const WIDTHS: [f32; 10] = [56.0, 96.0, 58.0, 72.0, 72.0, 88.0, 46.0, 46.0, 40.0, 40.0];
 /// The prompt column's least width: the panel grows to show it.
 const MIN_PROMPT_WIDTH: f32 = 140.0;
 /// Rows fetched beyond the visible range, each side.
@@ -68,8 +68,8 @@ fn cell_texts(r: &ListRow) -> [String; COLUMNS.len() + 1] {
         r.id.to_string(),
         r.dataset.clone(),
         r.modality.clone(),
-        r.original.clone(),
-        r.current.clone(),
+        label_words(&r.original),
+        label_words(&r.current),
         r.model_a.clone().unwrap_or_default(),
         opt(r.len_a),
         opt(r.len_b),
@@ -90,6 +90,12 @@ fn cell_texts(r: &ListRow) -> [String; COLUMNS.len() + 1] {
     ]
 }
 
+/// A label in short as the list shows it: the store's codes (`both_bad`) in words (`both bad`);
+/// `A>B` and the kinds of one word stay as they are.
+pub(super) fn label_words(short: &str) -> String {
+    short.replace('_', " ")
+}
+
 /// The tooltip of a row: what the short cells stand for.
 fn hover_text(r: &ListRow) -> String {
     let mut lines = vec![format!("#{} · {} · {}", r.id, r.dataset, r.modality)];
@@ -100,7 +106,7 @@ fn hover_text(r: &ListRow) -> String {
         lines.push(format!("flagged: {f}"));
     }
     if r.edited {
-        lines.push(format!("relabeled: {} (was {})", r.current, r.original));
+        lines.push(format!("relabeled: {} (was {})", label_words(&r.current), label_words(&r.original)));
     }
     if r.noted {
         lines.push("has a note".into());
@@ -108,9 +114,10 @@ fn hover_text(r: &ListRow) -> String {
     lines.join("\n")
 }
 
-/// What a screen reader says for a row.
+/// What a screen reader says for a row: the cells as painted (id, dataset, kind, now, prompt).
 fn accessible_text(r: &ListRow) -> String {
-    let mut s = format!("#{} {} {} {} {}", r.id, r.dataset, r.modality, r.current, r.prompt);
+    let [id, dataset, kind, _, now, .., prompt] = cell_texts(r);
+    let mut s = format!("#{id} {dataset} {kind} {now} {prompt}");
     if let Some(x) = &r.excluded {
         let _ = write!(s, " (excluded: {x})");
     }
@@ -521,5 +528,32 @@ impl SampleList {
             response.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, text.clone()));
         }
         clicked
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::JudgmentKind;
+
+    /// Every label the orig and now columns show, in words, fits them whole at the body font
+    /// ("both bad" was cut to "both …").
+    #[test]
+    fn every_label_in_words_fits_its_column() {
+        let ctx = egui::Context::default();
+        ctx.run_ui(egui::RawInput::default(), |_| {}).textures_delta.clear();
+        let font = egui::TextStyle::Body.resolve(&ctx.global_style());
+        let labels = JudgmentKind::ALL.iter().map(|k| label_words(k.as_str())).chain(["A>B".into(), "J>I".into()]);
+        for label in labels {
+            assert!(!label.contains('_'), "{label:?} is a code");
+            let width = ctx.fonts_mut(|f| f.layout_no_wrap(label.clone(), font.clone(), egui::Color32::WHITE).size().x);
+            for k in [3, 4] {
+                assert!(
+                    width <= WIDTHS[k] - 2.0 * CELL_PAD,
+                    "{label:?} ({width} pt) is cut in column {}",
+                    COLUMNS[k].0
+                );
+            }
+        }
     }
 }

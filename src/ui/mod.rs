@@ -15,6 +15,7 @@ pub mod export_dialog;
 pub mod export_report;
 pub mod image_view;
 pub mod jobs_panel;
+pub mod kept_filter;
 pub mod list;
 pub mod media;
 pub mod project;

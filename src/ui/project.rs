@@ -35,6 +35,8 @@ pub struct QueryState {
     pub failure: Option<String>,
     /// Time the latest list took.
     pub last_elapsed: Option<Duration>,
+    /// The filter listed while the text does not compile.
+    pub kept: super::kept_filter::KeptFilter,
 }
 
 /// An open project.
@@ -131,27 +133,44 @@ impl Project {
         self.pending_select = id;
     }
 
-    /// Compiles the query text; when it compiles, asks the worker for a new list.
+    /// Compiles the query text; when it compiles, asks the worker for a new list. When it does
+    /// not, the list keeps the last filter the curator had ([`super::kept_filter`]).
     pub fn run_query(&mut self) {
         match crate::query::compile(&self.query.text) {
             Err(e) => {
                 self.query.error = Some(e);
                 self.query.count = None;
+                match self.query.kept.instead_of(&self.query.text, self.sort, self.descending) {
+                    Some(kept) => self.submit_query(kept),
+                    None if self.query.shown_generation < self.query.generation => {
+                        // The kept list is shown: what is in flight was typed on the way here.
+                        self.query.generation += 1;
+                        self.query.listed_generation = self.query.generation;
+                        self.query.shown_generation = self.query.generation;
+                    }
+                    None => {}
+                }
             }
             Ok(_) => {
                 self.query.error = None;
-                self.query.failure = None;
-                self.query.count = None;
-                self.query.partial = None;
-                self.query.generation += 1;
-                self.worker.submit(QueryRequest {
-                    generation: self.query.generation,
-                    query: self.query.text.clone(),
-                    sort: self.sort,
-                    descending: self.descending,
-                });
+                self.query.kept.clear_instead();
+                self.submit_query(self.query.text.clone());
             }
         }
+    }
+
+    fn submit_query(&mut self, query: String) {
+        self.query.failure = None;
+        self.query.count = None;
+        self.query.partial = None;
+        self.query.generation += 1;
+        self.query.kept.sent(self.query.generation, &query, self.sort, self.descending);
+        self.worker.submit(QueryRequest {
+            generation: self.query.generation,
+            query,
+            sort: self.sort,
+            descending: self.descending,
+        });
     }
 
     /// Whether the list shows (at least the first rows of) the newest request's matches.
@@ -175,6 +194,7 @@ impl Project {
                     let keep = self.pending_select.or_else(|| self.sample.as_ref().map(|s| s.view.id));
                     self.query.partial = Some(ids.len());
                     self.query.listed_generation = generation;
+                    self.query.kept.first_page(generation);
                     self.list.set_first_page(ids, keep);
                     changed = true;
                 }
@@ -184,6 +204,7 @@ impl Project {
                     self.query.listed_generation = generation;
                     self.query.shown_generation = generation;
                     self.query.last_elapsed = Some(elapsed);
+                    self.query.kept.listed(generation);
                     let keep = self.pending_select.take().or_else(|| self.sample.as_ref().map(|s| s.view.id));
                     self.list.set_ids(ids, keep);
                     changed = true;
@@ -287,6 +308,7 @@ impl Project {
         if changes.kinds.contains(crate::store::ChangeKinds::DATASETS) || changes.samples.len() > FEW {
             self.list.invalidate_all();
             self.prefetched = None;
+            self.query.kept.forget_shown();
             self.run_query();
         } else {
             for id in &changes.samples {

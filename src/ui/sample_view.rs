@@ -11,6 +11,7 @@ use super::media::audio_player::{AudioPlayer, AudioSource};
 use super::media::video_player::{VideoPlayer, VideoSource};
 use super::theme;
 use super::workers::ImageSource;
+use crate::model::words::plural;
 use crate::model::{JudgmentKind, JudgmentSource, MediaKind, MediaRole, Position, SampleId};
 use crate::store::{CurationState, JudgmentView, Label, MediaView, SampleChange, SampleView, Store};
 use egui::{Color32, RichText, vec2};
@@ -20,10 +21,10 @@ use std::sync::Arc;
 
 /// A playing widget for one media item.
 pub enum Player {
-    /// Video file or frame directory (boxed: it is much larger than an audio player).
+    /// Video file or frame directory (boxed, as the audio player: both are large).
     Video(Box<VideoPlayer>),
     /// Audio clip.
-    Audio(AudioPlayer),
+    Audio(Box<AudioPlayer>),
 }
 
 /// Everything the view needs about the selected sample, loaded once when it is selected.
@@ -268,8 +269,21 @@ pub fn rank_of(ranking: &[u32], position: u32) -> Option<usize> {
     ranking.iter().position(|p| *p == position).map(|i| i + 1)
 }
 
-/// Draws the whole sample; `max_media` bounds image height.
-/// Buttons and pickers push the commands they ask for onto `cmds`.
+/// The most height an input image or video frame takes.
+const MEDIA_MAX: f32 = 360.0;
+/// The least: below it a picture says little (a long prompt then pushes the answers down).
+const MEDIA_MIN: f32 = 140.0;
+/// Room kept on screen under the input media: the separator, the first candidate's header and
+/// badges and its first lines of text.
+const ANSWER_ROOM: f32 = 120.0;
+/// A media item's title line above it.
+const MEDIA_TITLE: f32 = 20.0;
+/// What a video or audio player draws under its picture or waveform (controls, facts).
+const PLAYER_CONTROLS: f32 = 80.0;
+
+/// Draws the whole sample. Input media are no taller than lets the first candidate's header
+/// and first lines show in the view without scrolling (at least [`MEDIA_MIN`], at most
+/// [`MEDIA_MAX`]). Buttons and pickers push the commands they ask for onto `cmds`.
 pub fn sample_ui(
     ui: &mut egui::Ui,
     sample: &mut LoadedSample,
@@ -277,18 +291,26 @@ pub fn sample_ui(
     show_diff: bool,
     cmds: &mut Vec<Command>,
 ) {
+    // Measured from the content's top, not the screen: scrolling must not resize the media.
+    let top = ui.min_rect().top();
     header_ui(ui, sample);
     ui.add_space(6.0);
     prompt_ui(ui, &sample.view);
     ui.add_space(6.0);
+    // The view's height: the clip rectangle of the scroll area the sample is drawn in.
+    let view = ui.clip_rect().height();
     let mut slots = Slots { sample: sample.view.id, players: &mut sample.players, embedded: &sample.embedded };
     let inputs: Vec<&MediaView> = sample.view.media.iter().filter(|m| m.role != MediaRole::Candidate).collect();
     if !inputs.is_empty() {
-        media_strip_ui(ui, &mut slots, &inputs, textures, 360.0);
+        let used = ui.cursor().top() - top;
+        let controls = if inputs.iter().any(|m| m.kind != MediaKind::Image) { PLAYER_CONTROLS } else { 0.0 };
+        let height = media_height(view - used - MEDIA_TITLE - controls - ANSWER_ROOM);
+        media_strip_ui(ui, &mut slots, &inputs, textures, height);
         ui.add_space(6.0);
     }
     ui.separator();
-    super::candidates::candidates_ui(ui, sample, textures, show_diff, cmds);
+    let candidate_media = media_height(view - ANSWER_ROOM);
+    super::candidates::candidates_ui(ui, sample, textures, show_diff, candidate_media, cmds);
     let overall: Vec<ShownRating<'_>> = super::candidates::shown_ratings(&sample.view, sample.label.as_ref())
         .into_iter()
         .filter(|r| r.now.response.is_none())
@@ -300,6 +322,11 @@ pub fn sample_ui(
             super::candidates::rating_ui(ui, r, cmds);
         }
     }
+}
+
+/// The height media get out of `room` (a view too short for every part: the least).
+fn media_height(room: f32) -> f32 {
+    if room.is_finite() { room.clamp(MEDIA_MIN, MEDIA_MAX) } else { MEDIA_MAX }
 }
 
 fn header_ui(ui: &mut egui::Ui, sample: &LoadedSample) {
@@ -367,7 +394,7 @@ pub(super) fn original_judgment(v: &SampleView) -> Option<&JudgmentView> {
 
 fn prompt_ui(ui: &mut egui::Ui, v: &SampleView) {
     if !v.context.is_empty() {
-        egui::CollapsingHeader::new(format!("Conversation before ({} turns)", v.context.len()))
+        egui::CollapsingHeader::new(format!("Conversation before ({})", plural(v.context.len() as u64, "turn")))
             .id_salt("context")
             .show(ui, |ui| {
                 for t in &v.context {
@@ -439,7 +466,10 @@ pub(super) fn media_item_ui(
     match m.kind {
         MediaKind::Image => {
             let Some(source) = image_source(m) else {
-                ui.weak("no image data");
+                // A file that was not found: the probe's error above says so, once.
+                if m.probe_error.is_none() {
+                    ui.weak("no image data");
+                }
                 return;
             };
             match textures.get(&source) {
@@ -461,8 +491,16 @@ pub(super) fn media_item_ui(
         }
         MediaKind::Video | MediaKind::Frames | MediaKind::Audio => {
             let embedded = slots.embedded.get(&m.position).cloned();
+            if m.resolved_path.is_none() && embedded.is_none() {
+                // Nothing to play (a file that was not found: the probe's error above says so).
+                // A player on no bytes would add a second, wrong message (corrupt data).
+                if m.probe_error.is_none() {
+                    ui.weak(format!("no {} data", m.kind.as_str()));
+                }
+                return;
+            }
             let player = slots.players.entry(m.position).or_insert_with(|| new_player(m, embedded));
-            ui.allocate_ui(vec2(max.x, max.y + 80.0), |ui| match player {
+            ui.allocate_ui(vec2(max.x, max.y + PLAYER_CONTROLS), |ui| match player {
                 Player::Video(p) => p.ui(ui),
                 Player::Audio(p) => p.ui(ui),
             });
@@ -482,8 +520,8 @@ fn new_player(m: &MediaView, embedded: Option<Arc<Vec<u8>>>) -> Player {
         (MediaKind::Video | MediaKind::Frames, None) => {
             Player::Video(Box::new(VideoPlayer::new(VideoSource::Bytes(bytes))))
         }
-        (_, Some(p)) => Player::Audio(AudioPlayer::new(AudioSource::File(p))),
-        (_, None) => Player::Audio(AudioPlayer::new(AudioSource::Bytes { bytes, ext })),
+        (_, Some(p)) => Player::Audio(Box::new(AudioPlayer::new(AudioSource::File(p)))),
+        (_, None) => Player::Audio(Box::new(AudioPlayer::new(AudioSource::Bytes { bytes, ext }))),
     }
 }
 

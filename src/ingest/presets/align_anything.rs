@@ -382,7 +382,8 @@ fn response_pos(row: &mut Row<'_>, field: &str, i: usize, n: usize) -> Option<u3
     if (1..=n).contains(&i) {
         Some((i - 1) as u32)
     } else {
-        row.warn(field, format!("names response {i}, but the row has {n} responses; kept in extras"));
+        let has = crate::model::words::plural(n as u64, "response");
+        row.warn(field, format!("names response {i}, but the row has {has}; kept in extras"));
         None
     }
 }

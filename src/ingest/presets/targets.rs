@@ -241,7 +241,11 @@ fn check_placeholders(row: &mut Row<'_>, s: &SampleDraft, always: bool) {
         if tokens != items && (always || tokens > 0) {
             row.warn(
                 field,
-                format!("{items} {kind} item(s) but {tokens} {token} placeholder(s) in the prompt and context"),
+                format!(
+                    "{} but {} in the prompt and context",
+                    crate::model::words::plural(items as u64, &format!("{kind} item")),
+                    crate::model::words::plural(tokens as u64, &format!("{token} placeholder"))
+                ),
             );
         }
     }

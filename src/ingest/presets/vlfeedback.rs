@@ -165,7 +165,10 @@ fn completion_list(v: &Value) -> FieldResult<Vec<Map>> {
                     Some(expected) if expected != n => {
                         return Err(FieldError::new(
                             format!("completions.{k}"),
-                            format!("has {n} entries, expected {expected} like the other columns"),
+                            format!(
+                                "has {}, expected {expected} like the other columns",
+                                crate::model::words::count(n as u64, "entry", "entries")
+                            ),
                         ));
                     }
                     Some(_) => {}

@@ -245,7 +245,8 @@ impl VerdictApp {
                 let (mut go, mut cancel) = (false, false);
                 let r = modal("Remove dataset", ctx, &mut |ui| {
                     ui.label(format!(
-                        "Remove dataset {id} ({name}) with its {samples} samples, their labels, flags, notes, exclusions and history?"
+                        "Remove dataset {id} ({name}) with its {}, their labels, flags, notes, exclusions and history?",
+                        crate::model::words::plural(*samples, "sample")
                     ));
                     ui.label("This cannot be undone. The source file is not touched: importing it again brings the samples back, without their curation.");
                     ui.horizontal(|ui| {

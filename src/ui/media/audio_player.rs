@@ -3,9 +3,11 @@
 //!
 //! Nothing here blocks the UI thread: the clip is decoded, its [`PEAK_BUCKETS`] waveform peaks
 //! computed and the device opened on the [`Sound`]'s threads. With no sound device (a headless
-//! machine, a CI runner) playback is unavailable and says so quietly, but the waveform is drawn
-//! and seeking still moves the position line.
+//! machine, a CI runner) the clip plays silently, as a video does: the position runs on a
+//! [`PlaybackClock`] from the player's time source and the waveform's line moves with it, and a
+//! quiet notice says that nothing is heard.
 
+use super::clock::{PlaybackClock, TimeSource};
 pub use super::sound::{AudioSource, NO_DEVICE_NOTICE};
 use super::sound::{PlayerOptions, Sound};
 use super::video_player::format_time;
@@ -24,6 +26,10 @@ const WAVEFORM_HEIGHT: f32 = 80.0;
 #[derive(Debug)]
 pub struct AudioPlayer {
     sound: Sound,
+    /// The time the silent clock runs on (the options').
+    time: TimeSource,
+    /// The position while the clip plays with no sound device (silently).
+    silent: PlaybackClock,
     /// The waveform's rectangle in the last frame (for tests that click on it).
     waveform_rect: Option<egui::Rect>,
 }
@@ -37,15 +43,21 @@ impl AudioPlayer {
 
     /// Like [`AudioPlayer::new`], on the device and time source of `options`.
     pub fn with_options(source: AudioSource, options: &PlayerOptions) -> Self {
-        Self { sound: Sound::new(source, PEAK_BUCKETS, options), waveform_rect: None }
+        Self {
+            sound: Sound::new(source, PEAK_BUCKETS, options),
+            time: options.time.clone(),
+            silent: PlaybackClock::default(),
+            waveform_rect: None,
+        }
     }
 
     /// Draws the waveform (min/max bars filling the available width, ~80 px tall) with the
     /// playback position as a vertical line (click or drag on it to seek), then play/pause,
     /// mute, the time and the sample rate and channels as weak text. With no sound device, a
-    /// quiet notice and disabled buttons. While loading: a spinner. An error: red inline text.
+    /// quiet notice (it plays silently). While loading: a spinner. An error: red inline text.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.sound.poll(ui.ctx());
+        self.end_silent_at_the_end();
 
         if let Some(error) = self.sound.error() {
             ui.colored_label(ui.visuals().error_fg_color, format!("Audio error: {error}"));
@@ -62,7 +74,7 @@ impl AudioPlayer {
         self.waveform_ui(ui, &clip);
         self.controls_ui(ui, &clip);
 
-        if self.sound.is_playing() {
+        if self.is_playing() {
             ui.ctx().request_repaint_after(Duration::from_millis(33));
         } else if self.sound.is_busy() {
             // The output thread wakes us when the device is open; this is only a fallback.
@@ -70,27 +82,61 @@ impl AudioPlayer {
         }
     }
 
-    /// Plays from the current position (from the start when at the end), or pauses. Does nothing
-    /// while loading or when playback is unavailable.
+    /// Plays from the current position (from the start when at the end), or pauses. With no
+    /// sound device it plays silently on its own clock. Does nothing while loading, while the
+    /// device is being opened, or when the clip could not be decoded.
     pub fn toggle_play(&mut self) {
+        self.end_silent_at_the_end();
         if self.sound.is_playing() {
             self.sound.pause();
             return;
         }
-        let Some(duration) = self.sound.duration_s() else { return };
-        if self.sound.available() != Some(true) {
+        if self.silent.is_running() {
+            let now = self.time.now();
+            self.silent.stop(now);
+            self.sound.seek(self.silent.at(now));
             return;
         }
+        let Some(duration) = self.sound.duration_s() else { return };
         let mut from = self.sound.position_s();
         if from >= duration - 1e-3 {
             from = 0.0;
         }
-        self.sound.play(from);
+        match self.sound.available() {
+            Some(true) => {
+                self.sound.play(from);
+            }
+            // No device (a decoded clip, so a track): silently, as a video plays.
+            Some(false) if self.sound.has_track() == Some(true) => {
+                let now = self.time.now();
+                self.sound.seek(from);
+                self.silent.set(from, now);
+                self.silent.start(now);
+            }
+            _ => {}
+        }
     }
 
     /// Moves playback to `t_seconds` (clamped to the clip); keeps playing if it was.
     pub fn seek(&mut self, t_seconds: f64) {
         self.sound.seek(t_seconds);
+        if self.silent.is_running() {
+            self.silent.set(self.sound.position_s(), self.time.now());
+        }
+    }
+
+    /// Stops the silent clock at the clip's end (as the device's end stops playback).
+    fn end_silent_at_the_end(&mut self) {
+        if let Some(duration) = self.sound.duration_s()
+            && self.silent.is_running()
+        {
+            let now = self.time.now();
+            if self.silent.at(now) >= duration {
+                self.silent.stop(now);
+                self.silent.set(duration, now);
+                self.sound.seek(duration);
+            }
+        }
     }
 
     /// Mutes or unmutes (nothing while loading or when the clip could not be decoded).
@@ -103,7 +149,7 @@ impl AudioPlayer {
     /// Carries out a player key: space plays or pauses, ← / → move [`AUDIO_STEP_S`], with Shift
     /// [`AUDIO_BIG_STEP_S`], M mutes.
     pub fn key(&mut self, key: MediaKey) {
-        let at = self.sound.position_s();
+        let at = self.position_s();
         match key {
             MediaKey::PlayPause => self.toggle_play(),
             MediaKey::Back => self.seek(at - AUDIO_STEP_S),
@@ -127,9 +173,9 @@ impl AudioPlayer {
         self.sound.available()
     }
 
-    /// Whether the clip is playing.
+    /// Whether the clip is playing (on the device, or silently without one).
     pub fn is_playing(&self) -> bool {
-        self.sound.is_playing()
+        self.sound.is_playing() || self.silent.is_running()
     }
 
     /// Whether it is muted.
@@ -147,8 +193,13 @@ impl AudioPlayer {
         self.sound.duration_s()
     }
 
-    /// The playback position in seconds (from the device while playing).
+    /// The playback position in seconds (from the device while playing, from the silent clock
+    /// while playing without one).
     pub fn position_s(&self) -> f64 {
+        if self.silent.is_running() {
+            let t = self.silent.at(self.time.now());
+            return self.sound.duration_s().map_or(t, |d| t.min(d));
+        }
         self.sound.position_s()
     }
 
@@ -212,7 +263,12 @@ impl AudioPlayer {
     fn controls_ui(&mut self, ui: &mut egui::Ui, clip: &super::sound::Clip) {
         ui.horizontal(|ui| {
             let label = if self.is_playing() { "‖ Pause" } else { "▶ Play" };
-            let enabled = self.sound.available() == Some(true);
+            // With no device it plays silently: enabled once the clip is decoded.
+            let enabled = match self.sound.available() {
+                Some(true) => true,
+                Some(false) => self.sound.has_track() == Some(true),
+                None => false,
+            };
             if ui
                 .add_enabled(enabled, egui::Button::new(egui::RichText::new(label).monospace()))
                 .on_hover_text("Play / pause (Space)")
@@ -260,7 +316,7 @@ mod tests {
     use crate::ui::media::sound::SoundOutput;
     use crate::ui::media::test_util::pump;
     use egui_kittest::Harness;
-    use egui_kittest::kittest::Queryable;
+    use egui_kittest::kittest::{NodeT, Queryable};
     use std::path::Path;
     use std::sync::Arc;
 
@@ -336,7 +392,9 @@ mod tests {
             Some(false) => {
                 assert!(harness.query_by_label_contains(NO_DEVICE_NOTICE).is_some());
                 harness.state_mut().toggle_play();
-                assert!(!harness.state().is_playing(), "no device, no playback");
+                assert!(harness.state().is_playing(), "no device: it plays silently");
+                harness.state_mut().toggle_play();
+                assert!(!harness.state().is_playing());
             }
             Some(true) => assert!(harness.query_by_label_contains(NO_DEVICE_NOTICE).is_none()),
             None => unreachable!("waited for it"),
@@ -399,9 +457,11 @@ mod tests {
     }
 
     #[test]
-    fn keys_move_one_and_five_seconds_within_the_clip_and_play_needs_a_device() {
+    fn keys_move_one_and_five_seconds_within_the_clip() {
         let bytes = Arc::new(sine_wav(8000, 96_000));
-        let mut harness = harness(AudioSource::Bytes { bytes, ext: Some("wav".to_owned()) });
+        // A time source that stands still: playing (silently, no device) does not move the position.
+        let options = PlayerOptions { output: SoundOutput::Silent, time: TimeSource::manual(), muted: Some(false) };
+        let mut harness = harness_with(AudioSource::Bytes { bytes, ext: Some("wav".to_owned()) }, &options);
         assert_ready(&mut harness, 12.0);
         let mut expect = |key: MediaKey, t: f64| {
             harness.state_mut().key(key);
@@ -411,19 +471,75 @@ mod tests {
         expect(MediaKey::ForwardMore, 6.0);
         expect(MediaKey::ForwardMore, 11.0);
         expect(MediaKey::ForwardMore, 12.0);
-        expect(MediaKey::PlayPause, 12.0);
-        expect(MediaKey::Back, 11.0);
+        // Play at the end starts again from the beginning.
+        expect(MediaKey::PlayPause, 0.0);
+        expect(MediaKey::PlayPause, 0.0);
+        expect(MediaKey::ForwardMore, 5.0);
+        expect(MediaKey::Forward, 6.0);
+        expect(MediaKey::ForwardMore, 11.0);
+        expect(MediaKey::Back, 10.0);
+        expect(MediaKey::Forward, 11.0);
         expect(MediaKey::BackMore, 6.0);
         expect(MediaKey::BackMore, 1.0);
         expect(MediaKey::Back, 0.0);
         expect(MediaKey::Back, 0.0);
-        harness.state_mut().key(MediaKey::PlayPause);
-        assert!(!harness.state().is_playing(), "no device: nothing plays");
-        assert_near(harness.state().position_s(), 0.0);
+        assert!(!harness.state().is_playing());
         harness.state_mut().key(MediaKey::Mute);
         assert!(harness.state().is_muted(), "mute is a choice even without a device");
         harness.state_mut().key(MediaKey::Mute);
         assert!(!harness.state().is_muted());
+    }
+
+    /// The waveform's line as drawn (its accessible value: the position it was drawn at).
+    fn drawn_position(harness: &mut Harness<'_, AudioPlayer>) -> f64 {
+        harness.step();
+        harness.get_by_label("Waveform: click or drag to seek").accesskit_node().numeric_value().expect("a value")
+    }
+
+    /// No sound device (a headless machine): the clip plays silently as a video does, its
+    /// position and the waveform's line moving with the time; pause, a key while playing and the
+    /// end behave as on a device.
+    #[test]
+    fn without_a_device_the_clip_plays_silently_and_the_line_moves() {
+        let time = TimeSource::manual();
+        let options = PlayerOptions { output: SoundOutput::Silent, time: time.clone(), muted: Some(false) };
+        let bytes = Arc::new(sine_wav(8000, 16_000));
+        let mut harness = harness_with(AudioSource::Bytes { bytes, ext: Some("wav".to_owned()) }, &options);
+        assert_ready(&mut harness, 2.0);
+        assert_eq!(harness.state().playback_available(), Some(false), "no device");
+        harness.step();
+        harness.get_by_label_contains(NO_DEVICE_NOTICE);
+        assert!(!harness.get_by_label("▶ Play").accesskit_node().is_disabled(), "Play is offered without a device");
+
+        harness.state_mut().key(MediaKey::PlayPause);
+        assert!(harness.state().is_playing(), "Space plays without a device");
+        time.advance(Duration::from_millis(500));
+        assert_near(harness.state().position_s(), 0.5);
+        assert_near(drawn_position(&mut harness), 0.5);
+        harness.get_by_label_contains("0:00.5 / 0:02.0");
+        time.advance(Duration::from_millis(250));
+        assert_near(drawn_position(&mut harness), 0.75);
+
+        // A key while playing moves it and it plays on from there.
+        harness.state_mut().key(MediaKey::Forward);
+        assert!(harness.state().is_playing());
+        time.advance(Duration::from_millis(100));
+        assert_near(drawn_position(&mut harness), 1.85);
+
+        // Paused, it stays.
+        harness.state_mut().key(MediaKey::PlayPause);
+        assert!(!harness.state().is_playing());
+        time.advance(Duration::from_secs(1));
+        assert_near(drawn_position(&mut harness), 1.85);
+
+        // The end stops it at the end; Play then starts from the beginning.
+        harness.state_mut().key(MediaKey::PlayPause);
+        time.advance(Duration::from_secs(1));
+        assert_near(drawn_position(&mut harness), 2.0);
+        assert!(!harness.state().is_playing(), "the end stops it");
+        harness.state_mut().key(MediaKey::PlayPause);
+        assert!(harness.state().is_playing());
+        assert_near(harness.state().position_s(), 0.0);
     }
 
     /// On a simulated device and a hand-driven clock: the position is the device's, pausing keeps

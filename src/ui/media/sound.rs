@@ -13,7 +13,7 @@
 //!   bumps an *epoch*, so a position or an end published for an older one is never believed.
 //! - **No device.** Opening the device fails on a machine with no sound card: playback is then
 //!   unavailable ([`Sound::available`] is `Some(false)`), and nothing else changes — a video
-//!   plays silently.
+//!   and an audio clip play silently, each on its own clock.
 //! - **Outputs.** [`SoundOutput`] picks the device: the app's default, a device by id
 //!   (`alsa:null`, ALSA's null device, which takes samples as fast as they come and has no
 //!   clock), none, or a simulated device that plays on the player's [`TimeSource`] (tests).
@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 /// How long one `poll` may spend draining events.
 const DRAIN_BUDGET: Duration = Duration::from_millis(10);
 /// The notice shown when no sound device could be opened.
-pub const NO_DEVICE_NOTICE: &str = "Playback unavailable: no sound device";
+pub const NO_DEVICE_NOTICE: &str = "No sound device: plays silently";
 /// The environment variable that picks the app's sound device: `none`, or a device id.
 pub const DEVICE_ENV: &str = "VERDICT_SOUND_DEVICE";
 

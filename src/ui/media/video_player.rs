@@ -489,14 +489,14 @@ impl VideoPlayer {
             }
             if ui
                 .add_enabled(enabled, egui::Button::new(egui::RichText::new("|◀").monospace()))
-                .on_hover_text("Previous frame (←)")
+                .on_hover_text("Previous frame (Left arrow)")
                 .clicked()
             {
                 self.step(-1);
             }
             if ui
                 .add_enabled(enabled, egui::Button::new(egui::RichText::new("▶|").monospace()))
-                .on_hover_text("Next frame (→)")
+                .on_hover_text("Next frame (Right arrow)")
                 .clicked()
             {
                 self.step(1);
