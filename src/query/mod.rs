@@ -31,7 +31,7 @@
 //! `and`, `or` and `not` work as `AND`, `OR` and `NOT`; quoted, they are words. A value that is
 //! not one of a field's known values (`modality:vidoe`) is an error naming them, not a query
 //! that matches nothing. Reasons are typed freely, so `flag:` and `excluded:` take any text,
-//! compared with `_` and space the same and ASCII case ignored. Free text is searched as written,
+//! compared with `_`, `-` and space the same and ASCII case ignored. Free text is searched as written,
 //! with Chinese, Japanese and Korean characters each a token ([`index_text`]), so a word is found
 //! inside a sentence written without spaces. An error's position is the character at fault: the
 //! bad value's first character, or the unknown field.
@@ -75,10 +75,11 @@ pub struct FtsDriver {
 pub const MODALITIES: &[&str] =
     &["text", "image", "images", "video", "audio", "mixed", "gen-image", "gen-video", "gen-audio"];
 
-/// A flag or exclusion reason as it is compared: ASCII lowercase, spaces as `_`. The SQL side
-/// is `lower(replace(column, ' ', '_'))` (SQLite's `lower` folds ASCII only, as this does).
+/// A flag or exclusion reason as it is compared: ASCII lowercase, spaces and hyphens as `_`
+/// (`off_topic` finds "off-topic"). The SQL side is `lower(replace(replace(column, ' ', '_'), '-',
+/// '_'))` (SQLite's `lower` folds ASCII only, as this does).
 pub fn reason_key(reason: &str) -> String {
-    reason.replace(' ', "_").to_ascii_lowercase()
+    reason.replace([' ', '-'], "_").to_ascii_lowercase()
 }
 
 /// The fields the language knows, for error messages and help.
@@ -347,7 +348,7 @@ fn field(name: &str, op: Op, value: &str, places: Places, negated: bool, out: &m
             // `curation_flag` (migration 2); `curation` has a row per curated sample only.
             (
                 format!(
-                    "st.sample_id IN (SELECT sample_id FROM curation WHERE {name} IS NOT NULL AND lower(replace({name}, ' ', '_')) = ?)"
+                    "st.sample_id IN (SELECT sample_id FROM curation WHERE {name} IS NOT NULL AND lower(replace(replace({name}, ' ', '_'), '-', '_')) = ?)"
                 ),
                 SqlValue::Text(reason_key(value)),
             )
@@ -479,9 +480,10 @@ mod tests {
     fn reasons_compare_by_their_key() {
         assert_eq!(reason_key("Wrong Label"), "wrong_label");
         assert_eq!(reason_key("wrong_label"), "wrong_label");
+        assert_eq!(reason_key("Off-Topic"), "off_topic");
         let c = compile("flag:\"Wrong Label\"").expect("q");
         assert_eq!(c.params, [SqlValue::Text("wrong_label".into())]);
-        assert!(c.condition.contains("lower(replace(flag, ' ', '_')) = ?"), "{}", c.condition);
+        assert!(c.condition.contains("lower(replace(replace(flag, ' ', '_'), '-', '_')) = ?"), "{}", c.condition);
         let e = compile("modality:vidoe").expect_err("unknown");
         assert!(MODALITIES.iter().all(|m| e.message.contains(m)), "{e}");
         assert_eq!(compile("modality:Gen_Image").expect("q").params, [SqlValue::Text("gen-image".into())]);
