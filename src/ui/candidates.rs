@@ -161,10 +161,14 @@ fn order_ui(ui: &mut egui::Ui, frame: &Frame<'_>, view: &SampleView, show_diff: 
             if (a, b) != frame.pair && a != b {
                 cmds.push(Command::DiffPair(a, b));
             }
+            // The ranking keys on hover, not in a paragraph: a short window keeps the answers in
+            // view. Arrows only in words: the proportional font has no arrow glyphs.
+            ui.weak("· ranking keys").on_hover_text(
+                "1-9 make a candidate the best; [ and ] move the frame; Ctrl+Up / Ctrl+Down move the framed one \
+                 in the ranking, Ctrl+Home / Ctrl+End make it the best / worst.",
+            );
         });
     }
-    // Arrows only in words: the proportional font has no arrow glyphs (the cheat sheet's monospace one does).
-    ui.weak("Keys: 1-9 make a candidate the best; [ and ] move the frame; Ctrl+Up / Ctrl+Down move the framed one in the ranking, Ctrl+Home / Ctrl+End make it the best / worst.");
 }
 
 fn pick_candidate(ui: &mut egui::Ui, salt: &str, position: &mut u32, among: &[u32]) -> egui::Response {
