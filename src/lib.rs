@@ -6,6 +6,7 @@
 //! the formats trainers read), and
 //! the front ends (`cli`, later `ui`) on top. Nothing below the front ends knows about egui.
 
+pub mod clean;
 pub mod cli;
 pub mod export;
 pub mod ingest;
