@@ -8,4 +8,5 @@ pub mod groups;
 pub mod hamming;
 pub mod minhash;
 pub mod phash;
+pub mod sequence;
 pub mod text;

@@ -362,6 +362,33 @@ impl VideoDecoder {
     }
 }
 
+impl VideoDecoder {
+    /// Frames sampled every `step_s` seconds from the start (the first frame at or after each
+    /// tick), at most `max` of them, decoded in one pass without seeking: only the sampled frames
+    /// are converted to RGBA. A stream with no decodable frame is an error.
+    pub fn sample_every(&mut self, step_s: f64, max: usize) -> Result<Vec<RgbaFrame>, MediaError> {
+        let step = if step_s.is_finite() && step_s > 0.0 { step_s } else { 1.0 };
+        let mut out = Vec::new();
+        let mut next_tick = 0.0;
+        let mut decoded = 0usize;
+        while out.len() < max {
+            let Some((pts, frame)) = self.next_raw()? else { break };
+            decoded += 1;
+            if pts + 1e-9 >= next_tick {
+                out.push(to_rgba(&frame, pts)?);
+                // A gap longer than a step (a trimmed or damaged stretch) skips the ticks it covers.
+                while next_tick <= pts + 1e-9 {
+                    next_tick += step;
+                }
+            }
+        }
+        if decoded == 0 {
+            return Err(MediaError::corrupt(MediaKind::Video, "no decodable video frame"));
+        }
+        Ok(out)
+    }
+}
+
 /// Converts a decoded frame to packed RGBA with swscale, copying row by row (`FFmpeg` pads rows).
 fn to_rgba(frame: &frame::Video, pts_s: f64) -> Result<RgbaFrame, MediaError> {
     let kind = MediaKind::Video;
