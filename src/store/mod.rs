@@ -9,6 +9,7 @@
 
 mod bulk;
 mod bulk_state;
+mod cleaning;
 mod curate;
 mod curation;
 mod dataset_ops;
@@ -29,6 +30,7 @@ mod write;
 
 pub use crate::model::{EXCLUDE_REASONS, FLAG_REASONS};
 pub use bulk_state::StateField;
+pub use cleaning::{ContaminationHit, DupGroup, DupMember, KeeperFacts, MediaItem, NewFingerprint, SampleMedia, SamplePlace};
 pub use curate::{ALREADY, Curated, CurationAction, RankMove, Skipped, position_letter};
 pub use curation::{AuditEntry, CurationState, Label, NewJudgment, NewRating};
 pub use dataset_ops::{ImportedFile, MediaPath, Relinked, Removed};
@@ -113,6 +115,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sql/005_ops.sql"),
     include_str!("sql/006_fts_cjk.sql"),
     include_str!("sql/007_reasons_blocked.sql"),
+    include_str!("sql/008_clean.sql"),
 ];
 
 /// A step in Rust that runs after a migration's SQL, in the same transaction.

@@ -1,0 +1,305 @@
+//! The duplicate passes: media fingerprinted (`media_pass`), then grouped per kind and stored.
+//!
+//! - `image`, `video`, `audio`: samples whose input media of that kind are the same set up to
+//!   near duplicates (contents linked by near pairs form components; a sample's key is its sorted
+//!   components). The same image under different prompts is such a group: reuse.
+//! - `prompt`: samples whose prompts are the same after normalization or near duplicates by
+//!   MinHash LSH, each candidate pair checked by its exact Jaccard similarity.
+//! - `response`: responses (of different samples) that are the same or near duplicates.
+//! - `sample`: samples whose prompt and media are the same or near: the same question asked twice,
+//!   the kind excluded by default. Samples cut from one source row (HA-DPO's several pairs) are
+//!   one sample here.
+//!
+//! Reference sets take no part (they are compared with the rest by the contamination pass). Every
+//! group lists its members in import order, so the first is the keeper unless a policy says
+//! otherwise. The groups are a function of the stored fingerprints and the settings: a pass killed
+//! and run again ends with the same groups.
+
+use super::groups::Components;
+use super::media_pass::{MediaPassReport, fingerprint_media};
+use super::text_pass::{TextSettings, text_components};
+use super::{CleanError, hamming, sequence};
+use crate::jobs::Progress;
+use crate::model::{DatasetId, MediaKind, SampleId};
+use crate::store::{DupMember, Store};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// What to look for, and how close is near.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DedupOptions {
+    /// Near-duplicate images.
+    pub images: bool,
+    /// Near-duplicate videos (files and frame folders).
+    pub video: bool,
+    /// Near-duplicate audio.
+    pub audio: bool,
+    /// Near-duplicate prompts.
+    pub prompts: bool,
+    /// Near-duplicate responses.
+    pub responses: bool,
+    /// Image (and video frame) hashes within this many bits are near.
+    pub radius: u32,
+    /// Texts at or above this Jaccard similarity are near.
+    pub threshold: f64,
+    /// Videos and audio whose best alignment covers this share of the shorter are near.
+    pub coverage: f64,
+    /// Words per shingle.
+    pub shingle: usize,
+    /// MinHash permutations.
+    pub perms: usize,
+}
+
+impl Default for DedupOptions {
+    fn default() -> Self {
+        Self {
+            images: true,
+            video: true,
+            audio: true,
+            prompts: true,
+            responses: true,
+            radius: super::phash::DEFAULT_RADIUS,
+            threshold: 0.8,
+            coverage: sequence::DEFAULT_COVERAGE,
+            shingle: 3,
+            perms: super::minhash::DEFAULT_PERMUTATIONS,
+        }
+    }
+}
+
+impl DedupOptions {
+    /// The text settings of these options.
+    pub fn text(&self) -> TextSettings {
+        TextSettings { threshold: self.threshold, shingle: self.shingle, perms: self.perms }
+    }
+}
+
+/// What a dedup run found.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct DedupReport {
+    /// The media pass.
+    pub media: MediaPassReport,
+    /// Per kind: groups and the samples in them.
+    pub kinds: BTreeMap<String, KindCount>,
+}
+
+/// Groups of one kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct KindCount {
+    /// Groups.
+    pub groups: u64,
+    /// Samples in them.
+    pub samples: u64,
+    /// Samples that are not their group's first (what excluding by `first` would exclude).
+    pub extra: u64,
+}
+
+/// The kinds of groups, in the order passes run and reports list them.
+pub const KINDS: &[&str] = &["image", "video", "audio", "prompt", "response", "sample"];
+
+/// A sample's near-duplicate key for one media kind: its media components, sorted.
+type MediaKey = Vec<u32>;
+
+/// Runs the passes `options` ask for, then the sample pass over what they found.
+pub fn run(store: &mut Store, options: &DedupOptions, progress: &mut Progress) -> Result<DedupReport, CleanError> {
+    let mut kinds = Vec::new();
+    if options.images {
+        kinds.push(MediaKind::Image);
+    }
+    if options.video {
+        kinds.extend([MediaKind::Video, MediaKind::Frames]);
+    }
+    if options.audio {
+        kinds.push(MediaKind::Audio);
+    }
+    let mut report = DedupReport { media: fingerprint_media(store, &kinds, progress)?, ..DedupReport::default() };
+    let reference: HashSet<DatasetId> = store.reference_datasets()?.into_iter().collect();
+    let settings = serde_json::to_value(options).unwrap_or_default();
+    // Each sample's media key per kind, for the sample pass.
+    let mut media_keys: HashMap<SampleId, Vec<(u8, MediaKey)>> = HashMap::new();
+    let mut rows: HashMap<SampleId, (DatasetId, i64)> = HashMap::new();
+    store.sample_rows(|s, d, row| {
+        if !reference.contains(&d) {
+            rows.insert(s, (d, row));
+        }
+    })?;
+    for (tag, kind, on) in [(0u8, "image", options.images), (1, "video", options.video), (2, "audio", options.audio)] {
+        if !on {
+            continue;
+        }
+        progress.phase(&format!("grouping {kind}"), "samples", None, 0);
+        let keyed = media_pass_groups(store, kind, options, &rows)?;
+        let groups = groups_by_key(keyed.iter().map(|(s, key, score)| (*s, key.clone(), *score)));
+        for (s, key, _) in keyed {
+            media_keys.entry(s).or_default().push((tag, key));
+        }
+        record(store, kind, &settings, &groups, &mut report)?;
+        progress.tick(0)?;
+    }
+    if options.prompts || options.responses {
+        let text = text_components(store, &options.text(), options.prompts, options.responses, &rows, progress)?;
+        if options.prompts {
+            record(store, "prompt", &settings, &text.prompt_groups, &mut report)?;
+        }
+        if options.responses {
+            record(store, "response", &settings, &text.response_groups, &mut report)?;
+        }
+        if options.prompts {
+            progress.phase("grouping samples", "samples", None, 0);
+            let groups = sample_groups(&rows, &text.prompt_component, &media_keys);
+            record(store, "sample", &settings, &groups, &mut report)?;
+        }
+    }
+    Ok(report)
+}
+
+/// Stores the groups of `kind` and counts them.
+fn record(
+    store: &mut Store,
+    kind: &str,
+    settings: &serde_json::Value,
+    groups: &[Vec<DupMember>],
+    report: &mut DedupReport,
+) -> Result<(), CleanError> {
+    store.replace_dup_groups(kind, settings, groups)?;
+    let samples: u64 = groups.iter().map(|g| g.iter().map(|m| m.sample).collect::<HashSet<_>>().len() as u64).sum();
+    report.kinds.insert(
+        kind.to_owned(),
+        KindCount { groups: groups.len() as u64, samples, extra: samples - groups.len() as u64 },
+    );
+    Ok(())
+}
+
+/// Groups samples with equal keys (two or more), members in id order, each with its score.
+fn groups_by_key(items: impl Iterator<Item = (SampleId, MediaKey, f64)>) -> Vec<Vec<DupMember>> {
+    let mut by_key: HashMap<MediaKey, Vec<(SampleId, f64)>> = HashMap::new();
+    for (s, key, score) in items {
+        by_key.entry(key).or_default().push((s, score));
+    }
+    let mut groups: Vec<Vec<DupMember>> = by_key
+        .into_values()
+        .filter(|m| m.len() > 1)
+        .map(|mut m| {
+            m.sort_by_key(|(s, _)| *s);
+            m.into_iter().map(|(sample, score)| DupMember { sample, response: None, score: Some(score) }).collect()
+        })
+        .collect();
+    groups.sort_by_key(|g| g[0].sample);
+    groups
+}
+
+/// For one media kind: each sample with media of it, its key (sorted components of its media
+/// contents) and its score (the largest distance or smallest similarity that links one of its
+/// contents to another; 0 bits or 1.0 where the very content is shared).
+fn media_pass_groups(
+    store: &Store,
+    kind: &str,
+    options: &DedupOptions,
+    rows: &HashMap<SampleId, (DatasetId, i64)>,
+) -> Result<Vec<(SampleId, MediaKey, f64)>, CleanError> {
+    let mut samples = Vec::new();
+    let media_kinds: &[MediaKind] = match kind {
+        "image" => &[MediaKind::Image],
+        "video" => &[MediaKind::Video, MediaKind::Frames],
+        _ => &[MediaKind::Audio],
+    };
+    for mk in media_kinds {
+        let algo = super::media_pass::algo_of(*mk);
+        samples.extend(store.sample_fingerprints(*mk, algo)?.into_iter().filter(|s| rows.contains_key(&s.sample)));
+    }
+    samples.sort_by_key(|s| s.sample);
+    // Distinct contents, each with its fingerprint.
+    let mut index: HashMap<String, u32> = HashMap::new();
+    let mut prints: Vec<Vec<u8>> = Vec::new();
+    let mut users: Vec<u32> = Vec::new();
+    for s in &samples {
+        for (content, print) in &s.items {
+            let next = prints.len() as u32;
+            let i = *index.entry(content.clone()).or_insert_with(|| {
+                prints.push(print.clone());
+                users.push(0);
+                next
+            });
+            users[i as usize] += 1;
+        }
+    }
+    let smaller_is_closer = kind == "image";
+    let pairs: Vec<(u32, u32, f64)> = match kind {
+        "image" => {
+            let hashes: Vec<u64> = prints.iter().map(|p| u64_be(p)).collect();
+            hamming::pairs_within(&hashes, options.radius).into_iter().map(|(a, b, d)| (a, b, f64::from(d))).collect()
+        }
+        "video" => {
+            let seqs: Vec<Vec<u64>> = prints.iter().map(|p| p.chunks_exact(8).map(u64_be).collect()).collect();
+            sequence::near_videos(&seqs, options.radius, options.coverage)
+        }
+        _ => {
+            let seqs: Vec<Vec<u32>> = prints
+                .iter()
+                .map(|p| p.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+                .collect();
+            sequence::near_audio(&seqs, options.coverage)
+        }
+    };
+    let mut uf = Components::new(prints.len());
+    let mut link: Vec<Option<f64>> = users.iter().map(|u| (*u > 1).then_some(if smaller_is_closer { 0.0 } else { 1.0 })).collect();
+    for (a, b, score) in &pairs {
+        uf.union(*a, *b);
+        for x in [a, b] {
+            let l = &mut link[*x as usize];
+            *l = Some(match *l {
+                Some(old) if smaller_is_closer => old.min(*score),
+                Some(old) => old.max(*score),
+                None => *score,
+            });
+        }
+    }
+    Ok(samples
+        .iter()
+        .map(|s| {
+            let mut key: MediaKey = s.items.iter().map(|(c, _)| uf.find(index[c])).collect();
+            key.sort_unstable();
+            let scores = s.items.iter().filter_map(|(c, _)| link[index[c] as usize]);
+            let score = if smaller_is_closer {
+                scores.fold(0.0, f64::max)
+            } else {
+                scores.fold(1.0, f64::min)
+            };
+            (s.sample, key, score)
+        })
+        .collect())
+}
+
+fn u64_be(b: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[..8]);
+    u64::from_be_bytes(a)
+}
+
+/// The same question: equal prompt components and equal media keys of every kind. Samples of one
+/// source row count once (the first).
+fn sample_groups(
+    rows: &HashMap<SampleId, (DatasetId, i64)>,
+    prompt_key: &HashMap<SampleId, u32>,
+    media_keys: &HashMap<SampleId, Vec<(u8, MediaKey)>>,
+) -> Vec<Vec<DupMember>> {
+    let mut by_key: HashMap<(u32, Vec<(u8, MediaKey)>), Vec<SampleId>> = HashMap::new();
+    for s in rows.keys() {
+        let Some(p) = prompt_key.get(s) else { continue };
+        let mut media = media_keys.get(s).cloned().unwrap_or_default();
+        media.sort();
+        by_key.entry((*p, media)).or_default().push(*s);
+    }
+    let mut groups: Vec<Vec<DupMember>> = by_key
+        .into_values()
+        .filter_map(|mut members| {
+            members.sort_unstable();
+            let mut seen_rows = HashSet::new();
+            members.retain(|s| seen_rows.insert(rows[s]));
+            (members.len() > 1).then(|| {
+                members.into_iter().map(|sample| DupMember { sample, response: None, score: None }).collect()
+            })
+        })
+        .collect();
+    groups.sort_by_key(|g: &Vec<DupMember>| g[0].sample);
+    groups
+}

@@ -1,0 +1,282 @@
+//! The media pass: each image, video, frame folder and audio clip fingerprinted once per content
+//! (the blob's hash, or the blake3 of a referenced file, cached by path, size and mtime; of a
+//! frame folder, of its frames in order). What is already fingerprinted is skipped, so a dataset
+//! added later costs only its own media, and a pass killed at any moment resumes where its last
+//! batch was committed. Decoding runs on worker threads (one per core); the store is written from
+//! the calling thread in batches.
+
+use super::sequence::{FRAME_STEP_S, MAX_FRAMES, audio_fingerprint, frame_hash};
+use super::{CleanError, phash};
+use crate::jobs::Progress;
+use crate::media::{ImageLimits, VideoDecoder, decode_audio_bytes, decode_audio_file, frames::list_frames};
+use crate::model::MediaKind;
+use crate::store::{MediaItem, NewFingerprint, Store};
+use std::path::Path;
+use std::sync::mpsc::sync_channel;
+
+/// Media items written per transaction.
+const BATCH: usize = 256;
+
+/// What the media pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct MediaPassReport {
+    /// Media items considered.
+    pub items: u64,
+    /// Contents fingerprinted now.
+    pub fingerprinted: u64,
+    /// Contents fingerprinted by an earlier pass.
+    pub already: u64,
+    /// Contents that could not be decoded (kept with the reason).
+    pub failed: u64,
+}
+
+/// The fingerprint algorithm of a media kind.
+pub fn algo_of(kind: MediaKind) -> &'static str {
+    match kind {
+        MediaKind::Image => "phash",
+        MediaKind::Video | MediaKind::Frames => "frames",
+        MediaKind::Audio => "chromaprint",
+    }
+}
+
+/// Where a worker finds an item's bytes.
+enum Source {
+    Bytes(Vec<u8>),
+    File(String),
+}
+
+struct Work {
+    media: i64,
+    kind: MediaKind,
+    known: Option<String>,
+    source: Source,
+}
+
+struct Done {
+    media: i64,
+    algo: &'static str,
+    content: String,
+    file: Option<(String, u64, i64)>,
+    print: Option<Result<Vec<u8>, String>>,
+}
+
+/// Fingerprints the media of `kinds` that have none yet.
+pub fn fingerprint_media(store: &mut Store, kinds: &[MediaKind], progress: &mut Progress) -> Result<MediaPassReport, CleanError> {
+    let items = store.media_to_fingerprint(kinds)?;
+    let mut report = MediaPassReport { items: items.len() as u64, ..MediaPassReport::default() };
+    progress.phase("fingerprinting media", "items", Some(items.len() as u64), 0);
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).clamp(1, 8);
+    let (work_tx, work_rx) = sync_channel::<Work>(workers * 4);
+    let work_rx = std::sync::Arc::new(std::sync::Mutex::new(work_rx));
+    let (done_tx, done_rx) = sync_channel::<Done>(workers * 4);
+    let result = std::thread::scope(|scope| -> Result<(), CleanError> {
+        for w in 0..workers {
+            let (rx, tx) = (work_rx.clone(), done_tx.clone());
+            std::thread::Builder::new()
+                .name(format!("fingerprint-{w}"))
+                .spawn_scoped(scope, move || {
+                    loop {
+                        let next = rx.lock().map(|r| r.recv());
+                        let Ok(Ok(work)) = next else { break };
+                        if tx.send(fingerprint(work)).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .map_err(|e| CleanError::Io(format!("cannot start a fingerprint thread: {e}")))?;
+        }
+        drop(done_tx);
+        let mut sent = 0usize;
+        let mut received = 0usize;
+        let mut batch: Vec<Done> = Vec::new();
+        let mut queue = items.iter().peekable();
+        // Feed the workers and drain their answers in turns, writing a batch whenever one is full.
+        loop {
+            while sent - received < workers * 4 {
+                let Some(item) = queue.next() else { break };
+                match prepare(store, item)? {
+                    Prepared::Skip(content) => {
+                        report.already += 1;
+                        if item.content.as_deref() != Some(content.as_str()) {
+                            batch.push(Done { media: item.id, algo: algo_of(item.kind), content, file: None, print: None });
+                        }
+                        received += 1;
+                        sent += 1;
+                    }
+                    Prepared::Work(work) => {
+                        work_tx.send(work).map_err(|_| CleanError::Io("the fingerprint threads stopped".into()))?;
+                        sent += 1;
+                    }
+                }
+            }
+            if received == sent && queue.peek().is_none() {
+                break;
+            }
+            if received < sent {
+                let done = done_rx.recv().map_err(|_| CleanError::Io("the fingerprint threads stopped".into()))?;
+                match &done.print {
+                    Some(Ok(_)) => report.fingerprinted += 1,
+                    Some(Err(_)) => report.failed += 1,
+                    None => report.already += 1,
+                }
+                batch.push(done);
+                received += 1;
+            }
+            if batch.len() >= BATCH {
+                write(store, &mut batch)?;
+            }
+            progress.tick(received as u64)?;
+        }
+        drop(work_tx);
+        write(store, &mut batch)?;
+        progress.finish(received as u64);
+        Ok(())
+    });
+    result?;
+    Ok(report)
+}
+
+enum Prepared {
+    /// Its content is known and fingerprinted.
+    Skip(String),
+    Work(Work),
+}
+
+fn prepare(store: &Store, item: &MediaItem) -> Result<Prepared, CleanError> {
+    let algo = algo_of(item.kind);
+    let known = match (&item.blob_hash, &item.resolved_path) {
+        (Some(hash), _) => Some(hash.clone()),
+        (None, Some(path)) => match file_stamp(Path::new(path)) {
+            Some((size, mtime)) => store.cached_file_hash(path, size, mtime)?,
+            None => None,
+        },
+        (None, None) => None,
+    };
+    if let Some(content) = &known
+        && store.has_fingerprint(content, algo)?
+    {
+        return Ok(Prepared::Skip(content.clone()));
+    }
+    let source = match (&item.blob_hash, &item.resolved_path) {
+        (Some(hash), _) => Source::Bytes(store.blob(hash)?),
+        (None, Some(path)) => Source::File(path.clone()),
+        (None, None) => unreachable!("media_to_fingerprint returns readable media only"),
+    };
+    Ok(Prepared::Work(Work { media: item.id, kind: item.kind, known, source }))
+}
+
+/// A file's size and modification time in nanoseconds.
+fn file_stamp(path: &Path) -> Option<(u64, i64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    let mtime = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some((meta.len(), i64::try_from(mtime.as_nanos()).unwrap_or(i64::MAX)))
+}
+
+/// On a worker: the content hash and the fingerprint.
+fn fingerprint(work: Work) -> Done {
+    let limits = ImageLimits::default();
+    match (&work.source, work.kind) {
+        (Source::Bytes(bytes), kind) => {
+            let content = work.known.clone().unwrap_or_else(|| blake3::hash(bytes).to_hex().to_string());
+            Done { media: work.media, algo: algo_of(work.kind), content, file: None, print: Some(print_bytes(bytes, kind, &limits)) }
+        }
+        (Source::File(path), MediaKind::Frames) => {
+            let p = Path::new(path);
+            let (content, print) = match frames_print(p, &limits) {
+                Ok((content, print)) => (content, Ok(print)),
+                Err(e) => (work.known.clone().unwrap_or_else(|| format!("unreadable:{path}")), Err(e)),
+            };
+            Done { media: work.media, algo: algo_of(work.kind), content, file: file_stamp(p).map(|(s, m)| (path.clone(), s, m)), print: Some(print) }
+        }
+        (Source::File(path), kind) => {
+            let p = Path::new(path);
+            let bytes = match std::fs::read(p) {
+                Ok(b) => b,
+                Err(e) => {
+                    return Done {
+                        media: work.media,
+                        algo: algo_of(kind),
+                        content: format!("unreadable:{path}"),
+                        file: None,
+                        print: Some(Err(format!("cannot read {path}: {e}"))),
+                    };
+                }
+            };
+            let content = blake3::hash(&bytes).to_hex().to_string();
+            let print = match kind {
+                // The video decoder reads the file itself (it seeks); the bytes were only hashed.
+                MediaKind::Video => video_print(VideoDecoder::open(p)),
+                MediaKind::Audio => decode_audio_file(p).map_err(|e| e.to_string()).and_then(|a| audio_bytes(&a)),
+                _ => print_bytes(&bytes, kind, &limits),
+            };
+            Done { media: work.media, algo: algo_of(work.kind), content, file: file_stamp(p).map(|(s, m)| (path.clone(), s, m)), print: Some(print) }
+        }
+    }
+}
+
+fn print_bytes(bytes: &[u8], kind: MediaKind, limits: &ImageLimits) -> Result<Vec<u8>, String> {
+    match kind {
+        MediaKind::Image => phash::phash_bytes(bytes, limits).map(|h| h.to_be_bytes().to_vec()).map_err(|e| e.to_string()),
+        MediaKind::Video | MediaKind::Frames => video_print(VideoDecoder::from_bytes(bytes)),
+        MediaKind::Audio => decode_audio_bytes(bytes, None).map_err(|e| e.to_string()).and_then(|a| audio_bytes(&a)),
+    }
+}
+
+fn video_print(decoder: Result<VideoDecoder, crate::media::MediaError>) -> Result<Vec<u8>, String> {
+    let frames = decoder.and_then(|mut d| d.sample_every(FRAME_STEP_S, MAX_FRAMES)).map_err(|e| e.to_string())?;
+    Ok(frames.iter().flat_map(|f| frame_hash(f).to_be_bytes()).collect())
+}
+
+fn audio_bytes(audio: &crate::media::AudioSamples) -> Result<Vec<u8>, String> {
+    Ok(audio_fingerprint(audio)?.iter().flat_map(|v| v.to_le_bytes()).collect())
+}
+
+/// A frame folder's content hash (its frames' bytes in order) and the hashes of up to
+/// [`MAX_FRAMES`] of its frames, spread evenly.
+fn frames_print(dir: &Path, limits: &ImageLimits) -> Result<(String, Vec<u8>), String> {
+    let paths = list_frames(dir).map_err(|e| e.to_string())?;
+    if paths.is_empty() {
+        return Err(format!("{}: no frames", dir.display()));
+    }
+    let mut content = blake3::Hasher::new();
+    let step = paths.len().div_ceil(MAX_FRAMES).max(1);
+    let mut print = Vec::new();
+    for (i, p) in paths.iter().enumerate() {
+        let bytes = std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        content.update(&bytes);
+        if i % step == 0 {
+            let h = phash::phash_bytes(&bytes, limits).map_err(|e| format!("{}: {e}", p.display()))?;
+            print.extend_from_slice(&h.to_be_bytes());
+        }
+    }
+    Ok((content.finalize().to_hex().to_string(), print))
+}
+
+fn write(store: &mut Store, batch: &mut Vec<Done>) -> Result<(), CleanError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let mut contents = Vec::with_capacity(batch.len());
+    let mut files = Vec::new();
+    let mut prints = Vec::new();
+    for d in batch.drain(..) {
+        // A file that could not be read has no content hash: nothing is recorded for it, so the
+        // next pass tries again.
+        if d.content.starts_with("unreadable:") {
+            continue;
+        }
+        if let Some((path, size, mtime)) = d.file {
+            files.push((path, size, mtime, d.content.clone()));
+        }
+        if let Some(print) = d.print {
+            let (value, error) = match print {
+                Ok(v) => (Some(v), None),
+                Err(e) => (None, Some(e)),
+            };
+            prints.push(NewFingerprint { content: d.content.clone(), algo: d.algo, value, error });
+        }
+        contents.push((d.media, d.content));
+    }
+    store.put_fingerprints(&contents, &files, &prints)?;
+    Ok(())
+}
