@@ -46,6 +46,7 @@ pub fn run(
                 continue;
             }
             for (content, print) in &s.items {
+                let (Some(content), Some(print)) = (content, print) else { continue };
                 let next = hashes.len() as u32;
                 let i = *index.entry(content.as_str()).or_insert_with(|| {
                     let mut b = [0u8; 8];

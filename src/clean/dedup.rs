@@ -60,7 +60,7 @@ impl Default for DedupOptions {
             radius: super::phash::DEFAULT_RADIUS,
             threshold: 0.8,
             coverage: sequence::DEFAULT_COVERAGE,
-            shingle: 3,
+            shingle: 1,
             perms: super::minhash::DEFAULT_PERMUTATIONS,
         }
     }
@@ -96,8 +96,9 @@ pub struct KindCount {
 /// The kinds of groups, in the order passes run and reports list them.
 pub const KINDS: &[&str] = &["image", "video", "audio", "prompt", "response", "sample"];
 
-/// A sample's near-duplicate key for one media kind: its media components, sorted.
-type MediaKey = Vec<u32>;
+/// A sample's near-duplicate key for one media kind: its media components, sorted; a sample with
+/// media that has no fingerprint has a key of its own (`-id`), equal to no other.
+type MediaKey = Vec<i64>;
 
 /// Runs the passes `options` ask for, then the sample pass over what they found.
 pub fn run(store: &mut Store, options: &DedupOptions, progress: &mut Progress) -> Result<DedupReport, CleanError> {
@@ -122,17 +123,17 @@ pub fn run(store: &mut Store, options: &DedupOptions, progress: &mut Progress) -
             rows.insert(s, (d, row));
         }
     })?;
+    // Every media kind is grouped (over what is fingerprinted: cheap) because the sample pass needs
+    // each sample's media keys; only the kinds asked for are fingerprinted first and recorded.
     for (tag, kind, on) in [(0u8, "image", options.images), (1, "video", options.video), (2, "audio", options.audio)] {
-        if !on {
-            continue;
-        }
         progress.phase(&format!("grouping {kind}"), "samples", None, 0);
-        let keyed = media_pass_groups(store, kind, options, &rows)?;
-        let groups = groups_by_key(keyed.iter().map(|(s, key, score)| (*s, key.clone(), *score)));
-        for (s, key, _) in keyed {
+        let (keyed, groups) = media_pass_groups(store, kind, options, &rows)?;
+        for (s, key) in keyed {
             media_keys.entry(s).or_default().push((tag, key));
         }
-        record(store, kind, &settings, &groups, &mut report)?;
+        if on {
+            record(store, kind, &settings, &groups, &mut report)?;
+        }
         progress.tick(0)?;
     }
     if options.prompts || options.responses {
@@ -169,33 +170,17 @@ fn record(
     Ok(())
 }
 
-/// Groups samples with equal keys (two or more), members in id order, each with its score.
-fn groups_by_key(items: impl Iterator<Item = (SampleId, MediaKey, f64)>) -> Vec<Vec<DupMember>> {
-    let mut by_key: HashMap<MediaKey, Vec<(SampleId, f64)>> = HashMap::new();
-    for (s, key, score) in items {
-        by_key.entry(key).or_default().push((s, score));
-    }
-    let mut groups: Vec<Vec<DupMember>> = by_key
-        .into_values()
-        .filter(|m| m.len() > 1)
-        .map(|mut m| {
-            m.sort_by_key(|(s, _)| *s);
-            m.into_iter().map(|(sample, score)| DupMember { sample, response: None, score: Some(score) }).collect()
-        })
-        .collect();
-    groups.sort_by_key(|g| g[0].sample);
-    groups
-}
-
-/// For one media kind: each sample with media of it, its key (sorted components of its media
-/// contents) and its score (the largest distance or smallest similarity that links one of its
-/// contents to another; 0 bits or 1.0 where the very content is shared).
+/// For one media kind: each sample with media of it and its key (the sorted components of its
+/// media contents: contents linked by near pairs form a component), and the groups: per
+/// component, the samples that hold one of its contents, when there are two or more. A member's
+/// score is the largest distance (images) or smallest similarity (video, audio) of the links that
+/// join its content to the component: 0 bits or 1.0 where the content itself is shared.
 fn media_pass_groups(
     store: &Store,
     kind: &str,
     options: &DedupOptions,
     rows: &HashMap<SampleId, (DatasetId, i64)>,
-) -> Result<Vec<(SampleId, MediaKey, f64)>, CleanError> {
+) -> Result<(Vec<(SampleId, MediaKey)>, Vec<Vec<DupMember>>), CleanError> {
     let mut samples = Vec::new();
     let media_kinds: &[MediaKind] = match kind {
         "image" => &[MediaKind::Image],
@@ -207,22 +192,26 @@ fn media_pass_groups(
         samples.extend(store.sample_fingerprints(*mk, algo)?.into_iter().filter(|s| rows.contains_key(&s.sample)));
     }
     samples.sort_by_key(|s| s.sample);
-    // Distinct contents, each with its fingerprint.
+    // Distinct contents, each with its fingerprint and how many samples hold it.
     let mut index: HashMap<String, u32> = HashMap::new();
     let mut prints: Vec<Vec<u8>> = Vec::new();
-    let mut users: Vec<u32> = Vec::new();
+    let mut holders: Vec<u32> = Vec::new();
     for s in &samples {
+        let mut mine: HashSet<&str> = HashSet::new();
         for (content, print) in &s.items {
+            let (Some(content), Some(print)) = (content, print) else { continue };
             let next = prints.len() as u32;
             let i = *index.entry(content.clone()).or_insert_with(|| {
                 prints.push(print.clone());
-                users.push(0);
+                holders.push(0);
                 next
             });
-            users[i as usize] += 1;
+            if mine.insert(content) {
+                holders[i as usize] += 1;
+            }
         }
     }
-    let smaller_is_closer = kind == "image";
+    let distance = kind == "image";
     let pairs: Vec<(u32, u32, f64)> = match kind {
         "image" => {
             let hashes: Vec<u64> = prints.iter().map(|p| u64_be(p)).collect();
@@ -241,32 +230,50 @@ fn media_pass_groups(
         }
     };
     let mut uf = Components::new(prints.len());
-    let mut link: Vec<Option<f64>> = users.iter().map(|u| (*u > 1).then_some(if smaller_is_closer { 0.0 } else { 1.0 })).collect();
+    let exact = if distance { 0.0 } else { 1.0 };
+    let mut link: Vec<Option<f64>> = holders.iter().map(|h| (*h > 1).then_some(exact)).collect();
     for (a, b, score) in &pairs {
         uf.union(*a, *b);
         for x in [a, b] {
             let l = &mut link[*x as usize];
             *l = Some(match *l {
-                Some(old) if smaller_is_closer => old.min(*score),
+                Some(old) if distance => old.min(*score),
                 Some(old) => old.max(*score),
                 None => *score,
             });
         }
     }
-    Ok(samples
-        .iter()
-        .map(|s| {
-            let mut key: MediaKey = s.items.iter().map(|(c, _)| uf.find(index[c])).collect();
-            key.sort_unstable();
-            let scores = s.items.iter().filter_map(|(c, _)| link[index[c] as usize]);
-            let score = if smaller_is_closer {
-                scores.fold(0.0, f64::max)
-            } else {
-                scores.fold(1.0, f64::min)
-            };
-            (s.sample, key, score)
+    let mut keys = Vec::with_capacity(samples.len());
+    let mut by_component: BTreeMap<u32, Vec<(SampleId, f64)>> = BTreeMap::new();
+    for s in &samples {
+        let complete = s.items.iter().all(|(c, p)| c.is_some() && p.is_some());
+        let mut key: MediaKey = if complete {
+            s.items.iter().filter_map(|(c, _)| c.as_ref()).map(|c| i64::from(uf.find(index[c]))).collect()
+        } else {
+            vec![-s.sample.0]
+        };
+        key.sort_unstable();
+        for (c, p) in &s.items {
+            let (Some(c), Some(_)) = (c, p) else { continue };
+            let i = index[c];
+            let Some(score) = link[i as usize] else { continue };
+            let members = by_component.entry(uf.find(i)).or_default();
+            match members.iter_mut().find(|(m, _)| *m == s.sample) {
+                Some((_, old)) => *old = if distance { old.min(score) } else { old.max(score) },
+                None => members.push((s.sample, score)),
+            }
+        }
+        keys.push((s.sample, key));
+    }
+    let mut groups: Vec<Vec<DupMember>> = by_component
+        .into_values()
+        .filter(|m| m.len() > 1)
+        .map(|m| {
+            m.into_iter().map(|(sample, score)| DupMember { sample, response: None, score: Some(score) }).collect()
         })
-        .collect())
+        .collect();
+    groups.sort_by_key(|g| g[0].sample);
+    Ok((keys, groups))
 }
 
 fn u64_be(b: &[u8]) -> u64 {
@@ -295,9 +302,8 @@ fn sample_groups(
             members.sort_unstable();
             let mut seen_rows = HashSet::new();
             members.retain(|s| seen_rows.insert(rows[s]));
-            (members.len() > 1).then(|| {
-                members.into_iter().map(|sample| DupMember { sample, response: None, score: None }).collect()
-            })
+            (members.len() > 1)
+                .then(|| members.into_iter().map(|sample| DupMember { sample, response: None, score: None }).collect())
         })
         .collect();
     groups.sort_by_key(|g: &Vec<DupMember>| g[0].sample);

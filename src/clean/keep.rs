@@ -55,7 +55,9 @@ impl KeepPolicy {
                 .iter()
                 .rev()
                 .filter(|s| fact(s).best_rating.is_some())
-                .max_by(|a, b| fact(a).best_rating.partial_cmp(&fact(b).best_rating).unwrap_or(std::cmp::Ordering::Equal))
+                .max_by(|a, b| {
+                    fact(a).best_rating.partial_cmp(&fact(b).best_rating).unwrap_or(std::cmp::Ordering::Equal)
+                })
                 .copied()
                 .unwrap_or(first),
         }

@@ -61,7 +61,11 @@ struct Done {
 }
 
 /// Fingerprints the media of `kinds` that have none yet.
-pub fn fingerprint_media(store: &mut Store, kinds: &[MediaKind], progress: &mut Progress) -> Result<MediaPassReport, CleanError> {
+pub fn fingerprint_media(
+    store: &mut Store,
+    kinds: &[MediaKind],
+    progress: &mut Progress,
+) -> Result<MediaPassReport, CleanError> {
     let items = store.media_to_fingerprint(kinds)?;
     let mut report = MediaPassReport { items: items.len() as u64, ..MediaPassReport::default() };
     progress.phase("fingerprinting media", "items", Some(items.len() as u64), 0);
@@ -98,7 +102,13 @@ pub fn fingerprint_media(store: &mut Store, kinds: &[MediaKind], progress: &mut 
                     Prepared::Skip(content) => {
                         report.already += 1;
                         if item.content.as_deref() != Some(content.as_str()) {
-                            batch.push(Done { media: item.id, algo: algo_of(item.kind), content, file: None, print: None });
+                            batch.push(Done {
+                                media: item.id,
+                                algo: algo_of(item.kind),
+                                content,
+                                file: None,
+                                print: None,
+                            });
                         }
                         received += 1;
                         sent += 1;
@@ -178,7 +188,13 @@ fn fingerprint(work: Work) -> Done {
     match (&work.source, work.kind) {
         (Source::Bytes(bytes), kind) => {
             let content = work.known.clone().unwrap_or_else(|| blake3::hash(bytes).to_hex().to_string());
-            Done { media: work.media, algo: algo_of(work.kind), content, file: None, print: Some(print_bytes(bytes, kind, &limits)) }
+            Done {
+                media: work.media,
+                algo: algo_of(work.kind),
+                content,
+                file: None,
+                print: Some(print_bytes(bytes, kind, &limits)),
+            }
         }
         (Source::File(path), MediaKind::Frames) => {
             let p = Path::new(path);
@@ -186,7 +202,13 @@ fn fingerprint(work: Work) -> Done {
                 Ok((content, print)) => (content, Ok(print)),
                 Err(e) => (work.known.clone().unwrap_or_else(|| format!("unreadable:{path}")), Err(e)),
             };
-            Done { media: work.media, algo: algo_of(work.kind), content, file: file_stamp(p).map(|(s, m)| (path.clone(), s, m)), print: Some(print) }
+            Done {
+                media: work.media,
+                algo: algo_of(work.kind),
+                content,
+                file: file_stamp(p).map(|(s, m)| (path.clone(), s, m)),
+                print: Some(print),
+            }
         }
         (Source::File(path), kind) => {
             let p = Path::new(path);
@@ -209,14 +231,22 @@ fn fingerprint(work: Work) -> Done {
                 MediaKind::Audio => decode_audio_file(p).map_err(|e| e.to_string()).and_then(|a| audio_bytes(&a)),
                 _ => print_bytes(&bytes, kind, &limits),
             };
-            Done { media: work.media, algo: algo_of(work.kind), content, file: file_stamp(p).map(|(s, m)| (path.clone(), s, m)), print: Some(print) }
+            Done {
+                media: work.media,
+                algo: algo_of(work.kind),
+                content,
+                file: file_stamp(p).map(|(s, m)| (path.clone(), s, m)),
+                print: Some(print),
+            }
         }
     }
 }
 
 fn print_bytes(bytes: &[u8], kind: MediaKind, limits: &ImageLimits) -> Result<Vec<u8>, String> {
     match kind {
-        MediaKind::Image => phash::phash_bytes(bytes, limits).map(|h| h.to_be_bytes().to_vec()).map_err(|e| e.to_string()),
+        MediaKind::Image => {
+            phash::phash_bytes(bytes, limits).map(|h| h.to_be_bytes().to_vec()).map_err(|e| e.to_string())
+        }
         MediaKind::Video | MediaKind::Frames => video_print(VideoDecoder::from_bytes(bytes)),
         MediaKind::Audio => decode_audio_bytes(bytes, None).map_err(|e| e.to_string()).and_then(|a| audio_bytes(&a)),
     }

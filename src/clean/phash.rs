@@ -24,8 +24,9 @@ const PRECISION_BITS: u32 = 32 - 8 - 2;
 
 /// The hash of encoded image bytes (any format the image decoder reads).
 pub fn phash_bytes(bytes: &[u8], limits: &ImageLimits) -> Result<u64, MediaError> {
-    if let Some((w, h, rgb)) = jpeg_scaled(bytes, limits)? {
-        return Ok(phash_rgb(w, h, &rgb));
+    if let Some(scaled) = jpeg_scaled(bytes, limits)? {
+        let small = resize_lanczos_rgb_box(scaled.width, scaled.height, &scaled.rgb, scaled.extent, SIDE, SIDE);
+        return Ok(hash_of_grey(&luma(&small)));
     }
     let image = decode_image(bytes, limits)?;
     let (w, h) = image.dimensions();
@@ -36,12 +37,14 @@ pub fn phash_bytes(bytes: &[u8], limits: &ImageLimits) -> Result<u64, MediaError
 
 /// The hash of an RGB image, `rgb` row-major, 3 bytes a pixel.
 pub fn phash_rgb(width: usize, height: usize, rgb: &[u8]) -> u64 {
-    let small = resize_lanczos_rgb(width, height, rgb, SIDE, SIDE);
-    let grey: Vec<f64> = small
-        .chunks_exact(3)
+    hash_of_grey(&luma(&resize_lanczos_rgb(width, height, rgb, SIDE, SIDE)))
+}
+
+/// Pillow's `convert('L')`: ITU-R 601 luma in 16-bit fixed point, rounded.
+fn luma(rgb: &[u8]) -> Vec<f64> {
+    rgb.chunks_exact(3)
         .map(|p| f64::from((u32::from(p[0]) * 19595 + u32::from(p[1]) * 38470 + u32::from(p[2]) * 7471 + 0x8000) >> 16))
-        .collect();
-    hash_of_grey(&grey)
+        .collect()
 }
 
 /// The DCT, the 8x8 corner and the median.
@@ -83,9 +86,20 @@ pub fn to_hex(hash: u64) -> String {
     format!("{hash:016x}")
 }
 
+/// A JPEG decoded at a reduced scale.
+struct Scaled {
+    width: usize,
+    height: usize,
+    rgb: Vec<u8>,
+    /// The image's own size at this scale, which the decoded one rounds up (a 526 px wide image at
+    /// 1/4 is 131.5 px of picture in 132 decoded): the resize reads exactly that box, so that the
+    /// picture is not shifted by the padding.
+    extent: (f64, f64),
+}
+
 /// A JPEG decoded by the decoder at a reduced DCT scale, as RGB; `None` when the bytes are not a
 /// JPEG (or a kind the scaled path does not take: CMYK, 16-bit grey).
-fn jpeg_scaled(bytes: &[u8], limits: &ImageLimits) -> Result<Option<(usize, usize, Vec<u8>)>, MediaError> {
+fn jpeg_scaled(bytes: &[u8], limits: &ImageLimits) -> Result<Option<Scaled>, MediaError> {
     if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         return Ok(None);
     }
@@ -113,17 +127,31 @@ fn jpeg_scaled(bytes: &[u8], limits: &ImageLimits) -> Result<Option<(usize, usiz
     if rgb.len() < w * h * 3 {
         return Err(MediaError::corrupt(MediaKind::Image, "the JPEG decoded to fewer pixels than it says"));
     }
-    Ok(Some((w, h, rgb)))
+    let extent = (f64::from(width) / f64::from(factor), f64::from(height) / f64::from(factor));
+    Ok(Some(Scaled { width: w, height: h, rgb, extent }))
 }
 
 /// Pillow's Lanczos (`a = 3`) resampling of an RGB image, in its 8-bit fixed point: coefficients
 /// computed per output pixel with the filter widened by the scale when shrinking, normalized and
 /// rounded to `PRECISION_BITS`; horizontal pass first (over all rows), then vertical.
 pub fn resize_lanczos_rgb(width: usize, height: usize, rgb: &[u8], out_w: usize, out_h: usize) -> Vec<u8> {
-    let horizontal = if width == out_w {
+    resize_lanczos_rgb_box(width, height, rgb, (width as f64, height as f64), out_w, out_h)
+}
+
+/// [`resize_lanczos_rgb`] of the box `(0, 0)`-`extent` of the image (Pillow's `box` argument).
+fn resize_lanczos_rgb_box(
+    width: usize,
+    height: usize,
+    rgb: &[u8],
+    extent: (f64, f64),
+    out_w: usize,
+    out_h: usize,
+) -> Vec<u8> {
+    let exact = |size: usize, e: f64| (size as f64 - e).abs() < 1e-9;
+    let horizontal = if width == out_w && exact(width, extent.0) {
         rgb.to_vec()
     } else {
-        let (bounds, kk, ksize) = coefficients(width, out_w);
+        let (bounds, kk, ksize) = coefficients(width, extent.0, out_w);
         let mut out = vec![0u8; out_w * height * 3];
         for y in 0..height {
             let src = &rgb[y * width * 3..(y + 1) * width * 3];
@@ -144,10 +172,10 @@ pub fn resize_lanczos_rgb(width: usize, height: usize, rgb: &[u8], out_w: usize,
         }
         out
     };
-    if height == out_h {
+    if height == out_h && exact(height, extent.1) {
         return horizontal;
     }
-    let (bounds, kk, ksize) = coefficients(height, out_h);
+    let (bounds, kk, ksize) = coefficients(height, extent.1, out_h);
     let mut out = vec![0u8; out_w * out_h * 3];
     for y in 0..out_h {
         let (min, len) = bounds[y];
@@ -193,8 +221,8 @@ fn lanczos(x: f64) -> f64 {
 
 /// Pillow's `precompute_coeffs` and `normalize_coeffs_8bpc`: for each output pixel the first input
 /// pixel and how many it reads, and the fixed-point weights (`ksize` a pixel).
-fn coefficients(in_size: usize, out_size: usize) -> (Vec<(usize, usize)>, Vec<i32>, usize) {
-    let scale = in_size as f64 / out_size as f64;
+fn coefficients(in_size: usize, extent: f64, out_size: usize) -> (Vec<(usize, usize)>, Vec<i32>, usize) {
+    let scale = extent / out_size as f64;
     let filterscale = scale.max(1.0);
     let support = 3.0 * filterscale;
     let ksize = support.ceil() as usize * 2 + 1;

@@ -29,26 +29,54 @@ pub fn exact_key(normalized: &str) -> [u8; 16] {
     key
 }
 
-/// The 64-bit hashes of a normalized text's word `k`-shingles (each `k` consecutive words joined by
-/// one space, hashed with XXH3), sorted and without repeats; a text of fewer than `k` words is one
-/// shingle, an empty text none.
+/// The words of a normalized text: runs of letters and digits, each Chinese, Japanese or Korean
+/// character a word of its own (as the full-text index splits them); punctuation and spaces
+/// separate.
+pub fn words(normalized: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    for (i, c) in normalized.char_indices() {
+        let split = crate::query::is_split_char(c);
+        if c.is_alphanumeric() && !split {
+            start.get_or_insert(i);
+            continue;
+        }
+        if let Some(s) = start.take() {
+            out.push(&normalized[s..i]);
+        }
+        if split {
+            out.push(&normalized[i..i + c.len_utf8()]);
+        }
+    }
+    if let Some(s) = start {
+        out.push(&normalized[s..]);
+    }
+    out
+}
+
+/// The 64-bit hashes (XXH3) of a normalized text's word `k`-shingles (each `k` consecutive words
+/// joined by one space), sorted and without repeats; a text of fewer than `k` words is one shingle
+/// of all its words, a text without words has none.
 pub fn shingle_hashes(normalized: &str, k: usize) -> Vec<u64> {
     let k = k.max(1);
-    let words: Vec<&str> = normalized.split(' ').filter(|w| !w.is_empty()).collect();
+    let words = words(normalized);
     let mut out: Vec<u64> = if words.is_empty() {
         Vec::new()
-    } else if words.len() <= k {
-        vec![XxHash3_64::oneshot(normalized.as_bytes())]
+    } else if k == 1 {
+        words.iter().map(|w| XxHash3_64::oneshot(w.as_bytes())).collect()
     } else {
-        // The shingle is the slice of the normalized text from its first word to its last: the words
-        // are separated by exactly one space there, so no string is built.
-        let base = normalized.as_ptr() as usize;
+        let mut buf = String::new();
         words
-            .windows(k)
+            .windows(k.min(words.len()))
             .map(|w| {
-                let start = w[0].as_ptr() as usize - base;
-                let end = w[k - 1].as_ptr() as usize - base + w[k - 1].len();
-                XxHash3_64::oneshot(&normalized.as_bytes()[start..end])
+                buf.clear();
+                for (i, word) in w.iter().enumerate() {
+                    if i > 0 {
+                        buf.push(' ');
+                    }
+                    buf.push_str(word);
+                }
+                XxHash3_64::oneshot(buf.as_bytes())
             })
             .collect()
     };
@@ -89,7 +117,14 @@ mod tests {
     }
 
     #[test]
+    fn words_are_letter_runs_and_cjk_characters() {
+        assert_eq!(words("it's 2 cats, 好猫!"), ["it", "s", "2", "cats", "好", "猫"]);
+        assert!(words(" .. ").is_empty());
+    }
+
+    #[test]
     fn shingles_are_word_windows_and_short_texts_one_shingle() {
+        assert_eq!(shingle_hashes("b, a. b", 1).len(), 2);
         let s = shingle_hashes("a b c d", 3);
         assert_eq!(s.len(), 2);
         let mut want = vec![XxHash3_64::oneshot(b"a b c"), XxHash3_64::oneshot(b"b c d")];

@@ -3,10 +3,10 @@
 //! project; LSH bands give candidate pairs, each checked by the exact Jaccard similarity of its two
 //! shingle sets before it counts. Texts equal after normalization are one text.
 
+use super::CleanError;
 use super::groups::Components;
 use super::minhash::{Bands, MinHasher, candidate_pairs};
 use super::text::{exact_key, jaccard, normalize, shingle_hashes};
-use super::CleanError;
 use crate::jobs::Progress;
 use crate::model::{DatasetId, SampleId};
 use crate::store::{DupMember, Store};

@@ -7,17 +7,18 @@ use crate::clean::dedup::{self, DedupOptions, KINDS};
 use crate::clean::keep::{KeepPolicy, exclude_duplicates};
 use crate::clean::{CleanError, contamination};
 use crate::model::SampleId;
-use crate::store::{Curated, CurationAction, DupGroup, SamplePlace, Store};
-use std::collections::HashMap;
+use crate::store::{Curated, CurationAction, DupGroup, SamplePlace};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Arguments of `verdict dedup`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Without --images, --video, --audio or --text every pass runs. Groups are kept in the project: \
+#[command(
+    after_help = "Without --images, --video, --audio or --text every pass runs. Groups are kept in the project: \
 `verdict dups P` lists them, the query fields dup:KIND and dup:extra find their members.\n\n\
 Examples:\n  verdict dedup p.verdict\n  verdict dedup p.verdict --images --radius 6\n  \
-verdict dedup p.verdict --text prompts --threshold 0.9\n  verdict dedup p.verdict --exclude --kind sample --keep longest")]
+verdict dedup p.verdict --text prompts --threshold 0.9\n  verdict dedup p.verdict --exclude --kind sample --keep longest"
+)]
 pub struct DedupArgs {
     /// The project file.
     project: PathBuf,
@@ -183,7 +184,12 @@ fn cancelled(e: CleanError) -> anyhow::Error {
 }
 
 /// A member as scripts read it.
-fn member_json(sample: SampleId, response: Option<u32>, score: Option<f64>, place: Option<&SamplePlace>) -> serde_json::Value {
+fn member_json(
+    sample: SampleId,
+    response: Option<u32>,
+    score: Option<f64>,
+    place: Option<&SamplePlace>,
+) -> serde_json::Value {
     let mut m = serde_json::json!({
         "sample": sample,
         "dataset": place.map(|p| p.dataset_name.clone()),
@@ -202,11 +208,7 @@ fn member_json(sample: SampleId, response: Option<u32>, score: Option<f64>, plac
 /// `distance` (bits, images) or `similarity` (the rest): the group's weakest link.
 fn group_measure(g: &DupGroup) -> (&'static str, Option<f64>) {
     let scores = g.members.iter().filter_map(|m| m.score);
-    if g.kind == "image" {
-        ("distance", scores.reduce(f64::max))
-    } else {
-        ("similarity", scores.reduce(f64::min))
-    }
+    if g.kind == "image" { ("distance", scores.reduce(f64::max)) } else { ("similarity", scores.reduce(f64::min)) }
 }
 
 pub(super) fn run_dups(args: &DupsArgs) -> anyhow::Result<ExitCode> {
@@ -215,22 +217,32 @@ pub(super) fn run_dups(args: &DupsArgs) -> anyhow::Result<ExitCode> {
     let ids: Vec<SampleId> = groups.iter().flat_map(|g| g.members.iter().map(|m| m.sample)).collect();
     let places = store.sample_places(&ids)?;
     if groups.is_empty() && !args.json {
-        eprintln!("no duplicate groups{}: run `verdict dedup` first", args.kind.as_ref().map_or(String::new(), |k| format!(" of kind {k}")));
+        eprintln!(
+            "no duplicate groups{}: run `verdict dedup` first",
+            args.kind.as_ref().map_or(String::new(), |k| format!(" of kind {k}"))
+        );
     }
     for g in &groups {
         let (measure, value) = group_measure(g);
         if args.json {
             let members: Vec<serde_json::Value> =
                 g.members.iter().map(|m| member_json(m.sample, m.response, m.score, places.get(&m.sample))).collect();
-            outln!(
-                "{}",
-                serde_json::json!({"group": g.id, "kind": g.kind, measure: value, "members": members})
-            );
+            outln!("{}", serde_json::json!({"group": g.id, "kind": g.kind, measure: value, "members": members}));
         } else {
-            let what = value.map_or_else(String::new, |v| if measure == "distance" { format!(", within {v:.0} bits") } else { format!(", similarity {v:.2} or more") });
+            let what = value.map_or_else(String::new, |v| {
+                if measure == "distance" {
+                    format!(", within {v:.0} bits")
+                } else {
+                    format!(", similarity {v:.2} or more")
+                }
+            });
             outln!("group {} ({}, {} members{what}):", g.id, g.kind, g.members.len());
             for (i, m) in g.members.iter().enumerate() {
-                outln!("  {}{}", if i == 0 { "keep " } else { "     " }, describe(m.sample, m.response, places.get(&m.sample)));
+                outln!(
+                    "  {}{}",
+                    if i == 0 { "keep " } else { "     " },
+                    describe(m.sample, m.response, places.get(&m.sample))
+                );
             }
         }
     }
@@ -276,7 +288,11 @@ pub(super) fn run_contamination(args: &ContaminationArgs) -> anyhow::Result<Exit
             }
             outln!("{sample}");
         } else {
-            let d = if h.by == "prompt" { format!("similarity {:.2}", 1.0 - h.distance) } else { format!("{:.0} bits", h.distance) };
+            let d = if h.by == "prompt" {
+                format!("similarity {:.2}", 1.0 - h.distance)
+            } else {
+                format!("{:.0} bits", h.distance)
+            };
             outln!(
                 "{} matches reference {} by {} ({d})",
                 describe(h.sample, None, places.get(&h.sample)),
@@ -313,6 +329,5 @@ pub(super) fn run_contamination(args: &ContaminationArgs) -> anyhow::Result<Exit
             outln!("{line}");
         }
     }
-    let _: Option<HashMap<SampleId, Store>> = None;
     Ok(ExitCode::SUCCESS)
 }

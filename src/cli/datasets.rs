@@ -41,7 +41,7 @@ pub struct RelinkArgs {
 }
 
 /// A dataset named by id or name.
-fn resolve(store: &Store, which: &str) -> anyhow::Result<(DatasetId, String, u64)> {
+pub(super) fn resolve(store: &Store, which: &str) -> anyhow::Result<(DatasetId, String, u64)> {
     let datasets = store.datasets()?;
     let by_id = which.parse::<i64>().ok().and_then(|n| datasets.iter().find(|d| d.id.0 == n));
     let by_name: Vec<_> = datasets.iter().filter(|d| d.name == which).collect();

@@ -19,6 +19,7 @@ macro_rules! out {
     };
 }
 
+mod clean;
 mod datasets;
 mod export;
 mod history;
@@ -84,6 +85,14 @@ enum Command {
     History(history::HistoryArgs),
     /// The dataset layouts Verdict recognizes, and the columns each expects.
     Presets,
+    /// Find duplicates: exact and near-duplicate images, video, audio, prompts and responses, and
+    /// samples asking the same question (groups kept in the project; --exclude acts on them).
+    Dedup(clean::DedupArgs),
+    /// The duplicate groups the last `verdict dedup` found (one JSON object per group with --json).
+    Dups(clean::DupsArgs),
+    /// Samples that nearly duplicate a member of a reference set (an evaluation benchmark), by
+    /// image, by prompt or both.
+    Contamination(clean::ContaminationArgs),
     /// Samples matching a query (fields such as `modality:image`, `len_chosen>500`, free text).
     Search(search::SearchArgs),
     /// Open the desktop app on a project (created if it does not exist).
@@ -173,6 +182,9 @@ fn run(cli: Cli, gui: impl FnOnce(GuiRequest) -> anyhow::Result<()>) -> anyhow::
         Some(Command::Redo(args)) => label::run_undo(&args, true),
         Some(Command::History(args)) => history::run(&args).map(|()| ExitCode::SUCCESS),
         Some(Command::Search(args)) => search::run(&args),
+        Some(Command::Dedup(args)) => clean::run_dedup(&args),
+        Some(Command::Dups(args)) => clean::run_dups(&args),
+        Some(Command::Contamination(args)) => clean::run_contamination(&args),
         Some(Command::Presets) => {
             info::presets();
             Ok(ExitCode::SUCCESS)

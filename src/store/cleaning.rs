@@ -44,8 +44,9 @@ pub struct SampleMedia {
     pub sample: SampleId,
     /// Its dataset.
     pub dataset: DatasetId,
-    /// The content hashes and fingerprints, in the sample's media order.
-    pub items: Vec<(String, Vec<u8>)>,
+    /// The content hashes and fingerprints, in the sample's media order; `None` where the media
+    /// has no fingerprint (not yet fingerprinted, or it does not decode).
+    pub items: Vec<(Option<String>, Option<Vec<u8>>)>,
 }
 
 /// A member of a duplicate group.
@@ -134,41 +135,40 @@ impl Store {
         prints: &[NewFingerprint],
     ) -> Result<()> {
         self.in_tx(|tx| {
-        {
-            let mut set = tx.prepare_cached("UPDATE media SET content = ?2 WHERE id = ?1")?;
-            for (id, content) in media_content {
-                set.execute(params![id, content])?;
-            }
-            let mut file = tx
-                .prepare_cached(
+            {
+                let mut set = tx.prepare_cached("UPDATE media SET content = ?2 WHERE id = ?1")?;
+                for (id, content) in media_content {
+                    set.execute(params![id, content])?;
+                }
+                let mut file = tx.prepare_cached(
                     "INSERT INTO file_hashes (path, size, mtime_ns, content) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,
                      content = excluded.content",
-                )
-                ?;
-            for (path, size, mtime, content) in files {
-                file.execute(params![path, *size as i64, mtime, content])?;
+                )?;
+                for (path, size, mtime, content) in files {
+                    file.execute(params![path, *size as i64, mtime, content])?;
+                }
+                let mut put = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO fingerprints (content, algo, value, error) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for p in prints {
+                    put.execute(params![p.content, p.algo, p.value, p.error])?;
+                }
             }
-            let mut put = tx
-                .prepare_cached("INSERT OR REPLACE INTO fingerprints (content, algo, value, error) VALUES (?1, ?2, ?3, ?4)")
-                ?;
-            for p in prints {
-                put.execute(params![p.content, p.algo, p.value, p.error])?;
-            }
-        }
-        Ok(())
+            Ok(())
         })
     }
 
-    /// Every sample's input media of `kind` that has a fingerprint by `algo`, grouped by sample in
-    /// id order (media in their order); samples of reference sets included, with their dataset.
+    /// Every sample's input media of `kind` with their fingerprints by `algo` (where they have
+    /// one), grouped by sample in id order (media in their order); samples of reference sets
+    /// included, with their dataset.
     pub fn sample_fingerprints(&self, kind: MediaKind, algo: &str) -> Result<Vec<SampleMedia>> {
         let mut out: Vec<SampleMedia> = Vec::new();
         self.each_row(
             "SELECT m.sample_id, s.dataset_id, m.content, f.value FROM media m
              JOIN samples s ON s.id = m.sample_id
-             JOIN fingerprints f ON f.content = m.content AND f.algo = ?2
-             WHERE m.kind = ?1 AND m.role = 'input' AND f.value IS NOT NULL
+             LEFT JOIN fingerprints f ON f.content = m.content AND f.algo = ?2
+             WHERE m.kind = ?1 AND m.role = 'input'
              ORDER BY m.sample_id, m.position",
             &[kind.as_str().to_owned().into(), algo.to_owned().into()],
             |r| {
@@ -195,15 +195,15 @@ impl Store {
     /// Stores signatures in one transaction.
     pub fn put_text_signatures(&mut self, params_key: &str, rows: &[([u8; 16], Vec<u8>)]) -> Result<()> {
         self.in_tx(|tx| {
-        {
-            let mut put = tx
-                .prepare_cached("INSERT OR REPLACE INTO text_signatures (key, params, minhash) VALUES (?1, ?2, ?3)")
-                ?;
-            for (key, sig) in rows {
-                put.execute(params![key.as_slice(), params_key, sig])?;
+            {
+                let mut put = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO text_signatures (key, params, minhash) VALUES (?1, ?2, ?3)",
+                )?;
+                for (key, sig) in rows {
+                    put.execute(params![key.as_slice(), params_key, sig])?;
+                }
             }
-        }
-        Ok(())
+            Ok(())
         })
     }
 
@@ -261,7 +261,12 @@ impl Store {
     }
 
     /// Replaces the groups of `kind` with `groups` (members in keeper order), in one transaction.
-    pub fn replace_dup_groups(&mut self, kind: &str, settings: &serde_json::Value, groups: &[Vec<DupMember>]) -> Result<()> {
+    pub fn replace_dup_groups(
+        &mut self,
+        kind: &str,
+        settings: &serde_json::Value,
+        groups: &[Vec<DupMember>],
+    ) -> Result<()> {
         self.in_tx(|tx| {
         tx.execute("DELETE FROM dup_groups WHERE kind = ?1", [kind])?;
         {
@@ -453,7 +458,9 @@ impl Store {
             .map_err(|e| self.err(e))?;
         for id in ids {
             let facts = stmt
-                .query_row([id], |r| Ok(KeeperFacts { response_chars: r.get(0)?, curated: r.get(1)?, best_rating: r.get(2)? }))
+                .query_row([id], |r| {
+                    Ok(KeeperFacts { response_chars: r.get(0)?, curated: r.get(1)?, best_rating: r.get(2)? })
+                })
                 .map_err(|e| self.err(e))?;
             out.insert(*id, facts);
         }
