@@ -25,6 +25,13 @@ pub fn run(
     progress: &mut Progress,
 ) -> Result<Vec<ContaminationHit>, CleanError> {
     store.set_reference(reference, true)?;
+    let run = format!("contamination:{reference}");
+    let settings = serde_json::json!({
+        "reference": reference, "images": options.images, "prompts": options.prompts, "radius": options.radius,
+        "threshold": options.threshold, "shingle": options.shingle, "perms": options.perms,
+        "min_prompt_words": MIN_PROMPT_WORDS,
+    });
+    store.record_run(&run, &settings, false)?;
     let references: HashSet<DatasetId> = store.reference_datasets()?.into_iter().collect();
     let mut dataset_of: HashMap<SampleId, DatasetId> = HashMap::new();
     store.sample_rows(|s, d, _| {
@@ -129,6 +136,7 @@ pub fn run(
         })
         .collect();
     store.replace_contamination(reference, &hits)?;
+    store.record_run(&run, &settings, true)?;
     Ok(hits)
 }
 

@@ -112,9 +112,10 @@ pub fn run(store: &mut Store, options: &DedupOptions, progress: &mut Progress) -
     if options.audio {
         kinds.push(MediaKind::Audio);
     }
+    let settings = serde_json::to_value(options).unwrap_or_default();
+    store.record_run("dedup", &settings, false)?;
     let mut report = DedupReport { media: fingerprint_media(store, &kinds, progress)?, ..DedupReport::default() };
     let reference: HashSet<DatasetId> = store.reference_datasets()?.into_iter().collect();
-    let settings = serde_json::to_value(options).unwrap_or_default();
     // Each sample's media key per kind, for the sample pass.
     let mut media_keys: HashMap<SampleId, Vec<(u8, MediaKey)>> = HashMap::new();
     let mut rows: HashMap<SampleId, (DatasetId, i64)> = HashMap::new();
@@ -150,6 +151,7 @@ pub fn run(store: &mut Store, options: &DedupOptions, progress: &mut Progress) -
             record(store, "sample", &settings, &groups, &mut report)?;
         }
     }
+    store.record_run("dedup", &settings, true)?;
     Ok(report)
 }
 

@@ -31,6 +31,10 @@ pub struct Counts {
     pub placeholders_repaired: u64,
     /// Samples left out, by reason (`flagged`, `tie`, `missing_media`, `cannot_express:video`, ...).
     pub left_out: BTreeMap<String, u64>,
+    /// With a split: pairs of members of one duplicate group (`verdict dedup`) written to different
+    /// sides (0: every group is kept on one side).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_pairs_across_split: Option<u64>,
     /// Facts about what was written that are not a sample left out (media the target has no
     /// place for, media that could not be copied into a lossless export), by kind.
     pub notes: BTreeMap<String, u64>,
@@ -207,9 +211,28 @@ pub fn render(
         "media": media,
         "media_paths": media.paths,
         "target_details": extra,
+        "cleaning": cleaning(store)?,
         "files": files,
     });
     Ok(serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n")
+}
+
+/// The cleaning the project has had: the duplicate and contamination runs with their settings,
+/// the duplicate groups by kind, and the reference sets (never exported).
+fn cleaning(store: &Store) -> Result<serde_json::Value, crate::store::StoreError> {
+    let mut groups = std::collections::BTreeMap::<String, u64>::new();
+    for g in store.dup_groups(None)? {
+        *groups.entry(g.kind).or_default() += 1;
+    }
+    let datasets = store.datasets()?;
+    let references: Vec<serde_json::Value> =
+        datasets.iter().filter(|d| d.reference).map(|d| serde_json::json!({"dataset": d.id, "name": d.name})).collect();
+    Ok(serde_json::json!({
+        "runs": store.clean_runs()?,
+        "duplicate_groups": groups,
+        "reference_sets": references,
+        "contaminated_samples": store.contamination(None)?.iter().map(|h| h.sample).collect::<std::collections::BTreeSet<_>>().len(),
+    }))
 }
 
 /// The current time, ISO-8601 UTC with seconds.

@@ -50,6 +50,9 @@ const INDEX_LABELS: &[&str] =
 
 /// What one sample becomes in its source schema.
 fn decide(s: &FullSample, options: &ExportOptions, dataset: &DatasetInfo) -> Decision {
+    if dataset.reference {
+        return Decision::Leave { reason: "reference_set", detail: None };
+    }
     if let Some(reason) = s.curation.as_ref().and_then(|c| c.state.excluded.clone())
         && !options.include_excluded
     {

@@ -8,7 +8,7 @@ use super::media::{MEDIA_DIR, MediaPlacer, Placed};
 use super::options::{ExportOptions, FileFormat, MediaMode, Target};
 use super::outdir::OutDir;
 use super::sink::{JsonlSink, ParquetSink, RowSink};
-use super::split::{self, Side};
+use super::split::{Side, SplitGroups};
 use super::targets::{self, LlamaFactory, Needs, OpenRlhf, PairRow, PairTarget, Part, Swift, Trl};
 use super::{ExportError, ExportReport, Preview, forms, verdict_format};
 use crate::jobs::Progress;
@@ -76,6 +76,10 @@ struct Pass<'a> {
     counts: Counts,
     left_out: Vec<LeftOut>,
     datasets: HashMap<i64, DatasetInfo>,
+    /// Duplicate groups kept on one side of a split.
+    split_groups: SplitGroups,
+    /// Each written sample's side (with a split), to count duplicate pairs across it.
+    sides: HashMap<SampleId, Side>,
 }
 
 /// Runs the pass over `ids` (ascending).
@@ -112,6 +116,7 @@ pub fn run(
     let mut placer = MediaPlacer::new(store, options.media_mode(), &staging);
     placer.dry = preview.is_some();
     let datasets = store.datasets()?.into_iter().map(|d| (d.id.0, d)).collect();
+    let split_groups = if options.split.is_some() { SplitGroups::load(store, ids)? } else { SplitGroups::default() };
     let mut pass = Pass {
         store,
         options,
@@ -125,6 +130,8 @@ pub fn run(
         counts: Counts { samples_matched: ids.len() as u64, ..Counts::default() },
         left_out: Vec::new(),
         datasets,
+        split_groups,
+        sides: HashMap::new(),
     };
     pass.open_sinks()?;
     progress.phase(if preview.is_some() { "counting" } else { "exporting" }, "samples", Some(ids.len() as u64), 0);
@@ -208,6 +215,10 @@ impl Pass<'_> {
     }
 
     fn sample(&mut self, s: &FullSample) -> Result<(), ExportError> {
+        if self.datasets.get(&s.sample.dataset_id.0).is_some_and(|d| d.reference) {
+            self.leave(s, "reference_set", None);
+            return Ok(());
+        }
         if let Some(reason) = s.curation.as_ref().and_then(|c| c.state.excluded.clone())
             && !self.options.include_excluded
         {
@@ -270,7 +281,7 @@ impl Pass<'_> {
                 MediaKind::Audio => audios.push(p),
             }
         }
-        let side = split::side(self.options.split.as_ref(), v);
+        let side = self.split_groups.side(self.options.split.as_ref(), v);
         let curator = label::deciding(s, &self.rules).is_some_and(|j| j.source == JudgmentSource::Curator);
         let mut wrote = false;
         for pair in pairs {
@@ -306,6 +317,9 @@ impl Pass<'_> {
             wrote = true;
         }
         self.counts.samples_written += u64::from(wrote);
+        if wrote && self.options.split.is_some() {
+            self.sides.insert(v.id, side);
+        }
         Ok(())
     }
 
@@ -377,7 +391,7 @@ impl Pass<'_> {
         } else {
             self.counts.original_labels += 1;
         }
-        let side = split::side(self.options.split.as_ref(), v);
+        let side = self.split_groups.side(self.options.split.as_ref(), v);
         self.emit(side, Part::Main, line)?;
         self.counts.samples_written += 1;
         Ok(())
@@ -393,6 +407,9 @@ impl Pass<'_> {
         };
         if self.placer.embedded_copied > 0 {
             self.counts.notes.insert("embedded_media_copied_in_reference_mode".into(), self.placer.embedded_copied);
+        }
+        if self.options.split.is_some() {
+            self.counts.duplicate_pairs_across_split = Some(self.split_groups.pairs_across(&self.sides));
         }
         let Some(out) = self.out.take() else {
             return Ok(Done {

@@ -34,6 +34,7 @@ pub fn in_words(reason: &str, target: Target) -> String {
     let Some(what) = reason.strip_prefix("cannot_express:") else {
         return match reason {
             "excluded" => "marked excluded".into(),
+            "reference_set" => "in a reference set (an evaluation benchmark): never exported".into(),
             "flagged" => "flagged".into(),
             "no_label" => "no label: no judgment says which answer is better".into(),
             "tie" => "a tie".into(),

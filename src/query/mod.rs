@@ -27,6 +27,9 @@
 //! | `is:flagged`, `is:edited`, `is:noted`, `is:excluded` | a curator flagged it, relabeled it, wrote a note, excluded it |
 //! | `flag:REASON` | flagged with this reason (`flag:wrong_label` or `flag:"wrong label"`) |
 //! | `excluded:REASON` | excluded with this reason (duplicate, contamination, `bad_media`, ...) |
+//! | `dup:KIND` | a member of a duplicate group of this kind ([`DUP_KINDS`]: image, video, audio, prompt, response, sample), as `verdict dedup` last found them |
+//! | `dup:extra` | a member of a `sample` group (the same question asked again) that is not its first; `dup:extra-KIND` the same for a group of KIND |
+//! | `is:contaminated`, `contaminated:BY` | nearly duplicates a member of a reference set (`verdict contamination`), by image, prompt or both |
 //!
 //! `and`, `or` and `not` work as `AND`, `OR` and `NOT`; quoted, they are words. A value that is
 //! not one of a field's known values (`modality:vidoe`) is an error naming them, not a query
@@ -110,7 +113,12 @@ pub const FIELDS: &[&str] = &[
     "is",
     "flag",
     "excluded",
+    "dup",
+    "contaminated",
 ];
+
+/// The kinds of duplicate groups (`dup:KIND`), as the cleaning passes store them.
+pub const DUP_KINDS: &[&str] = &["image", "video", "audio", "prompt", "response", "sample"];
 
 /// Parses and compiles a query. An empty query matches every sample.
 pub fn compile(query: &str) -> Result<Compiled, QueryError> {
@@ -327,13 +335,55 @@ fn field(name: &str, op: Op, value: &str, places: Places, negated: bool, out: &m
             };
             (format!("st.{name} = ?"), SqlValue::Text(pattern.to_owned()))
         }
+        "is" if value == "contaminated" => {
+            text_only(name)?;
+            (
+                "st.sample_id IN (SELECT sample_id FROM contamination WHERE by != ?)".into(),
+                SqlValue::Text(String::new()),
+            )
+        }
+        "contaminated" => {
+            text_only(name)?;
+            if !matches!(value, "image" | "prompt" | "both") {
+                return Err(QueryError::new(format!("`contaminated` is image, prompt or both, not `{value}`"), at));
+            }
+            (
+                "st.sample_id IN (SELECT sample_id FROM contamination WHERE by = ?)".into(),
+                SqlValue::Text(value.to_owned()),
+            )
+        }
+        "dup" => {
+            text_only(name)?;
+            let value = value.to_ascii_lowercase();
+            let (extra, kind) = match value.strip_prefix("extra") {
+                Some("") => (true, "sample"),
+                Some(rest) => (true, rest.trim_start_matches(['-', '_'])),
+                None => (false, value.as_str()),
+            };
+            if !DUP_KINDS.contains(&kind) {
+                return Err(QueryError::new(
+                    format!(
+                        "unknown duplicate kind `{kind}` (dup: one of {}, or extra, extra-KIND)",
+                        DUP_KINDS.join(", ")
+                    ),
+                    at,
+                ));
+            }
+            let rank = if extra { " AND m.rank > 0" } else { "" };
+            (
+                format!(
+                    "st.sample_id IN (SELECT m.sample_id FROM dup_members m JOIN dup_groups g ON g.id = m.group_id WHERE g.kind = ?{rank})"
+                ),
+                SqlValue::Text(kind.to_owned()),
+            )
+        }
         "is" => {
             text_only(name)?;
             let column = match value {
                 "flagged" | "edited" | "noted" | "excluded" => value,
                 _ => {
                     return Err(QueryError::new(
-                        format!("`is` is flagged, edited, noted or excluded, not `{value}`"),
+                        format!("`is` is flagged, edited, noted, excluded or contaminated, not `{value}`"),
                         at,
                     ));
                 }

@@ -467,3 +467,89 @@ impl Store {
         Ok(out)
     }
 }
+
+/// A cleaning run as the project remembers it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CleanRun {
+    /// `dedup`, or `contamination:<dataset id>`.
+    pub kind: String,
+    /// Its settings (JSON).
+    pub settings: serde_json::Value,
+    /// running or complete.
+    pub status: String,
+    /// When it started.
+    pub started_at: String,
+    /// When it finished.
+    pub finished_at: Option<String>,
+}
+
+/// What a sample's exact split identity is made of: its earlier turns, prompt and input media.
+pub type SplitIdentity = (SampleId, Vec<crate::model::Turn>, String, Vec<String>);
+
+impl Store {
+    /// Records that a run of `kind` started (`complete == false`) or finished, with its settings.
+    pub fn record_run(&self, kind: &str, settings: &serde_json::Value, complete: bool) -> Result<()> {
+        let sql = if complete {
+            "UPDATE clean_runs SET status = 'complete', settings = ?2, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+             WHERE kind = ?1"
+        } else {
+            "INSERT INTO clean_runs (kind, settings, status, started_at) VALUES (?1, ?2, 'running', strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+             ON CONFLICT (kind) DO UPDATE SET settings = excluded.settings, status = 'running',
+             started_at = excluded.started_at, finished_at = NULL"
+        };
+        self.conn.execute(sql, params![kind, settings.to_string()]).map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The cleaning runs, by kind.
+    pub fn clean_runs(&self) -> Result<Vec<CleanRun>> {
+        let mut out = Vec::new();
+        self.each_row(
+            "SELECT kind, settings, status, started_at, finished_at FROM clean_runs ORDER BY kind",
+            &[],
+            |r| {
+                let settings: String = r.get(1)?;
+                out.push(CleanRun {
+                    kind: r.get(0)?,
+                    settings: serde_json::from_str(&settings).unwrap_or(serde_json::Value::Null),
+                    status: r.get(2)?,
+                    started_at: r.get(3)?,
+                    finished_at: r.get(4)?,
+                });
+                Ok(())
+            },
+        )?;
+        Ok(out)
+    }
+
+    /// Each of `ids`' earlier turns, prompt and input media (each named by its blob hash, else its
+    /// resolved path, path or URL), for the export's split.
+    pub fn split_identities(&self, ids: &[SampleId]) -> Result<Vec<SplitIdentity>> {
+        let mut out = Vec::with_capacity(ids.len());
+        let mut head =
+            self.conn.prepare_cached("SELECT prompt, context FROM samples WHERE id = ?1").map_err(|e| self.err(e))?;
+        let mut media = self
+            .conn
+            .prepare_cached(
+                "SELECT coalesce(blob_hash, resolved_path, path, url, '') FROM media
+                 WHERE sample_id = ?1 AND role != 'candidate' ORDER BY position",
+            )
+            .map_err(|e| self.err(e))?;
+        for id in ids {
+            let Some((prompt, context)) = head
+                .query_row([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))
+                .optional()
+                .map_err(|e| self.err(e))?
+            else {
+                continue;
+            };
+            let turns = context.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default();
+            let refs = media
+                .query_map([id], |r| r.get::<_, String>(0))
+                .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+                .map_err(|e| self.err(e))?;
+            out.push((*id, turns, prompt, refs));
+        }
+        Ok(out)
+    }
+}

@@ -112,6 +112,9 @@ pub struct DatasetInfo {
     pub imported_at: String,
     /// When it completed.
     pub finished_at: Option<String>,
+    /// Marked as a reference set (an evaluation benchmark): never exported, compared with the rest
+    /// by the contamination pass.
+    pub reference: bool,
 }
 
 impl DatasetInfo {
@@ -226,7 +229,7 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT id, name, source_path, content_hash, format, preset, media_root, status, rows_done,
-                        sample_count, error_count, warning_count, imported_at, finished_at, source_size, columns
+                        sample_count, error_count, warning_count, imported_at, finished_at, source_size, columns, reference
                  FROM datasets ORDER BY id",
             )
             .map_err(|e| self.err(e))?;
@@ -251,6 +254,7 @@ impl Store {
                     warning_count: r.get::<_, i64>(11)? as u64,
                     imported_at: r.get(12)?,
                     finished_at: r.get(13)?,
+                    reference: r.get(16)?,
                 })
             })
             .map_err(|e| self.err(e))?;

@@ -31,7 +31,8 @@ mod write;
 pub use crate::model::{EXCLUDE_REASONS, FLAG_REASONS};
 pub use bulk_state::StateField;
 pub use cleaning::{
-    ContaminationHit, DupGroup, DupMember, KeeperFacts, MediaItem, NewFingerprint, SampleMedia, SamplePlace,
+    CleanRun, ContaminationHit, DupGroup, DupMember, KeeperFacts, MediaItem, NewFingerprint, SampleMedia, SamplePlace,
+    SplitIdentity,
 };
 pub use curate::{ALREADY, Curated, CurationAction, RankMove, Skipped, position_letter};
 pub use curation::{AuditEntry, CurationState, Label, NewJudgment, NewRating};
