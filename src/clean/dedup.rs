@@ -96,6 +96,9 @@ pub struct KindCount {
 /// The kinds of groups, in the order passes run and reports list them.
 pub const KINDS: &[&str] = &["image", "video", "audio", "prompt", "response", "sample"];
 
+/// Each sample's media key for one kind, and that kind's groups.
+type MediaGroups = (Vec<(SampleId, MediaKey)>, Vec<Vec<DupMember>>);
+
 /// A sample's near-duplicate key for one media kind: its media components, sorted; a sample with
 /// media that has no fingerprint has a key of its own (`-id`), equal to no other.
 type MediaKey = Vec<i64>;
@@ -182,7 +185,7 @@ fn media_pass_groups(
     kind: &str,
     options: &DedupOptions,
     rows: &HashMap<SampleId, (DatasetId, i64)>,
-) -> Result<(Vec<(SampleId, MediaKey)>, Vec<Vec<DupMember>>), CleanError> {
+) -> Result<MediaGroups, CleanError> {
     let mut samples = Vec::new();
     let media_kinds: &[MediaKind] = match kind {
         "image" => &[MediaKind::Image],
@@ -284,6 +287,9 @@ fn u64_be(b: &[u8]) -> u64 {
     u64::from_be_bytes(a)
 }
 
+/// A sample's question: its prompt component and its media keys by kind.
+type SampleKey = (u32, Vec<(u8, MediaKey)>);
+
 /// The same question: equal prompt components and equal media keys of every kind. Samples of one
 /// source row count once (the first).
 fn sample_groups(
@@ -291,7 +297,7 @@ fn sample_groups(
     prompt_key: &HashMap<SampleId, u32>,
     media_keys: &HashMap<SampleId, Vec<(u8, MediaKey)>>,
 ) -> Vec<Vec<DupMember>> {
-    let mut by_key: HashMap<(u32, Vec<(u8, MediaKey)>), Vec<SampleId>> = HashMap::new();
+    let mut by_key: HashMap<SampleKey, Vec<SampleId>> = HashMap::new();
     for s in rows.keys() {
         let Some(p) = prompt_key.get(s) else { continue };
         let mut media = media_keys.get(s).cloned().unwrap_or_default();

@@ -14,8 +14,8 @@ use crate::store::{MediaItem, NewFingerprint, Store};
 use std::path::Path;
 use std::sync::mpsc::sync_channel;
 
-/// Media items written per transaction.
-const BATCH: usize = 256;
+/// Media items written per transaction (what a kill can cost).
+const BATCH: usize = 64;
 
 /// What the media pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -82,7 +82,7 @@ pub fn fingerprint_media(
                     loop {
                         let next = rx.lock().map(|r| r.recv());
                         let Ok(Ok(work)) = next else { break };
-                        if tx.send(fingerprint(work)).is_err() {
+                        if tx.send(fingerprint(&work)).is_err() {
                             break;
                         }
                     }
@@ -183,7 +183,7 @@ fn file_stamp(path: &Path) -> Option<(u64, i64)> {
 }
 
 /// On a worker: the content hash and the fingerprint.
-fn fingerprint(work: Work) -> Done {
+fn fingerprint(work: &Work) -> Done {
     let limits = ImageLimits::default();
     match (&work.source, work.kind) {
         (Source::Bytes(bytes), kind) => {

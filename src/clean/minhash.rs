@@ -1,7 +1,7 @@
 //! MinHash signatures over shingle hashes and LSH banding to find candidate pairs.
 //!
 //! The permutations are datasketch's `affine32` scheme (datasketch >= 2.0): each input hash is
-//! pre-mixed once with MurmurHash3's 32-bit finalizer, then permutation `k` maps it to
+//! pre-mixed once with `MurmurHash3`'s 32-bit finalizer, then permutation `k` maps it to
 //! `a_k * h + b_k` modulo 2^32 (`a_k` odd, so each is a bijection). Given the same permutations,
 //! the same input hashes and the same bands, datasketch's `MinHash`/`MinHashLSH` find the same
 //! candidates; the benchmark hands it ours. Band parameters default to datasketch's own choice for
@@ -25,7 +25,7 @@ pub struct MinHasher {
     pub b: Vec<u32>,
 }
 
-/// MurmurHash3's 32-bit finalizer.
+/// `MurmurHash3`'s 32-bit finalizer.
 pub fn fmix32(mut h: u32) -> u32 {
     h ^= h >> 16;
     h = h.wrapping_mul(0x85eb_ca6b);

@@ -89,7 +89,7 @@ pub fn near_videos(videos: &[Vec<u64>], radius: u32, coverage: f64) -> Vec<(u32,
             (sim >= coverage).then_some((a, b, sim))
         })
         .collect();
-    out.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    out.sort_by_key(|p| (p.0, p.1));
     out
 }
 
@@ -154,7 +154,7 @@ pub fn near_audio(prints: &[Vec<u32>], coverage: f64) -> Vec<(u32, u32, f64)> {
             (sim >= coverage).then_some((a, b, sim))
         })
         .collect();
-    out.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    out.sort_by_key(|p| (p.0, p.1));
     out
 }
 

@@ -145,7 +145,7 @@ pub fn text_components(
     settings: &TextSettings,
     prompts: bool,
     responses: bool,
-    rows: &HashMap<SampleId, (DatasetId, i64)>,
+    rows: &HashMap<SampleId, (DatasetId, i64), impl std::hash::BuildHasher>,
     progress: &mut Progress,
 ) -> Result<TextResult, CleanError> {
     let mut result = TextResult::default();

@@ -8,6 +8,7 @@ use crate::clean::keep::{KeepPolicy, exclude_duplicates};
 use crate::clean::{CleanError, contamination};
 use crate::model::SampleId;
 use crate::store::{Curated, CurationAction, DupGroup, SamplePlace};
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -171,10 +172,10 @@ fn exclusion_line(kind: &str, reason: &str, ids: &[SampleId], curated: &Curated)
     );
     let left = curated.skipped_count();
     if left > 0 {
-        line.push_str(&format!("; {left} of {} left as they were (already excluded)", ids.len()));
+        let _ = write!(line, "; {left} of {} left as they were (already excluded)", ids.len());
     }
     if let Some(op) = curated.changes.op {
-        line.push_str(&format!("; `verdict undo` (operation #{op}) takes it back"));
+        let _ = write!(line, "; `verdict undo` (operation #{op}) takes it back");
     }
     line
 }
@@ -198,7 +199,7 @@ fn member_json(
     });
     if let Some(obj) = m.as_object_mut() {
         if let Some(r) = response {
-            obj.insert("response".into(), crate::store::position_letter(r).to_string().into());
+            obj.insert("response".into(), crate::store::position_letter(r).into());
         }
         obj.insert("score".into(), score.into());
     }
@@ -252,12 +253,12 @@ pub(super) fn run_dups(args: &DupsArgs) -> anyhow::Result<ExitCode> {
 fn describe(sample: SampleId, response: Option<u32>, place: Option<&SamplePlace>) -> String {
     let mut s = format!("sample {sample}");
     if let Some(r) = response {
-        s.push_str(&format!(" response {}", crate::store::position_letter(r)));
+        let _ = write!(s, " response {}", crate::store::position_letter(r));
     }
     if let Some(p) = place {
-        s.push_str(&format!(" ({} {}", p.dataset_name, p.position));
+        let _ = write!(s, " ({} {}", p.dataset_name, p.position);
         if let Some(k) = &p.key {
-            s.push_str(&format!(", key {k}"));
+            let _ = write!(s, ", key {k}");
         }
         s.push(')');
     }

@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests: fixture writers and a CLI runner.
 #![allow(dead_code)]
 
+pub mod clean_fixtures;
 pub mod export_fixtures;
 
 use arrow_array::builder::{BinaryBuilder, StringBuilder};
