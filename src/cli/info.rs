@@ -31,7 +31,8 @@ pub(super) fn run(project: &Path, max_issues: usize, json: bool) -> anyhow::Resu
             }
         };
         outln!();
-        outln!("dataset {} {} ({}, {}) {status}", i.id, i.name, i.preset, i.format);
+        let reference = if i.reference { ", a reference set: never exported" } else { "" };
+        outln!("dataset {} {} ({}, {}) {status}{reference}", i.id, i.name, i.preset, i.format);
         outln!("  source       {}", i.source_path);
         outln!("  blake3       {}", i.content_hash);
         if let Some(root) = &i.media_root {
@@ -72,6 +73,7 @@ fn dataset_json(d: &DatasetSummary, issues: &[ImportIssue]) -> serde_json::Value
         "blake3": i.content_hash,
         "media_root": i.media_root,
         "status": status,
+        "reference": i.reference,
         "rows_done": rows_done,
         "imported_at": i.imported_at,
         "finished_at": i.finished_at,
