@@ -88,6 +88,10 @@ pub struct ContaminationArgs {
     /// Then exclude every contaminated sample, reason `contamination` (one undoable operation).
     #[arg(long)]
     exclude: bool,
+    /// Instead: the dataset is a reference set no more (it is exported again; its hits are dropped;
+    /// exclusions already made stay, `verdict undo` takes them back).
+    #[arg(long, conflicts_with = "exclude")]
+    forget: bool,
     /// One JSON object per hit.
     #[arg(long)]
     json: bool,
@@ -269,6 +273,12 @@ pub(super) fn run_contamination(args: &ContaminationArgs) -> anyhow::Result<Exit
     check_threshold(args.threshold)?;
     let mut store = super::open_existing(&args.project)?;
     let (reference, name, _) = super::datasets::resolve(&store, &args.reference)?;
+    if args.forget {
+        store.set_reference(reference, false)?;
+        store.replace_contamination(reference, &[])?;
+        eprintln!("{name} is a reference set no more: it is exported again, its contamination hits are dropped");
+        return Ok(ExitCode::SUCCESS);
+    }
     let options = DedupOptions { radius: args.radius, threshold: args.threshold, ..DedupOptions::default() };
     let hits = with_bar(&name, |p| contamination::run(&mut store, reference, &options, p)).map_err(cancelled)?;
     let ids: Vec<SampleId> = hits.iter().flat_map(|h| [h.sample, h.reference]).collect();
