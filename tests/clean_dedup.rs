@@ -325,6 +325,11 @@ fn contamination_is_listed_by_image_and_prompt_and_neither_it_nor_the_reference_
     assert_eq!(manifest["counts"]["left_out"]["reference_set"], 5, "{}", manifest["counts"]);
     assert_eq!(manifest["cleaning"]["reference_sets"][0]["name"], "bench");
     assert_eq!(manifest["cleaning"]["contaminated_samples"], 4);
+    // No longer a reference set: its hits are dropped and it is exported again.
+    run(&["contamination", s(&project), "--reference", "bench", "--forget"]);
+    assert_eq!(n("is:contaminated"), 0);
+    let again = common::export(&project, &ws.path("export2"), &["--format", "trl"]);
+    assert_eq!(again["counts"]["rows_written"], 11, "the benchmark's five and the six clean: {again}");
 }
 
 #[test]
