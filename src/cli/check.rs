@@ -114,7 +114,7 @@ fn summary_line(report: &CheckReport) -> String {
     use crate::model::words::plural;
     let m = &report.media;
     format!(
-        "checked {} and {} ({} decoded now, {} decoded before, {} not decoding): {}",
+        "checked {} and {} ({} decoded now, {} decoded before, {} not decoding in full): {}",
         plural(report.samples, "sample"),
         plural(m.items, "media item"),
         m.decoded,

@@ -68,7 +68,8 @@ pub struct DecodeReport {
     pub decoded: u64,
     /// Items whose content an earlier run decoded.
     pub already: u64,
-    /// Items that do not decode (now or before).
+    /// Items that do not decode in full (now or before; `run` counts those its rules find cut
+    /// short too).
     pub failed: u64,
 }
 

@@ -96,6 +96,8 @@ pub fn run(store: &mut Store, options: &CheckOptions, progress: &mut Progress) -
             media_findings(&m, outcome, options, &mut findings, &mut bad);
         }
     }
+    let mut report = verdicts.report;
+    report.failed = bad.len() as u64;
     let mut ids = Vec::new();
     store.sample_rows(|s, _, _| ids.push(s))?;
     progress.phase("checking samples", "samples", Some(ids.len() as u64), 0);
@@ -126,7 +128,7 @@ pub fn run(store: &mut Store, options: &CheckOptions, progress: &mut Progress) -
     });
     store.replace_check_findings(&findings, &bad)?;
     let counts = CHECK_KINDS.iter().map(|k| (*k, findings.iter().filter(|f| f.kind == *k).count() as u64)).collect();
-    Ok(CheckReport { samples: ids.len() as u64, media: verdicts.report, counts })
+    Ok(CheckReport { samples: ids.len() as u64, media: report, counts })
 }
 
 fn media_findings(
