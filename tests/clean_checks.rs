@@ -125,7 +125,7 @@ fn check_json(project: &Path) -> (Vec<Value>, Value) {
     let mut lines: Vec<Value> =
         stdout(&o).lines().map(|l| serde_json::from_str(l).expect("each line is one JSON object")).collect();
     let counts = lines.pop().expect("the counts object comes last");
-    assert_eq!(counts["counts"].as_object().map(|c| c.len()), Some(KINDS.len()), "{counts}");
+    assert_eq!(counts["counts"].as_object().map(serde_json::Map::len), Some(KINDS.len()), "{counts}");
     for f in &lines {
         assert!(KINDS.contains(&f["kind"].as_str().unwrap_or_default()), "{f}");
         assert!(f["sample"].as_i64().is_some() && f["detail"].as_str().is_some_and(|d| !d.is_empty()), "{f}");

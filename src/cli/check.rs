@@ -88,15 +88,14 @@ fn finding_json(f: &StoredFinding, place: Option<&SamplePlace>) -> serde_json::V
 }
 
 fn finding_line(f: &StoredFinding, place: Option<&SamplePlace>) -> String {
-    let mut s = format!("sample {}", f.sample);
-    if let Some(p) = place {
-        s.push_str(&format!(" ({} {}", p.dataset_name, p.position));
-        if let Some(k) = &p.key {
-            s.push_str(&format!(", key {k}"));
+    let at = match place {
+        Some(p) => {
+            let key = p.key.as_ref().map_or_else(String::new, |k| format!(", key {k}"));
+            format!(" ({} {}{key})", p.dataset_name, p.position)
         }
-        s.push(')');
-    }
-    format!("{s}: {}: {}", f.kind, f.detail)
+        None => String::new(),
+    };
+    format!("sample {}{at}: {}: {}", f.sample, f.kind, f.detail)
 }
 
 fn counts_json(report: &CheckReport) -> serde_json::Value {

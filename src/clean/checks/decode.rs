@@ -123,7 +123,7 @@ pub fn decode_all(store: &mut Store, progress: &mut Progress) -> Result<Verdicts
                     loop {
                         let next = rx.lock().map(|r| r.recv());
                         let Ok(Ok(work)) = next else { break };
-                        if tx.send(decode(work)).is_err() {
+                        if tx.send(decode(&work)).is_err() {
                             break;
                         }
                     }
@@ -225,7 +225,7 @@ fn file_stamp(path: &Path) -> Option<(u64, i64)> {
 }
 
 /// On a worker: the content hash and the full decode.
-fn decode(work: Work) -> Done {
+fn decode(work: &Work) -> Done {
     let limits = ImageLimits::default();
     let unreadable =
         |why: String| Done { media: work.media, content: None, file: None, outcome: Err(why), cached: false };

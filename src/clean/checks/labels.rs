@@ -196,7 +196,7 @@ impl Opposites {
     /// The samples whose label another sample of the same question reverses: one per pair of
     /// samples, by sample.
     pub fn finish(mut self) -> Vec<Opposite> {
-        self.entries.sort_by(|a, b| (a.question, a.sample).cmp(&(b.question, b.sample)));
+        self.entries.sort_by_key(|a| (a.question, a.sample));
         let mut out = Vec::new();
         for group in self.entries.chunk_by(|a, b| a.question == b.question) {
             if group.iter().all(|e| e.sample == group[0].sample) {

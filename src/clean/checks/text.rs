@@ -274,7 +274,7 @@ mod tests {
         let a = long.join(" ");
         let b = format!("{a} extra");
         match sameness(&a, &b, 3, 0.9) {
-            Some(Sameness::Near(j)) => assert!(j >= 0.9 && j < 1.0, "{j}"),
+            Some(Sameness::Near(j)) => assert!((0.9..1.0).contains(&j), "{j}"),
             other => panic!("near: {other:?}"),
         }
         assert_eq!(sameness("a red car parked outside", "a blue bicycle leaning on a wall", 3, 0.9), None);
