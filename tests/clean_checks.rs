@@ -521,3 +521,25 @@ fn media_that_does_not_decode_in_full_is_marked_failed_and_left_out_of_exports_i
     want.retain(|id| *id != sample_id(&project, "cut"));
     assert_eq!(media_failed(&project), want);
 }
+
+#[test]
+fn a_cancelled_run_keeps_the_findings_of_the_run_before() {
+    use verdict::clean::{CleanError, checks};
+    let ws = Workspace::new();
+    let project = ws.project();
+    let data =
+        ws.write("d.jsonl", jsonl(&[json!({"id": "k", "prompt": "Q?", "chosen": "Same.", "rejected": "same."})]));
+    import(&project, &data);
+    let (before, _) = check_json(&project);
+    assert_eq!(before.len(), 1);
+
+    let mut store = verdict::store::Store::open(&project).expect("opens");
+    let cancel = verdict::jobs::CancelToken::new();
+    cancel.cancel();
+    let mut progress = verdict::jobs::Progress::new(std::sync::Arc::new(verdict::jobs::NoProgress), cancel);
+    let err = checks::run(&mut store, &checks::CheckOptions::default(), &mut progress).expect_err("cancelled");
+    assert!(matches!(err, CleanError::Cancelled), "{err}");
+    let kept = store.check_findings(None).expect("reads");
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].kind, "chosen_equals_rejected");
+}

@@ -26,6 +26,18 @@ pub struct CheckArgs {
     /// equal.
     #[arg(long, default_value_t = 0.9)]
     near_equal: f64,
+    /// An image with a side under this many pixels is tiny.
+    #[arg(long, default_value_t = 32)]
+    min_side: u32,
+    /// An image whose shorter side over its longer is under this has an extreme aspect ratio
+    /// (cleanvision's default).
+    #[arg(long, default_value_t = 0.35)]
+    min_aspect: f64,
+    /// An image whose histogram's entropy is under this many bits is blank or nearly uniform
+    /// (cleanvision's low_information default; flat drawings and mostly white pages fall under it
+    /// too: lower it for charts and documents).
+    #[arg(long, default_value_t = 3.0)]
+    min_entropy: f64,
     /// List only the findings of this check (every check runs and every finding is kept).
     #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(CHECK_KINDS))]
     kind: Option<String>,
@@ -39,7 +51,13 @@ pub(super) fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("--near-equal {}: a Jaccard similarity above 0 and at most 1, e.g. 0.9", args.near_equal);
     }
     let mut store = super::open_existing(&args.project)?;
-    let options = CheckOptions { near_equal: args.near_equal, ..CheckOptions::default() };
+    let options = CheckOptions {
+        near_equal: args.near_equal,
+        min_side: args.min_side,
+        min_aspect: args.min_aspect,
+        min_entropy: args.min_entropy,
+        ..CheckOptions::default()
+    };
     let name = args.project.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let report = with_bar(&name, |p| checks::run(&mut store, &options, p))?;
     let findings = store.check_findings(args.kind.as_deref())?;
