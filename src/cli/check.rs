@@ -34,7 +34,7 @@ pub struct CheckArgs {
     #[arg(long, default_value_t = 0.35)]
     min_aspect: f64,
     /// An image whose histogram's entropy is under this many bits is blank or nearly uniform
-    /// (cleanvision's low_information default; flat drawings and mostly white pages fall under it
+    /// (cleanvision's low-information default; flat drawings and mostly white pages fall under it
     /// too: lower it for charts and documents).
     #[arg(long, default_value_t = 3.0)]
     min_entropy: f64,

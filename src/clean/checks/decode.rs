@@ -245,7 +245,7 @@ fn decode(work: &Work) -> Done {
             let p = Path::new(path);
             let stamp = file_stamp(p);
             let outcome = match kind {
-                // Videos and audio are read by their decoders (which seek); only hashed here.
+                // Videos and audio are read by their decoders (which seek), and hashed as a stream.
                 MediaKind::Video => VideoDecoder::open(p)
                     .and_then(|mut d| d.count_frames())
                     .map_or_else(|e| Err(e.to_string()), |frames| Ok(Decoded::Video { frames })),
@@ -253,7 +253,17 @@ fn decode(work: &Work) -> Done {
                     decode_audio_file(p).map(|a| Decoded::Audio { seconds: a.duration_s() }).map_err(|e| e.to_string())
                 }
                 _ => match std::fs::read(p) {
-                    Ok(bytes) => decode_bytes(&bytes, kind, &limits),
+                    Ok(bytes) => {
+                        let content = blake3::hash(&bytes).to_hex().to_string();
+                        let outcome = decode_bytes(&bytes, kind, &limits);
+                        return Done {
+                            media: work.media,
+                            content: Some(content),
+                            file: stamp.map(|(s, m)| (path.clone(), s, m)),
+                            outcome,
+                            cached: false,
+                        };
+                    }
                     Err(e) => return unreadable(format!("cannot read {path}: {e}")),
                 },
             };
