@@ -6,8 +6,10 @@
 //! MinHash and LSH banding (`minhash`), sequences of frame hashes and audio fingerprints compared
 //! at their best alignment (`sequence`), groups from pairs (`groups`). The passes over a project:
 //! media fingerprinted once per content (`media_pass`), texts signed once (`text_pass`), groups per
-//! kind (`dedup`).
+//! kind (`dedup`). The consistency and media checks, with their full decode of every media item
+//! (`checks`).
 
+pub mod checks;
 pub mod contamination;
 pub mod dedup;
 pub mod groups;

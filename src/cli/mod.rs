@@ -19,6 +19,7 @@ macro_rules! out {
     };
 }
 
+mod check;
 mod clean;
 mod datasets;
 mod export;
@@ -93,6 +94,10 @@ enum Command {
     /// Samples that nearly duplicate a member of a reference set (an evaluation benchmark), by
     /// image, by prompt or both.
     Contamination(clean::ContaminationArgs),
+    /// Consistency and media checks: opposite labels, chosen equal to rejected, empty or cut-off
+    /// responses, placeholder counts, ratings against the label, images a curator can't judge, and
+    /// media that does not decode in full (marked failed). Findings listed, counts per check last.
+    Check(check::CheckArgs),
     /// Samples matching a query (fields such as `modality:image`, `len_chosen>500`, free text).
     Search(search::SearchArgs),
     /// Open the desktop app on a project (created if it does not exist).
@@ -185,6 +190,7 @@ fn run(cli: Cli, gui: impl FnOnce(GuiRequest) -> anyhow::Result<()>) -> anyhow::
         Some(Command::Dedup(args)) => clean::run_dedup(&args),
         Some(Command::Dups(args)) => clean::run_dups(&args),
         Some(Command::Contamination(args)) => clean::run_contamination(&args),
+        Some(Command::Check(args)) => check::run(&args),
         Some(Command::Presets) => {
             info::presets();
             Ok(ExitCode::SUCCESS)

@@ -12,7 +12,7 @@ use super::split::{Side, SplitGroups};
 use super::targets::{self, LlamaFactory, Needs, OpenRlhf, PairRow, PairTarget, Part, Swift, Trl};
 use super::{ExportError, ExportReport, Preview, forms, verdict_format};
 use crate::jobs::Progress;
-use crate::model::{JudgmentSource, MediaKind, MediaRole, SampleId, Value};
+use crate::model::{JudgmentSource, MediaKind, MediaRole, ProbeStatus, SampleId, Value};
 use crate::store::{DatasetInfo, FullSample, MediaView, Store};
 use std::collections::{BTreeMap, HashMap};
 
@@ -328,6 +328,13 @@ impl Pass<'_> {
         let mut placed = Vec::with_capacity(inputs.len());
         let keep_rows = self.preview.is_some_and(|n| self.rows.len() < n);
         for m in inputs {
+            // Media that does not decode (its probe failed, or `verdict check` found it cut short,
+            // corrupt or past the decode limits) is left out as a missing file is.
+            if m.probe_status == ProbeStatus::Failed {
+                let why = m.probe_error.as_deref().unwrap_or("it does not decode");
+                self.leave(s, "missing_media", Some(format!("{}: {why}", m.field)));
+                return None;
+            }
             let result = if self.preview.is_some() && !keep_rows {
                 self.placer.check(m).map(|()| Placed { path: String::new(), frames: Vec::new(), bytes: None })
             } else {

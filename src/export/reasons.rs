@@ -41,7 +41,7 @@ pub fn in_words(reason: &str, target: Target) -> String {
             "both_bad" => "both answers bad".into(),
             "unordered" => "its ranking or ratings order no two answers (one rated, or all equal)".into(),
             "label_names_missing_response" => "its label names an answer the sample does not have".into(),
-            "missing_media" => "a media file is missing or cannot be read".into(),
+            "missing_media" => "a media file is missing, cannot be read or does not decode".into(),
             other => other.replace('_', " "),
         };
     };

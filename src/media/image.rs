@@ -10,7 +10,7 @@
 
 use super::MediaError;
 use crate::model::{MediaKind, ProbeFacts};
-use ::image::{ImageError, ImageFormat, ImageReader, RgbaImage};
+use ::image::{DynamicImage, ImageError, ImageFormat, ImageReader, RgbaImage};
 use std::io::{BufRead, Cursor, Seek};
 use std::path::Path;
 
@@ -126,6 +126,21 @@ fn decode_with<R: BufRead + Seek>(
     body.limits(limits.to_image_limits());
     let image = body.decode().map_err(|e| map_image_error(e, Some((width, height))))?;
     Ok(image.into_rgba8())
+}
+
+/// Decodes an encoded image in full with its own channels (grey, grey and alpha, RGB, RGBA),
+/// refusing anything over `limits` from its header before allocating it, and what the decoders
+/// let pass: a JPEG whose data ends before its end-of-image marker (the JPEG decoder fills a
+/// cut-off scan with grey and reports success; see [`super::jpeg_end`]).
+pub fn decode_image_in_full(bytes: &[u8], limits: &ImageLimits) -> Result<DynamicImage, MediaError> {
+    let (_, width, height) = read_header(bytes_reader(bytes)?)?;
+    limits.check(KIND, width, height)?;
+    if let Some(why) = super::jpeg_end::truncation(bytes) {
+        return Err(MediaError::corrupt(KIND, format!("truncated JPEG: {why}")));
+    }
+    let mut body = bytes_reader(bytes)?;
+    body.limits(limits.to_image_limits());
+    body.decode().map_err(|e| map_image_error(e, Some((width, height))))
 }
 
 /// Decodes an encoded image (any supported format) to RGBA, refusing anything over `limits`

@@ -17,12 +17,13 @@ pub mod audio;
 pub mod ffmpeg_audio;
 pub mod frames;
 pub mod image;
+pub mod jpeg_end;
 pub mod video;
 
 pub use self::audio::{AudioSamples, decode_audio_bytes, decode_audio_file, waveform_peaks};
 pub use self::ffmpeg_audio::{decode_audio_track, decode_audio_track_bytes};
 pub use self::frames::FrameDir;
-pub use self::image::{ImageLimits, decode_image, decode_image_file, thumbnail};
+pub use self::image::{ImageLimits, decode_image, decode_image_file, decode_image_in_full, thumbnail};
 pub use self::video::{RgbaFrame, VideoDecoder, decode_frame_at};
 
 use crate::model::{MediaKind, ProbeFacts};

@@ -389,6 +389,19 @@ impl VideoDecoder {
     }
 }
 
+impl VideoDecoder {
+    /// Decodes the rest of the stream without converting a frame and says how many frames
+    /// decoded (a damaged packet is skipped, as in [`Self::next_frame`]): what a check that the
+    /// video decodes in full compares with the frames its container declares.
+    pub fn count_frames(&mut self) -> Result<u64, MediaError> {
+        let mut count = 0;
+        while self.next_raw()?.is_some() {
+            count += 1;
+        }
+        Ok(count)
+    }
+}
+
 /// Converts a decoded frame to packed RGBA with swscale, copying row by row (`FFmpeg` pads rows).
 fn to_rgba(frame: &frame::Video, pts_s: f64) -> Result<RgbaFrame, MediaError> {
     let kind = MediaKind::Video;

@@ -4,6 +4,7 @@
 //! Enums are stored in SQLite as short lowercase text (`as_str` / `parse`), so the project file
 //! stays readable with the `sqlite3` shell.
 
+pub mod checks;
 mod draft;
 mod ids;
 mod position;
@@ -12,6 +13,7 @@ pub mod value;
 mod value_json;
 pub mod words;
 
+pub use checks::{CHECK_KINDS, check_kind_in_words};
 pub use draft::{
     BlobFile, CurationDraft, JudgmentDraft, MediaDraft, MediaSource, RatingDraft, ResponseDraft, SampleDraft, Turn,
 };

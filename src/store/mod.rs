@@ -9,6 +9,7 @@
 
 mod bulk;
 mod bulk_state;
+mod checks;
 mod cleaning;
 mod curate;
 mod curation;
@@ -30,6 +31,7 @@ mod write;
 
 pub use crate::model::{EXCLUDE_REASONS, FLAG_REASONS};
 pub use bulk_state::StateField;
+pub use checks::{CHECK_FAILED_PREFIX, CheckMedia, NewFinding, StoredFinding};
 pub use cleaning::{
     CleanRun, ContaminationHit, DupGroup, DupMember, KeeperFacts, MediaItem, NewFingerprint, SampleMedia, SamplePlace,
     SplitIdentity,

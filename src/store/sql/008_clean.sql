@@ -16,7 +16,8 @@ CREATE TABLE file_hashes (
 ) WITHOUT ROWID;
 
 -- A media content's fingerprint, once per algorithm: `phash` (8 bytes, big-endian: imagededup's
--- hex), `frames` (8 bytes a sampled frame), `chromaprint` (4 bytes, little-endian, a sub-fingerprint).
+-- hex), `frames` (8 bytes a sampled frame), `chromaprint` (4 bytes, little-endian, a sub-fingerprint),
+-- `decode1` (the check's full decode: JSON of what decoded, e.g. an image's size and entropy).
 -- `error` says why there is none (the media does not decode).
 CREATE TABLE fingerprints (
     content   TEXT NOT NULL,
@@ -65,13 +66,16 @@ CREATE TABLE contamination (
     PRIMARY KEY (sample_id, reference_id)
 ) WITHOUT ROWID;
 
--- What `verdict check` found: one row per sample, check and (where one is to blame) media item.
+-- What the latest `verdict check` found (replaced by each run): one row per sample, check and
+-- (where one is to blame) media item or response; `other_id` the sample an opposite label is in.
 CREATE TABLE check_findings (
     id        INTEGER PRIMARY KEY,
     sample_id INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
-    kind      TEXT NOT NULL,
+    kind      TEXT NOT NULL,                 -- one of model::CHECK_KINDS
     media_id  INTEGER REFERENCES media(id) ON DELETE CASCADE,
-    detail    TEXT NOT NULL
+    response  INTEGER,                       -- a response position
+    other_id  INTEGER REFERENCES samples(id) ON DELETE CASCADE,
+    detail    TEXT NOT NULL                  -- what is wrong, in words
 );
 CREATE INDEX check_findings_sample ON check_findings(sample_id);
 CREATE INDEX check_findings_kind ON check_findings(kind);
