@@ -292,6 +292,16 @@ fn every_check_finds_its_planted_case_and_leaves_the_controls_alone() {
         KINDS.iter().map(|k| (*k, expected.values().filter(|v| v.iter().any(|x| x == k)).count() as i64)).collect();
     assert_eq!(per_kind, planted_per_kind);
     assert_eq!(counts["findings"], json!(findings.len()));
+    // The query field finds each kind's samples, the way the filter bar and `label --where` do.
+    for kind in KINDS {
+        let o = verdict(&["search", p(&project), &format!("check:{kind}"), "--count"]);
+        assert!(o.status.success(), "search check:{kind}: {}", stderr(&o));
+        assert_eq!(stdout(&o).trim(), planted_per_kind[kind].to_string(), "check:{kind}");
+    }
+    let o = verdict(&["search", p(&project), "check:bad-media", "--count"]);
+    assert_eq!(stdout(&o).trim(), "2", "a hyphen or an underscore alike");
+    let o = verdict(&["search", p(&project), "check:nonsense", "--count"]);
+    assert!(!o.status.success() && stderr(&o).contains("opposite_labels"), "an unknown kind names the known ones");
 
     // What each finding says.
     let opp = finding(&findings, "opp", "opposite_labels");

@@ -10,6 +10,7 @@ original current (a, b, tie, both_bad, ranking, ratings, correction, pairwise, n
 flag:REASON, excluded:REASON (`flag:wrong_label` = `flag:\"wrong label\"`, any case);\n\
 dup:image|video|audio|prompt|response|sample (a member of a group `verdict dedup` found), dup:extra (not the first of\n\
 its `sample` group), dup:extra-KIND; is:contaminated, contaminated:image|prompt|both (`verdict contamination`);\n\
+check:KIND (`verdict check` found it: opposite_labels, chosen_equals_rejected, bad_media, ...);\n\
 original_judgment original_longer (the source's own label; judgment, longer and len_chosen follow the label in force);\n\
 id row responses len_prompt len_a len_b len_chosen len_rejected original_len_chosen original_len_rejected\n\
 (with : = != > >= < <=).\n\

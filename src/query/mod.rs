@@ -29,6 +29,7 @@
 //! | `excluded:REASON` | excluded with this reason (duplicate, contamination, `bad_media`, ...) |
 //! | `dup:KIND` | a member of a duplicate group of this kind ([`DUP_KINDS`]: image, video, audio, prompt, response, sample), as `verdict dedup` last found them |
 //! | `dup:extra` | a member of a `sample` group (the same question asked again) that is not its first; `dup:extra-KIND` the same for a group of KIND |
+//! | `check:KIND` | `verdict check` found this ([`crate::model::CHECK_KINDS`]: `opposite_labels`, `bad_media`, ...; `_`, `-` and space alike) |
 //! | `is:contaminated`, `contaminated:BY` | nearly duplicates a member of a reference set (`verdict contamination`), by image, prompt or both |
 //!
 //! `and`, `or` and `not` work as `AND`, `OR` and `NOT`; quoted, they are words. A value that is
@@ -115,6 +116,7 @@ pub const FIELDS: &[&str] = &[
     "excluded",
     "dup",
     "contaminated",
+    "check",
 ];
 
 /// The kinds of duplicate groups (`dup:KIND`), as the cleaning passes store them.
@@ -341,6 +343,17 @@ fn field(name: &str, op: Op, value: &str, places: Places, negated: bool, out: &m
                 "st.sample_id IN (SELECT sample_id FROM contamination WHERE by != ?)".into(),
                 SqlValue::Text(String::new()),
             )
+        }
+        "check" => {
+            text_only(name)?;
+            let kind = value.to_ascii_lowercase().replace(['-', ' '], "_");
+            if !crate::model::CHECK_KINDS.contains(&kind.as_str()) {
+                return Err(QueryError::new(
+                    format!("unknown check `{value}` (one of {})", crate::model::CHECK_KINDS.join(", ")),
+                    at,
+                ));
+            }
+            ("st.sample_id IN (SELECT sample_id FROM check_findings WHERE kind = ?)".into(), SqlValue::Text(kind))
         }
         "contaminated" => {
             text_only(name)?;
