@@ -514,6 +514,7 @@ fn migration_7_respells_the_listed_reasons_of_older_projects() {
     let ws = Workspace::new();
     let store = project_with(&ws, 3);
     let conn = store.conn();
+    conn.execute_batch(common::BEFORE_MIGRATION_8).expect("before migration 8");
     conn.execute_batch(
         "INSERT INTO curation (sample_id, flag, excluded, updated_at) VALUES
              (1, 'wrong_label', 'Bad_Media', 't'), (2, 'Wrong-Label', NULL, 't'), (3, 'odd  one', 'off topic', 't');

@@ -190,6 +190,7 @@ fn as_schema_5(store: &Store) {
         )
         .expect("old-style row");
     }
+    conn.execute_batch(common::BEFORE_MIGRATION_8).expect("before migration 8");
     conn.pragma_update(None, "user_version", 5).expect("schema 5");
 }
 

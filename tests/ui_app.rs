@@ -292,7 +292,11 @@ fn an_older_project_is_upgraded_off_the_ui_thread_then_opens() {
                 "DROP TABLE sample_stats; ALTER TABLE datasets DROP COLUMN source_size;
                  DROP TABLE ops; DROP TABLE op_scratch; ALTER TABLE audit_log DROP COLUMN op_id;
              CREATE INDEX audit_log_time ON audit_log(created_at);
-                 ALTER TABLE curation DROP COLUMN excluded; PRAGMA user_version = 2;",
+                 ALTER TABLE curation DROP COLUMN excluded;
+                 DROP TABLE file_hashes; DROP TABLE fingerprints; DROP TABLE text_signatures; DROP TABLE dup_members;
+                 DROP TABLE dup_groups; DROP TABLE contamination; DROP TABLE check_findings; DROP TABLE clean_runs;
+                 ALTER TABLE datasets DROP COLUMN reference; DROP INDEX media_content; ALTER TABLE media DROP COLUMN content;
+                 PRAGMA user_version = 2;",
             )
             .expect("downgrade");
     }

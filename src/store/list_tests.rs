@@ -273,7 +273,10 @@ fn the_migration_backfills_an_old_project_exactly_as_import_fills_it() {
             "DROP TABLE sample_stats; ALTER TABLE datasets DROP COLUMN source_size;
              DROP TABLE ops; DROP TABLE op_scratch; ALTER TABLE audit_log DROP COLUMN op_id;
              CREATE INDEX audit_log_time ON audit_log(created_at);
-             ALTER TABLE curation DROP COLUMN excluded;",
+             ALTER TABLE curation DROP COLUMN excluded;
+             DROP TABLE file_hashes; DROP TABLE fingerprints; DROP TABLE text_signatures; DROP TABLE dup_members;
+             DROP TABLE dup_groups; DROP TABLE contamination; DROP TABLE check_findings; DROP TABLE clean_runs;
+             ALTER TABLE datasets DROP COLUMN reference; DROP INDEX media_content; ALTER TABLE media DROP COLUMN content;",
         )
         .expect("drop");
     store.conn().pragma_update(None, "user_version", 2).expect("version");

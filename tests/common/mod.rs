@@ -11,6 +11,13 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::Arc;
 
+/// SQL that takes a project back to before migration 8 (the cleaning tables), for tests that
+/// rebuild an older project and open it again.
+pub const BEFORE_MIGRATION_8: &str = "DROP TABLE file_hashes; DROP TABLE fingerprints; DROP TABLE text_signatures;
+     DROP TABLE dup_members; DROP TABLE dup_groups; DROP TABLE contamination; DROP TABLE check_findings;
+     DROP TABLE clean_runs; ALTER TABLE datasets DROP COLUMN reference; DROP INDEX media_content;
+     ALTER TABLE media DROP COLUMN content;";
+
 /// Runs the `verdict` binary.
 pub fn verdict(args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_verdict")).args(args).output().expect("runs verdict")
