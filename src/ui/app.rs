@@ -6,12 +6,11 @@ use super::commands::{self, Command, PathFor};
 use super::export_dialog::{ExportDialog, ExportForm, SavedExport};
 use super::jobs_panel::{JobOutcome, JobsPanel};
 use super::project::Project;
-use super::sample_view::{letter, sample_ui};
+use super::sample_view::sample_ui;
 use super::settings::{CuratorEnv, RightPanel, SavedFilter, Settings};
 use crate::ingest::{ImportOptions, IngestError, import_file};
 use crate::store::{Actor, CurationAction, Store, StoreError};
 use dialogs::Dialog;
-pub(super) use dialogs::{focus_if_unfocused, take_digit};
 use egui::RichText;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, sync_channel};
@@ -27,14 +26,6 @@ const SIDE_MIN: f32 = 280.0;
 const LIST_MIN: f32 = 320.0;
 /// The smallest window: the list, the sample view and a side panel at their least widths.
 pub const MIN_WINDOW: [f32; 2] = [LIST_MIN + CENTRAL_MIN + SIDE_MIN + 24.0, 600.0];
-
-/// `~/x` as the home folder's `x`.
-pub(crate) fn expand_home(path: &str) -> PathBuf {
-    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
-        _ => PathBuf::from(path),
-    }
-}
 
 /// What a file dialog thread answers.
 enum Picked {

@@ -6,6 +6,7 @@
 
 use super::commands::Command;
 use super::jobs_panel::{JobOutcome, JobsPanel};
+use super::shared::{digit_reason, focus_if_unfocused, samples, thousands};
 
 use crate::model::SampleId;
 use crate::store::{Actor, Curated, CurationAction, EXCLUDE_REASONS, FLAG_REASONS, StoreError};
@@ -144,15 +145,6 @@ pub struct BulkRequest {
     pub query: String,
 }
 
-/// Thousands separated, as the export dialog writes counts: 1,204.
-fn count_text(n: usize) -> String {
-    super::export_dialog::thousands(n as u64)
-}
-
-fn samples(n: usize) -> String {
-    format!("{} sample{}", count_text(n), if n == 1 { "" } else { "s" })
-}
-
 impl BulkDialog {
     /// Draws the confirmation; `enter` says plain Enter was pressed for it this frame.
     pub fn ui(&mut self, ctx: &egui::Context, enter: bool) -> BulkReply {
@@ -168,10 +160,8 @@ impl BulkDialog {
                 // the Flag dialog: their keys and the digits they type are taken before the
                 // field, which has the keyboard, sees them. Enter then applies.
                 let picking = self.text.is_empty() || reasons.contains(&self.text.as_str());
-                if picking
-                    && let Some(i) = (0..reasons.len()).find(|i| ui.input_mut(|inp| super::app::take_digit(inp, i + 1)))
-                {
-                    reasons[i].clone_into(&mut self.text);
+                if picking && let Some(r) = digit_reason(ui, reasons) {
+                    r.clone_into(&mut self.text);
                 }
                 for (i, r) in reasons.iter().enumerate() {
                     if ui.selectable_label(self.text == *r, format!("{}  {r}", i + 1)).clicked() {
@@ -180,7 +170,7 @@ impl BulkDialog {
                 }
                 let hint = if self.kind == BulkKind::Note { "note (empty clears it)" } else { "reason" };
                 let edit = ui.add(egui::TextEdit::singleline(&mut self.text).hint_text(hint).id(field));
-                super::app::focus_if_unfocused(ui, &edit);
+                focus_if_unfocused(ui, &edit);
             }
             ui.label(format!("{} marked, changed at once: one step of Undo.", samples(self.ids.len())));
             ui.weak(
@@ -224,7 +214,7 @@ pub fn bar_ui(ui: &mut egui::Ui, marked: usize, all: bool) -> Vec<Command> {
     ui.horizontal_wrapped(|ui| {
         let what = match (all, marked) {
             (true, 1) => "The one match".to_owned(),
-            (true, n) => format!("All {} matches", count_text(n)),
+            (true, n) => format!("All {} matches", thousands(n as u64)),
             (false, n) => format!("{} marked", samples(n)),
         };
         ui.strong(what);
@@ -247,10 +237,9 @@ pub const JOB_THRESHOLD: usize = 2_000;
 
 /// The outcome in one line: "1,204 changed, 3 left as they were (already so)".
 pub fn describe(done: &Curated) -> String {
-    let mut s = format!("{} changed", count_text(done.changes.samples.len()));
+    let mut s = format!("{} changed", thousands(done.changes.samples.len() as u64));
     if !done.skipped.is_empty() {
-        let why: Vec<String> =
-            done.skipped.iter().map(|k| format!("{} {}", count_text(k.count as usize), k.reason)).collect();
+        let why: Vec<String> = done.skipped.iter().map(|k| format!("{} {}", thousands(k.count), k.reason)).collect();
         let _ = write!(s, "; left as they were: {}", why.join(", "));
     }
     s

@@ -6,7 +6,8 @@
 use super::commands::Command;
 use super::diff::{WordDiff, marked_label};
 use super::image_view::TextureCache;
-use super::sample_view::{LoadedSample, Slots, letter, media_item_ui, original_judgment, rank_of, ranking_text};
+use super::sample_view::{LoadedSample, Slots, media_item_ui, original_judgment};
+use super::shared::{letter, rank_of, ranking_text};
 use super::theme;
 use crate::model::words::plural;
 use crate::model::{JudgmentKind, JudgmentSource, MediaRole};

@@ -2,7 +2,7 @@
 //! and the finished job's summary and detail, with the reasons samples were left out in words
 //! (`export::reasons`; the manifest keeps the codes).
 
-use super::export_dialog::thousands;
+use super::shared::thousands;
 use crate::export::{ExportReport, Preview, Target, reasons};
 use crate::model::words;
 use egui::RichText;

@@ -22,6 +22,7 @@ pub mod project;
 pub mod sample_view;
 pub mod screenshot;
 pub mod settings;
+pub mod shared;
 pub mod stats_panel;
 pub mod theme;
 pub mod workers;

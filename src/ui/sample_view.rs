@@ -9,6 +9,7 @@ use super::image_view::{ImageEntry, TextureCache, image_ui};
 use super::media::MediaKey;
 use super::media::audio_player::{AudioPlayer, AudioSource};
 use super::media::video_player::{VideoPlayer, VideoSource};
+use super::shared::label_text;
 use super::theme;
 use super::workers::ImageSource;
 use crate::model::words::plural;
@@ -211,11 +212,6 @@ pub fn image_source(m: &MediaView) -> Option<ImageSource> {
     }
 }
 
-/// Letter of a response position: A, B, C, ...
-pub fn letter(position: u32) -> char {
-    char::from_u32(u32::from('A') + position.min(25)).unwrap_or('?')
-}
-
 /// Where a candidate stands in a label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
@@ -246,27 +242,6 @@ pub fn diff_highlight(label: Option<&Label>, position: u32) -> Color32 {
         Side::Rejected => theme::DIFF_REJECTED,
         Side::Neutral => theme::DIFF_NEUTRAL,
     }
-}
-
-/// A label in words: `A > B`, `tie`, `both bad`, a ranking as `C > A > B`, ...
-pub fn label_text(kind: JudgmentKind, chosen: Option<u32>, rejected: Option<u32>, ranking: &[u32]) -> String {
-    match (kind, chosen, rejected) {
-        (JudgmentKind::Tie, ..) => "tie".into(),
-        (JudgmentKind::BothBad, ..) => "both bad".into(),
-        (JudgmentKind::Ranking, ..) if !ranking.is_empty() => ranking_text(ranking),
-        (_, Some(c), Some(r)) => format!("{} > {}", letter(c), letter(r)),
-        (k, _, _) => k.as_str().replace('_', " "),
-    }
-}
-
-/// A ranking, best first: `C > A > E > B`.
-pub fn ranking_text(ranking: &[u32]) -> String {
-    ranking.iter().map(|p| letter(*p).to_string()).collect::<Vec<_>>().join(" > ")
-}
-
-/// Where `position` stands in `ranking`: 1 for the best.
-pub fn rank_of(ranking: &[u32], position: u32) -> Option<usize> {
-    ranking.iter().position(|p| *p == position).map(|i| i + 1)
 }
 
 /// The most height an input image or video frame takes.
