@@ -235,7 +235,7 @@ fn main() {
             let _ = p.store.list_rows(window);
             rows_t.push(t.elapsed());
             let t = Instant::now();
-            let _ = verdict::ui::sample_view::LoadedSample::load(&p.store, window[0]);
+            let _ = verdict::ui::loaded::LoadedSample::load(&p.store, window[0]);
             load_t.push(t.elapsed());
         }
         let (r50, r99, _) = percentiles(rows_t);
@@ -347,7 +347,7 @@ fn bulk(project: &Path) {
     d.until("the list", listed);
     let ids: Vec<verdict::model::SampleId> = d.app.project.as_ref().map(|p| p.ids().to_vec()).unwrap_or_default();
     let n = ids.len();
-    let request = verdict::ui::bulk::BulkRequest {
+    let request = verdict::ui::commands::BulkRequest {
         ids,
         action: verdict::store::CurationAction::Exclude("duplicate".into()),
         query: String::new(),

@@ -26,6 +26,9 @@ mod verdict_format;
 
 pub use manifest::{Counts, LeftOut, Position};
 pub use options::{ExportOptions, FileFormat, Form, MediaMode, PairMode, Split, Target, TiesMode};
+/// For the UI's tests, which hold a running export's folder.
+#[cfg(test)]
+pub(crate) use outdir::OutDir;
 pub use outdir::{EarlierExport, OutDirError, SURVEY_LIMIT, Survey, survey};
 pub use verdict_format::VERSION as VERDICT_FORMAT_VERSION;
 

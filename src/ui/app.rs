@@ -2,8 +2,10 @@
 //! loop. Panels emit [`Command`]s while drawing; [`VerdictApp::run_command`] carries them out
 //! after the frame. Persisted state lives in [`Settings`]; everything else is runtime state.
 
-use super::commands::{self, Command, PathFor};
-use super::export_dialog::{ExportDialog, ExportForm, SavedExport};
+use super::bulk::BulkDialog;
+use super::commands::{self, BulkKind, BulkRequest, Command, PathFor};
+use super::commands::{ExportForm, FolderState, SavedExport, target_title};
+use super::export_dialog::ExportDialog;
 use super::jobs_panel::{JobOutcome, JobsPanel};
 use super::project::Project;
 use super::sample_view::sample_ui;
@@ -732,8 +734,7 @@ impl VerdictApp {
                     let ids = p.list.marked_ids();
                     if !ids.is_empty() {
                         let query = p.query.text.clone();
-                        self.dialog =
-                            Dialog::Bulk(Box::new(super::bulk::BulkDialog { kind, ids, query, text: String::new() }));
+                        self.dialog = Dialog::Bulk(Box::new(BulkDialog { kind, ids, query, text: String::new() }));
                     }
                 }
             }
@@ -746,8 +747,8 @@ impl VerdictApp {
                 match shown {
                     Some((_, true)) => self.curate(command, &CurationAction::Include),
                     Some((id, false)) => {
-                        self.dialog = Dialog::Bulk(Box::new(super::bulk::BulkDialog {
-                            kind: super::bulk::BulkKind::Exclude,
+                        self.dialog = Dialog::Bulk(Box::new(BulkDialog {
+                            kind: BulkKind::Exclude,
                             ids: vec![id],
                             query: String::new(),
                             text: String::new(),
@@ -793,14 +794,8 @@ impl VerdictApp {
     fn start_export(&mut self, form: &ExportForm) {
         let Some(p) = &self.project else { return };
         let project = p.path.clone();
-        let problem = form.option_problem(&project).or_else(|| {
-            let state = super::export_dialog::FolderState::of(form.out_path(&project).as_deref());
-            (!state.allows(form.force)).then(|| match state {
-                super::export_dialog::FolderState::Unset => "Choose the folder to write into.".to_owned(),
-                super::export_dialog::FolderState::Unusable(e) => e,
-                _ => "The folder is not empty: choose another, or tick \"Replace an earlier export there\".".into(),
-            })
-        });
+        // The folder as it is now: the dialog's last look may be a poll old.
+        let problem = form.start_problem(&project, &FolderState::of(form.out_path(&project).as_deref()));
         if let Some(problem) = problem {
             match &mut self.dialog {
                 Dialog::Export(d) => d.note = Some(problem),
@@ -809,7 +804,7 @@ impl VerdictApp {
             return;
         }
         let options = form.options(&project);
-        let title = format!("Export {}", super::export_dialog::target_title(form.target));
+        let title = format!("Export {}", target_title(form.target));
         let job_title = title.clone();
         let target = form.target;
         self.jobs.spawn_on(&title, project, move |store, progress| {
@@ -906,7 +901,7 @@ impl VerdictApp {
     }
 
     /// Runs `f` on the sample shown, when there is one.
-    fn with_sample(&mut self, f: impl FnOnce(&mut super::sample_view::LoadedSample)) {
+    fn with_sample(&mut self, f: impl FnOnce(&mut super::loaded::LoadedSample)) {
         if let Some(s) = self.project.as_mut().and_then(|p| p.sample.as_mut()) {
             f(s);
         }
@@ -1015,7 +1010,7 @@ impl VerdictApp {
         self.deferred.len()
     }
 
-    fn apply_bulk(&mut self, command: Command, request: &super::bulk::BulkRequest) {
+    fn apply_bulk(&mut self, command: Command, request: &BulkRequest) {
         let Some(curator) = self.curator.clone() else {
             self.ask_curator(command);
             return;

@@ -7,7 +7,6 @@
 pub mod app;
 mod background;
 pub mod bulk;
-mod candidates;
 pub mod commands;
 pub mod datasets_panel;
 pub mod diff;
@@ -17,6 +16,7 @@ pub mod image_view;
 pub mod jobs_panel;
 pub mod kept_filter;
 pub mod list;
+pub mod loaded;
 pub mod media;
 pub mod project;
 pub mod sample_view;

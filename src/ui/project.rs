@@ -4,7 +4,7 @@
 
 use super::image_view::TextureCache;
 use super::list::SampleList;
-use super::sample_view::LoadedSample;
+use super::loaded::LoadedSample;
 use super::stats_panel::StatsPanel;
 use super::workers::{ImageLoader, QueryReply, QueryRequest, QueryWorker, SampleLoader};
 use crate::model::SampleId;
@@ -71,7 +71,7 @@ pub struct Project {
     /// The Datasets panel.
     pub datasets: super::datasets_panel::DatasetsPanel,
     worker: QueryWorker,
-    loader: SampleLoader,
+    loader: SampleLoader<LoadedSample>,
     /// The next sample, loaded ahead on the loader thread.
     prefetched: Option<LoadedSample>,
     /// Whether the prefetched sample's images are queued for decoding.
@@ -100,7 +100,7 @@ impl Project {
         store.set_busy_timeout(UI_BUSY_WAIT)?;
         let path = store.path().to_owned();
         let worker = QueryWorker::start(&path, wake.clone())?;
-        let loader = SampleLoader::start(&path)?;
+        let loader = SampleLoader::start(&path, |store, id| LoadedSample::load(store, id).map_err(|e| e.to_string()))?;
         let textures = TextureCache::new(ImageLoader::start(&path, wake)?);
         let mut project = Self {
             path,

@@ -5,6 +5,8 @@
 
 use super::{Command, ExportDialog, ImportOptions, PathBuf, PathFor, SavedFilter, VerdictApp};
 use crate::store::FLAG_REASONS;
+use crate::ui::bulk::{BulkDialog, BulkReply};
+use crate::ui::commands::BulkRequest;
 use crate::ui::shared::{ctrl_enter, digit_reason, enter_submits, expand_home, focus_if_unfocused, letter};
 
 /// A modal question the app is asking.
@@ -63,7 +65,7 @@ pub(super) enum Dialog {
     /// File > Export…: the form and its preview.
     Export(Box<ExportDialog>),
     /// A bulk action (or one sample's exclusion): how many change, with a reason or note.
-    Bulk(Box<crate::ui::bulk::BulkDialog>),
+    Bulk(Box<BulkDialog>),
     /// A path typed in, for when no system file dialog is available.
     EnterPath {
         purpose: PathFor,
@@ -101,14 +103,14 @@ impl VerdictApp {
                 }
             }
             Dialog::Bulk(d) => {
-                let enter = enter_submits(ctx, &[crate::ui::bulk::BulkDialog::field_id()]);
+                let enter = enter_submits(ctx, &[BulkDialog::field_id()]);
                 match d.ui(ctx, enter) {
-                    crate::ui::bulk::BulkReply::Open => {}
-                    crate::ui::bulk::BulkReply::Cancel => close = true,
-                    crate::ui::bulk::BulkReply::Apply(action) => {
+                    BulkReply::Open => {}
+                    BulkReply::Cancel => close = true,
+                    BulkReply::Apply(action) => {
                         let ids = std::mem::take(&mut d.ids);
                         let query = std::mem::take(&mut d.query);
-                        then.push(Command::ApplyBulk(Box::new(crate::ui::bulk::BulkRequest { ids, action, query })));
+                        then.push(Command::ApplyBulk(Box::new(BulkRequest { ids, action, query })));
                         close = true;
                     }
                 }
