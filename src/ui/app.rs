@@ -810,7 +810,7 @@ impl VerdictApp {
         self.jobs.spawn_on(&title, project, move |store, progress| {
             match crate::export::run(store, &options, progress) {
                 Ok(report) => {
-                    let (summary, detail) = super::export_report::describe_report(&job_title, target, &report);
+                    let (summary, detail) = super::export_dialog::report::describe_report(&job_title, target, &report);
                     JobOutcome::Report { summary, detail }
                 }
                 Err(crate::export::ExportError::Cancelled) => JobOutcome::Cancelled("Nothing was written.".into()),

@@ -11,7 +11,6 @@ pub mod commands;
 pub mod datasets_panel;
 pub mod diff;
 pub mod export_dialog;
-pub mod export_report;
 pub mod image_view;
 pub mod jobs_panel;
 pub mod kept_filter;

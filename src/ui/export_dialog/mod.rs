@@ -2,17 +2,21 @@
 //! preview of the first rows exactly as they will be written with the counts in and out, and the
 //! [`Command::StartExport`] that hands the form to the app's command loop. Drawing only edits the
 //! form; [`ExportDialog::poll`] (called from the app's `logic`) restarts the preview job when the
-//! form settles and looks at the output folder. The export itself runs as a job in the jobs panel.
+//! form settles and looks at the output folder. The export itself runs as a job in the jobs panel;
+//! `report.rs` says its counts and report. The form's model is
+//! [`crate::ui::commands::export_form`]: the dialog only draws it.
 
-use super::commands::{Command, ExportForm, FolderState, target_title};
-use super::shared::thousands;
 use crate::export::{self, ExportError, FileFormat, Form, MediaMode, PairMode, Preview, Target, TiesMode};
 use crate::jobs::{Job, Progress};
 use crate::model::words;
 use crate::store::Store;
+use crate::ui::commands::{Command, ExportForm, FolderState, target_title};
+use crate::ui::shared::thousands;
 use egui::{Key, RichText};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+pub mod report;
 
 /// How long the form must stay unchanged before a new preview starts.
 const DEBOUNCE: Duration = Duration::from_millis(300);
@@ -516,7 +520,7 @@ impl ExportDialog {
                     ui.multiply_opacity(0.5);
                 }
                 let target = self.shown.0.as_ref().map_or(self.form.target, |k| k.target);
-                super::export_report::counts_ui(ui, p, target);
+                report::counts_ui(ui, p, target);
                 ui.add_space(6.0);
                 ui.strong(if p.rows.is_empty() { "No rows would be written." } else { "First rows, as written" });
                 egui::ScrollArea::vertical()
