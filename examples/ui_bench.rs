@@ -67,7 +67,7 @@ impl Driver {
             p.run_query();
         }
         let start = Instant::now();
-        self.until(query, |app| app.project.as_ref().is_some_and(verdict::ui::project::Project::is_listed));
+        self.until(query, |app| app.project.as_ref().is_some_and(verdict::ui::app::project::Project::is_listed));
         let shown = start.elapsed();
         self.until(query, |app| app.project.as_ref().is_some_and(|p| !p.is_querying()));
         (shown.as_secs_f64() * 1000.0, start.elapsed().as_secs_f64() * 1000.0)

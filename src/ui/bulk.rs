@@ -4,14 +4,12 @@
 //! operation through the store's write path, one undo step, run as a background job when it is
 //! large.
 
-use super::commands::{BulkKind, BulkRequest, Command};
-use super::jobs_panel::{JobOutcome, JobsPanel};
+use super::commands::{BulkKind, Command};
 use super::shared::{digit_reason, focus_if_unfocused, samples, thousands};
 
 use crate::model::SampleId;
-use crate::store::{Actor, Curated, CurationAction, StoreError};
+use crate::store::{Curated, CurationAction};
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
 /// A bulk action waiting for the curator's yes.
 pub struct BulkDialog {
@@ -133,17 +131,4 @@ pub fn describe(done: &Curated) -> String {
         let _ = write!(s, "; left as they were: {}", why.join(", "));
     }
     s
-}
-
-/// Runs a confirmed bulk action as a job on its own connection; the app refreshes when the
-/// project's data version moves.
-pub fn spawn(jobs: &mut JobsPanel, project: PathBuf, actor: Actor, request: BulkRequest) {
-    let title = format!("{} {}", request.action.name().replace('_', " "), samples(request.ids.len()));
-    jobs.spawn_on(&title, project, move |store, progress| {
-        match store.curate(&actor, &request.ids, &request.action, Some(&request.query), progress) {
-            Ok(done) => JobOutcome::Done(describe(&done)),
-            Err(StoreError::Cancelled) => JobOutcome::Cancelled("Nothing was changed.".into()),
-            Err(e) => JobOutcome::Failed { summary: "failed: nothing was changed".into(), detail: e.to_string() },
-        }
-    });
 }

@@ -3,11 +3,16 @@
 //! dataset, the folder its media moved to, a rating's correction and a typed path. Each reads
 //! Enter and Esc before it is drawn and hands what it decides back as [`Command`]s.
 
-use super::{Command, ExportDialog, ImportOptions, PathBuf, PathFor, SavedFilter, VerdictApp};
+use super::VerdictApp;
+use crate::ingest::ImportOptions;
 use crate::store::FLAG_REASONS;
 use crate::ui::bulk::{BulkDialog, BulkReply};
 use crate::ui::commands::BulkRequest;
+use crate::ui::commands::{Command, PathFor};
+use crate::ui::export_dialog::ExportDialog;
+use crate::ui::settings::SavedFilter;
 use crate::ui::shared::{ctrl_enter, digit_reason, enter_submits, expand_home, focus_if_unfocused, letter};
+use std::path::PathBuf;
 
 /// A modal question the app is asking.
 pub(super) enum Dialog {
