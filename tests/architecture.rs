@@ -492,6 +492,116 @@ fn find_cycle(edges: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>>
 }
 
 // ---------------------------------------------------------------------------------------------
+// Inside the UI: the app imports the panels, panels share only through leaves, no cycle.
+
+/// The app's root, by module under `src/ui/` (`""` is `ui/mod.rs`, the entry): it holds the
+/// panels and may import any module of the UI; no other module imports it.
+const UI_APP: &[&str] = &["", "app", "screenshot"];
+
+/// The leaves the panels share: the command enum with the plain data it carries, the small
+/// helpers, colours, the loaded sample and its workers, widgets several panels draw. They import
+/// only each other. Every other module is a panel (or a part only the app uses): it imports the
+/// leaves and nothing else of the UI, so a new panel is a file of its own plus the app's lines.
+const UI_SHARED: &[&str] =
+    &["shared", "theme", "commands", "background", "loaded", "workers", "image_view", "diff", "media"];
+
+/// Files of the UI are split before they grow past this (files of ~150-400 lines, split before
+/// ~600-700).
+const UI_MAX_LINES: usize = 700;
+
+/// An import between two modules of the UI, with one place that makes it.
+type UiEdges = BTreeMap<(String, String), String>;
+
+/// The modules directly under `src/ui/` (files and folders), each one node of the graph.
+fn ui_modules() -> BTreeSet<String> {
+    child_modules(&src().join("ui").join("mod.rs"))
+}
+
+/// The module of the UI a path from the crate's root lands in (`""`: the root itself, or an item
+/// it re-exports).
+fn ui_module(path: &[String], modules: &BTreeSet<String>) -> Option<String> {
+    if path.first().map(String::as_str) != Some("ui") {
+        return None;
+    }
+    Some(path.get(1).filter(|m| modules.contains(*m)).cloned().unwrap_or_default())
+}
+
+fn ui_edges() -> UiEdges {
+    let modules = ui_modules();
+    let mut edges = UiEdges::new();
+    for s in sources() {
+        let Some(from) = ui_module(&s.module, &modules) else { continue };
+        for (written, to) in &s.uses {
+            if let Some(to) = ui_module(to, &modules).filter(|to| *to != from) {
+                edges.entry((from.clone(), to)).or_insert_with(|| format!("{} names {written}", s.rel.display()));
+            }
+        }
+    }
+    edges
+}
+
+fn shown(module: &str) -> &str {
+    if module.is_empty() { "ui (mod.rs)" } else { module }
+}
+
+/// What breaks the rules: a module that imports the app without being it, and a panel or leaf
+/// that imports a module that is not a leaf.
+fn ui_offenses(edges: &UiEdges) -> Vec<String> {
+    let mut out = Vec::new();
+    for ((from, to), place) in edges {
+        if UI_APP.contains(&from.as_str()) {
+            continue;
+        }
+        let (from_shown, to_shown) = (shown(from), shown(to));
+        let what = if UI_SHARED.contains(&from.as_str()) { "the leaf" } else { "the panel" };
+        if UI_APP.contains(&to.as_str()) {
+            out.push(format!("{what} {from_shown} imports {to_shown}, the app's ({place}): only the app imports it"));
+        } else if !UI_SHARED.contains(&to.as_str()) {
+            out.push(format!(
+                "{what} {from_shown} imports {to_shown}, which is no leaf ({place}): move what they share into a leaf (UI_SHARED), or send a Command"
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_ui_has_no_import_cycle_and_panels_share_only_through_leaves() {
+    let modules = ui_modules();
+    for m in UI_APP.iter().chain(UI_SHARED).filter(|m| !m.is_empty()) {
+        assert!(modules.contains(*m), "{m} is listed but src/ui/ has no module of that name");
+    }
+    let edges = ui_edges();
+    assert!(edges.len() > 20, "the graph was read: {edges:?}");
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (from, to) in edges.keys() {
+        graph.entry(from.clone()).or_default().insert(to.clone());
+    }
+    if let Some(cycle) = find_cycle(&graph) {
+        let steps: Vec<String> =
+            cycle.windows(2).map(|w| format!("  {}", edges[&(w[0].clone(), w[1].clone())])).collect();
+        let names: Vec<&str> = cycle.iter().map(|m| shown(m)).collect();
+        panic!("import cycle in the UI: {}\n{}", names.join(" -> "), steps.join("\n"));
+    }
+    let offenses = ui_offenses(&edges);
+    assert!(offenses.is_empty(), "the UI's layering broken:\n{}", offenses.join("\n"));
+}
+
+#[test]
+fn no_ui_file_is_over_700_lines() {
+    let mut files = Vec::new();
+    rust_files(&src().join("ui"), &mut files);
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let n = std::fs::read_to_string(f).expect("reads").lines().count();
+            (n > UI_MAX_LINES).then(|| format!("{} has {n} lines", f.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "split these before they pass {UI_MAX_LINES} lines:\n{}", long.join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------------
 // The checker's own tests: what it reads and what it leaves.
 
 fn paths_of(text: &str) -> Vec<String> {
@@ -546,6 +656,27 @@ fn the_reader_knows_inline_modules_and_resolves_self_super_and_bare_children() {
     assert_eq!(module_of(Path::new("ui/app/mod.rs")), ["ui", "app"]);
     assert_eq!(module_of(Path::new("ui/app/dialogs.rs")), ["ui", "app", "dialogs"]);
     assert!(module_of(Path::new("lib.rs")).is_empty());
+}
+
+#[test]
+fn the_ui_rules_name_a_panel_importing_a_panel_or_the_app() {
+    let edge = |a: &str, b: &str| ((a.to_owned(), b.to_owned()), format!("src/ui/{a}.rs names super::{b}::X"));
+    let edges: UiEdges = [
+        edge("app", "list"),           // the app imports panels
+        edge("list", "commands"),      // a panel imports a leaf
+        edge("bulk", "jobs_panel"),    // a panel imports a panel
+        edge("bulk", "app"),           // a panel imports the app
+        edge("commands", "bulk"),      // a leaf imports a panel
+        edge("screenshot", ""),        // the app's parts import each other
+        edge("stats_panel", "shared"), // a leaf
+    ]
+    .into_iter()
+    .collect();
+    let offenses = ui_offenses(&edges);
+    assert_eq!(offenses.len(), 3, "{offenses:#?}");
+    assert!(offenses[0].starts_with("the panel bulk imports app, the app's (src/ui/bulk.rs names super::app::X)"));
+    assert!(offenses[1].starts_with("the panel bulk imports jobs_panel, which is no leaf"));
+    assert!(offenses[2].starts_with("the leaf commands imports bulk, which is no leaf"));
 }
 
 #[test]
