@@ -15,8 +15,9 @@ impl VerdictApp {
     /// Draws the app and runs the commands the frame produced.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
-        // While a dialog is open, keys belong to it (the flag dialog's 1-6, Enter, Esc).
-        if matches!(self.dialog, Dialog::None) {
+        // While a dialog is open, keys belong to it (the flag dialog's 1-6, Enter, Esc); while
+        // the window waits to close, to the question.
+        if matches!(self.dialog, Dialog::None) && !self.is_closing() {
             self.pending.extend(commands::from_keys(&ctx));
             // Esc unmarks the list's marked rows, unless the cheat sheet takes it to close.
             if !self.cheat_sheet
@@ -37,6 +38,7 @@ impl VerdictApp {
         }
         self.dialog_ui(&ctx);
         self.cheat_sheet_ui(&ctx);
+        self.closing_ui(&ctx);
         self.jobs.toasts_ui(&ctx);
         for c in std::mem::take(&mut self.pending) {
             self.run_command(c);

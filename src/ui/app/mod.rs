@@ -12,6 +12,7 @@ use crate::ui::commands::Command;
 use crate::ui::export_dialog::ExportDialog;
 use crate::ui::jobs_panel::JobsPanel;
 use crate::ui::settings::{CuratorEnv, RightPanel, Settings};
+use deferred::Closing;
 use dialogs::Dialog;
 use files::Picked;
 use project::Project;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, sync_channel};
 
 mod command_handling;
+mod deferred;
 mod dialogs;
 mod files;
 mod frame;
@@ -58,6 +60,8 @@ pub struct VerdictApp {
     deferred: Vec<(crate::model::SampleId, CurationAction)>,
     /// When the deferred actions were last tried.
     deferred_tried: std::time::Instant,
+    /// A close of the window held back while deferred actions wait.
+    closing: Closing,
     /// The cheat sheet is shown.
     pub cheat_sheet: bool,
     focus_query: bool,
@@ -103,6 +107,7 @@ impl VerdictApp {
             pending: Vec::new(),
             deferred: Vec::new(),
             deferred_tried: std::time::Instant::now(),
+            closing: Closing::No,
             cheat_sheet: false,
             focus_query: false,
             list_content_width: 0.0,
@@ -193,6 +198,7 @@ impl VerdictApp {
     pub fn logic(&mut self, ctx: &egui::Context) {
         let wake = self.wake();
         self.retry_deferred();
+        self.poll_closing(ctx);
         if self.jobs.poll() > 0
             && let Some(p) = &mut self.project
         {
@@ -263,11 +269,6 @@ impl VerdictApp {
     pub fn curator(&self) -> Option<&str> {
         self.curator.as_deref()
     }
-
-    /// Curation actions waiting for a job to let go of the write lock.
-    pub fn deferred_count(&self) -> usize {
-        self.deferred.len()
-    }
 }
 
 /// Reads the figures of `panel` (statistics, datasets) for `p` again; the others read nothing.
@@ -286,5 +287,9 @@ impl eframe::App for VerdictApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         VerdictApp::ui(self, ui);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.write_deferred_at_exit();
     }
 }
