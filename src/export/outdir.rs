@@ -166,7 +166,7 @@ fn earlier_export(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-/// What an export folder holds now, judged by the rules [`OutDir::prepare`] applies to it.
+/// What an export folder holds now, judged by the rules `OutDir::prepare` applies to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Survey {
     /// It does not exist: the export creates it.
@@ -198,7 +198,7 @@ pub struct EarlierExport {
 /// that surveys the folder typed must not stall on a huge one.
 pub const SURVEY_LIMIT: usize = 10_000;
 
-/// Looks at `dir` without changing anything: what [`OutDir::prepare`] would find there.
+/// Looks at `dir` without changing anything: what `OutDir::prepare` would find there.
 pub fn survey(dir: &Path) -> Result<Survey, OutDirError> {
     match std::fs::metadata(dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Survey::Missing),

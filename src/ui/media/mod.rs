@@ -1,5 +1,5 @@
 //! Media players for the sample view: video (files and frame directories, with their sound) and
-//! audio, and what the player keys ([`MediaKey`]) do in each.
+//! audio, and what the player keys ([`MediaKey`](crate::ui::commands::MediaKey)) do in each.
 
 pub mod audio_player;
 pub mod clock;
