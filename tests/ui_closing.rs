@@ -70,6 +70,7 @@ fn closing_while_a_change_waits_asks_and_wait_writes_it_then_closes() {
     assert!(!close_window(&mut ui), "the close is held back");
     ui.harness.get_by_label("1 change is waiting for a job to finish writing.");
     ui.harness.get_by_label(&format!("pick b on #{id}"));
+    ui.harness.get_by_label_contains("Another connection holds the project's write lock");
     let l = ui.store().current_label(id).expect("label").expect("label");
     assert_eq!(l.source, JudgmentSource::Original, "nothing written while the lock is held");
     // Keys belong to the question: J does not move on, A does not pick.

@@ -158,7 +158,12 @@ impl VerdictApp {
             ));
             ui.weak(what.join(", "));
             ui.add_space(4.0);
-            jobs.jobs_ui(ui);
+            if jobs.running.is_empty() {
+                // Not one of this window's jobs: the command line, a job of another window.
+                ui.label("Another connection holds the project's write lock (the command line, another window).");
+            } else {
+                jobs.jobs_ui(ui);
+            }
             if waiting {
                 ui.horizontal(|ui| {
                     ui.spinner();
