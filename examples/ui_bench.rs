@@ -67,7 +67,7 @@ impl Driver {
             p.run_query();
         }
         let start = Instant::now();
-        self.until(query, |app| app.project.as_ref().is_some_and(verdict::ui::project::Project::is_listed));
+        self.until(query, |app| app.project.as_ref().is_some_and(verdict::ui::app::project::Project::is_listed));
         let shown = start.elapsed();
         self.until(query, |app| app.project.as_ref().is_some_and(|p| !p.is_querying()));
         (shown.as_secs_f64() * 1000.0, start.elapsed().as_secs_f64() * 1000.0)
@@ -235,7 +235,7 @@ fn main() {
             let _ = p.store.list_rows(window);
             rows_t.push(t.elapsed());
             let t = Instant::now();
-            let _ = verdict::ui::sample_view::LoadedSample::load(&p.store, window[0]);
+            let _ = verdict::ui::loaded::LoadedSample::load(&p.store, window[0]);
             load_t.push(t.elapsed());
         }
         let (r50, r99, _) = percentiles(rows_t);
@@ -347,7 +347,7 @@ fn bulk(project: &Path) {
     d.until("the list", listed);
     let ids: Vec<verdict::model::SampleId> = d.app.project.as_ref().map(|p| p.ids().to_vec()).unwrap_or_default();
     let n = ids.len();
-    let request = verdict::ui::bulk::BulkRequest {
+    let request = verdict::ui::commands::BulkRequest {
         ids,
         action: verdict::store::CurationAction::Exclude("duplicate".into()),
         query: String::new(),

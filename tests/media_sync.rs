@@ -13,7 +13,7 @@ use egui_kittest::kittest::Queryable;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use verdict::ui::media::MediaKey;
+use verdict::ui::commands::MediaKey;
 use verdict::ui::media::clock::TimeSource;
 use verdict::ui::media::sound::{PlayerOptions, Sound, SoundOutput};
 use verdict::ui::media::video_player::{VideoPlayer, VideoSource};

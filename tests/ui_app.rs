@@ -674,7 +674,7 @@ fn a_long_pairs_diff_comes_from_its_thread_and_the_candidates_show_meanwhile() {
     import_file(&mut store, &file, &ImportOptions::default(), &mut Progress::silent()).expect("imports");
     let id = store.matching_ids(&verdict::query::compile("").expect("q"), SortKey::Id, false).expect("ids")[0];
     // Loading does not diff the pair (60 KB each): that happens on a thread.
-    let mut loaded = verdict::ui::sample_view::LoadedSample::load(&store, id).expect("load");
+    let mut loaded = verdict::ui::loaded::LoadedSample::load(&store, id).expect("load");
     assert!(loaded.diff.as_ref().is_some_and(verdict::ui::diff::WordDiff::is_pending));
     let (a, b) = loaded.diff.as_mut().and_then(verdict::ui::diff::WordDiff::wait).expect("the thread answers");
     assert!(!a.marks.is_empty() && !b.marks.is_empty(), "what the marks are is `ui::diff`'s tests' concern");

@@ -46,7 +46,7 @@ fn ranking(ui: &Ui<'_>, id: SampleId) -> Vec<u32> {
     l.ranking
 }
 
-fn shown<'a>(ui: &'a Ui<'_>) -> &'a verdict::ui::sample_view::LoadedSample {
+fn shown<'a>(ui: &'a Ui<'_>) -> &'a verdict::ui::loaded::LoadedSample {
     ui.harness.state().project.as_ref().and_then(|p| p.sample.as_ref()).expect("a sample shown")
 }
 

@@ -15,7 +15,7 @@ use verdict::model::SampleId;
 use verdict::store::Store;
 use verdict::ui::Settings;
 use verdict::ui::commands::Command;
-use verdict::ui::sample_view::Player;
+use verdict::ui::loaded::Player;
 
 /// Types `text` one key at a time, letting the query each key runs finish before the next, as
 /// the list follows a curator's typing.
@@ -48,7 +48,7 @@ fn show_first(ui: &mut Ui<'_>, modality: &str) -> SampleId {
     id
 }
 
-fn sample<'a>(ui: &'a Ui<'_>) -> &'a verdict::ui::sample_view::LoadedSample {
+fn sample<'a>(ui: &'a Ui<'_>) -> &'a verdict::ui::loaded::LoadedSample {
     ui.harness.state().project.as_ref().and_then(|p| p.sample.as_ref()).expect("a sample shown")
 }
 

@@ -17,8 +17,8 @@ use verdict::jobs::Progress;
 use verdict::model::SampleId;
 use verdict::store::Store;
 use verdict::ui::commands::Command;
+use verdict::ui::loaded::Player;
 use verdict::ui::media::sound::{self, SoundOutput};
-use verdict::ui::sample_view::Player;
 use verdict::ui::{Settings, VerdictApp};
 
 /// A project with two video samples (a 3 s clip with sound) and the demo's four audio clips.

@@ -15,11 +15,11 @@
 //! otherwise. The groups are a function of the stored fingerprints and the settings: a pass killed
 //! and run again ends with the same groups.
 
-use super::groups::Components;
 use super::media_pass::{MediaPassReport, fingerprint_media};
 use super::text_pass::{TextSettings, text_components};
 use super::{CleanError, hamming, sequence};
 use crate::jobs::Progress;
+use crate::model::union_find::Components;
 use crate::model::{DatasetId, MediaKind, SampleId};
 use crate::store::{DupMember, Store};
 use std::collections::{BTreeMap, HashMap, HashSet};

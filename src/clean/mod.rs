@@ -4,7 +4,7 @@
 //! The algorithms, without storage: perceptual hashes of images (`phash`), pairs within a Hamming
 //! radius through multi-index hashing (`hamming`), text normalization and shingles (`text`),
 //! MinHash and LSH banding (`minhash`), sequences of frame hashes and audio fingerprints compared
-//! at their best alignment (`sequence`), groups from pairs (`groups`). The passes over a project:
+//! at their best alignment (`sequence`). The passes over a project:
 //! media fingerprinted once per content (`media_pass`), texts signed once (`text_pass`), groups per
 //! kind (`dedup`). The consistency and media checks, with their full decode of every media item
 //! (`checks`).
@@ -12,7 +12,6 @@
 pub mod checks;
 pub mod contamination;
 pub mod dedup;
-pub mod groups;
 pub mod hamming;
 pub mod keep;
 pub mod media_pass;

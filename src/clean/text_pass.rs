@@ -4,10 +4,10 @@
 //! shingle sets before it counts. Texts equal after normalization are one text.
 
 use super::CleanError;
-use super::groups::Components;
 use super::minhash::{Bands, MinHasher, candidate_pairs};
 use super::text::{exact_key, jaccard, normalize, shingle_hashes};
 use crate::jobs::Progress;
+use crate::model::union_find::Components;
 use crate::model::{DatasetId, SampleId};
 use crate::store::{DupMember, Store};
 use std::collections::HashMap;

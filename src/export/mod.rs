@@ -26,7 +26,10 @@ mod verdict_format;
 
 pub use manifest::{Counts, LeftOut, Position};
 pub use options::{ExportOptions, FileFormat, Form, MediaMode, PairMode, Split, Target, TiesMode};
-pub use outdir::OutDirError;
+/// For the UI's tests, which hold a running export's folder.
+#[cfg(test)]
+pub(crate) use outdir::OutDir;
+pub use outdir::{EarlierExport, OutDirError, SURVEY_LIMIT, Survey, survey};
 pub use verdict_format::VERSION as VERDICT_FORMAT_VERSION;
 
 use crate::jobs::{Interrupted, Progress};

@@ -30,6 +30,9 @@ pub enum OutDirError {
     /// Another export is writing into it now.
     #[error("another export is writing into {0} now; wait for it to finish or choose another folder")]
     Busy(PathBuf),
+    /// It is a file.
+    #[error("{0} is a file, not a folder")]
+    NotAFolder(PathBuf),
     /// It holds files and `--force` was not given.
     #[error(
         "{0} is not empty; choose an empty folder, or pass --force to replace an earlier export there (other files are left alone)"
@@ -59,16 +62,12 @@ impl OutDir {
         let mut other = false;
         for entry in std::fs::read_dir(&dir).map_err(io(&dir))? {
             let entry = entry.map_err(io(&dir))?;
-            let name = entry.file_name();
-            if name.to_string_lossy().starts_with(STAGING_PREFIX) {
+            if is_staging(&entry.file_name()) {
                 let path = entry.path();
-                // A live export holds its lock; a killed one's folder is left over.
-                let lock = std::fs::File::open(path.join(LOCK));
-                match lock.as_ref().map(std::fs::File::try_lock) {
-                    Ok(Err(std::fs::TryLockError::WouldBlock)) => return Err(OutDirError::Busy(dir)),
-                    Ok(Err(std::fs::TryLockError::Error(e))) => return Err(io(&path)(e)),
-                    Ok(Ok(())) | Err(_) => std::fs::remove_dir_all(&path).map_err(io(&path))?,
+                if staging_is_live(&path)? {
+                    return Err(OutDirError::Busy(dir));
                 }
+                std::fs::remove_dir_all(&path).map_err(io(&path))?;
             } else {
                 other = true;
             }
@@ -132,10 +131,31 @@ impl Drop for OutDir {
     }
 }
 
+/// Whether a folder entry is a staging folder (of a running export, or one a killed export left).
+fn is_staging(name: &std::ffi::OsStr) -> bool {
+    name.to_string_lossy().starts_with(STAGING_PREFIX)
+}
+
+/// Whether the export that made staging folder `path` still runs: it holds the lock (a killed
+/// one's lock went with its process; a folder without a lock file is left over too).
+fn staging_is_live(path: &Path) -> Result<bool, OutDirError> {
+    let Ok(lock) = std::fs::File::open(path.join(LOCK)) else { return Ok(false) };
+    match lock.try_lock() {
+        Ok(()) => Ok(false),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(true),
+        Err(std::fs::TryLockError::Error(e)) => Err(io(path)(e)),
+    }
+}
+
+/// The `manifest.json` an earlier export left in `dir`, read as JSON.
+fn earlier_manifest(dir: &Path) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(dir.join("manifest.json")).ok()?;
+    serde_json::from_str::<serde_json::Value>(&text).ok()
+}
+
 /// The top-level entries an earlier export's manifest lists (plain names inside the folder only).
 fn earlier_export(dir: &Path) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(dir.join("manifest.json")) else { return Vec::new() };
-    let Ok(manifest) = serde_json::from_str::<serde_json::Value>(&text) else { return Vec::new() };
+    let Some(manifest) = earlier_manifest(dir) else { return Vec::new() };
     let Some(files) = manifest.get("files").and_then(|f| f.as_array()) else { return Vec::new() };
     files
         .iter()
@@ -144,4 +164,101 @@ fn earlier_export(dir: &Path) -> Vec<String> {
         .filter(|top| !top.is_empty() && *top != "." && *top != ".." && !top.contains('\\'))
         .map(str::to_owned)
         .collect()
+}
+
+/// What an export folder holds now, judged by the rules `OutDir::prepare` applies to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Survey {
+    /// It does not exist: the export creates it.
+    Missing,
+    /// It holds nothing, or only staging folders killed exports left (the export removes them).
+    Empty,
+    /// Another export is writing into it now: the export is refused until that one ends.
+    Busy,
+    /// It holds other entries: the export needs `force` (which replaces an earlier export's files
+    /// and leaves the rest alone).
+    Occupied {
+        /// How many entries (staging folders not counted; at most [`SURVEY_LIMIT`] looked at).
+        entries: usize,
+        /// The earlier Verdict export there, when its manifest says so.
+        earlier: Option<EarlierExport>,
+    },
+}
+
+/// An earlier export found in a folder, as its manifest names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarlierExport {
+    /// Its target (`trl`, ...; `?` when the manifest does not say).
+    pub target: String,
+    /// When it was written (ISO 8601; `?` when the manifest does not say).
+    pub exported_at: String,
+}
+
+/// The most entries [`survey`] looks at: a folder with more is occupied either way, and a form
+/// that surveys the folder typed must not stall on a huge one.
+pub const SURVEY_LIMIT: usize = 10_000;
+
+/// Looks at `dir` without changing anything: what `OutDir::prepare` would find there.
+pub fn survey(dir: &Path) -> Result<Survey, OutDirError> {
+    match std::fs::metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Survey::Missing),
+        Err(e) => return Err(io(dir)(e)),
+        Ok(m) if !m.is_dir() => return Err(OutDirError::NotAFolder(dir.to_owned())),
+        Ok(_) => {}
+    }
+    let mut entries = 0;
+    for entry in std::fs::read_dir(dir).map_err(io(dir))?.take(SURVEY_LIMIT) {
+        let entry = entry.map_err(io(dir))?;
+        if !is_staging(&entry.file_name()) {
+            entries += 1;
+        } else if staging_is_live(&entry.path())? {
+            return Ok(Survey::Busy);
+        }
+    }
+    if entries == 0 {
+        return Ok(Survey::Empty);
+    }
+    // Another tool's manifest.json is just another entry.
+    let earlier = earlier_manifest(dir).filter(|m| m.get("verdict_version").is_some()).map(|m| {
+        let field = |k: &str| m.get(k).and_then(|v| v.as_str()).unwrap_or("?").to_owned();
+        EarlierExport { target: field("target"), exported_at: field("exported_at") }
+    });
+    Ok(Survey::Occupied { entries, earlier })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_survey_sees_what_prepare_would_and_changes_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("out");
+        assert_eq!(survey(&out).expect("survey"), Survey::Missing);
+        std::fs::create_dir(&out).expect("mkdir");
+        assert_eq!(survey(&out).expect("survey"), Survey::Empty);
+        // A killed export's staging folder (no lock held): empty, and left where it is.
+        let left = out.join(format!("{STAGING_PREFIX}1-2"));
+        std::fs::create_dir(&left).expect("mkdir");
+        std::fs::write(left.join(LOCK), "").expect("write");
+        assert_eq!(survey(&out).expect("survey"), Survey::Empty);
+        assert!(left.exists(), "the survey removes nothing");
+        // A running export (this process's, holding its lock): busy, as prepare finds it.
+        let running = OutDir::prepare(&out, false).expect("prepare");
+        assert!(!left.exists(), "prepare removed the killed export's folder");
+        assert_eq!(survey(&out).expect("survey"), Survey::Busy);
+        assert!(matches!(OutDir::prepare(&out, true), Err(OutDirError::Busy(_))));
+        drop(running);
+        assert_eq!(survey(&out).expect("survey"), Survey::Empty, "a cancelled export leaves nothing");
+        std::fs::write(out.join("notes.txt"), "x").expect("write");
+        assert_eq!(survey(&out).expect("survey"), Survey::Occupied { entries: 1, earlier: None });
+        std::fs::write(
+            out.join("manifest.json"),
+            r#"{"verdict_version":"0.1.0","target":"trl","exported_at":"2026-01-02T03:04:05Z"}"#,
+        )
+        .expect("write");
+        let earlier = EarlierExport { target: "trl".into(), exported_at: "2026-01-02T03:04:05Z".into() };
+        assert_eq!(survey(&out).expect("survey"), Survey::Occupied { entries: 2, earlier: Some(earlier) });
+        assert!(matches!(survey(&out.join("notes.txt")), Err(OutDirError::NotAFolder(_))));
+    }
 }

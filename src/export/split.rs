@@ -8,7 +8,7 @@
 //! in the whole project, so a member's side is the same whichever members an export selects.
 
 use super::options::Split;
-use crate::clean::groups::Components;
+use crate::model::union_find::Components;
 use crate::model::{MediaRole, SampleId, Turn};
 use crate::store::{DupGroup, SampleView, Store, StoreError};
 use std::collections::HashMap;

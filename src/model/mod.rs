@@ -9,6 +9,7 @@ mod draft;
 mod ids;
 mod position;
 mod reasons;
+pub mod union_find;
 pub mod value;
 mod value_json;
 pub mod words;

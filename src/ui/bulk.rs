@@ -4,112 +4,12 @@
 //! operation through the store's write path, one undo step, run as a background job when it is
 //! large.
 
-use super::commands::Command;
-use super::jobs_panel::{JobOutcome, JobsPanel};
+use super::commands::{BulkKind, Command};
+use super::shared::{digit_reason, focus_if_unfocused, samples, thousands};
 
 use crate::model::SampleId;
-use crate::store::{Actor, Curated, CurationAction, EXCLUDE_REASONS, FLAG_REASONS, StoreError};
+use crate::store::{Curated, CurationAction};
 use std::fmt::Write as _;
-use std::path::PathBuf;
-
-/// What a bulk action does, before its reason or note is known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BulkKind {
-    /// Flag with a reason.
-    Flag,
-    /// Remove the flag.
-    Unflag,
-    /// Exclude from the cleaned set, with a reason.
-    Exclude,
-    /// Remove the exclusion mark.
-    Include,
-    /// Reverse the preference.
-    Swap,
-    /// Tie.
-    Tie,
-    /// Both bad.
-    BothBad,
-    /// The first candidate is the best.
-    PickA,
-    /// The second candidate is the best.
-    PickB,
-    /// Write (or clear) a note.
-    Note,
-}
-
-impl BulkKind {
-    /// Every action the bar offers, in its order.
-    pub const ALL: &'static [BulkKind] = &[
-        BulkKind::Flag,
-        BulkKind::Unflag,
-        BulkKind::Exclude,
-        BulkKind::Include,
-        BulkKind::Swap,
-        BulkKind::Tie,
-        BulkKind::BothBad,
-        BulkKind::PickA,
-        BulkKind::PickB,
-        BulkKind::Note,
-    ];
-
-    /// Its button's text.
-    pub fn label(self) -> &'static str {
-        match self {
-            BulkKind::Flag => "Flag…",
-            BulkKind::Unflag => "Unflag",
-            BulkKind::Exclude => "Exclude…",
-            BulkKind::Include => "Include",
-            BulkKind::Swap => "Swap",
-            BulkKind::Tie => "Tie",
-            BulkKind::BothBad => "Both bad",
-            BulkKind::PickA => "Pick A",
-            BulkKind::PickB => "Pick B",
-            BulkKind::Note => "Note…",
-        }
-    }
-
-    /// The reasons offered when it takes one (any other can be typed); `None`: it takes no text.
-    fn reasons(self) -> Option<&'static [&'static str]> {
-        match self {
-            BulkKind::Flag => Some(FLAG_REASONS),
-            BulkKind::Exclude => Some(EXCLUDE_REASONS),
-            BulkKind::Note => Some(&[]),
-            _ => None,
-        }
-    }
-
-    /// The store's action, with the text typed (a reason or a note).
-    pub fn action(self, text: &str) -> CurationAction {
-        match self {
-            BulkKind::Flag => CurationAction::Flag(text.to_owned()),
-            BulkKind::Unflag => CurationAction::Unflag,
-            BulkKind::Exclude => CurationAction::Exclude(text.to_owned()),
-            BulkKind::Include => CurationAction::Include,
-            BulkKind::Swap => CurationAction::Swap,
-            BulkKind::Tie => CurationAction::Tie,
-            BulkKind::BothBad => CurationAction::BothBad,
-            BulkKind::PickA => CurationAction::Pick(0),
-            BulkKind::PickB => CurationAction::Pick(1),
-            BulkKind::Note => CurationAction::Note(text.to_owned()),
-        }
-    }
-
-    /// The confirmation's verb: "Exclude 1,204 samples".
-    fn verb(self) -> &'static str {
-        match self {
-            BulkKind::Flag => "Flag",
-            BulkKind::Unflag => "Unflag",
-            BulkKind::Exclude => "Exclude",
-            BulkKind::Include => "Include",
-            BulkKind::Swap => "Swap the preference of",
-            BulkKind::Tie => "Mark as a tie",
-            BulkKind::BothBad => "Mark as both bad",
-            BulkKind::PickA => "Prefer A in",
-            BulkKind::PickB => "Prefer B in",
-            BulkKind::Note => "Set the note of",
-        }
-    }
-}
 
 /// A bulk action waiting for the curator's yes.
 pub struct BulkDialog {
@@ -133,26 +33,6 @@ pub enum BulkReply {
     Apply(CurationAction),
 }
 
-/// The ids, the action and the filter of a confirmed bulk action.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BulkRequest {
-    /// The samples.
-    pub ids: Vec<SampleId>,
-    /// The action.
-    pub action: CurationAction,
-    /// The filter that listed them.
-    pub query: String,
-}
-
-/// Thousands separated, as the export dialog writes counts: 1,204.
-fn count_text(n: usize) -> String {
-    super::export_dialog::thousands(n as u64)
-}
-
-fn samples(n: usize) -> String {
-    format!("{} sample{}", count_text(n), if n == 1 { "" } else { "s" })
-}
-
 impl BulkDialog {
     /// Draws the confirmation; `enter` says plain Enter was pressed for it this frame.
     pub fn ui(&mut self, ctx: &egui::Context, enter: bool) -> BulkReply {
@@ -168,10 +48,8 @@ impl BulkDialog {
                 // the Flag dialog: their keys and the digits they type are taken before the
                 // field, which has the keyboard, sees them. Enter then applies.
                 let picking = self.text.is_empty() || reasons.contains(&self.text.as_str());
-                if picking
-                    && let Some(i) = (0..reasons.len()).find(|i| ui.input_mut(|inp| super::app::take_digit(inp, i + 1)))
-                {
-                    reasons[i].clone_into(&mut self.text);
+                if picking && let Some(r) = digit_reason(ui, reasons) {
+                    r.clone_into(&mut self.text);
                 }
                 for (i, r) in reasons.iter().enumerate() {
                     if ui.selectable_label(self.text == *r, format!("{}  {r}", i + 1)).clicked() {
@@ -180,7 +58,7 @@ impl BulkDialog {
                 }
                 let hint = if self.kind == BulkKind::Note { "note (empty clears it)" } else { "reason" };
                 let edit = ui.add(egui::TextEdit::singleline(&mut self.text).hint_text(hint).id(field));
-                super::app::focus_if_unfocused(ui, &edit);
+                focus_if_unfocused(ui, &edit);
             }
             ui.label(format!("{} marked, changed at once: one step of Undo.", samples(self.ids.len())));
             ui.weak(
@@ -224,7 +102,7 @@ pub fn bar_ui(ui: &mut egui::Ui, marked: usize, all: bool) -> Vec<Command> {
     ui.horizontal_wrapped(|ui| {
         let what = match (all, marked) {
             (true, 1) => "The one match".to_owned(),
-            (true, n) => format!("All {} matches", count_text(n)),
+            (true, n) => format!("All {} matches", thousands(n as u64)),
             (false, n) => format!("{} marked", samples(n)),
         };
         ui.strong(what);
@@ -247,24 +125,10 @@ pub const JOB_THRESHOLD: usize = 2_000;
 
 /// The outcome in one line: "1,204 changed, 3 left as they were (already so)".
 pub fn describe(done: &Curated) -> String {
-    let mut s = format!("{} changed", count_text(done.changes.samples.len()));
+    let mut s = format!("{} changed", thousands(done.changes.samples.len() as u64));
     if !done.skipped.is_empty() {
-        let why: Vec<String> =
-            done.skipped.iter().map(|k| format!("{} {}", count_text(k.count as usize), k.reason)).collect();
+        let why: Vec<String> = done.skipped.iter().map(|k| format!("{} {}", thousands(k.count), k.reason)).collect();
         let _ = write!(s, "; left as they were: {}", why.join(", "));
     }
     s
-}
-
-/// Runs a confirmed bulk action as a job on its own connection; the app refreshes when the
-/// project's data version moves.
-pub fn spawn(jobs: &mut JobsPanel, project: PathBuf, actor: Actor, request: BulkRequest) {
-    let title = format!("{} {}", request.action.name().replace('_', " "), samples(request.ids.len()));
-    jobs.spawn_on(&title, project, move |store, progress| {
-        match store.curate(&actor, &request.ids, &request.action, Some(&request.query), progress) {
-            Ok(done) => JobOutcome::Done(describe(&done)),
-            Err(StoreError::Cancelled) => JobOutcome::Cancelled("Nothing was changed.".into()),
-            Err(e) => JobOutcome::Failed { summary: "failed: nothing was changed".into(), detail: e.to_string() },
-        }
-    });
 }

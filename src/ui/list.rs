@@ -3,6 +3,7 @@
 //! stays smooth with a million samples. Header clicks change the sort; the selection follows keys.
 
 use super::commands::Command;
+use super::shared::label_words;
 use crate::model::SampleId;
 use crate::store::{ListRow, SortKey, Store};
 use egui::Galley;
@@ -88,12 +89,6 @@ fn cell_texts(r: &ListRow) -> [String; COLUMNS.len() + 1] {
         },
         r.prompt.clone(),
     ]
-}
-
-/// A label in short as the list shows it: the store's codes (`both_bad`) in words (`both bad`);
-/// `A>B` and the kinds of one word stay as they are.
-pub(super) fn label_words(short: &str) -> String {
-    short.replace('_', " ")
 }
 
 /// The tooltip of a row: what the short cells stand for.

@@ -1,27 +1,36 @@
-//! The desktop app (eframe/egui): a thin front end over the core. `app` holds the command loop
-//! and panels; `project` an open project with its workers; `list`, `sample_view`, `image_view`,
-//! `media/` (video and audio players), `stats_panel`, `jobs_panel`, `export_dialog` draw; `workers` run queries and
-//! image decoding off the UI thread; `settings` persists UI state; `screenshot` renders the real
-//! app to a PNG.
+//! The desktop app (eframe/egui): a thin front end over the core, in three tiers.
+//!
+//! - The app's root: `app/` (the app's state and frame, command handling, the jobs it starts,
+//!   its dialogs, the open project), this file (the window) and `screenshot` (the real app to a
+//!   PNG). Only they import the panels.
+//! - Panels, each a module of its own: `list`, `sample_view/`, `stats_panel`, `datasets_panel`,
+//!   `jobs_panel`, `export_dialog/`, `bulk`. They draw, and send what they ask for as
+//!   `Command`s; none imports the app or another panel.
+//! - Leaves the panels share, importing only each other: `commands/` (the command enum and the
+//!   plain data it carries: bulk requests, the export form, player keys; the key bindings),
+//!   `shared` (numbers and labels in words, typed paths, dialog focus, listed reasons), `theme`,
+//!   `loaded` (the selected sample), `workers` (query, image and sample loading threads),
+//!   `image_view`, `diff`, `media/` (players), `background` (a value read on a thread).
+//!
+//! `tests/architecture.rs` holds these lines: no import cycle, no panel importing a panel or the
+//! app, no file over 700 lines. `settings` persists the UI's state.
 
 pub mod app;
 mod background;
 pub mod bulk;
-mod candidates;
 pub mod commands;
 pub mod datasets_panel;
 pub mod diff;
 pub mod export_dialog;
-pub mod export_report;
 pub mod image_view;
 pub mod jobs_panel;
-pub mod kept_filter;
 pub mod list;
+pub mod loaded;
 pub mod media;
-pub mod project;
 pub mod sample_view;
 pub mod screenshot;
 pub mod settings;
+pub mod shared;
 pub mod stats_panel;
 pub mod theme;
 pub mod workers;

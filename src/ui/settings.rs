@@ -46,7 +46,7 @@ pub struct ProjectMemory {
     /// Sorted descending.
     pub descending: bool,
     /// The last export's choices (File > Export…).
-    pub export: Option<super::export_dialog::SavedExport>,
+    pub export: Option<super::commands::SavedExport>,
 }
 
 /// Everything persisted.

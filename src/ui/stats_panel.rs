@@ -4,7 +4,7 @@
 //! spinner meanwhile.
 
 use super::background::Background;
-use super::list::label_words;
+use super::shared::label_words;
 use crate::model::words::plural;
 use crate::store::{Overview, Store};
 use egui::{Color32, vec2};

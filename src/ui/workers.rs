@@ -395,11 +395,15 @@ fn quick_preview(bytes: &[u8], limits: &ImageLimits) -> Option<(::image::RgbaIma
 
 /// Handle to the thread that loads the sample the curator will most likely look at next, so that
 /// stepping to it costs the UI thread nothing.
-pub struct SampleLoader(Channels<SampleId, (SampleId, Result<super::sample_view::LoadedSample, String>)>);
+/// What it loads is the caller's (`load`, on the loader's connection): this module knows no panel.
+pub struct SampleLoader<T>(Channels<SampleId, (SampleId, Result<T, String>)>);
 
-impl SampleLoader {
-    /// Starts the loader on its own connection to `project`.
-    pub fn start(project: &Path) -> std::io::Result<Self> {
+impl<T: Send + 'static> SampleLoader<T> {
+    /// Starts the loader on its own connection to `project`; `load` reads one sample.
+    pub fn start(
+        project: &Path,
+        load: impl Fn(&Store, SampleId) -> Result<T, String> + Send + 'static,
+    ) -> std::io::Result<Self> {
         let slot = Slot::new();
         let (tx, replies) = sync_channel(2);
         let path = project.to_owned();
@@ -407,7 +411,7 @@ impl SampleLoader {
         std::thread::Builder::new().name("sample-load".into()).spawn(move || {
             let Ok(store) = Store::open(&path) else { return };
             while let Some(id) = worker_slot.take() {
-                let loaded = super::sample_view::LoadedSample::load(&store, id).map_err(|e| e.to_string());
+                let loaded = load(&store, id);
                 if tx.send((id, loaded)).is_err() {
                     return;
                 }
@@ -422,7 +426,7 @@ impl SampleLoader {
     }
 
     /// Loaded samples that arrived; never blocks.
-    pub fn drain(&self) -> Vec<(SampleId, Result<super::sample_view::LoadedSample, String>)> {
+    pub fn drain(&self) -> Vec<(SampleId, Result<T, String>)> {
         self.0.drain()
     }
 }

@@ -68,7 +68,7 @@ impl Ui<'_> {
         let app = VerdictApp::with_env(&ctx, settings, None, Some(project), CuratorEnv::default());
         let mut harness = app_harness(app);
         let start = Instant::now();
-        while harness.state().project.as_ref().is_none_or(verdict::ui::project::Project::is_querying) {
+        while harness.state().project.as_ref().is_none_or(verdict::ui::app::project::Project::is_querying) {
             assert!(start.elapsed() < Duration::from_secs(20), "the project did not open");
             harness.step();
             std::thread::sleep(Duration::from_millis(5));

@@ -3,8 +3,16 @@
 //! dataset, the folder its media moved to, a rating's correction and a typed path. Each reads
 //! Enter and Esc before it is drawn and hands what it decides back as [`Command`]s.
 
-use super::{Command, ExportDialog, ImportOptions, PathBuf, PathFor, SavedFilter, VerdictApp, expand_home, letter};
+use super::VerdictApp;
+use crate::ingest::ImportOptions;
 use crate::store::FLAG_REASONS;
+use crate::ui::bulk::{BulkDialog, BulkReply};
+use crate::ui::commands::BulkRequest;
+use crate::ui::commands::{Command, PathFor};
+use crate::ui::export_dialog::ExportDialog;
+use crate::ui::settings::SavedFilter;
+use crate::ui::shared::{ctrl_enter, digit_reason, enter_submits, expand_home, focus_if_unfocused, letter};
+use std::path::PathBuf;
 
 /// A modal question the app is asking.
 pub(super) enum Dialog {
@@ -62,7 +70,7 @@ pub(super) enum Dialog {
     /// File > Export…: the form and its preview.
     Export(Box<ExportDialog>),
     /// A bulk action (or one sample's exclusion): how many change, with a reason or note.
-    Bulk(Box<crate::ui::bulk::BulkDialog>),
+    Bulk(Box<BulkDialog>),
     /// A path typed in, for when no system file dialog is available.
     EnterPath {
         purpose: PathFor,
@@ -100,14 +108,14 @@ impl VerdictApp {
                 }
             }
             Dialog::Bulk(d) => {
-                let enter = enter_submits(ctx, &[crate::ui::bulk::BulkDialog::field_id()]);
+                let enter = enter_submits(ctx, &[BulkDialog::field_id()]);
                 match d.ui(ctx, enter) {
-                    crate::ui::bulk::BulkReply::Open => {}
-                    crate::ui::bulk::BulkReply::Cancel => close = true,
-                    crate::ui::bulk::BulkReply::Apply(action) => {
+                    BulkReply::Open => {}
+                    BulkReply::Cancel => close = true,
+                    BulkReply::Apply(action) => {
                         let ids = std::mem::take(&mut d.ids);
                         let query = std::mem::take(&mut d.query);
-                        then.push(Command::ApplyBulk(Box::new(crate::ui::bulk::BulkRequest { ids, action, query })));
+                        then.push(Command::ApplyBulk(Box::new(BulkRequest { ids, action, query })));
                         close = true;
                     }
                 }
@@ -150,9 +158,9 @@ impl VerdictApp {
                     // 1-6 pick a reason while nothing is typed: their keys (and the digits they
                     // type) are taken before the field, which has the keyboard, sees them.
                     if reason.is_empty()
-                        && let Some(i) = (0..FLAG_REASONS.len()).find(|i| ui.input_mut(|inp| take_digit(inp, i + 1)))
+                        && let Some(r) = digit_reason(ui, FLAG_REASONS)
                     {
-                        then.push(Command::Flag(FLAG_REASONS[i].to_owned()));
+                        then.push(Command::Flag(r.to_owned()));
                     }
                     for (i, r) in FLAG_REASONS.iter().enumerate() {
                         if ui.button(format!("{}  {r}", i + 1)).clicked() {
@@ -402,48 +410,4 @@ impl VerdictApp {
         });
         true
     }
-}
-
-/// Whether plain Enter, pressed this frame, submits the open dialog. Read before the dialog is
-/// drawn: a single-line field drops its focus on Enter as it is drawn, so a check after it
-/// ("lost focus and Enter pressed") depends on what else happened to focus in that frame, and
-/// never fired where the field's focus was requested again before the check. Enter belongs to
-/// the dialog while nothing or one of its `fields` has the keyboard; a focused button presses
-/// itself, and an open list takes Enter too.
-fn enter_submits(ctx: &egui::Context, fields: &[egui::Id]) -> bool {
-    let focused = ctx.memory(egui::Memory::focused);
-    ctx.input(|i| i.key_pressed(egui::Key::Enter) && i.modifiers.is_none())
-        && focused.is_none_or(|f| fields.contains(&f))
-        && !egui::Popup::is_any_open(ctx)
-}
-
-/// Whether Ctrl+Enter (Cmd+Enter on a Mac) was pressed this frame: read from the key event's own
-/// modifiers, which a window may have released again by the end of the frame.
-fn ctrl_enter(ctx: &egui::Context) -> bool {
-    ctx.input(|i| {
-        i.events.iter().any(|e| {
-            matches!(e, egui::Event::Key { key: egui::Key::Enter, pressed: true, modifiers, .. } if modifiers.command)
-        })
-    })
-}
-
-/// Gives a dialog's field the keyboard when the dialog opens, and again whenever nothing has it
-/// (a click on the dialog's background), but not away from a button reached with Tab.
-pub(in crate::ui) fn focus_if_unfocused(ui: &egui::Ui, field: &egui::Response) {
-    if ui.memory(|m| m.focused().is_none()) {
-        field.request_focus();
-    }
-}
-
-/// Takes digit `n`'s key press and the text it types out of this frame's input; whether it was
-/// pressed (without modifiers).
-pub(in crate::ui) fn take_digit(input: &mut egui::InputState, n: usize) -> bool {
-    let keys = [egui::Key::Num1, egui::Key::Num2, egui::Key::Num3, egui::Key::Num4, egui::Key::Num5, egui::Key::Num6];
-    let Some(&key) = keys.get(n.wrapping_sub(1)) else { return false };
-    if !input.consume_key(egui::Modifiers::NONE, key) {
-        return false;
-    }
-    let digit = n.to_string();
-    input.events.retain(|e| !matches!(e, egui::Event::Text(t) if *t == digit));
-    true
 }

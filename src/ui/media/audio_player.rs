@@ -11,7 +11,8 @@ use super::clock::{PlaybackClock, TimeSource};
 pub use super::sound::{AudioSource, NO_DEVICE_NOTICE};
 use super::sound::{PlayerOptions, Sound};
 use super::video_player::format_time;
-use super::{AUDIO_BIG_STEP_S, AUDIO_STEP_S, MediaKey};
+use super::{AUDIO_BIG_STEP_S, AUDIO_STEP_S};
+use crate::ui::commands::MediaKey;
 use std::time::Duration;
 
 /// How many min/max pairs the waveform is computed with.

@@ -1,5 +1,5 @@
 //! Media players for the sample view: video (files and frame directories, with their sound) and
-//! audio, and the keys that drive them ([`MediaKey`]).
+//! audio, and what the player keys ([`MediaKey`](crate::ui::commands::MediaKey)) do in each.
 
 pub mod audio_player;
 pub mod clock;
@@ -14,23 +14,6 @@ pub const AUDIO_STEP_S: f64 = 1.0;
 pub const AUDIO_BIG_STEP_S: f64 = 5.0;
 /// Seconds the video player moves for Shift+← / Shift+→ (← / → move one frame).
 pub const VIDEO_BIG_STEP_S: f64 = 1.0;
-
-/// What a player key asks of the selected sample's player (its first video or audio).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MediaKey {
-    /// Space: play or pause.
-    PlayPause,
-    /// ←: a frame back (video) or [`AUDIO_STEP_S`] (audio).
-    Back,
-    /// →: a frame forward (video) or [`AUDIO_STEP_S`] (audio).
-    Forward,
-    /// Shift+←: [`VIDEO_BIG_STEP_S`] back (video) or [`AUDIO_BIG_STEP_S`] (audio).
-    BackMore,
-    /// Shift+→: [`VIDEO_BIG_STEP_S`] forward (video) or [`AUDIO_BIG_STEP_S`] (audio).
-    ForwardMore,
-    /// M: mute or unmute (a player with sound).
-    Mute,
-}
 
 /// The mute button's text: what it does (egui's default fonts have no speaker symbols).
 fn mute_label(muted: bool) -> &'static str {

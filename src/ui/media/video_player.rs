@@ -24,11 +24,12 @@
 //! The threads wake the UI with `request_repaint` once they have an [`egui::Context`] (handed
 //! over on the first `ui()` call).
 
+use super::VIDEO_BIG_STEP_S;
 use super::clock::{Follow, PlaybackClock, TimeSource};
 use super::sound::{AudioSource, PlayerOptions, Sound};
 use super::video_worker::{self, Command, Event, FALLBACK_FPS, FrameKind, VideoInfo};
-use super::{MediaKey, VIDEO_BIG_STEP_S};
 use crate::media::RgbaFrame;
+use crate::ui::commands::MediaKey;
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -2,9 +2,9 @@
 //! and the finished job's summary and detail, with the reasons samples were left out in words
 //! (`export::reasons`; the manifest keeps the codes).
 
-use super::export_dialog::thousands;
 use crate::export::{ExportReport, Preview, Target, reasons};
 use crate::model::words;
+use crate::ui::shared::thousands;
 use egui::RichText;
 
 /// Samples left out that the preview lists one by one.

@@ -3,14 +3,17 @@
 //! the buttons that make it the best or move it in the ranking, the frame the ranking keys move,
 //! the pair the word diff compares, and the ratings in force with their correction.
 
-use super::commands::Command;
-use super::diff::{WordDiff, marked_label};
-use super::image_view::TextureCache;
-use super::sample_view::{LoadedSample, Slots, letter, media_item_ui, original_judgment, rank_of, ranking_text};
-use super::theme;
+use super::{Slots, media_item_ui, original_judgment};
+use crate::model::JudgmentKind;
+use crate::model::MediaRole;
 use crate::model::words::plural;
-use crate::model::{JudgmentKind, JudgmentSource, MediaRole};
-use crate::store::{JudgmentView, Label, MediaView, RankMove, RatingView, ResponseView, SampleView};
+use crate::store::{JudgmentView, Label, MediaView, RankMove, ResponseView, SampleView};
+use crate::ui::commands::Command;
+use crate::ui::diff::{WordDiff, marked_label};
+use crate::ui::image_view::TextureCache;
+use crate::ui::loaded::{LoadedSample, ShownRating, shown_ratings};
+use crate::ui::shared::{letter, rank_of, ranking_text};
+use crate::ui::theme;
 use egui::{Color32, RichText, vec2};
 
 /// A candidate column's least width: narrower, the candidates are shown one above the other.
@@ -257,41 +260,6 @@ fn now_badge(l: &Label, p: u32) -> Option<(String, Color32)> {
         _ if l.rejected == Some(p) => Some(("rejected (now)".into(), theme::MUTED)),
         _ => None,
     }
-}
-
-/// A rating as shown: the value in force and, when a curator corrected it, the original.
-pub(super) struct ShownRating<'a> {
-    pub(super) now: &'a RatingView,
-    pub(super) original: Option<&'a RatingView>,
-}
-
-/// The ratings in force, one per (candidate, aspect): the curator's ratings judgment when it is
-/// the label in force, over every original rating it does not correct.
-pub(super) fn shown_ratings<'a>(view: &'a SampleView, label: Option<&Label>) -> Vec<ShownRating<'a>> {
-    let same = |a: &RatingView, b: &RatingView| a.response == b.response && a.aspect.eq_ignore_ascii_case(&b.aspect);
-    let curated: Vec<&RatingView> = match label {
-        Some(l) if l.source == JudgmentSource::Curator && l.kind == JudgmentKind::Ratings => {
-            view.judgments.iter().filter(|j| j.id == l.judgment_id).flat_map(|j| &j.ratings).collect()
-        }
-        _ => Vec::new(),
-    };
-    let originals = view.judgments.iter().filter(|j| j.source == JudgmentSource::Original).flat_map(|j| &j.ratings);
-    let mut out: Vec<ShownRating<'a>> = Vec::new();
-    for o in originals {
-        if out.iter().any(|x| same(x.now, o)) {
-            continue;
-        }
-        match curated.iter().find(|c| same(c, o)) {
-            Some(c) if c.raw != o.raw => out.push(ShownRating { now: c, original: Some(o) }),
-            _ => out.push(ShownRating { now: o, original: None }),
-        }
-    }
-    for c in curated {
-        if !out.iter().any(|x| same(x.now, c)) {
-            out.push(ShownRating { now: c, original: None });
-        }
-    }
-    out
 }
 
 pub(super) fn rating_ui(ui: &mut egui::Ui, r: &ShownRating<'_>, cmds: &mut Vec<Command>) {

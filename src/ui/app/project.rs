@@ -2,14 +2,16 @@
 //! the query worker and image loader (each with its own connection), the list, the selected sample,
 //! and what Undo and Redo would do next.
 
-use super::image_view::TextureCache;
-use super::list::SampleList;
-use super::sample_view::LoadedSample;
-use super::stats_panel::StatsPanel;
-use super::workers::{ImageLoader, QueryReply, QueryRequest, QueryWorker, SampleLoader};
+use super::kept_filter::KeptFilter;
 use crate::model::SampleId;
 use crate::query::QueryError;
 use crate::store::{Changes, OpRow, SortKey, Store};
+use crate::ui::datasets_panel::DatasetsPanel;
+use crate::ui::image_view::TextureCache;
+use crate::ui::list::SampleList;
+use crate::ui::loaded::LoadedSample;
+use crate::ui::stats_panel::StatsPanel;
+use crate::ui::workers::{ImageLoader, QueryReply, QueryRequest, QueryWorker, SampleLoader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,7 +38,7 @@ pub struct QueryState {
     /// Time the latest list took.
     pub last_elapsed: Option<Duration>,
     /// The filter listed while the text does not compile.
-    pub kept: super::kept_filter::KeptFilter,
+    pub kept: KeptFilter,
 }
 
 /// An open project.
@@ -69,9 +71,9 @@ pub struct Project {
     /// The statistics panel.
     pub stats: StatsPanel,
     /// The Datasets panel.
-    pub datasets: super::datasets_panel::DatasetsPanel,
+    pub datasets: DatasetsPanel,
     worker: QueryWorker,
-    loader: SampleLoader,
+    loader: SampleLoader<LoadedSample>,
     /// The next sample, loaded ahead on the loader thread.
     prefetched: Option<LoadedSample>,
     /// Whether the prefetched sample's images are queued for decoding.
@@ -100,7 +102,7 @@ impl Project {
         store.set_busy_timeout(UI_BUSY_WAIT)?;
         let path = store.path().to_owned();
         let worker = QueryWorker::start(&path, wake.clone())?;
-        let loader = SampleLoader::start(&path)?;
+        let loader = SampleLoader::start(&path, |store, id| LoadedSample::load(store, id).map_err(|e| e.to_string()))?;
         let textures = TextureCache::new(ImageLoader::start(&path, wake)?);
         let mut project = Self {
             path,
@@ -116,7 +118,7 @@ impl Project {
             seen: (crate::model::OpId(0), 0),
             polled_at: Instant::now(),
             stats: StatsPanel::default(),
-            datasets: super::datasets_panel::DatasetsPanel::default(),
+            datasets: DatasetsPanel::default(),
             worker,
             loader,
             prefetched: None,
