@@ -5,6 +5,7 @@
 //! batch was committed. Decoding runs on worker threads (one per core); the store is written from
 //! the calling thread in batches.
 
+use super::pool::{Pool, Prepared};
 use super::sequence::{FRAME_STEP_S, MAX_FRAMES, audio_fingerprint, frame_hash};
 use super::{CleanError, phash};
 use crate::jobs::Progress;
@@ -12,7 +13,6 @@ use crate::media::{ImageLimits, VideoDecoder, decode_audio_bytes, decode_audio_f
 use crate::model::MediaKind;
 use crate::store::{MediaItem, NewFingerprint, Store};
 use std::path::Path;
-use std::sync::mpsc::sync_channel;
 
 /// Media items written per transaction (what a kill can cost).
 const BATCH: usize = 64;
@@ -57,7 +57,10 @@ struct Done {
     algo: &'static str,
     content: String,
     file: Option<(String, u64, i64)>,
+    /// Made now (`None`: fingerprinted by an earlier pass).
     print: Option<Result<Vec<u8>, String>>,
+    /// The media row's content hash needs writing.
+    row: bool,
 }
 
 /// Fingerprints the media of `kinds` that have none yet.
@@ -67,92 +70,21 @@ pub fn fingerprint_media(
     progress: &mut Progress,
 ) -> Result<MediaPassReport, CleanError> {
     let items = store.media_to_fingerprint(kinds)?;
-    let mut report = MediaPassReport { items: items.len() as u64, ..MediaPassReport::default() };
+    let report = MediaPassReport { items: items.len() as u64, ..MediaPassReport::default() };
     progress.phase("fingerprinting media", "items", Some(items.len() as u64), 0);
-    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).clamp(1, 8);
-    let (work_tx, work_rx) = sync_channel::<Work>(workers * 4);
-    let work_rx = std::sync::Arc::new(std::sync::Mutex::new(work_rx));
-    let (done_tx, done_rx) = sync_channel::<Done>(workers * 4);
-    let result = std::thread::scope(|scope| -> Result<(), CleanError> {
-        for w in 0..workers {
-            let (rx, tx) = (work_rx.clone(), done_tx.clone());
-            std::thread::Builder::new()
-                .name(format!("fingerprint-{w}"))
-                .spawn_scoped(scope, move || {
-                    loop {
-                        let next = rx.lock().map(|r| r.recv());
-                        let Ok(Ok(work)) = next else { break };
-                        if tx.send(fingerprint(&work)).is_err() {
-                            break;
-                        }
-                    }
-                })
-                .map_err(|e| CleanError::Io(format!("cannot start a fingerprint thread: {e}")))?;
-        }
-        drop(done_tx);
-        let mut sent = 0usize;
-        let mut received = 0usize;
-        let mut batch: Vec<Done> = Vec::new();
-        let mut queue = items.iter().peekable();
-        // Feed the workers and drain their answers in turns, writing a batch whenever one is full.
-        loop {
-            while sent - received < workers * 4 {
-                let Some(item) = queue.next() else { break };
-                match prepare(store, item)? {
-                    Prepared::Skip(content) => {
-                        report.already += 1;
-                        if item.content.as_deref() != Some(content.as_str()) {
-                            batch.push(Done {
-                                media: item.id,
-                                algo: algo_of(item.kind),
-                                content,
-                                file: None,
-                                print: None,
-                            });
-                        }
-                        received += 1;
-                        sent += 1;
-                    }
-                    Prepared::Work(work) => {
-                        work_tx.send(work).map_err(|_| CleanError::Io("the fingerprint threads stopped".into()))?;
-                        sent += 1;
-                    }
-                }
-            }
-            if received == sent && queue.peek().is_none() {
-                break;
-            }
-            if received < sent {
-                let done = done_rx.recv().map_err(|_| CleanError::Io("the fingerprint threads stopped".into()))?;
-                match &done.print {
-                    Some(Ok(_)) => report.fingerprinted += 1,
-                    Some(Err(_)) => report.failed += 1,
-                    None => report.already += 1,
-                }
-                batch.push(done);
-                received += 1;
-            }
-            if batch.len() >= BATCH {
-                write(store, &mut batch)?;
-            }
-            progress.tick(received as u64)?;
-        }
-        drop(work_tx);
-        write(store, &mut batch)?;
-        progress.finish(received as u64);
-        Ok(())
-    });
-    result?;
-    Ok(report)
+    let mut ctx = (store, report);
+    Pool { name: "fingerprint", batch: BATCH }.run(
+        &items,
+        &mut ctx,
+        progress,
+        |(store, _), item| prepare(store, item),
+        fingerprint,
+        |(store, report), batch| write(store, batch, report),
+    )?;
+    Ok(ctx.1)
 }
 
-enum Prepared {
-    /// Its content is known and fingerprinted.
-    Skip(String),
-    Work(Work),
-}
-
-fn prepare(store: &Store, item: &MediaItem) -> Result<Prepared, CleanError> {
+fn prepare(store: &Store, item: &MediaItem) -> Result<Prepared<Work, Done>, CleanError> {
     let algo = algo_of(item.kind);
     let known = match (&item.blob_hash, &item.resolved_path) {
         (Some(hash), _) => Some(hash.clone()),
@@ -165,7 +97,16 @@ fn prepare(store: &Store, item: &MediaItem) -> Result<Prepared, CleanError> {
     if let Some(content) = &known
         && store.has_fingerprint(content, algo)?
     {
-        return Ok(Prepared::Skip(content.clone()));
+        // Already fingerprinted: only the media row's content hash may be missing.
+        let row = item.content.as_deref() != Some(content.as_str());
+        return Ok(Prepared::Done(Done {
+            media: item.id,
+            algo: algo_of(item.kind),
+            content: content.clone(),
+            file: None,
+            print: None,
+            row,
+        }));
     }
     let source = match (&item.blob_hash, &item.resolved_path) {
         (Some(hash), _) => Source::Bytes(store.blob(hash)?),
@@ -185,61 +126,39 @@ fn file_stamp(path: &Path) -> Option<(u64, i64)> {
 /// On a worker: the content hash and the fingerprint.
 fn fingerprint(work: &Work) -> Done {
     let limits = ImageLimits::default();
-    match (&work.source, work.kind) {
+    let stamp = |p: &Path| file_stamp(p).map(|(size, mtime)| (p.to_string_lossy().into_owned(), size, mtime));
+    let (content, file, print) = match (&work.source, work.kind) {
         (Source::Bytes(bytes), kind) => {
             let content = work.known.clone().unwrap_or_else(|| blake3::hash(bytes).to_hex().to_string());
-            Done {
-                media: work.media,
-                algo: algo_of(work.kind),
-                content,
-                file: None,
-                print: Some(print_bytes(bytes, kind, &limits)),
-            }
+            (content, None, print_bytes(bytes, kind, &limits))
         }
         (Source::File(path), MediaKind::Frames) => {
             let p = Path::new(path);
-            let (content, print) = match frames_print(p, &limits) {
-                Ok((content, print)) => (content, Ok(print)),
-                Err(e) => (work.known.clone().unwrap_or_else(|| format!("unreadable:{path}")), Err(e)),
-            };
-            Done {
-                media: work.media,
-                algo: algo_of(work.kind),
-                content,
-                file: file_stamp(p).map(|(s, m)| (path.clone(), s, m)),
-                print: Some(print),
+            match frames_print(p, &limits) {
+                Ok((content, print)) => (content, stamp(p), Ok(print)),
+                Err(e) => (work.known.clone().unwrap_or_else(|| format!("unreadable:{path}")), stamp(p), Err(e)),
             }
         }
         (Source::File(path), kind) => {
             let p = Path::new(path);
-            let bytes = match std::fs::read(p) {
-                Ok(b) => b,
-                Err(e) => {
-                    return Done {
-                        media: work.media,
-                        algo: algo_of(kind),
-                        content: format!("unreadable:{path}"),
-                        file: None,
-                        print: Some(Err(format!("cannot read {path}: {e}"))),
+            match std::fs::read(p) {
+                Err(e) => (format!("unreadable:{path}"), None, Err(format!("cannot read {path}: {e}"))),
+                Ok(bytes) => {
+                    let content = blake3::hash(&bytes).to_hex().to_string();
+                    let print = match kind {
+                        // The video decoder reads the file itself (it seeks); the bytes were only hashed.
+                        MediaKind::Video => video_print(VideoDecoder::open(p)),
+                        MediaKind::Audio => {
+                            decode_audio_file(p).map_err(|e| e.to_string()).and_then(|a| audio_bytes(&a))
+                        }
+                        _ => print_bytes(&bytes, kind, &limits),
                     };
+                    (content, stamp(p), print)
                 }
-            };
-            let content = blake3::hash(&bytes).to_hex().to_string();
-            let print = match kind {
-                // The video decoder reads the file itself (it seeks); the bytes were only hashed.
-                MediaKind::Video => video_print(VideoDecoder::open(p)),
-                MediaKind::Audio => decode_audio_file(p).map_err(|e| e.to_string()).and_then(|a| audio_bytes(&a)),
-                _ => print_bytes(&bytes, kind, &limits),
-            };
-            Done {
-                media: work.media,
-                algo: algo_of(work.kind),
-                content,
-                file: file_stamp(p).map(|(s, m)| (path.clone(), s, m)),
-                print: Some(print),
             }
         }
-    }
+    };
+    Done { media: work.media, algo: algo_of(work.kind), content, file, print: Some(print), row: true }
 }
 
 fn print_bytes(bytes: &[u8], kind: MediaKind, limits: &ImageLimits) -> Result<Vec<u8>, String> {
@@ -282,17 +201,22 @@ fn frames_print(dir: &Path, limits: &ImageLimits) -> Result<(String, Vec<u8>), S
     Ok((content.finalize().to_hex().to_string(), print))
 }
 
-fn write(store: &mut Store, batch: &mut Vec<Done>) -> Result<(), CleanError> {
-    if batch.is_empty() {
-        return Ok(());
-    }
+fn write(store: &mut Store, batch: &mut Vec<Done>, report: &mut MediaPassReport) -> Result<(), CleanError> {
     let mut contents = Vec::with_capacity(batch.len());
     let mut files = Vec::new();
     let mut prints = Vec::new();
     for d in batch.drain(..) {
+        match &d.print {
+            Some(Ok(_)) => report.fingerprinted += 1,
+            Some(Err(_)) => report.failed += 1,
+            None => report.already += 1,
+        }
         // A file that could not be read has no content hash: nothing is recorded for it, so the
         // next pass tries again.
         if d.content.starts_with("unreadable:") {
+            continue;
+        }
+        if !d.row && d.print.is_none() {
             continue;
         }
         if let Some((path, size, mtime)) = d.file {
@@ -307,6 +231,8 @@ fn write(store: &mut Store, batch: &mut Vec<Done>) -> Result<(), CleanError> {
         }
         contents.push((d.media, d.content));
     }
-    store.put_fingerprints(&contents, &files, &prints)?;
+    if !contents.is_empty() {
+        store.put_fingerprints(&contents, &files, &prints)?;
+    }
     Ok(())
 }

@@ -17,6 +17,7 @@ pub mod keep;
 pub mod media_pass;
 pub mod minhash;
 pub mod phash;
+pub mod pool;
 pub mod sequence;
 pub mod text;
 pub mod text_pass;

@@ -12,6 +12,27 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// How close is near, for `dedup` and `contamination`.
+#[derive(Debug, clap::Args)]
+pub struct NearArgs {
+    /// Images (and video frames) within this many bits of 64 are near duplicates.
+    #[arg(long, default_value_t = crate::clean::phash::DEFAULT_RADIUS, value_parser = clap::value_parser!(u32).range(0..=32))]
+    radius: u32,
+    /// Texts at or above this Jaccard similarity of their word sets are near duplicates.
+    #[arg(long, default_value_t = 0.8)]
+    threshold: f64,
+}
+
+impl NearArgs {
+    /// The pass options with these distances (every kind on).
+    fn options(&self) -> anyhow::Result<DedupOptions> {
+        if !(self.threshold > 0.0 && self.threshold <= 1.0) {
+            anyhow::bail!("--threshold {}: a Jaccard similarity above 0 and at most 1, e.g. 0.8", self.threshold);
+        }
+        Ok(DedupOptions { radius: self.radius, threshold: self.threshold, ..DedupOptions::default() })
+    }
+}
+
 /// Arguments of `verdict dedup`.
 #[derive(Debug, clap::Args)]
 #[command(
@@ -35,12 +56,8 @@ pub struct DedupArgs {
     /// Near-duplicate text: prompts, responses (may be given twice).
     #[arg(long, value_parser = ["prompts", "responses"])]
     text: Vec<String>,
-    /// Images (and video frames) within this many bits of 64 are near duplicates.
-    #[arg(long, default_value_t = crate::clean::phash::DEFAULT_RADIUS, value_parser = clap::value_parser!(u32).range(0..=32))]
-    radius: u32,
-    /// Texts at or above this Jaccard similarity of their word shingles are near duplicates.
-    #[arg(long, default_value_t = 0.8)]
-    threshold: f64,
+    #[command(flatten)]
+    near: NearArgs,
     /// Then exclude every group member but its keeper, reason `duplicate` (one undoable operation).
     #[arg(long)]
     exclude: bool,
@@ -79,12 +96,8 @@ pub struct ContaminationArgs {
     /// marked as a reference set: never exported, never a duplicate of its own members.
     #[arg(long)]
     reference: String,
-    /// Images within this many bits are the same image.
-    #[arg(long, default_value_t = crate::clean::phash::DEFAULT_RADIUS, value_parser = clap::value_parser!(u32).range(0..=32))]
-    radius: u32,
-    /// Prompts at or above this Jaccard similarity are the same question.
-    #[arg(long, default_value_t = 0.8)]
-    threshold: f64,
+    #[command(flatten)]
+    near: NearArgs,
     /// Then exclude every contaminated sample, reason `contamination` (one undoable operation).
     #[arg(long)]
     exclude: bool,
@@ -99,15 +112,8 @@ pub struct ContaminationArgs {
     curator: CuratorArg,
 }
 
-fn check_threshold(t: f64) -> anyhow::Result<()> {
-    if !(0.0..=1.0).contains(&t) || t == 0.0 {
-        anyhow::bail!("--threshold {t}: a Jaccard similarity above 0 and at most 1, e.g. 0.8");
-    }
-    Ok(())
-}
-
 pub(super) fn run_dedup(args: &DedupArgs) -> anyhow::Result<ExitCode> {
-    check_threshold(args.threshold)?;
+    let near = args.near.options()?;
     let policy = KeepPolicy::parse(&args.keep)?;
     let mut store = super::open_existing(&args.project)?;
     let all = !args.images && !args.video && !args.audio && args.text.is_empty();
@@ -117,9 +123,7 @@ pub(super) fn run_dedup(args: &DedupArgs) -> anyhow::Result<ExitCode> {
         audio: all || args.audio,
         prompts: all || args.text.iter().any(|t| t == "prompts"),
         responses: all || args.text.iter().any(|t| t == "responses"),
-        radius: args.radius,
-        threshold: args.threshold,
-        ..DedupOptions::default()
+        ..near
     };
     let name = args.project.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let report = with_bar(&name, |p| dedup::run(&mut store, &options, p)).map_err(cancelled)?;
@@ -270,7 +274,7 @@ fn describe(sample: SampleId, response: Option<u32>, place: Option<&SamplePlace>
 }
 
 pub(super) fn run_contamination(args: &ContaminationArgs) -> anyhow::Result<ExitCode> {
-    check_threshold(args.threshold)?;
+    let options = args.near.options()?;
     let mut store = super::open_existing(&args.project)?;
     let (reference, name, _) = super::datasets::resolve(&store, &args.reference)?;
     if args.forget {
@@ -279,7 +283,6 @@ pub(super) fn run_contamination(args: &ContaminationArgs) -> anyhow::Result<Exit
         eprintln!("{name} is a reference set no more: it is exported again, its contamination hits are dropped");
         return Ok(ExitCode::SUCCESS);
     }
-    let options = DedupOptions { radius: args.radius, threshold: args.threshold, ..DedupOptions::default() };
     let hits = with_bar(&name, |p| contamination::run(&mut store, reference, &options, p)).map_err(cancelled)?;
     let ids: Vec<SampleId> = hits.iter().flat_map(|h| [h.sample, h.reference]).collect();
     let places = store.sample_places(&ids)?;

@@ -155,30 +155,10 @@ fn detail_margin(j: &JudgmentView) -> Option<f64> {
     number("margin").or_else(|| Some(number("chosen_score")? - number("rejected_score")?))
 }
 
-/// Each response's score: its rating of `aspect`, else its `overall` rating, else the mean of its
-/// numeric ratings. Responses without one are left out.
+/// Each response's score (`store::response_scores`): its rating of `aspect`, else its `overall`
+/// rating, else the mean of its numeric ratings. Responses without one are left out.
 fn scores(ratings: &[RatingView], aspect: Option<&str>, n: u32) -> Vec<(u32, f64)> {
-    let numeric = |r: &&RatingView| r.response.is_some_and(|p| p < n) && r.value.is_some_and(f64::is_finite);
-    let wanted: Option<&str> = match aspect {
-        Some(a) => Some(a),
-        None => ratings.iter().filter(numeric).any(|r| r.aspect.eq_ignore_ascii_case("overall")).then_some("overall"),
-    };
-    let mut sums: Vec<(u32, f64, u32)> = Vec::new();
-    for r in ratings.iter().filter(numeric) {
-        if wanted.is_some_and(|w| !r.aspect.eq_ignore_ascii_case(w)) {
-            continue;
-        }
-        let (Some(p), Some(v)) = (r.response, r.value) else { continue };
-        match sums.iter_mut().find(|s| s.0 == p) {
-            Some(s) => {
-                s.1 += v;
-                s.2 += 1;
-            }
-            None => sums.push((p, v, 1)),
-        }
-    }
-    sums.sort_by_key(|s| s.0);
-    sums.into_iter().map(|(p, sum, count)| (p, sum / f64::from(count))).collect()
+    crate::store::response_scores(ratings.iter(), aspect, n).0
 }
 
 /// Pairs from responses ordered best first (with their scores, when rated).

@@ -42,7 +42,7 @@ pub use dataset_ops::{ImportedFile, MediaPath, Relinked, Removed};
 pub use datasets::{DatasetInfo, DatasetStatus, ImportIssue, NewDataset};
 pub use fts_side::{FtsDoc, SideIndexer, side_path};
 pub use full::{CurationRecord, FullSample, ReadAhead};
-pub use label::{in_force, original};
+pub use label::{ScoreBasis, in_force, original, response_scores};
 pub use list::{ListRow, SortKey};
 pub use ops::{Actor, ChangeKinds, Changes, OpKind, OpRow, OpSpec, OpTx};
 pub use overview::Overview;

@@ -10,6 +10,7 @@
 //! blake3 (cached by path, size and mtime), a frame folder's frames' bytes in order.
 
 use super::super::CleanError;
+use super::super::pool::{Pool, Prepared};
 use crate::jobs::Progress;
 use crate::media::frames::list_frames;
 use crate::media::{
@@ -20,7 +21,6 @@ use crate::model::MediaKind;
 use crate::store::{MediaItem, NewFingerprint, Store};
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::mpsc::sync_channel;
 
 /// The `fingerprints.algo` of a cached full decode (its number moves when what it records or
 /// refuses changes, so older verdicts are not reused).
@@ -110,73 +110,19 @@ pub fn decode_all(store: &mut Store, progress: &mut Progress) -> Result<Verdicts
         report: DecodeReport { items: items.len() as u64, ..DecodeReport::default() },
     };
     progress.phase("decoding media in full", "items", Some(items.len() as u64), 0);
-    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).clamp(1, 8);
-    let (work_tx, work_rx) = sync_channel::<Work>(workers * 4);
-    let work_rx = std::sync::Arc::new(std::sync::Mutex::new(work_rx));
-    let (done_tx, done_rx) = sync_channel::<Done>(workers * 4);
-    std::thread::scope(|scope| -> Result<(), CleanError> {
-        for w in 0..workers {
-            let (rx, tx) = (work_rx.clone(), done_tx.clone());
-            std::thread::Builder::new()
-                .name(format!("check-decode-{w}"))
-                .spawn_scoped(scope, move || {
-                    loop {
-                        let next = rx.lock().map(|r| r.recv());
-                        let Ok(Ok(work)) = next else { break };
-                        if tx.send(decode(&work)).is_err() {
-                            break;
-                        }
-                    }
-                })
-                .map_err(|e| CleanError::Io(format!("cannot start a decode thread: {e}")))?;
-        }
-        drop(done_tx);
-        let (work_tx, done_rx) = (work_tx, done_rx);
-        // At most `workers * 4` items are out at once, so neither channel ever blocks a sender
-        // that the other side has stopped serving (a cancel returns with work in flight).
-        let (mut sent, mut received) = (0usize, 0usize);
-        let mut batch: Vec<Done> = Vec::new();
-        let mut queue = items.iter().peekable();
-        loop {
-            while sent - received < workers * 4 {
-                let Some(item) = queue.next() else { break };
-                sent += 1;
-                match prepare(store, item)? {
-                    Prepared::Cached(done) => {
-                        received += 1;
-                        batch.push(done);
-                    }
-                    Prepared::Work(work) => {
-                        work_tx.send(work).map_err(|_| CleanError::Io("the decode threads stopped".into()))?;
-                    }
-                }
-            }
-            if received == sent && queue.peek().is_none() {
-                break;
-            }
-            if received < sent {
-                batch.push(done_rx.recv().map_err(|_| CleanError::Io("the decode threads stopped".into()))?);
-                received += 1;
-            }
-            if batch.len() >= BATCH {
-                write(store, &mut batch, &mut verdicts)?;
-            }
-            progress.tick(received as u64)?;
-        }
-        drop(work_tx);
-        write(store, &mut batch, &mut verdicts)?;
-        progress.finish(received as u64);
-        Ok(())
-    })?;
+    let mut ctx = (store, &mut verdicts);
+    Pool { name: "check-decode", batch: BATCH }.run(
+        &items,
+        &mut ctx,
+        progress,
+        |(store, _), item| prepare(store, item),
+        decode,
+        |(store, verdicts), batch| write(store, batch, verdicts),
+    )?;
     Ok(verdicts)
 }
 
-enum Prepared {
-    Cached(Done),
-    Work(Work),
-}
-
-fn prepare(store: &Store, item: &MediaItem) -> Result<Prepared, CleanError> {
+fn prepare(store: &Store, item: &MediaItem) -> Result<Prepared<Work, Done>, CleanError> {
     let known = match (&item.blob_hash, &item.resolved_path) {
         (Some(hash), _) => Some(hash.clone()),
         (None, Some(path)) => match file_stamp(Path::new(path)) {
@@ -197,7 +143,7 @@ fn prepare(store: &Store, item: &MediaItem) -> Result<Prepared, CleanError> {
         if outcome.as_ref().is_err_and(|e| e.starts_with("unreadable cached verdict")) {
             return work(store, item, known);
         }
-        return Ok(Prepared::Cached(Done {
+        return Ok(Prepared::Done(Done {
             media: item.id,
             content: Some(content.clone()),
             file: None,
@@ -208,7 +154,7 @@ fn prepare(store: &Store, item: &MediaItem) -> Result<Prepared, CleanError> {
     work(store, item, known)
 }
 
-fn work(store: &Store, item: &MediaItem, known: Option<String>) -> Result<Prepared, CleanError> {
+fn work(store: &Store, item: &MediaItem, known: Option<String>) -> Result<Prepared<Work, Done>, CleanError> {
     let source = match (&item.blob_hash, &item.resolved_path) {
         (Some(hash), _) => Source::Bytes(store.blob(hash)?),
         (None, Some(path)) => Source::File(path.clone()),

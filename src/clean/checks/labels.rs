@@ -4,6 +4,7 @@
 
 use crate::clean::text::{exact_key, normalize};
 use crate::model::{JudgmentKind, JudgmentSource, SampleId};
+use crate::store::ScoreBasis;
 use crate::store::{JudgmentView, RatingView, SampleView};
 use std::collections::HashMap;
 
@@ -57,28 +58,12 @@ pub enum Basis {
     Mean,
 }
 
-/// Each rated response's score (the export's rule: the `overall` aspect when any response has a
-/// numeric one, else the mean of each response's numeric ratings), by position.
+/// Each rated response's score (the export's rule, `store::response_scores`: the `overall`
+/// aspect when any response has a numeric one, else the mean of each response's numeric ratings),
+/// by position.
 pub fn scores<'a>(ratings: impl Iterator<Item = &'a RatingView> + Clone, n: u32) -> (Vec<(u32, f64)>, Basis) {
-    let numeric = |r: &&RatingView| r.response.is_some_and(|p| p < n) && r.value.is_some_and(f64::is_finite);
-    let overall = ratings.clone().filter(numeric).any(|r| r.aspect.eq_ignore_ascii_case("overall"));
-    let mut sums: Vec<(u32, f64, u32)> = Vec::new();
-    for r in ratings.filter(numeric) {
-        if overall && !r.aspect.eq_ignore_ascii_case("overall") {
-            continue;
-        }
-        let (Some(p), Some(v)) = (r.response, r.value) else { continue };
-        match sums.iter_mut().find(|s| s.0 == p) {
-            Some(s) => {
-                s.1 += v;
-                s.2 += 1;
-            }
-            None => sums.push((p, v, 1)),
-        }
-    }
-    sums.sort_by_key(|s| s.0);
-    let scores = sums.into_iter().map(|(p, sum, count)| (p, sum / f64::from(count))).collect();
-    (scores, if overall { Basis::Overall } else { Basis::Mean })
+    let (scores, basis) = crate::store::response_scores(ratings, None, n);
+    (scores, if basis == ScoreBasis::Overall { Basis::Overall } else { Basis::Mean })
 }
 
 /// The ratings that stand beside a label: the newest curator ratings judgment's (a correction of
