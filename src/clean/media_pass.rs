@@ -5,7 +5,7 @@
 //! batch was committed. Decoding runs on worker threads (one per core); the store is written from
 //! the calling thread in batches.
 
-use super::pool::{Pool, Prepared};
+use super::pool::{MediaWork, Pool, Prepared, Source, file_stamp, known_content, media_work};
 use super::sequence::{FRAME_STEP_S, MAX_FRAMES, audio_fingerprint, frame_hash};
 use super::{CleanError, phash};
 use crate::jobs::Progress;
@@ -37,19 +37,6 @@ pub fn algo_of(kind: MediaKind) -> &'static str {
         MediaKind::Video | MediaKind::Frames => "frames",
         MediaKind::Audio => "chromaprint",
     }
-}
-
-/// Where a worker finds an item's bytes.
-enum Source {
-    Bytes(Vec<u8>),
-    File(String),
-}
-
-struct Work {
-    media: i64,
-    kind: MediaKind,
-    known: Option<String>,
-    source: Source,
 }
 
 struct Done {
@@ -84,16 +71,9 @@ pub fn fingerprint_media(
     Ok(ctx.1)
 }
 
-fn prepare(store: &Store, item: &MediaItem) -> Result<Prepared<Work, Done>, CleanError> {
+fn prepare(store: &Store, item: &MediaItem) -> Result<Prepared<MediaWork, Done>, CleanError> {
     let algo = algo_of(item.kind);
-    let known = match (&item.blob_hash, &item.resolved_path) {
-        (Some(hash), _) => Some(hash.clone()),
-        (None, Some(path)) => match file_stamp(Path::new(path)) {
-            Some((size, mtime)) => store.cached_file_hash(path, size, mtime)?,
-            None => None,
-        },
-        (None, None) => None,
-    };
+    let known = known_content(store, item)?;
     if let Some(content) = &known
         && store.has_fingerprint(content, algo)?
     {
@@ -108,23 +88,11 @@ fn prepare(store: &Store, item: &MediaItem) -> Result<Prepared<Work, Done>, Clea
             row,
         }));
     }
-    let source = match (&item.blob_hash, &item.resolved_path) {
-        (Some(hash), _) => Source::Bytes(store.blob(hash)?),
-        (None, Some(path)) => Source::File(path.clone()),
-        (None, None) => unreachable!("media_to_fingerprint returns readable media only"),
-    };
-    Ok(Prepared::Work(Work { media: item.id, kind: item.kind, known, source }))
-}
-
-/// A file's size and modification time in nanoseconds.
-fn file_stamp(path: &Path) -> Option<(u64, i64)> {
-    let meta = std::fs::metadata(path).ok()?;
-    let mtime = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
-    Some((meta.len(), i64::try_from(mtime.as_nanos()).unwrap_or(i64::MAX)))
+    Ok(Prepared::Work(media_work(store, item, known)?))
 }
 
 /// On a worker: the content hash and the fingerprint.
-fn fingerprint(work: &Work) -> Done {
+fn fingerprint(work: &MediaWork) -> Done {
     let limits = ImageLimits::default();
     let stamp = |p: &Path| file_stamp(p).map(|(size, mtime)| (p.to_string_lossy().into_owned(), size, mtime));
     let (content, file, print) = match (&work.source, work.kind) {

@@ -103,6 +103,63 @@ impl Pool {
     }
 }
 
+/// Where a worker finds a media item's bytes.
+pub enum Source {
+    /// Embedded: the blob's bytes, read on the caller's thread.
+    Bytes(Vec<u8>),
+    /// A referenced file (or frame folder), read by the worker.
+    File(String),
+}
+
+/// A media item for a worker.
+pub struct MediaWork {
+    /// The `media` row.
+    pub media: i64,
+    /// What it is.
+    pub kind: crate::model::MediaKind,
+    /// Its content hash when known (a blob's, or a file's cached by size and mtime).
+    pub known: Option<String>,
+    /// Its bytes.
+    pub source: Source,
+}
+
+/// The content hash of `item` without reading it: its blob's hash, or a file's hash recorded for
+/// the file as it is now (size and mtime).
+pub fn known_content(
+    store: &crate::store::Store,
+    item: &crate::store::MediaItem,
+) -> Result<Option<String>, CleanError> {
+    Ok(match (&item.blob_hash, &item.resolved_path) {
+        (Some(hash), _) => Some(hash.clone()),
+        (None, Some(path)) => match file_stamp(std::path::Path::new(path)) {
+            Some((size, mtime)) => store.cached_file_hash(path, size, mtime)?,
+            None => None,
+        },
+        (None, None) => None,
+    })
+}
+
+/// The work for `item` (a blob's bytes read here, a file left to the worker).
+pub fn media_work(
+    store: &crate::store::Store,
+    item: &crate::store::MediaItem,
+    known: Option<String>,
+) -> Result<MediaWork, CleanError> {
+    let source = match (&item.blob_hash, &item.resolved_path) {
+        (Some(hash), _) => Source::Bytes(store.blob(hash)?),
+        (None, Some(path)) => Source::File(path.clone()),
+        (None, None) => return Err(CleanError::Invalid(format!("media {} has no bytes to read", item.id))),
+    };
+    Ok(MediaWork { media: item.id, kind: item.kind, known, source })
+}
+
+/// A file's size and modification time in nanoseconds (the key a file's hash is cached by).
+pub fn file_stamp(path: &std::path::Path) -> Option<(u64, i64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    let mtime = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some((meta.len(), i64::try_from(mtime.as_nanos()).unwrap_or(i64::MAX)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

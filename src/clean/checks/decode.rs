@@ -10,7 +10,7 @@
 //! blake3 (cached by path, size and mtime), a frame folder's frames' bytes in order.
 
 use super::super::CleanError;
-use super::super::pool::{Pool, Prepared};
+use super::super::pool::{MediaWork, Pool, Prepared, Source, file_stamp, known_content, media_work};
 use crate::jobs::Progress;
 use crate::media::frames::list_frames;
 use crate::media::{
@@ -81,18 +81,6 @@ pub struct Verdicts {
     pub report: DecodeReport,
 }
 
-enum Source {
-    Bytes(Vec<u8>),
-    File(String),
-}
-
-struct Work {
-    media: i64,
-    kind: MediaKind,
-    known: Option<String>,
-    source: Source,
-}
-
 struct Done {
     media: i64,
     /// `None` when the bytes could not be read (nothing is cached: the next run tries again).
@@ -122,15 +110,8 @@ pub fn decode_all(store: &mut Store, progress: &mut Progress) -> Result<Verdicts
     Ok(verdicts)
 }
 
-fn prepare(store: &Store, item: &MediaItem) -> Result<Prepared<Work, Done>, CleanError> {
-    let known = match (&item.blob_hash, &item.resolved_path) {
-        (Some(hash), _) => Some(hash.clone()),
-        (None, Some(path)) => match file_stamp(Path::new(path)) {
-            Some((size, mtime)) => store.cached_file_hash(path, size, mtime)?,
-            None => None,
-        },
-        (None, None) => None,
-    };
+fn prepare(store: &Store, item: &MediaItem) -> Result<Prepared<MediaWork, Done>, CleanError> {
+    let known = known_content(store, item)?;
     if let Some(content) = &known
         && let Some((value, error)) = store.fingerprint_of(content, ALGO)?
     {
@@ -154,24 +135,12 @@ fn prepare(store: &Store, item: &MediaItem) -> Result<Prepared<Work, Done>, Clea
     work(store, item, known)
 }
 
-fn work(store: &Store, item: &MediaItem, known: Option<String>) -> Result<Prepared<Work, Done>, CleanError> {
-    let source = match (&item.blob_hash, &item.resolved_path) {
-        (Some(hash), _) => Source::Bytes(store.blob(hash)?),
-        (None, Some(path)) => Source::File(path.clone()),
-        (None, None) => return Err(CleanError::Invalid(format!("media {} has no bytes to read", item.id))),
-    };
-    Ok(Prepared::Work(Work { media: item.id, kind: item.kind, known, source }))
-}
-
-/// A file's size and modification time in nanoseconds (the media pass's cache key).
-fn file_stamp(path: &Path) -> Option<(u64, i64)> {
-    let meta = std::fs::metadata(path).ok()?;
-    let mtime = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
-    Some((meta.len(), i64::try_from(mtime.as_nanos()).unwrap_or(i64::MAX)))
+fn work(store: &Store, item: &MediaItem, known: Option<String>) -> Result<Prepared<MediaWork, Done>, CleanError> {
+    Ok(Prepared::Work(media_work(store, item, known)?))
 }
 
 /// On a worker: the content hash and the full decode.
-fn decode(work: &Work) -> Done {
+fn decode(work: &MediaWork) -> Done {
     let limits = ImageLimits::default();
     let unreadable =
         |why: String| Done { media: work.media, content: None, file: None, outcome: Err(why), cached: false };
