@@ -1,7 +1,7 @@
 //! The keys: every binding (key, modifiers, the [`Command`] it sends, its help) in one table that
 //! [`from_keys`] reads each frame and the cheat sheet lists, as people write the keys.
 
-use super::{Command, MediaKey};
+use super::{CleanKey, Command, MediaKey};
 use crate::store::RankMove;
 use egui::{Key, KeyboardShortcut, Modifiers};
 
@@ -100,6 +100,31 @@ pub const BINDINGS: &[Binding] = &[
         command: || Command::ToggleDatasets,
         help: "Datasets: counts, reports, remove, relink",
     },
+    Binding {
+        shortcut: key(Key::C),
+        command: || Command::ToggleCleaning,
+        help: "Cleaning: duplicates, contamination, checks",
+    },
+    // The Cleaning panel's open duplicate group (the keys do nothing while none is open).
+    Binding {
+        shortcut: key(Key::O),
+        command: || Command::Clean(CleanKey::KeepSelected),
+        help: "Group: keep the selected member only",
+    },
+    Binding {
+        shortcut: key(Key::P),
+        command: || Command::Clean(CleanKey::KeepByPolicy),
+        help: "Group: keep the policy's keeper only",
+    },
+    Binding {
+        shortcut: key(Key::L),
+        command: || Command::Clean(CleanKey::KeepAll),
+        help: "Group: keep all (nothing excluded)",
+    },
+    Binding { shortcut: key(Key::Period), command: || Command::Clean(CleanKey::NextGroup), help: "Next group" },
+    Binding { shortcut: key(Key::Comma), command: || Command::Clean(CleanKey::PrevGroup), help: "Previous group" },
+    Binding { shortcut: key(Key::W), command: || Command::Clean(CleanKey::NextMember), help: "Next member" },
+    Binding { shortcut: key(Key::Q), command: || Command::Clean(CleanKey::PrevMember), help: "Previous member" },
     // The players (the sample's first video or audio); Shift+arrows before the arrows.
     Binding {
         shortcut: key(Key::Space),
