@@ -68,8 +68,14 @@ pub struct CleaningPanel {
     from: PageFrom,
     page: Background<GroupPage>,
     group: Option<OpenGroup>,
-    /// After a decision on this group, the next one listed after it opens.
+    /// After a decision on this group, the next one listed after it opens once the page is read
+    /// again (when the page shown had no next one).
     after_decision: Option<i64>,
+    /// Groups decided since the page shown was read (its rows still list them as open), and when
+    /// the last was; when the page read shown started.
+    decided: Vec<i64>,
+    decided_at: Option<Instant>,
+    page_started: Option<Instant>,
     /// Once the page arrives, open its first (`Some(true)`) or last group.
     open_when_listed: Option<bool>,
     hits_offset: u64,
@@ -106,6 +112,9 @@ impl CleaningPanel {
             page: Background::default(),
             group: None,
             after_decision: None,
+            decided: Vec::new(),
+            decided_at: None,
+            page_started: None,
             open_when_listed: None,
             hits_offset: 0,
             hits: Background::default(),
@@ -213,8 +222,12 @@ impl CleaningPanel {
 
     /// A page of groups arrived: open the group a key or a decision asked for.
     fn page_arrived(&mut self, ctx: &egui::Context) {
+        if self.page_started.zip(self.decided_at).is_none_or(|(read, decided)| read > decided) {
+            // Read after the last decision: its rows know every decision.
+            self.decided.clear();
+        }
         let Some(Ok(page)) = self.page.value() else { return };
-        let rows: Vec<i64> = page.rows.iter().map(|r| r.id).collect();
+        let rows: Vec<i64> = page.rows.iter().map(|r| r.id).filter(|id| !self.decided.contains(id)).collect();
         let more = page.more;
         if let Some(decided) = self.after_decision {
             match rows.iter().find(|id| **id > decided) {
@@ -250,6 +263,7 @@ impl CleaningPanel {
             Queue::Duplicates => {
                 let Some(kind) = self.kind.clone() else { return };
                 let (open_only, from) = (self.open_only, self.from);
+                self.page_started = Some(Instant::now());
                 self.page.start(
                     "cleaning-groups",
                     &self.path,
@@ -359,7 +373,7 @@ impl CleaningPanel {
                 out.extend(self.step_member(ctx, key == CleanKey::NextMember));
             }
             CleanKey::KeepSelected | CleanKey::KeepByPolicy | CleanKey::KeepAll => {
-                out.extend(self.decide(key));
+                out.extend(self.decide(ctx, key));
             }
         }
         out
@@ -370,7 +384,9 @@ impl CleaningPanel {
         self.queue == Queue::Duplicates && self.group.is_some()
     }
 
-    fn decide(&mut self, key: CleanKey) -> Option<Command> {
+    /// The decision `key` asks for on the open group; the next open group of the page opens at
+    /// once (the page is read again once the decision is written).
+    fn decide(&mut self, ctx: &egui::Context, key: CleanKey) -> Option<Command> {
         let g = self.group.as_ref()?;
         let Some(Ok(Some(d))) = g.detail.value() else { return None };
         if d.row.id != g.id {
@@ -383,8 +399,30 @@ impl CleaningPanel {
             CleanKey::KeepAll => Keep::All,
             _ => return None,
         };
-        self.after_decision = Some(g.id);
-        Some(Command::DecideGroup(Box::new(GroupDecision { group: g.id, kind: d.row.kind.clone(), keep })))
+        let command = Command::DecideGroup(Box::new(GroupDecision { group: g.id, kind: d.row.kind.clone(), keep }));
+        let id = g.id;
+        self.decided.push(id);
+        self.decided_at = Some(Instant::now());
+        match self.next_open_after(id) {
+            Some(next) => self.open_group(ctx, next),
+            None => self.after_decision = Some(id),
+        }
+        Some(command)
+    }
+
+    /// The open group the page shown lists after `id` (else, when nothing follows the page, the
+    /// first before it: one passed over), leaving out the groups decided meanwhile.
+    fn next_open_after(&self, id: i64) -> Option<i64> {
+        let Some(Ok(page)) = self.page.value() else { return None };
+        let open = |r: &&crate::store::DupGroupRow| r.is_open() && r.id != id && !self.decided.contains(&r.id);
+        let at = page.rows.iter().position(|r| r.id == id)?;
+        if let Some(next) = page.rows[at + 1..].iter().find(open) {
+            return Some(next.id);
+        }
+        if page.more {
+            return None;
+        }
+        page.rows[..at].iter().find(open).map(|r| r.id)
     }
 
     fn step_group(&mut self, ctx: &egui::Context, forward: bool) {

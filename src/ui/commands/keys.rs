@@ -30,6 +30,11 @@ const fn shift(k: Key) -> KeyboardShortcut {
 /// Opens the export dialog (also shown next to File > Export…).
 pub const EXPORT_SHORTCUT: KeyboardShortcut = ctrl(Key::E);
 
+/// What `,` and `.` do.
+const GROUP_STEP: &str = "Group: previous / next (Cleaning panel)";
+/// What Q and W do.
+const MEMBER_STEP: &str = "Group: previous / next member";
+
 /// What keys 3-9 do.
 const PICK_BEYOND_B: &str = "Candidate C-I is the best (3 = C, ..., 9 = I)";
 
@@ -121,10 +126,11 @@ pub const BINDINGS: &[Binding] = &[
         command: || Command::Clean(CleanKey::KeepAll),
         help: "Group: keep all (nothing excluded)",
     },
-    Binding { shortcut: key(Key::Period), command: || Command::Clean(CleanKey::NextGroup), help: "Next group" },
-    Binding { shortcut: key(Key::Comma), command: || Command::Clean(CleanKey::PrevGroup), help: "Previous group" },
-    Binding { shortcut: key(Key::W), command: || Command::Clean(CleanKey::NextMember), help: "Next member" },
-    Binding { shortcut: key(Key::Q), command: || Command::Clean(CleanKey::PrevMember), help: "Previous member" },
+    // One cheat-sheet line per pair (the sheet fits the smallest window in three columns).
+    Binding { shortcut: key(Key::Comma), command: || Command::Clean(CleanKey::PrevGroup), help: GROUP_STEP },
+    Binding { shortcut: key(Key::Period), command: || Command::Clean(CleanKey::NextGroup), help: GROUP_STEP },
+    Binding { shortcut: key(Key::Q), command: || Command::Clean(CleanKey::PrevMember), help: MEMBER_STEP },
+    Binding { shortcut: key(Key::W), command: || Command::Clean(CleanKey::NextMember), help: MEMBER_STEP },
     // The players (the sample's first video or audio); Shift+arrows before the arrows.
     Binding {
         shortcut: key(Key::Space),
