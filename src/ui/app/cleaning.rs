@@ -178,7 +178,7 @@ impl VerdictApp {
     fn clean_key(&mut self, key: CleanKey) {
         let open = self.settings.right_panel == RightPanel::Cleaning;
         let Some(p) = &mut self.project else { return };
-        if !open || !p.cleaning.has_open_group() {
+        if !open || !p.cleaning.takes(key) {
             if matches!(key, CleanKey::KeepSelected | CleanKey::KeepByPolicy | CleanKey::KeepAll) {
                 self.jobs.notify("O, P and L decide on a duplicate group: open one in the Cleaning panel (C) first");
             }

@@ -42,7 +42,8 @@ pub(super) fn cards_ui(
         ui.horizontal_top(|ui| {
             for (i, card) in chunk.iter().enumerate() {
                 let index = row * columns + i;
-                ui.allocate_ui(vec2(width, 0.0), |ui| {
+                // Each card top-down in its column (a child of a row would lay its parts out in a row).
+                ui.allocate_ui_with_layout(vec2(width, 0.0), egui::Layout::top_down(egui::Align::LEFT), |ui| {
                     ui.set_width(width);
                     let tag = roles.tags.get(index).copied().flatten();
                     if card_ui(ui, (salt, index), card, roles.selected == Some(index), tag, roles.bits, textures) {
@@ -84,7 +85,12 @@ fn card_ui(
             .clicked();
         ui.horizontal_wrapped(|ui| {
             if let Some(t) = tag {
-                theme::badge(ui, t, theme::CURATED);
+                let color = match t {
+                    "contaminated" => theme::FLAG,
+                    "reference" => theme::ORIGINAL,
+                    _ => theme::CURATED,
+                };
+                theme::badge(ui, t, color);
             }
             if let Some(r) = &card.excluded {
                 theme::badge(ui, &format!("excluded: {r}"), theme::MUTED);
@@ -96,8 +102,10 @@ fn card_ui(
                 ui.weak(format!("key {k}"));
             }
             match (card.score, bits) {
+                (Some(s), true) if s < 0.5 => ui.weak("identical to another"),
                 (Some(s), true) => ui.weak(format!("{s:.0} bits from the closest")),
-                (Some(s), false) => ui.weak(format!("similarity {s:.2}")),
+                (Some(s), false) if s > 0.9995 => ui.weak("the same as another"),
+                (Some(s), false) => ui.weak(format!("similarity {s:.2} to the closest")),
                 (None, _) => ui.weak(""),
             };
         });
@@ -138,6 +146,6 @@ fn image_part_ui(ui: &mut egui::Ui, salt: (i64, usize), card: &Card, textures: &
         }
     }
     if card.images > 1 {
-        ui.weak(format!("and {} more", crate::model::words::plural(card.images as u64 - 1, "image")));
+        ui.weak(format!("the first of {}", crate::model::words::plural(card.images as u64, "image")));
     }
 }

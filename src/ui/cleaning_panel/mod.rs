@@ -3,14 +3,16 @@
 //! queues with their counts: duplicate groups by kind, contamination hits, check findings by kind.
 //! Everything is read on threads with connections of their own, a page at a time (`reads.rs`); a
 //! group opens its samples side by side with their first image and their prompt marked against the
-//! keeper's (`cards.rs`), and the keys of an open group keep one, keep the policy's keeper or keep
+//! keeper's (`cards.rs`, `group_view.rs`), and the keys of an open group keep one, keep the policy's keeper or keep
 //! all, then move on to the next open group. Every decision is sent to the app as a [`Command`]:
 //! exclusions and flags through the store's write path (one operation, one undo step), a group kept
 //! whole as a mark of its own (not curation: nothing is excluded).
 
 mod cards;
+mod group_view;
 mod queues;
 pub mod reads;
+mod toolbar;
 
 use super::background::Background;
 use super::commands::{CleanKey, Command, Confirmation, DedupRequest, GroupDecision, Keep, QueueDecision};
@@ -45,6 +47,8 @@ struct OpenGroup {
     detail: Background<Option<GroupDetail>>,
     /// The selected member, an index into the group's samples.
     selected: usize,
+    /// Its first sample is to be shown in the sample view once read (when the list lists it).
+    show_first: bool,
 }
 
 /// An opened contamination hit.
@@ -188,6 +192,16 @@ impl CleaningPanel {
         if had_page && !self.page.is_loading() {
             self.page_arrived(ctx);
         }
+        // A kind the last passes no longer stored (or no check finds) is picked again.
+        if let Some(Ok(c)) = self.counts.value() {
+            if self.kind.as_ref().is_some_and(|k| !c.kinds.iter().any(|x| &x.kind == k)) {
+                self.kind = None;
+                self.group = None;
+            }
+            if self.finding_kind.as_ref().is_some_and(|k| !c.findings.iter().any(|x| &x.0 == k)) {
+                self.finding_kind = None;
+            }
+        }
         if self.kind.is_none()
             && let Some(Ok(c)) = self.counts.value()
         {
@@ -297,7 +311,7 @@ impl CleaningPanel {
 
     /// Opens group `id` (its first sample selected).
     fn open_group(&mut self, ctx: &egui::Context, id: i64) {
-        self.group = Some(OpenGroup { id, detail: Background::default(), selected: 0 });
+        self.group = Some(OpenGroup { id, detail: Background::default(), selected: 0, show_first: true });
         self.read_group(ctx, id, 0);
     }
 
@@ -379,9 +393,11 @@ impl CleaningPanel {
         out
     }
 
-    /// Whether a group is open (its keys apply).
-    pub fn has_open_group(&self) -> bool {
-        self.queue == Queue::Duplicates && self.group.is_some()
+    /// Whether `key` applies now: a decision or a member key to an open group, a group key
+    /// whenever the duplicate groups are shown (from none open, `.` opens the first).
+    pub fn takes(&self, key: CleanKey) -> bool {
+        self.queue == Queue::Duplicates
+            && (self.group.is_some() || matches!(key, CleanKey::NextGroup | CleanKey::PrevGroup))
     }
 
     /// The decision `key` asks for on the open group; the next open group of the page opens at
@@ -485,7 +501,7 @@ impl CleaningPanel {
                 self.refresh(&ctx);
             }
         });
-        queues::toolbar_ui(ui, self, &mut cmds);
+        toolbar::toolbar_ui(ui, self, &mut cmds);
         ui.separator();
         let counts = self.counts.value().and_then(|c| c.as_ref().ok()).cloned().unwrap_or_default();
         if let Some(Err(e)) = self.counts.value() {
@@ -511,6 +527,16 @@ impl CleaningPanel {
             Queue::Findings => queues::findings_ui(ui, self, &counts, &mut cmds),
         });
         cmds.extend(self.confirmation());
+        // A group that opened shows its first sample in the sample view, where the list has it
+        // (the filter is not changed for it: a click on a sample does that).
+        if let Some(g) = self.group.as_mut().filter(|g| g.show_first && !g.detail.is_loading())
+            && let Some(Ok(Some(d))) = g.detail.value()
+        {
+            g.show_first = false;
+            if let Some(first) = d.members.get(g.selected) {
+                cmds.push(Command::ShowSample(*first, Vec::new()));
+            }
+        }
         cmds
     }
 }

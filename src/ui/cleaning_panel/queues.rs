@@ -1,154 +1,30 @@
-//! The Cleaning panel's parts: the toolbar that starts the passes, and the three queues, each with
-//! its counts, its decision over the whole queue (counted, then confirmed) and a page of its items;
-//! an opened group or hit shows its samples side by side (`cards.rs`).
+//! The Cleaning panel's three queues, each with its counts, its decision over the whole queue
+//! (counted, then confirmed) and a page of its items: duplicate groups by kind (an opened group in
+//! `group_view.rs`), contamination hits (an opened hit's two samples side by side), check findings
+//! by kind.
 
 use super::cards::{Roles, cards_ui};
-use super::reads::{CARDS, Counts, PAGE};
+use super::reads::{Counts, PAGE};
 use super::{CleaningPanel, show};
 use crate::clean::decide::{Decision, finding_flag};
 use crate::clean::keep::KeepPolicy;
 use crate::model::check_kind_in_words;
 use crate::model::words::plural;
 use crate::store::PageFrom;
-use crate::ui::commands::{CleanKey, CleanPass, Command, Confirmation, key_text};
+use crate::ui::commands::Command;
 use crate::ui::image_view::TextureCache;
 use crate::ui::shared::thousands;
 use egui::RichText;
 use std::fmt::Write as _;
 
 /// A group's closest links in words: " · within 4 bits" (images), " · similarity 0.85 or more".
-fn measure(r: &crate::store::DupGroupRow, bits: bool) -> String {
+pub(super) fn measure(r: &crate::store::DupGroupRow, bits: bool) -> String {
     match r.scores {
+        (_, Some(hi)) if bits && hi < 0.5 => " · the same image".to_owned(),
         (_, Some(hi)) if bits => format!(" · within {hi:.0} bits"),
+        (Some(lo), _) if !bits && lo > 0.9995 => " · the same".to_owned(),
         (Some(lo), _) if !bits => format!(" · similarity {lo:.2} or more"),
         _ => String::new(),
-    }
-}
-
-/// The passes' buttons, the duplicate finder's settings and the passes' last runs.
-pub(super) fn toolbar_ui(ui: &mut egui::Ui, panel: &mut CleaningPanel, cmds: &mut Vec<Command>) {
-    let problem = panel.dedup.problem();
-    ui.horizontal_wrapped(|ui| {
-        let find = ui
-            .add_enabled(problem.is_none(), egui::Button::new("Find duplicates"))
-            .on_hover_text("Images, video, audio and text near duplicates, with the settings below (verdict dedup)");
-        if find.clicked() {
-            cmds.push(Command::RunClean(Box::new(CleanPass::Dedup(panel.dedup.clone()))));
-        }
-        if ui.button("Check").on_hover_text("Consistency and media checks (verdict check)").clicked() {
-            cmds.push(Command::RunClean(Box::new(CleanPass::Check)));
-        }
-        ui.menu_button("Contamination…", |ui| reference_menu_ui(ui, panel, cmds));
-    });
-    let d = &mut panel.dedup;
-    let mut kinds: Vec<&str> = Vec::new();
-    for (on, name) in [
-        (d.images, "images"),
-        (d.video, "video"),
-        (d.audio, "audio"),
-        (d.prompts, "prompts"),
-        (d.responses, "responses"),
-    ] {
-        if on {
-            kinds.push(name);
-        }
-    }
-    let summary = format!("Settings: {} bits, similarity {:.2}, {}", d.radius, d.threshold, kinds.join(", "));
-    egui::CollapsingHeader::new(summary).id_salt("dedup_settings").show(ui, |ui| {
-        ui.horizontal(|ui| {
-            ui.add(egui::DragValue::new(&mut d.radius).range(0..=32).suffix(" bits"));
-            ui.label("image radius (of 64 bits)");
-        });
-        ui.horizontal(|ui| {
-            ui.add(egui::DragValue::new(&mut d.threshold).range(0.05..=1.0).speed(0.01).fixed_decimals(2));
-            ui.label("text similarity (Jaccard of word shingles)");
-        });
-        ui.horizontal_wrapped(|ui| {
-            ui.checkbox(&mut d.images, "images");
-            ui.checkbox(&mut d.video, "video");
-            ui.checkbox(&mut d.audio, "audio");
-            ui.checkbox(&mut d.prompts, "prompts");
-            ui.checkbox(&mut d.responses, "responses");
-        });
-        if ui.small_button("Defaults (10 bits, 0.80, all)").clicked() {
-            *d = crate::ui::commands::DedupRequest::default();
-        }
-    });
-    if let Some(p) = problem {
-        ui.colored_label(ui.visuals().warn_fg_color, p);
-    }
-    if let Some(Ok(c)) = panel.counts.value() {
-        let runs: Vec<String> = c
-            .runs
-            .iter()
-            .map(|r| {
-                let name = match r.kind.strip_prefix("contamination:") {
-                    Some(id) => {
-                        let named = c.datasets.iter().find(|d| d.0.0.to_string() == id).map(|d| d.1.as_str());
-                        format!("contamination by {}", named.unwrap_or(id))
-                    }
-                    None if r.kind == "dedup" => "duplicates".to_owned(),
-                    None => r.kind.clone(),
-                };
-                let when =
-                    r.finished_at.as_deref().map_or("not finished (cancelled or running)".to_owned(), short_time);
-                format!("{name} {when}")
-            })
-            .collect();
-        if !runs.is_empty() {
-            ui.add(egui::Label::new(RichText::new(format!("Last: {}", runs.join(" · "))).small().weak()).wrap());
-        }
-    }
-}
-
-/// `2026-05-01T12:03:04.123Z` as `2026-05-01 12:03 UTC`.
-fn short_time(iso: &str) -> String {
-    match (iso.get(..10), iso.get(11..16)) {
-        (Some(d), Some(t)) => format!("{d} {t} UTC"),
-        _ => iso.to_owned(),
-    }
-}
-
-fn reference_menu_ui(ui: &mut egui::Ui, panel: &CleaningPanel, cmds: &mut Vec<Command>) {
-    let Some(Ok(c)) = panel.counts.value() else {
-        ui.weak("Reading the datasets…");
-        return;
-    };
-    ui.label("Compare every other dataset with:");
-    for (id, name, samples, reference) in &c.datasets {
-        let text =
-            format!("{name} ({}){}", plural(*samples, "sample"), if *reference { " · reference set" } else { "" });
-        if ui.button(text).clicked() {
-            let pass = CleanPass::Contamination { reference: *id, name: name.clone(), settings: panel.dedup.clone() };
-            cmds.push(Command::Confirm(Box::new(Confirmation {
-                title: format!("Compare with {name}"),
-                lines: vec![
-                    format!("{name} is marked as a reference set (an evaluation benchmark): never exported, never a duplicate of its own members."),
-                    format!(
-                        "Every sample of the other datasets that nearly duplicates one of its members by image ({} bits) or prompt (similarity {:.2}) is listed under Contamination.",
-                        panel.dedup.radius, panel.dedup.threshold
-                    ),
-                    "Nothing is excluded until you say so.".into(),
-                ],
-                yes: "Compare".into(),
-                then: Command::RunClean(Box::new(pass)),
-            })));
-            ui.close();
-        }
-    }
-    let references: Vec<_> = c.datasets.iter().filter(|d| d.3).collect();
-    if !references.is_empty() {
-        ui.separator();
-        for (id, name, ..) in references {
-            if ui
-                .button(format!("{name}: a reference set no more"))
-                .on_hover_text("Exported again; its hits are dropped; exclusions made stay (U takes them back)")
-                .clicked()
-            {
-                cmds.push(Command::RunClean(Box::new(CleanPass::Forget { reference: *id, name: name.clone() })));
-                ui.close();
-            }
-        }
     }
 }
 
@@ -171,7 +47,7 @@ fn decide_button(ui: &mut egui::Ui, panel: &mut CleaningPanel, text: &str, decis
 }
 
 /// A pager: "51–100 of 1,204" with buttons; returns -1, 0 or 1.
-fn pager_ui(ui: &mut egui::Ui, first: u64, shown: usize, total: Option<u64>, more: bool, what: &str) -> i32 {
+pub(super) fn pager_ui(ui: &mut egui::Ui, first: u64, shown: usize, total: Option<u64>, more: bool, what: &str) -> i32 {
     let mut step = 0;
     ui.horizontal(|ui| {
         let range = if shown == 0 {
@@ -209,7 +85,7 @@ pub(super) fn duplicates_ui(
         return;
     }
     if panel.group.is_some() {
-        group_ui(ui, panel, counts, textures, cmds);
+        super::group_view::group_ui(ui, panel, counts, textures, cmds);
         return;
     }
     let Some(kind) = panel.kind.clone() else { return };
@@ -230,7 +106,8 @@ pub(super) fn duplicates_ui(
         }
     });
     if ui
-        .checkbox(&mut panel.open_only, "Open groups only (two or more samples not excluded, not kept whole)")
+        .checkbox(&mut panel.open_only, "Open groups only")
+        .on_hover_text("Groups with two or more samples in the cleaned set (not excluded) that no one kept whole")
         .changed()
     {
         changed = true;
@@ -274,7 +151,7 @@ pub(super) fn duplicates_ui(
         } else if r.included < r.samples {
             let _ = write!(text, " · {} of {} left in", r.included, r.samples);
         }
-        if ui.selectable_label(false, text).clicked() {
+        if ui.add(egui::Button::selectable(false, text).wrap()).clicked() {
             open = Some(r.id);
         }
     }
@@ -294,131 +171,13 @@ pub(super) fn duplicates_ui(
     }
 }
 
-/// The keys of an open group, as the cheat sheet writes them.
-fn keys_line() -> String {
-    let k = |key| key_text(key).to_owned();
-    format!(
-        "{} keep the selected · {} keep the policy's keeper · {} keep all · {} / {} member · {} / {} group",
-        k(egui::Key::O),
-        k(egui::Key::P),
-        k(egui::Key::L),
-        k(egui::Key::Q),
-        k(egui::Key::W),
-        k(egui::Key::Comma),
-        k(egui::Key::Period),
-    )
-}
-
-/// An opened group: its samples side by side, the decisions with their keys.
-fn group_ui(
-    ui: &mut egui::Ui,
-    panel: &mut CleaningPanel,
-    counts: &Counts,
-    textures: &mut TextureCache,
-    cmds: &mut Vec<Command>,
-) {
-    let ctx = ui.ctx().clone();
-    let mut back = false;
-    let mut key = None;
-    let Some(g) = panel.group.as_ref() else { return };
-    let id = g.id;
-    ui.horizontal_wrapped(|ui| {
-        if ui.button("Back to the groups").on_hover_text("The list of groups").clicked() {
-            back = true;
-        }
-        if ui.small_button(",").on_hover_text("Previous group").clicked() {
-            key = Some(CleanKey::PrevGroup);
-        }
-        if ui.small_button(".").on_hover_text("Next group").clicked() {
-            key = Some(CleanKey::NextGroup);
-        }
-        // How much of the queue is left.
-        if let Some(k) = counts.kinds.iter().find(|k| Some(&k.kind) == panel.kind.as_ref()) {
-            ui.weak(format!("{}: {} open of {}", k.kind, thousands(k.open), thousands(k.groups)));
-        }
-    });
-    match g.detail.value() {
-        None => {
-            ui.spinner();
-        }
-        Some(Err(e)) => {
-            ui.colored_label(ui.visuals().error_fg_color, e);
-        }
-        Some(Ok(None)) => {
-            ui.weak(format!("Group {id} is gone: a new pass replaced the groups."));
-        }
-        Some(Ok(Some(d))) => {
-            let r = &d.row;
-            let bits = r.kind == "image";
-            let head = format!("Group {} · {} · {}{}", r.id, r.kind, plural(r.samples, "sample"), measure(r, bits));
-            ui.label(RichText::new(head).strong());
-            if r.reviewed {
-                ui.weak("Kept whole: nothing excluded.");
-            } else if !r.is_open() {
-                ui.weak(format!("Decided: {} of {} left in the cleaned set.", r.included, r.samples));
-            }
-            ui.add(egui::Label::new(RichText::new(keys_line()).small().weak()).wrap());
-            let selected = g.selected;
-            let tags: Vec<Option<&str>> = d
-                .cards
-                .iter()
-                .map(|c| {
-                    (c.sample == d.keeper).then_some(if d.policy == KeepPolicy::First {
-                        "keeper (first)"
-                    } else {
-                        "keeper"
-                    })
-                })
-                .collect();
-            let roles = Roles { selected: selected.checked_sub(d.offset), tags: &tags, bits };
-            let clicked = cards_ui(ui, r.id, &d.cards, &roles, textures);
-            let chosen = d.members.get(selected).copied();
-            let keeper = d.keeper;
-            let (offset, n) = (d.offset, d.members.len());
-            let members = d.members.clone();
-            ui.horizontal_wrapped(|ui| {
-                if let Some(s) = chosen
-                    && ui.button(format!("Keep #{s} only ({})", key_text(egui::Key::O))).clicked()
-                {
-                    key = Some(CleanKey::KeepSelected);
-                }
-                if ui
-                    .button(format!("Keep #{keeper}, the {} ({})", panel.policy.name(), key_text(egui::Key::P)))
-                    .clicked()
-                {
-                    key = Some(CleanKey::KeepByPolicy);
-                }
-                if ui.button(format!("Keep all ({})", key_text(egui::Key::L))).clicked() {
-                    key = Some(CleanKey::KeepAll);
-                }
-                if r.reviewed && ui.button("Open again").on_hover_text("Take back \"keep all\"").clicked() {
-                    cmds.push(Command::ReopenGroup(r.id));
-                }
-            });
-            if n > CARDS {
-                let step = pager_ui(ui, offset as u64, d.cards.len(), Some(n as u64), offset + CARDS < n, "Samples");
-                if step != 0 {
-                    let to = if step > 0 { offset + CARDS } else { offset.saturating_sub(CARDS) };
-                    if let Some(g) = panel.group.as_mut() {
-                        g.selected = to;
-                    }
-                    panel.read_group(&ctx, id, to);
-                }
-            }
-            if let Some(i) = clicked {
-                let at = offset + i;
-                if let Some(g) = panel.group.as_mut() {
-                    g.selected = at;
-                }
-                cmds.push(show(members[at], &members));
-            }
-        }
-    }
-    if back {
-        panel.group = None;
-    }
-    if let Some(k) = key {
-        cmds.extend(panel.key(&ctx, k));
+/// How close a hit is, in words: a prompt's similarity, an image's bits (the same image at 0).
+fn hit_measure(h: &crate::store::ContaminationHit) -> String {
+    match h.by.as_str() {
+        "prompt" => format!("similarity {:.2}", 1.0 - h.distance),
+        // By both: the smaller of the image's bits and the prompt's 1 - similarity.
+        _ if h.distance < 0.5 => "the same image".to_owned(),
+        _ => format!("{:.0} bits", h.distance),
     }
 }
 
@@ -450,11 +209,7 @@ pub(super) fn contamination_ui(
             back = true;
         }
         let h = &open.hit;
-        let what = if h.by == "prompt" {
-            format!("similarity {:.2}", 1.0 - h.distance)
-        } else {
-            format!("{:.0} bits", h.distance)
-        };
+        let what = hit_measure(h);
         ui.label(
             RichText::new(format!("#{} matches reference #{} by {} ({what})", h.sample, h.reference, h.by)).strong(),
         );
@@ -494,11 +249,7 @@ pub(super) fn contamination_ui(
         let at = |p: &Option<crate::store::SamplePlace>| {
             p.as_ref().map_or(String::new(), |p| format!(" ({} {})", p.dataset_name, p.position))
         };
-        let d = if r.hit.by == "prompt" {
-            format!("similarity {:.2}", 1.0 - r.hit.distance)
-        } else {
-            format!("{:.0} bits", r.hit.distance)
-        };
+        let d = hit_measure(&r.hit);
         let mut text = format!(
             "#{}{} matches #{}{} · by {} · {d}",
             r.hit.sample,
@@ -510,7 +261,7 @@ pub(super) fn contamination_ui(
         if let Some(e) = &r.excluded {
             let _ = write!(text, " · excluded: {e}");
         }
-        if ui.selectable_label(false, text).clicked() {
+        if ui.add(egui::Button::selectable(false, text).wrap()).clicked() {
             open = Some(r.hit.clone());
         }
     }

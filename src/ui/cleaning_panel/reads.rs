@@ -326,13 +326,13 @@ pub fn hit_page(path: &Path, offset: u64) -> ReadResult<HitPage> {
     let store = Store::open(path).map_err(|e| e.to_string())?;
     let hits = store.contamination_page(offset, PAGE).map_err(|e| e.to_string())?;
     let ids: Vec<SampleId> = hits.iter().flat_map(|h| [h.sample, h.reference]).collect();
-    let mut places = store.sample_places(&ids).map_err(|e| e.to_string())?;
+    let places = store.sample_places(&ids).map_err(|e| e.to_string())?;
     let marks = store.curation_marks(&ids).map_err(|e| e.to_string())?;
     let rows = hits
         .into_iter()
         .map(|hit| HitRow {
             sample: places.get(&hit.sample).cloned(),
-            reference: places.remove(&hit.reference),
+            reference: places.get(&hit.reference).cloned(),
             excluded: marks.get(&hit.sample).and_then(|m| m.excluded.clone()),
             hit,
         })
@@ -345,7 +345,8 @@ pub fn hit_page(path: &Path, offset: u64) -> ReadResult<HitPage> {
 pub fn hit_cards(path: &Path, hit: &ContaminationHit) -> ReadResult<[Card; 2]> {
     let store = Store::open(path).map_err(|e| e.to_string())?;
     let anchor = store.text_at(hit.reference, None).map_err(|e| e.to_string())?;
-    let sample = card(&store, hit.sample, None, Some(hit.distance), anchor.as_deref())?;
+    // The distance is the hit's, said above the cards (by both: the smaller of bits and 1 - similarity).
+    let sample = card(&store, hit.sample, None, None, anchor.as_deref())?;
     let reference = card(&store, hit.reference, None, None, None)?;
     Ok([sample, reference])
 }
