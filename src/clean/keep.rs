@@ -25,6 +25,19 @@ impl KeepPolicy {
     /// Every policy, as the command line names them.
     pub const NAMES: &'static [&'static str] = &["first", "longest", "curated", "rated"];
 
+    /// Every policy, in the order of [`KeepPolicy::NAMES`].
+    pub const ALL: [KeepPolicy; 4] = [Self::First, Self::Longest, Self::Curated, Self::Rated];
+
+    /// Its name, as the command line takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::First => "first",
+            Self::Longest => "longest",
+            Self::Curated => "curated",
+            Self::Rated => "rated",
+        }
+    }
+
     /// The policy called `name`.
     pub fn parse(name: &str) -> Result<Self, CleanError> {
         match name {

@@ -7,10 +7,12 @@
 //! at their best alignment (`sequence`). The passes over a project:
 //! media fingerprinted once per content (`media_pass`), texts signed once (`text_pass`), groups per
 //! kind (`dedup`). The consistency and media checks, with their full decode of every media item
-//! (`checks`).
+//! (`checks`). Decisions over a whole queue of results, counted first, then applied as one operation
+//! (`decide`).
 
 pub mod checks;
 pub mod contamination;
+pub mod decide;
 pub mod dedup;
 pub mod hamming;
 pub mod keep;

@@ -10,6 +10,7 @@
 mod bulk;
 mod bulk_state;
 mod checks;
+mod clean_pages;
 mod cleaning;
 mod curate;
 mod curation;
@@ -32,6 +33,7 @@ mod write;
 pub use crate::model::{EXCLUDE_REASONS, FLAG_REASONS};
 pub use bulk_state::StateField;
 pub use checks::{CHECK_FAILED_PREFIX, CheckMedia, NewFinding, StoredFinding};
+pub use clean_pages::{CurationMarks, DupGroupRow, DupKindCount, PageFrom};
 pub use cleaning::{
     CleanRun, ContaminationHit, DupGroup, DupMember, KeeperFacts, MediaItem, NewFingerprint, SampleMedia, SamplePlace,
     SplitIdentity,
@@ -121,6 +123,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sql/006_fts_cjk.sql"),
     include_str!("sql/007_reasons_blocked.sql"),
     include_str!("sql/008_clean.sql"),
+    include_str!("sql/009_dup_reviews.sql"),
 ];
 
 /// A step in Rust that runs after a migration's SQL, in the same transaction.

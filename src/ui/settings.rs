@@ -31,6 +31,8 @@ pub enum RightPanel {
     History,
     /// The project's datasets, their reports, remove and relink.
     Datasets,
+    /// Duplicates, contamination and check findings, and the passes that find them.
+    Cleaning,
 }
 
 /// Per-project memory.

@@ -84,6 +84,12 @@ impl VerdictApp {
                     p.sync_selection();
                 }
             }
+            Command::Undo if self.project.as_ref().is_some_and(|p| p.cleaning.last_kept_whole.is_some()) => {
+                // The last thing the curator did was to keep a group whole: Undo takes that back.
+                if let Some(id) = self.project.as_mut().and_then(|p| p.cleaning.last_kept_whole.take()) {
+                    self.run_clean_command(Command::ReopenGroup(id));
+                }
+            }
             Command::Undo | Command::Redo => self.undo_redo(command == Command::Redo),
             Command::ToggleCheatSheet => self.cheat_sheet = !self.cheat_sheet,
             Command::ChangeCurator => {
@@ -94,6 +100,14 @@ impl VerdictApp {
             Command::ToggleStats => self.toggle_panel(RightPanel::Stats),
             Command::ToggleDatasets => self.toggle_panel(RightPanel::Datasets),
             Command::ToggleHistory => self.toggle_panel(RightPanel::History),
+            Command::ToggleCleaning => self.toggle_panel(RightPanel::Cleaning),
+            Command::RunClean(_)
+            | Command::DecideGroup(_)
+            | Command::ReopenGroup(_)
+            | Command::DecideQueue(_)
+            | Command::Clean(_)
+            | Command::Confirm(_)
+            | Command::ShowSample(..) => self.run_clean_command(command),
             Command::AskRemoveDataset(id, ref name, samples) => {
                 self.dialog = Dialog::RemoveDataset { id, name: name.clone(), samples };
             }
@@ -206,9 +220,8 @@ impl VerdictApp {
     fn toggle_panel(&mut self, panel: RightPanel) {
         let open = if self.settings.right_panel == panel { RightPanel::Hidden } else { panel };
         self.settings.right_panel = open;
-        let wake = self.wake();
         if let Some(p) = &mut self.project {
-            refresh_panel(p, open, wake);
+            refresh_panel(p, open, &self.ctx);
         }
     }
 
@@ -220,7 +233,7 @@ impl VerdictApp {
     }
 
     /// Asks the curator's name (starting from `$USER`), then runs `command`.
-    fn ask_curator(&mut self, command: Command) {
+    pub(super) fn ask_curator(&mut self, command: Command) {
         let name = self.env.user.clone().unwrap_or_default();
         self.dialog = Dialog::Curator { name, then: Some(Box::new(command)) };
     }
@@ -247,6 +260,8 @@ impl VerdictApp {
         let Some(p) = &mut self.project else { return };
         let actor = Actor::new(curator.as_str(), "app");
         if request.ids.len() >= bulk::JOB_THRESHOLD {
+            // An edit since a group was kept whole: Undo is the edit's now.
+            p.cleaning.last_kept_whole = None;
             jobs::bulk(&mut self.jobs, p.path.clone(), actor, request.clone());
             p.list.clear_marks();
             return;

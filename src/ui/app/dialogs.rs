@@ -71,6 +71,8 @@ pub(super) enum Dialog {
     Export(Box<ExportDialog>),
     /// A bulk action (or one sample's exclusion): how many change, with a reason or note.
     Bulk(Box<BulkDialog>),
+    /// A question before a command runs (the Cleaning panel's decisions and passes).
+    Confirm(Box<crate::ui::commands::Confirmation>),
     /// A path typed in, for when no system file dialog is available.
     EnterPath {
         purpose: PathFor,
@@ -244,6 +246,27 @@ impl VerdictApp {
                         self.start_import(path, options);
                         close = true;
                     }
+                } else if cancel || r.should_close() {
+                    close = true;
+                }
+            }
+            Dialog::Confirm(c) => {
+                let enter = enter_submits(ctx, &[]);
+                let (mut go, mut cancel) = (false, false);
+                let title = c.title.clone();
+                let r = modal(&title, ctx, &mut |ui| {
+                    for line in &c.lines {
+                        ui.label(line);
+                    }
+                    ui.horizontal(|ui| {
+                        go = ui.button(&c.yes).clicked() || enter;
+                        cancel = ui.button("Cancel").clicked();
+                        ui.weak("Enter confirms · Esc cancels");
+                    });
+                });
+                if go {
+                    then.push(c.then.clone());
+                    close = true;
                 } else if cancel || r.should_close() {
                     close = true;
                 }

@@ -94,6 +94,10 @@ impl VerdictApp {
                 if ui.checkbox(&mut datasets, "Datasets (D)").changed() {
                     self.send(Command::ToggleDatasets);
                 }
+                let mut cleaning = self.settings.right_panel == RightPanel::Cleaning;
+                if ui.checkbox(&mut cleaning, "Cleaning: duplicates, contamination, checks (C)").changed() {
+                    self.send(Command::ToggleCleaning);
+                }
                 ui.checkbox(&mut self.settings.show_diff, "Word diff of the chosen and the rejected answer");
                 if ui.button("Keyboard cheat sheet (?)").clicked() {
                     self.send(Command::ToggleCheatSheet);
@@ -119,6 +123,9 @@ impl VerdictApp {
             if let Some(p) = &self.project {
                 ui.separator();
                 match &p.undo_redo.0 {
+                    _ if p.cleaning.last_kept_whole.is_some() => {
+                        ui.label(format!("Undo: keep all of group {}", p.cleaning.last_kept_whole.unwrap_or_default()))
+                    }
                     Some(op) => ui.label(format!("Undo: {} (#{})", op.action.replace('_', " "), op.id)),
                     None => ui.weak("Nothing to undo"),
                 };
@@ -240,6 +247,11 @@ impl VerdictApp {
                     .response
                     .rect
                     .width()
+            }
+            RightPanel::Cleaning => {
+                // Wide enough for two samples side by side where the window has room.
+                let panel = egui::Panel::right("cleaning").resizable(true).default_size(560.0).size_range(side_range);
+                panel.show(ui, |ui| cmds.extend(p.cleaning.ui(ui, &mut p.textures))).response.rect.width()
             }
             RightPanel::Hidden => 0.0,
         };

@@ -1,12 +1,16 @@
 //! The jobs the app starts: each runs on its own connection to the project (jobs never write on
 //! the UI's), reports progress to the jobs panel and leaves a notification. An export, an import,
-//! a dataset removed or relinked, a large bulk action and its undo.
+//! a dataset removed or relinked, a large bulk action and its undo, the cleaning passes and a large
+//! decision over a cleaning queue.
 
 use super::{Dialog, VerdictApp};
+use crate::clean::CleanError;
+use crate::clean::decide::Decision;
 use crate::ingest::{ImportOptions, IngestError, import_file};
+use crate::model::words::plural;
 use crate::store::{Actor, StoreError};
 use crate::ui::bulk;
-use crate::ui::commands::{BulkRequest, ExportForm, FolderState, target_title};
+use crate::ui::commands::{BulkRequest, CleanPass, ExportForm, FolderState, target_title};
 use crate::ui::export_dialog::report;
 use crate::ui::jobs_panel::{JobOutcome, JobsPanel};
 use std::path::PathBuf;
@@ -155,5 +159,124 @@ pub(super) fn undo(jobs: &mut JobsPanel, project: PathBuf, actor: Actor, op: cra
             Ok(u) => JobOutcome::Done(u.describe(redo)),
             Err(e) => JobOutcome::Failed { summary: "not done".into(), detail: e.to_string() },
         }
+    });
+}
+
+/// Whether a job with this title is a cleaning pass (one runs at a time).
+pub(super) fn is_clean_pass(title: &str) -> bool {
+    title == CleanPass::Check.title()
+        || title == CleanPass::Dedup(crate::ui::commands::DedupRequest::default()).title()
+        || title.starts_with("Contamination by ")
+}
+
+/// Runs a cleaning pass as a job on its own connection. A cancelled pass keeps what it stored
+/// (fingerprints, decode verdicts) and replaces no results.
+pub(super) fn clean_pass(jobs: &mut JobsPanel, project: PathBuf, pass: CleanPass) {
+    let title = pass.title();
+    jobs.spawn_on(&title, project, move |store, progress| {
+        let failed = |e: CleanError| JobOutcome::Failed { summary: "failed".into(), detail: e.to_string() };
+        match pass {
+            CleanPass::Dedup(request) => match crate::clean::dedup::run(store, &request.options(), progress) {
+                Ok(report) => JobOutcome::Done(dedup_line(&report)),
+                Err(CleanError::Cancelled) => JobOutcome::Cancelled(
+                    "The fingerprints made so far are kept; the groups are those of the last complete pass.".into(),
+                ),
+                Err(e) => failed(e),
+            },
+            CleanPass::Check => {
+                match crate::clean::checks::run(store, &crate::clean::checks::CheckOptions::default(), progress) {
+                    Ok(report) => JobOutcome::Done(check_line(&report)),
+                    Err(CleanError::Cancelled) => JobOutcome::Cancelled(
+                        "The decodes made so far are kept; the findings are those of the last complete check.".into(),
+                    ),
+                    Err(e) => failed(e),
+                }
+            }
+            CleanPass::Contamination { reference, name, settings } => {
+                match crate::clean::contamination::run(store, reference, &settings.options(), progress) {
+                    Ok(hits) => {
+                        let mut samples: Vec<_> = hits.iter().map(|h| h.sample).collect();
+                        samples.sort_unstable();
+                        samples.dedup();
+                        JobOutcome::Done(format!(
+                            "{} of other datasets match {name} ({}); {name} is a reference set now: never exported",
+                            plural(samples.len() as u64, "sample"),
+                            plural(hits.len() as u64, "hit")
+                        ))
+                    }
+                    Err(CleanError::Cancelled) => JobOutcome::Cancelled(format!(
+                        "{name} stays marked as a reference set; its hits are those of the last complete comparison."
+                    )),
+                    Err(e) => failed(e),
+                }
+            }
+            // Forgetting a reference set is two small writes, made on the UI's connection.
+            CleanPass::Forget { .. } => JobOutcome::Done(String::new()),
+        }
+    });
+}
+
+/// What the duplicate passes found, in one short line (a notification):
+/// "2 sample groups (3 extra samples), 2 image, 2 prompt; 7 media fingerprinted".
+fn dedup_line(report: &crate::clean::dedup::DedupReport) -> String {
+    // The sample kind first: it is the one excluded by default.
+    let order = std::iter::once("sample").chain(crate::clean::dedup::KINDS.iter().copied().filter(|k| *k != "sample"));
+    let mut parts: Vec<String> = Vec::new();
+    for kind in order {
+        let Some(c) = report.kinds.get(kind).filter(|c| c.groups > 0) else { continue };
+        parts.push(if parts.is_empty() {
+            let (groups, samples) =
+                (if c.groups == 1 { "group" } else { "groups" }, if c.extra == 1 { "sample" } else { "samples" });
+            format!("{} {kind} {groups} ({} extra {samples})", c.groups, c.extra)
+        } else {
+            format!("{} {kind}", c.groups)
+        });
+    }
+    if parts.is_empty() {
+        parts.push("no duplicates".into());
+    }
+    format!("{}; {} fingerprinted", parts.join(", "), plural(report.media.fingerprinted, "media item"))
+}
+
+/// What the checks found, in one line: "5 findings on 30 samples: 3 tiny image, 2 empty response".
+fn check_line(report: &crate::clean::checks::CheckReport) -> String {
+    let kinds: Vec<String> = report
+        .counts
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(k, n)| format!("{n} {}", crate::clean::decide::finding_flag(k)))
+        .collect();
+    let mut line = format!("{} on {} checked", plural(report.total(), "finding"), plural(report.samples, "sample"));
+    if !kinds.is_empty() {
+        line.push_str(": ");
+        line.push_str(&kinds.join(", "));
+    }
+    line
+}
+
+/// A queue decision's title: "Exclude duplicates (sample, keep first)".
+pub(super) fn decision_title(decision: &Decision) -> String {
+    match decision {
+        Decision::Duplicates { kind, policy } => format!("Exclude duplicates ({kind}, keep {})", policy.name()),
+        Decision::Contaminated => "Exclude contaminated samples".into(),
+        Decision::Findings { kind } => match decision.action() {
+            crate::store::CurationAction::Flag(_) => {
+                format!("Flag {} findings", crate::clean::decide::finding_flag(kind))
+            }
+            _ => format!("Exclude {} findings", crate::clean::decide::finding_flag(kind)),
+        },
+    }
+}
+
+/// Runs a confirmed queue decision as a job on its own connection (one operation, one undo step;
+/// cancelled, nothing changes); the app refreshes when the project's data version moves.
+pub(super) fn decide_queue(jobs: &mut JobsPanel, project: PathBuf, actor: Actor, decision: Decision) {
+    let title = decision_title(&decision);
+    jobs.spawn_on(&title, project, move |store, progress| match decision.apply(store, &actor, progress) {
+        Ok((_, done)) => JobOutcome::Done(bulk::describe(&done)),
+        Err(CleanError::Cancelled | CleanError::Store(StoreError::Cancelled)) => {
+            JobOutcome::Cancelled("Nothing was changed.".into())
+        }
+        Err(e) => JobOutcome::Failed { summary: "failed: nothing was changed".into(), detail: e.to_string() },
     });
 }

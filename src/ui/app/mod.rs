@@ -3,8 +3,8 @@
 //! is in the leaf modules `commands`, `shared`, `loaded`, ...). Panels emit [`Command`]s while
 //! drawing; [`VerdictApp::run_command`] carries them out after the frame. Persisted state lives in
 //! [`Settings`]; everything else is runtime state. By concern: this file holds the app's state and
-//! its per-frame logic; `frame.rs` draws the frame and views, `command_handling.rs` runs commands,
-//! `jobs.rs` starts the jobs, `files.rs` runs the system's file dialogs and `dialogs.rs` the modal
+//! its per-frame logic; `frame.rs` draws the frame and views, `command_handling.rs` runs commands
+//! (`cleaning.rs` those of the Cleaning panel), `jobs.rs` starts the jobs, `files.rs` runs the system's file dialogs and `dialogs.rs` the modal
 //! dialogs; `project.rs` is an open project and `kept_filter.rs` the query bar's kept filter.
 
 use crate::store::{CurationAction, Store};
@@ -19,6 +19,7 @@ use project::Project;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, sync_channel};
 
+mod cleaning;
 mod command_handling;
 mod deferred;
 mod dialogs;
@@ -158,7 +159,7 @@ impl VerdictApp {
                 }
                 p.run_query();
                 p.refresh_undo_redo(self.curator.as_deref());
-                refresh_panel(&mut p, self.settings.right_panel, self.wake());
+                refresh_panel(&mut p, self.settings.right_panel, &self.ctx);
                 self.project = Some(p);
             }
             Err(e) => self.jobs.notify_error(&format!("Cannot open {}", path.display()), &format!("{e:#}")),
@@ -203,6 +204,8 @@ impl VerdictApp {
             && let Some(p) = &mut self.project
         {
             p.run_query();
+            // A pass that ended (or was cancelled) changed what the cleaning queues list.
+            p.cleaning.invalidate();
             if p.stats.is_loaded_or_loading() {
                 p.stats.refresh(&p.path, wake);
             }
@@ -217,6 +220,7 @@ impl VerdictApp {
                 p.datasets.refresh(&p.path, move || ctx.request_repaint());
             }
             p.datasets.poll();
+            p.cleaning.poll(ctx, self.settings.right_panel == RightPanel::Cleaning);
             ctx.request_repaint_after(project::EXTERNAL_POLL);
             p.poll_query();
             if let Some(wait) = p.sync_selection() {
@@ -271,11 +275,17 @@ impl VerdictApp {
     }
 }
 
-/// Reads the figures of `panel` (statistics, datasets) for `p` again; the others read nothing.
-fn refresh_panel(p: &mut Project, panel: RightPanel, wake: impl Fn() + Send + 'static) {
+/// Reads the figures of `panel` (statistics, datasets, the cleaning queues) for `p` again; the
+/// others read nothing.
+fn refresh_panel(p: &mut Project, panel: RightPanel, ctx: &egui::Context) {
+    let wake = {
+        let ctx = ctx.clone();
+        move || ctx.request_repaint()
+    };
     match panel {
         RightPanel::Stats => p.stats.refresh(&p.path, wake),
         RightPanel::Datasets => p.datasets.refresh(&p.path, wake),
+        RightPanel::Cleaning => p.cleaning.refresh(ctx),
         RightPanel::History | RightPanel::Hidden => {}
     }
 }

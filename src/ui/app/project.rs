@@ -6,6 +6,7 @@ use super::kept_filter::KeptFilter;
 use crate::model::SampleId;
 use crate::query::QueryError;
 use crate::store::{Changes, OpRow, SortKey, Store};
+use crate::ui::cleaning_panel::CleaningPanel;
 use crate::ui::datasets_panel::DatasetsPanel;
 use crate::ui::image_view::TextureCache;
 use crate::ui::list::SampleList;
@@ -72,6 +73,8 @@ pub struct Project {
     pub stats: StatsPanel,
     /// The Datasets panel.
     pub datasets: DatasetsPanel,
+    /// The Cleaning panel.
+    pub cleaning: CleaningPanel,
     worker: QueryWorker,
     loader: SampleLoader<LoadedSample>,
     /// The next sample, loaded ahead on the loader thread.
@@ -104,6 +107,7 @@ impl Project {
         let worker = QueryWorker::start(&path, wake.clone())?;
         let loader = SampleLoader::start(&path, |store, id| LoadedSample::load(store, id).map_err(|e| e.to_string()))?;
         let textures = TextureCache::new(ImageLoader::start(&path, wake)?);
+        let cleaning = CleaningPanel::new(path.clone());
         let mut project = Self {
             path,
             store,
@@ -119,6 +123,7 @@ impl Project {
             polled_at: Instant::now(),
             stats: StatsPanel::default(),
             datasets: DatasetsPanel::default(),
+            cleaning,
             worker,
             loader,
             prefetched: None,
@@ -331,6 +336,19 @@ impl Project {
             && let Err(e) = s.refresh_curation(&self.store)
         {
             self.sample_error = Some(e.to_string());
+        }
+        // The cleaning queues count exclusions and flags; a pass or an import (another
+        // connection's write) changes them all.
+        let kinds = changes.kinds;
+        if kinds.contains(crate::store::ChangeKinds::EXCLUSION)
+            || kinds.contains(crate::store::ChangeKinds::FLAG)
+            || kinds.contains(crate::store::ChangeKinds::DATASETS)
+        {
+            self.cleaning.invalidate();
+        }
+        if changes.op.is_some() {
+            // An edit since "keep all": Undo takes back the edit, not the mark.
+            self.cleaning.last_kept_whole = None;
         }
         self.refresh_undo_redo(curator);
         self.mark_seen();

@@ -1,7 +1,7 @@
 //! The keys: every binding (key, modifiers, the [`Command`] it sends, its help) in one table that
 //! [`from_keys`] reads each frame and the cheat sheet lists, as people write the keys.
 
-use super::{Command, MediaKey};
+use super::{CleanKey, Command, MediaKey};
 use crate::store::RankMove;
 use egui::{Key, KeyboardShortcut, Modifiers};
 
@@ -29,6 +29,11 @@ const fn shift(k: Key) -> KeyboardShortcut {
 
 /// Opens the export dialog (also shown next to File > Export…).
 pub const EXPORT_SHORTCUT: KeyboardShortcut = ctrl(Key::E);
+
+/// What `,` and `.` do.
+const GROUP_STEP: &str = "Group: previous / next (Cleaning panel)";
+/// What Q and W do.
+const MEMBER_STEP: &str = "Group: previous / next member";
 
 /// What keys 3-9 do.
 const PICK_BEYOND_B: &str = "Candidate C-I is the best (3 = C, ..., 9 = I)";
@@ -100,6 +105,32 @@ pub const BINDINGS: &[Binding] = &[
         command: || Command::ToggleDatasets,
         help: "Datasets: counts, reports, remove, relink",
     },
+    Binding {
+        shortcut: key(Key::C),
+        command: || Command::ToggleCleaning,
+        help: "Cleaning: duplicates, contamination, checks",
+    },
+    // The Cleaning panel's open duplicate group (the keys do nothing while none is open).
+    Binding {
+        shortcut: key(Key::O),
+        command: || Command::Clean(CleanKey::KeepSelected),
+        help: "Group: keep the selected member only",
+    },
+    Binding {
+        shortcut: key(Key::P),
+        command: || Command::Clean(CleanKey::KeepByPolicy),
+        help: "Group: keep the policy's keeper only",
+    },
+    Binding {
+        shortcut: key(Key::L),
+        command: || Command::Clean(CleanKey::KeepAll),
+        help: "Group: keep all (nothing excluded)",
+    },
+    // One cheat-sheet line per pair (the sheet fits the smallest window in three columns).
+    Binding { shortcut: key(Key::Comma), command: || Command::Clean(CleanKey::PrevGroup), help: GROUP_STEP },
+    Binding { shortcut: key(Key::Period), command: || Command::Clean(CleanKey::NextGroup), help: GROUP_STEP },
+    Binding { shortcut: key(Key::Q), command: || Command::Clean(CleanKey::PrevMember), help: MEMBER_STEP },
+    Binding { shortcut: key(Key::W), command: || Command::Clean(CleanKey::NextMember), help: MEMBER_STEP },
     // The players (the sample's first video or audio); Shift+arrows before the arrows.
     Binding {
         shortcut: key(Key::Space),

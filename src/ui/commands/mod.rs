@@ -1,16 +1,18 @@
 //! Everything the curator can do, as one enum that menus, buttons and keys all feed. Panels emit
 //! commands while drawing; the app runs them after the frame, so nothing writes the store mid-draw.
 //! What a command carries is plain data defined here, beside it (ids, paths, [`BulkRequest`],
-//! [`ExportForm`], [`MediaKey`]), never a panel's own type: a panel that sends a command imports
+//! [`ExportForm`], [`MediaKey`], the Cleaning panel's passes and decisions in `cleaning.rs`), never a panel's own type: a panel that sends a command imports
 //! this module, not the panel that shows the result, and the app imports the panels.
 
 use crate::store::RankMove;
 use std::path::PathBuf;
 
+pub mod cleaning;
 pub mod export_form;
 mod keys;
 mod requests;
 
+pub use cleaning::{CleanKey, CleanPass, Confirmation, DedupRequest, GroupDecision, Keep, QueueDecision};
 pub use export_form::{ExportForm, FolderState, SavedExport, target_title};
 pub use keys::{BINDINGS, Binding, EXPORT_SHORTCUT, cheat_sheet, cheat_sheet_ui, from_keys, key_text, shortcut_text};
 pub use requests::{BulkKind, BulkRequest};
@@ -115,6 +117,23 @@ pub enum Command {
     ToggleExclude,
     /// Run a confirmed bulk action (one operation, one undo step).
     ApplyBulk(Box<BulkRequest>),
+    /// Show or hide the Cleaning panel.
+    ToggleCleaning,
+    /// Run a cleaning pass as a job.
+    RunClean(Box<CleanPass>),
+    /// Carry out a decision on one duplicate group.
+    DecideGroup(Box<GroupDecision>),
+    /// Take back a group's "keep all" mark: it is open again.
+    ReopenGroup(i64),
+    /// Carry out a confirmed decision over a whole queue (one operation, one undo step).
+    DecideQueue(Box<QueueDecision>),
+    /// A key of the Cleaning panel's open group.
+    Clean(CleanKey),
+    /// Ask before running a command.
+    Confirm(Box<Confirmation>),
+    /// Show this sample in the sample view: selected in the list, or, when the filter does not
+    /// list it, with the list filtered to these samples (its group, its hit, itself).
+    ShowSample(crate::model::SampleId, Vec<crate::model::SampleId>),
 }
 
 /// What a path typed into the app is for.
