@@ -441,3 +441,44 @@ fn a_pass_killed_midway_resumes_and_ends_with_the_groups_of_an_uninterrupted_one
     );
     assert_eq!(groups(&project, "image"), uninterrupted);
 }
+
+/// Cancels its job when the job reaches a phase.
+struct CancelAt {
+    phase: &'static str,
+    token: verdict::jobs::CancelToken,
+}
+
+impl verdict::jobs::ProgressSink for CancelAt {
+    fn update(&self, u: &verdict::jobs::ProgressUpdate) {
+        if u.phase == self.phase {
+            self.token.cancel();
+        }
+    }
+}
+
+#[test]
+fn a_pass_cancelled_while_grouping_leaves_the_previous_groups_whole() {
+    let ws = Workspace::new();
+    let project = ws.project();
+    let (file, _) = image_fixture(&ws, "first", 0..6, &["orig", "reencoded"]);
+    import_mapped(&ws, &project, &file, MAP_IMAGE);
+    run(&["dedup", s(&project), "--images"]);
+    let before = groups(&project, "image");
+    assert_eq!(before.len(), 6);
+    // A second dataset with more copies; the pass over it is cancelled once it groups samples.
+    let (more, _) = image_fixture(&ws, "second", 0..6, &["brightened"]);
+    import_mapped(&ws, &project, &more, MAP_IMAGE);
+    let mut store = verdict::store::Store::open(&project).expect("opens");
+    let token = verdict::jobs::CancelToken::new();
+    let sink = std::sync::Arc::new(CancelAt { phase: "grouping samples", token: token.clone() });
+    let mut progress = verdict::jobs::Progress::new(sink, token);
+    let result = verdict::clean::dedup::run(&mut store, &verdict::clean::dedup::DedupOptions::default(), &mut progress);
+    assert!(matches!(result, Err(verdict::clean::CleanError::Cancelled)), "{:?}", result.err());
+    drop(store);
+    assert_eq!(groups(&project, "image"), before, "no kind was replaced");
+    // What it fingerprinted is kept: the next pass only groups.
+    let report: serde_json::Value =
+        serde_json::from_str(&run(&["dedup", s(&project), "--images", "--json"])).expect("json");
+    assert_eq!(report["media"]["fingerprinted"], 0, "{report}");
+    assert_eq!(groups(&project, "image").iter().map(Vec::len).collect::<Vec<_>>(), [3; 6]);
+}

@@ -128,7 +128,10 @@ pub fn run(store: &mut Store, options: &DedupOptions, progress: &mut Progress) -
         }
     })?;
     // Every media kind is grouped (over what is fingerprinted: cheap) because the sample pass needs
-    // each sample's media keys; only the kinds asked for are fingerprinted first and recorded.
+    // each sample's media keys; only the kinds asked for are fingerprinted first and recorded. The
+    // groups of every kind are written together at the end, in one transaction: a cancelled pass
+    // leaves the previous groups whole.
+    let mut found: Vec<(&'static str, Vec<Vec<DupMember>>)> = Vec::new();
     for (tag, kind, on) in [(0u8, "image", options.images), (1, "video", options.video), (2, "audio", options.audio)] {
         progress.phase(&format!("grouping {kind}"), "samples", None, 0);
         let (keyed, groups) = media_pass_groups(store, kind, options, &rows)?;
@@ -136,43 +139,38 @@ pub fn run(store: &mut Store, options: &DedupOptions, progress: &mut Progress) -
             media_keys.entry(s).or_default().push((tag, key));
         }
         if on {
-            record(store, kind, &settings, &groups, &mut report)?;
+            found.push((kind, groups));
         }
         progress.tick(0)?;
     }
     if options.prompts || options.responses {
         let text = text_components(store, &options.text(), options.prompts, options.responses, &rows, progress)?;
         if options.prompts {
-            record(store, "prompt", &settings, &text.prompt_groups, &mut report)?;
-        }
-        if options.responses {
-            record(store, "response", &settings, &text.response_groups, &mut report)?;
-        }
-        if options.prompts {
             progress.phase("grouping samples", "samples", None, 0);
             let groups = sample_groups(&rows, &text.prompt_component, &media_keys);
-            record(store, "sample", &settings, &groups, &mut report)?;
+            found.push(("prompt", text.prompt_groups));
+            found.push(("sample", groups));
         }
+        if options.responses {
+            found.push(("response", text.response_groups));
+        }
+    }
+    progress.tick(0)?;
+    store.replace_dup_groups_of(&found, &settings)?;
+    for (kind, groups) in &found {
+        count(kind, groups, &mut report);
     }
     store.record_run("dedup", &settings, true)?;
     Ok(report)
 }
 
-/// Stores the groups of `kind` and counts them.
-fn record(
-    store: &mut Store,
-    kind: &str,
-    settings: &serde_json::Value,
-    groups: &[Vec<DupMember>],
-    report: &mut DedupReport,
-) -> Result<(), CleanError> {
-    store.replace_dup_groups(kind, settings, groups)?;
+/// Counts the groups of `kind` into the report.
+fn count(kind: &str, groups: &[Vec<DupMember>], report: &mut DedupReport) {
     let samples: u64 = groups.iter().map(|g| g.iter().map(|m| m.sample).collect::<HashSet<_>>().len() as u64).sum();
     report.kinds.insert(
         kind.to_owned(),
         KindCount { groups: groups.len() as u64, samples, extra: samples - groups.len() as u64 },
     );
-    Ok(())
 }
 
 /// For one media kind: each sample with media of it and its key (the sorted components of its

@@ -260,34 +260,32 @@ impl Store {
         result.map_err(|e| self.err(e))
     }
 
-    /// Replaces the groups of `kind` with `groups` (members in keeper order), in one transaction.
-    pub fn replace_dup_groups(
+    /// Replaces the groups of each kind given with its groups (members in keeper order), all in
+    /// one transaction: a pass writes every kind it found or none.
+    pub fn replace_dup_groups_of(
         &mut self,
-        kind: &str,
+        kinds: &[(&str, Vec<Vec<DupMember>>)],
         settings: &serde_json::Value,
-        groups: &[Vec<DupMember>],
     ) -> Result<()> {
+        let settings = settings.to_string();
         self.in_tx(|tx| {
-        tx.execute("DELETE FROM dup_groups WHERE kind = ?1", [kind])?;
-        {
-            let mut group =
-                tx.prepare_cached("INSERT INTO dup_groups (kind, settings, size) VALUES (?1, ?2, ?3)")?;
-            let mut member = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO dup_members (group_id, sample_id, part, rank, score) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                ?;
-            let settings = settings.to_string();
-            for g in groups {
-                group.execute(params![kind, settings, g.len() as i64])?;
-                let id = tx.last_insert_rowid();
-                for (rank, m) in g.iter().enumerate() {
-                    let part = m.response.map_or(-1, i64::from);
-                    member.execute(params![id, m.sample, part, rank as i64, m.score])?;
+            let mut clear = tx.prepare_cached("DELETE FROM dup_groups WHERE kind = ?1")?;
+            let mut group = tx.prepare_cached("INSERT INTO dup_groups (kind, settings, size) VALUES (?1, ?2, ?3)")?;
+            let mut member = tx.prepare_cached(
+                "INSERT OR IGNORE INTO dup_members (group_id, sample_id, part, rank, score) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for (kind, groups) in kinds {
+                clear.execute([kind])?;
+                for g in groups {
+                    group.execute(params![kind, settings, g.len() as i64])?;
+                    let id = tx.last_insert_rowid();
+                    for (rank, m) in g.iter().enumerate() {
+                        let part = m.response.map_or(-1, i64::from);
+                        member.execute(params![id, m.sample, part, rank as i64, m.score])?;
+                    }
                 }
             }
-        }
-        Ok(())
+            Ok(())
         })
     }
 
