@@ -1,7 +1,8 @@
 //! Near-duplicate prompts and responses: each text normalized (NFKC, case and space folded) and
 //! keyed exactly; each distinct text's MinHash signature computed once per settings and kept in the
-//! project (normalizing and signing a chunk of texts run on every core); LSH bands give candidate pairs, each checked by the exact Jaccard similarity of its two
-//! shingle sets before it counts. Texts equal after normalization are one text.
+//! project (a chunk of texts is normalized and signed on every core); LSH bands give candidate
+//! pairs, each checked by the exact Jaccard similarity of its two shingle sets before it counts.
+//! Texts equal after normalization are one text.
 
 use super::CleanError;
 use super::groups::Components;
@@ -196,27 +197,34 @@ pub fn text_components(
 ) -> Result<TextResult, CleanError> {
     let mut result = TextResult::default();
     progress.phase("hashing prompts", "samples", Some(rows.len() as u64), 0);
-    let mut corpus = Corpus::new(*settings);
-    let mut after = SampleId(0);
-    let mut done = 0u64;
-    loop {
-        let chunk = store.prompts_after(after, CHUNK)?;
-        let Some(last) = chunk.last() else { break };
-        after = last.0;
-        let items: Vec<(Place, &str)> =
-            chunk.iter().filter(|(s, _)| rows.contains_key(s)).map(|(s, text)| ((*s, None), text.as_str())).collect();
-        corpus.add_chunk(store, &items)?;
-        corpus.keep(store)?;
-        done += chunk.len() as u64;
-        progress.tick(done)?;
-    }
-    let pairs = corpus.near_pairs(store)?;
-    let (component, groups) = components(&corpus, &pairs);
-    for ((sample, _), i) in &corpus.places {
-        result.prompt_component.insert(*sample, component[*i as usize]);
-    }
-    if prompts {
-        result.prompt_groups = groups;
+    // The prompts' corpus (its signatures: 512 bytes a distinct prompt) is dropped before the
+    // responses' is built: both at once held ~300 MB more at 500k prompts.
+    {
+        let mut corpus = Corpus::new(*settings);
+        let mut after = SampleId(0);
+        let mut done = 0u64;
+        loop {
+            let chunk = store.prompts_after(after, CHUNK)?;
+            let Some(last) = chunk.last() else { break };
+            after = last.0;
+            let items: Vec<(Place, &str)> = chunk
+                .iter()
+                .filter(|(s, _)| rows.contains_key(s))
+                .map(|(s, text)| ((*s, None), text.as_str()))
+                .collect();
+            corpus.add_chunk(store, &items)?;
+            corpus.keep(store)?;
+            done += chunk.len() as u64;
+            progress.tick(done)?;
+        }
+        let pairs = corpus.near_pairs(store)?;
+        let (component, groups) = components(&corpus, &pairs);
+        for ((sample, _), i) in &corpus.places {
+            result.prompt_component.insert(*sample, component[*i as usize]);
+        }
+        if prompts {
+            result.prompt_groups = groups;
+        }
     }
     if responses {
         progress.phase("hashing responses", "responses", None, 0);
