@@ -11,6 +11,14 @@
 //! cargo run --release --example ui_bench -- COPY.verdict --bulk   # frames while every sample is excluded, then undone
 //! ```
 //! `--bulk` writes to the project (an exclusion and its undo): run it on a copy.
+//!
+//! ```sh
+//! cargo run --release --example ui_bench -- P.verdict --frames-for 20        # frames, nothing else running
+//! cargo run --release --example ui_bench -- P.verdict --frames-while PID     # frames until process PID ends
+//! ```
+//! Both draw 60 frames a second, stepping to the next sample every 4th frame, and print the frame
+//! times: `--frames-while` measures the review while another process (`verdict dedup P`, started
+//! by scripts/bench_clean.sh) works on the same project file.
 //! The image figure uses its own small project with 4000x3000 JPEGs, generated here.
 
 use std::fmt::Write as _;
@@ -155,6 +163,19 @@ fn main() {
     println!("| measure | result |\n|---|---|");
     if std::env::args().any(|a| a == "--bulk") {
         bulk(&project);
+        return;
+    }
+    let arg_after = |name: &str| {
+        let args: Vec<String> = std::env::args().collect();
+        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse::<u64>().ok())
+    };
+    if let Some(secs) = arg_after("--frames-for") {
+        frames_beside(&project, "nothing else running", |start| start.elapsed() < Duration::from_secs(secs));
+        return;
+    }
+    if let Some(pid) = arg_after("--frames-while") {
+        let alive = move |_: Instant| Path::new(&format!("/proc/{pid}")).exists();
+        frames_beside(&project, &format!("while process {pid} runs"), alive);
         return;
     }
 
@@ -337,6 +358,37 @@ fn frames_while_busy(d: &mut Driver) -> (Vec<Duration>, Duration) {
         std::thread::sleep(Duration::from_micros(16_667).saturating_sub(frame_start.elapsed()));
     }
     (times, start.elapsed())
+}
+
+/// Frames at 60 frames a second, stepping to the next sample every 4th, while `go` says so (it is
+/// given the time the frames started), after the project is open and listed.
+fn frames_beside(project: &Path, label: &str, go: impl Fn(Instant) -> bool) {
+    let mut d = Driver::open(project);
+    d.frame(Vec::new());
+    d.until("the list", listed);
+    let start = Instant::now();
+    let mut times = Vec::new();
+    let mut k = 0u32;
+    while go(start) {
+        let frame_start = Instant::now();
+        if k.is_multiple_of(4) {
+            d.app.send(Command::Next);
+        }
+        k += 1;
+        times.push(d.frame(Vec::new()));
+        std::thread::sleep(Duration::from_micros(16_667).saturating_sub(frame_start.elapsed()));
+    }
+    let frames = times.len();
+    if frames == 0 {
+        println!("| frames {label} | none: it had ended before the list was shown |");
+        return;
+    }
+    let over_16 = times.iter().filter(|t| t.as_secs_f64() > 1.0 / 60.0).count();
+    let (p50, p99, max) = percentiles(times);
+    println!(
+        "| frame CPU {label}: {frames} frames in {:.1} s, stepping every 4th | p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms, {over_16} over 16.7 ms |",
+        start.elapsed().as_secs_f64()
+    );
 }
 
 /// Every sample excluded in one bulk action from the app (a job), then undone (a job): the

@@ -1,7 +1,8 @@
 //! Near-duplicate prompts and responses: each text normalized (NFKC, case and space folded) and
 //! keyed exactly; each distinct text's MinHash signature computed once per settings and kept in the
-//! project; LSH bands give candidate pairs, each checked by the exact Jaccard similarity of its two
-//! shingle sets before it counts. Texts equal after normalization are one text.
+//! project (a chunk of texts is normalized and signed on every core); LSH bands give candidate
+//! pairs, each checked by the exact Jaccard similarity of its two shingle sets before it counts.
+//! Texts equal after normalization are one text.
 
 use super::CleanError;
 use super::minhash::{Bands, MinHasher, candidate_pairs};
@@ -81,28 +82,43 @@ impl Corpus {
 
     /// Adds a text where it occurs: a new distinct text takes its kept signature, or gets one.
     pub(super) fn add(&mut self, store: &Store, place: Place, text: &str) -> Result<(), CleanError> {
-        let normalized = normalize(text);
-        let key = exact_key(&normalized);
-        let next = self.first.len() as u32;
-        let i = *self.index.entry(key).or_insert(next);
-        if i == next {
-            let perms = self.settings.perms;
-            match store.text_signature(&self.params, &key)?.filter(|s| s.len() == perms * 4) {
-                Some(sig) => {
-                    self.signatures.extend(sig.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])));
+        self.add_chunk(store, &[(place, text)])
+    }
+
+    /// Adds texts where they occur, in order, as [`Corpus::add`] one by one would; normalizing and
+    /// signing run on every core.
+    pub(super) fn add_chunk(&mut self, store: &Store, items: &[(Place, &str)]) -> Result<(), CleanError> {
+        let texts: Vec<&str> = items.iter().map(|(_, t)| *t).collect();
+        let keyed = normalize_all(&texts);
+        let perms = self.settings.perms;
+        // New distinct texts without a kept signature: (item, where its signature goes).
+        let mut unsigned: Vec<(usize, usize)> = Vec::new();
+        for (k, ((place, _), (normalized, key))) in items.iter().zip(&keyed).enumerate() {
+            let next = self.first.len() as u32;
+            let i = *self.index.entry(*key).or_insert(next);
+            if i == next {
+                let start = self.signatures.len();
+                match store.text_signature(&self.params, key)?.filter(|s| s.len() == perms * 4) {
+                    Some(sig) => {
+                        self.signatures
+                            .extend(sig.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])));
+                    }
+                    None => {
+                        self.signatures.resize(start + perms, 0);
+                        unsigned.push((k, start));
+                    }
                 }
-                None => {
-                    let shingles = shingle_hashes(&normalized, self.settings.shingle);
-                    let start = self.signatures.len();
-                    self.signatures.resize(start + perms, 0);
-                    self.hasher.signature_into(&shingles, &mut self.signatures[start..]);
-                    self.new.push((key, self.signatures[start..].iter().flat_map(|v| v.to_le_bytes()).collect()));
-                }
+                self.first.push((*place, normalized.is_empty()));
+                self.words.push(if normalized.is_empty() { 0 } else { normalized.split(' ').count() as u32 });
             }
-            self.first.push((place, normalized.is_empty()));
-            self.words.push(if normalized.is_empty() { 0 } else { normalized.split(' ').count() as u32 });
+            self.places.push((*place, i));
         }
-        self.places.push((place, i));
+        let pending: Vec<&str> = unsigned.iter().map(|(k, _)| keyed[*k].0.as_str()).collect();
+        let signed = sign_all(&self.hasher, self.settings.shingle, &pending);
+        for ((k, start), sig) in unsigned.iter().zip(signed.chunks_exact(perms.max(1))) {
+            self.signatures[*start..*start + perms].copy_from_slice(sig);
+            self.new.push((keyed[*k].1, sig.iter().flat_map(|v| v.to_le_bytes()).collect()));
+        }
         Ok(())
     }
 
@@ -138,6 +154,37 @@ impl Corpus {
     }
 }
 
+/// `f` of each item, in order, the items split evenly over the cores (inline when few).
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(8);
+    if threads < 2 || items.len() < 64 {
+        return items.iter().map(f).collect();
+    }
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(items.len().div_ceil(threads))
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    })
+}
+
+/// Each text's normalized form and exact key, computed on every core.
+pub fn normalize_all(texts: &[&str]) -> Vec<(String, [u8; 16])> {
+    par_map(texts, |t| {
+        let normalized = normalize(t);
+        let key = exact_key(&normalized);
+        (normalized, key)
+    })
+}
+
+/// The signatures of normalized texts' `shingle`-word shingle sets, one after the other
+/// (`hasher.len()` values each), computed on every core.
+pub fn sign_all(hasher: &MinHasher, shingle: usize, normalized: &[&str]) -> Vec<u32> {
+    par_map(normalized, |n| hasher.signature(&shingle_hashes(n, shingle))).concat()
+}
+
 /// Runs the text pass over the samples in `rows` (not reference sets). Prompts always (the sample
 /// pass needs their components); responses when asked.
 pub fn text_components(
@@ -150,29 +197,34 @@ pub fn text_components(
 ) -> Result<TextResult, CleanError> {
     let mut result = TextResult::default();
     progress.phase("hashing prompts", "samples", Some(rows.len() as u64), 0);
-    let mut corpus = Corpus::new(*settings);
-    let mut after = SampleId(0);
-    let mut done = 0u64;
-    loop {
-        let chunk = store.prompts_after(after, CHUNK)?;
-        let Some(last) = chunk.last() else { break };
-        after = last.0;
-        for (s, text) in &chunk {
-            if rows.contains_key(s) {
-                corpus.add(store, (*s, None), text)?;
-            }
+    // The prompts' corpus (its signatures: 512 bytes a distinct prompt) is dropped before the
+    // responses' is built: both at once held ~300 MB more at 500k prompts.
+    {
+        let mut corpus = Corpus::new(*settings);
+        let mut after = SampleId(0);
+        let mut done = 0u64;
+        loop {
+            let chunk = store.prompts_after(after, CHUNK)?;
+            let Some(last) = chunk.last() else { break };
+            after = last.0;
+            let items: Vec<(Place, &str)> = chunk
+                .iter()
+                .filter(|(s, _)| rows.contains_key(s))
+                .map(|(s, text)| ((*s, None), text.as_str()))
+                .collect();
+            corpus.add_chunk(store, &items)?;
+            corpus.keep(store)?;
+            done += chunk.len() as u64;
+            progress.tick(done)?;
         }
-        corpus.keep(store)?;
-        done += chunk.len() as u64;
-        progress.tick(done)?;
-    }
-    let pairs = corpus.near_pairs(store)?;
-    let (component, groups) = components(&corpus, &pairs);
-    for ((sample, _), i) in &corpus.places {
-        result.prompt_component.insert(*sample, component[*i as usize]);
-    }
-    if prompts {
-        result.prompt_groups = groups;
+        let pairs = corpus.near_pairs(store)?;
+        let (component, groups) = components(&corpus, &pairs);
+        for ((sample, _), i) in &corpus.places {
+            result.prompt_component.insert(*sample, component[*i as usize]);
+        }
+        if prompts {
+            result.prompt_groups = groups;
+        }
     }
     if responses {
         progress.phase("hashing responses", "responses", None, 0);
@@ -183,11 +235,12 @@ pub fn text_components(
             let chunk = store.responses_after(after, CHUNK)?;
             let Some(last) = chunk.last() else { break };
             after = (last.0, last.1);
-            for (s, pos, text) in &chunk {
-                if rows.contains_key(s) {
-                    corpus.add(store, (*s, Some(*pos)), text)?;
-                }
-            }
+            let items: Vec<(Place, &str)> = chunk
+                .iter()
+                .filter(|(s, _, _)| rows.contains_key(s))
+                .map(|(s, pos, text)| ((*s, Some(*pos)), text.as_str()))
+                .collect();
+            corpus.add_chunk(store, &items)?;
             corpus.keep(store)?;
             done += chunk.len() as u64;
             progress.tick(done)?;
