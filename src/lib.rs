@@ -5,8 +5,8 @@
 //! for long work), [`query`] (the filter language), [`store`] (the SQLite project file and its one
 //! write path), [`media`] (probing and decoding images, video, audio), [`ingest`] (readers and
 //! presets that turn public dataset layouts into samples), then [`export`] (the cleaned subset out,
-//! in the formats trainers read). [`clean`] (duplicates, contamination, checks) and scoring
-//! (`score`: model judgments, to come) are sibling modules beside `ingest`: both may use model,
+//! in the formats trainers read). [`clean`] (duplicates, contamination, checks) and [`score`]
+//! (local scoring models: model judgments and suspects) are sibling modules beside `ingest`: both may use model,
 //! jobs, query, store and media, neither the other, and they write through the store, where the
 //! export reads what they decided.
 //!
@@ -21,5 +21,6 @@ pub mod jobs;
 pub mod media;
 pub mod model;
 pub mod query;
+pub mod score;
 pub mod store;
 pub mod ui;

@@ -29,6 +29,7 @@ mod info;
 mod label;
 mod out;
 mod progress;
+mod score;
 mod search;
 mod show;
 
@@ -100,6 +101,13 @@ enum Command {
     Check(check::CheckArgs),
     /// Samples matching a query (fields such as `modality:image`, `len_chosen>500`, free text).
     Search(search::SearchArgs),
+    /// Score every candidate with a local model (a folder, or org/name in the Hugging Face cache):
+    /// model judgments that never change a label, kept by content so nothing is scored twice.
+    Score(score::ScoreArgs),
+    /// The scorers of a project: identity, device, samples judged, agreement with the labels.
+    Scorers(score::ScorersArgs),
+    /// The pairs a scorer disagrees with most confidently: margin and the probability the label is right.
+    Suspects(score::SuspectsArgs),
     /// Open the desktop app on a project (created if it does not exist).
     Open {
         /// The project file.
@@ -191,6 +199,9 @@ fn run(cli: Cli, gui: impl FnOnce(GuiRequest) -> anyhow::Result<()>) -> anyhow::
         Some(Command::Dups(args)) => clean::run_dups(&args),
         Some(Command::Contamination(args)) => clean::run_contamination(&args),
         Some(Command::Check(args)) => check::run(&args),
+        Some(Command::Score(args)) => score::run_score(&args),
+        Some(Command::Scorers(args)) => score::run_scorers(&args),
+        Some(Command::Suspects(args)) => score::run_suspects(&args),
         Some(Command::Presets) => {
             info::presets();
             Ok(ExitCode::SUCCESS)

@@ -14,6 +14,9 @@ check:KIND (`verdict check` found it: opposite_labels, chosen_equals_rejected, b
 original_judgment original_longer (the source's own label; judgment, longer and len_chosen follow the label in force);\n\
 id row responses len_prompt len_a len_b len_chosen len_rejected original_len_chosen original_len_rejected\n\
 (with : = != > >= < <=).\n\
+margin>X, margin:NAME<X (a scorer's margin, score(chosen) - score(rejected), for the pair the label in force names;\n\
+without NAME the scorer that ran last), agree:yes|no (it agrees with the label), score:NAME>X (a candidate scored so)\n\
+(`verdict score`, `verdict scorers`).\n\
 Words and \"quoted phrases\" search prompts and responses (Chinese and Japanese words too, inside sentences).\n\
 Terms are ANDed; use OR, AND, NOT (or or, and, not; quoted they are words) or -, and parentheses.\n\
 Example: verdict search p.verdict 'modality:image longer:chosen NOT judgment:tie \"red circle\"'")]

@@ -31,6 +31,7 @@
 //! | `dup:extra` | a member of a `sample` group (the same question asked again) that is not its first; `dup:extra-KIND` the same for a group of KIND |
 //! | `check:KIND` | `verdict check` found this ([`crate::model::CHECK_KINDS`]: `opposite_labels`, `bad_media`, ...; `_`, `-` and space alike) |
 //! | `is:contaminated`, `contaminated:BY` | nearly duplicates a member of a reference set (`verdict contamination`), by image, prompt or both |
+//! | `margin>X`, `margin:NAME<X`, `agree:yes`/`no`, `score:NAME>X` | a scoring model's margin for the pair the label in force names, whether it agrees with the label, a candidate's score (`score_fields`) |
 //!
 //! `and`, `or` and `not` work as `AND`, `OR` and `NOT`; quoted, they are words. A value that is
 //! not one of a field's known values (`modality:vidoe`) is an error naming them, not a query
@@ -44,6 +45,7 @@
 //! `len_chosen`) are false, and their negation true: `-len_b>10` matches samples without a B.
 
 mod parse;
+mod score_fields;
 mod text;
 
 pub use parse::{Expr, Op, QueryError, parse};
@@ -117,6 +119,9 @@ pub const FIELDS: &[&str] = &[
     "dup",
     "contaminated",
     "check",
+    "margin",
+    "agree",
+    "score",
 ];
 
 /// The kinds of duplicate groups (`dup:KIND`), as the cleaning passes store them.
@@ -459,6 +464,7 @@ fn field(name: &str, op: Op, value: &str, places: Places, negated: bool, out: &m
             out.params.push(SqlValue::Integer(number()?));
             return Ok(());
         }
+        "margin" | "agree" | "score" => return score_fields::field(name, op, value, at, op_at, out),
         other => {
             return Err(QueryError::new(
                 format!("unknown field `{other}` (known: {})", FIELDS.join(", ")),

@@ -451,7 +451,8 @@ impl Store {
             .prepare_cached(
                 "SELECT (SELECT coalesce(sum(length(text)), 0) FROM responses WHERE sample_id = ?1),
                         EXISTS (SELECT 1 FROM curation WHERE sample_id = ?1 AND judgment_id IS NOT NULL),
-                        (SELECT max(r.value) FROM ratings r JOIN judgments j ON j.id = r.judgment_id WHERE j.sample_id = ?1)",
+                        (SELECT max(r.value) FROM ratings r JOIN judgments j ON j.id = r.judgment_id
+                         WHERE j.sample_id = ?1 AND j.source != 'model')",
             )
             .map_err(|e| self.err(e))?;
         for id in ids {

@@ -231,20 +231,23 @@ pub(crate) fn respell_reasons(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Records a curator judgment (and its ratings) and returns its id.
+/// Records a curator's or a model's judgment (and its ratings) and returns its id; `author` is
+/// the curator's or the scorer's name. Original judgments come only from an import.
 pub(crate) fn insert_judgment(
     conn: &Connection,
     sample: SampleId,
-    curator: &str,
+    source: JudgmentSource,
+    author: &str,
     now: &str,
     new: &NewJudgment<'_>,
 ) -> rusqlite::Result<i64> {
+    debug_assert!(source != JudgmentSource::Original, "original judgments come from an import");
     let ranking = new.ranking.map(|r| serde_json::to_string(r).unwrap_or_default());
     conn.prepare_cached(
         "INSERT INTO judgments (sample_id, source, author, label, kind, chosen, rejected, ranking, created_at)
-         VALUES (?1, 'curator', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
-    .execute(params![sample, curator, new.label, new.kind, new.chosen, new.rejected, ranking, now])?;
+    .execute(params![sample, source, author, new.label, new.kind, new.chosen, new.rejected, ranking, now])?;
     let id = conn.last_insert_rowid();
     for r in new.ratings {
         conn.prepare_cached(

@@ -24,6 +24,7 @@ mod list;
 mod ops;
 mod overview;
 mod read;
+mod scores;
 mod search;
 mod shapes;
 mod stats;
@@ -49,6 +50,7 @@ pub use list::{ListRow, SortKey};
 pub use ops::{Actor, ChangeKinds, Changes, OpKind, OpRow, OpSpec, OpTx};
 pub use overview::Overview;
 pub use read::{DatasetSummary, JudgmentView, MediaView, RatingView, ResponseView, SampleView};
+pub use scores::{MarginRow, NewScorer, ScoreBatch, ScoreInput, ScorerRow};
 pub use search::SampleRow;
 pub use shapes::Shape;
 pub use undo::{Conflict, HistoryEntry, SampleChange, Undone};
@@ -124,6 +126,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sql/007_reasons_blocked.sql"),
     include_str!("sql/008_clean.sql"),
     include_str!("sql/009_dup_reviews.sql"),
+    include_str!("sql/010_scores.sql"),
 ];
 
 /// A step in Rust that runs after a migration's SQL, in the same transaction.

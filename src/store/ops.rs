@@ -11,7 +11,7 @@
 
 use super::curation::CurationState;
 use super::{NOW_SQL, Result, Store, StoreError};
-use crate::model::{OpId, SampleId};
+use crate::model::{JudgmentSource, OpId, SampleId};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 /// Who makes a change, and from which front end.
@@ -45,6 +45,8 @@ impl ChangeKinds {
     pub const EXCLUSION: Self = Self(8);
     /// Datasets added, removed or relinked (the whole list may change).
     pub const DATASETS: Self = Self(16);
+    /// Model judgments added (a scoring model's scores; the label in force stays).
+    pub const JUDGMENTS: Self = Self(32);
 
     /// Whether any of `other`'s kinds are in this set.
     pub fn contains(self, other: Self) -> bool {
@@ -274,7 +276,20 @@ impl OpTx<'_> {
 
     /// Adds a curator judgment (never changed afterwards: a trigger refuses updates) and returns its id.
     pub fn insert_judgment(&mut self, sample: SampleId, new: &super::curation::NewJudgment<'_>) -> Result<i64> {
-        super::curation::insert_judgment(&self.tx, sample, &self.curator, &self.now, new).map_err(|e| self.err(e))
+        super::curation::insert_judgment(&self.tx, sample, JudgmentSource::Curator, &self.curator, &self.now, new)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Adds a model judgment, its author the acting scorer's name, and returns its id. It changes
+    /// no curation state: the label in force never is a model's (`store::in_force`), and a trigger
+    /// refuses updates of it. The sample counts as changed, so front ends show it.
+    pub fn insert_model_judgment(&mut self, sample: SampleId, new: &super::curation::NewJudgment<'_>) -> Result<i64> {
+        let id =
+            super::curation::insert_judgment(&self.tx, sample, JudgmentSource::Model, &self.curator, &self.now, new)
+                .map_err(|e| self.err(e))?;
+        self.changes.samples.push(sample);
+        self.changes.kinds |= ChangeKinds::JUDGMENTS;
+        Ok(id)
     }
 }
 

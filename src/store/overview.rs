@@ -92,8 +92,10 @@ impl Store {
             .map_err(wrap)?;
         let mut st = c
             .prepare(
-                "SELECT aspect, value, count(*) FROM ratings WHERE value IS NOT NULL
-                 GROUP BY aspect, value ORDER BY aspect, value LIMIT 2000",
+                // People's ratings only: a scoring model's scores are its own figures, not ratings.
+                "SELECT r.aspect, r.value, count(*) FROM ratings r JOIN judgments j ON j.id = r.judgment_id
+                 WHERE r.value IS NOT NULL AND j.source != 'model'
+                 GROUP BY r.aspect, r.value ORDER BY r.aspect, r.value LIMIT 2000",
             )
             .map_err(wrap)?;
         o.ratings = st

@@ -164,5 +164,6 @@ pub(crate) fn update_curation(conn: &Connection, sample: SampleId, state: &Curat
         label.filter(|l| names_sides(l.0)).and_then(|l| l.2),
         label.map(|l| kind_bit(l.0)),
     ])?;
-    Ok(())
+    // The scorers' margins follow the label in force too.
+    super::scores::refresh_margins(conn, sample, state.judgment_id)
 }

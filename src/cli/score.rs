@@ -1,0 +1,219 @@
+//! `verdict score`, `verdict scorers` and `verdict suspects`: a local model scores every candidate,
+//! the project keeps its scores and model judgments, and the pairs it disagrees with most
+//! confidently are listed with where they are.
+
+use super::progress::with_bar;
+use crate::score::load::LoadOptions;
+use crate::score::suspects::{Suspect, Suspects, suspects};
+use crate::score::{DeviceKind, ScoreOptions, ScoreReport};
+use crate::store::ScorerRow;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `verdict score`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "The model is a folder in the Hugging Face layout (config.json, model.safetensors, \
+tokenizer.json), or org/name found in the local Hugging Face cache ($HF_HUB_CACHE, $HF_HOME/hub, \
+~/.cache/huggingface/hub); nothing is downloaded. Sentence-embedding encoders of the BERT family \
+(all-MiniLM-L6-v2) score prompt-response relevance: the cosine of the two embeddings. Each sample gets a \
+model judgment (author: the scorer's name) that never changes its label; what is scored is never scored \
+again, so a cancelled or killed run resumes.\n\nExamples:\n  verdict score p.verdict --model \
+~/models/all-MiniLM-L6-v2\n  verdict score p.verdict --model sentence-transformers/all-MiniLM-L6-v2 \
+--where 'modality:text' --json")]
+pub struct ScoreArgs {
+    /// The project file.
+    project: PathBuf,
+    /// The model: a folder, or org/name in the local Hugging Face cache.
+    #[arg(long)]
+    model: String,
+    /// The scorer's name in this project (default: the model's folder or name).
+    #[arg(long)]
+    name: Option<String>,
+    /// Where the model runs (default: a GPU this build and machine have, else the CPU).
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(["cpu", "cuda", "metal"]))]
+    device: Option<String>,
+    /// Candidates per model call.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    batch: u32,
+    /// Only the samples this query selects (the filter language of `verdict search`).
+    #[arg(long = "where", default_value = "")]
+    query: String,
+    /// The report as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `verdict scorers`.
+#[derive(Debug, clap::Args)]
+pub struct ScorersArgs {
+    /// The project file.
+    project: PathBuf,
+    /// One JSON object per scorer.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `verdict suspects`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Per pair under the label in force: margin = score(chosen) - score(rejected), and the \
+probability that the label is right, sigma(margin / T) (Bradley-Terry). T is fitted to the project's own \
+labels by maximum likelihood unless --temperature gives it; the order (lowest margin first) is the same \
+either way. A pair is the one the label names: a preference's or correction's chosen and rejected, a \
+ranking's best and worst; ties, both-bad and ratings labels name none.")]
+pub struct SuspectsArgs {
+    /// The project file.
+    project: PathBuf,
+    /// At most this many pairs.
+    #[arg(long, default_value_t = 20)]
+    top: usize,
+    /// The scorer (default: the one that ran last).
+    #[arg(long)]
+    scorer: Option<String>,
+    /// The temperature T of sigma(margin / T) (default: fitted to the project's labels).
+    #[arg(long)]
+    temperature: Option<f64>,
+    /// One JSON object per pair, then one with the scorer and the temperature.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(super) fn run_score(args: &ScoreArgs) -> anyhow::Result<ExitCode> {
+    let mut store = super::open_existing(&args.project)?;
+    let load = LoadOptions {
+        model: args.model.clone(),
+        name: args.name.clone(),
+        device: args.device.as_deref().and_then(DeviceKind::parse),
+        caches: None,
+    };
+    let (mut scorer, folder) = crate::score::load(&load)?;
+    eprintln!("scorer {} ({}) on {}", scorer.identity().name, folder.dir.display(), scorer.device());
+    let options = ScoreOptions {
+        query: args.query.clone(),
+        batch: args.batch as usize,
+        origin: "cli",
+        model_path: Some(folder.dir.display().to_string()),
+        ..ScoreOptions::default()
+    };
+    let name = args.project.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let report = with_bar(&name, |p| crate::score::run(&mut store, scorer.as_mut(), &options, p))?;
+    if args.json {
+        outln!("{}", serde_json::to_string(&report)?);
+    } else {
+        outln!("{}", report_line(&report));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report_line(r: &ScoreReport) -> String {
+    use crate::model::words::plural;
+    format!(
+        "{} on {}: judged {} ({} judged before), {} scored ({} by the model, {} known by content), {} without text \
+         left out, in {:.1} s",
+        r.scorer,
+        r.device,
+        plural(r.judged, "sample"),
+        r.already,
+        plural(r.candidates, "candidate"),
+        r.computed,
+        r.reused,
+        plural(r.media_only, "candidate"),
+        r.seconds
+    )
+}
+
+pub(super) fn run_scorers(args: &ScorersArgs) -> anyhow::Result<ExitCode> {
+    let store = super::open_existing(&args.project)?;
+    for s in store.scorers()? {
+        if args.json {
+            outln!("{}", serde_json::to_string(&s)?);
+        } else {
+            outln!("{}", scorer_line(&s));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn scorer_line(s: &ScorerRow) -> String {
+    use crate::model::words::plural;
+    let agree = if s.pairs == 0 {
+        String::new()
+    } else {
+        format!(", agrees with {} of {} labelled pairs ({} against)", s.agree, s.pairs, s.disagree)
+    };
+    format!(
+        "{} ({} {}, weights {}, {}): {} judged{agree}; last run {} on {}",
+        s.name,
+        s.kind,
+        s.architecture,
+        &s.weights[..12.min(s.weights.len())],
+        s.settings,
+        plural(s.judged, "sample"),
+        s.used_at,
+        s.device.as_deref().unwrap_or("?")
+    )
+}
+
+pub(super) fn run_suspects(args: &SuspectsArgs) -> anyhow::Result<ExitCode> {
+    let store = super::open_existing(&args.project)?;
+    let found = suspects(&store, args.scorer.as_deref(), args.top, args.temperature)?;
+    for s in &found.pairs {
+        if args.json {
+            outln!("{}", serde_json::to_string(s)?);
+        } else {
+            outln!("{}", suspect_line(s));
+        }
+    }
+    if args.json {
+        outln!(
+            "{}",
+            serde_json::json!({
+                "scorer": found.scorer.name,
+                "temperature": temperature_json(&found),
+                "fitted_on": found.temperature.fitted_on,
+                "given": found.temperature.given,
+                "pairs": found.scorer.pairs,
+                "disagree": found.scorer.disagree,
+            })
+        );
+    } else {
+        eprintln!("{}", summary(&found));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn temperature_json(found: &Suspects) -> serde_json::Value {
+    let t = found.temperature.value;
+    if t.is_finite() { t.into() } else { serde_json::Value::Null }
+}
+
+fn suspect_line(s: &Suspect) -> String {
+    let p = &s.pair;
+    let key = p.key.as_ref().map_or_else(String::new, |k| format!(", key {k}"));
+    format!(
+        "sample {} ({} {}{key}): label {} (chosen {}, rejected {}): margin {:+.4}, p(label right) {:.3}",
+        p.sample,
+        p.dataset,
+        p.position,
+        p.label,
+        crate::store::position_letter(p.chosen),
+        crate::store::position_letter(p.rejected),
+        p.margin,
+        s.probability
+    )
+}
+
+fn summary(found: &Suspects) -> String {
+    let t = &found.temperature;
+    let how = match (t.given, t.value.is_finite()) {
+        (true, _) => "given".to_owned(),
+        (false, true) => format!("fitted on {} pairs", t.fitted_on),
+        (false, false) => format!("its margins do not follow the {} labels: every probability is 1/2", t.fitted_on),
+    };
+    format!(
+        "{}: {} of {} pairs against the label; temperature {} ({how})",
+        found.scorer.name,
+        found.scorer.disagree,
+        found.scorer.pairs,
+        if t.value.is_finite() { format!("{:.4}", t.value) } else { "infinite".into() }
+    )
+}

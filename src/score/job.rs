@@ -1,0 +1,215 @@
+//! The scoring job: every candidate with text of the samples a query selects, scored in batches
+//! and written as model judgments through the store's write path. A sample the scorer has judged is
+//! skipped, and a candidate whose content (prompt and text) it has scored in any sample takes that
+//! score, so a job cancelled or killed at any moment resumes where its last write ended, and the
+//! same scores come out. Results are written at least every second ([`ScoreOptions::commit_every`]),
+//! each write one operation, so a kill costs at most that much work.
+
+use super::{Candidate, Result, ScoreError, Scored, Scorer};
+use crate::jobs::Progress;
+use crate::model::SampleId;
+use crate::store::{NewScorer, ScoreBatch, ScorerRow, Store};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// How a scoring job runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreOptions {
+    /// The samples to score (the query language; empty: all).
+    pub query: String,
+    /// Candidates per model call.
+    pub batch: usize,
+    /// Where the job was started (`cli`, `app`), for the operations it writes.
+    pub origin: &'static str,
+    /// Where the model was loaded from, recorded with the scorer.
+    pub model_path: Option<String>,
+    /// Results are written once this long has passed since the last write (and at the end).
+    pub commit_every: Duration,
+}
+
+impl Default for ScoreOptions {
+    fn default() -> Self {
+        Self { query: String::new(), batch: 32, origin: "cli", model_path: None, commit_every: Duration::from_secs(1) }
+    }
+}
+
+/// What a scoring job did.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ScoreReport {
+    /// The scorer's name.
+    pub scorer: String,
+    /// Where it ran (`cpu f32`).
+    pub device: String,
+    /// Samples judged now.
+    pub judged: u64,
+    /// Samples the query selects that an earlier run judged.
+    pub already: u64,
+    /// Candidates scored now (each with text).
+    pub candidates: u64,
+    /// Of those, scored by the model now.
+    pub computed: u64,
+    /// Of those, whose prompt and text the scorer had scored before (in another sample).
+    pub reused: u64,
+    /// Candidates without text (media only), not scored by a text scorer.
+    pub media_only: u64,
+    /// Wall time.
+    pub seconds: f64,
+}
+
+/// Checks that the scorer's name and identity belong together in the project and records its run.
+fn record(store: &mut Store, scorer: &dyn Scorer, model_path: Option<&str>) -> Result<ScorerRow> {
+    let id = scorer.identity();
+    if let Some(same) = store.scorer_by_identity(&id.weights, &id.settings)?
+        && same.name != id.name
+    {
+        return Err(ScoreError::Identity(format!(
+            "this model, with these settings, is the scorer `{}` in this project: score with --name {} \
+             (its scores are kept under that name)",
+            same.name, same.name
+        )));
+    }
+    if let Some(named) = store.scorer(Some(&id.name))?
+        && (named.weights != id.weights || named.settings != id.settings)
+    {
+        return Err(ScoreError::Identity(format!(
+            "the scorer name `{}` belongs to another model in this project (weights {}, settings {}): \
+             give this one another --name",
+            id.name,
+            &named.weights[..12.min(named.weights.len())],
+            named.settings
+        )));
+    }
+    Ok(store.record_scorer(&NewScorer {
+        name: &id.name,
+        kind: &id.kind,
+        architecture: &id.architecture,
+        weights: &id.weights,
+        settings: &id.settings,
+        model_path,
+        device: scorer.device(),
+    })?)
+}
+
+/// Scores the samples `options.query` selects with `scorer` and writes its judgments.
+pub fn run(
+    store: &mut Store,
+    scorer: &mut dyn Scorer,
+    options: &ScoreOptions,
+    progress: &mut Progress,
+) -> Result<ScoreReport> {
+    let started = Instant::now();
+    let row = record(store, scorer, options.model_path.as_deref())?;
+    let query = crate::query::compile(&options.query)?;
+    let (todo, already) = store.samples_to_score(&row.name, &query)?;
+    let mut report =
+        ScoreReport { scorer: row.name.clone(), device: scorer.device().to_owned(), already, ..ScoreReport::default() };
+    progress.phase("scoring", "samples", Some(todo.len() as u64), 0);
+    let batch = options.batch.max(1);
+    let mut pending = ScoreBatch::default();
+    let mut last_write = Instant::now();
+    let mut done = 0u64;
+    for chunk in todo.chunks(batch) {
+        if progress.tick(done).is_err() {
+            write(store, &row, options, &mut pending, &mut report)?;
+            return Err(ScoreError::Cancelled);
+        }
+        score_chunk(store, scorer, &row, chunk, batch, &mut pending, &mut report)?;
+        done += chunk.len() as u64;
+        if last_write.elapsed() >= options.commit_every {
+            write(store, &row, options, &mut pending, &mut report)?;
+            last_write = Instant::now();
+        }
+    }
+    write(store, &row, options, &mut pending, &mut report)?;
+    progress.finish(done);
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Scores the candidates of `samples` into `pending`: known contents from the store, the rest by
+/// the model, `batch` at a time, each distinct content once.
+fn score_chunk(
+    store: &Store,
+    scorer: &mut dyn Scorer,
+    row: &ScorerRow,
+    samples: &[SampleId],
+    batch: usize,
+    pending: &mut ScoreBatch,
+    report: &mut ScoreReport,
+) -> Result<()> {
+    let inputs = store.score_inputs(samples)?;
+    let mut wanted: Vec<(SampleId, u32, Candidate<'_>, String)> = Vec::new();
+    for input in &inputs {
+        for (pos, text) in &input.candidates {
+            match text {
+                Some(text) => {
+                    let c = Candidate { prompt: &input.prompt, text };
+                    wanted.push((input.sample, *pos, c, c.content_hash()));
+                }
+                None => report.media_only += 1,
+            }
+        }
+    }
+    let hashes: Vec<&str> = wanted.iter().map(|w| w.3.as_str()).collect();
+    let mut scores: HashMap<String, f64> = store.known_scores(row.id, &hashes)?;
+    report.reused += wanted.iter().filter(|w| scores.contains_key(&w.3)).count() as u64;
+    let mut new: Vec<(Candidate<'_>, &str)> = Vec::new();
+    for w in &wanted {
+        if !scores.contains_key(&w.3) && !new.iter().any(|n| n.1 == w.3) {
+            new.push((w.2, &w.3));
+        }
+    }
+    for part in new.chunks(batch) {
+        let candidates: Vec<Candidate<'_>> = part.iter().map(|p| p.0).collect();
+        let scored: Vec<Scored> = scorer.score(&candidates)?;
+        if scored.len() != candidates.len() {
+            return Err(ScoreError::Inference(format!(
+                "the scorer returned {} scores for {} candidates",
+                scored.len(),
+                candidates.len()
+            )));
+        }
+        for ((_, content), s) in part.iter().zip(scored) {
+            if !s.score.is_finite() {
+                return Err(ScoreError::Inference(format!("the scorer returned {} for a candidate", s.score)));
+            }
+            let score = f64::from(s.score);
+            scores.insert((*content).to_owned(), score);
+            pending.scores.push(((*content).to_owned(), score, s.detail.map(|d| d.to_string())));
+            for (hash, vector) in s.embeddings {
+                if !pending.embeddings.iter().any(|e| e.0 == hash) {
+                    pending.embeddings.push((hash, vector));
+                }
+            }
+            report.computed += 1;
+        }
+    }
+    let mut by_sample: Vec<(SampleId, Vec<(u32, f64)>)> = Vec::new();
+    for (sample, pos, _, content) in &wanted {
+        let score = scores[content];
+        match by_sample.last_mut() {
+            Some((s, list)) if s == sample => list.push((*pos, score)),
+            _ => by_sample.push((*sample, vec![(*pos, score)])),
+        }
+    }
+    report.candidates += wanted.len() as u64;
+    pending.judgments.extend(by_sample);
+    Ok(())
+}
+
+/// Writes what is pending (nothing when nothing is).
+fn write(
+    store: &mut Store,
+    row: &ScorerRow,
+    options: &ScoreOptions,
+    pending: &mut ScoreBatch,
+    report: &mut ScoreReport,
+) -> Result<()> {
+    if pending.judgments.is_empty() && pending.scores.is_empty() {
+        return Ok(());
+    }
+    let changes = store.write_scores(row, options.origin, pending)?;
+    report.judged += changes.samples.len() as u64;
+    *pending = ScoreBatch::default();
+    Ok(())
+}
