@@ -34,7 +34,7 @@ impl Pooling {
 const PASS: usize = 32;
 
 /// A BERT-family sentence encoder.
-pub(crate) struct SentenceEmbedder {
+pub struct SentenceEmbedder {
     model: BertModel,
     tokenizer: Tokenizer,
     device: Device,
@@ -49,8 +49,14 @@ fn inference(e: impl std::fmt::Display) -> ScoreError {
 }
 
 impl SentenceEmbedder {
-    /// Loads the encoder of `folder` (its weights already read: `weights`) onto `device`.
-    pub(crate) fn load(folder: &ModelFolder, weights: Vec<u8>, device: Device) -> Result<Self> {
+    /// Loads the encoder of `folder` (its weights already read: `weights`) onto `device`, in f32.
+    pub fn load(folder: &ModelFolder, weights: Vec<u8>, device: Device) -> Result<Self> {
+        Self::load_as(folder, weights, device, DType::F32)
+    }
+
+    /// Loads the encoder with its weights and activations in `dtype` (f16 on a GPU); embeddings
+    /// are pooled and normalized in f32 whatever the dtype.
+    pub fn load_as(folder: &ModelFolder, weights: Vec<u8>, device: Device, dtype: DType) -> Result<Self> {
         let config_path = folder.dir.join("config.json");
         let config: Config = serde_json::from_value(folder.config.clone()).map_err(|e| ScoreError::Model {
             path: config_path.clone(),
@@ -79,7 +85,7 @@ impl SentenceEmbedder {
             ..PaddingParams::default()
         }));
         let weights_path = folder.dir.join("model.safetensors");
-        let vb = candle_nn::VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
+        let vb = candle_nn::VarBuilder::from_buffered_safetensors(weights, dtype, &device)
             .map_err(|e| ScoreError::Model { path: weights_path.clone(), message: format!("cannot be read: {e}") })?;
         let model = BertModel::load(vb, &config).map_err(|e| ScoreError::Model {
             path: weights_path,
@@ -99,7 +105,7 @@ impl SentenceEmbedder {
     }
 
     /// One embedding per text, in order.
-    pub(crate) fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+    pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|i| texts[*i].len());
         let mut out = vec![Vec::new(); texts.len()];
@@ -125,7 +131,8 @@ impl SentenceEmbedder {
         let mask = Tensor::from_vec(flat(tokenizers::Encoding::get_attention_mask), (n, len), &self.device)
             .map_err(inference)?;
         let types = ids.zeros_like().map_err(inference)?;
-        let hidden = self.model.forward(&ids, &types, Some(&mask)).map_err(inference)?;
+        let hidden =
+            self.model.forward(&ids, &types, Some(&mask)).and_then(|h| h.to_dtype(DType::F32)).map_err(inference)?;
         let pooled = match self.pooling {
             Pooling::Mean => {
                 let m = mask.to_dtype(DType::F32).and_then(|m| m.unsqueeze(2)).map_err(inference)?;

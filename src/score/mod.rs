@@ -25,6 +25,8 @@ pub mod load;
 pub mod suspects;
 
 pub use device::DeviceKind;
+#[cfg(feature = "local-models")]
+pub use embed::SentenceEmbedder;
 pub use folder::ModelFolder;
 pub use job::{ScoreOptions, ScoreReport, run};
 pub use load::load;

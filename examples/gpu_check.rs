@@ -1,0 +1,200 @@
+//! The GPU check's Rust side (`scripts/gpu-check`): built with `--features cuda` here, run on a
+//! lent GPU machine that has no Rust toolchain and no FFmpeg (so it uses the scoring code that
+//! decodes no media: the sentence encoder Verdict scores with, and candle's CLIP towers).
+//!
+//! ```text
+//! gpu_check agree DIR PAIRS.jsonl [--tolerance T]    the encoder on the CPU (f32) and the GPU (f16):
+//!                                                     relevance scores within T (default 0.01)
+//! gpu_check minilm DIR PAIRS.jsonl --device D [--batch B] [--dtype f16|f32]   pairs a second
+//! gpu_check clip --device D [--batch B] [--iters N] [--dtype f16|f32]   ViT-B/32 images and texts a second
+//! ```
+//! Each prints one JSON object. PAIRS.jsonl holds `{"prompt": .., "response": ..}` lines.
+
+#[cfg(feature = "local-models")]
+fn main() -> anyhow::Result<()> {
+    run::main()
+}
+
+#[cfg(not(feature = "local-models"))]
+fn main() {
+    eprintln!("gpu_check needs the `local-models` feature");
+    std::process::exit(2);
+}
+
+#[cfg(feature = "local-models")]
+mod run {
+    use anyhow::{Context, bail};
+    use candle_core::{DType, Device, Tensor};
+    use std::time::Instant;
+    use verdict::score::{DeviceKind, ModelFolder, SentenceEmbedder};
+
+    pub fn main() -> anyhow::Result<()> {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let opt = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+        let positional: Vec<&String> = {
+            let mut out = Vec::new();
+            let mut skip = false;
+            for a in &args {
+                if skip {
+                    skip = false;
+                } else if a.starts_with("--") {
+                    skip = true;
+                } else {
+                    out.push(a);
+                }
+            }
+            out
+        };
+        let device_kind = match opt("--device") {
+            Some(d) => DeviceKind::parse(&d).with_context(|| format!("--device {d}: cpu, cuda or metal"))?,
+            None => DeviceKind::Cpu,
+        };
+        let dtype = match opt("--dtype").as_deref() {
+            None => None,
+            Some("f16") => Some(DType::F16),
+            Some("f32") => Some(DType::F32),
+            Some(other) => bail!("--dtype {other}: f16 or f32"),
+        };
+        let batch: usize = opt("--batch").map_or(Ok(32), |b| b.parse()).context("--batch")?;
+        match positional.first().map(|s| s.as_str()) {
+            Some("agree") => {
+                let (dir, pairs) = model_and_pairs(&positional)?;
+                let tolerance: f32 = opt("--tolerance").map_or(Ok(0.01), |t| t.parse()).context("--tolerance")?;
+                agree(&dir, &pairs, tolerance)
+            }
+            Some("minilm") => {
+                let (dir, pairs) = model_and_pairs(&positional)?;
+                let report = minilm(&dir, &pairs, device_kind, dtype, batch)?;
+                println!("{}", report.0);
+                Ok(())
+            }
+            Some("clip") => {
+                let iters: usize = opt("--iters").map_or(Ok(10), |n| n.parse()).context("--iters")?;
+                clip(device_kind, dtype, batch, iters)
+            }
+            _ => bail!("usage: gpu_check agree|minilm|clip ... (see examples/gpu_check.rs)"),
+        }
+    }
+
+    fn model_and_pairs(positional: &[&String]) -> anyhow::Result<(String, Vec<(String, String)>)> {
+        let (Some(dir), Some(file)) = (positional.get(1), positional.get(2)) else {
+            bail!("give the model folder and the pairs file")
+        };
+        let text = std::fs::read_to_string(file).with_context(|| format!("{file}"))?;
+        let mut pairs = Vec::new();
+        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let v: serde_json::Value = serde_json::from_str(line).with_context(|| format!("{file}: line {}", i + 1))?;
+            let field = |k: &str| {
+                v[k].as_str().map(str::to_owned).with_context(|| format!("{file}: line {}: field `{k}`", i + 1))
+            };
+            pairs.push((field("prompt")?, field("response")?));
+        }
+        Ok(((*dir).clone(), pairs))
+    }
+
+    fn open(kind: DeviceKind) -> anyhow::Result<Device> {
+        Ok(match kind {
+            DeviceKind::Cpu => Device::Cpu,
+            DeviceKind::Cuda => Device::new_cuda(0)?,
+            DeviceKind::Metal => Device::new_metal(0)?,
+        })
+    }
+
+    fn default_dtype(kind: DeviceKind) -> DType {
+        if kind == DeviceKind::Cpu { DType::F32 } else { DType::F16 }
+    }
+
+    /// Relevance scores of `pairs` with the encoder of `dir`, and the report line.
+    fn minilm(
+        dir: &str,
+        pairs: &[(String, String)],
+        kind: DeviceKind,
+        dtype: Option<DType>,
+        batch: usize,
+    ) -> anyhow::Result<(serde_json::Value, Vec<f32>)> {
+        let folder = ModelFolder::find(dir, &[])?;
+        let weights = std::fs::read(folder.dir.join("model.safetensors"))?;
+        let dtype = dtype.unwrap_or_else(|| default_dtype(kind));
+        let embedder = SentenceEmbedder::load_as(&folder, weights, open(kind)?, dtype)?;
+        // Warm up (kernels compiled and loaded, buffers allocated), then time.
+        let warm: Vec<&str> = pairs.iter().take(batch).map(|p| p.0.as_str()).collect();
+        embedder.embed(&warm)?;
+        let started = Instant::now();
+        let mut scores = Vec::with_capacity(pairs.len());
+        for chunk in pairs.chunks(batch) {
+            let texts: Vec<&str> = chunk.iter().flat_map(|p| [p.0.as_str(), p.1.as_str()]).collect();
+            let vectors = embedder.embed(&texts)?;
+            for two in vectors.chunks(2) {
+                scores.push(two[0].iter().zip(&two[1]).map(|(a, b)| a * b).sum::<f32>());
+            }
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let report = serde_json::json!({
+            "what": "minilm", "device": kind.as_str(), "dtype": format!("{dtype:?}").to_lowercase(),
+            "pairs": pairs.len(), "batch": batch, "seconds": seconds,
+            "pairs_per_s": pairs.len() as f64 / seconds, "scores_head": &scores[..scores.len().min(8)],
+        });
+        Ok((report, scores))
+    }
+
+    fn agree(dir: &str, pairs: &[(String, String)], tolerance: f32) -> anyhow::Result<()> {
+        let (cpu, cpu_scores) = minilm(dir, pairs, DeviceKind::Cpu, Some(DType::F32), 32)?;
+        let (gpu, gpu_scores) = minilm(dir, pairs, DeviceKind::Cuda, Some(DType::F16), 32)?;
+        let worst = cpu_scores.iter().zip(&gpu_scores).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        let same_order = cpu_scores
+            .windows(2)
+            .zip(gpu_scores.windows(2))
+            .filter(|(c, _)| (c[0] - c[1]).abs() > 2.0 * tolerance)
+            .all(|(c, g)| (c[0] < c[1]) == (g[0] < g[1]));
+        let ok = worst <= tolerance && same_order;
+        println!(
+            "{}",
+            serde_json::json!({"what": "agree", "pairs": pairs.len(), "largest_difference": worst,
+                "tolerance": tolerance, "order_kept": same_order, "ok": ok, "cpu": cpu, "gpu": gpu})
+        );
+        if !ok {
+            bail!("GPU and CPU scores differ by {worst} (tolerance {tolerance}), order kept: {same_order}");
+        }
+        Ok(())
+    }
+
+    /// Throughput of ViT-B/32-shaped CLIP towers with random weights.
+    fn clip(kind: DeviceKind, dtype: Option<DType>, batch: usize, iters: usize) -> anyhow::Result<()> {
+        use candle_transformers::models::clip::{ClipConfig, ClipModel};
+        let device = open(kind)?;
+        let dtype = dtype.unwrap_or_else(|| default_dtype(kind));
+        let varmap = candle_nn::VarMap::new();
+        let vb = candle_nn::VarBuilder::from_varmap(&varmap, dtype, &device);
+        let config = ClipConfig::vit_base_patch32();
+        let model = ClipModel::new(vb, &config)?;
+        let pixels = Tensor::randn(0f32, 1f32, (batch, 3, config.image_size, config.image_size), &Device::Cpu)?
+            .to_dtype(dtype)?
+            .to_device(&device)?;
+        let ids: Vec<u32> = (0..batch * 77).map(|i| (i * 7919 % 49_000) as u32 + 1).collect();
+        let ids = Tensor::from_vec(ids, (batch, 77), &device)?;
+        let sync = |t: &Tensor| -> anyhow::Result<()> {
+            // Reading a value back waits for the device to finish.
+            t.flatten_all()?.get(0)?.to_dtype(DType::F32)?.to_scalar::<f32>()?;
+            Ok(())
+        };
+        sync(&model.get_image_features(&pixels)?)?;
+        sync(&model.get_text_features(&ids)?)?;
+        let started = Instant::now();
+        for _ in 0..iters {
+            sync(&model.get_image_features(&pixels)?)?;
+        }
+        let image_s = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        for _ in 0..iters {
+            sync(&model.get_text_features(&ids)?)?;
+        }
+        let text_s = started.elapsed().as_secs_f64();
+        println!(
+            "{}",
+            serde_json::json!({"what": "clip", "device": kind.as_str(), "dtype": format!("{dtype:?}").to_lowercase(),
+                "batch": batch, "iters": iters,
+                "images_per_s": (batch * iters) as f64 / image_s, "texts_per_s": (batch * iters) as f64 / text_s})
+        );
+        Ok(())
+    }
+}
