@@ -191,8 +191,18 @@ fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8")
 }
 
+/// `verdict` with `args`, `env` set and no proxy (the server is on the loopback address).
+fn verdict_command(args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_verdict"));
+    c.args(args).envs(env.iter().copied());
+    for var in ["ALL_PROXY", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "http_proxy", "https_proxy"] {
+        c.env_remove(var);
+    }
+    c
+}
+
 fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_verdict")).args(args).envs(env.iter().copied()).output().expect("runs verdict")
+    verdict_command(args, env).output().expect("runs verdict")
 }
 
 fn ok(args: &[&str], env: &[(&str, &str)]) -> String {
@@ -500,8 +510,7 @@ fn a_served_job_killed_midway_resumes_with_the_scores_of_an_uninterrupted_one() 
     let uninterrupted = ratings(&copy, "rm");
     assert_eq!(uninterrupted.len() as i64, 2 * N);
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_verdict"))
-        .args(args(&project))
+    let mut child = verdict_command(&to_strs(&args(&project)), &[])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -287,3 +287,21 @@ impl Drop for CommandScorer {
         let _ = self.child.wait();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_line_carries_the_media_as_base64_only_when_there_are_some() {
+        let c = Candidate { prompt: "p", text: "r" };
+        let line: serde_json::Value =
+            serde_json::from_str(&CommandScorer::request(3, &c, &[("image/png", b"ab")])).expect("JSON");
+        assert_eq!(
+            line,
+            serde_json::json!({"id": 3, "prompt": "p", "response": "r", "media": [{"mime": "image/png", "data": "YWI="}]})
+        );
+        let bare = CommandScorer::request(4, &c, &[]);
+        assert!(!bare.contains("media") && !bare.contains('\n'), "{bare}");
+    }
+}

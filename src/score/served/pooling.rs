@@ -114,6 +114,17 @@ mod tests {
     }
 
     #[test]
+    fn the_request_is_a_chat_with_the_images_in_the_users_turn() {
+        let c = Candidate { prompt: "what is shown?", text: "a cat" };
+        let r = PoolingScorer::request("rm", &c, &[("image/jpeg", b"\xff\xd8")]);
+        assert_eq!(r["model"], "rm");
+        assert_eq!(r["messages"][0]["content"][0]["text"], "what is shown?");
+        assert_eq!(r["messages"][0]["content"][1]["image_url"]["url"], "data:image/jpeg;base64,/9g=");
+        assert_eq!(r["messages"][1], json!({"role": "assistant", "content": "a cat"}));
+        assert_eq!(PoolingScorer::request("rm", &c, &[])["messages"][0]["content"], "what is shown?");
+    }
+
+    #[test]
     fn nonsense_answers_say_what_is_wrong() {
         assert!(reward_of(&json!({"object": "list"})).expect_err("an error").contains("no `data`"));
         assert!(
