@@ -99,7 +99,6 @@ impl CommandScorer {
         let version = scorer.hello()?;
         scorer.identity.weights = identity_hash(&["command", command, &version]);
         scorer.identity.settings = serde_json::json!({"command": command, "version": version, "protocol": 1});
-        scorer.device = format!("command (pid {})", scorer.child.id());
         Ok(scorer)
     }
 

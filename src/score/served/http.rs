@@ -79,8 +79,9 @@ impl Client {
                     wait = wait.saturating_mul(2);
                 }
                 Err(Failure::Transient(why)) => {
+                    let tries = if tries == 1 { "1 try".to_owned() } else { format!("{tries} tries") };
                     return Err(ScoreError::Inference(format!(
-                        "POST {url} ({what}): {why}, {tries} tries in all; the scores written before stay"
+                        "POST {url} ({what}): {why}, {tries} in all; the scores written before stay"
                     )));
                 }
                 Err(Failure::Fatal(why)) => {

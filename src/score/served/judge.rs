@@ -136,10 +136,12 @@ impl ChatJudge {
         let (a, b) = (&s[ask.first], &s[ask.second]);
         let body = Self::request(&self.model, a.prompt, a.text, b.text, &[]);
         let what = format!(
-            "sample {} of this batch, candidate {} shown first against candidate {}",
+            "sample {} of this batch, candidate {} shown first against candidate {}: {:?} / {:?}",
             ask.sample + 1,
             ask.first + 1,
-            ask.second + 1
+            ask.second + 1,
+            excerpt(a.text, 30),
+            excerpt(b.text, 30)
         );
         let mut last = String::new();
         for _ in 0..=self.client.retries() {

@@ -88,7 +88,7 @@ impl Scorer for PoolingScorer {
         let client = &self.client;
         let model = self.model.as_str();
         parallel(batch, client.concurrency, |i, c| {
-            let what = format!("candidate {} of this batch", i + 1);
+            let what = format!("candidate {} of this batch, {:?}", i + 1, excerpt(c.text, 40));
             let answer = client.post(&url, &Self::request(model, c, &[]), &what)?;
             let score = reward_of(&answer).map_err(|why| {
                 ScoreError::Inference(format!(
