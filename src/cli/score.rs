@@ -4,8 +4,9 @@
 
 use super::progress::with_bar;
 use crate::score::load::LoadOptions;
+use crate::score::served::{Api, CommandScorer, EndpointOptions};
 use crate::score::suspects::{Suspect, Suspects, suspects};
-use crate::score::{DeviceKind, ScoreOptions, ScoreReport};
+use crate::score::{DeviceKind, ScoreOptions, ScoreReport, Scorer};
 use crate::store::ScorerRow;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,16 +18,23 @@ tokenizer.json), or org/name found in the local Hugging Face cache ($HF_HUB_CACH
 ~/.cache/huggingface/hub); nothing is downloaded. Sentence-embedding encoders of the BERT family \
 (all-MiniLM-L6-v2) score prompt-response relevance: the cosine of the two embeddings. Each sample gets a \
 model judgment (author: the scorer's name) that never changes its label; what is scored is never scored \
-again, so a cancelled or killed run resumes.\n\nExamples:\n  verdict score p.verdict --model \
+again, so a cancelled or killed run resumes.\n\nA served model: --endpoint URL --model NAME --api pooling (a \
+reward model behind vLLM's /pooling, a scalar per candidate) or --api chat (a chat model behind \
+/v1/chat/completions judging each pair in both orders; a candidate's score is the share of its comparisons \
+won). --command CMD runs a process that reads one JSON line per candidate and writes one score line back \
+(README \"Scoring\" has the protocol). A served scorer that fails or answers nonsense stops the job with an \
+error; what was written stays and a rerun resumes.\n\nExamples:\n  verdict score p.verdict --model \
 ~/models/all-MiniLM-L6-v2\n  verdict score p.verdict --model sentence-transformers/all-MiniLM-L6-v2 \
---where 'modality:text' --json")]
+--where 'modality:text' --json\n  verdict score p.verdict --endpoint http://gpu:8000 --model \
+Skywork/Skywork-Reward-V2-Llama-8B --api pooling --concurrency 16\n  verdict score p.verdict --command \
+'python3 my_scorer.py' --name mine")]
 pub struct ScoreArgs {
     /// The project file.
     project: PathBuf,
-    /// The model: a folder, or org/name in the local Hugging Face cache.
-    #[arg(long)]
-    model: String,
-    /// The scorer's name in this project (default: the model's folder or name).
+    /// The model: a folder, or org/name in the local Hugging Face cache; with --endpoint, its name on the server.
+    #[arg(long, required_unless_present = "command")]
+    model: Option<String>,
+    /// The scorer's name in this project (default: the model's folder or name; required with --command).
     #[arg(long)]
     name: Option<String>,
     /// Where the model runs (default: a GPU this build and machine have, else the CPU).
@@ -38,6 +46,28 @@ pub struct ScoreArgs {
     /// Only the samples this query selects (the filter language of `verdict search`).
     #[arg(long = "where", default_value = "")]
     query: String,
+    /// A served model's server: http://host:port (or .../v1).
+    #[arg(long, requires = "model", conflicts_with = "device")]
+    endpoint: Option<String>,
+    /// The served model's API: `pooling` (vLLM reward model) or `chat` (a judge).
+    #[arg(long, default_value = "chat", requires = "endpoint",
+          value_parser = clap::builder::PossibleValuesParser::new(["pooling", "chat"]))]
+    api: String,
+    /// Requests in flight at once to the endpoint.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
+    concurrency: u32,
+    /// Retries of a request that failed with a 5xx, a timeout or a broken connection (waits 0.5 s, 1 s, 2 s...).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=20))]
+    retries: u32,
+    /// Seconds one request (or one --command answer) may take.
+    #[arg(long, default_value_t = 120.0)]
+    timeout: f64,
+    /// The environment variable holding the endpoint's API key (sent as a Bearer token, never printed).
+    #[arg(long, default_value = "OPENAI_API_KEY")]
+    api_key_env: String,
+    /// A process that scores: run with `sh -c`, JSON lines in and out (see README "Scoring").
+    #[arg(long, conflicts_with_all = ["model", "endpoint", "device"])]
+    command: Option<String>,
     /// The report as one JSON object.
     #[arg(long)]
     json: bool,
@@ -79,19 +109,13 @@ pub struct SuspectsArgs {
 
 pub(super) fn run_score(args: &ScoreArgs) -> anyhow::Result<ExitCode> {
     let mut store = super::open_existing(&args.project)?;
-    let load = LoadOptions {
-        model: args.model.clone(),
-        name: args.name.clone(),
-        device: args.device.as_deref().and_then(DeviceKind::parse),
-        caches: None,
-    };
-    let (mut scorer, folder) = crate::score::load(&load)?;
-    eprintln!("scorer {} ({}) on {}", scorer.identity().name, folder.dir.display(), scorer.device());
+    let (mut scorer, from) = scorer(args)?;
+    eprintln!("scorer {} ({from}) on {}", scorer.identity().name, scorer.device());
     let options = ScoreOptions {
         query: args.query.clone(),
         batch: args.batch as usize,
         origin: "cli",
-        model_path: Some(folder.dir.display().to_string()),
+        model_path: Some(from),
         ..ScoreOptions::default()
     };
     let name = args.project.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
@@ -102,6 +126,41 @@ pub(super) fn run_score(args: &ScoreArgs) -> anyhow::Result<ExitCode> {
         outln!("{}", report_line(&report));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The scorer the arguments name, and where it is (folder, endpoint or command).
+fn scorer(args: &ScoreArgs) -> anyhow::Result<(Box<dyn Scorer>, String)> {
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        anyhow::bail!("--timeout {}: give a number of seconds above 0", args.timeout);
+    }
+    let timeout = std::time::Duration::from_secs_f64(args.timeout);
+    if let Some(command) = &args.command {
+        let Some(name) = args.name.as_deref() else {
+            anyhow::bail!("--command needs --name: the scorer's name in this project (score:NAME, --scorer NAME)");
+        };
+        return Ok((Box::new(CommandScorer::start(command, name, timeout)?), command.clone()));
+    }
+    let model = args.model.clone().unwrap_or_default();
+    if let Some(endpoint) = &args.endpoint {
+        let api = Api::parse(&args.api).unwrap_or(Api::Chat);
+        let options = EndpointOptions {
+            name: args.name.clone(),
+            api_key: std::env::var(&args.api_key_env).ok(),
+            concurrency: args.concurrency as usize,
+            retries: args.retries,
+            timeout,
+            ..EndpointOptions::new(endpoint.clone(), model, api)
+        };
+        return Ok((crate::score::served::connect(&options)?, endpoint.clone()));
+    }
+    let load = LoadOptions {
+        model,
+        name: args.name.clone(),
+        device: args.device.as_deref().and_then(DeviceKind::parse),
+        caches: None,
+    };
+    let (scorer, folder) = crate::score::load(&load)?;
+    Ok((scorer, folder.dir.display().to_string()))
 }
 
 fn report_line(r: &ScoreReport) -> String {
@@ -124,10 +183,24 @@ fn report_line(r: &ScoreReport) -> String {
 pub(super) fn run_scorers(args: &ScorersArgs) -> anyhow::Result<ExitCode> {
     let store = super::open_existing(&args.project)?;
     for s in store.scorers()? {
+        // A judge: how often its verdict flips with the order the pair is shown in.
+        let flips = if s.kind == "judge" { Some(store.judge_order_flips(s.id)?) } else { None };
         if args.json {
-            outln!("{}", serde_json::to_string(&s)?);
+            let mut v = serde_json::to_value(&s)?;
+            if let Some((pairs, flipped)) = flips {
+                let rate = if pairs == 0 { serde_json::Value::Null } else { (flipped as f64 / pairs as f64).into() };
+                v["order_flips"] = serde_json::json!({"pairs": pairs, "flipped": flipped, "rate": rate});
+            }
+            outln!("{v}");
         } else {
-            outln!("{}", scorer_line(&s));
+            let mut line = scorer_line(&s);
+            if let Some((pairs, flipped)) = flips
+                && pairs > 0
+            {
+                let percent = 100.0 * flipped as f64 / pairs as f64;
+                line = format!("{line}; flips with the order in {flipped} of {pairs} pairs ({percent:.1} %)");
+            }
+            outln!("{line}");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -3,7 +3,10 @@
 //! skipped, and a candidate whose content (prompt and text) it has scored in any sample takes that
 //! score, so a job cancelled or killed at any moment resumes where its last write ended, and the
 //! same scores come out. Results are written at least every second ([`ScoreOptions::commit_every`]),
-//! each write one operation, so a kill costs at most that much work.
+//! each write one operation, so a kill costs at most that much work; a scorer that fails (a served
+//! endpoint, a process) has what it scored before written first. A scorer that compares a sample's
+//! candidates (a judge, [`Scorer::compares`]) gets whole samples, its scores kept under
+//! [`super::compared_hash`].
 
 use super::{Candidate, Result, ScoreError, Scored, Scorer};
 use crate::jobs::Progress;
@@ -113,7 +116,12 @@ pub fn run(
             write(store, &row, options, &mut pending, &mut report)?;
             return Err(ScoreError::Cancelled);
         }
-        score_chunk(store, scorer, &row, chunk, batch, &mut pending, &mut report)?;
+        if let Err(e) = score_chunk(store, scorer, &row, chunk, batch, &mut pending, &mut report) {
+            // A scorer that failed (a served one's endpoint, a process that died): what was
+            // scored before stays, so a rerun resumes after it.
+            write(store, &row, options, &mut pending, &mut report)?;
+            return Err(e);
+        }
         done += chunk.len() as u64;
         if last_write.elapsed() >= options.commit_every {
             write(store, &row, options, &mut pending, &mut report)?;
@@ -138,21 +146,28 @@ fn score_chunk(
     report: &mut ScoreReport,
 ) -> Result<()> {
     let inputs = store.score_inputs(samples)?;
+    let compares = scorer.compares();
     let mut wanted: Vec<(SampleId, u32, Candidate<'_>, String)> = Vec::new();
     for input in &inputs {
+        let mut with_text: Vec<(u32, Candidate<'_>)> = Vec::new();
         for (pos, text) in &input.candidates {
             match text {
-                Some(text) => {
-                    let c = Candidate { prompt: &input.prompt, text };
-                    wanted.push((input.sample, *pos, c, c.content_hash()));
-                }
+                Some(text) => with_text.push((*pos, Candidate { prompt: &input.prompt, text })),
                 None => report.media_only += 1,
             }
+        }
+        let all: Vec<Candidate<'_>> = with_text.iter().map(|w| w.1).collect();
+        for (k, (pos, c)) in with_text.iter().enumerate() {
+            let key = if compares { super::compared_hash(&all, k) } else { c.content_hash() };
+            wanted.push((input.sample, *pos, *c, key));
         }
     }
     let hashes: Vec<&str> = wanted.iter().map(|w| w.3.as_str()).collect();
     let mut scores: HashMap<String, f64> = store.known_scores(row.id, &hashes)?;
     report.reused += wanted.iter().filter(|w| scores.contains_key(&w.3)).count() as u64;
+    if compares {
+        score_samples(scorer, &wanted, &mut scores, pending, report)?;
+    }
     let mut new: Vec<(Candidate<'_>, &str)> = Vec::new();
     for w in &wanted {
         if !scores.contains_key(&w.3) && !new.iter().any(|n| n.1 == w.3) {
@@ -185,6 +200,11 @@ fn score_chunk(
         }
     }
     let mut by_sample: Vec<(SampleId, Vec<(u32, f64)>)> = Vec::new();
+    for (sample, _, _, content) in &wanted {
+        if !scores.contains_key(content) {
+            return Err(ScoreError::Inference(format!("sample {sample}: a candidate was left unscored")));
+        }
+    }
     for (sample, pos, _, content) in &wanted {
         let score = scores[content];
         match by_sample.last_mut() {
@@ -194,6 +214,65 @@ fn score_chunk(
     }
     report.candidates += wanted.len() as u64;
     pending.judgments.extend(by_sample);
+    Ok(())
+}
+
+/// Scores, for a scorer that compares, the samples of `wanted` with a candidate it has no score
+/// for: whole samples in one call, each candidate's score kept under its [`super::compared_hash`].
+fn score_samples(
+    scorer: &mut dyn Scorer,
+    wanted: &[(SampleId, u32, Candidate<'_>, String)],
+    scores: &mut HashMap<String, f64>,
+    pending: &mut ScoreBatch,
+    report: &mut ScoreReport,
+) -> Result<()> {
+    let mut groups: Vec<(SampleId, Vec<Candidate<'_>>, Vec<&str>)> = Vec::new();
+    for (sample, _, c, key) in wanted {
+        match groups.last_mut() {
+            Some((s, cs, keys)) if s == sample => {
+                cs.push(*c);
+                keys.push(key);
+            }
+            _ => groups.push((*sample, vec![*c], vec![key.as_str()])),
+        }
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    groups.retain(|(_, _, keys)| {
+        let new = keys.iter().any(|k| !scores.contains_key(*k)) && !seen.contains(&keys[0]);
+        seen.push(keys[0]);
+        new
+    });
+    if groups.is_empty() {
+        return Ok(());
+    }
+    let samples: Vec<Vec<Candidate<'_>>> = groups.iter().map(|g| g.1.clone()).collect();
+    let scored = scorer.score_samples(&samples)?;
+    if scored.len() != samples.len() {
+        return Err(ScoreError::Inference(format!(
+            "the scorer returned {} samples' scores for {} samples",
+            scored.len(),
+            samples.len()
+        )));
+    }
+    for ((sample, cs, keys), list) in groups.iter().zip(scored) {
+        if list.len() != cs.len() {
+            return Err(ScoreError::Inference(format!(
+                "sample {sample}: the scorer returned {} scores for {} candidates",
+                list.len(),
+                cs.len()
+            )));
+        }
+        for (key, s) in keys.iter().zip(list) {
+            if !s.score.is_finite() {
+                return Err(ScoreError::Inference(format!("sample {sample}: the scorer returned {}", s.score)));
+            }
+            let score = f64::from(s.score);
+            if scores.insert((*key).to_owned(), score).is_none() {
+                pending.scores.push(((*key).to_owned(), score, s.detail.map(|d| d.to_string())));
+                report.computed += 1;
+            }
+        }
+    }
     Ok(())
 }
 

@@ -22,6 +22,7 @@ mod embed;
 pub mod folder;
 pub mod job;
 pub mod load;
+pub mod served;
 pub mod suspects;
 
 pub use device::DeviceKind;
@@ -144,6 +145,32 @@ pub trait Scorer: Send {
 
     /// Scores `batch`, one [`Scored`] per candidate in order.
     fn score(&mut self, batch: &[Candidate<'_>]) -> Result<Vec<Scored>>;
+
+    /// Whether it judges a sample's candidates against each other (a chat model judging pairs):
+    /// then the job gives it whole samples ([`Scorer::score_samples`]), and a score is kept under
+    /// the content of the whole sample ([`compared_hash`]), since it depends on the rivals.
+    fn compares(&self) -> bool {
+        false
+    }
+
+    /// Scores whole samples, one [`Scored`] per candidate of each, in order. By default each
+    /// sample's candidates are scored as one batch.
+    fn score_samples(&mut self, samples: &[Vec<Candidate<'_>>]) -> Result<Vec<Vec<Scored>>> {
+        samples.iter().map(|s| self.score(s)).collect()
+    }
+}
+
+/// The key of candidate `index` of a sample scored by a scorer that compares (a judge): the
+/// blake3 of every candidate's content hash in order and the index, hex. The same sample content
+/// anywhere gets the same scores, and a candidate against other rivals is another content.
+pub fn compared_hash(candidates: &[Candidate<'_>], index: usize) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(b"compared");
+    h.update(&(index as u64).to_le_bytes());
+    for c in candidates {
+        h.update(c.content_hash().as_bytes());
+    }
+    h.finalize().to_hex().to_string()
 }
 
 #[cfg(test)]

@@ -403,6 +403,20 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// For a judge (`score::served`): the pairs it was asked in both orders and how many of them
+    /// it answered differently with the order, summed over its scores' detail (each pair counted at
+    /// its first candidate, `order.pairs` and `order.flipped`).
+    pub fn judge_order_flips(&self, scorer: i64) -> Result<(u64, u64)> {
+        self.conn
+            .prepare_cached(
+                "SELECT coalesce(sum(json_extract(detail, '$.order.pairs')), 0),
+                        coalesce(sum(json_extract(detail, '$.order.flipped')), 0)
+                 FROM scores WHERE scorer_id = ?1 AND json_valid(detail)",
+            )
+            .and_then(|mut st| st.query_row([scorer], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))))
+            .map_err(|e| self.err(e))
+    }
+
     /// A stored embedding, by scorer and the text's hash.
     pub fn embedding(&self, scorer: i64, content: &str) -> Result<Option<Vec<f32>>> {
         let bytes: Option<Vec<u8>> = self
