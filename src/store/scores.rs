@@ -368,17 +368,22 @@ impl Store {
     /// A scorer's pairs under the label in force, the most confident disagreement first (the
     /// lowest margin), `limit` of them (`None`: all).
     pub fn margins(&self, scorer: i64, limit: Option<usize>) -> Result<Vec<MarginRow>> {
+        self.margins_from(scorer, 0, limit)
+    }
+
+    /// [`Store::margins`] from the `offset`-th pair on (the suspects queue, a page at a time).
+    pub fn margins_from(&self, scorer: i64, offset: u64, limit: Option<usize>) -> Result<Vec<MarginRow>> {
         let mut stmt = self
             .conn
             .prepare_cached(
                 "SELECT m.sample_id, d.name, d.format, s.row_index, s.source_key, st.current, m.chosen, m.rejected, m.margin
                  FROM score_margins m JOIN samples s ON s.id = m.sample_id JOIN datasets d ON d.id = s.dataset_id
                  JOIN sample_stats st ON st.sample_id = m.sample_id
-                 WHERE m.scorer_id = ?1 ORDER BY m.margin, m.sample_id LIMIT ?2",
+                 WHERE m.scorer_id = ?1 ORDER BY m.margin, m.sample_id LIMIT ?2 OFFSET ?3",
             )
             .map_err(|e| self.err(e))?;
         let limit = limit.map_or(-1, |n| n as i64);
-        stmt.query_map(params![scorer, limit], |r| {
+        stmt.query_map(params![scorer, limit, offset as i64], |r| {
             let format: String = r.get(2)?;
             Ok(MarginRow {
                 sample: r.get(0)?,
@@ -395,11 +400,53 @@ impl Store {
         .map_err(|e| self.err(e))
     }
 
+    /// A scorer's margin of each of `ids` that has one (the `scored` keep policy).
+    pub fn sample_margins(&self, scorer: i64, ids: &[SampleId]) -> Result<HashMap<SampleId, f64>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT margin FROM score_margins WHERE scorer_id = ?1 AND sample_id = ?2")
+            .map_err(|e| self.err(e))?;
+        let mut out = HashMap::with_capacity(ids.len());
+        for id in ids {
+            if let Some(m) = stmt.query_row(params![scorer, id], |r| r.get(0)).optional().map_err(|e| self.err(e))? {
+                out.insert(*id, m);
+            }
+        }
+        Ok(out)
+    }
+
     /// Every margin of a scorer (to fit its temperature).
     pub fn margin_values(&self, scorer: i64) -> Result<Vec<f64>> {
         self.conn
             .prepare_cached("SELECT margin FROM score_margins WHERE scorer_id = ?1")
             .and_then(|mut st| st.query_map([scorer], |r| r.get(0))?.collect())
+            .map_err(|e| self.err(e))
+    }
+
+    /// The stored score of one content (see `score::Candidate::content_hash`) with its detail
+    /// (JSON text), by scorer name.
+    pub fn score_of(&self, scorer: &str, content: &str) -> Result<Option<(f64, Option<String>)>> {
+        self.conn
+            .prepare_cached(
+                "SELECT c.score, c.detail FROM scores c JOIN scorers s ON s.id = c.scorer_id
+                 WHERE s.name = ?1 AND c.content = ?2",
+            )
+            .and_then(|mut st| st.query_row(params![scorer, content], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .map_err(|e| self.err(e))
+    }
+
+    /// A scorer's margin for one sample under the label in force, and the pairs ahead of it in
+    /// the suspects order (its index in [`Store::margins`]).
+    pub fn margin_rank(&self, scorer: i64, sample: SampleId) -> Result<Option<(f64, u64)>> {
+        self.conn
+            .prepare_cached(
+                "SELECT m.margin, (SELECT count(*) FROM score_margins o WHERE o.scorer_id = ?1
+                     AND (o.margin < m.margin OR (o.margin = m.margin AND o.sample_id < m.sample_id)))
+                 FROM score_margins m WHERE m.scorer_id = ?1 AND m.sample_id = ?2",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![scorer, sample], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))).optional()
+            })
             .map_err(|e| self.err(e))
     }
 
