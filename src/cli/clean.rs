@@ -64,7 +64,9 @@ pub struct DedupArgs {
     /// The kind of group --exclude acts on.
     #[arg(long, default_value = "sample", value_parser = clap::builder::PossibleValuesParser::new(KINDS))]
     kind: String,
-    /// Which member of a group stays: first (import order), longest, curated, rated.
+    /// Which member of a group stays: first (import order), longest, curated, rated, or scored
+    /// (scored:NAME; without a name the scorer that ran last): the member whose label the scorer
+    /// backs most, the largest margin score(chosen) - score(rejected).
     #[arg(long, default_value = "first")]
     keep: String,
     /// Print the counts (and the exclusion) as one JSON object.
@@ -129,7 +131,7 @@ pub(super) fn run_dedup(args: &DedupArgs) -> anyhow::Result<ExitCode> {
     let report = with_bar(&name, |p| dedup::run(&mut store, &options, p)).map_err(cancelled)?;
     let excluded = if args.exclude {
         let (ids, curated) =
-            with_bar(&name, |p| exclude_duplicates(&mut store, &args.curator.actor(), &args.kind, policy, p))?;
+            with_bar(&name, |p| exclude_duplicates(&mut store, &args.curator.actor(), &args.kind, &policy, p))?;
         Some((ids, curated))
     } else {
         None
