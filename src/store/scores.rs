@@ -450,6 +450,30 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Each sample whose prompt `scorer` embedded (kept by the blake3 of the prompt's text, as
+    /// `score::text_hash` names it), with its dataset and the vector, in id order.
+    pub fn prompt_embeddings(&self, scorer: i64) -> Result<Vec<(SampleId, crate::model::DatasetId, Vec<f32>)>> {
+        let mut vector = self
+            .conn
+            .prepare_cached("SELECT vector FROM embeddings WHERE scorer_id = ?1 AND content = ?2")
+            .map_err(|e| self.err(e))?;
+        let mut samples =
+            self.conn.prepare("SELECT id, dataset_id, prompt FROM samples ORDER BY id").map_err(|e| self.err(e))?;
+        let mut rows = samples.query([]).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let prompt: String = r.get(2).map_err(|e| self.err(e))?;
+            let hash = blake3::hash(prompt.as_bytes()).to_hex().to_string();
+            let bytes: Option<Vec<u8>> =
+                vector.query_row(params![scorer, hash], |v| v.get(0)).optional().map_err(|e| self.err(e))?;
+            if let Some(b) = bytes {
+                let v = b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+                out.push((r.get(0).map_err(|e| self.err(e))?, r.get(1).map_err(|e| self.err(e))?, v));
+            }
+        }
+        Ok(out)
+    }
+
     /// A stored embedding, by scorer and the text's hash.
     pub fn embedding(&self, scorer: i64, content: &str) -> Result<Option<Vec<f32>>> {
         let bytes: Option<Vec<u8>> = self
