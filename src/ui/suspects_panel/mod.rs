@@ -243,16 +243,19 @@ impl SuspectsPanel {
         ui.separator();
         let (offset, total, current) = (page.offset, page.total(), self.current);
         let mut show = None;
+        // One line a pair, cut to the panel's width (the whole pair on hover).
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
+        ui.weak("sample · dataset · position · label · margin · p(label right)");
         egui::ScrollArea::vertical()
             .id_salt("suspects")
             .auto_shrink([false, true])
-            .max_height((ui.available_height() - 36.0).max(80.0))
+            .max_height((ui.available_height() - 56.0).max(80.0))
             .show(ui, |ui| {
                 for (i, r) in page.rows.iter().enumerate() {
                     let index = offset + i as u64;
                     let p = &r.pair;
                     let text = format!(
-                        "#{} · {} · {} · {} · margin {:+.3} · p {:.2}",
+                        "#{} · {} · {} · {} · {:+.3} · p {:.2}",
                         p.sample, p.dataset, p.position, p.label, p.margin, r.probability
                     );
                     let selected = current.is_some_and(|c| c.0 == p.sample);
