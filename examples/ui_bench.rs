@@ -19,6 +19,12 @@
 //! Both draw 60 frames a second, stepping to the next sample every 4th frame, and print the frame
 //! times: `--frames-while` measures the review while another process (`verdict dedup P`, started
 //! by `scripts/bench_clean.sh`) works on the same project file.
+//!
+//! ```sh
+//! cargo run --release --example ui_bench -- COPY.verdict --score MODEL_DIR SECS  # frames while the app scores
+//! ```
+//! `--score` starts a scoring job from the app (the Suspects panel's Score…, on the CPU) and draws
+//! frames for SECS seconds or until the job ends; it writes model judgments: run it on a copy.
 //! The image figure uses its own small project with 4000x3000 JPEGs, generated here.
 
 use std::fmt::Write as _;
@@ -171,6 +177,13 @@ fn main() {
     };
     if let Some(secs) = arg_after("--frames-for") {
         frames_beside(&project, "nothing else running", |start| start.elapsed() < Duration::from_secs(secs));
+        return;
+    }
+    if let Some(i) = std::env::args().position(|a| a == "--score") {
+        let args: Vec<String> = std::env::args().collect();
+        let model = args.get(i + 1).expect("--score MODEL_DIR SECS").clone();
+        let secs = args.get(i + 2).and_then(|s| s.parse().ok()).unwrap_or(60);
+        score(&project, &model, secs);
         return;
     }
     if let Some(pid) = arg_after("--frames-while") {
@@ -387,6 +400,41 @@ fn frames_beside(project: &Path, label: &str, go: impl Fn(Instant) -> bool) {
     let (p50, p99, max) = percentiles(times);
     println!(
         "| frame CPU {label}: {frames} frames in {:.1} s, stepping every 4th | p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms, {over_16} over 16.7 ms |",
+        start.elapsed().as_secs_f64()
+    );
+}
+
+/// A scoring job started from the app (as the Score form does), frames drawn for `secs` seconds
+/// or until it ends.
+fn score(project: &Path, model: &str, secs: u64) {
+    let mut d = Driver::open(project);
+    d.frame(Vec::new());
+    d.until("the list", listed);
+    let request = verdict::ui::commands::ScoreRequest {
+        model: model.to_owned(),
+        name: "bench".into(),
+        device: "cpu".into(),
+        ..verdict::ui::commands::ScoreRequest::default()
+    };
+    d.app.send(Command::StartScore(Box::new(request)));
+    let start = Instant::now();
+    let mut times = Vec::new();
+    let mut k = 0u32;
+    while (d.app.jobs.is_busy() || times.len() < 30) && start.elapsed() < Duration::from_secs(secs) {
+        let frame_start = Instant::now();
+        if k.is_multiple_of(4) {
+            d.app.send(Command::Next);
+        }
+        k += 1;
+        times.push(d.frame(Vec::new()));
+        std::thread::sleep(Duration::from_micros(16_667).saturating_sub(frame_start.elapsed()));
+    }
+    let line = d.app.jobs.running.first().map_or_else(|| "ended".into(), verdict::ui::jobs_panel::JobEntry::state_text);
+    let frames = times.len();
+    let over_16 = times.iter().filter(|t| t.as_secs_f64() > 1.0 / 60.0).count();
+    let (p50, p99, max) = percentiles(times);
+    println!(
+        "| frame CPU while the app scores ({line}): {frames} frames in {:.1} s, stepping every 4th | p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms, {over_16} over 16.7 ms |",
         start.elapsed().as_secs_f64()
     );
 }

@@ -60,10 +60,14 @@ impl Decision {
         match self {
             Self::Duplicates { kind, policy } => {
                 let keep = match policy {
-                    KeepPolicy::First => "the first imported",
-                    KeepPolicy::Longest => "the one with the longest answers",
-                    KeepPolicy::Curated => "one a curator labelled (else the first)",
-                    KeepPolicy::Rated => "the highest rated (else the first)",
+                    KeepPolicy::First => "the first imported".to_owned(),
+                    KeepPolicy::Longest => "the one with the longest answers".to_owned(),
+                    KeepPolicy::Curated => "one a curator labelled (else the first)".to_owned(),
+                    KeepPolicy::Rated => "the highest rated (else the first)".to_owned(),
+                    KeepPolicy::Scored(name) => format!(
+                        "the one whose label {} backs most (the largest margin; else the first)",
+                        name.as_deref().unwrap_or("the scorer that ran last")
+                    ),
                 };
                 format!("exclude the extras of every {kind} group as duplicates, keeping {keep}")
             }
@@ -81,7 +85,7 @@ impl Decision {
     pub fn targets(&self, store: &Store) -> Result<Targets, CleanError> {
         match self {
             Self::Duplicates { kind, policy } => {
-                let ids = extras(store, &store.dup_groups(Some(kind))?, *policy)?;
+                let ids = extras(store, &store.dup_groups(Some(kind))?, policy)?;
                 let marks = store.curation_marks(&ids)?;
                 let (already, change): (Vec<SampleId>, Vec<SampleId>) = ids
                     .into_iter()
@@ -118,7 +122,7 @@ impl Decision {
         progress: &mut Progress,
     ) -> Result<(Vec<SampleId>, Curated), CleanError> {
         if let Self::Duplicates { kind, policy } = self {
-            return exclude_duplicates(store, actor, kind, *policy, progress);
+            return exclude_duplicates(store, actor, kind, policy, progress);
         }
         let ids = self.targets(store)?.change;
         if ids.is_empty() {

@@ -6,7 +6,7 @@
 //! MinHash and LSH banding (`minhash`), sequences of frame hashes and audio fingerprints compared
 //! at their best alignment (`sequence`). The passes over a project:
 //! media fingerprinted once per content (`media_pass`), texts signed once (`text_pass`), groups per
-//! kind (`dedup`). The consistency and media checks, with their full decode of every media item
+//! kind (`dedup`); semantic near-duplicates of prompts from a scorer's kept embeddings (`semantic`). The consistency and media checks, with their full decode of every media item
 //! (`checks`). Decisions over a whole queue of results, counted first, then applied as one operation
 //! (`decide`).
 
@@ -20,6 +20,7 @@ pub mod media_pass;
 pub mod minhash;
 pub mod phash;
 pub mod pool;
+pub mod semantic;
 pub mod sequence;
 pub mod text;
 pub mod text_pass;

@@ -3,10 +3,12 @@
 
 use super::label::CuratorArg;
 use super::progress::with_bar;
-use crate::clean::dedup::{self, DedupOptions, KINDS};
+use crate::clean::dedup::{self, DedupOptions};
 use crate::clean::keep::{KeepPolicy, exclude_duplicates};
+use crate::clean::semantic::SemanticOptions;
 use crate::clean::{CleanError, contamination};
 use crate::model::SampleId;
+use crate::query::DUP_KINDS as KINDS;
 use crate::store::{Curated, CurationAction, DupGroup, SamplePlace};
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -56,6 +58,16 @@ pub struct DedupArgs {
     /// Near-duplicate text: prompts, responses (may be given twice).
     #[arg(long, value_parser = ["prompts", "responses"])]
     text: Vec<String>,
+    /// Prompts near in meaning: the prompt embeddings a sentence-embedding scorer kept (`verdict
+    /// score`), compared by cosine; groups of kind `semantic`. Alone unless other passes are named.
+    #[arg(long)]
+    semantic: bool,
+    /// The scorer whose embeddings --semantic compares (default: the one that ran last).
+    #[arg(long, requires = "semantic")]
+    scorer: Option<String>,
+    /// --semantic: prompts whose embeddings reach this cosine are near duplicates.
+    #[arg(long, default_value_t = 0.95)]
+    cosine: f64,
     #[command(flatten)]
     near: NearArgs,
     /// Then exclude every group member but its keeper, reason `duplicate` (one undoable operation).
@@ -64,7 +76,9 @@ pub struct DedupArgs {
     /// The kind of group --exclude acts on.
     #[arg(long, default_value = "sample", value_parser = clap::builder::PossibleValuesParser::new(KINDS))]
     kind: String,
-    /// Which member of a group stays: first (import order), longest, curated, rated.
+    /// Which member of a group stays: first (import order), longest, curated, rated, or scored
+    /// (scored:NAME; without a name the scorer that ran last): the member whose label the scorer
+    /// backs most, the largest margin score(chosen) - score(rejected).
     #[arg(long, default_value = "first")]
     keep: String,
     /// Print the counts (and the exclusion) as one JSON object.
@@ -116,7 +130,8 @@ pub(super) fn run_dedup(args: &DedupArgs) -> anyhow::Result<ExitCode> {
     let near = args.near.options()?;
     let policy = KeepPolicy::parse(&args.keep)?;
     let mut store = super::open_existing(&args.project)?;
-    let all = !args.images && !args.video && !args.audio && args.text.is_empty();
+    let named = args.images || args.video || args.audio || !args.text.is_empty();
+    let all = !named && !args.semantic;
     let options = DedupOptions {
         images: all || args.images,
         video: all || args.video,
@@ -126,10 +141,20 @@ pub(super) fn run_dedup(args: &DedupArgs) -> anyhow::Result<ExitCode> {
         ..near
     };
     let name = args.project.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let report = with_bar(&name, |p| dedup::run(&mut store, &options, p)).map_err(cancelled)?;
+    let semantic = if args.semantic {
+        let o = SemanticOptions { scorer: args.scorer.clone(), cosine: args.cosine, ..SemanticOptions::default() };
+        Some(with_bar(&name, |p| crate::clean::semantic::run(&mut store, &o, p)).map_err(cancelled)?)
+    } else {
+        None
+    };
+    let report = if all || named {
+        with_bar(&name, |p| dedup::run(&mut store, &options, p)).map_err(cancelled)?
+    } else {
+        dedup::DedupReport::default()
+    };
     let excluded = if args.exclude {
         let (ids, curated) =
-            with_bar(&name, |p| exclude_duplicates(&mut store, &args.curator.actor(), &args.kind, policy, p))?;
+            with_bar(&name, |p| exclude_duplicates(&mut store, &args.curator.actor(), &args.kind, &policy, p))?;
         Some((ids, curated))
     } else {
         None
@@ -139,25 +164,42 @@ pub(super) fn run_dedup(args: &DedupArgs) -> anyhow::Result<ExitCode> {
         if let (Some((ids, curated)), Some(obj)) = (&excluded, out.as_object_mut()) {
             obj.insert("excluded".into(), exclusion_json(&args.kind, ids, curated));
         }
+        if let (Some(s), Some(obj)) = (&semantic, out.as_object_mut()) {
+            obj.insert("semantic".into(), serde_json::to_value(s)?);
+        }
         outln!("{out}");
         return Ok(ExitCode::SUCCESS);
     }
-    let m = &report.media;
-    outln!(
-        "media: {} items, {} fingerprinted now, {} already, {} could not be decoded",
-        m.items,
-        m.fingerprinted,
-        m.already,
-        m.failed
-    );
-    for (kind, c) in &report.kinds {
+    if let Some(s) = &semantic {
         outln!(
-            "{kind}: {} group{}, {} samples ({} beyond the first of each)",
-            c.groups,
-            if c.groups == 1 { "" } else { "s" },
-            c.samples,
-            c.extra
+            "semantic ({}): {} group{}, {} samples, of {} prompts with an embedding ({} pairs compared, {} near)",
+            s.scorer,
+            s.groups,
+            if s.groups == 1 { "" } else { "s" },
+            s.samples,
+            s.embedded,
+            s.candidates,
+            s.pairs
         );
+    }
+    let m = &report.media;
+    if all || named {
+        outln!(
+            "media: {} items, {} fingerprinted now, {} already, {} could not be decoded",
+            m.items,
+            m.fingerprinted,
+            m.already,
+            m.failed
+        );
+        for (kind, c) in &report.kinds {
+            outln!(
+                "{kind}: {} group{}, {} samples ({} beyond the first of each)",
+                c.groups,
+                if c.groups == 1 { "" } else { "s" },
+                c.samples,
+                c.extra
+            );
+        }
     }
     if let Some((ids, curated)) = excluded {
         outln!("{}", exclusion_line(&args.kind, "duplicate", &ids, &curated));

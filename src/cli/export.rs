@@ -53,6 +53,10 @@ pub struct ExportArgs {
     /// The rated aspect that orders responses (default: an overall rating, else the mean of the aspects).
     #[arg(long)]
     aspect: Option<String>,
+    /// Write each pair's margin from this scorer's scores (`verdict scorers` lists them):
+    /// score(chosen) - score(rejected) under the label in force, null where it scored neither.
+    #[arg(long, value_name = "SCORER")]
+    margin_from: Option<String>,
     /// Ties and both-bad: left out and counted (drop), or written where the format can say so (keep).
     #[arg(long, default_value = "drop", value_parser = names(TiesMode::ALL, TiesMode::as_str))]
     ties: String,
@@ -93,6 +97,7 @@ impl ExportArgs {
         o.include_excluded = self.include_excluded;
         o.pairs = parse(PairMode::parse(&self.pairs), "pairs", &self.pairs)?;
         o.aspect.clone_from(&self.aspect);
+        o.margin_from.clone_from(&self.margin_from);
         o.ties = parse(TiesMode::parse(&self.ties), "ties", &self.ties)?;
         o.form = parse(Form::parse(&self.form), "form", &self.form)?;
         o.split = self.split.as_deref().map(|s| Split::parse(s, self.seed)).transpose().map_err(anyhow::Error::msg)?;

@@ -143,6 +143,28 @@ pub fn pairs(s: &FullSample, rules: &PairRules) -> Result<Vec<Pair>, NoPair> {
     }
 }
 
+/// `pairs` with their margins from the model judgment of `scorer` (its ratings, one per scored
+/// candidate, as the scoring job writes them): score(chosen) - score(rejected), `None` where the
+/// scorer has no score for one of the two. A tie's or both-bad pair keeps no margin.
+pub fn with_model_margins(s: &FullSample, pairs: Vec<Pair>, scorer: Option<&str>) -> Vec<Pair> {
+    let judgment = s
+        .sample
+        .judgments
+        .iter()
+        .find(|j| j.source == JudgmentSource::Model && j.author.as_deref() == scorer && scorer.is_some());
+    let score = |p: u32| judgment?.ratings.iter().find(|r| r.response == Some(p))?.value;
+    pairs
+        .into_iter()
+        .map(|p| Pair {
+            margin: match p.kind {
+                PairKind::Preference => score(p.chosen).zip(score(p.rejected)).map(|(c, r)| c - r),
+                PairKind::Tie | PairKind::BothBad => None,
+            },
+            ..p
+        })
+        .collect()
+}
+
 /// The margin a pair judgment's detail gives: its own `margin` (ms-swift and OpenRLHF rows read
 /// back), else `chosen_score - rejected_score` (the LLaVA-DPO layout keeps both scores there).
 /// A curator's judgment has neither: its pair has no margin.

@@ -202,6 +202,14 @@ pub fn render(
             "split": split,
             "media": media.mode,
             "force": options.force,
+            "margin_from": options.margin_from,
+        },
+        "margin_scorer": match &options.margin_from {
+            Some(name) => store.scorer(Some(name))?.map(|s| serde_json::json!({
+                "name": s.name, "kind": s.kind, "architecture": s.architecture, "weights": s.weights,
+                "settings": s.settings, "model_path": s.model_path,
+            })),
+            None => None,
         },
         "invocation": options.invocation,
         "sources": sources,

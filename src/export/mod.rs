@@ -109,6 +109,7 @@ pub struct Preview {
 /// Runs an export of the project into `options.out`.
 pub fn run(store: &Store, options: &ExportOptions, progress: &mut Progress) -> Result<ExportReport, ExportError> {
     options.validate().map_err(ExportError::Options)?;
+    check_margin_scorer(store, options)?;
     let started = std::time::Instant::now();
     let compiled = crate::query::compile(&options.query)?;
     let out = outdir::OutDir::prepare(&options.out, options.force)?;
@@ -122,6 +123,20 @@ pub fn run(store: &Store, options: &ExportOptions, progress: &mut Progress) -> R
     Ok(report)
 }
 
+/// Refuses a `--margin-from` scorer the project does not know, naming those it knows.
+fn check_margin_scorer(store: &Store, options: &ExportOptions) -> Result<(), ExportError> {
+    let Some(name) = &options.margin_from else { return Ok(()) };
+    if store.scorer(Some(name))?.is_some() {
+        return Ok(());
+    }
+    let known: Vec<String> = store.scorers()?.into_iter().map(|s| s.name).collect();
+    Err(ExportError::Options(if known.is_empty() {
+        format!("--margin-from {name}: no scorer has scored this project (run `verdict score P --model DIR` first)")
+    } else {
+        format!("--margin-from {name}: no scorer `{name}` in this project (known: {})", known.join(", "))
+    }))
+}
+
 /// The first `rows` rows the export would write, and its counts, without writing anything.
 pub fn preview(
     store: &Store,
@@ -130,6 +145,7 @@ pub fn preview(
     progress: &mut Progress,
 ) -> Result<Preview, ExportError> {
     options.validate().map_err(ExportError::Options)?;
+    check_margin_scorer(store, options)?;
     let compiled = crate::query::compile(&options.query)?;
     let ids = store.matching_ids(&compiled, crate::store::SortKey::Id, false)?;
     if options.target == Target::Original {

@@ -161,6 +161,10 @@ pub struct ExportOptions {
     pub force: bool,
     /// How the export was asked for (the command line, or "app"), for the manifest.
     pub invocation: Vec<String>,
+    /// Write each pair's `margin` from this scorer's scores kept in the project:
+    /// score(chosen) - score(rejected) (null where it scored neither or one of them), instead of the
+    /// source's own margin.
+    pub margin_from: Option<String>,
 }
 
 impl ExportOptions {
@@ -181,6 +185,7 @@ impl ExportOptions {
             media: None,
             force: false,
             invocation: Vec::new(),
+            margin_from: None,
         }
     }
 
@@ -222,6 +227,12 @@ impl ExportOptions {
             && a.trim().is_empty()
         {
             return Err("--aspect needs a name (e.g. Helpfulness)".into());
+        }
+        if self.margin_from.is_some() && !matches!(self.target, Target::Swift | Target::OpenRlhf) {
+            return Err(format!(
+                "--margin-from writes the margin column of --format swift and openrlhf; {} has none",
+                self.target
+            ));
         }
         Ok(())
     }

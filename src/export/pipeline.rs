@@ -233,6 +233,9 @@ impl Pass<'_> {
             return self.verdict_sample(s);
         }
         let pairs = match label::pairs(s, &self.rules) {
+            Ok(p) if self.options.margin_from.is_some() => {
+                label::with_model_margins(s, p, self.options.margin_from.as_deref())
+            }
             Ok(p) => p,
             Err(why) => {
                 self.leave(s, why.as_str(), None);

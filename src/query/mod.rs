@@ -27,7 +27,7 @@
 //! | `is:flagged`, `is:edited`, `is:noted`, `is:excluded` | a curator flagged it, relabeled it, wrote a note, excluded it |
 //! | `flag:REASON` | flagged with this reason (`flag:wrong_label` or `flag:"wrong label"`) |
 //! | `excluded:REASON` | excluded with this reason (duplicate, contamination, `bad_media`, ...) |
-//! | `dup:KIND` | a member of a duplicate group of this kind ([`DUP_KINDS`]: image, video, audio, prompt, response, sample), as `verdict dedup` last found them |
+//! | `dup:KIND` | a member of a duplicate group of this kind ([`DUP_KINDS`]: image, video, audio, prompt, response, sample, semantic), as `verdict dedup` last found them |
 //! | `dup:extra` | a member of a `sample` group (the same question asked again) that is not its first; `dup:extra-KIND` the same for a group of KIND |
 //! | `check:KIND` | `verdict check` found this ([`crate::model::CHECK_KINDS`]: `opposite_labels`, `bad_media`, ...; `_`, `-` and space alike) |
 //! | `is:contaminated`, `contaminated:BY` | nearly duplicates a member of a reference set (`verdict contamination`), by image, prompt or both |
@@ -125,7 +125,7 @@ pub const FIELDS: &[&str] = &[
 ];
 
 /// The kinds of duplicate groups (`dup:KIND`), as the cleaning passes store them.
-pub const DUP_KINDS: &[&str] = &["image", "video", "audio", "prompt", "response", "sample"];
+pub const DUP_KINDS: &[&str] = &["image", "video", "audio", "prompt", "response", "sample", "semantic"];
 
 /// Parses and compiles a query. An empty query matches every sample.
 pub fn compile(query: &str) -> Result<Compiled, QueryError> {

@@ -106,7 +106,8 @@ pub fn run(
     let (todo, already) = store.samples_to_score(&row.name, &query)?;
     let mut report =
         ScoreReport { scorer: row.name.clone(), device: scorer.device().to_owned(), already, ..ScoreReport::default() };
-    progress.phase("scoring", "samples", Some(todo.len() as u64), 0);
+    // The device in the phase: the job's line in the app and the bar say where the model runs.
+    progress.phase(&format!("scoring on {}", scorer.device()), "samples", Some(todo.len() as u64), 0);
     let batch = options.batch.max(1);
     let mut pending = ScoreBatch::default();
     let mut last_write = Instant::now();

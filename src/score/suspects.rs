@@ -80,6 +80,17 @@ pub struct Suspects {
 /// The `top` pairs `scorer` (default: the latest used) disagrees with most, with `temperature`
 /// or one fitted to the project's labels.
 pub fn suspects(store: &Store, scorer: Option<&str>, top: usize, temperature: Option<f64>) -> Result<Suspects> {
+    page(store, scorer, 0, top, temperature)
+}
+
+/// [`suspects`] from the `offset`-th pair on, `limit` of them (the app's queue, a page at a time).
+pub fn page(
+    store: &Store,
+    scorer: Option<&str>,
+    offset: u64,
+    limit: usize,
+    temperature: Option<f64>,
+) -> Result<Suspects> {
     let Some(row) = store.scorer(scorer)? else {
         let known: Vec<String> = store.scorers()?.into_iter().map(|s| s.name).collect();
         return Err(ScoreError::NotFound(match (scorer, known.is_empty()) {
@@ -97,7 +108,7 @@ pub fn suspects(store: &Store, scorer: Option<&str>, top: usize, temperature: Op
         }
     };
     let pairs = store
-        .margins(row.id, Some(top))?
+        .margins_from(row.id, offset, Some(limit))?
         .into_iter()
         .map(|pair| Suspect { probability: probability(pair.margin, temperature.value), pair })
         .collect();

@@ -409,6 +409,8 @@ pub struct KeeperFacts {
     pub curated: bool,
     /// Its highest numeric rating, if any.
     pub best_rating: Option<f64>,
+    /// A scorer's margin under its label in force (filled in for the `scored` policy).
+    pub margin: Option<f64>,
 }
 
 impl Store {
@@ -458,7 +460,12 @@ impl Store {
         for id in ids {
             let facts = stmt
                 .query_row([id], |r| {
-                    Ok(KeeperFacts { response_chars: r.get(0)?, curated: r.get(1)?, best_rating: r.get(2)? })
+                    Ok(KeeperFacts {
+                        response_chars: r.get(0)?,
+                        curated: r.get(1)?,
+                        best_rating: r.get(2)?,
+                        margin: None,
+                    })
                 })
                 .map_err(|e| self.err(e))?;
             out.insert(*id, facts);

@@ -368,17 +368,22 @@ impl Store {
     /// A scorer's pairs under the label in force, the most confident disagreement first (the
     /// lowest margin), `limit` of them (`None`: all).
     pub fn margins(&self, scorer: i64, limit: Option<usize>) -> Result<Vec<MarginRow>> {
+        self.margins_from(scorer, 0, limit)
+    }
+
+    /// [`Store::margins`] from the `offset`-th pair on (the suspects queue, a page at a time).
+    pub fn margins_from(&self, scorer: i64, offset: u64, limit: Option<usize>) -> Result<Vec<MarginRow>> {
         let mut stmt = self
             .conn
             .prepare_cached(
                 "SELECT m.sample_id, d.name, d.format, s.row_index, s.source_key, st.current, m.chosen, m.rejected, m.margin
                  FROM score_margins m JOIN samples s ON s.id = m.sample_id JOIN datasets d ON d.id = s.dataset_id
                  JOIN sample_stats st ON st.sample_id = m.sample_id
-                 WHERE m.scorer_id = ?1 ORDER BY m.margin, m.sample_id LIMIT ?2",
+                 WHERE m.scorer_id = ?1 ORDER BY m.margin, m.sample_id LIMIT ?2 OFFSET ?3",
             )
             .map_err(|e| self.err(e))?;
         let limit = limit.map_or(-1, |n| n as i64);
-        stmt.query_map(params![scorer, limit], |r| {
+        stmt.query_map(params![scorer, limit, offset as i64], |r| {
             let format: String = r.get(2)?;
             Ok(MarginRow {
                 sample: r.get(0)?,
@@ -393,6 +398,21 @@ impl Store {
         })
         .and_then(Iterator::collect)
         .map_err(|e| self.err(e))
+    }
+
+    /// A scorer's margin of each of `ids` that has one (the `scored` keep policy).
+    pub fn sample_margins(&self, scorer: i64, ids: &[SampleId]) -> Result<HashMap<SampleId, f64>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT margin FROM score_margins WHERE scorer_id = ?1 AND sample_id = ?2")
+            .map_err(|e| self.err(e))?;
+        let mut out = HashMap::with_capacity(ids.len());
+        for id in ids {
+            if let Some(m) = stmt.query_row(params![scorer, id], |r| r.get(0)).optional().map_err(|e| self.err(e))? {
+                out.insert(*id, m);
+            }
+        }
+        Ok(out)
     }
 
     /// Every margin of a scorer (to fit its temperature).
@@ -415,6 +435,57 @@ impl Store {
             )
             .and_then(|mut st| st.query_row([scorer], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))))
             .map_err(|e| self.err(e))
+    }
+
+    /// The stored score of one content (see `score::Candidate::content_hash`) with its detail
+    /// (JSON text), by scorer name.
+    pub fn score_of(&self, scorer: &str, content: &str) -> Result<Option<(f64, Option<String>)>> {
+        self.conn
+            .prepare_cached(
+                "SELECT c.score, c.detail FROM scores c JOIN scorers s ON s.id = c.scorer_id
+                 WHERE s.name = ?1 AND c.content = ?2",
+            )
+            .and_then(|mut st| st.query_row(params![scorer, content], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .map_err(|e| self.err(e))
+    }
+
+    /// A scorer's margin for one sample under the label in force, and the pairs ahead of it in
+    /// the suspects order (its index in [`Store::margins`]).
+    pub fn margin_rank(&self, scorer: i64, sample: SampleId) -> Result<Option<(f64, u64)>> {
+        self.conn
+            .prepare_cached(
+                "SELECT m.margin, (SELECT count(*) FROM score_margins o WHERE o.scorer_id = ?1
+                     AND (o.margin < m.margin OR (o.margin = m.margin AND o.sample_id < m.sample_id)))
+                 FROM score_margins m WHERE m.scorer_id = ?1 AND m.sample_id = ?2",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![scorer, sample], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))).optional()
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    /// Each sample whose prompt `scorer` embedded (kept by the blake3 of the prompt's text, as
+    /// `score::text_hash` names it), with its dataset and the vector, in id order.
+    pub fn prompt_embeddings(&self, scorer: i64) -> Result<Vec<(SampleId, crate::model::DatasetId, Vec<f32>)>> {
+        let mut vector = self
+            .conn
+            .prepare_cached("SELECT vector FROM embeddings WHERE scorer_id = ?1 AND content = ?2")
+            .map_err(|e| self.err(e))?;
+        let mut samples =
+            self.conn.prepare("SELECT id, dataset_id, prompt FROM samples ORDER BY id").map_err(|e| self.err(e))?;
+        let mut rows = samples.query([]).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let prompt: String = r.get(2).map_err(|e| self.err(e))?;
+            let hash = blake3::hash(prompt.as_bytes()).to_hex().to_string();
+            let bytes: Option<Vec<u8>> =
+                vector.query_row(params![scorer, hash], |v| v.get(0)).optional().map_err(|e| self.err(e))?;
+            if let Some(b) = bytes {
+                let v = b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+                out.push((r.get(0).map_err(|e| self.err(e))?, r.get(1).map_err(|e| self.err(e))?, v));
+            }
+        }
+        Ok(out)
     }
 
     /// A stored embedding, by scorer and the text's hash.

@@ -50,6 +50,56 @@ pub struct LoadedSample {
     pub embedded: HashMap<u32, Arc<Vec<u8>>>,
     /// What curators changed on it, oldest first, in words (the history panel).
     pub audit: Vec<SampleChange>,
+    /// The scorers' scores of its candidates (the candidate headers).
+    pub model_scores: Vec<ModelScore>,
+}
+
+/// One scorer's score of one candidate, with its worst sentences when it scores sentence by
+/// sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelScore {
+    /// The scorer's name.
+    pub scorer: String,
+    /// The candidate.
+    pub position: u32,
+    /// The score.
+    pub score: f64,
+    /// Its sentences with their scores (`detail.sentences` of a sentence-by-sentence scorer),
+    /// in the text's order.
+    pub sentences: Vec<(String, f64)>,
+}
+
+/// The model judgments' scores of `view`'s candidates, with the detail the store keeps under
+/// each candidate's content hash.
+pub fn model_scores(store: &Store, view: &SampleView) -> crate::store::Result<Vec<ModelScore>> {
+    let mut out = Vec::new();
+    for j in view.judgments.iter().filter(|j| j.source == JudgmentSource::Model) {
+        let Some(scorer) = &j.author else { continue };
+        for r in &j.ratings {
+            let (Some(position), Some(score)) = (r.response, r.value) else { continue };
+            let text = view.responses.iter().find(|x| x.position == position).and_then(|x| x.text.as_deref());
+            let detail = match text {
+                Some(text) => {
+                    let content = crate::score::Candidate { prompt: &view.prompt, text }.content_hash();
+                    store.score_of(scorer, &content)?.and_then(|(_, d)| d)
+                }
+                None => None,
+            };
+            out.push(ModelScore { scorer: scorer.clone(), position, score, sentences: sentences(detail.as_deref()) });
+        }
+    }
+    Ok(out)
+}
+
+/// `{"sentences": [{"text": .., "score": ..}, ..]}` as (text, score) pairs; anything else: none.
+fn sentences(detail: Option<&str>) -> Vec<(String, f64)> {
+    let Some(v) = detail.and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok()) else { return Vec::new() };
+    v.get("sentences")
+        .and_then(serde_json::Value::as_array)
+        .map(|list| {
+            list.iter().filter_map(|s| Some((s.get("text")?.as_str()?.to_owned(), s.get("score")?.as_f64()?))).collect()
+        })
+        .unwrap_or_default()
 }
 
 impl LoadedSample {
@@ -68,6 +118,7 @@ impl LoadedSample {
             }
         }
         let audit = store.sample_history(id)?;
+        let model_scores = model_scores(store, &view)?;
         let cursor = diff_pair.0;
         Ok(Self {
             view,
@@ -81,6 +132,7 @@ impl LoadedSample {
             players: HashMap::new(),
             embedded,
             audit,
+            model_scores,
         })
     }
 
@@ -89,6 +141,7 @@ impl LoadedSample {
         self.label = store.current_label(self.view.id)?;
         self.state = store.curation_state(self.view.id)?;
         self.view.judgments = store.sample(self.view.id)?.judgments;
+        self.model_scores = model_scores(store, &self.view)?;
         self.audit = store.sample_history(self.view.id)?;
         if !self.diff_pair_chosen {
             let pair = default_pair(self.label.as_ref(), self.view.responses.len());

@@ -4,7 +4,7 @@
 //!   its dialogs, the open project), this file (the window) and `screenshot` (the real app to a
 //!   PNG). Only they import the panels.
 //! - Panels, each a module of its own: `list`, `sample_view/`, `stats_panel`, `datasets_panel`,
-//!   `cleaning_panel/`, `jobs_panel`, `export_dialog/`, `bulk`. They draw, and send what they ask for as
+//!   `cleaning_panel/`, `suspects_panel/`, `jobs_panel`, `export_dialog/`, `bulk`. They draw, and send what they ask for as
 //!   `Command`s; none imports the app or another panel.
 //! - Leaves the panels share, importing only each other: `commands/` (the command enum and the
 //!   plain data it carries: bulk requests, the export form, player keys; the key bindings),
@@ -33,6 +33,7 @@ pub mod screenshot;
 pub mod settings;
 pub mod shared;
 pub mod stats_panel;
+pub mod suspects_panel;
 pub mod theme;
 pub mod workers;
 

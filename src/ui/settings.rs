@@ -33,6 +33,8 @@ pub enum RightPanel {
     Datasets,
     /// Duplicates, contamination and check findings, and the passes that find them.
     Cleaning,
+    /// The pairs a scorer disagrees with, and the scoring job.
+    Suspects,
 }
 
 /// Per-project memory.

@@ -8,6 +8,8 @@ pub const ORIGINAL: Color32 = Color32::from_rgb(0x3a, 0x6e, 0xa5);
 pub const CURATED: Color32 = Color32::from_rgb(0x2e, 0x8b, 0x57);
 /// Flags and "both bad".
 pub const FLAG: Color32 = Color32::from_rgb(0xc0, 0x50, 0x30);
+/// A scoring model's numbers (the candidate headers' scores).
+pub const MODEL: Color32 = Color32::from_rgb(0x9a, 0x7a, 0xd0);
 /// Neutral badges.
 pub const MUTED: Color32 = Color32::from_rgb(0x60, 0x60, 0x68);
 /// Background of the words only the chosen answer has (the current label's chosen side).

@@ -101,6 +101,15 @@ impl VerdictApp {
             Command::ToggleDatasets => self.toggle_panel(RightPanel::Datasets),
             Command::ToggleHistory => self.toggle_panel(RightPanel::History),
             Command::ToggleCleaning => self.toggle_panel(RightPanel::Cleaning),
+            Command::ToggleSuspects => self.toggle_panel(RightPanel::Suspects),
+            Command::BrowseScoreModel => self.pick_score_model(),
+            Command::StartScore(request) => self.start_score(&request),
+            Command::Clean(crate::ui::commands::CleanKey::PrevGroup | crate::ui::commands::CleanKey::NextGroup)
+                if self.settings.right_panel == RightPanel::Suspects =>
+            {
+                let forward = command == Command::Clean(crate::ui::commands::CleanKey::NextGroup);
+                self.suspect_step(forward);
+            }
             Command::RunClean(_)
             | Command::DecideGroup(_)
             | Command::ReopenGroup(_)

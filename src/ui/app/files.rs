@@ -14,6 +14,8 @@ pub(super) enum Picked {
     Import(Option<PathBuf>),
     /// The folder to export into.
     ExportFolder(Option<PathBuf>),
+    /// The Score form's model folder.
+    ScoreModel(Option<PathBuf>),
     /// No system folder dialog answered (no xdg-desktop-portal).
     NoFolderDialog,
     /// The system dialog answered at once with nothing: there is none (no xdg-desktop-portal).
@@ -31,11 +33,26 @@ impl VerdictApp {
             Dialog::Export(d) => self.project.as_ref().and_then(|p| d.form.out_path(&p.path)),
             _ => None,
         };
+        self.pick_folder("Export into folder", start, Picked::ExportFolder);
+    }
+
+    /// The Score form's model folder, in the system's folder dialog.
+    pub(super) fn pick_score_model(&mut self) {
+        let start = self
+            .project
+            .as_ref()
+            .and_then(|p| p.suspects.form.as_ref())
+            .map(|f| crate::ui::shared::expand_home(f.model.trim()))
+            .filter(|p| !p.as_os_str().is_empty());
+        self.pick_folder("A model folder (config.json, model.safetensors, tokenizer.json)", start, Picked::ScoreModel);
+    }
+
+    fn pick_folder(&mut self, title: &'static str, start: Option<PathBuf>, kind: fn(Option<PathBuf>) -> Picked) {
         let (tx, rx) = sync_channel(1);
         let wake = self.wake();
         let spawned = std::thread::Builder::new().name("file-dialog".into()).spawn(move || {
             let started = std::time::Instant::now();
-            let mut d = rfd::FileDialog::new().set_title("Export into folder");
+            let mut d = rfd::FileDialog::new().set_title(title);
             // The nearest folder that exists, so the dialog opens where the export would go.
             if let Some(dir) = start.as_deref().and_then(|s| s.ancestors().find(|a| a.is_dir())) {
                 d = d.set_directory(dir);
@@ -44,7 +61,7 @@ impl VerdictApp {
             let answer = if path.is_none() && started.elapsed() < NO_DIALOG_WITHIN {
                 Picked::NoFolderDialog
             } else {
-                Picked::ExportFolder(path)
+                kind(path)
             };
             let _ = tx.send(answer);
             wake();
@@ -127,12 +144,23 @@ impl VerdictApp {
                     d.set_folder(&dir);
                 }
             }
+            Picked::ScoreModel(Some(dir)) => {
+                if let Some(p) = &mut self.project {
+                    p.suspects.set_model(&dir);
+                }
+            }
             Picked::NoFolderDialog => {
                 if let Dialog::Export(d) = &mut self.dialog {
                     d.no_folder_dialog();
+                } else if let Some(p) = &self.project {
+                    p.suspects.say("No system folder dialog is available here (it needs xdg-desktop-portal): type the model's folder.", false);
                 }
             }
-            Picked::Open(None) | Picked::New(None) | Picked::Import(None) | Picked::ExportFolder(None) => {}
+            Picked::Open(None)
+            | Picked::New(None)
+            | Picked::Import(None)
+            | Picked::ExportFolder(None)
+            | Picked::ScoreModel(None) => {}
         }
     }
 

@@ -98,6 +98,10 @@ impl VerdictApp {
                 if ui.checkbox(&mut cleaning, "Cleaning: duplicates, contamination, checks (C)").changed() {
                     self.send(Command::ToggleCleaning);
                 }
+                let mut suspects = self.settings.right_panel == RightPanel::Suspects;
+                if ui.checkbox(&mut suspects, "Suspects: pairs a model disagrees with; Score… (V)").changed() {
+                    self.send(Command::ToggleSuspects);
+                }
                 ui.checkbox(&mut self.settings.show_diff, "Word diff of the chosen and the rejected answer");
                 if ui.button("Keyboard cheat sheet (?)").clicked() {
                     self.send(Command::ToggleCheatSheet);
@@ -252,6 +256,11 @@ impl VerdictApp {
                 // Wide enough for two samples side by side where the window has room.
                 let panel = egui::Panel::right("cleaning").resizable(true).default_size(560.0).size_range(side_range);
                 panel.show(ui, |ui| cmds.extend(p.cleaning.ui(ui, &mut p.textures))).response.rect.width()
+            }
+            RightPanel::Suspects => {
+                let panel = egui::Panel::right("suspects").resizable(true).default_size(460.0).size_range(side_range);
+                let filter = p.query.text.clone();
+                panel.show(ui, |ui| cmds.extend(p.suspects.ui(ui, &filter))).response.rect.width()
             }
             RightPanel::Hidden => 0.0,
         };

@@ -4,7 +4,7 @@
 //! drawing; [`VerdictApp::run_command`] carries them out after the frame. Persisted state lives in
 //! [`Settings`]; everything else is runtime state. By concern: this file holds the app's state and
 //! its per-frame logic; `frame.rs` draws the frame and views, `command_handling.rs` runs commands
-//! (`cleaning.rs` those of the Cleaning panel), `jobs.rs` starts the jobs, `files.rs` runs the system's file dialogs and `dialogs.rs` the modal
+//! (`cleaning.rs` those of the Cleaning panel, `scoring.rs` the Suspects panel's), `jobs.rs` starts the jobs, `files.rs` runs the system's file dialogs and `dialogs.rs` the modal
 //! dialogs; `project.rs` is an open project and `kept_filter.rs` the query bar's kept filter.
 
 use crate::store::{CurationAction, Store};
@@ -28,6 +28,7 @@ mod frame;
 mod jobs;
 pub mod kept_filter;
 pub mod project;
+mod scoring;
 
 /// The sample view's least width: two candidates side by side stay readable. Side panels give
 /// way to it (the list scrolls sideways when its columns do not fit).
@@ -221,6 +222,8 @@ impl VerdictApp {
             }
             p.datasets.poll();
             p.cleaning.poll(ctx, self.settings.right_panel == RightPanel::Cleaning);
+            let shown = p.suspects.poll(ctx, self.settings.right_panel == RightPanel::Suspects);
+            self.pending.extend(shown);
             ctx.request_repaint_after(project::EXTERNAL_POLL);
             p.poll_query();
             if let Some(wait) = p.sync_selection() {
@@ -286,6 +289,7 @@ fn refresh_panel(p: &mut Project, panel: RightPanel, ctx: &egui::Context) {
         RightPanel::Stats => p.stats.refresh(&p.path, wake),
         RightPanel::Datasets => p.datasets.refresh(&p.path, wake),
         RightPanel::Cleaning => p.cleaning.refresh(ctx),
+        RightPanel::Suspects => p.suspects.refresh(ctx),
         RightPanel::History | RightPanel::Hidden => {}
     }
 }

@@ -12,6 +12,7 @@ use crate::ui::image_view::TextureCache;
 use crate::ui::list::SampleList;
 use crate::ui::loaded::LoadedSample;
 use crate::ui::stats_panel::StatsPanel;
+use crate::ui::suspects_panel::SuspectsPanel;
 use crate::ui::workers::{ImageLoader, QueryReply, QueryRequest, QueryWorker, SampleLoader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -75,6 +76,8 @@ pub struct Project {
     pub datasets: DatasetsPanel,
     /// The Cleaning panel.
     pub cleaning: CleaningPanel,
+    /// The Suspects panel.
+    pub suspects: SuspectsPanel,
     worker: QueryWorker,
     loader: SampleLoader<LoadedSample>,
     /// The next sample, loaded ahead on the loader thread.
@@ -108,6 +111,7 @@ impl Project {
         let loader = SampleLoader::start(&path, |store, id| LoadedSample::load(store, id).map_err(|e| e.to_string()))?;
         let textures = TextureCache::new(ImageLoader::start(&path, wake)?);
         let cleaning = CleaningPanel::new(path.clone());
+        let suspects = SuspectsPanel::new(path.clone());
         let mut project = Self {
             path,
             store,
@@ -124,6 +128,7 @@ impl Project {
             stats: StatsPanel::default(),
             datasets: DatasetsPanel::default(),
             cleaning,
+            suspects,
             worker,
             loader,
             prefetched: None,
@@ -345,6 +350,11 @@ impl Project {
             || kinds.contains(crate::store::ChangeKinds::DATASETS)
         {
             self.cleaning.invalidate();
+        }
+        // The suspects queue follows the label in force and the scores: a relabel of this
+        // window's moves its pair at once; another connection's (a scoring job) after a moment.
+        if !changes.samples.is_empty() || !changes.kinds.is_empty() {
+            self.suspects.invalidate(changes.op.is_some());
         }
         if changes.op.is_some() {
             // An edit since "keep all": Undo takes back the edit, not the mark.

@@ -303,7 +303,7 @@ impl CleaningPanel {
     }
 
     fn read_group(&mut self, ctx: &egui::Context, id: i64, offset: usize) {
-        let policy = self.policy;
+        let policy = self.policy.clone();
         if let Some(g) = self.group.as_mut().filter(|g| g.id == id) {
             g.detail.start("cleaning-group", &self.path, move |p| reads::group(p, id, policy, offset), waker(ctx));
         }

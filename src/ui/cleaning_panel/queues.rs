@@ -116,11 +116,12 @@ pub(super) fn duplicates_ui(
         ui.label("Keep");
         egui::ComboBox::from_id_salt("keep_policy").selected_text(panel.policy.name()).show_ui(ui, |ui| {
             for p in KeepPolicy::ALL {
-                ui.selectable_value(&mut panel.policy, p, p.name());
+                let name = p.name();
+                ui.selectable_value(&mut panel.policy, p, name);
             }
         });
     });
-    let decision = Decision::Duplicates { kind: kind.clone(), policy: panel.policy };
+    let decision = Decision::Duplicates { kind: kind.clone(), policy: panel.policy.clone() };
     decide_button(ui, panel, &format!("Exclude the extras of every {kind} group…"), decision);
     if changed {
         panel.from = PageFrom::Start;

@@ -278,11 +278,7 @@ pub fn group(path: &Path, id: i64, policy: KeepPolicy, offset: usize) -> ReadRes
         }
     }
     let members: Vec<SampleId> = entries.iter().map(|m| m.sample).collect();
-    let facts = if policy == KeepPolicy::First {
-        std::collections::HashMap::new()
-    } else {
-        store.keeper_facts(&members).map_err(|e| e.to_string())?
-    };
+    let facts = policy.facts(&store, &members).map_err(|e| e.to_string())?;
     let keeper = policy.keeper(&members, &facts);
     let keeper_entry = entries.iter().find(|m| m.sample == keeper);
     let anchor = match keeper_entry {

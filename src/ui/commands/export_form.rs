@@ -55,6 +55,8 @@ pub struct ExportForm {
     pub out_suggested: bool,
     /// Replace an earlier export in a non-empty folder.
     pub force: bool,
+    /// The scorer whose scores give the pairs' margins (swift and OpenRLHF); empty: the source's.
+    pub margin_from: String,
 }
 
 impl ExportForm {
@@ -77,6 +79,7 @@ impl ExportForm {
             out: String::new(),
             out_suggested: true,
             force: false,
+            margin_from: String::new(),
         };
         f.suggest_out(project);
         f
@@ -126,6 +129,8 @@ impl ExportForm {
         o.split = self.split.then_some(Split { test: self.test_share.clamp(0.0, 1.0), seed: self.seed });
         o.media = if self.target == Target::Original { None } else { self.media };
         o.force = self.force;
+        o.margin_from = Some(self.margin_from.trim().to_owned())
+            .filter(|m| !m.is_empty() && matches!(self.target, Target::Swift | Target::OpenRlhf));
         o.invocation = vec!["app".into()];
         o
     }
@@ -228,6 +233,7 @@ impl SavedExport {
             out: self.out.clone(),
             out_suggested: self.out_suggested || self.out.trim().is_empty(),
             force: false,
+            margin_from: String::new(),
         };
         f.suggest_out(project);
         f

@@ -31,7 +31,7 @@ const fn shift(k: Key) -> KeyboardShortcut {
 pub const EXPORT_SHORTCUT: KeyboardShortcut = ctrl(Key::E);
 
 /// What `,` and `.` do.
-const GROUP_STEP: &str = "Group: previous / next (Cleaning panel)";
+const GROUP_STEP: &str = "Previous / next group (Cleaning) or suspect (Suspects)";
 /// What Q and W do.
 const MEMBER_STEP: &str = "Group: previous / next member";
 
@@ -109,6 +109,11 @@ pub const BINDINGS: &[Binding] = &[
         shortcut: key(Key::C),
         command: || Command::ToggleCleaning,
         help: "Cleaning: duplicates, contamination, checks",
+    },
+    Binding {
+        shortcut: key(Key::V),
+        command: || Command::ToggleSuspects,
+        help: "Suspects: pairs the model disagrees with; Score…",
     },
     // The Cleaning panel's open duplicate group (the keys do nothing while none is open).
     Binding {

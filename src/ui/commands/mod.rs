@@ -1,7 +1,8 @@
 //! Everything the curator can do, as one enum that menus, buttons and keys all feed. Panels emit
 //! commands while drawing; the app runs them after the frame, so nothing writes the store mid-draw.
 //! What a command carries is plain data defined here, beside it (ids, paths, [`BulkRequest`],
-//! [`ExportForm`], [`MediaKey`], the Cleaning panel's passes and decisions in `cleaning.rs`), never a panel's own type: a panel that sends a command imports
+//! [`ExportForm`], [`MediaKey`], the Cleaning panel's passes and decisions in `cleaning.rs`, the
+//! Score form's [`ScoreRequest`] in `scoring.rs`), never a panel's own type: a panel that sends a command imports
 //! this module, not the panel that shows the result, and the app imports the panels.
 
 use crate::store::RankMove;
@@ -11,11 +12,13 @@ pub mod cleaning;
 pub mod export_form;
 mod keys;
 mod requests;
+pub mod scoring;
 
 pub use cleaning::{CleanKey, CleanPass, Confirmation, DedupRequest, GroupDecision, Keep, QueueDecision};
 pub use export_form::{ExportForm, FolderState, SavedExport, target_title};
 pub use keys::{BINDINGS, Binding, EXPORT_SHORTCUT, cheat_sheet, cheat_sheet_ui, from_keys, key_text, shortcut_text};
 pub use requests::{BulkKind, BulkRequest};
+pub use scoring::ScoreRequest;
 
 /// One thing to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -134,6 +137,12 @@ pub enum Command {
     /// Show this sample in the sample view: selected in the list, or, when the filter does not
     /// list it, with the list filtered to these samples (its group, its hit, itself).
     ShowSample(crate::model::SampleId, Vec<crate::model::SampleId>),
+    /// Show or hide the Suspects panel.
+    ToggleSuspects,
+    /// Pick the Score form's model folder in the system's folder dialog.
+    BrowseScoreModel,
+    /// Score with these choices, as a background job.
+    StartScore(Box<ScoreRequest>),
 }
 
 /// What a path typed into the app is for.

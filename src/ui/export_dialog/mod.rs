@@ -358,6 +358,19 @@ impl ExportDialog {
             .on_disabled_hover_text(&not_for);
             ui.end_row();
 
+            let margins = matches!(f.target, Target::Swift | Target::OpenRlhf);
+            let margin = ui.label("Margin from");
+            ui.add_enabled(
+                margins,
+                egui::TextEdit::singleline(&mut f.margin_from)
+                    .hint_text("the source's margin; or a scorer's name")
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(margin.id)
+            .on_hover_text("A scorer (verdict scorers): margin = its score(chosen) − score(rejected)")
+            .on_disabled_hover_text("Only ms-swift and OpenRLHF rows have a margin");
+            ui.end_row();
+
             ui.label("Ties");
             ui.add_enabled_ui(f.target != Target::Verdict, |ui| {
                 ui.horizontal_wrapped(|ui| {

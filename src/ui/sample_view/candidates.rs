@@ -11,7 +11,7 @@ use crate::store::{JudgmentView, Label, MediaView, RankMove, ResponseView, Sampl
 use crate::ui::commands::Command;
 use crate::ui::diff::{WordDiff, marked_label};
 use crate::ui::image_view::TextureCache;
-use crate::ui::loaded::{LoadedSample, ShownRating, shown_ratings};
+use crate::ui::loaded::{LoadedSample, ModelScore, ShownRating, shown_ratings};
 use crate::ui::shared::{letter, rank_of, ranking_text};
 use crate::ui::theme;
 use egui::{Color32, RichText, vec2};
@@ -32,6 +32,8 @@ struct Frame<'a> {
     cursor: Option<u32>,
     pair: (u32, u32),
     highlights: [Color32; 2],
+    /// The scorers' scores of the candidates.
+    scores: &'a [ModelScore],
 }
 
 pub(super) fn candidates_ui(
@@ -48,7 +50,7 @@ pub(super) fn candidates_ui(
         return;
     }
     let highlights = sample.diff_highlights();
-    let LoadedSample { view, label, state, diff, diff_pair, players, embedded, cursor, .. } = sample;
+    let LoadedSample { view, label, state, diff, diff_pair, players, embedded, cursor, model_scores, .. } = sample;
     let frame = Frame {
         n,
         original: original_judgment(view),
@@ -56,6 +58,7 @@ pub(super) fn candidates_ui(
         cursor: (n > 2).then_some(*cursor),
         pair: *diff_pair,
         highlights,
+        scores: model_scores,
     };
     if n > 2 {
         order_ui(ui, &frame, view, show_diff, cmds);
@@ -216,6 +219,9 @@ fn candidate_header_ui(ui: &mut egui::Ui, frame: &Frame<'_>, r: &ResponseView, c
             }
         });
     }
+    for s in frame.scores.iter().filter(|s| s.position == p) {
+        model_score_ui(ui, s);
+    }
     if frame.n > 2 {
         ui.horizontal_wrapped(|ui| {
             let small =
@@ -230,6 +236,23 @@ fn candidate_header_ui(ui: &mut egui::Ui, frame: &Frame<'_>, r: &ResponseView, c
                 }
             }
         });
+    }
+}
+
+/// A scorer's score of the candidate ("score mini 0.412"), and for a scorer that scores sentence
+/// by sentence its worst sentence, the others on hover.
+fn model_score_ui(ui: &mut egui::Ui, s: &ModelScore) {
+    let worst = s.sentences.iter().min_by(|a, b| a.1.total_cmp(&b.1));
+    ui.horizontal_wrapped(|ui| {
+        let line = ui.label(RichText::new(format!("score {} {:.3}", s.scorer, s.score)).color(theme::MODEL));
+        line.on_hover_text(format!("{}'s score of this candidate (higher is better)", s.scorer));
+    });
+    if let Some((text, score)) = worst {
+        let short: String = text.chars().take(90).collect();
+        let more = if short.len() < text.len() { "…" } else { "" };
+        let all: Vec<String> = s.sentences.iter().map(|(t, v)| format!("{v:.3}  {t}")).collect();
+        ui.label(RichText::new(format!("worst sentence {score:.3}: {short}{more}")).small().color(theme::FLAG))
+            .on_hover_text(all.join("\n"));
     }
 }
 

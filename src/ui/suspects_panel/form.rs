@@ -1,0 +1,61 @@
+//! The Score form: the model (a folder, picked or typed, or `org/name` from the local Hugging
+//! Face cache), the scorer's name, the device, the batch and the query of the samples to score.
+
+use crate::ui::commands::ScoreRequest;
+use crate::ui::commands::scoring::DEVICES;
+
+/// What the form asks for this frame.
+pub(super) enum Action {
+    None,
+    Browse,
+    Start,
+    Close,
+}
+
+pub(super) fn form_ui(ui: &mut egui::Ui, form: &mut ScoreRequest) -> Action {
+    let mut action = Action::None;
+    egui::Grid::new("score_form").num_columns(2).show(ui, |ui| {
+        ui.label("Model");
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::TextEdit::singleline(&mut form.model)
+                    .hint_text("folder, or org/name in the HF cache")
+                    .desired_width((ui.available_width() - 80.0).max(120.0)),
+            );
+            if ui.button("Browse…").clicked() {
+                action = Action::Browse;
+            }
+        });
+        ui.end_row();
+        ui.label("Name");
+        ui.add(egui::TextEdit::singleline(&mut form.name).hint_text("the folder's name").desired_width(160.0));
+        ui.end_row();
+        ui.label("Device");
+        ui.horizontal(|ui| {
+            egui::ComboBox::from_id_salt("score_device").selected_text(form.device.clone()).show_ui(ui, |ui| {
+                for d in DEVICES {
+                    ui.selectable_value(&mut form.device, d.to_owned(), d);
+                }
+            });
+            ui.label("Batch");
+            ui.add(egui::DragValue::new(&mut form.batch).range(1..=4096));
+        });
+        ui.end_row();
+        ui.label("Samples");
+        ui.add(
+            egui::TextEdit::singleline(&mut form.query)
+                .hint_text("all (a filter narrows it)")
+                .desired_width(ui.available_width().max(120.0)),
+        );
+        ui.end_row();
+    });
+    ui.horizontal(|ui| {
+        if ui.button("Start scoring").clicked() {
+            action = Action::Start;
+        }
+        if ui.button("Close").clicked() {
+            action = Action::Close;
+        }
+    });
+    action
+}
