@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes DIR with the libraries a `--features cuda` build links against where no CUDA toolkit is
-# installed (candle links cudarc's libraries at build time):
+# installed (candle links cudarc's libraries at build time; cudarc's build looks in
+# $CUDA_HOME/lib/stubs, which scripts/gpu-check passes as DIR):
 #   libcuda.so      a stub (soname libcuda.so.1): the NVIDIA driver provides the real one where
 #                   the binary runs, as the toolkit's own lib/stubs/libcuda.so does;
 #   libcurand.so    a stub (soname libcurand.so.10) whose functions return success and do nothing:
