@@ -106,9 +106,17 @@ pub(super) fn run_score(args: &ScoreArgs) -> anyhow::Result<ExitCode> {
 
 fn report_line(r: &ScoreReport) -> String {
     use crate::model::words::plural;
+    let mut media = String::new();
+    if r.media_failed > 0 {
+        media
+            .push_str(&format!(", {} with media that could not be read left out", plural(r.media_failed, "candidate")));
+    }
+    if r.without_media > 0 {
+        media.push_str(&format!(", {} without media left out", plural(r.without_media, "candidate")));
+    }
     format!(
         "{} on {}: judged {} ({} judged before), {} scored ({} by the model, {} known by content), {} without text \
-         left out, in {:.1} s",
+         left out{}, in {:.1} s",
         r.scorer,
         r.device,
         plural(r.judged, "sample"),
@@ -117,6 +125,7 @@ fn report_line(r: &ScoreReport) -> String {
         r.computed,
         r.reused,
         plural(r.media_only, "candidate"),
+        media,
         r.seconds
     )
 }
