@@ -16,13 +16,21 @@
 //! per pair into Bradley-Terry probabilities that the label is right. Uses `model`, `jobs`,
 //! `query` and `store` only; the export reads scores from the store, never from here.
 
+#[cfg(feature = "local-models")]
+pub mod clip;
 pub mod device;
 #[cfg(feature = "local-models")]
 mod embed;
 pub mod folder;
+#[cfg(feature = "local-models")]
+pub mod image_text;
 pub mod job;
 pub mod load;
 pub mod media;
+#[cfg(feature = "local-models")]
+pub mod preprocess;
+#[cfg(feature = "local-models")]
+pub mod siglip;
 pub mod suspects;
 
 pub use device::DeviceKind;
