@@ -65,20 +65,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let pixels = candle_core::Tensor::from_vec(pixels, (batch, 3, size, size), &candle_core::Device::Cpu)?;
     let (mut t_images, mut t_model, mut t_texts) = (Vec::new(), Vec::new(), Vec::new());
     for run in 0..=runs {
-        let t = Instant::now();
-        let v = image_vectors(&model, &images)?;
-        let a = t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        let m = model.embed_images(&pixels)?.to_vec2::<f32>()?;
-        let b = t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        let w = text_vectors(&model, &text_refs)?;
-        let c = t.elapsed().as_secs_f64();
-        assert_eq!((v.len(), m.len(), w.len()), (batch, batch, batch));
+        let clock = Instant::now();
+        let image_out = image_vectors(&model, &images)?;
+        let with_preprocessing = clock.elapsed().as_secs_f64();
+        let clock = Instant::now();
+        let model_out = model.embed_images(&pixels)?.to_vec2::<f32>()?;
+        let forward_only = clock.elapsed().as_secs_f64();
+        let clock = Instant::now();
+        let text_out = text_vectors(&model, &text_refs)?;
+        let text_time = clock.elapsed().as_secs_f64();
+        assert_eq!((image_out.len(), model_out.len(), text_out.len()), (batch, batch, batch));
         if run > 0 {
-            t_images.push(a);
-            t_model.push(b);
-            t_texts.push(c);
+            t_images.push(with_preprocessing);
+            t_model.push(forward_only);
+            t_texts.push(text_time);
         }
     }
     let line = serde_json::json!({

@@ -1,5 +1,5 @@
-//! The image-text scorers (CLIP, SigLIP) against transformers: `scripts/tiny_clip_models.py`
-//! (run with `VERDICT_PYTHON`, whose environment holds transformers, torch and open_clip_torch's
+//! The image-text scorers (CLIP, `SigLIP`) against transformers: `scripts/tiny_clip_models.py`
+//! (run with `VERDICT_PYTHON`, whose environment holds transformers, torch and `open_clip_torch`'s
 //! BPE vocabulary) builds tiny randomly initialized models and prints transformers' token ids,
 //! pixel values and embeddings for fixed texts and images; Verdict's must match within 1e-4.
 //! Then the scorer: sentence by sentence with the worst sentence as the score, an image list, a

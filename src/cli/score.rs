@@ -106,13 +106,13 @@ pub(super) fn run_score(args: &ScoreArgs) -> anyhow::Result<ExitCode> {
 
 fn report_line(r: &ScoreReport) -> String {
     use crate::model::words::plural;
+    use std::fmt::Write as _;
     let mut media = String::new();
     if r.media_failed > 0 {
-        media
-            .push_str(&format!(", {} with media that could not be read left out", plural(r.media_failed, "candidate")));
+        let _ = write!(media, ", {} with media that could not be read left out", plural(r.media_failed, "candidate"));
     }
     if r.without_media > 0 {
-        media.push_str(&format!(", {} without media left out", plural(r.without_media, "candidate")));
+        let _ = write!(media, ", {} without media left out", plural(r.without_media, "candidate"));
     }
     format!(
         "{} on {}: judged {} ({} judged before), {} scored ({} by the model, {} known by content), {} without text \

@@ -1,6 +1,6 @@
 //! CLIP (`CLIPModel`) with candle: the text tower pooled at each text's end-of-text token (as
 //! transformers does), the vision tower at its class token, each projected and L2-normalized.
-//! Texts are cut at the model's `max_position_embeddings` (77 for OpenAI's CLIP) by the
+//! Texts are cut at the model's `max_position_embeddings` (77 for `OpenAI`'s CLIP) by the
 //! tokenizer, end-of-text kept.
 
 use super::folder::ModelFolder;

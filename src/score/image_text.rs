@@ -1,4 +1,4 @@
-//! The image-text agreement scorer (CLIP, SigLIP): how well a candidate's text agrees with the
+//! The image-text agreement scorer (CLIP, `SigLIP`): how well a candidate's text agrees with the
 //! sample's images, as the cosine of the normalized text and image embeddings (the models' logit
 //! scale and bias are left out: a cosine reads the same across models and is what the margin and
 //! Bradley-Terry fit take).
@@ -38,7 +38,7 @@ pub(crate) fn model_error(path: &std::path::Path, message: String) -> ScoreError
     ScoreError::Model { path: path.to_owned(), message }
 }
 
-/// A text and image encoder pair (CLIP, SigLIP).
+/// A text and image encoder pair (CLIP, `SigLIP`).
 pub trait TextImageModel: Send {
     /// Embeddings of `texts` (one row each, not normalized).
     fn embed_texts(&self, texts: &[&str]) -> Result<Tensor>;
@@ -62,7 +62,9 @@ fn normalized(t: &Tensor) -> Result<Vec<Vec<f32>>> {
         .map(|mut r| {
             let n = r.iter().map(|x| x * x).sum::<f32>().sqrt();
             if n > 0.0 {
-                r.iter_mut().for_each(|x| *x /= n);
+                for x in &mut r {
+                    *x /= n;
+                }
             }
             r
         })
@@ -255,7 +257,13 @@ impl Scorer for ImageTextScorer {
             } else {
                 (c.own_media, vec![c.prompt], false)
             };
-            let key: String = media.iter().map(|m| format!("{}:{};", m.kind, m.content)).collect();
+            let key = media.iter().fold(String::new(), |mut k, m| {
+                k.push_str(m.kind.as_str());
+                k.push(':');
+                k.push_str(&m.content);
+                k.push(';');
+                k
+            });
             let found = match image_index.get(&key) {
                 Some(ix) => Ok(ix.clone()),
                 None => self.images_of(media).map(|imgs| {

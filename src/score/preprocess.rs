@@ -63,12 +63,12 @@ pub struct Preprocess {
     normalize: Option<([f32; 3], [f32; 3])>,
 }
 
-/// OpenAI CLIP's normalization.
+/// `OpenAI` CLIP's normalization.
 const CLIP_MEAN: [f32; 3] = [0.481_454_66, 0.457_827_5, 0.408_210_73];
 const CLIP_STD: [f32; 3] = [0.268_629_54, 0.261_302_6, 0.275_777_1];
 
 impl Preprocess {
-    /// CLIP's defaults (shortest side to `side`, center crop, OpenAI mean and std).
+    /// CLIP's defaults (shortest side to `side`, center crop, `OpenAI` mean and std).
     pub fn clip(side: u32) -> Self {
         Self {
             resize: Some((Size::ShortestEdge(side), Filter::Bicubic)),
@@ -78,7 +78,7 @@ impl Preprocess {
         }
     }
 
-    /// SigLIP's defaults (square resize, mean and std 0.5).
+    /// `SigLIP`'s defaults (square resize, mean and std 0.5).
     pub fn siglip(side: u32) -> Self {
         Self {
             resize: Some((Size::Exact(side, side), Filter::Bicubic)),

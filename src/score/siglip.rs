@@ -1,5 +1,5 @@
-//! SigLIP (`SiglipModel`) with candle: texts padded to the model's `max_position_embeddings` with
-//! its pad token (as SigLIP was trained and as its processor pads, `padding="max_length"`), read at
+//! `SigLIP` (`SiglipModel`) with candle: texts padded to the model's `max_position_embeddings` with
+//! its pad token (as `SigLIP` was trained and as its processor pads, `padding="max_length"`), read at
 //! the last position; images through the attention-pooling head; both L2-normalized.
 
 use super::folder::ModelFolder;
@@ -10,7 +10,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_transformers::models::siglip;
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
-/// A SigLIP model on a device.
+/// A `SigLIP` model on a device.
 pub struct Siglip {
     model: siglip::Model,
     tokenizer: Tokenizer,
@@ -21,7 +21,7 @@ pub struct Siglip {
 }
 
 impl Siglip {
-    /// Loads the SigLIP model of `folder` (its weights already read) onto `device`.
+    /// Loads the `SigLIP` model of `folder` (its weights already read) onto `device`.
     pub fn load(folder: &ModelFolder, weights: Vec<u8>, device: Device) -> Result<Self> {
         let config_path = folder.dir.join("config.json");
         let config: siglip::Config = serde_json::from_value(folder.config.clone()).map_err(|e| ScoreError::Model {
