@@ -27,7 +27,11 @@ fn fixtures() -> Option<&'static (PathBuf, serde_json::Value)> {
             eprintln!("VERDICT_PYTHON is unset: the CLIP and SigLIP reference tests are skipped");
             return None;
         };
-        let dir = tempfile::tempdir().expect("tmp").keep();
+        // One folder per test binary, made again each run (not a temp dir: the statics are
+        // never dropped, so a temp dir would be left behind).
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("score_clip-fixtures");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("fixtures dir");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/tiny_clip_models.py");
         let out = Command::new(python).arg(script).arg(&dir).output().expect("runs python");
         assert!(out.status.success(), "tiny_clip_models.py: {}", String::from_utf8_lossy(&out.stderr));
@@ -274,4 +278,41 @@ fn verdict_score_scores_a_project_with_images_and_leaves_unreadable_media_out() 
     let again: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
     assert_eq!((again["already"].as_u64(), again["computed"].as_u64()), (Some(2), Some(0)), "{again}");
     assert_eq!(again["media_failed"], 2, "{again}");
+    // A text-to-image set (the candidates are images, through a column mapping): the prompt
+    // against each candidate's own image.
+    let t2i = ws.write(
+        "t2i.jsonl",
+        serde_json::json!({"caption": "a photo of a red square", "names": ["noise", "gradient"], "better": 1, "pics": ["noise.png", "gradient.png"]}).to_string() + "\n",
+    );
+    let map = ws.write(
+        "t2i.toml",
+        "prompt = \"caption\"\nresponses_list = \"names\"\npreference = \"better\"\n[[media]]\nfield = \"pics\"\nkind = \"image\"\nrole = \"candidate\"\n",
+    );
+    let o = verdict(&[
+        "import",
+        t2i.to_str().expect("utf-8"),
+        "--map",
+        map.to_str().expect("utf-8"),
+        "--project",
+        p,
+        "--media-root",
+        root,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = verdict(&["score", p, "--model", model.to_str().expect("utf-8"), "--name", "tinyclip", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let third: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!((third["judged"].as_u64(), third["computed"].as_u64()), (Some(1), Some(2)), "{third}");
+    let own: Vec<(i64, f64)> = conn
+        .prepare(
+            "SELECT r.response_pos, r.value FROM ratings r JOIN judgments j ON j.id = r.judgment_id
+             JOIN samples s ON s.id = j.sample_id WHERE j.source = 'model' AND s.prompt = 'a photo of a red square'
+             ORDER BY r.response_pos",
+        )
+        .and_then(|mut st| st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).and_then(Iterator::collect))
+        .expect("the model's ratings");
+    assert_eq!(own.len(), 2, "{own:?}");
+    for ((_, got), want) in own.iter().zip([cos(reference, "clip", 0, 2), cos(reference, "clip", 0, 0)]) {
+        assert!((*got as f32 - want).abs() <= TOL, "{own:?}: {want}");
+    }
 }
