@@ -2,10 +2,10 @@
 # CLIP on the CPU (issue 17, "Speed"): Verdict's candle CLIP (examples/clip_bench.rs) against
 # transformers' CLIPModel on PyTorch (scripts/peer_clip.py), the same ViT-B/32-shaped model
 # (random weights), batch and threads, RUNS rounds interleaved (ours, then the peer's), each round
-# itself a warm-up and 5 timed runs. Prints each round's JSON and the medians with the ratios.
+# itself a warm-up and EACH (5) timed runs. Prints each round's JSON and the medians with the ratios.
 #
 #   scripts/bench_clip.sh
-# Environment: RUNS (3 rounds), BATCH (32), THREADS (2), PYTHON (target/pyenv/bin/python: torch,
+# Environment: RUNS (3 rounds), EACH (5), BATCH (32), THREADS (2), PYTHON (target/pyenv/bin/python: torch,
 # transformers, open_clip_torch's BPE file), PROFILE (release; `dev` only where a release build
 # cannot be had, which the report must say). The model is made once in target/bench-data/clip-b32.
 set -euo pipefail
@@ -13,6 +13,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 RUNS=${RUNS:-3}
 BATCH=${BATCH:-32}
+EACH=${EACH:-5}
 THREADS=${THREADS:-2}
 PYTHON=${PYTHON:-$ROOT/target/pyenv/bin/python}
 PROFILE=${PROFILE:-release}
@@ -33,8 +34,8 @@ echo "# CLIP ViT-B/32 shape, batch $BATCH, $THREADS threads, profile $PROFILE, $
 : > "$LOGS/ours.jsonl"
 : > "$LOGS/peer.jsonl"
 for i in $(seq "$RUNS"); do
-  RAYON_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS "$BIN" "$MODEL" --batch "$BATCH" | tee -a "$LOGS/ours.jsonl"
-  OMP_NUM_THREADS=$THREADS "$PYTHON" scripts/peer_clip.py bench "$MODEL" --batch "$BATCH" --threads "$THREADS" | tee -a "$LOGS/peer.jsonl"
+  RAYON_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS "$BIN" "$MODEL" --batch "$BATCH" --runs "$EACH" | tee -a "$LOGS/ours.jsonl"
+  OMP_NUM_THREADS=$THREADS "$PYTHON" scripts/peer_clip.py bench "$MODEL" --batch "$BATCH" --runs "$EACH" --threads "$THREADS" | tee -a "$LOGS/peer.jsonl"
 done
 "$PYTHON" - "$LOGS/ours.jsonl" "$LOGS/peer.jsonl" <<'PY'
 import json, statistics, sys

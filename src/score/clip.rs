@@ -1,23 +1,21 @@
-//! CLIP (`CLIPModel`) with candle: the text tower pooled at each text's end-of-text token (as
-//! transformers does), the vision tower at its class token, each projected and L2-normalized.
+//! CLIP (`CLIPModel`) with candle (the towers in `clip_net`): the text tower pooled at each text's
+//! end-of-text token (as transformers does), the vision tower at its class token, each projected
+//! and L2-normalized.
 //! Texts are cut at the model's `max_position_embeddings` (77 for `OpenAI`'s CLIP) by the
 //! tokenizer, end-of-text kept.
 
+use super::clip_net::{TextTower, TowerSize, VisionTower};
 use super::folder::ModelFolder;
 use super::image_text::{TextImageModel, inference, model_error};
 use super::preprocess::Preprocess;
 use super::{Result, ScoreError};
-use candle_core::{DType, Device, IndexOp, Module, Tensor};
-use candle_transformers::models::clip::text_model::{Activation, ClipTextConfig, ClipTextTransformer};
-use candle_transformers::models::clip::vision_model::{ClipVisionConfig, ClipVisionTransformer};
+use candle_core::{DType, Device, Tensor};
 use tokenizers::{Tokenizer, TruncationParams};
 
 /// A CLIP model on a device.
 pub struct Clip {
-    text: ClipTextTransformer,
-    vision: ClipVisionTransformer,
-    text_projection: candle_nn::Linear,
-    visual_projection: candle_nn::Linear,
+    text: TextTower,
+    vision: VisionTower,
     tokenizer: Tokenizer,
     pad_id: u32,
     max_tokens: usize,
@@ -46,92 +44,62 @@ impl Clip {
             }
         }
         let projection_dim = usize_of(c, "projection_dim", 512);
-        let text_config = ClipTextConfig {
-            vocab_size: usize_of(t, "vocab_size", 49408),
-            embed_dim: usize_of(t, "hidden_size", 512),
-            activation: Activation::QuickGelu,
-            intermediate_size: usize_of(t, "intermediate_size", 2048),
-            max_position_embeddings: usize_of(t, "max_position_embeddings", 77),
-            pad_with: None,
-            num_hidden_layers: usize_of(t, "num_hidden_layers", 12),
-            num_attention_heads: usize_of(t, "num_attention_heads", 8),
-            projection_dim,
+        let eps = |part: &serde_json::Value| part["layer_norm_eps"].as_f64().unwrap_or(1e-5);
+        let text_size = TowerSize {
+            width: usize_of(t, "hidden_size", 512),
+            inner: usize_of(t, "intermediate_size", 2048),
+            layers: usize_of(t, "num_hidden_layers", 12),
+            heads: usize_of(t, "num_attention_heads", 8),
+            eps: eps(t),
         };
-        let vision_config = ClipVisionConfig {
-            embed_dim: usize_of(v, "hidden_size", 768),
-            activation: Activation::QuickGelu,
-            intermediate_size: usize_of(v, "intermediate_size", 3072),
-            num_hidden_layers: usize_of(v, "num_hidden_layers", 12),
-            num_attention_heads: usize_of(v, "num_attention_heads", 12),
-            projection_dim,
-            num_channels: usize_of(v, "num_channels", 3),
-            image_size: usize_of(v, "image_size", 224),
-            patch_size: usize_of(v, "patch_size", 32),
+        let vision_size = TowerSize {
+            width: usize_of(v, "hidden_size", 768),
+            inner: usize_of(v, "intermediate_size", 3072),
+            layers: usize_of(v, "num_hidden_layers", 12),
+            heads: usize_of(v, "num_attention_heads", 12),
+            eps: eps(v),
         };
-        for eps in [&t["layer_norm_eps"], &v["layer_norm_eps"]] {
-            if eps.as_f64().is_some_and(|e| (e - 1e-5).abs() > 1e-12) {
-                return Err(ScoreError::Unsupported(format!(
-                    "{}: layer_norm_eps {eps}: candle's CLIP runs 1e-5",
-                    config_path.display()
-                )));
-            }
-        }
+        let max_tokens = usize_of(t, "max_position_embeddings", 77);
+        let image_size = usize_of(v, "image_size", 224);
         let weights_path = folder.dir.join("model.safetensors");
         let vb = candle_nn::VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
             .map_err(|e| model_error(&weights_path, format!("cannot be read: {e}")))?;
         let wrong = |e: candle_core::Error| {
             model_error(&weights_path, format!("does not hold the CLIP weights config.json describes: {e}"))
         };
-        let text = ClipTextTransformer::new(vb.pp("text_model"), &text_config).map_err(wrong)?;
-        let vision = ClipVisionTransformer::new(vb.pp("vision_model"), &vision_config).map_err(wrong)?;
-        let text_projection =
-            candle_nn::linear_no_bias(text_config.embed_dim, projection_dim, vb.pp("text_projection"))
-                .map_err(wrong)?;
-        let visual_projection =
-            candle_nn::linear_no_bias(vision_config.embed_dim, projection_dim, vb.pp("visual_projection"))
-                .map_err(wrong)?;
+        let text = TextTower::load(&vb, text_size, usize_of(t, "vocab_size", 49408), max_tokens, projection_dim)
+            .map_err(wrong)?;
+        let vision = VisionTower::load(
+            &vb,
+            vision_size,
+            image_size,
+            usize_of(v, "patch_size", 32),
+            usize_of(v, "num_channels", 3),
+            projection_dim,
+        )
+        .map_err(wrong)?;
         let tokenizer_path = folder.file("tokenizer.json")?;
         let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
             .map_err(|e| model_error(&tokenizer_path, format!("cannot be read: {e}")))?;
-        let max_tokens = text_config.max_position_embeddings;
         tokenizer
             .with_truncation(Some(TruncationParams { max_length: max_tokens, ..TruncationParams::default() }))
             .map_err(|e| model_error(&tokenizer_path, e.to_string()))?;
         tokenizer.with_padding(None);
         let pad_id = t["pad_token_id"].as_u64().map_or(49407, |n| n as u32);
-        let preprocess = Preprocess::from_folder(folder, Preprocess::clip(vision_config.image_size as u32))?;
-        Ok(Self {
-            text,
-            vision,
-            text_projection,
-            visual_projection,
-            tokenizer,
-            pad_id,
-            max_tokens,
-            image_size: vision_config.image_size,
-            preprocess,
-            device,
-        })
+        let preprocess = Preprocess::from_folder(folder, Preprocess::clip(image_size as u32))?;
+        Ok(Self { text, vision, tokenizer, pad_id, max_tokens, image_size, preprocess, device })
     }
 
     /// The projected (not normalized) embeddings of already preprocessed images,
     /// `(n, 3, size, size)`.
     pub fn image_features(&self, pixels: &Tensor) -> Result<Tensor> {
-        pixels.apply(&self.vision).and_then(|h| h.apply(&self.visual_projection)).map_err(inference)
+        self.vision.forward(pixels).map_err(inference)
     }
 
     /// The projected (not normalized) embeddings of token ids `(n, len)`, each read at its
     /// end-of-text position (`ends[i]`).
     pub fn text_features(&self, ids: &Tensor, ends: &[usize]) -> Result<Tensor> {
-        let hidden = self.text.forward_with_mask(ids, usize::MAX).map_err(inference)?;
-        let rows: Vec<Tensor> = ends
-            .iter()
-            .enumerate()
-            .map(|(i, e)| hidden.i((i, *e)))
-            .collect::<candle_core::Result<_>>()
-            .map_err(inference)?;
-        let pooled = Tensor::stack(&rows, 0).map_err(inference)?;
-        self.text_projection.forward(&pooled).map_err(inference)
+        self.text.forward(ids, ends).map_err(inference)
     }
 
     /// Token ids of `texts`, padded to the longest, with each one's end-of-text position.

@@ -18,6 +18,8 @@
 
 #[cfg(feature = "local-models")]
 pub mod clip;
+#[cfg(feature = "local-models")]
+mod clip_net;
 pub mod device;
 #[cfg(feature = "local-models")]
 mod embed;
