@@ -45,27 +45,28 @@ impl Layer {
 
     /// `x`: `(batch, tokens, width)`; `mask`: added to the attention scores `(tokens, tokens)`.
     fn forward(&self, x: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
-        let (b, s, d) = x.dims3()?;
-        let hd = d / self.heads;
-        let h = self.norm1.forward(x)?.reshape((b * s, d))?;
-        let qkv = self.qkv.forward(&h)?.reshape((b, s, 3, self.heads, hd))?.permute((2, 0, 3, 1, 4))?;
-        let scale = (hd as f64).powf(-0.5);
-        let q = (qkv.i(0)?.contiguous()? * scale)?;
-        let k = qkv.i(1)?.contiguous()?;
-        let v = qkv.i(2)?.contiguous()?;
-        let scores = q.matmul(&k.t()?)?;
+        let (batch, tokens, width) = x.dims3()?;
+        let rows = batch * tokens;
+        let head_width = width / self.heads;
+        let normed = self.norm1.forward(x)?.reshape((rows, width))?;
+        let qkv =
+            self.qkv.forward(&normed)?.reshape((batch, tokens, 3, self.heads, head_width))?.permute((2, 0, 3, 1, 4))?;
+        let scale = (head_width as f64).powf(-0.5);
+        let query = (qkv.i(0)?.contiguous()? * scale)?;
+        let key = qkv.i(1)?.contiguous()?;
+        let value = qkv.i(2)?.contiguous()?;
+        let scores = query.matmul(&key.t()?)?;
         let scores = match mask {
             Some(m) => scores.broadcast_add(m)?,
             None => scores,
         };
-        let attn = candle_nn::ops::softmax_last_dim(&scores)?.matmul(&v)?;
-        let attn = attn.transpose(1, 2)?.reshape((b * s, d))?;
-        let x = (x + self.out.forward(&attn)?.reshape((b, s, d))?)?;
-        let h = self.norm2.forward(&x)?.reshape((b * s, d))?;
-        let h = self.fc1.forward(&h)?;
+        let attended = candle_nn::ops::softmax_last_dim(&scores)?.matmul(&value)?;
+        let attended = attended.transpose(1, 2)?.reshape((rows, width))?;
+        let x = (x + self.out.forward(&attended)?.reshape((batch, tokens, width))?)?;
+        let inner = self.fc1.forward(&self.norm2.forward(&x)?.reshape((rows, width))?)?;
         // Quick GELU: x * sigmoid(1.702 x).
-        let h = (&h * candle_nn::ops::sigmoid(&(&h * 1.702)?)?)?;
-        x + self.fc2.forward(&h)?.reshape((b, s, d))?
+        let inner = (&inner * candle_nn::ops::sigmoid(&(&inner * 1.702)?)?)?;
+        x + self.fc2.forward(&inner)?.reshape((batch, tokens, width))?
     }
 }
 
