@@ -3,8 +3,9 @@
 //! BPE vocabulary) builds tiny randomly initialized models and prints transformers' token ids,
 //! pixel values and embeddings for fixed texts and images; Verdict's must match within 1e-4.
 //! Then the scorer: sentence by sentence with the worst sentence as the score, an image list, a
-//! video file and a frame folder, a generated-media candidate, broken media; and `verdict score`
-//! end to end on a project with images. Skipped (with a note) when `VERDICT_PYTHON` is unset.
+//! video file (a committed FFV1 clip of the script's gradient image) and a frame folder, a
+//! generated-media candidate, broken media; and `verdict score` end to end on a project with
+//! images and on a text-to-image set. Skipped (with a note) when `VERDICT_PYTHON` is unset.
 
 #![cfg(feature = "local-models")]
 
@@ -196,16 +197,10 @@ fn answers_are_scored_sentence_by_sentence_over_image_lists_and_generated_images
 fn a_video_and_a_frame_folder_are_scored_over_their_frames() {
     let Some((dir, reference)) = fixtures() else { return };
     let ws = Workspace::new();
-    // A lossless video of one still image: every sampled frame is that image.
-    let video = ws.path("still.mkv");
-    let made = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-loop", "1", "-i"])
-        .arg(dir.join("images/gradient.png"))
-        .args(["-t", "2", "-r", "5", "-c:v", "ffv1", "-pix_fmt", "bgr0"])
-        .arg(&video)
-        .status()
-        .expect("runs ffmpeg");
-    assert!(made.success());
+    // A lossless video (FFV1, 2 s at 5 fps) of the script's gradient.png, made with
+    // `ffmpeg -loop 1 -i gradient.png -t 2 -r 5 -c:v ffv1 -pix_fmt bgr0`: every sampled frame is
+    // that image, so the video scores as the image does.
+    let video = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/media/clip_gradient_still.mkv");
     let frames_dir = ws.path("frames");
     std::fs::create_dir_all(&frames_dir).expect("mkdir");
     std::fs::copy(dir.join("images/tall.png"), frames_dir.join("frame_001.png")).expect("copy");
