@@ -78,7 +78,7 @@ fn embeddings_match_sentence_transformers_within_1e_4() {
     let mut scorer = scorer();
     // Each text as a candidate of the one before: every text is embedded, in one batch with the
     // long one (so padding and masking are exercised).
-    let candidates: Vec<Candidate<'_>> = texts.windows(2).map(|w| Candidate { prompt: &w[0], text: &w[1] }).collect();
+    let candidates: Vec<Candidate<'_>> = texts.windows(2).map(|w| Candidate::new(&w[0], &w[1])).collect();
     let scored = scorer.score(&candidates).expect("scores");
     let made: std::collections::HashMap<String, Vec<f32>> = scored.into_iter().flat_map(|s| s.embeddings).collect();
     let mut largest = 0.0f64;
@@ -117,9 +117,7 @@ fn related_answers_score_above_unrelated_ones() {
     let mut scorer = scorer();
     let candidates: Vec<Candidate<'_>> = cases
         .iter()
-        .flat_map(|(p, related, unrelated)| {
-            [Candidate { prompt: p, text: related }, Candidate { prompt: p, text: unrelated }]
-        })
+        .flat_map(|(p, related, unrelated)| [Candidate::new(p, related), Candidate::new(p, unrelated)])
         .collect();
     let scored = scorer.score(&candidates).expect("scores");
     for (i, (prompt, ..)) in cases.iter().enumerate() {

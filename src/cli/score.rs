@@ -165,9 +165,17 @@ fn scorer(args: &ScoreArgs) -> anyhow::Result<(Box<dyn Scorer>, String)> {
 
 fn report_line(r: &ScoreReport) -> String {
     use crate::model::words::plural;
+    use std::fmt::Write as _;
+    let mut media = String::new();
+    if r.media_failed > 0 {
+        let _ = write!(media, ", {} with media that could not be read left out", plural(r.media_failed, "candidate"));
+    }
+    if r.without_media > 0 {
+        let _ = write!(media, ", {} without media left out", plural(r.without_media, "candidate"));
+    }
     format!(
         "{} on {}: judged {} ({} judged before), {} scored ({} by the model, {} known by content), {} without text \
-         left out, in {:.1} s",
+         left out{}, in {:.1} s",
         r.scorer,
         r.device,
         plural(r.judged, "sample"),
@@ -176,6 +184,7 @@ fn report_line(r: &ScoreReport) -> String {
         r.computed,
         r.reused,
         plural(r.media_only, "candidate"),
+        media,
         r.seconds
     )
 }

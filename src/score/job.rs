@@ -55,6 +55,11 @@ pub struct ScoreReport {
     pub reused: u64,
     /// Candidates without text (media only), not scored by a text scorer.
     pub media_only: u64,
+    /// Candidates a media scorer left unscored because their media could not be read or
+    /// decoded (a missing file, a URL never fetched, broken bytes); a later run tries them again.
+    pub media_failed: u64,
+    /// Candidates a media scorer had nothing to compare with (a text sample without media).
+    pub without_media: u64,
     /// Wall time.
     pub seconds: f64,
 }
@@ -148,14 +153,42 @@ fn score_chunk(
 ) -> Result<()> {
     let inputs = store.score_inputs(samples)?;
     let compares = scorer.compares();
+    let optional = scorer.media_optional();
+    let media = if scorer.reads_media() { super::media::load(store, samples)? } else { HashMap::new() };
     let mut wanted: Vec<(SampleId, u32, Candidate<'_>, String)> = Vec::new();
     for input in &inputs {
         let mut with_text: Vec<(u32, Candidate<'_>)> = Vec::new();
         for (pos, text) in &input.candidates {
-            match text {
-                Some(text) => with_text.push((*pos, Candidate { prompt: &input.prompt, text })),
-                None => report.media_only += 1,
+            if !scorer.reads_media() {
+                match text {
+                    Some(text) => with_text.push((*pos, Candidate::new(&input.prompt, text))),
+                    None => report.media_only += 1,
+                }
+                continue;
             }
+            let text = text.as_deref().unwrap_or("");
+            let Some(m) = media.get(&input.sample) else {
+                if optional && !text.is_empty() {
+                    with_text.push((*pos, Candidate::new(&input.prompt, text)));
+                } else {
+                    report.without_media += 1;
+                }
+                continue;
+            };
+            let c = if let Some(own) = m.own.get(pos).filter(|o| !o.is_empty()) {
+                Candidate { own_media: own, ..Candidate::new(&input.prompt, text) }
+            } else if m.own_error.contains_key(pos) || (!text.is_empty() && m.input_error.is_some()) {
+                report.media_failed += 1;
+                continue;
+            } else if !text.is_empty() && !m.input.is_empty() {
+                Candidate { media: &m.input, ..Candidate::new(&input.prompt, text) }
+            } else if optional && !text.is_empty() {
+                Candidate::new(&input.prompt, text)
+            } else {
+                report.without_media += 1;
+                continue;
+            };
+            with_text.push((*pos, c));
         }
         let all: Vec<Candidate<'_>> = with_text.iter().map(|w| w.1).collect();
         for (k, (pos, c)) in with_text.iter().enumerate() {
@@ -175,6 +208,7 @@ fn score_chunk(
             new.push((w.2, &w.3));
         }
     }
+    let mut failed: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for part in new.chunks(batch) {
         let candidates: Vec<Candidate<'_>> = part.iter().map(|p| p.0).collect();
         let scored: Vec<Scored> = scorer.score(&candidates)?;
@@ -186,6 +220,11 @@ fn score_chunk(
             )));
         }
         for ((_, content), s) in part.iter().zip(scored) {
+            if s.score.is_nan() && scorer.reads_media() {
+                // Its media did not decode: left unscored (and counted below), tried again later.
+                failed.insert(*content);
+                continue;
+            }
             if !s.score.is_finite() {
                 return Err(ScoreError::Inference(format!("the scorer returned {} for a candidate", s.score)));
             }
@@ -202,18 +241,21 @@ fn score_chunk(
     }
     let mut by_sample: Vec<(SampleId, Vec<(u32, f64)>)> = Vec::new();
     for (sample, _, _, content) in &wanted {
-        if !scores.contains_key(content) {
+        if !scores.contains_key(content) && !failed.contains(content.as_str()) {
             return Err(ScoreError::Inference(format!("sample {sample}: a candidate was left unscored")));
         }
     }
     for (sample, pos, _, content) in &wanted {
-        let score = scores[content];
+        let Some(&score) = scores.get(content) else {
+            report.media_failed += 1;
+            continue;
+        };
         match by_sample.last_mut() {
             Some((s, list)) if s == sample => list.push((*pos, score)),
             _ => by_sample.push((*sample, vec![(*pos, score)])),
         }
     }
-    report.candidates += wanted.len() as u64;
+    report.candidates += wanted.len() as u64 - failed_count(&wanted, &failed);
     pending.judgments.extend(by_sample);
     Ok(())
 }
@@ -275,6 +317,11 @@ fn score_samples(
         }
     }
     Ok(())
+}
+
+/// How many of `wanted` have a content that failed.
+fn failed_count(wanted: &[(SampleId, u32, Candidate<'_>, String)], failed: &std::collections::HashSet<&str>) -> u64 {
+    wanted.iter().filter(|w| failed.contains(w.3.as_str())).count() as u64
 }
 
 /// Writes what is pending (nothing when nothing is).

@@ -28,17 +28,22 @@ impl LoadOptions {
 /// The architectures the sentence-embedding scorer runs.
 const SENTENCE_ENCODERS: &[&str] = &["BertModel", "bert"];
 
+/// The architectures the image-text scorer runs.
+const IMAGE_TEXT: &[&str] = &["CLIPModel", "SiglipModel"];
+
 /// Loads the scorer for `options.model`, with the folder it came from.
 pub fn load(options: &LoadOptions) -> Result<(Box<dyn Scorer>, ModelFolder)> {
     let caches = options.caches.clone().unwrap_or_else(hub_caches);
     let folder = ModelFolder::find(&options.model, &caches)?;
-    if !SENTENCE_ENCODERS.contains(&folder.architecture.as_str()) {
+    let image_text = IMAGE_TEXT.contains(&folder.architecture.as_str());
+    if !image_text && !SENTENCE_ENCODERS.contains(&folder.architecture.as_str()) {
         return Err(ScoreError::Unsupported(format!(
             "{}: architecture `{}` is not one Verdict scores with yet; it runs sentence-embedding encoders \
-             of the BERT family ({}), e.g. all-MiniLM-L6-v2",
+             of the BERT family ({}), e.g. all-MiniLM-L6-v2, and image-text models ({})",
             folder.dir.join("config.json").display(),
             folder.architecture,
-            SENTENCE_ENCODERS[0]
+            SENTENCE_ENCODERS[0],
+            IMAGE_TEXT.join(", ")
         )));
     }
     let kind = options.device.unwrap_or_else(device::preferred);
@@ -49,7 +54,11 @@ pub fn load(options: &LoadOptions) -> Result<(Box<dyn Scorer>, ModelFolder)> {
             "scorer name `{name}`: a name is one word (no spaces), as `score:NAME` takes it"
         )));
     }
-    let scorer = sentence_scorer(&folder, name, device, words)?;
+    let scorer = if image_text {
+        image_text_scorer(&folder, name, device, words)?
+    } else {
+        sentence_scorer(&folder, name, device, words)?
+    };
     Ok((scorer, folder))
 }
 
@@ -70,5 +79,30 @@ fn sentence_scorer(
 
 #[cfg(not(feature = "local-models"))]
 fn sentence_scorer(_: &ModelFolder, _: String, (): (), _: String) -> Result<Box<dyn Scorer>> {
+    Err(ScoreError::Device("this Verdict was built without the `local-models` feature".into()))
+}
+
+#[cfg(feature = "local-models")]
+fn image_text_scorer(
+    folder: &ModelFolder,
+    name: String,
+    device: candle_core::Device,
+    words: String,
+) -> Result<Box<dyn Scorer>> {
+    use super::image_text::{ImageTextScorer, TextImageModel};
+    let path = folder.file("model.safetensors")?;
+    let weights = std::fs::read(&path)
+        .map_err(|e| ScoreError::Model { path: path.clone(), message: format!("cannot be read: {e}") })?;
+    let hash = blake3::hash(&weights).to_hex().to_string();
+    let model: Box<dyn TextImageModel> = if folder.architecture == "CLIPModel" {
+        Box::new(super::clip::Clip::load(folder, weights, device)?)
+    } else {
+        Box::new(super::siglip::Siglip::load(folder, weights, device)?)
+    };
+    Ok(Box::new(ImageTextScorer::new(model, name, folder.architecture.clone(), hash, words)))
+}
+
+#[cfg(not(feature = "local-models"))]
+fn image_text_scorer(_: &ModelFolder, _: String, (): (), _: String) -> Result<Box<dyn Scorer>> {
     Err(ScoreError::Device("this Verdict was built without the `local-models` feature".into()))
 }

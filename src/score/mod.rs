@@ -16,13 +16,24 @@
 //! per pair into Bradley-Terry probabilities that the label is right. Uses `model`, `jobs`,
 //! `query` and `store` only; the export reads scores from the store, never from here.
 
+#[cfg(feature = "local-models")]
+pub mod clip;
+#[cfg(feature = "local-models")]
+mod clip_net;
 pub mod device;
 #[cfg(feature = "local-models")]
 mod embed;
 pub mod folder;
+#[cfg(feature = "local-models")]
+pub mod image_text;
 pub mod job;
 pub mod load;
+pub mod media;
+#[cfg(feature = "local-models")]
+pub mod preprocess;
 pub mod served;
+#[cfg(feature = "local-models")]
+pub mod siglip;
 pub mod suspects;
 
 pub use device::DeviceKind;
@@ -31,6 +42,7 @@ pub use embed::SentenceEmbedder;
 pub use folder::ModelFolder;
 pub use job::{ScoreOptions, ScoreReport, run};
 pub use load::load;
+pub use media::{CandidateMedia, MediaData};
 
 /// Why scoring failed.
 #[derive(Debug, thiserror::Error)]
@@ -94,24 +106,47 @@ pub struct ScorerIdentity {
     pub settings: serde_json::Value,
 }
 
-/// One candidate to score: the sample's prompt and one candidate response (images later).
+/// One candidate to score: the sample's prompt and one candidate response, with the media a
+/// scorer that reads media compares it with (empty for a text scorer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Candidate<'a> {
     /// The prompt.
     pub prompt: &'a str,
-    /// The candidate's text.
+    /// The candidate's text (empty for a media-only candidate).
     pub text: &'a str,
+    /// The sample's input media, in order: its image, image list, video or frame folder.
+    pub media: &'a [CandidateMedia],
+    /// The candidate's own media when the candidate is media (a text-to-image set's image): the
+    /// prompt is scored against these.
+    pub own_media: &'a [CandidateMedia],
 }
 
-impl Candidate<'_> {
+impl<'a> Candidate<'a> {
+    /// A text candidate: `text` answering `prompt`, no media.
+    pub fn new(prompt: &'a str, text: &'a str) -> Self {
+        Self { prompt, text, media: &[], own_media: &[] }
+    }
+
     /// The blake3 of what a scorer reads, hex: scores are kept under it, so the same prompt and
     /// candidate are scored once whichever samples hold them. Each part is length-prefixed, so no
-    /// two candidates share a key.
+    /// two candidates share a key; media add their content hashes (input media, then the
+    /// candidate's own, told apart), so a text candidate's key is the same whatever media scorers
+    /// exist.
     pub fn content_hash(&self) -> String {
         let mut h = blake3::Hasher::new();
         for part in [self.prompt, self.text] {
             h.update(&(part.len() as u64).to_le_bytes());
             h.update(part.as_bytes());
+        }
+        for (tag, list) in [(b"media", self.media), (b"owned", self.own_media)] {
+            if !list.is_empty() {
+                h.update(tag);
+                h.update(&(list.len() as u64).to_le_bytes());
+                for m in list {
+                    h.update(m.kind.as_str().as_bytes());
+                    h.update(m.content.as_bytes());
+                }
+            }
         }
         h.finalize().to_hex().to_string()
     }
@@ -143,7 +178,21 @@ pub trait Scorer: Send {
     /// Where it runs, in words: `cpu f32`, `cuda:0 f32`.
     fn device(&self) -> &str;
 
-    /// Scores `batch`, one [`Scored`] per candidate in order.
+    /// Whether it reads the samples' media: the job then fills [`Candidate::media`] and
+    /// [`Candidate::own_media`] and scores only candidates that have media to compare with.
+    fn reads_media(&self) -> bool {
+        false
+    }
+
+    /// Whether, reading media, it also scores a candidate without any (a served scorer sends the
+    /// sample's images where it has them and the text alone otherwise).
+    fn media_optional(&self) -> bool {
+        false
+    }
+
+    /// Scores `batch`, one [`Scored`] per candidate in order. A scorer that reads media returns
+    /// a NaN score for a candidate whose media does not decode (with the reason in `detail` as
+    /// `{"media_error": ...}`): the job leaves that candidate unscored and counts it, and goes on.
     fn score(&mut self, batch: &[Candidate<'_>]) -> Result<Vec<Scored>>;
 
     /// Whether it judges a sample's candidates against each other (a chat model judging pairs):
@@ -179,10 +228,29 @@ mod tests {
 
     #[test]
     fn content_hashes_tell_where_the_prompt_ends() {
-        let a = Candidate { prompt: "ab", text: "c" };
-        let b = Candidate { prompt: "a", text: "bc" };
+        let a = Candidate::new("ab", "c");
+        let b = Candidate::new("a", "bc");
         assert_ne!(a.content_hash(), b.content_hash());
-        assert_eq!(a.content_hash(), Candidate { prompt: "ab", text: "c" }.content_hash());
+        assert_eq!(a.content_hash(), Candidate::new("ab", "c").content_hash());
         assert_eq!(a.content_hash().len(), 64);
+    }
+
+    #[test]
+    fn media_change_the_content_hash_and_where_they_sit_counts() {
+        let image = |c: &str| CandidateMedia {
+            kind: crate::model::MediaKind::Image,
+            content: c.into(),
+            data: MediaData::Bytes(std::sync::Arc::from(&b"x"[..])),
+            mime: None,
+        };
+        let (one, two) = ([image("aa")], [image("bb")]);
+        let text = Candidate::new("p", "t");
+        let with = Candidate { media: &one, ..text };
+        assert_ne!(text.content_hash(), with.content_hash());
+        assert_ne!(with.content_hash(), Candidate { media: &two, ..text }.content_hash());
+        assert_ne!(with.content_hash(), Candidate { own_media: &one, ..text }.content_hash());
+        // Only the content hash counts, not where the bytes came from.
+        let same = [CandidateMedia { data: MediaData::Bytes(std::sync::Arc::from(&b"y"[..])), ..image("aa") }];
+        assert_eq!(with.content_hash(), Candidate { media: &same, ..text }.content_hash());
     }
 }

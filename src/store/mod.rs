@@ -50,7 +50,7 @@ pub use list::{ListRow, SortKey};
 pub use ops::{Actor, ChangeKinds, Changes, OpKind, OpRow, OpSpec, OpTx};
 pub use overview::Overview;
 pub use read::{DatasetSummary, JudgmentView, MediaView, RatingView, ResponseView, SampleView};
-pub use scores::{MarginRow, NewScorer, ScoreBatch, ScoreInput, ScorerRow};
+pub use scores::{MarginRow, NewScorer, ScoreBatch, ScoreInput, ScoreMediaRow, ScorerRow};
 pub use search::SampleRow;
 pub use shapes::Shape;
 pub use undo::{Conflict, HistoryEntry, SampleChange, Undone};

@@ -77,6 +77,29 @@ pub struct ScoreInput {
     pub candidates: Vec<(u32, Option<String>)>,
 }
 
+/// A media item of a sample, as a scorer that reads media finds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreMediaRow {
+    /// The sample.
+    pub sample: SampleId,
+    /// Its order within the sample.
+    pub position: u32,
+    /// Why it is there (`input`, `retrieved`, `candidate`).
+    pub role: crate::model::MediaRole,
+    /// What it is.
+    pub kind: crate::model::MediaKind,
+    /// For a candidate's own media: the response position it belongs to.
+    pub response_pos: Option<u32>,
+    /// Embedded bytes (their hash is the content hash).
+    pub blob_hash: Option<String>,
+    /// A referenced file (or frame folder), resolved.
+    pub resolved_path: Option<String>,
+    /// Its content hash when the media pass has set it.
+    pub content: Option<String>,
+    /// The source's reference, for messages (a path, a URL never fetched).
+    pub reference: Option<String>,
+}
+
 /// One batch of a scoring job's results, written in one transaction.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScoreBatch {
@@ -275,6 +298,38 @@ impl Store {
                 .and_then(Iterator::collect)
                 .map_err(|e| self.err(e))?;
             out.push(ScoreInput { sample: *id, prompt: p, candidates });
+        }
+        Ok(out)
+    }
+
+    /// The media of `ids` (every role), by sample and position.
+    pub fn score_media(&self, ids: &[SampleId]) -> Result<Vec<ScoreMediaRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT sample_id, position, role, kind, response_pos, blob_hash, resolved_path, content,
+                        COALESCE(path, url, name) FROM media WHERE sample_id = ?1 ORDER BY position",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for id in ids {
+            let rows = stmt
+                .query_map([id], |r| {
+                    Ok(ScoreMediaRow {
+                        sample: r.get(0)?,
+                        position: r.get(1)?,
+                        role: r.get(2)?,
+                        kind: r.get(3)?,
+                        response_pos: r.get(4)?,
+                        blob_hash: r.get(5)?,
+                        resolved_path: r.get(6)?,
+                        content: r.get(7)?,
+                        reference: r.get(8)?,
+                    })
+                })
+                .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+                .map_err(|e| self.err(e))?;
+            out.extend(rows);
         }
         Ok(out)
     }

@@ -80,7 +80,7 @@ pub fn model_scores(store: &Store, view: &SampleView) -> crate::store::Result<Ve
             let text = view.responses.iter().find(|x| x.position == position).and_then(|x| x.text.as_deref());
             let detail = match text {
                 Some(text) => {
-                    let content = crate::score::Candidate { prompt: &view.prompt, text }.content_hash();
+                    let content = crate::score::Candidate::new(&view.prompt, text).content_hash();
                     store.score_of(scorer, &content)?.and_then(|(_, d)| d)
                 }
                 None => None,

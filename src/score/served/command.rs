@@ -214,14 +214,25 @@ impl Scorer for CommandScorer {
         &self.device
     }
 
+    fn reads_media(&self) -> bool {
+        true
+    }
+
+    fn media_optional(&self) -> bool {
+        true
+    }
+
     fn score(&mut self, batch: &[Candidate<'_>]) -> Result<Vec<Scored>> {
         if let Some(message) = &self.broken {
             return Err(ScoreError::Inference(message.clone()));
         }
         let first = self.next_id;
         self.next_id += batch.len() as u64;
-        let requests: Vec<String> =
-            batch.iter().enumerate().map(|(i, c)| Self::request(first + i as u64, c, &[])).collect();
+        let requests: Vec<String> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Self::request(first + i as u64, c, &super::media::candidate_media(c, false)))
+            .collect();
         self.send(&requests)?;
         let mut out: Vec<Option<Scored>> = vec![None; batch.len()];
         for answered in 0..batch.len() {
@@ -293,7 +304,7 @@ mod tests {
 
     #[test]
     fn a_request_line_carries_the_media_as_base64_only_when_there_are_some() {
-        let c = Candidate { prompt: "p", text: "r" };
+        let c = Candidate::new("p", "r");
         let line: serde_json::Value =
             serde_json::from_str(&CommandScorer::request(3, &c, &[("image/png", b"ab")])).expect("JSON");
         assert_eq!(

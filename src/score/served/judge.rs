@@ -134,7 +134,7 @@ impl ChatJudge {
     fn ask(&self, url: &str, samples: &[Vec<Candidate<'_>>], ask: &Ask) -> Result<(Verdict, String)> {
         let s = &samples[ask.sample];
         let (a, b) = (&s[ask.first], &s[ask.second]);
-        let body = Self::request(&self.model, a.prompt, a.text, b.text, &[]);
+        let body = Self::request(&self.model, a.prompt, a.text, b.text, &super::media::candidate_media(a, true));
         let what = format!(
             "sample {} of this batch, candidate {} shown first against candidate {}: {:?} / {:?}",
             ask.sample + 1,
@@ -173,6 +173,14 @@ impl Scorer for ChatJudge {
 
     fn device(&self) -> &str {
         &self.device
+    }
+
+    fn reads_media(&self) -> bool {
+        true
+    }
+
+    fn media_optional(&self) -> bool {
+        true
     }
 
     fn compares(&self) -> bool {

@@ -2,10 +2,19 @@
 //! as data URLs (`data:image/png;base64,...`), which OpenAI-compatible servers and vLLM read in an
 //! `image_url` content part, and which a `--command` process gets in its request line.
 
+use crate::score::Candidate;
 use base64::Engine as _;
 
 /// One medium of a candidate: its MIME type and its bytes.
 pub type Media<'a> = (&'a str, &'a [u8]);
+
+/// What a served scorer sends with a candidate: its own media (a generated image) first, then the
+/// sample's; only images where `images_only` (a chat template takes images as `image_url` parts).
+pub fn candidate_media<'a>(candidate: &Candidate<'a>, images_only: bool) -> Vec<Media<'a>> {
+    let mut out = crate::score::media::attachments(candidate.own_media, images_only);
+    out.extend(crate::score::media::attachments(candidate.media, images_only));
+    out
+}
 
 /// `bytes` as a data URL of type `mime`.
 pub fn data_url(mime: &str, bytes: &[u8]) -> String {

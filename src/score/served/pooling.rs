@@ -83,13 +83,21 @@ impl Scorer for PoolingScorer {
         &self.device
     }
 
+    fn reads_media(&self) -> bool {
+        true
+    }
+
+    fn media_optional(&self) -> bool {
+        true
+    }
+
     fn score(&mut self, batch: &[Candidate<'_>]) -> Result<Vec<Scored>> {
         let url = self.client.url("/pooling");
         let client = &self.client;
         let model = self.model.as_str();
         parallel(batch, client.concurrency, |i, c| {
             let what = format!("candidate {} of this batch, {:?}", i + 1, excerpt(c.text, 40));
-            let answer = client.post(&url, &Self::request(model, c, &[]), &what)?;
+            let answer = client.post(&url, &Self::request(model, c, &super::media::candidate_media(c, true)), &what)?;
             let score = reward_of(&answer).map_err(|why| {
                 ScoreError::Inference(format!(
                     "POST {url} ({what}): {why}: {}; the scores written before stay",
@@ -115,7 +123,7 @@ mod tests {
 
     #[test]
     fn the_request_is_a_chat_with_the_images_in_the_users_turn() {
-        let c = Candidate { prompt: "what is shown?", text: "a cat" };
+        let c = Candidate::new("what is shown?", "a cat");
         let r = PoolingScorer::request("rm", &c, &[("image/jpeg", b"\xff\xd8")]);
         assert_eq!(r["model"], "rm");
         assert_eq!(r["messages"][0]["content"][0]["text"], "what is shown?");

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# CLIP on the CPU (issue 17, "Speed"): Verdict's candle CLIP (examples/clip_bench.rs) against
+# transformers' CLIPModel on PyTorch (scripts/peer_clip.py), the same ViT-B/32-shaped model
+# (random weights), batch and threads, RUNS rounds interleaved (ours, then the peer's), each round
+# itself a warm-up and EACH (5) timed runs. Prints each round's JSON and the medians with the ratios.
+#
+#   scripts/bench_clip.sh
+# Environment: RUNS (3 rounds), EACH (5), BATCH (32), THREADS (2), PYTHON (target/pyenv/bin/python: torch,
+# transformers, open_clip_torch's BPE file), PROFILE (release; `dev` only where a release build
+# cannot be had, which the report must say). The model is made once in target/bench-data/clip-b32.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+RUNS=${RUNS:-3}
+BATCH=${BATCH:-32}
+EACH=${EACH:-5}
+THREADS=${THREADS:-2}
+PYTHON=${PYTHON:-$ROOT/target/pyenv/bin/python}
+PROFILE=${PROFILE:-release}
+MODEL=target/bench-data/clip-b32
+LOGS=target/bench-data/clip-logs
+mkdir -p "$LOGS"
+if [ ! -f "$MODEL/model.safetensors" ]; then
+  "$PYTHON" scripts/peer_clip.py make "$MODEL" >&2
+fi
+if [ "$PROFILE" = release ]; then
+  cargo build --release --example clip_bench >&2
+  BIN=target/release/examples/clip_bench
+else
+  cargo build --example clip_bench >&2
+  BIN=target/debug/examples/clip_bench
+fi
+echo "# CLIP ViT-B/32 shape, batch $BATCH, $THREADS threads, profile $PROFILE, $(date -u +%FT%TZ), $(git rev-parse --short HEAD), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+: > "$LOGS/ours.jsonl"
+: > "$LOGS/peer.jsonl"
+for i in $(seq "$RUNS"); do
+  RAYON_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS "$BIN" "$MODEL" --batch "$BATCH" --runs "$EACH" | tee -a "$LOGS/ours.jsonl"
+  OMP_NUM_THREADS=$THREADS "$PYTHON" scripts/peer_clip.py bench "$MODEL" --batch "$BATCH" --runs "$EACH" --threads "$THREADS" | tee -a "$LOGS/peer.jsonl"
+done
+"$PYTHON" - "$LOGS/ours.jsonl" "$LOGS/peer.jsonl" <<'PY'
+import json, statistics, sys
+ours = [json.loads(l) for l in open(sys.argv[1])]
+peer = [json.loads(l) for l in open(sys.argv[2])]
+print("| what | verdict (s, median) | transformers (s, median) | speed vs PyTorch |")
+print("|---|---|---|---|")
+for k, label in [("images", "32 images: preprocess + encode"), ("image_model", "32 images: vision forward only"), ("texts", "32 texts: tokenize + encode")]:
+    o = statistics.median(x for r in ours for x in r[k])
+    p = statistics.median(x for r in peer for x in r[k])
+    print(f"| {label} | {o:.3f} | {p:.3f} | {p / o:.2f}x |")
+PY

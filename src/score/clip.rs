@@ -1,0 +1,147 @@
+//! CLIP (`CLIPModel`) with candle (the towers in `clip_net`): the text tower pooled at each text's
+//! end-of-text token (as transformers does), the vision tower at its class token, each projected
+//! and L2-normalized.
+//! Texts are cut at the model's `max_position_embeddings` (77 for `OpenAI`'s CLIP) by the
+//! tokenizer, end-of-text kept.
+
+use super::clip_net::{TextTower, TowerSize, VisionTower};
+use super::folder::ModelFolder;
+use super::image_text::{TextImageModel, inference, model_error};
+use super::preprocess::Preprocess;
+use super::{Result, ScoreError};
+use candle_core::{DType, Device, Tensor};
+use tokenizers::{Tokenizer, TruncationParams};
+
+/// A CLIP model on a device.
+pub struct Clip {
+    text: TextTower,
+    vision: VisionTower,
+    tokenizer: Tokenizer,
+    pad_id: u32,
+    max_tokens: usize,
+    image_size: usize,
+    preprocess: Preprocess,
+    device: Device,
+}
+
+fn usize_of(c: &serde_json::Value, key: &str, default: usize) -> usize {
+    c[key].as_u64().map_or(default, |n| n as usize)
+}
+
+impl Clip {
+    /// Loads the CLIP model of `folder` (its weights already read) onto `device`.
+    pub fn load(folder: &ModelFolder, weights: Vec<u8>, device: Device) -> Result<Self> {
+        let config_path = folder.dir.join("config.json");
+        let c = &folder.config;
+        let (t, v) = (&c["text_config"], &c["vision_config"]);
+        for (part, key) in [(t, "text_config"), (v, "vision_config")] {
+            let act = part["hidden_act"].as_str().unwrap_or("quick_gelu");
+            if act != "quick_gelu" {
+                return Err(ScoreError::Unsupported(format!(
+                    "{}: {key}.hidden_act `{act}`: Verdict's CLIP runs quick_gelu (OpenAI's CLIP)",
+                    config_path.display()
+                )));
+            }
+        }
+        let projection_dim = usize_of(c, "projection_dim", 512);
+        let eps = |part: &serde_json::Value| part["layer_norm_eps"].as_f64().unwrap_or(1e-5);
+        let text_size = TowerSize {
+            width: usize_of(t, "hidden_size", 512),
+            inner: usize_of(t, "intermediate_size", 2048),
+            layers: usize_of(t, "num_hidden_layers", 12),
+            heads: usize_of(t, "num_attention_heads", 8),
+            eps: eps(t),
+        };
+        let vision_size = TowerSize {
+            width: usize_of(v, "hidden_size", 768),
+            inner: usize_of(v, "intermediate_size", 3072),
+            layers: usize_of(v, "num_hidden_layers", 12),
+            heads: usize_of(v, "num_attention_heads", 12),
+            eps: eps(v),
+        };
+        let max_tokens = usize_of(t, "max_position_embeddings", 77);
+        let image_size = usize_of(v, "image_size", 224);
+        let weights_path = folder.dir.join("model.safetensors");
+        let vb = candle_nn::VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
+            .map_err(|e| model_error(&weights_path, format!("cannot be read: {e}")))?;
+        let wrong = |e: candle_core::Error| {
+            model_error(&weights_path, format!("does not hold the CLIP weights config.json describes: {e}"))
+        };
+        let text = TextTower::load(&vb, text_size, usize_of(t, "vocab_size", 49408), max_tokens, projection_dim)
+            .map_err(wrong)?;
+        let vision = VisionTower::load(
+            &vb,
+            vision_size,
+            image_size,
+            usize_of(v, "patch_size", 32),
+            usize_of(v, "num_channels", 3),
+            projection_dim,
+        )
+        .map_err(wrong)?;
+        let tokenizer_path = folder.file("tokenizer.json")?;
+        let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
+            .map_err(|e| model_error(&tokenizer_path, format!("cannot be read: {e}")))?;
+        tokenizer
+            .with_truncation(Some(TruncationParams { max_length: max_tokens, ..TruncationParams::default() }))
+            .map_err(|e| model_error(&tokenizer_path, e.to_string()))?;
+        tokenizer.with_padding(None);
+        let pad_id = t["pad_token_id"].as_u64().map_or(49407, |n| n as u32);
+        let preprocess = Preprocess::from_folder(folder, Preprocess::clip(image_size as u32))?;
+        Ok(Self { text, vision, tokenizer, pad_id, max_tokens, image_size, preprocess, device })
+    }
+
+    /// The projected (not normalized) embeddings of already preprocessed images,
+    /// `(n, 3, size, size)`.
+    pub fn image_features(&self, pixels: &Tensor) -> Result<Tensor> {
+        self.vision.forward(pixels).map_err(inference)
+    }
+
+    /// The projected (not normalized) embeddings of token ids `(n, len)`, each read at its
+    /// end-of-text position (`ends[i]`).
+    pub fn text_features(&self, ids: &Tensor, ends: &[usize]) -> Result<Tensor> {
+        self.text.forward(ids, ends).map_err(inference)
+    }
+
+    /// Token ids of `texts`, padded to the longest, with each one's end-of-text position.
+    pub fn tokenize(&self, texts: &[&str]) -> Result<(Tensor, Vec<usize>)> {
+        let encodings = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(inference)?;
+        let len = encodings.iter().map(tokenizers::Encoding::len).max().unwrap_or(1).max(1);
+        let mut ids = Vec::with_capacity(len * encodings.len());
+        let mut ends = Vec::with_capacity(encodings.len());
+        for e in &encodings {
+            let own = e.get_ids();
+            ids.extend_from_slice(own);
+            ids.extend(std::iter::repeat_n(self.pad_id, len - own.len()));
+            ends.push(own.len().saturating_sub(1));
+        }
+        let ids = Tensor::from_vec(ids, (encodings.len(), len), &self.device).map_err(inference)?;
+        Ok((ids, ends))
+    }
+}
+
+impl TextImageModel for Clip {
+    fn embed_texts(&self, texts: &[&str]) -> Result<Tensor> {
+        let (ids, ends) = self.tokenize(texts)?;
+        self.text_features(&ids, &ends)
+    }
+
+    fn embed_images(&self, pixels: &Tensor) -> Result<Tensor> {
+        self.image_features(pixels)
+    }
+
+    fn preprocess(&self) -> &Preprocess {
+        &self.preprocess
+    }
+
+    fn image_size(&self) -> usize {
+        self.image_size
+    }
+
+    fn device(&self) -> &Device {
+        &self.device
+    }
+
+    fn settings(&self) -> serde_json::Value {
+        serde_json::json!({"max_tokens": self.max_tokens, "text_pool": "end of text", "image": self.preprocess.settings()})
+    }
+}

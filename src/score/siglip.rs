@@ -1,0 +1,85 @@
+//! `SigLIP` (`SiglipModel`) with candle: texts padded to the model's `max_position_embeddings` with
+//! its pad token (as `SigLIP` was trained and as its processor pads, `padding="max_length"`), read at
+//! the last position; images through the attention-pooling head; both L2-normalized.
+
+use super::folder::ModelFolder;
+use super::image_text::{TextImageModel, inference, model_error};
+use super::preprocess::Preprocess;
+use super::{Result, ScoreError};
+use candle_core::{DType, Device, Tensor};
+use candle_transformers::models::siglip;
+use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+
+/// A `SigLIP` model on a device.
+pub struct Siglip {
+    model: siglip::Model,
+    tokenizer: Tokenizer,
+    max_tokens: usize,
+    image_size: usize,
+    preprocess: Preprocess,
+    device: Device,
+}
+
+impl Siglip {
+    /// Loads the `SigLIP` model of `folder` (its weights already read) onto `device`.
+    pub fn load(folder: &ModelFolder, weights: Vec<u8>, device: Device) -> Result<Self> {
+        let config_path = folder.dir.join("config.json");
+        let config: siglip::Config = serde_json::from_value(folder.config.clone()).map_err(|e| ScoreError::Model {
+            path: config_path.clone(),
+            message: format!("is not a SigLIP configuration: {e}"),
+        })?;
+        let weights_path = folder.dir.join("model.safetensors");
+        let vb = candle_nn::VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
+            .map_err(|e| model_error(&weights_path, format!("cannot be read: {e}")))?;
+        let model = siglip::Model::new(&config, vb).map_err(|e| {
+            model_error(&weights_path, format!("does not hold the SigLIP weights config.json describes: {e}"))
+        })?;
+        let tokenizer_path = folder.file("tokenizer.json")?;
+        let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
+            .map_err(|e| model_error(&tokenizer_path, format!("cannot be read: {e}")))?;
+        let max_tokens = config.text_config.max_position_embeddings;
+        let pad_id = config.text_config.pad_token_id;
+        let pad_token = tokenizer.id_to_token(pad_id).unwrap_or_else(|| "<pad>".into());
+        tokenizer
+            .with_truncation(Some(TruncationParams { max_length: max_tokens, ..TruncationParams::default() }))
+            .map_err(|e| model_error(&tokenizer_path, e.to_string()))?;
+        tokenizer.with_padding(Some(PaddingParams {
+            strategy: PaddingStrategy::Fixed(max_tokens),
+            pad_id,
+            pad_token,
+            ..PaddingParams::default()
+        }));
+        let image_size = config.vision_config.image_size;
+        let preprocess = Preprocess::from_folder(folder, Preprocess::siglip(image_size as u32))?;
+        Ok(Self { model, tokenizer, max_tokens, image_size, preprocess, device })
+    }
+}
+
+impl TextImageModel for Siglip {
+    fn embed_texts(&self, texts: &[&str]) -> Result<Tensor> {
+        let encodings = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(inference)?;
+        let ids: Vec<u32> = encodings.iter().flat_map(|e| e.get_ids().iter().copied()).collect();
+        let ids = Tensor::from_vec(ids, (encodings.len(), self.max_tokens), &self.device).map_err(inference)?;
+        self.model.get_text_features(&ids).map_err(inference)
+    }
+
+    fn embed_images(&self, pixels: &Tensor) -> Result<Tensor> {
+        self.model.get_image_features(pixels).map_err(inference)
+    }
+
+    fn preprocess(&self) -> &Preprocess {
+        &self.preprocess
+    }
+
+    fn image_size(&self) -> usize {
+        self.image_size
+    }
+
+    fn device(&self) -> &Device {
+        &self.device
+    }
+
+    fn settings(&self) -> serde_json::Value {
+        serde_json::json!({"max_tokens": self.max_tokens, "text_pool": "last, padded to max", "image": self.preprocess.settings()})
+    }
+}
