@@ -624,3 +624,64 @@ fn a_command_scores_in_json_lines_and_its_failures_name_the_line() {
     let o = run(&["score", p, "--command", &command], &[]);
     assert!(!o.status.success() && stderr(&o).contains("--command needs --name"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_judge_and_a_reward_model_are_sent_the_samples_image_and_text_alone_where_there_is_none() {
+    let ws = Workspace::new();
+    let png = common::png(8, 6);
+    std::fs::write(ws.path("red.png"), &png).expect("writes the image");
+    let rows = [
+        serde_json::json!({"prompt": "what colour is the ball on the table", "chosen": "the ball on the table is red",
+            "rejected": "I cannot tell", "image": "red.png"}),
+        serde_json::json!({"prompt": "what colour is the cup on the table", "chosen": "the cup on the table is blue",
+            "rejected": "no idea"}),
+    ];
+    let lines: Vec<String> = rows.iter().map(ToString::to_string).collect();
+    let file = ws.write("pairs.jsonl", lines.join("\n") + "\n");
+    let project = ws.project();
+    import(&project, &file);
+    let p = s(&project);
+    let want_url =
+        format!("data:image/png;base64,{}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &png));
+    // The user turn is the text alone, or a text part followed by one image_url part per image.
+    let text_of = |content: &serde_json::Value| -> String {
+        content.as_str().map_or_else(|| content[0]["text"].as_str().unwrap_or("").to_owned(), str::to_owned)
+    };
+    let images_of = |content: &serde_json::Value| -> Vec<String> {
+        content.as_array().map_or_else(Vec::new, |parts| {
+            parts.iter().filter_map(|p| p["image_url"]["url"].as_str().map(str::to_owned)).collect()
+        })
+    };
+
+    let judge = Server::start(move |seen| {
+        let content = &seen.body["messages"][1]["content"];
+        let text = text_of(content);
+        chat_answer(if text.contains("[Answer A]\nthe") { "A" } else { "B" })
+    });
+    ok(&["score", p, "--endpoint", &judge.url, "--model", "vision-judge", "--api", "chat"], &[]);
+    let seen = judge.seen();
+    assert_eq!(seen.len(), 4, "one pair per sample, both orders");
+    for r in &seen {
+        let content = &r.body["messages"][1]["content"];
+        let text = text_of(content);
+        if text.contains("ball") {
+            assert_eq!(images_of(content), [want_url.clone()], "the image goes with the sample that has it");
+        } else {
+            assert!(content.is_string(), "a sample without media is asked in text alone: {content}");
+        }
+    }
+    assert_eq!(ratings(&project, "vision-judge").len(), 4, "both samples judged");
+
+    let pooling = Server::start(|seen| {
+        let user = &seen.body["messages"][0]["content"];
+        let prompt = user.as_str().map_or_else(|| user[0]["text"].as_str().unwrap_or("").to_owned(), str::to_owned);
+        let answer = seen.body["messages"][1]["content"].as_str().unwrap_or("").to_owned();
+        Reply::Json(serde_json::json!({"data": [{"index": 0, "data": [reward(&prompt, &answer)]}]}))
+    });
+    ok(&["score", p, "--endpoint", &pooling.url, "--model", "vision-rm", "--api", "pooling"], &[]);
+    let seen = pooling.seen();
+    assert_eq!(seen.len(), 4);
+    let with_image = seen.iter().filter(|r| images_of(&r.body["messages"][0]["content"]) == [want_url.clone()]).count();
+    assert_eq!(with_image, 2, "both candidates of the image's sample carry it, the others none");
+    assert_eq!(ratings(&project, "vision-rm").len(), 4);
+}
