@@ -129,7 +129,7 @@ fn planted_hashes(n: usize, seed: u64) -> Vec<u64> {
     let mut out: Vec<u64> = Vec::with_capacity(n);
     for i in 0..n {
         let r = splitmix64(&mut s);
-        if i >= 10 && r % 10 == 0 {
+        if i >= 10 && r.is_multiple_of(10) {
             let mut h = out[(splitmix64(&mut s) % i as u64) as usize];
             let flips = 1 + splitmix64(&mut s) % 12;
             for _ in 0..flips {
