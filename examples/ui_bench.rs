@@ -18,7 +18,7 @@
 //! ```
 //! Both draw 60 frames a second, stepping to the next sample every 4th frame, and print the frame
 //! times: `--frames-while` measures the review while another process (`verdict dedup P`, started
-//! by scripts/bench_clean.sh) works on the same project file.
+//! by `scripts/bench_clean.sh`) works on the same project file.
 //! The image figure uses its own small project with 4000x3000 JPEGs, generated here.
 
 use std::fmt::Write as _;

@@ -218,9 +218,9 @@ pub fn candidate_pairs_by<'a>(
     pairs
 }
 
-/// Signatures of `perms` values each, kept in blocks of a fixed number of signatures: a growing
-/// array would double (a new allocation and a copy of all the old, both held at once) as it
-/// grows, so at a million texts (512 MB of signatures) its peak was ~1.5 times the signatures.
+/// Signatures of `perms` values each, kept in blocks of a fixed number of signatures: what is
+/// stored never moves or is copied as more come, and no more than one block is spare. (At a million
+/// texts this did not lower the CLI's peak memory: see BENCHMARKS.md.)
 #[derive(Debug, Clone)]
 pub struct SignatureBlocks {
     perms: usize,
