@@ -47,8 +47,10 @@ log() { printf '%s\n' "$*" >&2; }
 has() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 [ -x /usr/bin/time ] || { log "GNU time is needed at /usr/bin/time (apt-get install time)"; exit 1; }
-log "== cargo build --release"
-cargo build --release --bin verdict --example clean_bench --example ui_bench >&2
+log "== cargo build --release --no-default-features"
+# Without the default `local-models` feature (candle, for scoring): nothing measured here uses it,
+# and its release build is long. The cleaning code is the same with or without it.
+cargo build --release --no-default-features --bin verdict --example clean_bench --example ui_bench >&2
 VERDICT=$ROOT/target/release/verdict
 BENCH=$ROOT/target/release/examples/clean_bench
 PY=$(scripts/bench-env.sh)

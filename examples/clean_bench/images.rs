@@ -2,6 +2,7 @@
 
 use crate::{opt, opt_parse};
 use std::fmt::Write as _;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -35,10 +36,14 @@ fn hash_all(files: &[PathBuf]) -> Vec<Option<u64>> {
                 scope.spawn(|| {
                     let limits = ImageLimits::default();
                     let mut mine = Vec::new();
+                    // One buffer a thread for the files' bytes: no fresh pages for every file.
+                    let mut bytes = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(path) = files.get(i) else { break };
-                        let hash = std::fs::read(path).ok().and_then(|b| phash::phash_bytes(&b, &limits).ok());
+                        bytes.clear();
+                        let read = std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes));
+                        let hash = read.ok().and_then(|_| phash::phash_bytes(&bytes, &limits).ok());
                         mine.push((i, hash));
                     }
                     mine

@@ -16,7 +16,7 @@
 //!   of earlier hashes, 1-12 bits away), for each radius.
 //! - `text`: the text pass of `verdict dedup` without the project file: each line's text (a JSON
 //!   object's `text` or a JSON string) normalized, equal texts counted once (4,096 lines at a time,
-//!   normalized and signed on every core by `clean::text_pass::{normalize_all, sign_all}`), word
+//!   normalized and signed on every core by `clean::text_pass::{normalize_all, sign_into}`), word
 //!   sets, MinHash signatures (datasketch's affine32 scheme, 128 permutations from seed 1), LSH bands chosen as
 //!   datasketch does for the threshold, every candidate pair checked by its exact Jaccard
 //!   similarity, groups of lines by union-find. Texts are read again from the file (by offset) for

@@ -1,5 +1,5 @@
 //! `clean_bench text FILE.jsonl`: near-duplicate texts by MinHash LSH, as `verdict dedup`'s text
-//! pass finds them (its `normalize_all` and `sign_all` on each chunk), over the lines of a file.
+//! pass finds them (its `normalize_all` and `sign_into` on each chunk), over the lines of a file.
 
 use crate::{opt, opt_parse};
 use std::collections::HashMap;
@@ -9,9 +9,9 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::FileExt;
 use std::time::Instant;
-use verdict::clean::minhash::{Bands, DEFAULT_SEED, MinHasher, candidate_pairs};
+use verdict::clean::minhash::{Bands, DEFAULT_SEED, MinHasher, SignatureBlocks};
 use verdict::clean::text::{jaccard, normalize, shingle_hashes};
-use verdict::clean::text_pass::{normalize_all, sign_all};
+use verdict::clean::text_pass::{normalize_all, sign_into};
 
 /// Lines read and signed at a time (the pass reads 4,096 texts per query).
 const CHUNK: usize = 4096;
@@ -42,31 +42,51 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let file = File::open(path).map_err(|e| format!("{path}: {e}"))?;
 
     // Sign: each distinct normalized text once, a chunk of lines at a time (normalized and signed
-    // on every core, as the pass does with each chunk it reads from the project).
+    // on every core, as the pass does with each chunk it reads from the project). Lines are read
+    // and their JSON parsed on a thread of their own, a chunk or two ahead of the signing.
     let start = Instant::now();
-    let mut reader = BufReader::with_capacity(1 << 20, &file);
-    let mut line = Vec::new();
-    let mut offset = 0u64;
     let mut spans: Vec<(u64, u32)> = Vec::new();
     let mut index: HashMap<[u8; 16], u32> = HashMap::new();
-    let mut signatures: Vec<u32> = Vec::new();
+    let mut signatures = SignatureBlocks::new(perms);
     let mut first: Vec<u32> = Vec::new();
     let mut empty: Vec<bool> = Vec::new();
     let mut of_line: Vec<u32> = Vec::new();
-    let mut texts: Vec<String> = Vec::with_capacity(CHUNK);
-    loop {
-        line.clear();
-        let n = reader.read_until(b'\n', &mut line).map_err(|e| format!("{path}: {e}"))?;
-        if n > 0 {
-            texts.push(text_of(&line, spans.len())?);
-            spans.push((offset, n as u32));
-            offset += n as u64;
-        }
-        if texts.len() == CHUNK || (n == 0 && !texts.is_empty()) {
+    std::thread::scope(|scope| -> Result<(), String> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<(Vec<String>, Vec<(u64, u32)>), String>>(2);
+        let file = &file;
+        scope.spawn(move || {
+            let mut reader = BufReader::with_capacity(1 << 20, file);
+            let (mut line, mut offset, mut number) = (Vec::new(), 0u64, 0usize);
+            loop {
+                let (mut texts, mut chunk_spans) = (Vec::with_capacity(CHUNK), Vec::with_capacity(CHUNK));
+                while texts.len() < CHUNK {
+                    line.clear();
+                    let n = match reader.read_until(b'\n', &mut line) {
+                        Ok(0) => break,
+                        Ok(n) => n,
+                        Err(e) => return drop(tx.send(Err(format!("{path}: {e}")))),
+                    };
+                    match text_of(&line, number) {
+                        Ok(text) => texts.push(text),
+                        Err(e) => return drop(tx.send(Err(e))),
+                    }
+                    chunk_spans.push((offset, n as u32));
+                    offset += n as u64;
+                    number += 1;
+                }
+                if texts.is_empty() || tx.send(Ok((texts, chunk_spans))).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut signed = Vec::new();
+        for chunk in rx {
+            let (texts, chunk_spans) = chunk?;
+            let number0 = spans.len();
+            spans.extend(chunk_spans);
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
             let keyed = normalize_all(&refs);
             let mut unsigned: Vec<&str> = Vec::new();
-            let number0 = spans.len() - texts.len();
             for (k, (normalized, key)) in keyed.iter().enumerate() {
                 let next = first.len() as u32;
                 let i = *index.entry(*key).or_insert(next);
@@ -77,17 +97,18 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                 }
                 of_line.push(i);
             }
-            signatures.extend(sign_all(&hasher, shingle, &unsigned));
-            texts.clear();
+            signed.resize(unsigned.len() * perms, 0);
+            sign_into(&hasher, shingle, &unsigned, &mut signed);
+            for sig in signed.chunks_exact(perms.max(1)) {
+                signatures.push(sig);
+            }
         }
-        if n == 0 {
-            break;
-        }
-    }
+        Ok(())
+    })?;
     let sign_s = start.elapsed().as_secs_f64();
 
     let t = Instant::now();
-    let candidates = candidate_pairs(&signatures, perms, bands, &empty);
+    let candidates = signatures.candidate_pairs(bands, &empty);
     let candidates_s = t.elapsed().as_secs_f64();
 
     // The exact check: both texts read again and their word sets compared.
@@ -142,7 +163,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         let out_path = args.get(i + 2).ok_or("--signatures N OUT")?;
         let mut out = String::new();
         for (number, &d) in of_line.iter().enumerate().take(count) {
-            let sig = &signatures[d as usize * perms..(d as usize + 1) * perms];
+            let sig = signatures.get(d as usize);
             let values: Vec<String> = sig.iter().map(u32::to_string).collect();
             let _ = writeln!(out, "{}\t{}", number + 1, values.join(","));
         }

@@ -69,24 +69,57 @@ impl MinHasher {
     /// `hashfunc` gives datasketch): the minimum of each permutation, `u32::MAX` for an empty set.
     pub fn signature_into(&self, shingles: &[u64], out: &mut [u32]) {
         let n = self.a.len();
-        let out = &mut out[..n];
-        out.fill(u32::MAX);
-        let (a, b) = (&self.a[..n], &self.b[..n]);
-        for s in shingles {
-            let h = fmix32(*s as u32);
-            // Written so that the compiler vectorizes it: lanes of multiply, add, min.
-            for ((o, a), b) in out.iter_mut().zip(a).zip(b) {
-                *o = (*o).min(a.wrapping_mul(h).wrapping_add(*b));
+        let (a, b, out) = (&self.a[..n], &self.b[..n], &mut out[..n]);
+        let mixed: Vec<u32> = shingles.iter().map(|s| fmix32(*s as u32)).collect();
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            #[allow(unsafe_code)]
+            // SAFETY: `sign_avx2` only requires AVX2, which the CPU was just found to have.
+            unsafe {
+                sign_avx2(a, b, &mixed, out);
             }
+            return;
         }
+        sign_lanes(a, b, &mixed, out);
     }
-
     /// The signature as a new vector.
     pub fn signature(&self, shingles: &[u64]) -> Vec<u32> {
         let mut out = vec![0; self.a.len()];
         self.signature_into(shingles, &mut out);
         out
     }
+}
+
+/// Permutations a block of the signature holds in registers while every shingle passes.
+const LANES: usize = 32;
+
+/// The signature of pre-mixed hashes: for each block of [`LANES`] permutations, the running
+/// minima stay in registers while every hash passes (multiply, add, min a lane each), and are
+/// written once; the rest, when the count is not a multiple of [`LANES`], one by one.
+#[inline(always)]
+#[allow(clippy::inline_always, reason = "inlined into the AVX2 copy, so that it is compiled with AVX2")]
+fn sign_lanes(a: &[u32], b: &[u32], mixed: &[u32], out: &mut [u32]) {
+    let blocks = out.len() / LANES * LANES;
+    for ((o, a), b) in out[..blocks].chunks_exact_mut(LANES).zip(a.chunks_exact(LANES)).zip(b.chunks_exact(LANES)) {
+        let mut acc = [u32::MAX; LANES];
+        for &h in mixed {
+            for ((m, a), b) in acc.iter_mut().zip(a).zip(b) {
+                *m = (*m).min(a.wrapping_mul(h).wrapping_add(*b));
+            }
+        }
+        o.copy_from_slice(&acc);
+    }
+    for ((o, a), b) in out[blocks..].iter_mut().zip(&a[blocks..]).zip(&b[blocks..]) {
+        *o = mixed.iter().fold(u32::MAX, |m, h| m.min(a.wrapping_mul(*h).wrapping_add(*b)));
+    }
+}
+
+/// [`sign_lanes`] compiled with AVX2 (`vpmulld`, 8 lanes a register): the release build targets
+/// baseline x86-64, whose SSE2 has no 32-bit lane multiply; chosen at run time where the CPU has it.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn sign_avx2(a: &[u32], b: &[u32], mixed: &[u32], out: &mut [u32]) {
+    sign_lanes(a, b, mixed, out);
 }
 
 /// The share of equal positions of two signatures: the Jaccard estimate.
@@ -145,21 +178,30 @@ fn integrate(f: &dyn Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
 /// other in `signatures`) that agree on every row of at least one band; sorted, without repeats.
 /// Items in `skip` (empty texts) take no part.
 pub fn candidate_pairs(signatures: &[u32], perms: usize, bands: Bands, skip: &[bool]) -> Vec<(u32, u32)> {
-    let n = signatures.len() / perms.max(1);
+    let perms = perms.max(1);
+    candidate_pairs_by(signatures.len() / perms, bands, skip, |i| &signatures[i * perms..(i + 1) * perms])
+}
+
+/// [`candidate_pairs`] of `n` signatures, signature `i` given by `signature(i)`.
+pub fn candidate_pairs_by<'a>(
+    n: usize,
+    bands: Bands,
+    skip: &[bool],
+    signature: impl Fn(usize) -> &'a [u32],
+) -> Vec<(u32, u32)> {
     let mut pairs: Vec<(u32, u32)> = Vec::new();
     let mut keyed: Vec<(u64, u32)> = Vec::with_capacity(n);
+    let mut bytes: Vec<u8> = Vec::with_capacity(bands.rows * 4);
     for band in 0..bands.bands {
         let (from, to) = (band * bands.rows, (band + 1) * bands.rows);
-        if to > perms {
-            break;
-        }
         keyed.clear();
         for i in 0..n {
             if skip.get(i).copied().unwrap_or(false) {
                 continue;
             }
-            let rows = &signatures[i * perms + from..i * perms + to];
-            let bytes: Vec<u8> = rows.iter().flat_map(|v| v.to_le_bytes()).collect();
+            let Some(rows) = signature(i).get(from..to) else { continue };
+            bytes.clear();
+            bytes.extend(rows.iter().flat_map(|v| v.to_le_bytes()));
             keyed.push((XxHash3_64::oneshot(&bytes), i as u32));
         }
         keyed.sort_unstable();
@@ -174,6 +216,65 @@ pub fn candidate_pairs(signatures: &[u32], perms: usize, bands: Bands, skip: &[b
     pairs.sort_unstable();
     pairs.dedup();
     pairs
+}
+
+/// Signatures of `perms` values each, kept in blocks of a fixed number of signatures: what is
+/// stored never moves or is copied as more come, and no more than one block is spare. (At a million
+/// texts this did not lower the CLI's peak memory: see BENCHMARKS.md.)
+#[derive(Debug, Clone)]
+pub struct SignatureBlocks {
+    perms: usize,
+    blocks: Vec<Vec<u32>>,
+    len: usize,
+}
+
+/// Signatures a block holds (4 MiB at 128 permutations).
+const BLOCK: usize = 8192;
+
+impl SignatureBlocks {
+    /// No signatures yet, each of `perms` values.
+    pub fn new(perms: usize) -> Self {
+        Self { perms: perms.max(1), blocks: Vec::new(), len: 0 }
+    }
+
+    /// The number of signatures.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends a signature (`perms` values; shorter ones are padded with zeros, longer ones cut).
+    pub fn push(&mut self, signature: &[u32]) {
+        if self.len.is_multiple_of(BLOCK) {
+            self.blocks.push(Vec::with_capacity(BLOCK * self.perms));
+        }
+        let block = self.blocks.last_mut().expect("a block was just made");
+        let end = block.len() + self.perms;
+        block.extend(signature.iter().take(self.perms));
+        block.resize(end, 0);
+        self.len += 1;
+    }
+
+    /// Signature `i`.
+    pub fn get(&self, i: usize) -> &[u32] {
+        let at = i % BLOCK * self.perms;
+        &self.blocks[i / BLOCK][at..at + self.perms]
+    }
+
+    /// Signature `i`, to write.
+    pub fn get_mut(&mut self, i: usize) -> &mut [u32] {
+        let at = i % BLOCK * self.perms;
+        &mut self.blocks[i / BLOCK][at..at + self.perms]
+    }
+
+    /// [`candidate_pairs`] of these signatures.
+    pub fn candidate_pairs(&self, bands: Bands, skip: &[bool]) -> Vec<(u32, u32)> {
+        candidate_pairs_by(self.len, bands, skip, |i| self.get(i))
+    }
 }
 
 #[cfg(test)]
@@ -206,12 +307,62 @@ mod tests {
     }
 
     #[test]
+    fn blocks_hold_what_a_flat_array_holds_and_find_the_same_candidates() {
+        let h = MinHasher::new(128, 1);
+        // More than a block, with near copies far apart.
+        let n = BLOCK + 1000;
+        let sets: Vec<Vec<u64>> = (0..n as u64)
+            .map(|i| if i % 1000 == 999 { (0..100).collect() } else { (i * 200..i * 200 + 100).collect() })
+            .collect();
+        let flat: Vec<u32> = sets.iter().flat_map(|s| h.signature(s)).collect();
+        let mut blocks = SignatureBlocks::new(128);
+        for s in &sets {
+            blocks.push(&h.signature(s));
+        }
+        assert_eq!(blocks.len(), n);
+        for i in [0, 1, BLOCK - 1, BLOCK, n - 1] {
+            assert_eq!(blocks.get(i), &flat[i * 128..(i + 1) * 128]);
+        }
+        let bands = Bands::optimal(0.8, 128);
+        let skip = vec![false; n];
+        let pairs = blocks.candidate_pairs(bands, &skip);
+        assert_eq!(pairs, candidate_pairs(&flat, 128, bands, &skip));
+        assert!(pairs.contains(&(999, BLOCK as u32 + 807)), "{pairs:?}");
+        blocks.get_mut(3).copy_from_slice(&flat[..128]);
+        assert!(blocks.candidate_pairs(bands, &skip).contains(&(0, 3)));
+    }
+
+    #[test]
     fn datasketch_picks_these_bands() {
         // datasketch 2.0's `MinHashLSH(threshold=t, num_perm=128)` `.b` and `.r`.
         assert_eq!(Bands::optimal(0.8, 128), Bands { bands: 9, rows: 13 });
         assert_eq!(Bands::optimal(0.5, 128), Bands { bands: 25, rows: 5 });
         assert_eq!(Bands::optimal(0.9, 128), Bands { bands: 5, rows: 25 });
         assert_eq!(Bands::optimal(0.7, 128), Bands { bands: 14, rows: 9 });
+    }
+
+    #[test]
+    fn the_lanes_give_the_plain_minima() {
+        // The block-wise (and, where the CPU has it, AVX2) signature against the definition, with
+        // permutation counts that leave a remainder after the blocks.
+        for n in [1, 31, 32, 45, 128, 130] {
+            let h = MinHasher::new(n, 3);
+            for set in [vec![], vec![7u64], (0..300u64).map(|x| x.wrapping_mul(0x9e37_79b9_7f4a_7c15)).collect()] {
+                let want: Vec<u32> = (0..n)
+                    .map(|k| {
+                        set.iter()
+                            .map(|s| h.a[k].wrapping_mul(fmix32(*s as u32)).wrapping_add(h.b[k]))
+                            .min()
+                            .unwrap_or(u32::MAX)
+                    })
+                    .collect();
+                assert_eq!(h.signature(&set), want, "{n} permutations, {} shingles", set.len());
+                let mut plain = vec![0; n];
+                let mixed: Vec<u32> = set.iter().map(|s| fmix32(*s as u32)).collect();
+                sign_lanes(&h.a, &h.b, &mixed, &mut plain);
+                assert_eq!(plain, want);
+            }
+        }
     }
 
     #[test]

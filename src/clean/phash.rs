@@ -151,7 +151,8 @@ fn resize_lanczos_rgb_box(
     let horizontal = if width == out_w && exact(width, extent.0) {
         rgb.to_vec()
     } else {
-        let (bounds, kk, ksize) = coefficients(width, extent.0, out_w);
+        let coeffs = coefficients_cached(width, extent.0, out_w);
+        let (bounds, kk, ksize) = (&coeffs.0, &coeffs.1, coeffs.2);
         let mut out = vec![0u8; out_w * height * 3];
         for y in 0..height {
             let src = &rgb[y * width * 3..(y + 1) * width * 3];
@@ -175,7 +176,8 @@ fn resize_lanczos_rgb_box(
     if height == out_h && exact(height, extent.1) {
         return horizontal;
     }
-    let (bounds, kk, ksize) = coefficients(height, extent.1, out_h);
+    let coeffs = coefficients_cached(height, extent.1, out_h);
+    let (bounds, kk, ksize) = (&coeffs.0, &coeffs.1, coeffs.2);
     let mut out = vec![0u8; out_w * out_h * 3];
     for y in 0..out_h {
         let (min, len) = bounds[y];
@@ -219,9 +221,34 @@ fn lanczos(x: f64) -> f64 {
     if (-3.0..3.0).contains(&x) { sinc(x) * sinc(x / 3.0) } else { 0.0 }
 }
 
+/// An axis's resampling: each output pixel's first input pixel and count, the weights, `ksize`.
+type Coefficients = (Vec<(usize, usize)>, Vec<i32>, usize);
+
+/// [`coefficients`], remembered per thread for each (input size, extent, output size): a folder of
+/// images has a few sizes, and computing the weights (a sine per tap) was a tenth of the hash's
+/// time. At most [`CACHED_SIZES`] are kept.
+fn coefficients_cached(in_size: usize, extent: f64, out_size: usize) -> std::rc::Rc<Coefficients> {
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<(usize, u64, usize), std::rc::Rc<Coefficients>>> =
+            std::cell::RefCell::default();
+    }
+    CACHE.with_borrow_mut(|cache| {
+        if cache.len() >= CACHED_SIZES {
+            cache.clear();
+        }
+        cache
+            .entry((in_size, extent.to_bits(), out_size))
+            .or_insert_with(|| std::rc::Rc::new(coefficients(in_size, extent, out_size)))
+            .clone()
+    })
+}
+
+/// Sizes whose weights a thread keeps.
+const CACHED_SIZES: usize = 256;
+
 /// Pillow's `precompute_coeffs` and `normalize_coeffs_8bpc`: for each output pixel the first input
 /// pixel and how many it reads, and the fixed-point weights (`ksize` a pixel).
-fn coefficients(in_size: usize, extent: f64, out_size: usize) -> (Vec<(usize, usize)>, Vec<i32>, usize) {
+fn coefficients(in_size: usize, extent: f64, out_size: usize) -> Coefficients {
     let scale = extent / out_size as f64;
     let filterscale = scale.max(1.0);
     let support = 3.0 * filterscale;
@@ -293,6 +320,18 @@ mod tests {
         ] {
             assert_eq!(to_hex(phash_rgb(w, h, &drawn(w, h, kind))), want, "{w}x{h} kind {kind}");
         }
+    }
+
+    #[test]
+    fn remembered_weights_are_the_computed_ones() {
+        for (size, extent, out) in [(160, 160.0, 32), (132, 131.5, 32), (40, 40.0, 32), (20, 19.25, 32)] {
+            let fresh = coefficients(size, extent, out);
+            assert_eq!(*coefficients_cached(size, extent, out), fresh);
+            assert_eq!(*coefficients_cached(size, extent, out), fresh, "the second time, from the cache");
+        }
+        // Hashes through the cache are the same the second time round (a size seen before).
+        let rgb = drawn(97, 61, 1);
+        assert_eq!(phash_rgb(97, 61, &rgb), phash_rgb(97, 61, &rgb));
     }
 
     #[test]

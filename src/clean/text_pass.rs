@@ -5,7 +5,7 @@
 //! Texts equal after normalization are one text.
 
 use super::CleanError;
-use super::minhash::{Bands, MinHasher, candidate_pairs};
+use super::minhash::{Bands, MinHasher, SignatureBlocks};
 use super::text::{exact_key, jaccard, normalize, shingle_hashes};
 use crate::jobs::Progress;
 use crate::model::union_find::Components;
@@ -51,7 +51,7 @@ pub(super) struct Corpus {
     params: String,
     hasher: MinHasher,
     index: HashMap<[u8; 16], u32>,
-    signatures: Vec<u32>,
+    signatures: SignatureBlocks,
     /// Per distinct text: the first place it occurs (to read it again for the exact check) and
     /// whether it is empty (no shingles: never near anything).
     pub(super) first: Vec<(Place, bool)>,
@@ -72,7 +72,7 @@ impl Corpus {
             params: settings.params_key(),
             hasher: MinHasher::new(settings.perms, super::minhash::DEFAULT_SEED),
             index: HashMap::new(),
-            signatures: Vec::new(),
+            signatures: SignatureBlocks::new(settings.perms),
             first: Vec::new(),
             words: Vec::new(),
             places: Vec::new(),
@@ -91,32 +91,38 @@ impl Corpus {
         let texts: Vec<&str> = items.iter().map(|(_, t)| *t).collect();
         let keyed = normalize_all(&texts);
         let perms = self.settings.perms;
-        // New distinct texts without a kept signature: (item, where its signature goes).
-        let mut unsigned: Vec<(usize, usize)> = Vec::new();
+        // New distinct texts: (item, its index); their kept signatures, one query per batch.
+        let mut fresh: Vec<(usize, u32)> = Vec::new();
         for (k, ((place, _), (normalized, key))) in items.iter().zip(&keyed).enumerate() {
             let next = self.first.len() as u32;
             let i = *self.index.entry(*key).or_insert(next);
             if i == next {
-                let start = self.signatures.len();
-                match store.text_signature(&self.params, key)?.filter(|s| s.len() == perms * 4) {
-                    Some(sig) => {
-                        self.signatures
-                            .extend(sig.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])));
-                    }
-                    None => {
-                        self.signatures.resize(start + perms, 0);
-                        unsigned.push((k, start));
-                    }
-                }
+                fresh.push((k, i));
                 self.first.push((*place, normalized.is_empty()));
                 self.words.push(if normalized.is_empty() { 0 } else { normalized.split(' ').count() as u32 });
             }
             self.places.push((*place, i));
         }
+        let keys: Vec<[u8; 16]> = fresh.iter().map(|(k, _)| keyed[*k].1).collect();
+        let kept = store.text_signatures_of(&self.params, &keys)?;
+        let mut unsigned: Vec<(usize, u32)> = Vec::new();
+        for &(k, i) in &fresh {
+            match kept.get(&keyed[k].1).filter(|s| s.len() == perms * 4) {
+                Some(sig) => {
+                    let values: Vec<u32> =
+                        sig.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+                    self.signatures.push(&values);
+                }
+                None => {
+                    self.signatures.push(&[]);
+                    unsigned.push((k, i));
+                }
+            }
+        }
         let pending: Vec<&str> = unsigned.iter().map(|(k, _)| keyed[*k].0.as_str()).collect();
         let signed = sign_all(&self.hasher, self.settings.shingle, &pending);
-        for ((k, start), sig) in unsigned.iter().zip(signed.chunks_exact(perms.max(1))) {
-            self.signatures[*start..*start + perms].copy_from_slice(sig);
+        for ((k, i), sig) in unsigned.iter().zip(signed.chunks_exact(perms.max(1))) {
+            self.signatures.get_mut(*i as usize).copy_from_slice(sig);
             self.new.push((keyed[*k].1, sig.iter().flat_map(|v| v.to_le_bytes()).collect()));
         }
         Ok(())
@@ -134,7 +140,7 @@ impl Corpus {
     pub(super) fn near_pairs(&self, store: &Store) -> Result<Vec<(u32, u32, f64)>, CleanError> {
         let skip: Vec<bool> = self.first.iter().map(|(_, empty)| *empty).collect();
         let bands = Bands::optimal(self.settings.threshold, self.settings.perms);
-        let candidates = candidate_pairs(&self.signatures, self.settings.perms, bands, &skip);
+        let candidates = self.signatures.candidate_pairs(bands, &skip);
         let mut shingles: HashMap<u32, Vec<u64>> = HashMap::new();
         let mut out = Vec::new();
         for (a, b) in candidates {
@@ -182,7 +188,31 @@ pub fn normalize_all(texts: &[&str]) -> Vec<(String, [u8; 16])> {
 /// The signatures of normalized texts' `shingle`-word shingle sets, one after the other
 /// (`hasher.len()` values each), computed on every core.
 pub fn sign_all(hasher: &MinHasher, shingle: usize, normalized: &[&str]) -> Vec<u32> {
-    par_map(normalized, |n| hasher.signature(&shingle_hashes(n, shingle))).concat()
+    let mut out = vec![0; normalized.len() * hasher.len()];
+    sign_into(hasher, shingle, normalized, &mut out);
+    out
+}
+
+/// [`sign_all`] into `out` (`hasher.len()` values a text): each core signs its share of the texts
+/// straight into its share of `out`, no signature allocated apart and copied.
+pub fn sign_into(hasher: &MinHasher, shingle: usize, normalized: &[&str], out: &mut [u32]) {
+    let perms = hasher.len().max(1);
+    let sign = |texts: &[&str], out: &mut [u32]| {
+        for (text, sig) in texts.iter().zip(out.chunks_exact_mut(perms)) {
+            hasher.signature_into(&shingle_hashes(text, shingle), sig);
+        }
+    };
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(8);
+    if threads < 2 || normalized.len() < 64 {
+        sign(normalized, out);
+        return;
+    }
+    let part = normalized.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        for (texts, out) in normalized.chunks(part).zip(out.chunks_mut(part * perms)) {
+            scope.spawn(move || sign(texts, out));
+        }
+    });
 }
 
 /// Runs the text pass over the samples in `rows` (not reference sets). Prompts always (the sample

@@ -184,12 +184,34 @@ impl Store {
         Ok(out)
     }
 
-    /// The stored signature of the text with `key` under `params_key`.
-    pub fn text_signature(&self, params_key: &str, key: &[u8; 16]) -> Result<Option<Vec<u8>>> {
-        self.conn
-            .prepare_cached("SELECT minhash FROM text_signatures WHERE key = ?1 AND params = ?2")
-            .and_then(|mut s| s.query_row(params![key.as_slice(), params_key], |r| r.get(0)).optional())
-            .map_err(|e| self.err(e))
+    /// The stored signatures under `params_key` of the texts with these keys (those that have
+    /// one), by key: one query per 256 keys (one per key was a round trip per distinct text).
+    pub fn text_signatures_of(
+        &self,
+        params_key: &str,
+        keys: &[[u8; 16]],
+    ) -> Result<std::collections::HashMap<[u8; 16], Vec<u8>>> {
+        const BATCH: usize = 256;
+        let mut out = std::collections::HashMap::new();
+        for batch in keys.chunks(BATCH) {
+            // Full batches share one cached statement; the last one's size gets its own.
+            let marks = vec!["?"; batch.len()].join(",");
+            let sql = format!("SELECT key, minhash FROM text_signatures WHERE params = ? AND key IN ({marks})");
+            let found = self.conn.prepare_cached(&sql).and_then(|mut s| {
+                let values = std::iter::once(rusqlite::types::Value::from(params_key.to_owned()))
+                    .chain(batch.iter().map(|k| rusqlite::types::Value::from(k.to_vec())));
+                let rows = s.query_map(rusqlite::params_from_iter(values), |r| {
+                    Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+                })?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()
+            });
+            for (key, sig) in found.map_err(|e| self.err(e))? {
+                if let Ok(key) = <[u8; 16]>::try_from(key.as_slice()) {
+                    out.insert(key, sig);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Stores signatures in one transaction.
