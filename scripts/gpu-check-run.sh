@@ -21,12 +21,6 @@ print(":".join(sorted({os.path.dirname(p) for p in glob.glob(os.path.join(root, 
 EOF
 )
 export LD_LIBRARY_PATH=$here/lib${torch_libs:+:$torch_libs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-missing=$(ldd "$here/gpu_check" | awk '/not found/{print $1}')
-if [ -n "$missing" ]; then
-  echo "gpu-check: the binary cannot start, libraries not found: $missing" >&2
-  echo "gpu-check: it was built against CUDA 13 (PyPI's torch 2.15 brings these); this machine's torch: $("$python" -c 'import torch; print(torch.__version__, torch.version.cuda)' 2>&1)" >&2
-  exit 1
-fi
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | sed 's/^/gpu-check: GPU /' >&2
 
 step() { # NAME COMMAND...: runs it, keeps its JSON line, says what failed
@@ -41,16 +35,32 @@ step() { # NAME COMMAND...: runs it, keeps its JSON line, says what failed
   fi
 }
 
-bin=$here/gpu_check
+# The binary and the pairs come xz-compressed: unpacked beside the results.
+work=$out/unpacked
+mkdir -p "$work"
+"$python" -c 'import lzma, os, sys
+here, work = sys.argv[1], sys.argv[2]
+for name in ("gpu_check", "pairs.jsonl", "tokens.json"):
+    with lzma.open(os.path.join(here, name + ".xz")) as f, open(os.path.join(work, name), "wb") as out:
+        out.write(f.read())
+os.chmod(os.path.join(work, "gpu_check"), 0o755)' "$here" "$work" || { echo "gpu-check: could not unpack the bundle" >&2; exit 1; }
+bin=$work/gpu_check
 model=$here/minilm
+missing=$(ldd "$bin" | awk '/not found/{print $1}')
+if [ -n "$missing" ]; then
+  echo "gpu-check: the binary cannot start, libraries not found: $missing" >&2
+  echo "gpu-check: it was built against CUDA 13 (PyPI's torch 2.15 brings these); this machine's torch: $("$python" -c 'import torch; print(torch.__version__, torch.version.cuda)' 2>&1)" >&2
+  exit 1
+fi
+
 if [ "$device" = cuda ]; then
   step agree "$bin" agree "$model" "$here/pairs-agree.jsonl" --tolerance 0.01
 fi
 n=20000
-[ "$device" = cpu ] && n=200 && head -n $n "$here/pairs.jsonl" > "$out/pairs-cpu.jsonl"
-pairs=$here/pairs.jsonl
+[ "$device" = cpu ] && n=200 && head -n $n "$work/pairs.jsonl" > "$out/pairs-cpu.jsonl"
+pairs=$work/pairs.jsonl
 [ "$device" = cpu ] && pairs=$out/pairs-cpu.jsonl
-"$python" - "$here/tokens.json" "$n" "$out/tokens.json" <<'EOF'
+"$python" - "$work/tokens.json" "$n" "$out/tokens.json" <<'EOF'
 import json, sys
 json.dump(json.load(open(sys.argv[1]))[: int(sys.argv[2])], open(sys.argv[3], "w"))
 EOF

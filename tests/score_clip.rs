@@ -311,3 +311,39 @@ fn verdict_score_scores_a_project_with_images_and_leaves_unreadable_media_out() 
         assert!((*got as f32 - want).abs() <= TOL, "{own:?}: {want}");
     }
 }
+
+/// The GPU runs these models in half precision (`score::device::dtype_on`); the same code path in
+/// f16 on the CPU gives embeddings within half precision's tolerance of transformers' f32 ones.
+#[test]
+fn clip_and_siglip_in_half_precision_stay_within_its_tolerance() {
+    let Some((dir, reference)) = fixtures() else { return };
+    for which in ["clip", "siglip"] {
+        let folder = ModelFolder::open(&dir.join(which), which.into()).expect("folder");
+        let weights = std::fs::read(dir.join(which).join("model.safetensors")).expect("weights");
+        let (device, f16) = (candle_core::Device::Cpu, candle_core::DType::F16);
+        let model: Box<dyn TextImageModel> = if which == "clip" {
+            Box::new(verdict::score::clip::Clip::load_as(&folder, weights, device, f16).expect("loads"))
+        } else {
+            Box::new(verdict::score::siglip::Siglip::load_as(&folder, weights, device, f16).expect("loads"))
+        };
+        let r = &reference[which];
+        let texts: Vec<&str> =
+            r["texts"].as_array().expect("texts").iter().map(|t| t["text"].as_str().expect("text")).collect();
+        let worst = |got: &[Vec<f32>], want: &[serde_json::Value]| {
+            got.iter()
+                .zip(want)
+                .flat_map(|(v, w)| {
+                    v.iter().zip(floats(&w["embedding"])).map(|(a, b)| (a - b).abs()).collect::<Vec<_>>()
+                })
+                .fold(0.0, f32::max)
+        };
+        let vectors = text_vectors(model.as_ref(), &texts).expect("texts embed in f16");
+        let off = worst(&vectors, r["texts"].as_array().expect("texts"));
+        assert!(off <= 2e-2, "{which} texts in f16: off by {off}");
+        let images: Vec<image::RgbImage> =
+            image_files(reference).iter().map(|f| rgb(&dir.join("images").join(f))).collect();
+        let image_vecs = image_vectors(model.as_ref(), &images).expect("images embed in f16");
+        let off = worst(&image_vecs, r["images"].as_array().expect("images"));
+        assert!(off <= 2e-2, "{which} images in f16: off by {off}");
+    }
+}

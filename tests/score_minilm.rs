@@ -131,3 +131,25 @@ fn related_answers_score_above_unrelated_ones() {
     assert_eq!(id.settings["pooling"], "mean");
     assert_eq!(scorer.device(), "cpu f32");
 }
+
+/// A GPU runs the encoder in half precision (`score::device::dtype_on`); the same code path in f16
+/// on the CPU gives embeddings within half precision's tolerance of sentence-transformers' f32.
+#[test]
+fn half_precision_embeddings_stay_within_its_tolerance() {
+    let texts = sentences();
+    let json = serde_json::to_string(&texts).expect("json");
+    let reference: serde_json::Value = serde_json::from_str(&reference(&["embed"], Some(&json))).expect("json");
+    let expected: Vec<Vec<f64>> = serde_json::from_value(reference["embeddings"].clone()).expect("vectors");
+    let dir = model_dir();
+    let folder = verdict::score::ModelFolder::find(&dir, &[]).expect("folder");
+    let weights = std::fs::read(folder.dir.join("model.safetensors")).expect("weights");
+    let embedder =
+        verdict::score::SentenceEmbedder::load_as(&folder, weights, candle_core::Device::Cpu, candle_core::DType::F16)
+            .expect("loads in f16");
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let got = embedder.embed(&refs).expect("embeds in f16");
+    for ((text, v), want) in texts.iter().zip(&got).zip(&expected) {
+        let worst = v.iter().zip(want).map(|(g, w)| (f64::from(*g) - w).abs()).fold(0.0, f64::max);
+        assert!(worst < 1e-2, "{text:.60?}: f16 off by {worst:e}");
+    }
+}

@@ -29,8 +29,14 @@ fn usize_of(c: &serde_json::Value, key: &str, default: usize) -> usize {
 }
 
 impl Clip {
-    /// Loads the CLIP model of `folder` (its weights already read) onto `device`.
+    /// Loads the CLIP model of `folder` (its weights already read) onto `device`, in f32.
     pub fn load(folder: &ModelFolder, weights: Vec<u8>, device: Device) -> Result<Self> {
+        Self::load_as(folder, weights, device, DType::F32)
+    }
+
+    /// Loads it with its weights and activations in `dtype` (f16 on a GPU); embeddings come out in
+    /// f32 whatever the dtype.
+    pub fn load_as(folder: &ModelFolder, weights: Vec<u8>, device: Device, dtype: DType) -> Result<Self> {
         let config_path = folder.dir.join("config.json");
         let c = &folder.config;
         let (t, v) = (&c["text_config"], &c["vision_config"]);
@@ -62,7 +68,7 @@ impl Clip {
         let max_tokens = usize_of(t, "max_position_embeddings", 77);
         let image_size = usize_of(v, "image_size", 224);
         let weights_path = folder.dir.join("model.safetensors");
-        let vb = candle_nn::VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
+        let vb = candle_nn::VarBuilder::from_buffered_safetensors(weights, dtype, &device)
             .map_err(|e| model_error(&weights_path, format!("cannot be read: {e}")))?;
         let wrong = |e: candle_core::Error| {
             model_error(&weights_path, format!("does not hold the CLIP weights config.json describes: {e}"))
@@ -93,13 +99,18 @@ impl Clip {
     /// The projected (not normalized) embeddings of already preprocessed images,
     /// `(n, 3, size, size)`.
     pub fn image_features(&self, pixels: &Tensor) -> Result<Tensor> {
-        self.vision.forward(pixels).map_err(inference)
+        let dtype = self.vision.dtype();
+        pixels
+            .to_dtype(dtype)
+            .and_then(|p| self.vision.forward(&p))
+            .and_then(|t| t.to_dtype(DType::F32))
+            .map_err(inference)
     }
 
     /// The projected (not normalized) embeddings of token ids `(n, len)`, each read at its
     /// end-of-text position (`ends[i]`).
     pub fn text_features(&self, ids: &Tensor, ends: &[usize]) -> Result<Tensor> {
-        self.text.forward(ids, ends).map_err(inference)
+        self.text.forward(ids, ends).and_then(|t| t.to_dtype(DType::F32)).map_err(inference)
     }
 
     /// Token ids of `texts`, padded to the longest, with each one's end-of-text position.

@@ -125,7 +125,8 @@ impl TextTower {
         let (_, s) = ids.dims2()?;
         let x = self.tokens.forward(ids)?.broadcast_add(&self.positions.narrow(0, 0, s)?)?;
         let mask: Vec<f32> = (0..s).flat_map(|i| (0..s).map(move |j| if j > i { f32::MIN } else { 0.0 })).collect();
-        let mask = Tensor::from_vec(mask, (s, s), ids.device())?;
+        // In the model's precision (f16 on a GPU, where f32::MIN becomes -inf: still masked).
+        let mask = Tensor::from_vec(mask, (s, s), ids.device())?.to_dtype(x.dtype())?;
         let mut x = x;
         for layer in &self.layers {
             x = layer.forward(&x, Some(&mask))?;
@@ -148,6 +149,11 @@ pub struct VisionTower {
 }
 
 impl VisionTower {
+    /// The type its weights are in (its input must be).
+    pub fn dtype(&self) -> candle_core::DType {
+        self.class.dtype()
+    }
+
     /// The tower under `vision_model` and `visual_projection` of `vb`.
     pub fn load(
         vb: &VarBuilder,

@@ -56,9 +56,23 @@ pub fn preferred() -> DeviceKind {
     DeviceKind::Cpu
 }
 
-/// Opens a device of `kind`, with its description in words.
+/// An opened device: where a model runs, the precision its weights and activations take there
+/// (f16 on a GPU, f32 on the CPU, where candle's f16 matrix products are slow), and both in words
+/// for the job and the report (`cpu f32`, `cuda:0 NVIDIA H100 80GB HBM3 f16`).
 #[cfg(feature = "local-models")]
-pub(crate) fn open(kind: DeviceKind) -> Result<(candle_core::Device, String)> {
+#[derive(Debug)]
+pub(crate) struct Opened {
+    /// The device.
+    pub device: candle_core::Device,
+    /// The weights' and activations' type on it.
+    pub dtype: candle_core::DType,
+    /// Both in words.
+    pub words: String,
+}
+
+/// Opens a device of `kind`.
+#[cfg(feature = "local-models")]
+pub(crate) fn open(kind: DeviceKind) -> Result<Opened> {
     if !kind.built() {
         return Err(ScoreError::Device(format!(
             "this Verdict was built without the `{0}` feature: build it with `cargo build --features {0}` \
@@ -73,16 +87,39 @@ pub(crate) fn open(kind: DeviceKind) -> Result<(candle_core::Device, String)> {
         DeviceKind::Metal => candle_core::Device::new_metal(0)
             .map_err(|e| ScoreError::Device(format!("no Metal GPU could be opened: {e}")))?,
     };
-    let words = match kind {
-        DeviceKind::Cpu => "cpu f32".to_owned(),
-        other => format!("{}:0 f32", other.as_str()),
+    let dtype = dtype_on(kind);
+    let precision = if dtype == candle_core::DType::F16 { "f16" } else { "f32" };
+    let words = match gpu_name(&device) {
+        Some(name) => format!("{}:0 {name} {precision}", kind.as_str()),
+        None if kind == DeviceKind::Cpu => format!("cpu {precision}"),
+        None => format!("{}:0 {precision}", kind.as_str()),
     };
-    Ok((device, words))
+    Ok(Opened { device, dtype, words })
+}
+
+/// The precision a model runs in on `kind`: half on a GPU (the issue's throughput target; scores
+/// agree with the CPU's within half precision's tolerance, see `scripts/gpu-check`), full on the CPU.
+#[cfg(feature = "local-models")]
+pub(crate) fn dtype_on(kind: DeviceKind) -> candle_core::DType {
+    match kind {
+        DeviceKind::Cpu => candle_core::DType::F32,
+        DeviceKind::Cuda | DeviceKind::Metal => candle_core::DType::F16,
+    }
+}
+
+/// The GPU's name, where the driver says it.
+#[cfg(feature = "local-models")]
+fn gpu_name(device: &candle_core::Device) -> Option<String> {
+    match device {
+        #[cfg(feature = "cuda")]
+        candle_core::Device::Cuda(d) => d.cuda_stream().context().name().ok(),
+        _ => None,
+    }
 }
 
 /// Without the `local-models` feature no device runs a model.
 #[cfg(not(feature = "local-models"))]
-pub(crate) fn open(kind: DeviceKind) -> Result<((), String)> {
+pub(crate) fn open(kind: DeviceKind) -> Result<()> {
     Err(ScoreError::Device(format!(
         "this Verdict was built without the `local-models` feature, so no model runs on {}",
         kind.as_str()
@@ -99,7 +136,11 @@ mod tests {
         assert_eq!(DeviceKind::parse("tpu"), None);
         assert_eq!(DeviceKind::Cpu.built(), cfg!(feature = "local-models"));
         #[cfg(feature = "local-models")]
-        assert_eq!(open(DeviceKind::Cpu).expect("cpu").1, "cpu f32");
+        {
+            let cpu = open(DeviceKind::Cpu).expect("cpu");
+            assert_eq!((cpu.words.as_str(), cpu.dtype), ("cpu f32", candle_core::DType::F32));
+            assert_eq!(dtype_on(DeviceKind::Cuda), candle_core::DType::F16, "a GPU runs in half precision");
+        }
         #[cfg(not(feature = "cuda"))]
         assert!(open(DeviceKind::Cuda).expect_err("not built").to_string().contains("`cuda` feature"));
     }

@@ -47,62 +47,49 @@ pub fn load(options: &LoadOptions) -> Result<(Box<dyn Scorer>, ModelFolder)> {
         )));
     }
     let kind = options.device.unwrap_or_else(device::preferred);
-    let (device, words) = device::open(kind)?;
+    let opened = device::open(kind)?;
     let name = options.name.clone().unwrap_or_else(|| folder.name.clone());
     if name.trim().is_empty() || name.chars().any(char::is_whitespace) {
         return Err(ScoreError::Identity(format!(
             "scorer name `{name}`: a name is one word (no spaces), as `score:NAME` takes it"
         )));
     }
-    let scorer = if image_text {
-        image_text_scorer(&folder, name, device, words)?
-    } else {
-        sentence_scorer(&folder, name, device, words)?
-    };
+    let scorer =
+        if image_text { image_text_scorer(&folder, name, opened)? } else { sentence_scorer(&folder, name, opened)? };
     Ok((scorer, folder))
 }
 
 #[cfg(feature = "local-models")]
-fn sentence_scorer(
-    folder: &ModelFolder,
-    name: String,
-    device: candle_core::Device,
-    words: String,
-) -> Result<Box<dyn Scorer>> {
+fn sentence_scorer(folder: &ModelFolder, name: String, opened: device::Opened) -> Result<Box<dyn Scorer>> {
     let path = folder.file("model.safetensors")?;
     let weights = std::fs::read(&path)
         .map_err(|e| ScoreError::Model { path: path.clone(), message: format!("cannot be read: {e}") })?;
     let hash = blake3::hash(&weights).to_hex().to_string();
-    let embedder = super::embed::SentenceEmbedder::load(folder, weights, device)?;
-    Ok(Box::new(super::embed::RelevanceScorer::new(embedder, name, folder.architecture.clone(), hash, words)))
+    let embedder = super::embed::SentenceEmbedder::load_as(folder, weights, opened.device, opened.dtype)?;
+    Ok(Box::new(super::embed::RelevanceScorer::new(embedder, name, folder.architecture.clone(), hash, opened.words)))
 }
 
 #[cfg(not(feature = "local-models"))]
-fn sentence_scorer(_: &ModelFolder, _: String, (): (), _: String) -> Result<Box<dyn Scorer>> {
+fn sentence_scorer(_: &ModelFolder, _: String, (): ()) -> Result<Box<dyn Scorer>> {
     Err(ScoreError::Device("this Verdict was built without the `local-models` feature".into()))
 }
 
 #[cfg(feature = "local-models")]
-fn image_text_scorer(
-    folder: &ModelFolder,
-    name: String,
-    device: candle_core::Device,
-    words: String,
-) -> Result<Box<dyn Scorer>> {
+fn image_text_scorer(folder: &ModelFolder, name: String, opened: device::Opened) -> Result<Box<dyn Scorer>> {
     use super::image_text::{ImageTextScorer, TextImageModel};
     let path = folder.file("model.safetensors")?;
     let weights = std::fs::read(&path)
         .map_err(|e| ScoreError::Model { path: path.clone(), message: format!("cannot be read: {e}") })?;
     let hash = blake3::hash(&weights).to_hex().to_string();
     let model: Box<dyn TextImageModel> = if folder.architecture == "CLIPModel" {
-        Box::new(super::clip::Clip::load(folder, weights, device)?)
+        Box::new(super::clip::Clip::load_as(folder, weights, opened.device, opened.dtype)?)
     } else {
-        Box::new(super::siglip::Siglip::load(folder, weights, device)?)
+        Box::new(super::siglip::Siglip::load_as(folder, weights, opened.device, opened.dtype)?)
     };
-    Ok(Box::new(ImageTextScorer::new(model, name, folder.architecture.clone(), hash, words)))
+    Ok(Box::new(ImageTextScorer::new(model, name, folder.architecture.clone(), hash, opened.words)))
 }
 
 #[cfg(not(feature = "local-models"))]
-fn image_text_scorer(_: &ModelFolder, _: String, (): (), _: String) -> Result<Box<dyn Scorer>> {
+fn image_text_scorer(_: &ModelFolder, _: String, (): ()) -> Result<Box<dyn Scorer>> {
     Err(ScoreError::Device("this Verdict was built without the `local-models` feature".into()))
 }

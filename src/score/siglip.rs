@@ -18,18 +18,25 @@ pub struct Siglip {
     image_size: usize,
     preprocess: Preprocess,
     device: Device,
+    dtype: DType,
 }
 
 impl Siglip {
-    /// Loads the `SigLIP` model of `folder` (its weights already read) onto `device`.
+    /// Loads the `SigLIP` model of `folder` (its weights already read) onto `device`, in f32.
     pub fn load(folder: &ModelFolder, weights: Vec<u8>, device: Device) -> Result<Self> {
+        Self::load_as(folder, weights, device, DType::F32)
+    }
+
+    /// Loads it with its weights and activations in `dtype` (f16 on a GPU); embeddings come out in
+    /// f32 whatever the dtype.
+    pub fn load_as(folder: &ModelFolder, weights: Vec<u8>, device: Device, dtype: DType) -> Result<Self> {
         let config_path = folder.dir.join("config.json");
         let config: siglip::Config = serde_json::from_value(folder.config.clone()).map_err(|e| ScoreError::Model {
             path: config_path.clone(),
             message: format!("is not a SigLIP configuration: {e}"),
         })?;
         let weights_path = folder.dir.join("model.safetensors");
-        let vb = candle_nn::VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
+        let vb = candle_nn::VarBuilder::from_buffered_safetensors(weights, dtype, &device)
             .map_err(|e| model_error(&weights_path, format!("cannot be read: {e}")))?;
         let model = siglip::Model::new(&config, vb).map_err(|e| {
             model_error(&weights_path, format!("does not hold the SigLIP weights config.json describes: {e}"))
@@ -51,7 +58,7 @@ impl Siglip {
         }));
         let image_size = config.vision_config.image_size;
         let preprocess = Preprocess::from_folder(folder, Preprocess::siglip(image_size as u32))?;
-        Ok(Self { model, tokenizer, max_tokens, image_size, preprocess, device })
+        Ok(Self { model, tokenizer, max_tokens, image_size, preprocess, device, dtype })
     }
 }
 
@@ -60,11 +67,15 @@ impl TextImageModel for Siglip {
         let encodings = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(inference)?;
         let ids: Vec<u32> = encodings.iter().flat_map(|e| e.get_ids().iter().copied()).collect();
         let ids = Tensor::from_vec(ids, (encodings.len(), self.max_tokens), &self.device).map_err(inference)?;
-        self.model.get_text_features(&ids).map_err(inference)
+        self.model.get_text_features(&ids).and_then(|t| t.to_dtype(DType::F32)).map_err(inference)
     }
 
     fn embed_images(&self, pixels: &Tensor) -> Result<Tensor> {
-        self.model.get_image_features(pixels).map_err(inference)
+        pixels
+            .to_dtype(self.dtype)
+            .and_then(|p| self.model.get_image_features(&p))
+            .and_then(|t| t.to_dtype(DType::F32))
+            .map_err(inference)
     }
 
     fn preprocess(&self) -> &Preprocess {
