@@ -80,6 +80,13 @@ pub(crate) fn open(kind: DeviceKind) -> Result<(candle_core::Device, String)> {
     Ok((device, words))
 }
 
+/// The precision weights and activations take on `device`: f32 everywhere for now (candle's
+/// `DeBERTa` builds f32 masks of its own); half precision on a GPU is decided here when it comes.
+#[cfg(feature = "local-models")]
+pub(crate) fn dtype(_device: &candle_core::Device) -> candle_core::DType {
+    candle_core::DType::F32
+}
+
 /// Without the `local-models` feature no device runs a model.
 #[cfg(not(feature = "local-models"))]
 pub(crate) fn open(kind: DeviceKind) -> Result<((), String)> {
