@@ -80,7 +80,7 @@ mod run {
         let (Some(dir), Some(file)) = (positional.get(1), positional.get(2)) else {
             bail!("give the model folder and the pairs file")
         };
-        let text = std::fs::read_to_string(file).with_context(|| format!("{file}"))?;
+        let text = std::fs::read_to_string(file).with_context(|| (*file).clone())?;
         let mut pairs = Vec::new();
         for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
             let v: serde_json::Value = serde_json::from_str(line).with_context(|| format!("{file}: line {}", i + 1))?;

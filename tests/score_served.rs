@@ -665,7 +665,11 @@ fn a_judge_and_a_reward_model_are_sent_the_samples_image_and_text_alone_where_th
         let content = &r.body["messages"][1]["content"];
         let text = text_of(content);
         if text.contains("ball") {
-            assert_eq!(images_of(content), [want_url.clone()], "the image goes with the sample that has it");
+            assert_eq!(
+                images_of(content),
+                std::slice::from_ref(&want_url),
+                "the image goes with the sample that has it"
+            );
         } else {
             assert!(content.is_string(), "a sample without media is asked in text alone: {content}");
         }
@@ -681,7 +685,8 @@ fn a_judge_and_a_reward_model_are_sent_the_samples_image_and_text_alone_where_th
     ok(&["score", p, "--endpoint", &pooling.url, "--model", "vision-rm", "--api", "pooling"], &[]);
     let seen = pooling.seen();
     assert_eq!(seen.len(), 4);
-    let with_image = seen.iter().filter(|r| images_of(&r.body["messages"][0]["content"]) == [want_url.clone()]).count();
+    let with_image =
+        seen.iter().filter(|r| images_of(&r.body["messages"][0]["content"]) == std::slice::from_ref(&want_url)).count();
     assert_eq!(with_image, 2, "both candidates of the image's sample carry it, the others none");
     assert_eq!(ratings(&project, "vision-rm").len(), 4);
 }

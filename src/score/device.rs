@@ -117,6 +117,25 @@ fn gpu_name(device: &candle_core::Device) -> Option<String> {
     }
 }
 
+/// The precision the reward heads run in on every device: f32 (candle's `DeBERTa` builds f32
+/// masks of its own, so it does not run in f16).
+#[cfg(feature = "local-models")]
+pub(crate) fn dtype(_device: &candle_core::Device) -> candle_core::DType {
+    candle_core::DType::F32
+}
+
+#[cfg(feature = "local-models")]
+impl Opened {
+    /// The device in words for a model that runs in `dtype` on it.
+    pub(crate) fn words_in(&self, dtype: candle_core::DType) -> String {
+        let precision = if dtype == candle_core::DType::F16 { "f16" } else { "f32" };
+        match self.words.rsplit_once(' ') {
+            Some((place, _)) => format!("{place} {precision}"),
+            None => precision.to_owned(),
+        }
+    }
+}
+
 /// Without the `local-models` feature no device runs a model.
 #[cfg(not(feature = "local-models"))]
 pub(crate) fn open(kind: DeviceKind) -> Result<()> {

@@ -31,19 +31,25 @@ const SENTENCE_ENCODERS: &[&str] = &["BertModel", "bert"];
 /// The architectures the image-text scorer runs.
 const IMAGE_TEXT: &[&str] = &["CLIPModel", "SiglipModel"];
 
+/// The architectures the reward scorer runs (a sequence-classification head: one scalar per
+/// prompt and response).
+const REWARD_MODELS: &[&str] = &["DebertaV2ForSequenceClassification", "BertForSequenceClassification"];
+
 /// Loads the scorer for `options.model`, with the folder it came from.
 pub fn load(options: &LoadOptions) -> Result<(Box<dyn Scorer>, ModelFolder)> {
     let caches = options.caches.clone().unwrap_or_else(hub_caches);
     let folder = ModelFolder::find(&options.model, &caches)?;
     let image_text = IMAGE_TEXT.contains(&folder.architecture.as_str());
-    if !image_text && !SENTENCE_ENCODERS.contains(&folder.architecture.as_str()) {
+    let reward = REWARD_MODELS.contains(&folder.architecture.as_str());
+    if !image_text && !reward && !SENTENCE_ENCODERS.contains(&folder.architecture.as_str()) {
         return Err(ScoreError::Unsupported(format!(
             "{}: architecture `{}` is not one Verdict scores with yet; it runs sentence-embedding encoders \
-             of the BERT family ({}), e.g. all-MiniLM-L6-v2, and image-text models ({})",
+             of the BERT family ({}), e.g. all-MiniLM-L6-v2, image-text models ({}) and reward models ({})",
             folder.dir.join("config.json").display(),
             folder.architecture,
             SENTENCE_ENCODERS[0],
-            IMAGE_TEXT.join(", ")
+            IMAGE_TEXT.join(", "),
+            REWARD_MODELS.join(", ")
         )));
     }
     let kind = options.device.unwrap_or_else(device::preferred);
@@ -54,8 +60,13 @@ pub fn load(options: &LoadOptions) -> Result<(Box<dyn Scorer>, ModelFolder)> {
             "scorer name `{name}`: a name is one word (no spaces), as `score:NAME` takes it"
         )));
     }
-    let scorer =
-        if image_text { image_text_scorer(&folder, name, opened)? } else { sentence_scorer(&folder, name, opened)? };
+    let scorer = if image_text {
+        image_text_scorer(&folder, name, opened)?
+    } else if reward {
+        reward_scorer(&folder, name, opened)?
+    } else {
+        sentence_scorer(&folder, name, opened)?
+    };
     Ok((scorer, folder))
 }
 
@@ -67,6 +78,22 @@ fn sentence_scorer(folder: &ModelFolder, name: String, opened: device::Opened) -
     let hash = blake3::hash(&weights).to_hex().to_string();
     let embedder = super::embed::SentenceEmbedder::load_as(folder, weights, opened.device, opened.dtype)?;
     Ok(Box::new(super::embed::RelevanceScorer::new(embedder, name, folder.architecture.clone(), hash, opened.words)))
+}
+
+#[cfg(feature = "local-models")]
+fn reward_scorer(folder: &ModelFolder, name: String, opened: device::Opened) -> Result<Box<dyn Scorer>> {
+    let path = folder.file("model.safetensors")?;
+    let weights = std::fs::read(&path)
+        .map_err(|e| ScoreError::Model { path: path.clone(), message: format!("cannot be read: {e}") })?;
+    let hash = blake3::hash(&weights).to_hex().to_string();
+    // candle's DeBERTa builds f32 masks of its own, so reward heads run in f32 on every device.
+    let words = opened.words_in(candle_core::DType::F32);
+    Ok(Box::new(super::reward::RewardScorer::load(folder, weights, hash, opened.device, name, words)?))
+}
+
+#[cfg(not(feature = "local-models"))]
+fn reward_scorer(_: &ModelFolder, _: String, (): ()) -> Result<Box<dyn Scorer>> {
+    Err(ScoreError::Device("this Verdict was built without the `local-models` feature".into()))
 }
 
 #[cfg(not(feature = "local-models"))]

@@ -8,7 +8,9 @@
 //! It runs on a device (`device`: the CPU always, CUDA or Metal when built with them) and scores a
 //! batch of [`Candidate`]s to a [`Scored`] each ([`Scorer`]). The sentence-embedding scorer
 //! (`embed`, BERT family such as all-MiniLM-L6-v2) scores prompt-response relevance: the cosine
-//! of the two embeddings, pooled and normalized as sentence-transformers does.
+//! of the two embeddings, pooled and normalized as sentence-transformers does. The reward scorer
+//! (`reward`: DeBERTa-v2/v3 reward models, BERT cross-encoders) reads each (prompt, response)
+//! pair and gives the classifier's logit.
 //!
 //! The job (`job::run`) scores what a query selects in batches, with progress and Cancel, and
 //! writes model judgments through the store's write path; what is scored (by content hash) is never
@@ -31,6 +33,8 @@ pub mod load;
 pub mod media;
 #[cfg(feature = "local-models")]
 pub mod preprocess;
+#[cfg(feature = "local-models")]
+mod reward;
 pub mod served;
 #[cfg(feature = "local-models")]
 pub mod siglip;
@@ -96,7 +100,7 @@ pub type Result<T, E = ScoreError> = std::result::Result<T, E>;
 pub struct ScorerIdentity {
     /// The name curators type (`--scorer`, `score:NAME`), the author of its judgments.
     pub name: String,
-    /// What it scores (`relevance`).
+    /// What it scores (`relevance`, `reward`).
     pub kind: String,
     /// The architecture `config.json` names (`BertModel`).
     pub architecture: String,

@@ -110,7 +110,7 @@ impl Ui<'_> {
     pub fn wait_for(&mut self, what: &str, cond: impl Fn(&VerdictApp) -> bool) {
         let start = Instant::now();
         while !cond(self.harness.state()) {
-            assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+            assert!(start.elapsed() < Duration::from_mins(1), "timed out waiting for {what}");
             self.harness.step();
             std::thread::sleep(Duration::from_millis(5));
         }
@@ -121,7 +121,7 @@ impl Ui<'_> {
     pub fn wait_for_label(&mut self, text: &str) {
         let start = Instant::now();
         while self.harness.query_by_label_contains(text).is_none() {
-            assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {text:?}");
+            assert!(start.elapsed() < Duration::from_mins(1), "timed out waiting for {text:?}");
             self.harness.step();
             std::thread::sleep(Duration::from_millis(5));
         }

@@ -1,0 +1,202 @@
+//! The reward scorer on tiny randomly initialized models that `scripts/tiny_reward_models.py`
+//! builds with `transformers` (run by `VERDICT_PYTHON`): a DeBERTa-v3-shaped
+//! `DebertaV2ForSequenceClassification` with a Unigram tokenizer, and BERT cross-encoders
+//! (`BertForSequenceClassification`) with one and two labels. Their logits match `transformers`'
+//! within 1e-4 on fixed (prompt, response) pairs that are cut and padded; `verdict score` with
+//! one of them writes margins that are the differences of its scores.
+//!
+//! Without `VERDICT_PYTHON` the tests say so and pass without checking anything: the script needs
+//! `transformers` and torch (scripts/test.sh sets it).
+
+mod common;
+use common::{Workspace, import, stderr, stdout, verdict};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use verdict::score::load::LoadOptions;
+use verdict::score::{Candidate, DeviceKind, Scorer};
+
+/// The models and the script's reference, made once per test run.
+fn fixtures() -> Option<&'static serde_json::Value> {
+    static MADE: OnceLock<Option<serde_json::Value>> = OnceLock::new();
+    MADE.get_or_init(|| {
+        let Some(python) = std::env::var_os("VERDICT_PYTHON") else {
+            eprintln!("VERDICT_PYTHON is not set: the reward-model tests are skipped (scripts/test.sh sets it)");
+            return None;
+        };
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("tiny_reward_models");
+        let _ = std::fs::remove_dir_all(&out);
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/tiny_reward_models.py");
+        let o = Command::new(python).arg(script).arg(&out).output().expect("runs python");
+        assert!(o.status.success(), "tiny_reward_models.py: {}", String::from_utf8_lossy(&o.stderr));
+        Some(serde_json::from_slice(&o.stdout).expect("the script prints JSON"))
+    })
+    .as_ref()
+}
+
+fn model(reference: &serde_json::Value, name: &str) -> PathBuf {
+    PathBuf::from(reference["models"][name]["dir"].as_str().expect("dir"))
+}
+
+fn scorer(dir: &Path) -> Box<dyn Scorer> {
+    load(dir).expect("loads")
+}
+
+fn load(dir: &Path) -> verdict::score::Result<Box<dyn Scorer>> {
+    let options = LoadOptions {
+        model: dir.to_str().expect("utf-8").to_owned(),
+        name: None,
+        device: Some(DeviceKind::Cpu),
+        caches: Some(Vec::new()),
+    };
+    verdict::score::load(&options).map(|(s, _)| s)
+}
+
+fn pairs(reference: &serde_json::Value) -> Vec<(String, String)> {
+    serde_json::from_value(reference["pairs"].clone()).expect("pairs")
+}
+
+#[test]
+fn logits_match_transformers_within_1e_4_cut_and_padded() {
+    let Some(reference) = fixtures() else { return };
+    let pairs = pairs(reference);
+    let candidates: Vec<Candidate<'_>> = pairs.iter().map(|(p, t)| Candidate::new(p, t)).collect();
+    for (name, architecture) in [
+        ("tiny-deberta-reward", "DebertaV2ForSequenceClassification"),
+        ("tiny-cross-encoder", "BertForSequenceClassification"),
+        ("tiny-cross-encoder-2", "BertForSequenceClassification"),
+    ] {
+        let want: Vec<Vec<f64>> = serde_json::from_value(reference["models"][name]["logits"].clone()).expect("logits");
+        let mut scorer = scorer(&model(reference, name));
+        let scored = scorer.score(&candidates).expect("scores");
+        assert_eq!(scored.len(), pairs.len());
+        let mut largest = 0.0f64;
+        for (i, (s, w)) in scored.iter().zip(&want).enumerate() {
+            // One label: its logit. Two (negative, positive): the positive one's log-odds.
+            let expected = if w.len() == 1 { w[0] } else { w[1] - w[0] };
+            let diff = (f64::from(s.score) - expected).abs();
+            assert!(diff < 1e-4, "{name}, pair {i}: {} against transformers' {expected}", s.score);
+            largest = largest.max(diff);
+            if w.len() > 1 {
+                let logits: Vec<f64> =
+                    serde_json::from_value(s.detail.clone().expect("detail")["logits"].clone()).expect("logits");
+                assert!(logits.iter().zip(w).all(|(g, w)| (g - w).abs() < 1e-4), "{name}, pair {i}: {logits:?}");
+            } else {
+                assert!(s.detail.is_none());
+            }
+            assert!(s.embeddings.is_empty());
+        }
+        eprintln!("{name}: largest difference from transformers {largest:e}");
+        // The weights are far from a constant: the pairs score apart.
+        let (lo, hi) = scored.iter().fold((f32::MAX, f32::MIN), |(l, h), s| (l.min(s.score), h.max(s.score)));
+        assert!(hi - lo > 0.3, "{name}: scores {lo}..{hi}");
+        // Each pair alone (no padding) scores as in the batch.
+        for (i, c) in candidates.iter().enumerate() {
+            let alone = scorer.score(std::slice::from_ref(c)).expect("scores")[0].score;
+            assert!(
+                (alone - scored[i].score).abs() < 1e-5,
+                "{name}, pair {i}: {alone} alone, {} in the batch",
+                scored[i].score
+            );
+        }
+        let id = scorer.identity();
+        assert_eq!((id.kind.as_str(), id.architecture.as_str()), ("reward", architecture));
+        assert_eq!((id.name.as_str(), id.weights.len()), (name, 64));
+        assert_eq!(id.settings["max_tokens"], 40);
+        assert_eq!(id.settings["input"], "pair (prompt, candidate text)");
+        let label = if name.ends_with("-2") { "positive (log-odds)" } else { "LABEL_0" };
+        assert_eq!(id.settings["label"], label);
+        assert_eq!(scorer.device(), "cpu f32");
+    }
+}
+
+#[test]
+fn the_response_is_cut_from_its_end_and_the_question_stays_whole() {
+    let Some(reference) = fixtures() else { return };
+    let long = "There are two apples and an orange in the bowl next to the window. ".repeat(6);
+    let mut scorer = scorer(&model(reference, "tiny-deberta-reward"));
+    let prompt = "How many apples are in the bowl?";
+    let other_prompt = "How many pears are in the bowl?";
+    let tail = format!("{long} And then something else entirely.");
+    let c = [Candidate::new(prompt, &long), Candidate::new(prompt, &tail), Candidate::new(other_prompt, &long)];
+    let s = scorer.score(&c).expect("scores");
+    // What lies past the window is not read; the prompt is.
+    assert!((s[0].score - s[1].score).abs() < 1e-6, "{} vs {}", s[0].score, s[1].score);
+    assert!((s[0].score - s[2].score).abs() > 1e-4, "the prompt is read: {} vs {}", s[0].score, s[2].score);
+}
+
+#[test]
+fn several_labels_without_a_good_one_are_refused_naming_them() {
+    let Some(reference) = fixtures() else { return };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let from = model(reference, "tiny-cross-encoder-2");
+    for entry in std::fs::read_dir(&from).expect("reads") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), tmp.path().join(entry.file_name())).expect("copies");
+    }
+    let config_path = tmp.path().join("config.json");
+    let mut config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config_path).expect("reads")).expect("json");
+    config["id2label"] = serde_json::json!({"0": "contradiction", "1": "neutral", "2": "entailment"});
+    std::fs::write(&config_path, config.to_string()).expect("writes");
+    let err = load(tmp.path()).err().expect("refused").to_string();
+    assert!(err.contains("contradiction, neutral, entailment") && err.contains("config.json"), "{err}");
+}
+
+fn ok(args: &[&str]) -> String {
+    let o = verdict(args);
+    assert!(o.status.success(), "verdict {args:?}: {}", stderr(&o));
+    stdout(&o)
+}
+
+#[test]
+fn verdict_score_with_a_reward_model_writes_margins_that_are_score_differences() {
+    let Some(reference) = fixtures() else { return };
+    let ws = Workspace::new();
+    let project = ws.project();
+    let rows = [
+        ("What color is the ball?", "The ball is red.", "Paris is the capital of France."),
+        ("Describe the weather in the photo.", "It is a sunny day with a clear blue sky.", "I do not know."),
+        ("How many apples are in the bowl?", "There are two apples.", "The model answers questions."),
+        ("Why is the sky blue?", "Because of scattering.", "Curators label pairs of answers."),
+    ];
+    let mut lines = String::new();
+    for (i, (prompt, chosen, rejected)) in rows.iter().enumerate() {
+        let row = serde_json::json!({"id": format!("q{i}"), "prompt": prompt, "chosen": chosen, "rejected": rejected});
+        lines.push_str(&row.to_string());
+        lines.push('\n');
+    }
+    import(&project, &ws.write("pairs.jsonl", lines));
+    let dir = model(reference, "tiny-deberta-reward");
+    let p = project.to_str().expect("utf-8");
+    let report: serde_json::Value =
+        serde_json::from_str(&ok(&["score", p, "--model", dir.to_str().expect("utf-8"), "--json"])).expect("json");
+    assert_eq!(
+        (report["judged"].as_u64(), report["scorer"].as_str()),
+        (Some(4), Some("tiny-deberta-reward")),
+        "{report}"
+    );
+    let scorers: Vec<serde_json::Value> =
+        ok(&["scorers", p, "--json"]).lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    assert_eq!(scorers.len(), 1);
+    assert_eq!(
+        (scorers[0]["name"].as_str(), scorers[0]["kind"].as_str(), scorers[0]["pairs"].as_u64()),
+        (Some("tiny-deberta-reward"), Some("reward"), Some(4)),
+        "{}",
+        scorers[0]
+    );
+    let lines: Vec<serde_json::Value> =
+        ok(&["suspects", p, "--json"]).lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    let (_, suspects) = lines.split_last().expect("a summary line");
+    assert_eq!(suspects.len(), 4);
+    let mut scorer = scorer(&dir);
+    for line in suspects {
+        let key = line["key"].as_str().expect("key");
+        let i: usize = key.trim_start_matches('q').parse().expect("index");
+        let (prompt, chosen, rejected) = rows[i];
+        let s = scorer.score(&[Candidate::new(prompt, chosen), Candidate::new(prompt, rejected)]).expect("scores");
+        let margin = line["margin"].as_f64().expect("margin");
+        let want = f64::from(s[0].score) - f64::from(s[1].score);
+        assert!((margin - want).abs() < 1e-5, "{key}: margin {margin}, scores differ by {want}");
+    }
+}
