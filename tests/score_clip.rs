@@ -260,6 +260,16 @@ fn verdict_score_scores_a_project_with_images_and_leaves_unreadable_media_out() 
         .expect("the long answer's detail");
     let detail: serde_json::Value = serde_json::from_str(&detail).expect("json");
     assert_eq!(detail["sentences"].as_array().expect("sentences").len(), 3);
+    // The app's candidate header finds the sentences too, though the score is kept under the text
+    // with its images.
+    {
+        let store = verdict::store::Store::open(&project).expect("opens");
+        let view = store.sample(verdict::model::SampleId(2)).expect("the long answer's sample");
+        assert!(view.prompt.starts_with("And here?"), "{}", view.prompt);
+        let header = verdict::ui::loaded::model_scores(&store, &view).expect("model scores");
+        let long = header.iter().find(|m| m.sentences.len() == 3).expect("the long answer's sentences");
+        assert_eq!(long.scorer, "tinyclip");
+    }
     let scores: Vec<f64> = conn
         .prepare("SELECT s.score FROM scores s JOIN scorers c ON c.id = s.scorer_id WHERE c.name = 'tinyclip'")
         .and_then(|mut st| st.query_map([], |r| r.get(0)).and_then(Iterator::collect))

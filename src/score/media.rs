@@ -154,6 +154,21 @@ pub fn attachments(media: &[CandidateMedia], images_only: bool) -> Vec<(&'static
         .collect()
 }
 
+/// The content hash a media-reading scorer keeps candidate `position`'s score under (its text with
+/// the sample's media, or a generated-media candidate with its own), for a reader that has the
+/// sample but not the media in hand (the app's candidate header); `None` where the media cannot be
+/// read.
+pub fn media_content_hash(store: &Store, sample: SampleId, prompt: &str, position: u32, text: &str) -> Option<String> {
+    let media = load(store, &[sample]).ok()?;
+    let m = media.get(&sample)?;
+    let c = match m.own.get(&position).filter(|o| !o.is_empty()) {
+        Some(own) => super::Candidate { own_media: own, ..super::Candidate::new(prompt, text) },
+        None if !m.input.is_empty() => super::Candidate { media: &m.input, ..super::Candidate::new(prompt, text) },
+        None => return None,
+    };
+    Some(c.content_hash())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

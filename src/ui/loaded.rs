@@ -78,13 +78,17 @@ pub fn model_scores(store: &Store, view: &SampleView) -> crate::store::Result<Ve
         for r in &j.ratings {
             let (Some(position), Some(score)) = (r.response, r.value) else { continue };
             let text = view.responses.iter().find(|x| x.position == position).and_then(|x| x.text.as_deref());
-            let detail = match text {
-                Some(text) => {
-                    let content = crate::score::Candidate::new(&view.prompt, text).content_hash();
-                    store.score_of(scorer, &content)?.and_then(|(_, d)| d)
+            let text = text.unwrap_or("");
+            let content = crate::score::Candidate::new(&view.prompt, text).content_hash();
+            let mut detail = store.score_of(scorer, &content)?.and_then(|(_, d)| d);
+            if detail.is_none() && !view.media.is_empty() {
+                // A scorer that reads media keeps its score under the text with the media.
+                if let Some(content) =
+                    crate::score::media::media_content_hash(store, view.id, &view.prompt, position, text)
+                {
+                    detail = store.score_of(scorer, &content)?.and_then(|(_, d)| d);
                 }
-                None => None,
-            };
+            }
             out.push(ModelScore { scorer: scorer.clone(), position, score, sentences: sentences(detail.as_deref()) });
         }
     }
