@@ -202,7 +202,7 @@ fn the_cheat_sheet_fits_a_900_px_window_and_the_smallest_one() {
     let mut ui = Ui::open(&project, Some("jo"));
     ui.key(Key::F1);
     assert!(ui.harness.state().cheat_sheet);
-    ui.harness.step();
+    settle(&mut ui);
     let shown = sheet_rect(&ui, [1400.0, 900.0]);
     for (_, help) in verdict::ui::commands::cheat_sheet(&ui.harness.ctx) {
         let line = ui.harness.get_by_label(help).rect();
@@ -217,12 +217,31 @@ fn the_cheat_sheet_fits_a_900_px_window_and_the_smallest_one() {
     let settings = Settings { curator: Some("jo".into()), ..Settings::default() };
     let mut ui = Ui::open_with(&project, settings, None, [1064.0, 600.0]);
     ui.key(Key::F1);
-    ui.harness.step();
+    settle(&mut ui);
     let shown = sheet_rect(&ui, [1064.0, 600.0]);
     for (_, help) in verdict::ui::commands::cheat_sheet(&ui.harness.ctx) {
         let line = ui.harness.get_by_label(help).rect();
         assert!(shown.contains_rect(line), "{help:?} at {line:?} is cut off at 1064x600 ({shown:?} shows)");
     }
+}
+
+/// Steps frames until the cheat sheet's window stops growing: egui sizes a window from the frame
+/// before, so a tall one reaches its size over a few frames (a fraction of a second on screen).
+fn settle(ui: &mut Ui<'_>) {
+    let size = |ui: &Ui<'_>| {
+        let title = ui.harness.get_by_label("Keyboard").rect().center();
+        ui.harness.ctx.memory(|m| m.layer_id_at(title).and_then(|layer| m.area_rect(layer.id)))
+    };
+    let mut last = None;
+    for _ in 0..30 {
+        ui.harness.step();
+        let now = size(ui);
+        if now.is_some() && now == last {
+            return;
+        }
+        last = now;
+    }
+    panic!("the cheat sheet's window did not settle in 30 frames: {last:?}");
 }
 
 /// What of the cheat sheet shows: its window (the area under its title), within the screen.

@@ -31,7 +31,7 @@ const fn shift(k: Key) -> KeyboardShortcut {
 pub const EXPORT_SHORTCUT: KeyboardShortcut = ctrl(Key::E);
 
 /// What `,` and `.` do.
-const GROUP_STEP: &str = "Previous / next group (Cleaning) or suspect (Suspects)";
+const GROUP_STEP: &str = "Previous / next group or suspect";
 /// What Q and W do.
 const MEMBER_STEP: &str = "Group: previous / next member";
 
@@ -100,21 +100,9 @@ pub const BINDINGS: &[Binding] = &[
     Binding { shortcut: key(Key::F1), command: || Command::ToggleCheatSheet, help: "This cheat sheet" },
     Binding { shortcut: key(Key::G), command: || Command::ToggleStats, help: "Statistics" },
     Binding { shortcut: key(Key::H), command: || Command::ToggleHistory, help: "History of this sample" },
-    Binding {
-        shortcut: key(Key::D),
-        command: || Command::ToggleDatasets,
-        help: "Datasets: counts, reports, remove, relink",
-    },
-    Binding {
-        shortcut: key(Key::C),
-        command: || Command::ToggleCleaning,
-        help: "Cleaning: duplicates, contamination, checks",
-    },
-    Binding {
-        shortcut: key(Key::V),
-        command: || Command::ToggleSuspects,
-        help: "Suspects: pairs the model disagrees with; Score…",
-    },
+    Binding { shortcut: key(Key::D), command: || Command::ToggleDatasets, help: "Datasets: counts, remove, relink" },
+    Binding { shortcut: key(Key::C), command: || Command::ToggleCleaning, help: "Cleaning: duplicates and checks" },
+    Binding { shortcut: key(Key::V), command: || Command::ToggleSuspects, help: "Suspects: where the model disagrees" },
     // The Cleaning panel's open duplicate group (the keys do nothing while none is open).
     Binding {
         shortcut: key(Key::O),
