@@ -278,10 +278,13 @@ fn the_score_form_runs_minilm_as_a_job_with_its_device_in_the_job_line() {
         ui.harness.state().project.as_ref().and_then(|p| p.suspects.note_handle().lock().ok().and_then(|n| n.clone()));
     assert!(said.as_ref().is_some_and(|(t, error)| t.starts_with("minilm on cpu f32: 8 judged") && !error), "{said:?}");
     // The new scorer, used last, is the queue's now; its scores head the candidates.
+    // The panel reads its page again on a thread once the job's writes reach the project: wait
+    // for the page in the minilm order (the words scorer's page shows 8 rows too).
+    let want = expected_queue(&ui.store(), "minilm");
+    assert_eq!(want.len(), 8);
     ui.wait_for("the minilm queue", |app| {
-        app.project.as_ref().is_some_and(|p| !p.suspects.is_loading() && p.suspects.rows().len() == 8)
+        app.project.as_ref().is_some_and(|p| !p.suspects.is_loading()) && rows_of(app) == want
     });
-    assert_eq!(rows(&ui), expected_queue(&ui.store(), "minilm"));
     ui.key(Key::Period);
     ui.wait_for("the first suspect's scores", |app| {
         app.project.as_ref().and_then(|p| p.sample.as_ref()).is_some_and(|s| {
