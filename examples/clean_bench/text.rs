@@ -9,7 +9,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::FileExt;
 use std::time::Instant;
-use verdict::clean::minhash::{Bands, DEFAULT_SEED, MinHasher, SignatureBlocks};
+use verdict::clean::minhash::{BandKeys, Bands, DEFAULT_SEED, MinHasher};
 use verdict::clean::text::{jaccard, normalize, shingle_hashes};
 use verdict::clean::text_pass::{normalize_all, sign_into};
 
@@ -40,6 +40,16 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let hasher = MinHasher::new(perms, DEFAULT_SEED);
     let bands = Bands::optimal(threshold, perms);
     let file = File::open(path).map_err(|e| format!("{path}: {e}"))?;
+    // `--signatures N OUT`: the first N distinct texts' signatures are written out (to compare with
+    // datasketch's); only the band keys of the rest are held, as the pass holds them.
+    let signatures_out = match args.iter().position(|a| a == "--signatures") {
+        Some(i) => {
+            let count: usize = args.get(i + 1).and_then(|v| v.parse().ok()).ok_or("--signatures N OUT")?;
+            Some((count, args.get(i + 2).ok_or("--signatures N OUT")?))
+        }
+        None => None,
+    };
+    let kept_signatures = signatures_out.map_or(0, |(count, _)| count);
 
     // Sign: each distinct normalized text once, a chunk of lines at a time (normalized and signed
     // on every core, as the pass does with each chunk it reads from the project). Lines are read
@@ -47,7 +57,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let start = Instant::now();
     let mut spans: Vec<(u64, u32)> = Vec::new();
     let mut index: HashMap<[u8; 16], u32> = HashMap::new();
-    let mut signatures = SignatureBlocks::new(perms);
+    let mut keys = BandKeys::new(bands);
+    let mut kept: Vec<Vec<u32>> = Vec::new();
     let mut first: Vec<u32> = Vec::new();
     let mut empty: Vec<bool> = Vec::new();
     let mut of_line: Vec<u32> = Vec::new();
@@ -100,7 +111,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             signed.resize(unsigned.len() * perms, 0);
             sign_into(&hasher, shingle, &unsigned, &mut signed);
             for sig in signed.chunks_exact(perms.max(1)) {
-                signatures.push(sig);
+                if kept.len() < kept_signatures {
+                    kept.push(sig.to_vec());
+                }
+                keys.push(sig);
             }
         }
         Ok(())
@@ -108,15 +122,21 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let sign_s = start.elapsed().as_secs_f64();
 
     let t = Instant::now();
-    let candidates = signatures.candidate_pairs(bands, &empty);
+    let candidates = keys.candidate_pairs(&empty);
     let candidates_s = t.elapsed().as_secs_f64();
 
-    // The exact check: both texts read again and their word sets compared.
+    // The exact check: both texts read again and their word sets compared (each text's set made
+    // on its first pair and dropped after its last, as the pass does).
     let t = Instant::now();
+    let mut last = vec![usize::MAX; first.len()];
+    for (k, &(a, b)) in candidates.iter().enumerate() {
+        last[a as usize] = k;
+        last[b as usize] = k;
+    }
     let mut sets: HashMap<u32, Vec<u64>> = HashMap::new();
     let mut near = Vec::new();
     let mut buf = Vec::new();
-    for &(a, b) in &candidates {
+    for (k, &(a, b)) in candidates.iter().enumerate() {
         for x in [a, b] {
             if let Entry::Vacant(slot) = sets.entry(x) {
                 let number = first[x as usize] as usize;
@@ -128,6 +148,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         }
         if jaccard(&sets[&a], &sets[&b]) >= threshold {
             near.push((a, b));
+        }
+        for x in [a, b] {
+            if last[x as usize] == k {
+                sets.remove(&x);
+            }
         }
     }
     let verify_s = t.elapsed().as_secs_f64();
@@ -158,12 +183,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         }
         std::fs::write(out_path, out).map_err(|e| format!("{out_path}: {e}"))?;
     }
-    if let Some(i) = args.iter().position(|a| a == "--signatures") {
-        let count: usize = args.get(i + 1).and_then(|v| v.parse().ok()).ok_or("--signatures N OUT")?;
-        let out_path = args.get(i + 2).ok_or("--signatures N OUT")?;
+    if let Some((count, out_path)) = signatures_out {
         let mut out = String::new();
         for (number, &d) in of_line.iter().enumerate().take(count) {
-            let sig = signatures.get(d as usize);
+            let Some(sig) = kept.get(d as usize) else { break };
             let values: Vec<String> = sig.iter().map(u32::to_string).collect();
             let _ = writeln!(out, "{}\t{}", number + 1, values.join(","));
         }

@@ -189,20 +189,38 @@ pub fn candidate_pairs_by<'a>(
     skip: &[bool],
     signature: impl Fn(usize) -> &'a [u32],
 ) -> Vec<(u32, u32)> {
+    let mut bytes: Vec<u8> = Vec::with_capacity(bands.rows * 4);
+    pairs_by_key(n, bands.bands, skip, |i, band| {
+        signature(i).get(band * bands.rows..(band + 1) * bands.rows).map(|rows| band_key(rows, &mut bytes))
+    })
+}
+
+/// The key of one band's rows: XXH3 of their little-endian bytes (`bytes` is scratch space).
+fn band_key(rows: &[u32], bytes: &mut Vec<u8>) -> u64 {
+    bytes.clear();
+    bytes.extend(rows.iter().flat_map(|v| v.to_le_bytes()));
+    XxHash3_64::oneshot(bytes)
+}
+
+/// Pairs `(i, j)`, `i < j`, of the `n` items that share the key of at least one of `bands` bands
+/// (`key(i, band)`; `None` takes no part); sorted, without repeats. Items in `skip` take no part.
+fn pairs_by_key(
+    n: usize,
+    bands: usize,
+    skip: &[bool],
+    mut key: impl FnMut(usize, usize) -> Option<u64>,
+) -> Vec<(u32, u32)> {
     let mut pairs: Vec<(u32, u32)> = Vec::new();
     let mut keyed: Vec<(u64, u32)> = Vec::with_capacity(n);
-    let mut bytes: Vec<u8> = Vec::with_capacity(bands.rows * 4);
-    for band in 0..bands.bands {
-        let (from, to) = (band * bands.rows, (band + 1) * bands.rows);
+    for band in 0..bands {
         keyed.clear();
         for i in 0..n {
             if skip.get(i).copied().unwrap_or(false) {
                 continue;
             }
-            let Some(rows) = signature(i).get(from..to) else { continue };
-            bytes.clear();
-            bytes.extend(rows.iter().flat_map(|v| v.to_le_bytes()));
-            keyed.push((XxHash3_64::oneshot(&bytes), i as u32));
+            if let Some(k) = key(i, band) {
+                keyed.push((k, i as u32));
+            }
         }
         keyed.sort_unstable();
         for run in keyed.chunk_by(|x, y| x.0 == y.0) {
@@ -218,62 +236,60 @@ pub fn candidate_pairs_by<'a>(
     pairs
 }
 
-/// Signatures of `perms` values each, kept in blocks of a fixed number of signatures: what is
-/// stored never moves or is copied as more come, and no more than one block is spare. (At a million
-/// texts this did not lower the CLI's peak memory: see BENCHMARKS.md.)
+/// The LSH band keys of signatures, `bands.bands` a signature: all that the candidate search
+/// needs, 72 bytes a text at threshold 0.8 and 128 permutations where its signature takes 512 (the
+/// signatures themselves are kept in the project, not in memory). The same candidates as
+/// [`candidate_pairs`] of the signatures.
 #[derive(Debug, Clone)]
-pub struct SignatureBlocks {
-    perms: usize,
-    blocks: Vec<Vec<u32>>,
-    len: usize,
+pub struct BandKeys {
+    bands: Bands,
+    keys: Vec<u64>,
+    scratch: Vec<u8>,
 }
 
-/// Signatures a block holds (4 MiB at 128 permutations).
-const BLOCK: usize = 8192;
-
-impl SignatureBlocks {
-    /// No signatures yet, each of `perms` values.
-    pub fn new(perms: usize) -> Self {
-        Self { perms: perms.max(1), blocks: Vec::new(), len: 0 }
+impl BandKeys {
+    /// No signatures yet, keyed by `bands`.
+    pub fn new(bands: Bands) -> Self {
+        Self { bands, keys: Vec::new(), scratch: Vec::new() }
     }
 
-    /// The number of signatures.
+    /// The number of signatures keyed.
     pub fn len(&self) -> usize {
-        self.len
+        self.keys.len() / self.bands.bands.max(1)
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.keys.is_empty()
     }
 
-    /// Appends a signature (`perms` values; shorter ones are padded with zeros, longer ones cut).
+    /// Appends the keys of a signature (rows past its end count as zeros).
     pub fn push(&mut self, signature: &[u32]) {
-        if self.len.is_multiple_of(BLOCK) {
-            self.blocks.push(Vec::with_capacity(BLOCK * self.perms));
+        let at = self.keys.len();
+        self.keys.resize(at + self.bands.bands, 0);
+        self.set(at / self.bands.bands.max(1), signature);
+    }
+
+    /// Replaces signature `i`'s keys with those of `signature`.
+    pub fn set(&mut self, i: usize, signature: &[u32]) {
+        let (b, r) = (self.bands.bands, self.bands.rows);
+        for band in 0..b {
+            self.keys[i * b + band] = match signature.get(band * r..(band + 1) * r) {
+                Some(rows) => band_key(rows, &mut self.scratch),
+                None => {
+                    let mut rows = vec![0u32; r];
+                    let from = (band * r).min(signature.len());
+                    rows[..signature.len() - from].copy_from_slice(&signature[from..]);
+                    band_key(&rows, &mut self.scratch)
+                }
+            };
         }
-        let block = self.blocks.last_mut().expect("a block was just made");
-        let end = block.len() + self.perms;
-        block.extend(signature.iter().take(self.perms));
-        block.resize(end, 0);
-        self.len += 1;
     }
 
-    /// Signature `i`.
-    pub fn get(&self, i: usize) -> &[u32] {
-        let at = i % BLOCK * self.perms;
-        &self.blocks[i / BLOCK][at..at + self.perms]
-    }
-
-    /// Signature `i`, to write.
-    pub fn get_mut(&mut self, i: usize) -> &mut [u32] {
-        let at = i % BLOCK * self.perms;
-        &mut self.blocks[i / BLOCK][at..at + self.perms]
-    }
-
-    /// [`candidate_pairs`] of these signatures.
-    pub fn candidate_pairs(&self, bands: Bands, skip: &[bool]) -> Vec<(u32, u32)> {
-        candidate_pairs_by(self.len, bands, skip, |i| self.get(i))
+    /// [`candidate_pairs`] of the signatures keyed.
+    pub fn candidate_pairs(&self, skip: &[bool]) -> Vec<(u32, u32)> {
+        let b = self.bands.bands;
+        pairs_by_key(self.len(), b, skip, |i, band| Some(self.keys[i * b + band]))
     }
 }
 
@@ -307,29 +323,36 @@ mod tests {
     }
 
     #[test]
-    fn blocks_hold_what_a_flat_array_holds_and_find_the_same_candidates() {
+    fn band_keys_find_what_the_signatures_find() {
         let h = MinHasher::new(128, 1);
-        // More than a block, with near copies far apart.
-        let n = BLOCK + 1000;
+        let n = 3000;
         let sets: Vec<Vec<u64>> = (0..n as u64)
             .map(|i| if i % 1000 == 999 { (0..100).collect() } else { (i * 200..i * 200 + 100).collect() })
             .collect();
         let flat: Vec<u32> = sets.iter().flat_map(|s| h.signature(s)).collect();
-        let mut blocks = SignatureBlocks::new(128);
-        for s in &sets {
-            blocks.push(&h.signature(s));
-        }
-        assert_eq!(blocks.len(), n);
-        for i in [0, 1, BLOCK - 1, BLOCK, n - 1] {
-            assert_eq!(blocks.get(i), &flat[i * 128..(i + 1) * 128]);
-        }
         let bands = Bands::optimal(0.8, 128);
-        let skip = vec![false; n];
-        let pairs = blocks.candidate_pairs(bands, &skip);
+        let mut keys = BandKeys::new(bands);
+        for s in &sets {
+            keys.push(&h.signature(s));
+        }
+        assert_eq!(keys.len(), n);
+        let mut skip = vec![false; n];
+        let pairs = keys.candidate_pairs(&skip);
         assert_eq!(pairs, candidate_pairs(&flat, 128, bands, &skip));
-        assert!(pairs.contains(&(999, BLOCK as u32 + 807)), "{pairs:?}");
-        blocks.get_mut(3).copy_from_slice(&flat[..128]);
-        assert!(blocks.candidate_pairs(bands, &skip).contains(&(0, 3)));
+        assert!(pairs.contains(&(999, 1999)) && pairs.contains(&(1999, 2999)), "{pairs:?}");
+        // A signature keyed again; a skipped one takes no part.
+        keys.set(3, &flat[..128]);
+        assert!(keys.candidate_pairs(&skip).contains(&(0, 3)));
+        skip[999] = true;
+        assert!(!keys.candidate_pairs(&skip).iter().any(|&(a, b)| a == 999 || b == 999));
+        // A short signature counts as one padded with zeros.
+        let mut short = BandKeys::new(bands);
+        short.push(&flat[..100]);
+        let mut padded = flat[..100].to_vec();
+        padded.resize(128, 0);
+        let mut full = BandKeys::new(bands);
+        full.push(&padded);
+        assert_eq!(short.keys, full.keys);
     }
 
     #[test]

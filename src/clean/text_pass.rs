@@ -5,7 +5,7 @@
 //! Texts equal after normalization are one text.
 
 use super::CleanError;
-use super::minhash::{Bands, MinHasher, SignatureBlocks};
+use super::minhash::{BandKeys, Bands, MinHasher};
 use super::text::{exact_key, jaccard, normalize, shingle_hashes};
 use crate::jobs::Progress;
 use crate::model::union_find::Components;
@@ -51,7 +51,8 @@ pub(super) struct Corpus {
     params: String,
     hasher: MinHasher,
     index: HashMap<[u8; 16], u32>,
-    signatures: SignatureBlocks,
+    /// Each distinct text's LSH band keys (its signature is kept in the project, not here).
+    keys: BandKeys,
     /// Per distinct text: the first place it occurs (to read it again for the exact check) and
     /// whether it is empty (no shingles: never near anything).
     pub(super) first: Vec<(Place, bool)>,
@@ -72,7 +73,7 @@ impl Corpus {
             params: settings.params_key(),
             hasher: MinHasher::new(settings.perms, super::minhash::DEFAULT_SEED),
             index: HashMap::new(),
-            signatures: SignatureBlocks::new(settings.perms),
+            keys: BandKeys::new(Bands::optimal(settings.threshold, settings.perms)),
             first: Vec::new(),
             words: Vec::new(),
             places: Vec::new(),
@@ -111,10 +112,10 @@ impl Corpus {
                 Some(sig) => {
                     let values: Vec<u32> =
                         sig.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-                    self.signatures.push(&values);
+                    self.keys.push(&values);
                 }
                 None => {
-                    self.signatures.push(&[]);
+                    self.keys.push(&[]);
                     unsigned.push((k, i));
                 }
             }
@@ -122,7 +123,7 @@ impl Corpus {
         let pending: Vec<&str> = unsigned.iter().map(|(k, _)| keyed[*k].0.as_str()).collect();
         let signed = sign_all(&self.hasher, self.settings.shingle, &pending);
         for ((k, i), sig) in unsigned.iter().zip(signed.chunks_exact(perms.max(1))) {
-            self.signatures.get_mut(*i as usize).copy_from_slice(sig);
+            self.keys.set(*i as usize, sig);
             self.new.push((keyed[*k].1, sig.iter().flat_map(|v| v.to_le_bytes()).collect()));
         }
         Ok(())
@@ -139,11 +140,17 @@ impl Corpus {
     /// Verified near pairs of distinct texts, `(a, b, similarity)`.
     pub(super) fn near_pairs(&self, store: &Store) -> Result<Vec<(u32, u32, f64)>, CleanError> {
         let skip: Vec<bool> = self.first.iter().map(|(_, empty)| *empty).collect();
-        let bands = Bands::optimal(self.settings.threshold, self.settings.perms);
-        let candidates = self.signatures.candidate_pairs(bands, &skip);
+        let candidates = self.keys.candidate_pairs(&skip);
+        // Each text's shingles are made once, on its first candidate pair, and dropped after its
+        // last: what is held is the texts whose pairs are still to come, not every candidate.
+        let mut last = vec![usize::MAX; self.first.len()];
+        for (k, &(a, b)) in candidates.iter().enumerate() {
+            last[a as usize] = k;
+            last[b as usize] = k;
+        }
         let mut shingles: HashMap<u32, Vec<u64>> = HashMap::new();
         let mut out = Vec::new();
-        for (a, b) in candidates {
+        for (k, &(a, b)) in candidates.iter().enumerate() {
             for x in [a, b] {
                 if let std::collections::hash_map::Entry::Vacant(slot) = shingles.entry(x) {
                     let ((sample, response), _) = self.first[x as usize];
@@ -154,6 +161,11 @@ impl Corpus {
             let sim = jaccard(&shingles[&a], &shingles[&b]);
             if sim >= self.settings.threshold {
                 out.push((a, b, sim));
+            }
+            for x in [a, b] {
+                if last[x as usize] == k {
+                    shingles.remove(&x);
+                }
             }
         }
         Ok(out)
