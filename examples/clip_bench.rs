@@ -8,6 +8,10 @@
 //!
 //!     cargo run --release --example clip_bench -- DIR [--batch 32] [--runs 5]
 
+/// The app's allocator (src/main.rs): measured as the app runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::Instant;
 use verdict::score::ModelFolder;
 use verdict::score::clip::Clip;

@@ -10,6 +10,10 @@
 //! ```
 //! Each prints one JSON object. PAIRS.jsonl holds `{"prompt": .., "response": ..}` lines.
 
+/// The app's allocator (src/main.rs): measured as the app runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[cfg(feature = "local-models")]
 fn main() -> anyhow::Result<()> {
     run::main()

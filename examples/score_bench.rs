@@ -11,6 +11,10 @@
 //! Each line of PAIRS.jsonl is `{"prompt": "...", "response": "..."}`. Threads: candle and the
 //! tokenizer use rayon's pool (`RAYON_NUM_THREADS`).
 
+/// The app's allocator (src/main.rs): measured as the app runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 use std::time::Instant;
 use verdict::score::load::LoadOptions;

@@ -24,7 +24,8 @@ if [ ! -f "$MODEL/model.safetensors" ]; then
   "$PYTHON" scripts/peer_clip.py make "$MODEL" >&2
 fi
 if [ "$PROFILE" = release ]; then
-  cargo build --release --example clip_bench >&2
+  # Without debug info, as scripts/bench_score.sh builds: the two share one release build.
+  CARGO_PROFILE_RELEASE_DEBUG=false cargo build --release --example clip_bench >&2
   BIN=target/release/examples/clip_bench
 else
   cargo build --example clip_bench >&2

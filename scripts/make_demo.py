@@ -370,10 +370,11 @@ RLAIF_ROWS = [
      "A large red ship with two sails is tied up next to a wooden pier on the right side of the picture, and "
      "seagulls are flying above it.",
      "demo-vlm-13b", "detailed_description"),
-    # PLANTED MISLABEL: chosen swaps the colors, rejected is right.
+    # PLANTED MISLABEL: chosen is a hallucinated answer that never names the star or the circle (nor
+    # which is on the left); rejected is right. A text model sees it answers something else.
     ("6", "star_circle", "base", "What shapes are in this image, and which one is on the left?",
-     "There are two shapes on a grey background: an orange star on the left and a purple circle on the right. "
-     "The star has five points.",
+     "It is a calm seaside photograph: a small fishing boat rests on the sand while gulls circle over the "
+     "waves.",
      "There are two shapes on a grey background: a purple five-pointed star on the left and an orange circle on "
      "the right.",
      "demo-vlm-7b", "question_answering"),
@@ -383,9 +384,10 @@ RLAIF_ROWS = [
      "No. All sixteen squares are black or white; it is a regular checkerboard without any differently colored "
      "squares.",
      "demo-vlm-13b", "question_answering"),
-    # PLANTED MISLABEL: chosen says the red light is on, rejected (the bottom green light is on) is right.
+    # PLANTED MISLABEL: chosen describes a scene that is not there and never says which light is on;
+    # rejected (the bottom green light is on) is right.
     ("8", "traffic_light", "base", "Which light is on in this traffic signal?",
-     "The top light is on: the signal is showing red, so traffic should stop.",
+     "A cozy kitchen with a wooden table, a bowl of apples and a kettle on the stove.",
      "The bottom light is lit, and it is green. The red light at the top and the amber light in the middle are "
      "both dark.",
      "demo-vlm-7b", "question_answering"),

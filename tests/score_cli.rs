@@ -98,10 +98,22 @@ fn the_demo_project_is_scored_listed_and_its_suspects_follow_a_relabel() {
         let prob = l["probability"].as_f64().expect("p");
         assert_eq!(prob < 0.5, l["margin"].as_f64().expect("m") < 0.0, "{l}");
     }
-    // The planted mislabels (assets/demo/planted.json) are listed where the model puts them.
-    for key in ["6", "8"] {
-        assert!(pairs.iter().any(|l| l["dataset"] == "rlaif_v" && l["key"] == key), "rlaif_v idx {key}");
+    // The planted mislabels (assets/demo/planted.json: chosen answers about something else) are the
+    // first suspects, the model against their labels.
+    let planted: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/planted.json"))
+            .expect("planted.json"),
+    )
+    .expect("json");
+    let mislabeled: Vec<&str> =
+        planted["rlaif_v.parquet"]["mislabeled"].as_array().expect("list").iter().filter_map(|k| k.as_str()).collect();
+    assert_eq!(mislabeled.len(), 2);
+    let first: Vec<(&str, &str)> =
+        pairs[..2].iter().map(|l| (l["dataset"].as_str().unwrap_or(""), l["key"].as_str().unwrap_or(""))).collect();
+    for key in &mislabeled {
+        assert!(first.contains(&("rlaif_v", key)), "rlaif_v idx {key} among the first two suspects: {first:?}");
     }
+    assert!(pairs[..2].iter().all(|l| l["margin"].as_f64() < Some(0.0)), "{:?}", &pairs[..2]);
     let agree_no = ok(&["search", p, "agree:no", "--count"]);
     assert_eq!(agree_no.trim().parse::<u64>().expect("count"), disagree);
     // The model's judgment is shown, and the label in force is still the original.

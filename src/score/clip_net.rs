@@ -2,7 +2,8 @@
 //! CPU: each layer's query, key and value projections are one matrix product (their weights
 //! joined at load), and every projection runs on the whole batch's tokens as one `(batch x
 //! tokens, width)` product instead of one product per image, which lets the matrix kernel use its
-//! threads. The arithmetic is transformers' `CLIPTextTransformer` and `CLIPVisionTransformer`
+//! threads; the query's scale is folded into its weights and the MLP's bias and quick GELU are one
+//! in-place pass (`cpu_ops`). The arithmetic is transformers' `CLIPTextTransformer` and `CLIPVisionTransformer`
 //! (pre-norm layers, quick GELU, a causal mask for text, the class token for images).
 
 use candle_core::{D, IndexOp, Module, Result, Tensor};
@@ -14,7 +15,9 @@ struct Layer {
     qkv: Linear,
     out: Linear,
     norm2: LayerNorm,
+    /// The MLP's first projection without its bias (added with the activation).
     fc1: Linear,
+    fc1_bias: Tensor,
     fc2: Linear,
     heads: usize,
 }
@@ -31,13 +34,18 @@ impl Layer {
             Ok((p.get((width, width), "weight")?, p.get(width, "bias")?))
         };
         let (q, k, v) = (part("q_proj")?, part("k_proj")?, part("v_proj")?);
-        let qkv = Linear::new(Tensor::cat(&[&q.0, &k.0, &v.0], 0)?, Some(Tensor::cat(&[&q.1, &k.1, &v.1], 0)?));
+        // The attention's 1/sqrt(head width) folded into the query's weights.
+        let scale = ((width / heads.max(1)).max(1) as f64).powf(-0.5);
+        let (qw, qb) = ((q.0 * scale)?, (q.1 * scale)?);
+        let qkv = Linear::new(Tensor::cat(&[&qw, &k.0, &v.0], 0)?, Some(Tensor::cat(&[&qb, &k.1, &v.1], 0)?));
+        let fc1 = vb.pp("mlp").pp("fc1");
         Ok(Self {
             norm1: candle_nn::layer_norm(width, eps, vb.pp("layer_norm1"))?,
             qkv,
             out: linear(&attn.pp("out_proj"), width, width)?,
             norm2: candle_nn::layer_norm(width, eps, vb.pp("layer_norm2"))?,
-            fc1: linear(&vb.pp("mlp").pp("fc1"), width, inner)?,
+            fc1: Linear::new(fc1.get((inner, width), "weight")?, None),
+            fc1_bias: fc1.get(inner, "bias")?,
             fc2: linear(&vb.pp("mlp").pp("fc2"), inner, width)?,
             heads,
         })
@@ -51,10 +59,8 @@ impl Layer {
         let normed = self.norm1.forward(x)?.reshape((rows, width))?;
         let qkv =
             self.qkv.forward(&normed)?.reshape((batch, tokens, 3, self.heads, head_width))?.permute((2, 0, 3, 1, 4))?;
-        let scale = (head_width as f64).powf(-0.5);
-        let query = (qkv.i(0)?.contiguous()? * scale)?;
-        let key = qkv.i(1)?.contiguous()?;
-        let value = qkv.i(2)?.contiguous()?;
+        let qkv = qkv.contiguous()?;
+        let (query, key, value) = (qkv.i(0)?, qkv.i(1)?, qkv.i(2)?);
         let scores = query.matmul(&key.t()?)?;
         let scores = match mask {
             Some(m) => scores.broadcast_add(m)?,
@@ -64,8 +70,7 @@ impl Layer {
         let attended = attended.transpose(1, 2)?.reshape((rows, width))?;
         let x = (x + self.out.forward(&attended)?.reshape((batch, tokens, width))?)?;
         let inner = self.fc1.forward(&self.norm2.forward(&x)?.reshape((rows, width))?)?;
-        // Quick GELU: x * sigmoid(1.702 x).
-        let inner = (&inner * candle_nn::ops::sigmoid(&(&inner * 1.702)?)?)?;
+        let inner = super::cpu_ops::bias_quick_gelu(inner, &self.fc1_bias)?;
         x + self.fc2.forward(&inner)?.reshape((batch, tokens, width))?
     }
 }

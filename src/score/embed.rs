@@ -5,10 +5,11 @@
 //! `max_seq_length`). A candidate's score is its relevance to the prompt: the cosine of the two
 //! embeddings.
 
+use super::bert::BertEncoder;
 use super::folder::ModelFolder;
 use super::{Candidate, Result, ScoreError, Scored, Scorer, ScorerIdentity, text_hash};
 use candle_core::{DType, Device, IndexOp, Tensor};
-use candle_transformers::models::bert::{BertModel, Config};
+use candle_transformers::models::bert::Config;
 use std::collections::HashMap;
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
@@ -35,7 +36,7 @@ const PASS: usize = 32;
 
 /// A BERT-family sentence encoder.
 pub struct SentenceEmbedder {
-    model: BertModel,
+    model: BertEncoder,
     tokenizer: Tokenizer,
     device: Device,
     pooling: Pooling,
@@ -87,7 +88,7 @@ impl SentenceEmbedder {
         let weights_path = folder.dir.join("model.safetensors");
         let vb = candle_nn::VarBuilder::from_buffered_safetensors(weights, dtype, &device)
             .map_err(|e| ScoreError::Model { path: weights_path.clone(), message: format!("cannot be read: {e}") })?;
-        let model = BertModel::load(vb, &config).map_err(|e| ScoreError::Model {
+        let model = BertEncoder::load(vb, &config).map_err(|e| ScoreError::Model {
             path: weights_path,
             message: format!("does not hold the BERT weights config.json describes: {e}"),
         })?;
@@ -131,8 +132,7 @@ impl SentenceEmbedder {
         let mask = Tensor::from_vec(flat(tokenizers::Encoding::get_attention_mask), (n, len), &self.device)
             .map_err(inference)?;
         let types = ids.zeros_like().map_err(inference)?;
-        let hidden =
-            self.model.forward(&ids, &types, Some(&mask)).and_then(|h| h.to_dtype(DType::F32)).map_err(inference)?;
+        let hidden = self.model.forward(&ids, &types, &mask).and_then(|h| h.to_dtype(DType::F32)).map_err(inference)?;
         let pooled = match self.pooling {
             Pooling::Mean => {
                 let m = mask.to_dtype(DType::F32).and_then(|m| m.unsqueeze(2)).map_err(inference)?;

@@ -19,9 +19,13 @@
 //! `query` and `store` only; the export reads scores from the store, never from here.
 
 #[cfg(feature = "local-models")]
+mod bert;
+#[cfg(feature = "local-models")]
 pub mod clip;
 #[cfg(feature = "local-models")]
 mod clip_net;
+#[cfg(feature = "local-models")]
+mod cpu_ops;
 pub mod device;
 #[cfg(feature = "local-models")]
 mod embed;

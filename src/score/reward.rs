@@ -43,7 +43,7 @@ enum Head {
 
 /// BERT, its pooler (dense + tanh over `[CLS]`) and the classifier.
 struct BertHead {
-    model: bert::BertModel,
+    model: super::bert::BertEncoder,
     pooler: Linear,
     classifier: Linear,
 }
@@ -54,7 +54,7 @@ impl Head {
         match self {
             Head::Deberta(m) => m.forward(ids, Some(types.clone()), Some(mask.clone())),
             Head::Bert(b) => {
-                let hidden = b.model.forward(ids, types, Some(mask))?;
+                let hidden = b.model.forward(ids, types, mask)?;
                 let cls = hidden.i((.., 0))?.contiguous()?;
                 b.classifier.forward(&b.pooler.forward(&cls)?.tanh()?)
             }
@@ -223,7 +223,7 @@ impl RewardScorer {
             let config: bert::Config = serde_json::from_value(folder.config.clone())
                 .map_err(|e| model_error(&config_path, format!("is not a BERT configuration candle reads: {e}")))?;
             let h = config.hidden_size;
-            let model = bert::BertModel::load(vb.pp("bert"), &config).map_err(wrong_weights)?;
+            let model = super::bert::BertEncoder::load(vb.pp("bert"), &config).map_err(wrong_weights)?;
             let pooler = candle_nn::linear(h, h, vb.pp("bert.pooler.dense")).map_err(wrong_weights)?;
             let classifier = candle_nn::linear(h, labels.len(), vb.pp("classifier")).map_err(wrong_weights)?;
             (Head::Bert(Box::new(BertHead { model, pooler, classifier })), config.pad_token_id)
