@@ -112,18 +112,20 @@ def siglip_tokenizer(folder, max_len):
     return t
 
 
-def clip(out, image_paths):
+def clip(out, image_paths, name="clip", act="quick_gelu"):
+    """A tiny CLIPModel; `act` is both towers' hidden_act (OpenAI's CLIP: quick_gelu; the LAION /
+    open_clip conversions: gelu)."""
     from transformers import CLIPConfig, CLIPImageProcessorPil, CLIPModel
 
-    folder = os.path.join(out, "clip")
+    folder = os.path.join(out, name)
     os.makedirs(folder, exist_ok=True)
     tok = clip_tokenizer(folder)
     config = CLIPConfig(
         text_config=dict(vocab_size=49408, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                          num_attention_heads=4, max_position_embeddings=77, bos_token_id=49406,
-                         eos_token_id=49407, pad_token_id=49407),
+                         eos_token_id=49407, pad_token_id=49407, hidden_act=act),
         vision_config=dict(hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
-                           image_size=32, patch_size=8),
+                           image_size=32, patch_size=8, hidden_act=act),
         projection_dim=24,
     )
     torch.manual_seed(0)
@@ -205,7 +207,7 @@ def main():
     out = sys.argv[1]
     torch.set_num_threads(1)
     paths = images(out)
-    ref = {"clip": clip(out, paths), "siglip": siglip(out, paths)}
+    ref = {"clip": clip(out, paths), "clip_gelu": clip(out, paths, "clip_gelu", "gelu"), "siglip": siglip(out, paths)}
     with open(os.path.join(out, "reference.json"), "w") as f:
         json.dump(ref, f)
     json.dump(ref, sys.stdout)

@@ -56,7 +56,7 @@ fn load_model(dir: &Path, which: &str) -> Box<dyn TextImageModel> {
     let folder = ModelFolder::open(&dir.join(which), which.into()).expect("folder");
     let weights = std::fs::read(dir.join(which).join("model.safetensors")).expect("weights");
     let device = candle_core::Device::Cpu;
-    if which == "clip" {
+    if which.starts_with("clip") {
         Box::new(verdict::score::clip::Clip::load(&folder, weights, device).expect("loads"))
     } else {
         Box::new(verdict::score::siglip::Siglip::load(&folder, weights, device).expect("loads"))
@@ -79,7 +79,8 @@ fn rgb(path: &Path) -> image::RgbImage {
 #[test]
 fn clip_and_siglip_embeddings_match_transformers() {
     let Some((dir, reference)) = fixtures() else { return };
-    for which in ["clip", "siglip"] {
+    // OpenAI's CLIP (quick GELU), a CLIP with GELU (as LAION's are), SigLIP.
+    for which in ["clip", "clip_gelu", "siglip"] {
         let model = load_model(dir, which);
         let r = &reference[which];
         let texts: Vec<&str> =

@@ -4,7 +4,7 @@
 //! Texts are cut at the model's `max_position_embeddings` (77 for `OpenAI`'s CLIP) by the
 //! tokenizer, end-of-text kept.
 
-use super::clip_net::{TextTower, TowerSize, VisionTower};
+use super::clip_net::{Activation, TextTower, TowerSize, VisionTower};
 use super::folder::ModelFolder;
 use super::image_text::{TextImageModel, inference, model_error};
 use super::preprocess::Preprocess;
@@ -40,15 +40,15 @@ impl Clip {
         let config_path = folder.dir.join("config.json");
         let c = &folder.config;
         let (t, v) = (&c["text_config"], &c["vision_config"]);
-        for (part, key) in [(t, "text_config"), (v, "vision_config")] {
-            let act = part["hidden_act"].as_str().unwrap_or("quick_gelu");
-            if act != "quick_gelu" {
-                return Err(ScoreError::Unsupported(format!(
-                    "{}: {key}.hidden_act `{act}`: Verdict's CLIP runs quick_gelu (OpenAI's CLIP)",
-                    config_path.display()
-                )));
-            }
-        }
+        let act = |part: &serde_json::Value, key: &str| match part["hidden_act"].as_str().unwrap_or("quick_gelu") {
+            "quick_gelu" => Ok(Activation::QuickGelu),
+            "gelu" => Ok(Activation::Gelu),
+            other => Err(ScoreError::Unsupported(format!(
+                "{}: {key}.hidden_act `{other}`: Verdict's CLIP runs `quick_gelu` (OpenAI's) and `gelu` (LAION's)",
+                config_path.display()
+            ))),
+        };
+        let (text_act, vision_act) = (act(t, "text_config")?, act(v, "vision_config")?);
         let projection_dim = usize_of(c, "projection_dim", 512);
         let eps = |part: &serde_json::Value| part["layer_norm_eps"].as_f64().unwrap_or(1e-5);
         let text_size = TowerSize {
@@ -57,6 +57,7 @@ impl Clip {
             layers: usize_of(t, "num_hidden_layers", 12),
             heads: usize_of(t, "num_attention_heads", 8),
             eps: eps(t),
+            act: text_act,
         };
         let vision_size = TowerSize {
             width: usize_of(v, "hidden_size", 768),
@@ -64,6 +65,7 @@ impl Clip {
             layers: usize_of(v, "num_hidden_layers", 12),
             heads: usize_of(v, "num_attention_heads", 12),
             eps: eps(v),
+            act: vision_act,
         };
         let max_tokens = usize_of(t, "max_position_embeddings", 77);
         let image_size = usize_of(v, "image_size", 224);

@@ -9,6 +9,15 @@
 use candle_core::{D, IndexOp, Module, Result, Tensor};
 use candle_nn::{LayerNorm, Linear, VarBuilder};
 
+/// A tower's MLP activation (`hidden_act`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    /// `x * sigmoid(1.702 x)`: OpenAI's CLIP.
+    QuickGelu,
+    /// GELU, erf form: the CLIPs converted from `open_clip` (LAION's).
+    Gelu,
+}
+
 /// One pre-norm transformer layer.
 struct Layer {
     norm1: LayerNorm,
@@ -20,6 +29,7 @@ struct Layer {
     fc1_bias: Tensor,
     fc2: Linear,
     heads: usize,
+    act: Activation,
 }
 
 fn linear(vb: &VarBuilder, input: usize, output: usize) -> Result<Linear> {
@@ -27,7 +37,8 @@ fn linear(vb: &VarBuilder, input: usize, output: usize) -> Result<Linear> {
 }
 
 impl Layer {
-    fn load(vb: &VarBuilder, width: usize, inner: usize, heads: usize, eps: f64) -> Result<Self> {
+    fn load(vb: &VarBuilder, size: TowerSize) -> Result<Self> {
+        let TowerSize { width, inner, heads, eps, act, .. } = size;
         let attn = vb.pp("self_attn");
         let part = |name: &str| -> Result<(Tensor, Tensor)> {
             let p = attn.pp(name);
@@ -48,6 +59,7 @@ impl Layer {
             fc1_bias: fc1.get(inner, "bias")?,
             fc2: linear(&vb.pp("mlp").pp("fc2"), inner, width)?,
             heads,
+            act,
         })
     }
 
@@ -70,7 +82,10 @@ impl Layer {
         let attended = attended.transpose(1, 2)?.reshape((rows, width))?;
         let x = (x + self.out.forward(&attended)?.reshape((batch, tokens, width))?)?;
         let inner = self.fc1.forward(&self.norm2.forward(&x)?.reshape((rows, width))?)?;
-        let inner = super::cpu_ops::bias_quick_gelu(inner, &self.fc1_bias)?;
+        let inner = match self.act {
+            Activation::QuickGelu => super::cpu_ops::bias_quick_gelu(inner, &self.fc1_bias)?,
+            Activation::Gelu => super::cpu_ops::bias_gelu(inner, &self.fc1_bias)?,
+        };
         x + self.fc2.forward(&inner)?.reshape((batch, tokens, width))?
     }
 }
@@ -88,12 +103,12 @@ pub struct TowerSize {
     pub heads: usize,
     /// Layer-norm epsilon.
     pub eps: f64,
+    /// The MLP's activation.
+    pub act: Activation,
 }
 
 fn layers(vb: &VarBuilder, size: TowerSize) -> Result<Vec<Layer>> {
-    (0..size.layers)
-        .map(|i| Layer::load(&vb.pp("encoder").pp("layers").pp(i), size.width, size.inner, size.heads, size.eps))
-        .collect()
+    (0..size.layers).map(|i| Layer::load(&vb.pp("encoder").pp("layers").pp(i), size)).collect()
 }
 
 /// CLIP's text tower and projection.
