@@ -12,7 +12,7 @@ use candle_nn::{LayerNorm, Linear, VarBuilder};
 /// A tower's MLP activation (`hidden_act`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Activation {
-    /// `x * sigmoid(1.702 x)`: OpenAI's CLIP.
+    /// `x * sigmoid(1.702 x)`: the CLIP of `OpenAI`.
     QuickGelu,
     /// GELU, erf form: the CLIPs converted from `open_clip` (LAION's).
     Gelu,
