@@ -2,15 +2,17 @@
 (tests/score_clip.rs), with transformers' outputs on fixed texts and images as the reference.
 
     python scripts/tiny_clip_models.py OUT
-        writes OUT/clip and OUT/siglip (Hugging Face folders: config.json, model.safetensors,
-        tokenizer.json, preprocessor_config.json), OUT/images/*.png (the fixed images) and
+        writes OUT/clip, OUT/clip_gelu, OUT/siglip (Hugging Face folders: config.json,
+        model.safetensors, tokenizer.json, preprocessor_config.json) and OUT/siglip_spm (the same
+        with SigLIP's spiece.model and tokenizer_config.json instead of tokenizer.json), OUT/images/*.png (the fixed images) and
         OUT/reference.json, and prints the reference on stdout.
 
 Both are seeded, so every run writes the same models. CLIP's tokenizer is the real one of
 openai/clip-vit-base-patch32, built as transformers builds CLIPTokenizer from the BPE vocabulary
 that the PyPI package open_clip_torch ships (open_clip/bpe_simple_vocab_16e6.txt.gz: the file is
 read, open_clip is never imported). SigLIP's is a small SentencePiece-style Unigram tokenizer
-trained here (the real one is a 32k SentencePiece model no package ships). Images go through
+trained here (the real one is a 32k SentencePiece model no package ships), and for siglip_spm a
+small SentencePiece model trained with `sentencepiece` and read by transformers' SiglipTokenizer. Images go through
 transformers' PIL image processors (CLIPImageProcessorPil, SiglipImageProcessorPil), which are
 the ones transformers uses without torchvision and the ones the models were trained with.
 The reference: per text its token ids and normalized text embedding, per image its pixel values
@@ -112,6 +114,47 @@ def siglip_tokenizer(folder, max_len):
     return t
 
 
+# More texts for the SentencePiece tokenizer: case, punctuation, white space, NFKC, unknown
+# characters, `▁` and special tokens in the text, an empty text.
+SPM_TEXTS = TEXTS + [
+    "A Photo, of a CAT!",
+    "  two   people\twalking  ",
+    "\uff26\uff55\uff4c\uff4c\uff57\uff49\uff44\uff54\uff48 caf\u00e9 \u00a8 x",
+    "a \u2603 snowman \u2603\u2603",
+    "under_score \u2581 line",
+    "",
+    "a </s> b",
+    "</s> starts special <unk>",
+]
+
+
+def siglip_spm_tokenizer(folder):
+    """SigLIP's real tokenizer class, transformers' SiglipTokenizer, over a small SentencePiece
+    Unigram model trained here with the `sentencepiece` package in SigLIP's manner (NFKC
+    normalization; `<pad>` 0, `</s>` 1, `<unk>` 2; no `<s>`); saved as google/siglip-* folders
+    are: spiece.model and tokenizer_config.json, no tokenizer.json."""
+    import io
+
+    import sentencepiece as spm
+    from transformers import SiglipTokenizer
+
+    corpus = [t.lower() for t in TEXTS] + [
+        "a photo of a cat", "a dog on the grass", "two people walking", "the sky is blue today",
+        "a red car in the street", "green trees and a river", "caf\u00e9 na\u00efve r\u00e9sum\u00e9",
+    ] * 20
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(corpus), model_writer=model, vocab_size=110, model_type="unigram",
+        normalization_rule_name="nmt_nfkc", pad_id=0, eos_id=1, unk_id=2, bos_id=-1,
+        character_coverage=1.0, hard_vocab_limit=False, num_threads=1, minloglevel=2)
+    with open(os.path.join(folder, "spiece.model"), "wb") as f:
+        f.write(model.getvalue())
+    tok = SiglipTokenizer(os.path.join(folder, "spiece.model"))
+    tok.save_pretrained(folder)
+    assert not os.path.exists(os.path.join(folder, "tokenizer.json"))
+    return tok
+
+
 def clip(out, image_paths, name="clip", act="quick_gelu"):
     """A tiny CLIPModel; `act` is both towers' hidden_act (OpenAI's CLIP: quick_gelu; the LAION /
     open_clip conversions: gelu)."""
@@ -146,17 +189,26 @@ def clip(out, image_paths, name="clip", act="quick_gelu"):
     return reference(model, texts, image_paths, proc)
 
 
-def siglip(out, image_paths):
+def siglip(out, image_paths, name="siglip"):
+    """A tiny SiglipModel; `siglip` with a tokenizer.json, `siglip_spm` with SigLIP's own
+    SentencePiece tokenizer (siglip_spm_tokenizer) and the pad token its config names (`</s>`)."""
     from transformers import SiglipConfig, SiglipImageProcessorPil, SiglipModel
 
-    folder = os.path.join(out, "siglip")
+    folder = os.path.join(out, name)
     os.makedirs(folder, exist_ok=True)
     max_len = 16
-    tok = siglip_tokenizer(folder, max_len)
+    if name == "siglip_spm":
+        tok = siglip_spm_tokenizer(folder)
+        vocab, pad, eos = tok.vocab_size, tok.pad_token_id, tok.eos_token_id
+        texts = [(t, tok(t, padding="max_length", max_length=max_len, truncation=True)["input_ids"]) for t in SPM_TEXTS]
+    else:
+        tok = siglip_tokenizer(folder, max_len)
+        vocab, pad, eos = tok.get_vocab_size(), tok.token_to_id("<pad>"), tok.token_to_id("</s>")
+        texts = [(t, tok.encode(t).ids) for t in TEXTS]
     config = SiglipConfig(
-        text_config=dict(vocab_size=tok.get_vocab_size(), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        text_config=dict(vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                          num_attention_heads=4, max_position_embeddings=max_len,
-                         pad_token_id=tok.token_to_id("<pad>"), eos_token_id=tok.token_to_id("</s>")),
+                         pad_token_id=pad, eos_token_id=eos),
         vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
                            image_size=32, patch_size=8),
     )
@@ -169,7 +221,6 @@ def siglip(out, image_paths):
     model.save_pretrained(folder, safe_serialization=True)
     proc = SiglipImageProcessorPil(size={"height": 32, "width": 32})
     proc.save_pretrained(folder)
-    texts = [(t, tok.encode(t).ids) for t in TEXTS]
     return reference(model, texts, image_paths, proc)
 
 
@@ -207,7 +258,8 @@ def main():
     out = sys.argv[1]
     torch.set_num_threads(1)
     paths = images(out)
-    ref = {"clip": clip(out, paths), "clip_gelu": clip(out, paths, "clip_gelu", "gelu"), "siglip": siglip(out, paths)}
+    ref = {"clip": clip(out, paths), "clip_gelu": clip(out, paths, "clip_gelu", "gelu"), "siglip": siglip(out, paths),
+           "siglip_spm": siglip(out, paths, "siglip_spm")}
     with open(os.path.join(out, "reference.json"), "w") as f:
         json.dump(ref, f)
     json.dump(ref, sys.stdout)

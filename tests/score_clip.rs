@@ -79,8 +79,9 @@ fn rgb(path: &Path) -> image::RgbImage {
 #[test]
 fn clip_and_siglip_embeddings_match_transformers() {
     let Some((dir, reference)) = fixtures() else { return };
-    // OpenAI's CLIP (quick GELU), a CLIP with GELU (as LAION's are), SigLIP.
-    for which in ["clip", "clip_gelu", "siglip"] {
+    // OpenAI's CLIP (quick GELU), a CLIP with GELU (as LAION's are), SigLIP with a
+    // tokenizer.json and with its own spiece.model (as google/siglip-* folders ship it).
+    for which in ["clip", "clip_gelu", "siglip", "siglip_spm"] {
         let model = load_model(dir, which);
         let r = &reference[which];
         let texts: Vec<&str> =
@@ -98,6 +99,18 @@ fn clip_and_siglip_embeddings_match_transformers() {
                 assert_eq!(ends, [want_ids.len() - 1]);
             }
             assert_eq!(r["texts"][6]["ids"].as_array().expect("ids").len(), 77, "the long text is cut at 77");
+        }
+        if which.starts_with("siglip") {
+            let folder = ModelFolder::open(&dir.join(which), which.into()).expect("folder");
+            let weights = std::fs::read(dir.join(which).join("model.safetensors")).expect("weights");
+            let siglip =
+                verdict::score::siglip::Siglip::load(&folder, weights, candle_core::Device::Cpu).expect("loads");
+            let ids = siglip.token_ids(&texts).expect("tokenizes");
+            for ((t, ids), want) in texts.iter().zip(ids).zip(r["texts"].as_array().expect("texts")) {
+                let want_ids: Vec<u32> =
+                    want["ids"].as_array().expect("ids").iter().map(|i| i.as_u64().expect("id") as u32).collect();
+                assert_eq!(ids, want_ids, "{which}: {t:?}");
+            }
         }
         let vectors = text_vectors(model.as_ref(), &texts).expect("texts embed");
         for (i, (v, want)) in vectors.iter().zip(r["texts"].as_array().expect("texts")).enumerate() {
@@ -148,7 +161,7 @@ fn cos(reference: &serde_json::Value, which: &str, text: usize, image: usize) ->
 fn answers_are_scored_sentence_by_sentence_over_image_lists_and_generated_images() {
     let Some((dir, reference)) = fixtures() else { return };
     let img = |f: &str| medium(&dir.join("images").join(f), MediaKind::Image);
-    for which in ["clip", "siglip"] {
+    for which in ["clip", "siglip", "siglip_spm"] {
         let mut s = scorer(dir, which);
         let one = [img("gradient.png")];
         let two = [img("gradient.png"), img("tall.png")];

@@ -42,6 +42,8 @@ mod reward;
 pub mod served;
 #[cfg(feature = "local-models")]
 pub mod siglip;
+#[cfg(feature = "local-models")]
+pub mod spiece;
 pub mod suspects;
 
 pub use device::DeviceKind;

@@ -5,6 +5,7 @@
 use super::folder::ModelFolder;
 use super::image_text::{TextImageModel, inference, model_error};
 use super::preprocess::Preprocess;
+use super::spiece;
 use super::{Result, ScoreError};
 use candle_core::{DType, Device, Tensor};
 use candle_transformers::models::siglip;
@@ -14,6 +15,8 @@ use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 pub struct Siglip {
     model: siglip::Model,
     tokenizer: Tokenizer,
+    /// Made from `spiece.model`: texts go in through [`spiece::prepare`].
+    sentencepiece: bool,
     max_tokens: usize,
     image_size: usize,
     preprocess: Preprocess,
@@ -41,9 +44,7 @@ impl Siglip {
         let model = siglip::Model::new(&config, vb).map_err(|e| {
             model_error(&weights_path, format!("does not hold the SigLIP weights config.json describes: {e}"))
         })?;
-        let tokenizer_path = folder.file("tokenizer.json")?;
-        let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
-            .map_err(|e| model_error(&tokenizer_path, format!("cannot be read: {e}")))?;
+        let (mut tokenizer, tokenizer_path, sentencepiece) = tokenizer(folder)?;
         let max_tokens = config.text_config.max_position_embeddings;
         let pad_id = config.text_config.pad_token_id;
         let pad_token = tokenizer.id_to_token(pad_id).unwrap_or_else(|| "<pad>".into());
@@ -58,15 +59,42 @@ impl Siglip {
         }));
         let image_size = config.vision_config.image_size;
         let preprocess = Preprocess::from_folder(folder, Preprocess::siglip(image_size as u32))?;
-        Ok(Self { model, tokenizer, max_tokens, image_size, preprocess, device, dtype })
+        Ok(Self { model, tokenizer, sentencepiece, max_tokens, image_size, preprocess, device, dtype })
     }
+}
+
+impl Siglip {
+    /// Each text's token ids as the model reads them: `</s>` after the text, padded (or cut) to
+    /// the model's length.
+    pub fn token_ids(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
+        let encodings = if self.sentencepiece {
+            self.tokenizer.encode_batch(texts.iter().map(|t| spiece::prepare(t)).collect(), true)
+        } else {
+            self.tokenizer.encode_batch(texts.to_vec(), true)
+        }
+        .map_err(inference)?;
+        Ok(encodings.iter().map(|e| e.get_ids().to_vec()).collect())
+    }
+}
+
+/// The folder's `tokenizer.json`, else a tokenizer made from its `spiece.model` as transformers'
+/// `SiglipTokenizer` reads it (the google/siglip-* folders ship no `tokenizer.json`); with the
+/// file it was read from and whether it is the latter.
+fn tokenizer(folder: &ModelFolder) -> Result<(Tokenizer, std::path::PathBuf, bool)> {
+    let json = folder.dir.join("tokenizer.json");
+    let model = folder.dir.join("spiece.model");
+    if !json.is_file() && model.is_file() {
+        return Ok((spiece::siglip_tokenizer(&folder.dir)?, model, true));
+    }
+    let json = folder.file("tokenizer.json")?;
+    let tokenizer = Tokenizer::from_file(&json).map_err(|e| model_error(&json, format!("cannot be read: {e}")))?;
+    Ok((tokenizer, json, false))
 }
 
 impl TextImageModel for Siglip {
     fn embed_texts(&self, texts: &[&str]) -> Result<Tensor> {
-        let encodings = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(inference)?;
-        let ids: Vec<u32> = encodings.iter().flat_map(|e| e.get_ids().iter().copied()).collect();
-        let ids = Tensor::from_vec(ids, (encodings.len(), self.max_tokens), &self.device).map_err(inference)?;
+        let ids: Vec<u32> = self.token_ids(texts)?.into_iter().flatten().collect();
+        let ids = Tensor::from_vec(ids, (texts.len(), self.max_tokens), &self.device).map_err(inference)?;
         self.model.get_text_features(&ids).and_then(|t| t.to_dtype(DType::F32)).map_err(inference)
     }
 
@@ -91,6 +119,10 @@ impl TextImageModel for Siglip {
     }
 
     fn settings(&self) -> serde_json::Value {
-        serde_json::json!({"max_tokens": self.max_tokens, "text_pool": "last, padded to max", "image": self.preprocess.settings()})
+        let mut settings = serde_json::json!({"max_tokens": self.max_tokens, "text_pool": "last, padded to max", "image": self.preprocess.settings()});
+        if self.sentencepiece {
+            settings["tokenizer"] = "spiece.model".into();
+        }
+        settings
     }
 }
