@@ -33,6 +33,9 @@ impl Pooling {
 
 /// Texts per forward pass: sorted by length first, so a pass pads little.
 const PASS: usize = 32;
+/// Texts per forward pass on the CPU, where texts are packed without padding (see
+/// [`BertEncoder::forward_packed`]): a batch of the job's 32 candidates and their prompts at once.
+const PACKED_PASS: usize = 64;
 
 /// A BERT-family sentence encoder.
 pub struct SentenceEmbedder {
@@ -43,6 +46,8 @@ pub struct SentenceEmbedder {
     normalize: bool,
     lowercase: bool,
     max_tokens: usize,
+    /// On the CPU in f32: texts packed one after another, no padding.
+    packed: bool,
 }
 
 fn inference(e: impl std::fmt::Display) -> ScoreError {
@@ -92,7 +97,8 @@ impl SentenceEmbedder {
             path: weights_path,
             message: format!("does not hold the BERT weights config.json describes: {e}"),
         })?;
-        Ok(Self { model, tokenizer, device, pooling, normalize, lowercase, max_tokens })
+        let packed = device.is_cpu() && dtype == DType::F32;
+        Ok(Self { model, tokenizer, device, pooling, normalize, lowercase, max_tokens, packed })
     }
 
     /// What changes its embeddings besides the weights.
@@ -110,7 +116,7 @@ impl SentenceEmbedder {
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|i| texts[*i].len());
         let mut out = vec![Vec::new(); texts.len()];
-        for pass in order.chunks(PASS) {
+        for pass in order.chunks(if self.packed { PACKED_PASS } else { PASS }) {
             let inputs: Vec<String> = pass
                 .iter()
                 .map(|i| if self.lowercase { texts[*i].to_lowercase() } else { texts[*i].to_owned() })
@@ -124,6 +130,9 @@ impl SentenceEmbedder {
 
     fn forward(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>> {
         let encodings = self.tokenizer.encode_batch(texts, true).map_err(inference)?;
+        if self.packed {
+            return self.forward_packed(&encodings);
+        }
         let (n, len) = (encodings.len(), encodings.first().map_or(0, tokenizers::Encoding::len));
         let flat = |f: fn(&tokenizers::Encoding) -> &[u32]| -> Vec<u32> {
             encodings.iter().flat_map(|e| f(e).iter().copied()).collect()
@@ -157,6 +166,52 @@ impl SentenceEmbedder {
         };
         pooled.to_vec2::<f32>().map_err(inference)
     }
+}
+
+impl SentenceEmbedder {
+    /// [`Self::forward`] on the CPU: the texts' tokens without their padding, packed.
+    fn forward_packed(&self, encodings: &[tokenizers::Encoding]) -> Result<Vec<Vec<f32>>> {
+        let texts: Vec<&[u32]> = encodings
+            .iter()
+            .map(|e| {
+                let kept = e.get_attention_mask().iter().filter(|m| **m != 0).count();
+                &e.get_ids()[..kept]
+            })
+            .collect();
+        let hidden = self.model.forward_packed(&texts).and_then(|h| h.to_vec2::<f32>()).map_err(inference)?;
+        let mut rows = hidden.iter();
+        Ok(texts
+            .iter()
+            .map(|text| {
+                let tokens: Vec<&Vec<f32>> = rows.by_ref().take(text.len()).collect();
+                let mut v = match self.pooling {
+                    Pooling::Mean => mean(&tokens),
+                    Pooling::Cls => tokens.first().map_or_else(Vec::new, |t| (*t).clone()),
+                };
+                if self.normalize {
+                    // torch.nn.functional.normalize: x / max(||x||, 1e-12).
+                    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+                    for x in &mut v {
+                        *x /= norm;
+                    }
+                }
+                v
+            })
+            .collect())
+    }
+}
+
+/// The mean of token vectors, as sentence-transformers' mean pooling (the sum over the tokens,
+/// divided by their count).
+fn mean(tokens: &[&Vec<f32>]) -> Vec<f32> {
+    let mut sum = vec![0.0f32; tokens.first().map_or(0, |t| t.len())];
+    for t in tokens {
+        for (s, x) in sum.iter_mut().zip(t.iter()) {
+            *s += x;
+        }
+    }
+    let count = (tokens.len() as f32).max(1e-9);
+    sum.iter().map(|s| s / count).collect()
 }
 
 /// The pooling and normalization a sentence-transformers folder names (`modules.json` and the
