@@ -240,9 +240,9 @@ mod tests {
         map
     }
 
-    #[test]
-    fn the_encoder_gives_what_candles_bert_gives() -> Result<()> {
-        let config = Config {
+    /// A BERT of 2 layers, 4 heads, 48 wide.
+    fn small_config() -> Config {
+        Config {
             vocab_size: 50,
             hidden_size: 48,
             num_hidden_layers: 2,
@@ -250,7 +250,12 @@ mod tests {
             intermediate_size: 96,
             max_position_embeddings: 40,
             ..Config::default()
-        };
+        }
+    }
+
+    #[test]
+    fn the_encoder_gives_what_candles_bert_gives() -> Result<()> {
+        let config = small_config();
         let map = random_bert(&config);
         let vb = VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu);
         let ours = BertEncoder::load(vb.clone(), &config)?;
@@ -268,15 +273,7 @@ mod tests {
 
     #[test]
     fn texts_packed_without_padding_give_what_padded_and_masked_texts_give() -> Result<()> {
-        let config = Config {
-            vocab_size: 50,
-            hidden_size: 48,
-            num_hidden_layers: 2,
-            num_attention_heads: 4,
-            intermediate_size: 96,
-            max_position_embeddings: 40,
-            ..Config::default()
-        };
+        let config = small_config();
         let map = random_bert(&config);
         let ours = BertEncoder::load(VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu), &config)?;
         let texts: [&[u32]; 3] = [&[1, 5, 9, 3, 7, 2], &[4, 8, 2], &[6, 1, 1, 9, 2, 3, 4, 5, 7]];

@@ -166,9 +166,7 @@ impl SentenceEmbedder {
         };
         pooled.to_vec2::<f32>().map_err(inference)
     }
-}
 
-impl SentenceEmbedder {
     /// [`Self::forward`] on the CPU: the texts' tokens without their padding, packed.
     fn forward_packed(&self, encodings: &[tokenizers::Encoding]) -> Result<Vec<Vec<f32>>> {
         let texts: Vec<&[u32]> = encodings
