@@ -164,6 +164,8 @@ fn big_jpeg_project(dir: &Path) -> PathBuf {
 }
 
 fn main() {
+    // As the app's entry does: jobs and rayon's workers yield to the thread that draws.
+    verdict::jobs::priority::background_work_yields();
     verdict::media::video::init();
     let project = std::env::args().nth(1).map(PathBuf::from).expect("usage: ui_bench PROJECT.verdict [--bulk]");
     println!("| measure | result |\n|---|---|");

@@ -6,6 +6,7 @@
 //! progress bar, later the GUI's channel), and returns `Err(Interrupted)` once cancel is asked,
 //! so `?` unwinds the job at a clean point.
 
+pub mod priority;
 mod runner;
 
 pub use runner::{Job, JobState};

@@ -32,12 +32,17 @@ pub struct Job<T> {
 }
 
 impl<T: Send + 'static> Job<T> {
-    /// Starts `work` on a thread named `name`, with a [`Progress`] that feeds this job's state.
+    /// Starts `work` on a thread named `name`, with a [`Progress`] that feeds this job's state;
+    /// in the app, the thread runs at a lower priority than the window's
+    /// ([`super::priority::background_work_yields`]).
     pub fn spawn(name: &str, work: impl FnOnce(&mut Progress) -> T + Send + 'static) -> std::io::Result<Self> {
         let state = Arc::new(SharedState::default());
         let cancel = CancelToken::new();
         let mut progress = Progress::new(state.clone(), cancel.clone());
-        let handle = std::thread::Builder::new().name(name.to_owned()).spawn(move || work(&mut progress))?;
+        let handle = std::thread::Builder::new().name(name.to_owned()).spawn(move || {
+            super::priority::lower_if_asked();
+            work(&mut progress)
+        })?;
         Ok(Self { name: name.to_owned(), state, cancel, handle: Some(handle) })
     }
 

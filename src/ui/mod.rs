@@ -57,6 +57,8 @@ pub fn native_options(size: [f32; 2]) -> eframe::NativeOptions {
 
 /// Opens the app window (on `project`, else the last project) and returns when it closes.
 pub fn run(project: Option<&Path>) -> anyhow::Result<()> {
+    // Jobs and rayon's workers yield to the thread that draws.
+    crate::jobs::priority::background_work_yields();
     crate::media::video::init();
     let settings_path = Settings::default_path();
     let settings = settings_path.as_deref().map(Settings::load).unwrap_or_default();
