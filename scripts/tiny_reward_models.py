@@ -7,7 +7,8 @@
         {"pairs": [[prompt, response], ...],
          "models": {name: {"dir": folder, "max_length": n, "logits": [[...], ...]}}}
 
-The models are randomly initialized, seeded, hidden size 32, 2 layers:
+The models are randomly initialized, seeded, hidden size 32, 2 layers, and their tokenizers'
+vocabularies built from the corpus below (the same every run):
   tiny-deberta-reward   DebertaV2ForSequenceClassification shaped like DeBERTa-v3 (the public
                         OpenAssistant/reward-model-deberta-v3-* family): relative attention with
                         log position buckets, shared attention keys, c2p and p2c, no absolute
@@ -57,14 +58,35 @@ CORPUS = [p for pair in PAIRS for p in pair] + [
 ]
 
 
-def wordpiece_tokenizer(path):
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+def word_counts(normalize, pre_tokenize):
+    """How often each pre-tokenized word of CORPUS occurs."""
+    counts = {}
+    for text in CORPUS:
+        for word, _ in pre_tokenize(normalize(text)):
+            counts[word] = counts.get(word, 0) + 1
+    return counts
 
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=None, clean_text=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+
+# The vocabularies are built here rather than trained: tokenizers' trainers give a different
+# vocabulary from run to run (their hash maps' order), and with it different token ids, logits and
+# spread of scores. Each holds the specials, every character, and the words seen twice or more;
+# rarer words are spelled out.
+
+
+def wordpiece_tokenizer(path):
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+
+    normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=None, clean_text=True)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    counts = word_counts(normalizer.normalize_str, pre_tokenizer.pre_tokenize_str)
+    chars = sorted({c for w in counts for c in w})
+    words = sorted(w for w, n in counts.items() if n >= 2 and len(w) > 1)
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok.train_from_iterator(CORPUS, trainers.WordPieceTrainer(vocab_size=300, special_tokens=specials))
+    tokens = dict.fromkeys(specials + chars + ["##" + c for c in chars] + words)
+    tok = Tokenizer(models.WordPiece({t: i for i, t in enumerate(tokens)}, unk_token="[UNK]",
+                                     max_input_chars_per_word=100))
+    tok.normalizer = normalizer
+    tok.pre_tokenizer = pre_tokenizer
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS]:0 $A:0 [SEP]:0",
@@ -77,16 +99,23 @@ def wordpiece_tokenizer(path):
 
 
 def unigram_tokenizer(path):
-    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    import math
 
-    tok = Tokenizer(models.Unigram())
-    tok.normalizer = normalizers.Sequence([normalizers.Strip(), normalizers.Replace(Regex(" {2,}"), " ")])
-    tok.pre_tokenizer = pre_tokenizers.Sequence(
-        [pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")]
-    )
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+
+    normalizer = normalizers.Sequence([normalizers.Strip(), normalizers.Replace(Regex(" {2,}"), " ")])
+    metaspace = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    counts = word_counts(normalizer.normalize_str, metaspace.pre_tokenize_str)
+    total = sum(counts.values())
+    chars = sorted({c for w in counts for c in w})
+    words = sorted(w for w, n in counts.items() if n >= 2 and len(w) > 1)
     specials = ["[PAD]", "[CLS]", "[SEP]", "[UNK]", "[MASK]"]
-    trainer = trainers.UnigramTrainer(vocab_size=200, special_tokens=specials, unk_token="[UNK]")
-    tok.train_from_iterator(CORPUS, trainer)
+    # Log frequencies as scores; a character alone scores below any word.
+    vocab = [(t, 0.0) for t in specials] + [(c, math.log(0.1 / total)) for c in chars]
+    vocab += [(w, math.log(counts[w] / total)) for w in words if w not in chars]
+    tok = Tokenizer(models.Unigram(vocab, unk_id=specials.index("[UNK]"), byte_fallback=False))
+    tok.normalizer = normalizer
+    tok.pre_tokenizer = pre_tokenizers.Sequence([metaspace])
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS]:0 $A:0 [SEP]:0",
