@@ -4,6 +4,8 @@
 //! within 1e-4 on fixed sentences (`scripts/score_reference.py` prints the reference), whatever
 //! else shares the batch; related prompt-response pairs score above unrelated ones.
 
+#![cfg(feature = "local-models")]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use verdict::score::load::LoadOptions;
