@@ -61,9 +61,7 @@ impl Siglip {
         let preprocess = Preprocess::from_folder(folder, Preprocess::siglip(image_size as u32))?;
         Ok(Self { model, tokenizer, sentencepiece, max_tokens, image_size, preprocess, device, dtype })
     }
-}
 
-impl Siglip {
     /// Each text's token ids as the model reads them: `</s>` after the text, padded (or cut) to
     /// the model's length.
     pub fn token_ids(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
@@ -84,7 +82,7 @@ fn tokenizer(folder: &ModelFolder) -> Result<(Tokenizer, std::path::PathBuf, boo
     let json = folder.dir.join("tokenizer.json");
     let model = folder.dir.join("spiece.model");
     if !json.is_file() && model.is_file() {
-        return Ok((spiece::siglip_tokenizer(&folder.dir)?, model, true));
+        return Ok((spiece::siglip_tokenizer(folder)?, model, true));
     }
     let json = folder.file("tokenizer.json")?;
     let tokenizer = Tokenizer::from_file(&json).map_err(|e| model_error(&json, format!("cannot be read: {e}")))?;

@@ -9,8 +9,8 @@
 //! segmentation of the whole text, `</s>` after it; `</s>` and `<unk>` written in the text stay
 //! special tokens.
 
+use super::folder::ModelFolder;
 use super::{Result, ScoreError};
-use std::path::Path;
 use tokenizers::models::unigram::Unigram;
 use tokenizers::normalizers::{Lowercase, Precompiled, Replace, Sequence, Strip};
 use tokenizers::pre_tokenizers::metaspace::{Metaspace, PrependScheme};
@@ -190,13 +190,13 @@ pub fn prepare(text: &str) -> String {
     format!("▁{}", text.replace('▁', " "))
 }
 
-/// The tokenizer of the `SigLIP` folder `dir` from its `spiece.model` and `tokenizer_config.json`
+/// The tokenizer of the `SigLIP` folder from its `spiece.model` and `tokenizer_config.json`
 /// (`do_lower_case`, `eos_token`, `unk_token`; transformers' defaults where it is silent).
 ///
 /// # Errors
 /// The file at fault and what is wrong with it.
-pub fn siglip_tokenizer(dir: &Path) -> Result<Tokenizer> {
-    let path = dir.join("spiece.model");
+pub fn siglip_tokenizer(folder: &ModelFolder) -> Result<Tokenizer> {
+    let path = folder.file("spiece.model")?;
     let err = |message: String| ScoreError::Model { path: path.clone(), message };
     let bytes = std::fs::read(&path).map_err(|e| err(format!("cannot be read: {e}")))?;
     let model = SpModel::parse(&bytes).map_err(err)?;
@@ -206,12 +206,7 @@ pub fn siglip_tokenizer(dir: &Path) -> Result<Tokenizer> {
             model.model_type
         )));
     }
-    let config_path = dir.join("tokenizer_config.json");
-    let config: serde_json::Value = match std::fs::read_to_string(&config_path) {
-        Ok(text) => serde_json::from_str(&text)
-            .map_err(|e| ScoreError::Model { path: config_path.clone(), message: format!("is not valid JSON: {e}") })?,
-        Err(_) => serde_json::Value::Null,
-    };
+    let config = folder.optional_json("tokenizer_config.json")?.unwrap_or_default();
     let token = |key: &str, default: &str| -> String {
         let v = &config[key];
         v.as_str().or_else(|| v["content"].as_str()).unwrap_or(default).to_owned()
