@@ -1,5 +1,6 @@
 //! A BERT-family encoder: the weights and `config.json` of Hugging Face's `BertModel` (as
-//! `candle_transformers`' `bert` reads them), arranged for speed on the CPU. The query, key and
+//! `candle_transformers`' `bert` reads them), texts padded and masked, as a GPU runs them best (on
+//! the CPU in f32, `bert_packed` runs the same weights without padding). The query, key and
 //! value projections are one matrix product, the query's `1/sqrt(d)` folded into its weights; the
 //! attention mask and softmax, and the feed-forward block's bias and GELU, are one in-place pass
 //! each (`cpu_ops`). Outputs match `candle_transformers`' `BertModel` within float rounding (test
@@ -9,37 +10,36 @@ use super::cpu_ops::{bias_gelu, masked_softmax};
 use candle_core::{DType, Module, Result, Tensor};
 use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder, embedding, layer_norm, linear};
 use candle_transformers::models::bert::{Config, HiddenAct};
-use rayon::prelude::*;
 
 /// Attention scores computed at a time on the CPU, at most (see [`attend`]).
 const SCORES: usize = 1 << 21;
 
 /// The encoder: embeddings, then `num_hidden_layers` layers.
 pub struct BertEncoder {
-    embeddings: Embeddings,
-    layers: Vec<Layer>,
-    heads: usize,
-    head_dim: usize,
+    pub(super) embeddings: Embeddings,
+    pub(super) layers: Vec<Layer>,
+    pub(super) heads: usize,
+    pub(super) head_dim: usize,
 }
 
-struct Embeddings {
-    word: Embedding,
-    position: Embedding,
-    token_type: Embedding,
-    norm: LayerNorm,
+pub(super) struct Embeddings {
+    pub(super) word: Embedding,
+    pub(super) position: Embedding,
+    pub(super) token_type: Embedding,
+    pub(super) norm: LayerNorm,
 }
 
-struct Layer {
+pub(super) struct Layer {
     /// Query (scaled by `1/sqrt(d)`), key and value, one after the other.
-    qkv: Linear,
-    attention_out: Linear,
-    attention_norm: LayerNorm,
+    pub(super) qkv: Linear,
+    pub(super) attention_out: Linear,
+    pub(super) attention_norm: LayerNorm,
     /// The feed-forward block's first projection, without its bias (added with the activation).
-    up: Linear,
-    up_bias: Tensor,
-    act: HiddenAct,
-    down: Linear,
-    norm: LayerNorm,
+    pub(super) up: Linear,
+    pub(super) up_bias: Tensor,
+    pub(super) act: HiddenAct,
+    pub(super) down: Linear,
+    pub(super) norm: LayerNorm,
 }
 
 impl BertEncoder {
@@ -71,28 +71,6 @@ impl BertEncoder {
             .map(|i| Layer::load(&vb.pp(format!("encoder.layer.{i}")), config, head_dim))
             .collect::<Result<Vec<_>>>()?;
         Ok(Self { embeddings, layers, heads, head_dim })
-    }
-
-    /// The last hidden states of `texts` (each its token ids, no padding) one after another,
-    /// `(total tokens, hidden)`: every projection runs over all the tokens at once and attention
-    /// within each text, so no work goes to padding, however the lengths differ. For the CPU in
-    /// f32 ([`Self::forward`] pads and masks: what a GPU wants). Token types are all 0.
-    pub fn forward_packed(&self, texts: &[&[u32]]) -> Result<Tensor> {
-        let e = &self.embeddings;
-        let device = e.word.embeddings().device();
-        let lens: Vec<usize> = texts.iter().map(|t| t.len()).collect();
-        let ids: Vec<u32> = texts.iter().flat_map(|t| t.iter().copied()).collect();
-        let positions: Vec<u32> = lens.iter().flat_map(|&n| 0..n as u32).collect();
-        let total = ids.len();
-        let ids = Tensor::from_vec(ids, total, device)?;
-        let positions = Tensor::from_vec(positions, total, device)?;
-        let x =
-            ((e.word.forward(&ids)? + e.token_type.forward(&ids.zeros_like()?)?)? + e.position.forward(&positions)?)?;
-        let mut x = e.norm.forward(&x)?;
-        for layer in &self.layers {
-            x = layer.forward_packed(&x, &lens, self.heads, self.head_dim)?;
-        }
-        Ok(x)
     }
 
     /// The last hidden states, `(batch, tokens, hidden)`, of token ids and types `(batch,
@@ -167,29 +145,6 @@ impl Layer {
         self.feed_forward(&context, x)
     }
 
-    /// [`Self::forward`] on texts packed one after another, `x` of shape `(tokens, hidden)`:
-    /// attention text by text (on rayon's threads), the rest over all tokens.
-    fn forward_packed(&self, x: &Tensor, lens: &[usize], heads: usize, head_dim: usize) -> Result<Tensor> {
-        let (total, hidden) = x.dims2()?;
-        // (3, heads, tokens, head_dim) in one copy.
-        let qkv = self.qkv.forward(x)?.reshape((total, 3, heads, head_dim))?.permute((1, 2, 0, 3))?.contiguous()?;
-        let starts: Vec<usize> = lens.iter().scan(0, |at, n| Some(std::mem::replace(at, *at + n))).collect();
-        let parts = starts
-            .par_iter()
-            .zip(lens)
-            .map(|(&from, &n)| {
-                let text = qkv.narrow(2, from, n)?;
-                let (query, key, value) = (text.get(0)?, text.get(1)?, text.get(2)?);
-                let scores = query.matmul(&key.t()?)?.unsqueeze(0)?;
-                // No padding to mask: the in-place softmax with a mask of zeros.
-                let none = Tensor::zeros((1, n), DType::F32, query.device())?;
-                masked_softmax(scores, &none)?.squeeze(0)?.matmul(&value)
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let context = Tensor::cat(&parts, 1)?.transpose(0, 1)?.contiguous()?.reshape((total, hidden))?;
-        self.feed_forward(&context, x)
-    }
-
     /// The output projection, the residual and norm, the feed-forward block and its residual and
     /// norm, after attention gave `context` for the layer's input `x`.
     fn feed_forward(&self, context: &Tensor, x: &Tensor) -> Result<Tensor> {
@@ -226,13 +181,13 @@ fn attend(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor) -> Result<Tensor> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use candle_core::Device;
     use candle_transformers::models::bert::BertModel;
 
     /// A small random BERT, its tensors named as Hugging Face names them (under `bert.`).
-    fn random_bert(config: &Config) -> candle_nn::VarMap {
+    pub(in crate::score) fn random_bert(config: &Config) -> candle_nn::VarMap {
         let map = candle_nn::VarMap::new();
         let vb = VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu);
         // BertModel's loader creates every tensor it asks for; random init by the var map.
@@ -241,7 +196,7 @@ mod tests {
     }
 
     /// A BERT of 2 layers, 4 heads, 48 wide.
-    fn small_config() -> Config {
+    pub(in crate::score) fn small_config() -> Config {
         Config {
             vocab_size: 50,
             hidden_size: 48,
@@ -268,39 +223,6 @@ mod tests {
         assert_eq!(a.dims(), b.dims());
         let diff = (a - b)?.abs()?.flatten_all()?.max(0)?;
         assert!(diff.to_scalar::<f32>()? < 1e-5, "{diff}");
-        Ok(())
-    }
-
-    #[test]
-    fn texts_packed_without_padding_give_what_padded_and_masked_texts_give() -> Result<()> {
-        let config = small_config();
-        let map = random_bert(&config);
-        let ours = BertEncoder::load(VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu), &config)?;
-        let texts: [&[u32]; 3] = [&[1, 5, 9, 3, 7, 2], &[4, 8, 2], &[6, 1, 1, 9, 2, 3, 4, 5, 7]];
-        let packed = ours.forward_packed(&texts)?;
-        assert_eq!(packed.dims(), [18, 48]);
-        let mut at = 0;
-        for text in texts {
-            // Each text alone and, padded to 9 tokens, beside the longest: the same states.
-            let n = text.len();
-            let alone = ours.forward(
-                &Tensor::new(text, &Device::Cpu)?.unsqueeze(0)?,
-                &Tensor::zeros((1, n), DType::U32, &Device::Cpu)?,
-                &Tensor::ones((1, n), DType::U32, &Device::Cpu)?,
-            )?;
-            let mut padded = text.to_vec();
-            padded.resize(9, 0);
-            let mask: Vec<u32> = (0..9).map(|i| u32::from(i < n)).collect();
-            let ids = Tensor::from_vec([padded.as_slice(), texts[2]].concat(), (2, 9), &Device::Cpu)?;
-            let mask = Tensor::from_vec([mask.as_slice(), &[1; 9]].concat(), (2, 9), &Device::Cpu)?;
-            let batched = ours.forward(&ids, &ids.zeros_like()?, &mask)?.get(0)?.narrow(0, 0, n)?;
-            let mine = packed.narrow(0, at, n)?;
-            for other in [alone.squeeze(0)?, batched] {
-                let diff = (&mine - other)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
-                assert!(diff < 1e-5, "text at {at}: {diff}");
-            }
-            at += n;
-        }
         Ok(())
     }
 

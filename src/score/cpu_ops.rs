@@ -94,12 +94,43 @@ impl InplaceOp2 for BiasAct {
         if n == 0 || !x.len().is_multiple_of(n) || l1.dims().last() != Some(&n) {
             bail!("{}: x {:?} does not end in the bias' {n}", self.name(), l1.dims());
         }
-        let act = self.0;
-        x.par_chunks_mut(TASK.div_ceil(n) * n).for_each(|rows| {
-            pulp::Arch::new().dispatch(BiasActRows { rows, bias, act });
-        });
+        bias_act_rows(x, bias, self.0);
         Ok(())
     }
+}
+
+/// `x = act(x + bias)` row by row, `x` rows of `bias.len()` values, on rayon's threads.
+fn bias_act_rows(x: &mut [f32], bias: &[f32], act: Act) {
+    let n = bias.len().max(1);
+    x.par_chunks_mut(TASK.div_ceil(n) * n).for_each(|rows| {
+        pulp::Arch::new().dispatch(BiasActRows { rows, bias, act });
+    });
+}
+
+/// `x = gelu(x + bias)` (erf form) over rows of `bias.len()` values, in place, on rayon's threads.
+pub fn bias_gelu_rows(x: &mut [f32], bias: &[f32]) {
+    bias_act_rows(x, bias, Act::Gelu);
+}
+
+/// `rows = softmax(rows)`, each row `k` values, on the calling thread (compiled for the CPU's
+/// widest vectors).
+pub fn softmax_rows(rows: &mut [f32], k: usize) {
+    struct Rows<'a>(&'a mut [f32], usize);
+    impl pulp::WithSimd for Rows<'_> {
+        type Output = ();
+        #[allow(
+            clippy::inline_always,
+            reason = "inlined into pulp's function compiled for the CPU's vector extensions"
+        )]
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _simd: S) {
+            // No mask: `softmax_row` adds nothing from an empty one.
+            for row in self.0.chunks_exact_mut(self.1.max(1)) {
+                softmax_row(row, &[]);
+            }
+        }
+    }
+    pulp::Arch::new().dispatch(Rows(rows, k));
 }
 
 struct MaskedSoftmax;
@@ -179,7 +210,7 @@ impl pulp::WithSimd for SoftmaxRows<'_> {
 
 /// Lanes the reductions keep apart (so that they vectorize: float sums and maxima are not
 /// reordered by the compiler on its own).
-const LANES: usize = 16;
+pub(super) const LANES: usize = 16;
 
 /// `row = softmax(row + mask)`.
 #[allow(clippy::inline_always, reason = "inlined into pulp's function compiled for the CPU's vector extensions")]

@@ -6,6 +6,7 @@
 //! embeddings.
 
 use super::bert::BertEncoder;
+use super::bert_packed::PackedBert;
 use super::folder::ModelFolder;
 use super::{Candidate, Result, ScoreError, Scored, Scorer, ScorerIdentity, text_hash};
 use candle_core::{DType, Device, IndexOp, Tensor};
@@ -34,20 +35,26 @@ impl Pooling {
 /// Texts per forward pass: sorted by length first, so a pass pads little.
 const PASS: usize = 32;
 /// Texts per forward pass on the CPU, where texts are packed without padding (see
-/// [`BertEncoder::forward_packed`]): a batch of the job's 32 candidates and their prompts at once.
+/// [`PackedBert`]): a batch of the job's 32 candidates and their prompts at once.
 const PACKED_PASS: usize = 64;
 
 /// A BERT-family sentence encoder.
 pub struct SentenceEmbedder {
-    model: BertEncoder,
+    model: Encoder,
     tokenizer: Tokenizer,
     device: Device,
     pooling: Pooling,
     normalize: bool,
     lowercase: bool,
     max_tokens: usize,
-    /// On the CPU in f32: texts packed one after another, no padding.
-    packed: bool,
+}
+
+/// The encoder a device runs best.
+enum Encoder {
+    /// On a GPU, or in half precision: texts padded to the longest of their pass, and masked.
+    Padded(BertEncoder),
+    /// On the CPU in f32: plain buffers, texts packed one after another without padding.
+    Packed(PackedBert),
 }
 
 fn inference(e: impl std::fmt::Display) -> ScoreError {
@@ -97,8 +104,15 @@ impl SentenceEmbedder {
             path: weights_path,
             message: format!("does not hold the BERT weights config.json describes: {e}"),
         })?;
-        let packed = device.is_cpu() && dtype == DType::F32;
-        Ok(Self { model, tokenizer, device, pooling, normalize, lowercase, max_tokens, packed })
+        let model = if device.is_cpu() && dtype == DType::F32 {
+            Encoder::Packed(PackedBert::new(&model).map_err(|e| ScoreError::Model {
+                path: folder.dir.join("model.safetensors"),
+                message: format!("cannot be laid out for the CPU: {e}"),
+            })?)
+        } else {
+            Encoder::Padded(model)
+        };
+        Ok(Self { model, tokenizer, device, pooling, normalize, lowercase, max_tokens })
     }
 
     /// What changes its embeddings besides the weights.
@@ -116,7 +130,7 @@ impl SentenceEmbedder {
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|i| texts[*i].len());
         let mut out = vec![Vec::new(); texts.len()];
-        for pass in order.chunks(if self.packed { PACKED_PASS } else { PASS }) {
+        for pass in order.chunks(if matches!(self.model, Encoder::Packed(_)) { PACKED_PASS } else { PASS }) {
             let inputs: Vec<String> = pass
                 .iter()
                 .map(|i| if self.lowercase { texts[*i].to_lowercase() } else { texts[*i].to_owned() })
@@ -130,9 +144,10 @@ impl SentenceEmbedder {
 
     fn forward(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>> {
         let encodings = self.tokenizer.encode_batch(texts, true).map_err(inference)?;
-        if self.packed {
-            return self.forward_packed(&encodings);
-        }
+        let model = match &self.model {
+            Encoder::Packed(packed) => return self.forward_packed(packed, &encodings),
+            Encoder::Padded(model) => model,
+        };
         let (n, len) = (encodings.len(), encodings.first().map_or(0, tokenizers::Encoding::len));
         let flat = |f: fn(&tokenizers::Encoding) -> &[u32]| -> Vec<u32> {
             encodings.iter().flat_map(|e| f(e).iter().copied()).collect()
@@ -141,7 +156,7 @@ impl SentenceEmbedder {
         let mask = Tensor::from_vec(flat(tokenizers::Encoding::get_attention_mask), (n, len), &self.device)
             .map_err(inference)?;
         let types = ids.zeros_like().map_err(inference)?;
-        let hidden = self.model.forward(&ids, &types, &mask).and_then(|h| h.to_dtype(DType::F32)).map_err(inference)?;
+        let hidden = model.forward(&ids, &types, &mask).and_then(|h| h.to_dtype(DType::F32)).map_err(inference)?;
         let pooled = match self.pooling {
             Pooling::Mean => {
                 let m = mask.to_dtype(DType::F32).and_then(|m| m.unsqueeze(2)).map_err(inference)?;
@@ -168,7 +183,7 @@ impl SentenceEmbedder {
     }
 
     /// [`Self::forward`] on the CPU: the texts' tokens without their padding, packed.
-    fn forward_packed(&self, encodings: &[tokenizers::Encoding]) -> Result<Vec<Vec<f32>>> {
+    fn forward_packed(&self, model: &PackedBert, encodings: &[tokenizers::Encoding]) -> Result<Vec<Vec<f32>>> {
         let texts: Vec<&[u32]> = encodings
             .iter()
             .map(|e| {
@@ -176,15 +191,16 @@ impl SentenceEmbedder {
                 &e.get_ids()[..kept]
             })
             .collect();
-        let hidden = self.model.forward_packed(&texts).and_then(|h| h.to_vec2::<f32>()).map_err(inference)?;
-        let mut rows = hidden.iter();
+        let hidden = model.forward(&texts).map_err(inference)?;
+        let width = hidden.len() / texts.iter().map(|t| t.len()).sum::<usize>().max(1);
+        let mut rows = hidden.chunks_exact(width.max(1));
         Ok(texts
             .iter()
             .map(|text| {
-                let tokens: Vec<&Vec<f32>> = rows.by_ref().take(text.len()).collect();
+                let tokens: Vec<&[f32]> = rows.by_ref().take(text.len()).collect();
                 let mut v = match self.pooling {
-                    Pooling::Mean => mean(&tokens),
-                    Pooling::Cls => tokens.first().map_or_else(Vec::new, |t| (*t).clone()),
+                    Pooling::Mean => mean(&tokens, width),
+                    Pooling::Cls => tokens.first().map_or_else(|| vec![0.0; width], |t| t.to_vec()),
                 };
                 if self.normalize {
                     // torch.nn.functional.normalize: x / max(||x||, 1e-12).
@@ -199,10 +215,10 @@ impl SentenceEmbedder {
     }
 }
 
-/// The mean of token vectors, as sentence-transformers' mean pooling (the sum over the tokens,
-/// divided by their count).
-fn mean(tokens: &[&Vec<f32>]) -> Vec<f32> {
-    let mut sum = vec![0.0f32; tokens.first().map_or(0, |t| t.len())];
+/// The mean of `width`-wide token vectors, as sentence-transformers' mean pooling (the sum over
+/// the tokens, divided by their count; zeros for no tokens).
+fn mean(tokens: &[&[f32]], width: usize) -> Vec<f32> {
+    let mut sum = vec![0.0f32; width];
     for t in tokens {
         for (s, x) in sum.iter_mut().zip(t.iter()) {
             *s += x;

@@ -21,6 +21,8 @@
 #[cfg(feature = "local-models")]
 mod bert;
 #[cfg(feature = "local-models")]
+mod bert_packed;
+#[cfg(feature = "local-models")]
 pub mod clip;
 #[cfg(feature = "local-models")]
 mod clip_net;
