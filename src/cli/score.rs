@@ -40,6 +40,10 @@ pub struct ScoreArgs {
     /// Where the model runs (default: a GPU this build and machine have, else the CPU).
     #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(["cpu", "cuda", "metal"]))]
     device: Option<String>,
+    /// A sentence encoder's matrix products in int8 on the CPU: about twice as fast on a CPU with AVX-512
+    /// VNNI, relevance within about 0.01 of f32's; a scorer of its own (scores kept apart from f32's).
+    #[arg(long, conflicts_with_all = ["endpoint", "command"])]
+    int8: bool,
     /// Candidates per model call.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
     batch: u32,
@@ -158,6 +162,7 @@ fn scorer(args: &ScoreArgs) -> anyhow::Result<(Box<dyn Scorer>, String)> {
         name: args.name.clone(),
         device: args.device.as_deref().and_then(DeviceKind::parse),
         caches: None,
+        int8: args.int8,
     };
     let (scorer, folder) = crate::score::load(&load)?;
     Ok((scorer, folder.dir.display().to_string()))

@@ -13,6 +13,7 @@
 
 use super::bert::BertEncoder;
 use super::cpu_ops;
+use super::int8::{self, QuantizedRows, QuantizedWeight};
 use candle_core::{DType, Result, Tensor, bail};
 use candle_nn::LayerNorm;
 use candle_transformers::models::bert::HiddenAct;
@@ -33,15 +34,32 @@ pub struct PackedBert {
     hidden: usize,
     heads: usize,
     head_dim: usize,
+    precision: Precision,
     work: Mutex<Work>,
 }
 
-/// A linear layer: `y = x W^T + b`, `W` of shape `(outputs, inputs)` as stored.
+/// A linear layer: `y = x W^T + b`, `W` of shape `(outputs, inputs)` as stored, or quantized.
 struct Dense {
-    weight: Vec<f32>,
+    weight: Weight,
     bias: Option<Vec<f32>>,
     inputs: usize,
     outputs: usize,
+}
+
+enum Weight {
+    F32(Vec<f32>),
+    Int8(QuantizedWeight),
+}
+
+/// The precision of the encoder's matrix products (everything else is f32).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// f32 throughout: what sentence-transformers gives, within float rounding.
+    F32,
+    /// The linear layers' products in int8 (weights per output, activations per token; see
+    /// [`int8`]): about twice as fast on a CPU with AVX-512 VNNI, embeddings within about 1 % of
+    /// f32's.
+    Int8,
 }
 
 struct Norm {
@@ -61,12 +79,14 @@ struct Layer {
     norm: Norm,
 }
 
-/// A pass's intermediate buffers: `(tokens, 3 hidden)`, `(tokens, hidden)`, `(tokens, intermediate)`.
+/// A pass's intermediate buffers: `(tokens, 3 hidden)`, `(tokens, hidden)`, `(tokens,
+/// intermediate)`, and a product's input quantized (in int8).
 #[derive(Default)]
 struct Work {
     qkv: Vec<f32>,
     context: Vec<f32>,
     up: Vec<f32>,
+    quantized: QuantizedRows,
 }
 
 fn values(t: &Tensor) -> Result<Vec<f32>> {
@@ -74,8 +94,9 @@ fn values(t: &Tensor) -> Result<Vec<f32>> {
 }
 
 impl PackedBert {
-    /// The weights of `encoder` (on any device, in any dtype), copied to the CPU in f32.
-    pub fn new(encoder: &BertEncoder) -> Result<Self> {
+    /// The weights of `encoder` (on any device, in any dtype), copied to the CPU in f32, its linear
+    /// layers' quantized for `precision`.
+    pub fn new(encoder: &BertEncoder, precision: Precision) -> Result<Self> {
         let e = &encoder.embeddings;
         let word = e.word.embeddings();
         let (_, hidden) = word.dims2()?;
@@ -86,13 +107,13 @@ impl PackedBert {
             .iter()
             .map(|l| {
                 Ok(Layer {
-                    qkv: Dense::new(&l.qkv)?,
-                    attention_out: Dense::new(&l.attention_out)?,
+                    qkv: Dense::new(&l.qkv, precision)?,
+                    attention_out: Dense::new(&l.attention_out, precision)?,
                     attention_norm: Norm::new(&l.attention_norm)?,
-                    up: Dense::new(&l.up)?,
+                    up: Dense::new(&l.up, precision)?,
                     up_bias: values(&l.up_bias)?,
                     act: l.act,
-                    down: Dense::new(&l.down)?,
+                    down: Dense::new(&l.down, precision)?,
                     norm: Norm::new(&l.norm)?,
                 })
             })
@@ -105,8 +126,14 @@ impl PackedBert {
             hidden,
             heads: encoder.heads,
             head_dim: encoder.head_dim,
+            precision,
             work: Mutex::new(Work::default()),
         })
+    }
+
+    /// The precision of its matrix products.
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     /// The last hidden states of `texts` (each its token ids, no padding) one after another,
@@ -143,15 +170,20 @@ impl PackedBert {
 }
 
 impl Dense {
-    fn new(linear: &candle_nn::Linear) -> Result<Self> {
+    fn new(linear: &candle_nn::Linear, precision: Precision) -> Result<Self> {
         let (outputs, inputs) = linear.weight().dims2()?;
         let bias = linear.bias().map(values).transpose()?;
-        Ok(Self { weight: values(linear.weight())?, bias, inputs, outputs })
+        let weight = values(linear.weight())?;
+        let weight = match precision {
+            Precision::F32 => Weight::F32(weight),
+            Precision::Int8 => Weight::Int8(QuantizedWeight::new(&weight, outputs, inputs)),
+        };
+        Ok(Self { weight, bias, inputs, outputs })
     }
 
     /// `out = x W^T + b`, or with `residual` `out += x W^T + b`; `x` rows of `inputs` values,
-    /// `out` as many rows of `outputs`.
-    fn apply(&self, x: &[f32], out: &mut [f32], residual: bool) {
+    /// `out` as many rows of `outputs`; `quantized` holds `x` quantized when the weight is.
+    fn apply(&self, x: &[f32], out: &mut [f32], residual: bool, quantized: &mut QuantizedRows) {
         let (n, k) = (self.outputs, self.inputs);
         let rows = x.len() / k.max(1);
         debug_assert_eq!(out.len(), rows * n);
@@ -166,9 +198,18 @@ impl Dense {
                 }
             });
         }
-        let weight_t = Strided { data: &self.weight, row_stride: 1, col_stride: k };
-        let x = Strided { data: x, row_stride: k, col_stride: 1 };
-        matmul(out, n, (rows, n, k), x, weight_t, residual || self.bias.is_some(), rayon::current_num_threads());
+        let accumulate = residual || self.bias.is_some();
+        match &self.weight {
+            Weight::F32(weight) => {
+                let weight_t = Strided { data: weight, row_stride: 1, col_stride: k };
+                let x = Strided { data: x, row_stride: k, col_stride: 1 };
+                matmul(out, n, (rows, n, k), x, weight_t, accumulate, rayon::current_num_threads());
+            }
+            Weight::Int8(weight) => {
+                quantized.quantize(x, k);
+                int8::matmul(quantized, weight, out, accumulate);
+            }
+        }
     }
 }
 
@@ -233,15 +274,15 @@ impl Layer {
     fn forward(&self, x: &mut [f32], spans: &[(usize, usize)], heads: usize, head_dim: usize, work: &mut Work) {
         let hidden = heads * head_dim;
         let tokens = x.len() / hidden.max(1);
-        let Work { qkv, context, up } = work;
+        let Work { qkv, context, up, quantized } = work;
         resize(qkv, tokens * 3 * hidden);
         resize(context, tokens * hidden);
         resize(up, tokens * self.up.outputs);
-        self.qkv.apply(x, qkv, false);
+        self.qkv.apply(x, qkv, false, quantized);
         attend(qkv, context, spans, heads, head_dim);
-        self.attention_out.apply(context, x, true);
+        self.attention_out.apply(context, x, true, quantized);
         self.attention_norm.apply(x);
-        self.up.apply(x, up, false);
+        self.up.apply(x, up, false, quantized);
         match self.act {
             HiddenAct::Gelu => cpu_ops::bias_gelu_rows(up, &self.up_bias),
             HiddenAct::GeluApproximate => bias_rows(up, &self.up_bias, |v| {
@@ -249,7 +290,7 @@ impl Layer {
             }),
             HiddenAct::Relu => bias_rows(up, &self.up_bias, |v| v.max(0.0)),
         }
-        self.down.apply(up, x, true);
+        self.down.apply(up, x, true, quantized);
         self.norm.apply(x);
     }
 }
@@ -378,7 +419,7 @@ mod tests {
         let config = small_config();
         let map = random_bert(&config);
         let encoder = BertEncoder::load(VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu), &config)?;
-        let packed = PackedBert::new(&encoder)?;
+        let packed = PackedBert::new(&encoder, Precision::F32)?;
         let texts: [&[u32]; 4] = [&[1, 5, 9, 3, 7, 2], &[4, 8, 2], &[6, 1, 1, 9, 2, 3, 4, 5, 7], &[3]];
         let h = config.hidden_size;
         // Twice: the second pass reuses (shorter) buffers the first grew.
@@ -411,7 +452,7 @@ mod tests {
         let config = small_config();
         let map = random_bert(&config);
         let encoder = BertEncoder::load(VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu), &config)?;
-        let packed = PackedBert::new(&encoder)?;
+        let packed = PackedBert::new(&encoder, Precision::F32)?;
         let err = packed.forward(&[&[1, 2], &[3, 50]]).expect_err("id 50 is past the vocabulary");
         assert!(err.to_string().contains("text 2 has token id 50"), "{err}");
         let long = vec![1u32; config.max_position_embeddings + 1];

@@ -6,7 +6,7 @@
 //! embeddings.
 
 use super::bert::BertEncoder;
-use super::bert_packed::PackedBert;
+use super::bert_packed::{PackedBert, Precision};
 use super::folder::ModelFolder;
 use super::{Candidate, Result, ScoreError, Scored, Scorer, ScorerIdentity, text_hash};
 use candle_core::{DType, Device, IndexOp, Tensor};
@@ -64,12 +64,19 @@ fn inference(e: impl std::fmt::Display) -> ScoreError {
 impl SentenceEmbedder {
     /// Loads the encoder of `folder` (its weights already read: `weights`) onto `device`, in f32.
     pub fn load(folder: &ModelFolder, weights: Vec<u8>, device: Device) -> Result<Self> {
-        Self::load_as(folder, weights, device, DType::F32)
+        Self::load_as(folder, weights, device, DType::F32, None)
     }
 
-    /// Loads the encoder with its weights and activations in `dtype` (f16 on a GPU); embeddings
-    /// are pooled and normalized in f32 whatever the dtype.
-    pub fn load_as(folder: &ModelFolder, weights: Vec<u8>, device: Device, dtype: DType) -> Result<Self> {
+    /// Loads the encoder with its weights and activations in `dtype` (f16 on a GPU), or on the
+    /// CPU its matrix products in `precision` (int8); embeddings are pooled and normalized in
+    /// f32 whatever the dtype.
+    pub fn load_as(
+        folder: &ModelFolder,
+        weights: Vec<u8>,
+        device: Device,
+        dtype: DType,
+        precision: Option<Precision>,
+    ) -> Result<Self> {
         let config_path = folder.dir.join("config.json");
         let config: Config = serde_json::from_value(folder.config.clone()).map_err(|e| ScoreError::Model {
             path: config_path.clone(),
@@ -105,24 +112,33 @@ impl SentenceEmbedder {
             message: format!("does not hold the BERT weights config.json describes: {e}"),
         })?;
         let model = if device.is_cpu() && dtype == DType::F32 {
-            Encoder::Packed(PackedBert::new(&model).map_err(|e| ScoreError::Model {
-                path: folder.dir.join("model.safetensors"),
-                message: format!("cannot be laid out for the CPU: {e}"),
+            Encoder::Packed(PackedBert::new(&model, precision.unwrap_or(Precision::F32)).map_err(|e| {
+                ScoreError::Model {
+                    path: folder.dir.join("model.safetensors"),
+                    message: format!("cannot be laid out for the CPU: {e}"),
+                }
             })?)
+        } else if precision.is_some_and(|p| p != Precision::F32) {
+            return Err(ScoreError::Unsupported(format!("{precision:?} runs on the CPU in f32 only")));
         } else {
             Encoder::Padded(model)
         };
         Ok(Self { model, tokenizer, device, pooling, normalize, lowercase, max_tokens })
     }
 
-    /// What changes its embeddings besides the weights.
+    /// What changes its embeddings besides the weights (int8 named only when used, so that f32
+    /// scores kept before it existed keep their scorer).
     pub(crate) fn settings(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut settings = serde_json::json!({
             "pooling": self.pooling.as_str(),
             "normalize": self.normalize,
             "max_tokens": self.max_tokens,
             "lowercase": self.lowercase,
-        })
+        });
+        if matches!(&self.model, Encoder::Packed(p) if p.precision() == Precision::Int8) {
+            settings["precision"] = "int8".into();
+        }
+        settings
     }
 
     /// One embedding per text, in order.

@@ -34,6 +34,8 @@ mod embed;
 pub mod folder;
 #[cfg(feature = "local-models")]
 pub mod image_text;
+#[cfg(feature = "local-models")]
+mod int8;
 pub mod job;
 pub mod load;
 pub mod media;
@@ -48,6 +50,8 @@ pub mod siglip;
 pub mod spiece;
 pub mod suspects;
 
+#[cfg(feature = "local-models")]
+pub use bert_packed::Precision;
 pub use device::DeviceKind;
 #[cfg(feature = "local-models")]
 pub use embed::SentenceEmbedder;

@@ -22,11 +22,20 @@ pub struct ScoreRequest {
     pub batch: u32,
     /// The samples to score (the filter language; empty: all).
     pub query: String,
+    /// A sentence encoder's matrix products in int8 on the CPU (see [`LoadOptions::int8`]).
+    pub int8: bool,
 }
 
 impl Default for ScoreRequest {
     fn default() -> Self {
-        Self { model: String::new(), name: String::new(), device: "auto".into(), batch: 32, query: String::new() }
+        Self {
+            model: String::new(),
+            name: String::new(),
+            device: "auto".into(),
+            batch: 32,
+            query: String::new(),
+            int8: false,
+        }
     }
 }
 
@@ -52,7 +61,7 @@ impl ScoreRequest {
             return Err(format!("This Verdict was built without {}: pick auto or cpu.", d.as_str()));
         }
         let name = Some(self.name.trim().to_owned()).filter(|n| !n.is_empty());
-        Ok(LoadOptions { model, name, device, caches: None })
+        Ok(LoadOptions { model, name, device, caches: None, int8: self.int8 })
     }
 
     /// The job's options.
@@ -89,6 +98,8 @@ mod tests {
         let r = ScoreRequest { model: "org/name".into(), name: " mini ".into(), device: "cpu".into(), ..empty };
         let o = r.load_options().expect("options");
         assert_eq!((o.model.as_str(), o.name.as_deref(), o.device), ("org/name", Some("mini"), Some(DeviceKind::Cpu)));
+        assert!(!o.int8);
+        assert!(ScoreRequest { int8: true, ..r.clone() }.load_options().expect("options").int8);
         let bad = ScoreRequest { device: "tpu".into(), ..r.clone() };
         assert!(bad.load_options().expect_err("no such device").contains("tpu"));
         let s = ScoreRequest { batch: 0, query: " is:flagged ".into(), ..r }.score_options(None);

@@ -1,5 +1,6 @@
 //! The Score form: the model (a folder, picked or typed, or `org/name` from the local Hugging
-//! Face cache), the scorer's name, the device, the batch and the query of the samples to score.
+//! Face cache), the scorer's name, the device, the batch, int8 on the CPU for sentence encoders,
+//! and the query of the samples to score.
 
 use crate::ui::commands::ScoreRequest;
 use crate::ui::commands::scoring::DEVICES;
@@ -40,6 +41,12 @@ pub(super) fn form_ui(ui: &mut egui::Ui, form: &mut ScoreRequest) -> Action {
             ui.label("Batch");
             ui.add(egui::DragValue::new(&mut form.batch).range(1..=4096));
         });
+        ui.end_row();
+        ui.label("");
+        ui.checkbox(&mut form.int8, "int8").on_hover_text(
+            "A sentence encoder's matrix products in int8 on the CPU: about twice as fast where the CPU has \
+             AVX-512 VNNI; relevance within about 0.01 of f32's. Kept as a scorer of its own.",
+        );
         ui.end_row();
         ui.label("Samples");
         ui.add(
