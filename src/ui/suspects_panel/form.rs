@@ -15,13 +15,18 @@ pub(super) enum Action {
 
 pub(super) fn form_ui(ui: &mut egui::Ui, form: &mut ScoreRequest) -> Action {
     let mut action = Action::None;
+    // The fields' widths from the panel's, taken before the grid: inside it the available width
+    // grows with what the row already holds, and fields sized from it widened the side panel a
+    // little every frame while a long path was typed.
+    let width = ui.available_width();
+    let labels = 64.0;
     egui::Grid::new("score_form").num_columns(2).show(ui, |ui| {
         ui.label("Model");
         ui.horizontal(|ui| {
             ui.add(
                 egui::TextEdit::singleline(&mut form.model)
                     .hint_text("folder, or org/name in the HF cache")
-                    .desired_width((ui.available_width() - 80.0).max(120.0)),
+                    .desired_width((width - labels - 90.0).max(120.0)),
             );
             if ui.button("Browse…").clicked() {
                 action = Action::Browse;
@@ -52,7 +57,7 @@ pub(super) fn form_ui(ui: &mut egui::Ui, form: &mut ScoreRequest) -> Action {
         ui.add(
             egui::TextEdit::singleline(&mut form.query)
                 .hint_text("all (a filter narrows it)")
-                .desired_width(ui.available_width().max(120.0)),
+                .desired_width((width - labels - 10.0).max(120.0)),
         );
         ui.end_row();
     });
