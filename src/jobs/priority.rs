@@ -1,9 +1,11 @@
 //! Background work yields to the window: in the app, each job's thread and rayon's worker threads
 //! (the encoders' matrix products, JPEG rows, tokenizing) run at a lower scheduling priority
 //! (nice 10) than the thread that draws. With both cores busy scoring, the frame otherwise waits
-//! for a time slice behind them (`BENCHMARKS.md`, "Frame times while scoring"). The app's entry
-//! asks for it ([`background_work_yields`]); the command line and the tests keep normal
-//! priority: there the job is the point.
+//! for a time slice behind them (`BENCHMARKS.md`, "Frame times while scoring"). Rayon's pool also
+//! leaves the window a core of its own: one thread fewer than the machine has cores (at least
+//! one; `RAYON_NUM_THREADS` decides where set). The app's entry asks for both
+//! ([`background_work_yields`]); the command line and the tests keep normal priority and every
+//! core: there the job is the point.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -47,10 +49,13 @@ pub fn lower_this_thread() -> bool {
     false
 }
 
-/// Starts rayon's global pool with its threads at the lower priority. Returns false when the
-/// pool had already started (then it stays as it is).
+/// Starts rayon's global pool with its threads at the lower priority, one fewer than the cores
+/// ([`pool_threads`]). Returns false when the pool had already started (then it stays as it is).
 fn lower_rayon_pool() -> bool {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let asked = std::env::var("RAYON_NUM_THREADS").ok();
     rayon::ThreadPoolBuilder::new()
+        .num_threads(pool_threads(asked.as_deref(), cores))
         .thread_name(|i| format!("verdict-worker-{i}"))
         .start_handler(|_| {
             lower_this_thread();
@@ -59,9 +64,25 @@ fn lower_rayon_pool() -> bool {
         .is_ok()
 }
 
+/// The app's rayon threads: `RAYON_NUM_THREADS` where it is a positive number, else one fewer than
+/// `cores`, at least one.
+fn pool_threads(asked: Option<&str>, cores: usize) -> usize {
+    asked.and_then(|v| v.trim().parse::<usize>().ok()).filter(|n| *n > 0).unwrap_or(cores.saturating_sub(1).max(1))
+}
+
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pool_leaves_the_window_a_core_unless_told_otherwise() {
+        assert_eq!(pool_threads(None, 8), 7);
+        assert_eq!(pool_threads(None, 2), 1);
+        assert_eq!(pool_threads(None, 1), 1);
+        assert_eq!(pool_threads(Some("4"), 2), 4);
+        assert_eq!(pool_threads(Some("0"), 4), 3, "0 is rayon's own default: ours then");
+        assert_eq!(pool_threads(Some("many"), 4), 3);
+    }
 
     #[allow(unsafe_code, reason = "getpriority is a C call")]
     fn nice_of_this_thread() -> libc::c_int {
