@@ -118,6 +118,17 @@ fn related_answers_score_above_unrelated_ones() {
         ("What time does the clock show?", "The clock shows three o'clock.", "Add two cups of flour and stir."),
     ];
     let mut scorer = scorer();
+    assert_related_above_unrelated(scorer.as_mut(), &cases);
+    let id = scorer.identity();
+    assert_eq!((id.name.as_str(), id.kind.as_str(), id.architecture.as_str()), ("minilm", "relevance", "BertModel"));
+    assert_eq!(id.settings["max_tokens"], 256);
+    assert_eq!(id.settings["pooling"], "mean");
+    assert_eq!(scorer.device(), "cpu f32");
+}
+
+/// Each case is (prompt, a related answer, an unrelated one): the related one scores at least 0.1
+/// higher, both within -1..=1.
+fn assert_related_above_unrelated(scorer: &mut dyn Scorer, cases: &[(&str, &str, &str)]) {
     let candidates: Vec<Candidate<'_>> = cases
         .iter()
         .flat_map(|(p, related, unrelated)| [Candidate::new(p, related), Candidate::new(p, unrelated)])
@@ -128,11 +139,6 @@ fn related_answers_score_above_unrelated_ones() {
         assert!(related > unrelated + 0.1, "{prompt}: related {related}, unrelated {unrelated}");
         assert!((-1.0..=1.0).contains(&related) && (-1.0..=1.0).contains(&unrelated));
     }
-    let id = scorer.identity();
-    assert_eq!((id.name.as_str(), id.kind.as_str(), id.architecture.as_str()), ("minilm", "relevance", "BertModel"));
-    assert_eq!(id.settings["max_tokens"], 256);
-    assert_eq!(id.settings["pooling"], "mean");
-    assert_eq!(scorer.device(), "cpu f32");
 }
 
 /// A GPU runs the encoder in half precision (`score::device::dtype_on`); the same code path in f16
@@ -198,13 +204,5 @@ fn int8_embeddings_stay_close_to_f32_and_keep_their_own_scorer() {
         ("What color is the ball in the picture?", "The ball is bright red.", "Paris is the capital of France."),
         ("What time does the clock show?", "The clock shows three o'clock.", "Add two cups of flour and stir."),
     ];
-    let candidates: Vec<Candidate<'_>> = cases
-        .iter()
-        .flat_map(|(p, related, unrelated)| [Candidate::new(p, related), Candidate::new(p, unrelated)])
-        .collect();
-    let scored = int8.score(&candidates).expect("scores");
-    for (i, (prompt, ..)) in cases.iter().enumerate() {
-        let (related, unrelated) = (scored[2 * i].score, scored[2 * i + 1].score);
-        assert!(related > unrelated + 0.1, "{prompt}: related {related}, unrelated {unrelated} in int8");
-    }
+    assert_related_above_unrelated(int8.as_mut(), &cases);
 }

@@ -196,15 +196,21 @@ fn several_scorers_are_picked_from_a_combo() {
     assert_eq!(rows(&ui), expected_queue(&ui.store(), "words"));
 }
 
-#[test]
-fn the_score_form_says_why_a_model_cannot_be_used() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = project(dir.path());
+/// The app on a scored project in `dir`, the Suspects panel open and its Score form shown.
+fn open_score_form(dir: &Path) -> Ui<'static> {
+    let path = project(dir);
     let mut ui = Ui::open(&path, Some("ana"));
     open_panel(&mut ui);
     ui.harness.get_by_label("Score…").click();
     ui.harness.step();
     ui.wait_for_label("Start scoring");
+    ui
+}
+
+#[test]
+fn the_score_form_says_why_a_model_cannot_be_used() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut ui = open_score_form(dir.path());
     // The query defaults to the filter; an empty model is refused before any job starts.
     ui.harness.get_by_label("Start scoring").click();
     ui.harness.step();
@@ -243,11 +249,7 @@ fn the_score_form_says_why_a_model_cannot_be_used() {
 #[test]
 fn a_long_model_path_in_the_score_form_does_not_widen_the_panel() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = project(dir.path());
-    let mut ui = Ui::open(&path, Some("ana"));
-    open_panel(&mut ui);
-    ui.harness.get_by_label("Score…").click();
-    ui.harness.step();
+    let mut ui = open_score_form(dir.path());
     let panel_left = |ui: &Ui<'_>| ui.harness.get_by_label("Samples").rect().left();
     let before = panel_left(&ui);
     let long = "/home/curator/.cache/huggingface/hub/models--sentence-transformers--all-MiniLM-L6-v2".repeat(4);
