@@ -136,6 +136,11 @@ impl PackedBert {
         self.precision
     }
 
+    /// The width of its hidden states (a token's row in [`Self::forward`]'s output).
+    pub fn hidden(&self) -> usize {
+        self.hidden
+    }
+
     /// The last hidden states of `texts` (each its token ids, no padding) one after another,
     /// `(total tokens, hidden)` row by row. Token types are all 0.
     pub fn forward(&self, texts: &[&[u32]]) -> Result<Vec<f32>> {

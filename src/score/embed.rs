@@ -119,7 +119,7 @@ impl SentenceEmbedder {
                 }
             })?)
         } else if precision.is_some_and(|p| p != Precision::F32) {
-            return Err(ScoreError::Unsupported(format!("{precision:?} runs on the CPU in f32 only")));
+            return Err(ScoreError::Unsupported("int8 runs on the CPU, with f32 weights, only".into()));
         } else {
             Encoder::Padded(model)
         };
@@ -208,7 +208,7 @@ impl SentenceEmbedder {
             })
             .collect();
         let hidden = model.forward(&texts).map_err(inference)?;
-        let width = hidden.len() / texts.iter().map(|t| t.len()).sum::<usize>().max(1);
+        let width = model.hidden();
         let mut rows = hidden.chunks_exact(width.max(1));
         Ok(texts
             .iter()
