@@ -119,7 +119,7 @@ mod run {
         let folder = ModelFolder::find(dir, &[])?;
         let weights = std::fs::read(folder.dir.join("model.safetensors"))?;
         let dtype = dtype.unwrap_or_else(|| default_dtype(kind));
-        let embedder = SentenceEmbedder::load_as(&folder, weights, open(kind)?, dtype, None)?;
+        let embedder = SentenceEmbedder::load_as(&folder, weights, open(kind)?, dtype, verdict::score::Precision::F32)?;
         // Warm up (kernels compiled and loaded, buffers allocated), then time.
         let warm: Vec<&str> = pairs.iter().take(batch).map(|p| p.0.as_str()).collect();
         embedder.embed(&warm)?;

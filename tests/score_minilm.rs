@@ -157,7 +157,7 @@ fn half_precision_embeddings_stay_within_its_tolerance() {
         weights,
         candle_core::Device::Cpu,
         candle_core::DType::F16,
-        None,
+        verdict::score::Precision::F32,
     )
     .expect("loads in f16");
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();

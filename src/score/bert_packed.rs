@@ -418,13 +418,20 @@ mod tests {
     use crate::score::bert::tests::{random_bert, small_config};
     use candle_core::Device;
     use candle_nn::VarBuilder;
+    use candle_transformers::models::bert::Config;
 
-    #[test]
-    fn packed_texts_give_what_the_padded_masked_encoder_gives() -> Result<()> {
+    /// `bert`'s small random encoder, and the same laid out here in `precision`.
+    fn small(precision: Precision) -> Result<(Config, BertEncoder, PackedBert)> {
         let config = small_config();
         let map = random_bert(&config);
         let encoder = BertEncoder::load(VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu), &config)?;
-        let packed = PackedBert::new(&encoder, Precision::F32)?;
+        let packed = PackedBert::new(&encoder, precision)?;
+        Ok((config, encoder, packed))
+    }
+
+    #[test]
+    fn packed_texts_give_what_the_padded_masked_encoder_gives() -> Result<()> {
+        let (config, encoder, packed) = small(Precision::F32)?;
         let texts: [&[u32]; 4] = [&[1, 5, 9, 3, 7, 2], &[4, 8, 2], &[6, 1, 1, 9, 2, 3, 4, 5, 7], &[3]];
         let h = config.hidden_size;
         // Twice: the second pass reuses (shorter) buffers the first grew.
@@ -454,16 +461,32 @@ mod tests {
 
     #[test]
     fn token_ids_and_lengths_the_model_cannot_take_are_errors() -> Result<()> {
-        let config = small_config();
-        let map = random_bert(&config);
-        let encoder = BertEncoder::load(VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu), &config)?;
-        let packed = PackedBert::new(&encoder, Precision::F32)?;
+        let (config, _, packed) = small(Precision::F32)?;
         let err = packed.forward(&[&[1, 2], &[3, 50]]).expect_err("id 50 is past the vocabulary");
         assert!(err.to_string().contains("text 2 has token id 50"), "{err}");
         let long = vec![1u32; config.max_position_embeddings + 1];
         let err = packed.forward(&[&long]).expect_err("more tokens than positions");
         assert!(err.to_string().contains("41 tokens"), "{err}");
         assert!(packed.forward(&[])?.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn int8_states_stay_close_to_f32_ones() -> Result<()> {
+        // The same weights laid out both ways.
+        let (_, encoder, exact) = small(Precision::F32)?;
+        let int8 = PackedBert::new(&encoder, Precision::Int8)?;
+        assert_eq!(int8.precision(), Precision::Int8);
+        let texts: [&[u32]; 3] = [&[1, 5, 9, 3, 7, 2], &[4, 8, 2], &[6, 1, 1, 9, 2, 3, 4, 5, 7]];
+        let (a, b) = (exact.forward(&texts)?, int8.forward(&texts)?);
+        assert_eq!(a.len(), b.len());
+        for (i, (x, y)) in a.chunks(exact.hidden()).zip(b.chunks(int8.hidden())).enumerate() {
+            let dot: f32 = x.iter().zip(y).map(|(p, q)| p * q).sum();
+            let norms = x.iter().map(|p| p * p).sum::<f32>().sqrt() * y.iter().map(|q| q * q).sum::<f32>().sqrt();
+            assert!(dot / norms > 0.99, "token {i}: cosine {} between int8 and f32 states", dot / norms);
+            let moved = x.iter().zip(y).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
+            assert!(moved > 0.0, "token {i}: int8 gave f32's states exactly: not quantized");
+        }
         Ok(())
     }
 

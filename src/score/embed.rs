@@ -64,7 +64,7 @@ fn inference(e: impl std::fmt::Display) -> ScoreError {
 impl SentenceEmbedder {
     /// Loads the encoder of `folder` (its weights already read: `weights`) onto `device`, in f32.
     pub fn load(folder: &ModelFolder, weights: Vec<u8>, device: Device) -> Result<Self> {
-        Self::load_as(folder, weights, device, DType::F32, None)
+        Self::load_as(folder, weights, device, DType::F32, Precision::F32)
     }
 
     /// Loads the encoder with its weights and activations in `dtype` (f16 on a GPU), or on the
@@ -75,7 +75,7 @@ impl SentenceEmbedder {
         weights: Vec<u8>,
         device: Device,
         dtype: DType,
-        precision: Option<Precision>,
+        precision: Precision,
     ) -> Result<Self> {
         let config_path = folder.dir.join("config.json");
         let config: Config = serde_json::from_value(folder.config.clone()).map_err(|e| ScoreError::Model {
@@ -112,13 +112,11 @@ impl SentenceEmbedder {
             message: format!("does not hold the BERT weights config.json describes: {e}"),
         })?;
         let model = if device.is_cpu() && dtype == DType::F32 {
-            Encoder::Packed(PackedBert::new(&model, precision.unwrap_or(Precision::F32)).map_err(|e| {
-                ScoreError::Model {
-                    path: folder.dir.join("model.safetensors"),
-                    message: format!("cannot be laid out for the CPU: {e}"),
-                }
+            Encoder::Packed(PackedBert::new(&model, precision).map_err(|e| ScoreError::Model {
+                path: folder.dir.join("model.safetensors"),
+                message: format!("cannot be laid out for the CPU: {e}"),
             })?)
-        } else if precision.is_some_and(|p| p != Precision::F32) {
+        } else if precision != Precision::F32 {
             return Err(ScoreError::Unsupported("int8 runs on the CPU, with f32 weights, only".into()));
         } else {
             Encoder::Padded(model)

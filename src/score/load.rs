@@ -92,9 +92,9 @@ fn sentence_scorer(folder: &ModelFolder, name: String, opened: device::Opened, i
     let (precision, words) = if int8 {
         let how =
             if super::int8::accelerated() { "AVX-512 VNNI" } else { "portable: this CPU has no AVX-512 VNNI, slow" };
-        (Some(Precision::Int8), format!("cpu int8 ({how})"))
+        (Precision::Int8, format!("cpu int8 ({how})"))
     } else {
-        (None, opened.words)
+        (Precision::F32, opened.words)
     };
     let embedder = super::embed::SentenceEmbedder::load_as(folder, weights, opened.device, opened.dtype, precision)?;
     Ok(Box::new(super::embed::RelevanceScorer::new(embedder, name, folder.architecture.clone(), hash, words)))

@@ -198,12 +198,15 @@ impl JobsPanel {
     pub fn toasts_ui(&mut self, ctx: &egui::Context) {
         let mut close = None;
         if !self.notifications.is_empty() {
+            // At most 460 wide, and never wider than the window (a window manager may let it be
+            // narrower than the app's minimum; the toast then cut its text off at the left).
+            let width = 460f32.min(ctx.content_rect().width() - 24.0).max(160.0);
             egui::Area::new(egui::Id::unique("toasts"))
                 .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -36.0))
                 .show(ctx, |ui| {
                     for n in &self.notifications {
                         egui::Frame::popup(ui.style()).show(ui, |ui| {
-                            ui.set_max_width(460.0);
+                            ui.set_max_width(width);
                             // Buttons on the right, the text wrapping in what is left.
                             ui.with_layout(egui::Layout::right_to_left(egui::Align::TOP), |ui| {
                                 if ui.small_button("×").clicked() {
