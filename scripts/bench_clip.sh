@@ -7,7 +7,8 @@
 #   scripts/bench_clip.sh
 # Environment: RUNS (3 rounds), EACH (5), BATCH (32), THREADS (2), PYTHON (target/pyenv/bin/python: torch,
 # transformers, open_clip_torch's BPE file), PROFILE (release; `dev` only where a release build
-# cannot be had, which the report must say). The model is made once in target/bench-data/clip-b32.
+# cannot be had, which the report must say), CLIP_BENCH_BIN (a build of examples/clip_bench to run instead
+# of building one). The model is made once in target/bench-data/clip-b32.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -23,7 +24,10 @@ mkdir -p "$LOGS"
 if [ ! -f "$MODEL/model.safetensors" ]; then
   "$PYTHON" scripts/peer_clip.py make "$MODEL" >&2
 fi
-if [ "$PROFILE" = release ]; then
+if [ -n "${CLIP_BENCH_BIN:-}" ]; then
+  # Another build of the example (say which in the results).
+  BIN=$CLIP_BENCH_BIN
+elif [ "$PROFILE" = release ]; then
   # Without debug info, as scripts/bench_score.sh builds: the two share one release build.
   CARGO_PROFILE_RELEASE_DEBUG=false cargo build --release --example clip_bench >&2
   BIN=target/release/examples/clip_bench

@@ -1,10 +1,12 @@
-//! CLIP (`CLIPModel`) with candle (the towers in `clip_net`): the text tower pooled at each text's
-//! end-of-text token (as transformers does), the vision tower at its class token, each projected
-//! and L2-normalized.
+//! CLIP (`CLIPModel`): on the CPU in f32 its towers over plain buffers (`clip_packed`), texts
+//! packed without padding; elsewhere candle's (`clip_net`), texts padded to the longest of a pass.
+//! The text tower is pooled at each text's end-of-text token (as transformers does), the vision
+//! tower at its class token, each projected and L2-normalized.
 //! Texts are cut at the model's `max_position_embeddings` (77 for `OpenAI`'s CLIP) by the
 //! tokenizer, end-of-text kept.
 
 use super::clip_net::{Activation, TextTower, TowerSize, VisionTower};
+use super::clip_packed::{PackedText, PackedVision};
 use super::folder::ModelFolder;
 use super::image_text::{TextImageModel, inference, model_error};
 use super::preprocess::Preprocess;
@@ -14,14 +16,21 @@ use tokenizers::{Tokenizer, TruncationParams};
 
 /// A CLIP model on a device.
 pub struct Clip {
-    text: TextTower,
-    vision: VisionTower,
+    towers: Towers,
     tokenizer: Tokenizer,
     pad_id: u32,
     max_tokens: usize,
     image_size: usize,
     preprocess: Preprocess,
     device: Device,
+}
+
+/// The towers a device runs best.
+enum Towers {
+    /// On a GPU, or in half precision: candle's tensors, texts padded to the longest of a pass.
+    Candle { text: Box<TextTower>, vision: Box<VisionTower> },
+    /// On the CPU in f32: plain buffers, texts packed one after another without padding.
+    Packed { text: Box<PackedText>, vision: Box<PackedVision> },
 }
 
 fn usize_of(c: &serde_json::Value, key: &str, default: usize) -> usize {
@@ -86,6 +95,12 @@ impl Clip {
             projection_dim,
         )
         .map_err(wrong)?;
+        let towers = if device.is_cpu() && dtype == DType::F32 {
+            let text = Box::new(PackedText::new(&text).map_err(wrong)?);
+            Towers::Packed { text, vision: Box::new(PackedVision::new(&vision).map_err(wrong)?) }
+        } else {
+            Towers::Candle { text: Box::new(text), vision: Box::new(vision) }
+        };
         let tokenizer_path = folder.file("tokenizer.json")?;
         let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
             .map_err(|e| model_error(&tokenizer_path, format!("cannot be read: {e}")))?;
@@ -95,24 +110,25 @@ impl Clip {
         tokenizer.with_padding(None);
         let pad_id = t["pad_token_id"].as_u64().map_or(49407, |n| n as u32);
         let preprocess = Preprocess::from_folder(folder, Preprocess::clip(image_size as u32))?;
-        Ok(Self { text, vision, tokenizer, pad_id, max_tokens, image_size, preprocess, device })
+        Ok(Self { towers, tokenizer, pad_id, max_tokens, image_size, preprocess, device })
     }
 
     /// The projected (not normalized) embeddings of already preprocessed images,
     /// `(n, 3, size, size)`.
     pub fn image_features(&self, pixels: &Tensor) -> Result<Tensor> {
-        let dtype = self.vision.dtype();
-        pixels
-            .to_dtype(dtype)
-            .and_then(|p| self.vision.forward(&p))
-            .and_then(|t| t.to_dtype(DType::F32))
-            .map_err(inference)
-    }
-
-    /// The projected (not normalized) embeddings of token ids `(n, len)`, each read at its
-    /// end-of-text position (`ends[i]`).
-    pub fn text_features(&self, ids: &Tensor, ends: &[usize]) -> Result<Tensor> {
-        self.text.forward(ids, ends).and_then(|t| t.to_dtype(DType::F32)).map_err(inference)
+        match &self.towers {
+            Towers::Candle { vision, .. } => pixels
+                .to_dtype(vision.dtype())
+                .and_then(|p| vision.forward(&p))
+                .and_then(|t| t.to_dtype(DType::F32))
+                .map_err(inference),
+            Towers::Packed { vision, .. } => {
+                let images = pixels.dim(0).map_err(inference)?;
+                let values = pixels.to_dtype(DType::F32).and_then(|p| p.flatten_all()?.to_vec1()).map_err(inference)?;
+                let out = vision.forward(&values).map_err(inference)?;
+                Tensor::from_vec(out, (images, vision.outputs()), &self.device).map_err(inference)
+            }
+        }
     }
 
     /// Token ids of `texts`, padded to the longest, with each one's end-of-text position.
@@ -134,8 +150,18 @@ impl Clip {
 
 impl TextImageModel for Clip {
     fn embed_texts(&self, texts: &[&str]) -> Result<Tensor> {
-        let (ids, ends) = self.tokenize(texts)?;
-        self.text_features(&ids, &ends)
+        match &self.towers {
+            Towers::Candle { text, .. } => {
+                let (ids, ends) = self.tokenize(texts)?;
+                text.forward(&ids, &ends).and_then(|t| t.to_dtype(DType::F32)).map_err(inference)
+            }
+            Towers::Packed { text, .. } => {
+                let encodings = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(inference)?;
+                let ids: Vec<&[u32]> = encodings.iter().map(tokenizers::Encoding::get_ids).collect();
+                let out = text.forward(&ids).map_err(inference)?;
+                Tensor::from_vec(out, (texts.len(), text.outputs()), &self.device).map_err(inference)
+            }
+        }
     }
 
     fn embed_images(&self, pixels: &Tensor) -> Result<Tensor> {

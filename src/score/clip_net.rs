@@ -1,10 +1,11 @@
-//! CLIP's two towers, written here rather than taken from candle-transformers for speed on the
-//! CPU: each layer's query, key and value projections are one matrix product (their weights
-//! joined at load), and every projection runs on the whole batch's tokens as one `(batch x
-//! tokens, width)` product instead of one product per image, which lets the matrix kernel use its
-//! threads; the query's scale is folded into its weights and the MLP's bias and quick GELU are one
-//! in-place pass (`cpu_ops`). The arithmetic is transformers' `CLIPTextTransformer` and `CLIPVisionTransformer`
-//! (pre-norm layers, quick GELU, a causal mask for text, the class token for images).
+//! CLIP's two towers with candle's tensors: what a GPU runs (in half precision), and where the CPU's
+//! towers (`clip_packed`, over plain buffers) take their weights from. Written here rather than
+//! taken from candle-transformers: each layer's query, key and value projections are one matrix
+//! product (their weights joined at load, the query's scale folded into its weights), every
+//! projection runs on the whole batch's tokens as one `(batch x tokens, width)` product, and the
+//! MLP's bias and activation are one in-place pass on the CPU (`cpu_ops`). The arithmetic is
+//! transformers' `CLIPTextTransformer` and `CLIPVisionTransformer` (pre-norm layers, quick GELU, a
+//! causal mask for text, the class token for images).
 
 use candle_core::{D, IndexOp, Module, Result, Tensor};
 use candle_nn::{LayerNorm, Linear, VarBuilder};
@@ -19,17 +20,17 @@ pub enum Activation {
 }
 
 /// One pre-norm transformer layer.
-struct Layer {
-    norm1: LayerNorm,
-    qkv: Linear,
-    out: Linear,
-    norm2: LayerNorm,
+pub(super) struct Layer {
+    pub(super) norm1: LayerNorm,
+    pub(super) qkv: Linear,
+    pub(super) out: Linear,
+    pub(super) norm2: LayerNorm,
     /// The MLP's first projection without its bias (added with the activation).
-    fc1: Linear,
-    fc1_bias: Tensor,
-    fc2: Linear,
-    heads: usize,
-    act: Activation,
+    pub(super) fc1: Linear,
+    pub(super) fc1_bias: Tensor,
+    pub(super) fc2: Linear,
+    pub(super) heads: usize,
+    pub(super) act: Activation,
 }
 
 fn linear(vb: &VarBuilder, input: usize, output: usize) -> Result<Linear> {
@@ -113,11 +114,11 @@ fn layers(vb: &VarBuilder, size: TowerSize) -> Result<Vec<Layer>> {
 
 /// CLIP's text tower and projection.
 pub struct TextTower {
-    tokens: candle_nn::Embedding,
-    positions: Tensor,
-    layers: Vec<Layer>,
-    final_norm: LayerNorm,
-    projection: Linear,
+    pub(super) tokens: candle_nn::Embedding,
+    pub(super) positions: Tensor,
+    pub(super) layers: Vec<Layer>,
+    pub(super) final_norm: LayerNorm,
+    pub(super) projection: Linear,
 }
 
 impl TextTower {
@@ -159,13 +160,13 @@ impl TextTower {
 
 /// CLIP's vision tower and projection.
 pub struct VisionTower {
-    patch: candle_nn::Conv2d,
-    class: Tensor,
-    positions: Tensor,
-    pre_norm: LayerNorm,
-    layers: Vec<Layer>,
-    post_norm: LayerNorm,
-    projection: Linear,
+    pub(super) patch: candle_nn::Conv2d,
+    pub(super) class: Tensor,
+    pub(super) positions: Tensor,
+    pub(super) pre_norm: LayerNorm,
+    pub(super) layers: Vec<Layer>,
+    pub(super) post_norm: LayerNorm,
+    pub(super) projection: Linear,
 }
 
 impl VisionTower {

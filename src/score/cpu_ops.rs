@@ -112,6 +112,12 @@ pub fn bias_gelu_rows(x: &mut [f32], bias: &[f32]) {
     bias_act_rows(x, bias, Act::Gelu);
 }
 
+/// `x = quick_gelu(x + bias)` (CLIP's) over rows of `bias.len()` values, in place, on rayon's
+/// threads.
+pub fn bias_quick_gelu_rows(x: &mut [f32], bias: &[f32]) {
+    bias_act_rows(x, bias, Act::QuickGelu);
+}
+
 /// `rows = softmax(rows)`, each row `k` values, on the calling thread (compiled for the CPU's
 /// widest vectors).
 pub fn softmax_rows(rows: &mut [f32], k: usize) {

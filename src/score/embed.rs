@@ -54,7 +54,7 @@ enum Encoder {
     /// On a GPU, or in half precision: texts padded to the longest of their pass, and masked.
     Padded(BertEncoder),
     /// On the CPU in f32: plain buffers, texts packed one after another without padding.
-    Packed(PackedBert),
+    Packed(Box<PackedBert>),
 }
 
 fn inference(e: impl std::fmt::Display) -> ScoreError {
@@ -112,10 +112,10 @@ impl SentenceEmbedder {
             message: format!("does not hold the BERT weights config.json describes: {e}"),
         })?;
         let model = if device.is_cpu() && dtype == DType::F32 {
-            Encoder::Packed(PackedBert::new(&model, precision).map_err(|e| ScoreError::Model {
+            Encoder::Packed(Box::new(PackedBert::new(&model, precision).map_err(|e| ScoreError::Model {
                 path: folder.dir.join("model.safetensors"),
                 message: format!("cannot be laid out for the CPU: {e}"),
-            })?)
+            })?))
         } else if precision != Precision::F32 {
             return Err(ScoreError::Unsupported("int8 runs on the CPU, with f32 weights, only".into()));
         } else {

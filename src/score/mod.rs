@@ -27,6 +27,8 @@ pub mod clip;
 #[cfg(feature = "local-models")]
 mod clip_net;
 #[cfg(feature = "local-models")]
+mod clip_packed;
+#[cfg(feature = "local-models")]
 mod cpu_ops;
 pub mod device;
 #[cfg(feature = "local-models")]
@@ -39,6 +41,8 @@ mod int8;
 pub mod job;
 pub mod load;
 pub mod media;
+#[cfg(feature = "local-models")]
+mod plain;
 #[cfg(feature = "local-models")]
 pub mod preprocess;
 #[cfg(feature = "local-models")]
