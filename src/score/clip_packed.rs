@@ -33,7 +33,20 @@ struct Stack {
     layers: Vec<PreNormLayer>,
     width: usize,
     heads: usize,
-    work: Mutex<Work>,
+    buffers: Mutex<Buffers>,
+}
+
+/// A tower's buffers, kept from pass to pass (a fresh one costs its pages' first touch every pass).
+#[derive(Default)]
+struct Buffers {
+    /// The layers' own.
+    work: Work,
+    /// The hidden states, `(tokens, width)`.
+    x: Vec<f32>,
+    /// The images' patches, `(patches, channels x patch x patch)`.
+    patches: Vec<f32>,
+    /// The patches embedded, `(patches, width)`.
+    embedded: Vec<f32>,
 }
 
 /// CLIP's text tower and projection, laid out for the CPU.
@@ -110,13 +123,16 @@ impl Stack {
             bail!("{heads} attention heads do not divide the width {width}");
         }
         let layers = layers.iter().map(PreNormLayer::new).collect::<Result<_>>()?;
-        Ok(Self { layers, width, heads, work: Mutex::new(Work::default()) })
+        Ok(Self { layers, width, heads, buffers: Mutex::new(Buffers::default()) })
     }
 
-    fn forward(&self, x: &mut [f32], spans: &[(usize, usize)], mask: Mask) {
-        let mut work = self.work.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    fn buffers(&self) -> std::sync::MutexGuard<'_, Buffers> {
+        self.buffers.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn forward(&self, x: &mut [f32], spans: &[(usize, usize)], mask: Mask, work: &mut Work) {
         for layer in &self.layers {
-            layer.forward(x, spans, self.heads, mask, &mut work);
+            layer.forward(x, spans, self.heads, mask, work);
         }
     }
 }
@@ -169,7 +185,9 @@ impl PackedText {
             }
             tokens.extend(text.iter().enumerate().map(|(p, id)| (*id as usize, p)));
         }
-        let mut x = vec![0f32; tokens.len() * width];
+        let mut buffers = self.stack.buffers();
+        let Buffers { work, x, .. } = &mut *buffers;
+        resize(x, tokens.len() * width);
         x.par_chunks_mut(width).zip(&tokens).with_min_len(ROWS_PER_TASK).for_each(|(row, &(id, p))| {
             let (t, pos) = (&self.tokens[id * width..(id + 1) * width], &self.positions[p * width..(p + 1) * width]);
             for ((v, a), b) in row.iter_mut().zip(t).zip(pos) {
@@ -177,8 +195,8 @@ impl PackedText {
             }
         });
         let spans = spans(texts.iter().map(|t| t.len()));
-        self.stack.forward(&mut x, &spans, Mask::Causal);
-        let mut pooled = rows_at(&x, width, spans.iter().map(|(from, n)| from + n - 1));
+        self.stack.forward(x, &spans, Mask::Causal, work);
+        let mut pooled = rows_at(x, width, spans.iter().map(|(from, n)| from + n - 1));
         Ok(project(&mut pooled, &self.final_norm, &self.projection))
     }
 }
@@ -233,7 +251,9 @@ impl PackedVision {
         let images = pixels.len() / per_image;
         let patch_len = channels * p * p;
         // Each patch's values in the convolution weight's order: channel, row, column.
-        let mut patches = vec![0f32; images * grid * grid * patch_len];
+        let mut buffers = self.stack.buffers();
+        let Buffers { work, x, patches, embedded } = &mut *buffers;
+        resize(patches, images * grid * grid * patch_len);
         patches.par_chunks_mut(patch_len).enumerate().for_each(|(k, out)| {
             let (image, place) = (k / (grid * grid), k % (grid * grid));
             let (top, left) = (place / grid * p, place % grid * p);
@@ -244,12 +264,11 @@ impl PackedVision {
                 }
             }
         });
-        let mut embedded = vec![0f32; images * grid * grid * width];
-        self.patch_embedding.apply(&patches, &mut embedded, false, &mut super::int8::QuantizedRows::default());
-        drop(patches);
+        resize(embedded, images * grid * grid * width);
+        self.patch_embedding.apply(patches, embedded, false, &mut work.quantized);
         // Per image: the class token, then its patches, each plus its position.
         let tokens = grid * grid + 1;
-        let mut x = vec![0f32; images * tokens * width];
+        resize(x, images * tokens * width);
         x.par_chunks_mut(width).enumerate().with_min_len(ROWS_PER_TASK).for_each(|(r, row)| {
             let (image, place) = (r / tokens, r % tokens);
             let from = if place == 0 {
@@ -261,10 +280,10 @@ impl PackedVision {
                 *v = a + b;
             }
         });
-        self.pre_norm.apply(&mut x);
+        self.pre_norm.apply(x);
         let spans = spans(std::iter::repeat_n(tokens, images));
-        self.stack.forward(&mut x, &spans, Mask::None);
-        let mut pooled = rows_at(&x, width, spans.iter().map(|(from, _)| *from));
+        self.stack.forward(x, &spans, Mask::None, work);
+        let mut pooled = rows_at(x, width, spans.iter().map(|(from, _)| *from));
         Ok(project(&mut pooled, &self.post_norm, &self.projection))
     }
 }
