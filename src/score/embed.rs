@@ -205,10 +205,14 @@ impl SentenceEmbedder {
                 &e.get_ids()[..kept]
             })
             .collect();
-        let hidden = model.forward(&texts).map_err(inference)?;
         let width = model.hidden();
+        model.forward_with(&texts, |hidden| self.pool(&texts, hidden, width)).map_err(inference)
+    }
+
+    /// Each text's embedding from the hidden states of `texts` packed one after another.
+    fn pool(&self, texts: &[&[u32]], hidden: &[f32], width: usize) -> Vec<Vec<f32>> {
         let mut rows = hidden.chunks_exact(width.max(1));
-        Ok(texts
+        texts
             .iter()
             .map(|text| {
                 let tokens: Vec<&[f32]> = rows.by_ref().take(text.len()).collect();
@@ -225,7 +229,7 @@ impl SentenceEmbedder {
                 }
                 v
             })
-            .collect())
+            .collect()
     }
 }
 
