@@ -160,9 +160,7 @@ impl Layer {
         self.up.apply(x, up, false, quantized);
         match self.act {
             HiddenAct::Gelu => cpu_ops::bias_gelu_rows(up, &self.up_bias),
-            HiddenAct::GeluApproximate => bias_rows(up, &self.up_bias, |v| {
-                0.5 * v * (1.0 + ((2.0 / std::f32::consts::PI).sqrt() * (v + 0.044_715 * v * v * v)).tanh())
-            }),
+            HiddenAct::GeluApproximate => cpu_ops::bias_gelu_tanh_rows(up, &self.up_bias),
             HiddenAct::Relu => bias_rows(up, &self.up_bias, |v| v.max(0.0)),
         }
         self.down.apply(up, x, true, quantized);

@@ -52,6 +52,7 @@ impl Clip {
         let act = |part: &serde_json::Value, key: &str| match part["hidden_act"].as_str().unwrap_or("quick_gelu") {
             "quick_gelu" => Ok(Activation::QuickGelu),
             "gelu" => Ok(Activation::Gelu),
+            "gelu_pytorch_tanh" | "gelu_new" => Ok(Activation::GeluTanh),
             other => Err(ScoreError::Unsupported(format!(
                 "{}: {key}.hidden_act `{other}`: Verdict's CLIP runs `quick_gelu` (OpenAI's) and `gelu` (LAION's)",
                 config_path.display()

@@ -17,6 +17,8 @@ pub enum Activation {
     QuickGelu,
     /// GELU, erf form: the CLIPs converted from `open_clip` (LAION's).
     Gelu,
+    /// GELU's tanh approximation (`gelu_pytorch_tanh`): `SigLIP`'s.
+    GeluTanh,
 }
 
 /// One pre-norm transformer layer.
@@ -86,6 +88,8 @@ impl Layer {
         let inner = match self.act {
             Activation::QuickGelu => super::cpu_ops::bias_quick_gelu(inner, &self.fc1_bias)?,
             Activation::Gelu => super::cpu_ops::bias_gelu(inner, &self.fc1_bias)?,
+            // Candle's `gelu` is the tanh approximation (`gelu_erf` the exact one).
+            Activation::GeluTanh => inner.broadcast_add(&self.fc1_bias)?.gelu()?,
         };
         x + self.fc2.forward(&inner)?.reshape((batch, tokens, width))?
     }
@@ -108,7 +112,7 @@ pub struct TowerSize {
     pub act: Activation,
 }
 
-fn layers(vb: &VarBuilder, size: TowerSize) -> Result<Vec<Layer>> {
+pub(super) fn layers(vb: &VarBuilder, size: TowerSize) -> Result<Vec<Layer>> {
     (0..size.layers).map(|i| Layer::load(&vb.pp("encoder").pp("layers").pp(i), size)).collect()
 }
 

@@ -1,5 +1,5 @@
-//! CLIP's two towers on the CPU in f32 over plain buffers (`plain`), built from the towers
-//! `clip_net` loads (which a GPU keeps running). Texts are packed one after another without
+//! CLIP's two towers (and `SigLIP`'s, `siglip_packed`) on the CPU in f32 over plain buffers
+//! (`plain`), built from the towers `clip_net` loads (which a GPU keeps running). Texts are packed one after another without
 //! padding, each attending only to itself and its earlier tokens (the causal mask), and pooled at
 //! its last token (end of text); images are their patches cut out of the pixels and projected by
 //! one matrix product (the patch convolution, whose stride is its size), after the class token.
@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use std::sync::Mutex;
 
 /// One pre-norm layer: `x += attention(norm1(x))`, then `x += mlp(norm2(x))`.
-struct PreNormLayer {
+pub(super) struct PreNormLayer {
     norm1: Norm,
     qkv: Dense,
     out: Dense,
@@ -29,18 +29,18 @@ struct PreNormLayer {
 }
 
 /// The layers of a tower and what they share.
-struct Stack {
+pub(super) struct Stack {
     layers: Vec<PreNormLayer>,
-    width: usize,
-    heads: usize,
+    pub(super) width: usize,
+    pub(super) heads: usize,
     buffers: Mutex<Buffers>,
 }
 
 /// A tower's buffers, kept from pass to pass (a fresh one costs its pages' first touch every pass).
 #[derive(Default)]
-struct Buffers {
+pub(super) struct Buffers {
     /// The layers' own.
-    work: Work,
+    pub(super) work: Work,
     /// The hidden states, `(tokens, width)`.
     x: Vec<f32>,
     /// The images' patches, `(patches, channels x patch x patch)`.
@@ -49,37 +49,46 @@ struct Buffers {
     embedded: Vec<f32>,
 }
 
-/// CLIP's text tower and projection, laid out for the CPU.
+/// A text tower and its projection, laid out for the CPU: token and position embeddings, the
+/// layers, each text pooled at its last token, normalized and projected.
 pub struct PackedText {
     /// `(vocab, width)`.
-    tokens: Vec<f32>,
+    pub(super) tokens: Vec<f32>,
     /// `(positions, width)`.
-    positions: Vec<f32>,
-    stack: Stack,
-    final_norm: Norm,
-    projection: Dense,
+    pub(super) positions: Vec<f32>,
+    pub(super) stack: Stack,
+    pub(super) mask: Mask,
+    pub(super) final_norm: Norm,
+    pub(super) projection: Dense,
 }
 
-/// CLIP's vision tower and projection, laid out for the CPU.
+/// A vision tower laid out for the CPU: patches embedded by one product, the layers, and a pool.
 pub struct PackedVision {
     /// The patch convolution as a linear layer over a patch's `channels x patch x patch` values.
-    patch_embedding: Dense,
-    channels: usize,
-    patch: usize,
+    pub(super) patch_embedding: Dense,
+    pub(super) channels: usize,
+    pub(super) patch: usize,
     /// Patches a side.
-    grid: usize,
-    /// The class token's embedding.
-    class: Vec<f32>,
-    /// `(grid^2 + 1, width)`.
-    positions: Vec<f32>,
-    pre_norm: Norm,
-    stack: Stack,
-    post_norm: Norm,
-    projection: Dense,
+    pub(super) grid: usize,
+    /// The class token's embedding, before the patches (CLIP's).
+    pub(super) class: Option<Vec<f32>>,
+    /// `(tokens, width)`: the class token's (if any), then the patches'.
+    pub(super) positions: Vec<f32>,
+    pub(super) pre_norm: Option<Norm>,
+    pub(super) stack: Stack,
+    pub(super) pool: Pool,
+}
+
+/// How an image's tokens become its embedding.
+pub(super) enum Pool {
+    /// CLIP: the class token, normalized and projected.
+    Class { norm: Norm, projection: Dense },
+    /// `SigLIP`: every token normalized, then the attention-pooling head.
+    Probe { norm: Norm, head: Box<super::siglip_packed::ProbeHead> },
 }
 
 impl PreNormLayer {
-    fn new(layer: &Layer) -> Result<Self> {
+    pub(super) fn new(layer: &Layer) -> Result<Self> {
         Ok(Self {
             norm1: Norm::new(&layer.norm1)?,
             qkv: Dense::new(&layer.qkv, Precision::F32)?,
@@ -111,13 +120,14 @@ impl PreNormLayer {
         match self.act {
             Activation::QuickGelu => cpu_ops::bias_quick_gelu_rows(up, &self.fc1_bias),
             Activation::Gelu => cpu_ops::bias_gelu_rows(up, &self.fc1_bias),
+            Activation::GeluTanh => cpu_ops::bias_gelu_tanh_rows(up, &self.fc1_bias),
         }
         self.fc2.apply(up, x, true, quantized);
     }
 }
 
 impl Stack {
-    fn new(layers: &[Layer], width: usize) -> Result<Self> {
+    pub(super) fn new(layers: &[Layer], width: usize) -> Result<Self> {
         let heads = layers.first().map_or(1, |l| l.heads);
         if heads == 0 || !width.is_multiple_of(heads) {
             bail!("{heads} attention heads do not divide the width {width}");
@@ -126,7 +136,7 @@ impl Stack {
         Ok(Self { layers, width, heads, buffers: Mutex::new(Buffers::default()) })
     }
 
-    fn buffers(&self) -> std::sync::MutexGuard<'_, Buffers> {
+    pub(super) fn buffers(&self) -> std::sync::MutexGuard<'_, Buffers> {
         self.buffers.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
@@ -160,6 +170,7 @@ impl PackedText {
             tokens: values(tokens)?,
             positions: values(&tower.positions)?,
             stack: Stack::new(&tower.layers, width)?,
+            mask: Mask::Causal,
             final_norm: Norm::new(&tower.final_norm)?,
             projection: Dense::new(&tower.projection, Precision::F32)?,
         })
@@ -170,8 +181,8 @@ impl PackedText {
         self.projection.outputs
     }
 
-    /// The projected (not normalized) embeddings of `texts` (each its token ids, end of text
-    /// last, no padding), `(texts, projection)` row by row.
+    /// The projected (not normalized) embeddings of `texts` (each its token ids as the model
+    /// reads them: for CLIP end of text last, no padding), `(texts, projection)` row by row.
     pub fn forward(&self, texts: &[&[u32]]) -> Result<Vec<f32>> {
         let width = self.stack.width;
         let (vocab, positions) = (self.tokens.len() / width, self.positions.len() / width);
@@ -195,14 +206,14 @@ impl PackedText {
             }
         });
         let spans = spans(texts.iter().map(|t| t.len()));
-        self.stack.forward(x, &spans, Mask::Causal, work);
+        self.stack.forward(x, &spans, self.mask, work);
         let mut pooled = rows_at(x, width, spans.iter().map(|(from, n)| from + n - 1));
         Ok(project(&mut pooled, &self.final_norm, &self.projection))
     }
 }
 
 /// Each item's first token and length, items of `lengths` one after another.
-fn spans(lengths: impl Iterator<Item = usize>) -> Vec<(usize, usize)> {
+pub(super) fn spans(lengths: impl Iterator<Item = usize>) -> Vec<(usize, usize)> {
     lengths.scan(0, |at, n| Some((std::mem::replace(at, *at + n), n))).collect()
 }
 
@@ -220,27 +231,33 @@ impl PackedVision {
         }
         let patch_embedding =
             Dense::from_weight(values(tower.patch.weight())?, None, (width, channels * patch * patch), Precision::F32);
+        let pool = Pool::Class {
+            norm: Norm::new(&tower.post_norm)?,
+            projection: Dense::new(&tower.projection, Precision::F32)?,
+        };
         Ok(Self {
             patch_embedding,
             channels,
             patch,
             grid,
-            class: values(&tower.class)?,
+            class: Some(values(&tower.class)?),
             positions: values(&tower.positions)?,
-            pre_norm: Norm::new(&tower.pre_norm)?,
+            pre_norm: Some(Norm::new(&tower.pre_norm)?),
             stack: Stack::new(&tower.layers, width)?,
-            post_norm: Norm::new(&tower.post_norm)?,
-            projection: Dense::new(&tower.projection, Precision::F32)?,
+            pool,
         })
     }
 
     /// The width of its embeddings.
     pub fn outputs(&self) -> usize {
-        self.projection.outputs
+        match &self.pool {
+            Pool::Class { projection, .. } => projection.outputs,
+            Pool::Probe { head, .. } => head.outputs(),
+        }
     }
 
-    /// The projected (not normalized) embeddings of preprocessed images, `pixels` `(images,
-    /// channels, side, side)` one after another; `(images, projection)` row by row.
+    /// The (not normalized) embeddings of preprocessed images, `pixels` `(images, channels, side,
+    /// side)` one after another; `(images, outputs)` row by row.
     pub fn forward(&self, pixels: &[f32]) -> Result<Vec<f32>> {
         let (width, p, grid, channels) = (self.stack.width, self.patch, self.grid, self.channels);
         let side = grid * p;
@@ -266,25 +283,35 @@ impl PackedVision {
         });
         resize(embedded, images * grid * grid * width);
         self.patch_embedding.apply(patches, embedded, false, &mut work.quantized);
-        // Per image: the class token, then its patches, each plus its position.
-        let tokens = grid * grid + 1;
+        // Per image: the class token (if any), then its patches, each plus its position.
+        let first = usize::from(self.class.is_some());
+        let tokens = grid * grid + first;
         resize(x, images * tokens * width);
         x.par_chunks_mut(width).enumerate().with_min_len(ROWS_PER_TASK).for_each(|(r, row)| {
             let (image, place) = (r / tokens, r % tokens);
-            let from = if place == 0 {
-                &self.class[..]
-            } else {
-                &embedded[(image * grid * grid + place - 1) * width..][..width]
+            let from = match &self.class {
+                Some(class) if place == 0 => &class[..],
+                _ => &embedded[(image * grid * grid + place - first) * width..][..width],
             };
             for ((v, a), b) in row.iter_mut().zip(from).zip(&self.positions[place * width..]) {
                 *v = a + b;
             }
         });
-        self.pre_norm.apply(x);
+        if let Some(norm) = &self.pre_norm {
+            norm.apply(x);
+        }
         let spans = spans(std::iter::repeat_n(tokens, images));
         self.stack.forward(x, &spans, Mask::None, work);
-        let mut pooled = rows_at(x, width, spans.iter().map(|(from, _)| *from));
-        Ok(project(&mut pooled, &self.post_norm, &self.projection))
+        match &self.pool {
+            Pool::Class { norm, projection } => {
+                let mut pooled = rows_at(x, width, spans.iter().map(|(from, _)| *from));
+                Ok(project(&mut pooled, norm, projection))
+            }
+            Pool::Probe { norm, head } => {
+                norm.apply(x);
+                Ok(head.forward(x, images, self.stack.heads, work))
+            }
+        }
     }
 }
 

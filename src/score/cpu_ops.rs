@@ -74,6 +74,7 @@ fn slice_mut<'a>(name: &str, s: &'a mut CpuStorage, l: &Layout) -> Result<&'a mu
 enum Act {
     Gelu,
     QuickGelu,
+    GeluTanh,
 }
 
 /// `x = act(x + bias)`.
@@ -84,6 +85,7 @@ impl InplaceOp2 for BiasAct {
         match self.0 {
             Act::Gelu => "verdict-bias-gelu",
             Act::QuickGelu => "verdict-bias-quick-gelu",
+            Act::GeluTanh => "verdict-bias-gelu-tanh",
         }
     }
 
@@ -116,6 +118,12 @@ pub fn bias_gelu_rows(x: &mut [f32], bias: &[f32]) {
 /// threads.
 pub fn bias_quick_gelu_rows(x: &mut [f32], bias: &[f32]) {
     bias_act_rows(x, bias, Act::QuickGelu);
+}
+
+/// `x = gelu_tanh(x + bias)` (GELU's tanh approximation, `SigLIP`'s and some BERTs') over rows of
+/// `bias.len()` values, in place, on rayon's threads.
+pub fn bias_gelu_tanh_rows(x: &mut [f32], bias: &[f32]) {
+    bias_act_rows(x, bias, Act::GeluTanh);
 }
 
 /// `rows = softmax(rows)`, each row `k` values, on the calling thread (compiled for the CPU's
@@ -187,6 +195,7 @@ impl pulp::WithSimd for BiasActRows<'_> {
             match self.act {
                 Act::Gelu => row.iter_mut().zip(self.bias).for_each(|(v, b)| *v = gelu(*v + *b)),
                 Act::QuickGelu => row.iter_mut().zip(self.bias).for_each(|(v, b)| *v = quick_gelu(*v + *b)),
+                Act::GeluTanh => row.iter_mut().zip(self.bias).for_each(|(v, b)| *v = gelu_tanh(*v + *b)),
             }
         }
     }
@@ -266,6 +275,17 @@ pub fn quick_gelu(x: f32) -> f32 {
     x / (1.0 + exp(-1.702 * x))
 }
 
+/// GELU's tanh approximation, `x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))` (`PyTorch`'s
+/// `gelu(approximate="tanh")`, `gelu_pytorch_tanh`), written as `x sigmoid(2u)`, which it equals,
+/// so that it is one [`exp`] and vectorizes.
+#[allow(clippy::inline_always, reason = "inlined into pulp's function compiled for the CPU's vector extensions")]
+#[inline(always)]
+pub fn gelu_tanh(x: f32) -> f32 {
+    // 2 sqrt(2/pi).
+    const TWICE_ROOT_TWO_OVER_PI: f32 = 1.595_769;
+    x / (1.0 + exp(-TWICE_ROOT_TWO_OVER_PI * (x + 0.044_715 * x * x * x)))
+}
+
 /// `erf` by Abramowitz and Stegun 7.1.26 (as `PyTorch`'s vectorized CPU `erf`): absolute error < 1.5e-7
 /// in exact arithmetic, < 5e-7 in f32 (4.5e-7 at worst over [-10, 10]: the test).
 #[allow(clippy::inline_always, reason = "inlined into pulp's function compiled for the CPU's vector extensions")]
@@ -322,6 +342,16 @@ mod tests {
         assert!(exp(-87.2) > 0.0 && exp(88.0).is_finite());
         assert_eq!(erf(20.0).to_bits(), 1f32.to_bits());
         assert_eq!(erf(-20.0).to_bits(), (-1f32).to_bits());
+    }
+
+    #[test]
+    fn gelu_tanh_is_the_tanh_formula() {
+        for i in -40_000..=40_000 {
+            let x = f64::from(i) * 0.0005; // -20 .. 20
+            let want = 0.5 * x * (1.0 + ((2.0 / std::f64::consts::PI).sqrt() * (x + 0.044_715 * x * x * x)).tanh());
+            let got = f64::from(gelu_tanh(x as f32));
+            assert!((got - want).abs() <= 1e-6 * want.abs().max(1.0), "gelu_tanh({x}) = {got}, not {want}");
+        }
     }
 
     #[test]

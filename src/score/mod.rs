@@ -51,6 +51,8 @@ pub mod served;
 #[cfg(feature = "local-models")]
 pub mod siglip;
 #[cfg(feature = "local-models")]
+mod siglip_packed;
+#[cfg(feature = "local-models")]
 pub mod spiece;
 pub mod suspects;
 

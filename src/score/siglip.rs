@@ -1,7 +1,9 @@
-//! `SigLIP` (`SiglipModel`) with candle: texts padded to the model's `max_position_embeddings` with
+//! `SigLIP` (`SiglipModel`): on the CPU in f32 its towers over plain buffers (`siglip_packed`),
+//! elsewhere candle-transformers'. Texts padded to the model's `max_position_embeddings` with
 //! its pad token (as `SigLIP` was trained and as its processor pads, `padding="max_length"`), read at
 //! the last position; images through the attention-pooling head; both L2-normalized.
 
+use super::clip_packed::{PackedText, PackedVision};
 use super::folder::ModelFolder;
 use super::image_text::{TextImageModel, inference, model_error};
 use super::preprocess::Preprocess;
@@ -13,7 +15,7 @@ use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
 /// A `SigLIP` model on a device.
 pub struct Siglip {
-    model: siglip::Model,
+    towers: Towers,
     tokenizer: Tokenizer,
     /// Made from `spiece.model`: texts go in through [`spiece::prepare`].
     sentencepiece: bool,
@@ -22,6 +24,14 @@ pub struct Siglip {
     preprocess: Preprocess,
     device: Device,
     dtype: DType,
+}
+
+/// The towers a device runs best.
+enum Towers {
+    /// On a GPU, in half precision, or with an activation the CPU towers do not run.
+    Candle(Box<siglip::Model>),
+    /// On the CPU in f32: plain buffers.
+    Packed { text: Box<PackedText>, vision: Box<PackedVision> },
 }
 
 impl Siglip {
@@ -41,9 +51,18 @@ impl Siglip {
         let weights_path = folder.dir.join("model.safetensors");
         let vb = candle_nn::VarBuilder::from_buffered_safetensors(weights, dtype, &device)
             .map_err(|e| model_error(&weights_path, format!("cannot be read: {e}")))?;
-        let model = siglip::Model::new(&config, vb).map_err(|e| {
+        let wrong = |e: candle_core::Error| {
             model_error(&weights_path, format!("does not hold the SigLIP weights config.json describes: {e}"))
-        })?;
+        };
+        let packed = if device.is_cpu() && dtype == DType::F32 {
+            super::siglip_packed::load(&vb, &config).map_err(wrong)?
+        } else {
+            None
+        };
+        let towers = match packed {
+            Some((text, vision)) => Towers::Packed { text: Box::new(text), vision: Box::new(vision) },
+            None => Towers::Candle(Box::new(siglip::Model::new(&config, vb).map_err(wrong)?)),
+        };
         let (mut tokenizer, tokenizer_path, sentencepiece) = tokenizer(folder)?;
         let max_tokens = config.text_config.max_position_embeddings;
         let pad_id = config.text_config.pad_token_id;
@@ -59,7 +78,7 @@ impl Siglip {
         }));
         let image_size = config.vision_config.image_size;
         let preprocess = Preprocess::from_folder(folder, Preprocess::siglip(image_size as u32))?;
-        Ok(Self { model, tokenizer, sentencepiece, max_tokens, image_size, preprocess, device, dtype })
+        Ok(Self { towers, tokenizer, sentencepiece, max_tokens, image_size, preprocess, device, dtype })
     }
 
     /// Each text's token ids as the model reads them: `</s>` after the text, padded (or cut) to
@@ -91,17 +110,35 @@ fn tokenizer(folder: &ModelFolder) -> Result<(Tokenizer, std::path::PathBuf, boo
 
 impl TextImageModel for Siglip {
     fn embed_texts(&self, texts: &[&str]) -> Result<Tensor> {
-        let ids: Vec<u32> = self.token_ids(texts)?.into_iter().flatten().collect();
-        let ids = Tensor::from_vec(ids, (texts.len(), self.max_tokens), &self.device).map_err(inference)?;
-        self.model.get_text_features(&ids).and_then(|t| t.to_dtype(DType::F32)).map_err(inference)
+        let ids = self.token_ids(texts)?;
+        match &self.towers {
+            Towers::Candle(model) => {
+                let ids =
+                    Tensor::from_vec(ids.concat(), (texts.len(), self.max_tokens), &self.device).map_err(inference)?;
+                model.get_text_features(&ids).and_then(|t| t.to_dtype(DType::F32)).map_err(inference)
+            }
+            Towers::Packed { text, .. } => {
+                let ids: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
+                let out = text.forward(&ids).map_err(inference)?;
+                Tensor::from_vec(out, (texts.len(), text.outputs()), &self.device).map_err(inference)
+            }
+        }
     }
 
     fn embed_images(&self, pixels: &Tensor) -> Result<Tensor> {
-        pixels
-            .to_dtype(self.dtype)
-            .and_then(|p| self.model.get_image_features(&p))
-            .and_then(|t| t.to_dtype(DType::F32))
-            .map_err(inference)
+        match &self.towers {
+            Towers::Candle(model) => pixels
+                .to_dtype(self.dtype)
+                .and_then(|p| model.get_image_features(&p))
+                .and_then(|t| t.to_dtype(DType::F32))
+                .map_err(inference),
+            Towers::Packed { vision, .. } => {
+                let images = pixels.dim(0).map_err(inference)?;
+                let values = pixels.to_dtype(DType::F32).and_then(|p| p.flatten_all()?.to_vec1()).map_err(inference)?;
+                let out = vision.forward(&values).map_err(inference)?;
+                Tensor::from_vec(out, (images, vision.outputs()), &self.device).map_err(inference)
+            }
+        }
     }
 
     fn preprocess(&self) -> &Preprocess {
