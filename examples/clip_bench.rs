@@ -1,5 +1,6 @@
-//! CLIP encoding speed on the CPU (issue 17, "Speed"): a CLIP model folder (the benchmark's is
-//! ViT-B/32-shaped with random weights, made by `scripts/peer_clip.py make`) encodes `--batch`
+//! CLIP and `SigLIP` encoding speed on the CPU (issue 17, "Speed"): a CLIP or `SigLIP` model folder
+//! (the benchmark's are ViT-B/32-shaped and SigLIP-base-shaped with random weights, made by
+//! `scripts/peer_clip.py make` and `make-siglip`) encodes `--batch`
 //! images and `--batch` texts, `--runs` times after one warm-up, and prints one JSON line with
 //! each run's seconds: `images` (preprocessing of 640x480 images to 224x224 pixels, then the
 //! vision tower and projection), `image_model` (the forward pass alone), `texts` (tokenizing and
@@ -15,6 +16,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Instant;
 use verdict::score::ModelFolder;
 use verdict::score::clip::Clip;
+use verdict::score::siglip::Siglip;
 use verdict::score::image_text::{TextImageModel, image_vectors, text_vectors};
 
 /// The benchmark's texts: captions of 8 to 40 words.
@@ -60,7 +62,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (batch, runs) = (opt("--batch", 32), opt("--runs", 5));
     let folder = ModelFolder::open(std::path::Path::new(dir), "bench".into())?;
     let weights = std::fs::read(folder.dir.join("model.safetensors"))?;
-    let model = Clip::load(&folder, weights, candle_core::Device::Cpu)?;
+    let model: Box<dyn TextImageModel> = if folder.architecture == "SiglipModel" {
+        Box::new(Siglip::load(&folder, weights, candle_core::Device::Cpu)?)
+    } else {
+        Box::new(Clip::load(&folder, weights, candle_core::Device::Cpu)?)
+    };
+    let model = model.as_ref();
     let texts = texts(batch);
     let text_refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let images = images(batch);
@@ -70,13 +77,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut t_images, mut t_model, mut t_texts) = (Vec::new(), Vec::new(), Vec::new());
     for run in 0..=runs {
         let clock = Instant::now();
-        let image_out = image_vectors(&model, &images)?;
+        let image_out = image_vectors(model, &images)?;
         let with_preprocessing = clock.elapsed().as_secs_f64();
         let clock = Instant::now();
         let model_out = model.embed_images(&pixels)?.to_vec2::<f32>()?;
         let forward_only = clock.elapsed().as_secs_f64();
         let clock = Instant::now();
-        let text_out = text_vectors(&model, &text_refs)?;
+        let text_out = text_vectors(model, &text_refs)?;
         let text_time = clock.elapsed().as_secs_f64();
         assert_eq!((image_out.len(), model_out.len(), text_out.len()), (batch, batch, batch));
         if run > 0 {
@@ -86,7 +93,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let line = serde_json::json!({
-        "impl": "verdict (candle)",
+        "impl": "verdict",
         "batch": batch,
         "threads": std::env::var("RAYON_NUM_THREADS").ok(),
         "images": t_images.clone(),

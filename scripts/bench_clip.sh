@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# CLIP on the CPU (issue 17, "Speed"): Verdict's candle CLIP (examples/clip_bench.rs) against
-# transformers' CLIPModel on PyTorch (scripts/peer_clip.py), the same ViT-B/32-shaped model
+# CLIP and SigLIP on the CPU (issue 17, "Speed"): Verdict's (examples/clip_bench.rs) against
+# transformers' CLIPModel / SiglipModel on PyTorch (scripts/peer_clip.py), the same model shape
 # (random weights), batch and threads, RUNS rounds interleaved (ours, then the peer's), each round
 # itself a warm-up and EACH (5) timed runs. Prints each round's JSON and the medians with the ratios.
 #
-#   scripts/bench_clip.sh
-# Environment: RUNS (3 rounds), EACH (5), BATCH (32), THREADS (2), PYTHON (target/pyenv/bin/python: torch,
-# transformers, open_clip_torch's BPE file), PROFILE (release; `dev` only where a release build
-# cannot be had, which the report must say), CLIP_BENCH_BIN (a build of examples/clip_bench to run instead
-# of building one). The model is made once in target/bench-data/clip-b32.
+#   [ARCH=siglip] scripts/bench_clip.sh
+# Environment: ARCH (clip: ViT-B/32, made once in target/bench-data/clip-b32; siglip: a
+# SigLIP-base-shaped model, patch 16 at 224, in target/bench-data/siglip-b16), RUNS (3 rounds),
+# EACH (5), BATCH (32), THREADS (2), PYTHON (target/pyenv/bin/python: torch, transformers,
+# open_clip_torch's BPE file), PROFILE (release; `dev` only where a release build cannot be had,
+# which the report must say), CLIP_BENCH_BIN (a build of examples/clip_bench to run instead of
+# building one).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -18,11 +20,18 @@ EACH=${EACH:-5}
 THREADS=${THREADS:-2}
 PYTHON=${PYTHON:-$ROOT/target/pyenv/bin/python}
 PROFILE=${PROFILE:-release}
-MODEL=target/bench-data/clip-b32
-LOGS=target/bench-data/clip-logs
+ARCH=${ARCH:-clip}
+if [ "$ARCH" = siglip ]; then
+  MODEL=target/bench-data/siglip-b16
+  MAKE=make-siglip
+else
+  MODEL=target/bench-data/clip-b32
+  MAKE=make
+fi
+LOGS=target/bench-data/$ARCH-logs
 mkdir -p "$LOGS"
 if [ ! -f "$MODEL/model.safetensors" ]; then
-  "$PYTHON" scripts/peer_clip.py make "$MODEL" >&2
+  "$PYTHON" scripts/peer_clip.py "$MAKE" "$MODEL" >&2
 fi
 if [ -n "${CLIP_BENCH_BIN:-}" ]; then
   # Another build of the example (say which in the results).
@@ -35,7 +44,7 @@ else
   cargo build --example clip_bench >&2
   BIN=target/debug/examples/clip_bench
 fi
-echo "# CLIP ViT-B/32 shape, batch $BATCH, $THREADS threads, profile $PROFILE, $(date -u +%FT%TZ), $(git rev-parse --short HEAD), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# $ARCH ($MODEL), batch $BATCH, $THREADS threads, profile $PROFILE, $(date -u +%FT%TZ), $(git rev-parse --short HEAD), load: $(cut -d' ' -f1-3 /proc/loadavg)"
 : > "$LOGS/ours.jsonl"
 : > "$LOGS/peer.jsonl"
 for i in $(seq "$RUNS"); do
@@ -48,7 +57,8 @@ ours = [json.loads(l) for l in open(sys.argv[1])]
 peer = [json.loads(l) for l in open(sys.argv[2])]
 print("| what | verdict (s, median) | transformers (s, median) | speed vs PyTorch |")
 print("|---|---|---|---|")
-for k, label in [("images", "32 images: preprocess + encode"), ("image_model", "32 images: vision forward only"), ("texts", "32 texts: tokenize + encode")]:
+n = ours[0]["batch"]
+for k, label in [("images", f"{n} images: preprocess + encode"), ("image_model", f"{n} images: vision forward only"), ("texts", f"{n} texts: tokenize + encode")]:
     o = statistics.median(x for r in ours for x in r[k])
     p = statistics.median(x for r in peer for x in r[k])
     print(f"| {label} | {o:.3f} | {p:.3f} | {p / o:.2f}x |")
