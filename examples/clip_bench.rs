@@ -16,8 +16,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Instant;
 use verdict::score::ModelFolder;
 use verdict::score::clip::Clip;
-use verdict::score::siglip::Siglip;
 use verdict::score::image_text::{TextImageModel, image_vectors, text_vectors};
+use verdict::score::siglip::Siglip;
 
 /// The benchmark's texts: captions of 8 to 40 words.
 fn texts(n: usize) -> Vec<String> {
