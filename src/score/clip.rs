@@ -54,7 +54,8 @@ impl Clip {
             "gelu" => Ok(Activation::Gelu),
             "gelu_pytorch_tanh" | "gelu_new" => Ok(Activation::GeluTanh),
             other => Err(ScoreError::Unsupported(format!(
-                "{}: {key}.hidden_act `{other}`: Verdict's CLIP runs `quick_gelu` (OpenAI's) and `gelu` (LAION's)",
+                "{}: {key}.hidden_act `{other}`: Verdict's CLIP runs `quick_gelu` (OpenAI's), `gelu` (LAION's) \
+                 and `gelu_pytorch_tanh`",
                 config_path.display()
             ))),
         };

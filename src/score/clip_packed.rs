@@ -1,13 +1,13 @@
 //! CLIP's two towers (and `SigLIP`'s, `siglip_packed`) on the CPU in f32 over plain buffers
-//! (`plain`), built from the towers `clip_net` loads (which a GPU keeps running). Texts are packed one after another without
-//! padding, each attending only to itself and its earlier tokens (the causal mask), and pooled at
-//! its last token (end of text); images are their patches cut out of the pixels and projected by
-//! one matrix product (the patch convolution, whose stride is its size), after the class token.
-//! Every projection is one `gemm` product over the batch's tokens with its bias and residual added
-//! in it, attention runs text by text (image by image) on rayon's threads, and the buffers are
-//! kept from pass to pass. Candle's tensors cost the same towers a fresh allocation per operation,
-//! copies per reshape of the heads and a pass per bias and residual, and padded texts pay for
-//! their padding: see `BENCHMARKS.md`, "CLIP on the CPU".
+//! (`plain`), built from the towers `clip_net` loads (which a GPU keeps running). Texts are packed
+//! one after another without padding, each attending only to itself and its earlier tokens (the
+//! causal mask), and pooled at its last token (end of text); images are their patches cut out of
+//! the pixels and projected by one matrix product (the patch convolution, whose stride is its
+//! size), after the class token. Every projection is one `gemm` product over the batch's tokens
+//! with its bias and residual added in it, attention runs text by text (image by image) on rayon's
+//! threads, and the buffers are kept from pass to pass. Candle's tensors cost the same towers a
+//! fresh allocation per operation, copies per reshape of the heads and a pass per bias and
+//! residual, and padded texts pay for their padding: see `BENCHMARKS.md`, "CLIP on the CPU".
 
 use super::clip_net::{Activation, Layer, TextTower, VisionTower};
 use super::cpu_ops;
@@ -38,9 +38,9 @@ pub(super) struct Stack {
 
 /// A tower's buffers, kept from pass to pass (a fresh one costs its pages' first touch every pass).
 #[derive(Default)]
-pub(super) struct Buffers {
+struct Buffers {
     /// The layers' own.
-    pub(super) work: Work,
+    work: Work,
     /// The hidden states, `(tokens, width)`.
     x: Vec<f32>,
     /// The images' patches, `(patches, channels x patch x patch)`.
@@ -117,12 +117,17 @@ impl PreNormLayer {
         self.out.apply(context, x, true, quantized);
         self.norm2.apply_to(x, normed);
         self.fc1.apply(normed, up, false, quantized);
-        match self.act {
-            Activation::QuickGelu => cpu_ops::bias_quick_gelu_rows(up, &self.fc1_bias),
-            Activation::Gelu => cpu_ops::bias_gelu_rows(up, &self.fc1_bias),
-            Activation::GeluTanh => cpu_ops::bias_gelu_tanh_rows(up, &self.fc1_bias),
-        }
+        bias_activation(self.act, up, &self.fc1_bias);
         self.fc2.apply(up, x, true, quantized);
+    }
+}
+
+/// `x = act(x + bias)` over rows of `bias.len()` values, in place.
+pub(super) fn bias_activation(act: Activation, x: &mut [f32], bias: &[f32]) {
+    match act {
+        Activation::QuickGelu => cpu_ops::bias_quick_gelu_rows(x, bias),
+        Activation::Gelu => cpu_ops::bias_gelu_rows(x, bias),
+        Activation::GeluTanh => cpu_ops::bias_gelu_tanh_rows(x, bias),
     }
 }
 
@@ -136,7 +141,7 @@ impl Stack {
         Ok(Self { layers, width, heads, buffers: Mutex::new(Buffers::default()) })
     }
 
-    pub(super) fn buffers(&self) -> std::sync::MutexGuard<'_, Buffers> {
+    fn buffers(&self) -> std::sync::MutexGuard<'_, Buffers> {
         self.buffers.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
@@ -152,7 +157,7 @@ fn rows_at(x: &[f32], width: usize, at: impl Iterator<Item = usize>) -> Vec<f32>
     at.flat_map(|r| x[r * width..(r + 1) * width].iter().copied()).collect()
 }
 
-/// `norm`, then `projection` (no bias), of `pooled` (rows of the tower's width).
+/// `norm`, then `projection`, of `pooled` (rows of the tower's width).
 fn project(pooled: &mut [f32], norm: &Norm, projection: &Dense) -> Vec<f32> {
     norm.apply(pooled);
     let rows = pooled.len() / projection.inputs.max(1);
@@ -213,7 +218,7 @@ impl PackedText {
 }
 
 /// Each item's first token and length, items of `lengths` one after another.
-pub(super) fn spans(lengths: impl Iterator<Item = usize>) -> Vec<(usize, usize)> {
+fn spans(lengths: impl Iterator<Item = usize>) -> Vec<(usize, usize)> {
     lengths.scan(0, |at, n| Some((std::mem::replace(at, *at + n), n))).collect()
 }
 
@@ -344,7 +349,7 @@ mod tests {
 
     #[test]
     fn packed_texts_give_what_the_padded_causal_tower_gives() -> Result<()> {
-        for act in [Activation::QuickGelu, Activation::Gelu] {
+        for act in [Activation::QuickGelu, Activation::Gelu, Activation::GeluTanh] {
             let tower = random(&VarMap::new(), |vb| TextTower::load(vb, size(act), 60, 12, 16))?;
             let packed = PackedText::new(&tower)?;
             let texts: [&[u32]; 3] = [&[1, 5, 9, 3, 7, 59], &[4, 8, 59], &[6, 1, 1, 9, 2, 3, 4, 5, 7, 59]];

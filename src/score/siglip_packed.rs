@@ -8,7 +8,7 @@
 //! `siglip::Model`'s (which a GPU runs), and the tests hold the two together.
 
 use super::clip_net::{self, Activation, TowerSize};
-use super::clip_packed::{PackedText, PackedVision, Pool, Stack};
+use super::clip_packed::{PackedText, PackedVision, Pool, Stack, bias_activation};
 use super::cpu_ops;
 use super::plain::{Dense, Mask, Norm, Precision, Work, resize, values};
 use candle_core::Result;
@@ -179,11 +179,7 @@ impl ProbeHead {
         self.norm.apply(&mut normed);
         resize(up, images * self.fc1.outputs);
         self.fc1.apply(&normed, up, false, quantized);
-        match self.act {
-            Activation::QuickGelu => cpu_ops::bias_quick_gelu_rows(up, &self.fc1_bias),
-            Activation::Gelu => cpu_ops::bias_gelu_rows(up, &self.fc1_bias),
-            Activation::GeluTanh => cpu_ops::bias_gelu_tanh_rows(up, &self.fc1_bias),
-        }
+        bias_activation(self.act, up, &self.fc1_bias);
         self.fc2.apply(up, &mut pooled, true, quantized);
         pooled
     }
