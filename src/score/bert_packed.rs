@@ -26,6 +26,8 @@ pub struct PackedBert {
     word: Vec<f32>,
     /// `(positions, hidden)`: the position embeddings with token type 0's added.
     position_and_type: Vec<f32>,
+    /// `(types - 1, hidden)`: each further token type's embedding less type 0's.
+    type_deltas: Vec<f32>,
     norm: Norm,
     layers: Vec<Layer>,
     hidden: usize,
@@ -61,8 +63,11 @@ impl PackedBert {
         let e = &encoder.embeddings;
         let word = e.word.embeddings();
         let (_, hidden) = word.dims2()?;
-        let token_type = e.token_type.embeddings().get(0)?;
+        let types = e.token_type.embeddings();
+        let token_type = types.get(0)?;
         let position_and_type = values(&e.position.embeddings().broadcast_add(&token_type)?)?;
+        let further = types.dim(0)?.saturating_sub(1);
+        let type_deltas = values(&types.narrow(0, 1, further)?.broadcast_sub(&token_type)?)?;
         let layers = encoder
             .layers
             .iter()
@@ -82,6 +87,7 @@ impl PackedBert {
         Ok(Self {
             word: values(word)?,
             position_and_type,
+            type_deltas,
             norm: Norm::new(&e.norm)?,
             layers,
             hidden,
@@ -112,8 +118,23 @@ impl PackedBert {
     /// What `read` makes of the last hidden states of `texts`, as [`Self::forward`] gives them,
     /// read where they lie (their buffer is kept for the next pass).
     pub fn forward_with<R>(&self, texts: &[&[u32]], read: impl FnOnce(&[f32]) -> R) -> Result<R> {
+        self.forward_typed_with(texts, &[], read)
+    }
+
+    /// [`Self::forward_with`] with each text's token types (`types[i]` as long as `texts[i]`; none
+    /// given: all 0), as a pair encoding gives them to a cross-encoder.
+    pub fn forward_typed_with<R>(
+        &self,
+        texts: &[&[u32]],
+        types: &[&[u32]],
+        read: impl FnOnce(&[f32]) -> R,
+    ) -> Result<R> {
         let h = self.hidden;
         let (vocab, positions) = (self.word.len() / h, self.position_and_type.len() / h);
+        let type_count = self.type_deltas.len() / h + 1;
+        if !types.is_empty() && types.len() != texts.len() {
+            bail!("{} texts with {} lists of token types", texts.len(), types.len());
+        }
         let mut tokens = Vec::new();
         for (i, text) in texts.iter().enumerate() {
             if text.len() > positions {
@@ -122,15 +143,29 @@ impl PackedBert {
             if let Some(id) = text.iter().find(|id| **id as usize >= vocab) {
                 bail!("text {} has token id {id}, outside the model's vocabulary of {vocab}", i + 1);
             }
-            tokens.extend(text.iter().enumerate().map(|(p, id)| (*id as usize, p)));
+            let text_types = types.get(i).copied().unwrap_or(&[]);
+            if !types.is_empty() && text_types.len() != text.len() {
+                bail!("text {} has {} tokens and {} token types", i + 1, text.len(), text_types.len());
+            }
+            if let Some(t) = text_types.iter().find(|t| **t as usize >= type_count) {
+                bail!("text {} has token type {t}, where the model has {type_count}", i + 1);
+            }
+            let typed =
+                text.iter().enumerate().map(|(p, id)| (*id as usize, p, text_types.get(p).map_or(0, |t| *t as usize)));
+            tokens.extend(typed);
         }
         let mut buffers = self.buffers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let Buffers { work, states: x } = &mut *buffers;
         resize(x, tokens.len() * h);
-        x.par_chunks_mut(h).zip(&tokens).with_min_len(ROWS_PER_TASK).for_each(|(row, &(id, p))| {
+        x.par_chunks_mut(h).zip(&tokens).with_min_len(ROWS_PER_TASK).for_each(|(row, &(id, p, t))| {
             let (w, pt) = (&self.word[id * h..(id + 1) * h], &self.position_and_type[p * h..(p + 1) * h]);
             for ((v, a), b) in row.iter_mut().zip(w).zip(pt) {
                 *v = a + b;
+            }
+            if t > 0 {
+                for (v, d) in row.iter_mut().zip(&self.type_deltas[(t - 1) * h..t * h]) {
+                    *v += d;
+                }
             }
         });
         self.norm.apply(x);
@@ -212,6 +247,35 @@ mod tests {
                 at += n;
             }
         }
+        Ok(())
+    }
+
+    #[test]
+    fn token_types_give_what_the_padded_encoder_gives_with_them() -> Result<()> {
+        let (config, encoder, packed) = small(Precision::F32)?;
+        // Pairs as a cross-encoder reads them: the second segment's tokens of type 1.
+        let texts: [&[u32]; 2] = [&[1, 5, 9, 2, 7, 3, 2], &[4, 8, 2, 6, 2]];
+        let types: [&[u32]; 2] = [&[0, 0, 0, 0, 1, 1, 1], &[0, 0, 0, 1, 1]];
+        let h = config.hidden_size;
+        let states = packed.forward_typed_with(&texts, &types, <[f32]>::to_vec)?;
+        let untyped = packed.forward(&texts)?;
+        let mut at = 0;
+        for (text, t) in texts.iter().zip(types) {
+            let n = text.len();
+            let ids = Tensor::from_vec(text.to_vec(), (1, n), &Device::Cpu)?;
+            let kinds = Tensor::from_vec(t.to_vec(), (1, n), &Device::Cpu)?;
+            let want = encoder.forward(&ids, &kinds, &ids.ones_like()?)?.flatten_all()?.to_vec1::<f32>()?;
+            let got = &states[at * h..(at + n) * h];
+            let diff = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            assert!(diff < 1e-5, "text at token {at}: {diff}");
+            let moved = got.iter().zip(&untyped[at * h..(at + n) * h]).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            assert!(moved > 1e-3, "the token types change the states");
+            at += n;
+        }
+        let err = packed.forward_typed_with(&texts, &[&[0, 1], &[0; 5]], <[f32]>::len).expect_err("too few types");
+        assert!(err.to_string().contains("text 1 has 7 tokens and 2 token types"), "{err}");
+        let err = packed.forward_typed_with(&texts[..1], &[&[0, 0, 0, 0, 2, 2, 2]], <[f32]>::len).expect_err("type 2");
+        assert!(err.to_string().contains("token type 2, where the model has 2"), "{err}");
         Ok(())
     }
 

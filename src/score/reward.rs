@@ -6,6 +6,10 @@
 //! `cross-encoder/ms-marco-MiniLM-L-6-v2`: BERT, its pooler (dense + tanh over `[CLS]`), then the
 //! classifier).
 //!
+//! On the CPU in f32 a BERT cross-encoder runs `bert_packed`'s encoder over plain buffers, the pairs
+//! packed without padding, each token with its type (the response's are 1); elsewhere, and for
+//! `DeBERTa` everywhere, candle's models over padded, masked batches.
+//!
 //! Input as those models are used with `transformers`: the tokenizer's pair encoding of (prompt,
 //! response), with the response's token types where the model has them, cut to the model's max
 //! length from the response's end so the question stays whole; where the prompt alone does not
@@ -16,6 +20,7 @@
 //! is the logit difference for two labels. A model with several labels and none of those is
 //! refused, naming its labels.
 
+use super::bert_packed::{PackedBert, Precision};
 use super::folder::ModelFolder;
 use super::{Candidate, Result, ScoreError, Scored, Scorer, ScorerIdentity};
 use candle_core::{DType, Device, IndexOp, Module, Tensor};
@@ -38,27 +43,64 @@ fn inference(e: impl std::fmt::Display) -> ScoreError {
 /// The encoder and its classification head.
 enum Head {
     Deberta(Box<debertav2::DebertaV2SeqClassificationModel>),
-    Bert(Box<BertHead>),
+    Bert(Box<BertHead<super::bert::BertEncoder>>),
+    /// On the CPU in f32: the pairs packed without padding, over plain buffers.
+    PackedBert(Box<BertHead<PackedBert>>),
 }
 
 /// BERT, its pooler (dense + tanh over `[CLS]`) and the classifier.
-struct BertHead {
-    model: super::bert::BertEncoder,
+struct BertHead<E> {
+    model: E,
     pooler: Linear,
     classifier: Linear,
 }
 
 impl Head {
-    /// Logits, `(pairs, labels)`.
-    fn forward(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+    /// Logits, `(pairs, labels)`, of the pairs' encodings (padded alike).
+    fn forward(&self, encodings: &[Encoding], device: &Device) -> candle_core::Result<Tensor> {
+        // Ids, token types and attention mask, `(pairs, length)` each.
+        let padded = || -> candle_core::Result<(Tensor, Tensor, Tensor)> {
+            let (n, len) = (encodings.len(), encodings.first().map_or(0, Encoding::len));
+            let tensor = |f: fn(&Encoding) -> &[u32]| {
+                Tensor::from_vec(encodings.iter().flat_map(|e| f(e).iter().copied()).collect(), (n, len), device)
+            };
+            Ok((tensor(Encoding::get_ids)?, tensor(Encoding::get_type_ids)?, tensor(Encoding::get_attention_mask)?))
+        };
         match self {
-            Head::Deberta(m) => m.forward(ids, Some(types.clone()), Some(mask.clone())),
+            Head::Deberta(m) => {
+                let (ids, types, mask) = padded()?;
+                m.forward(&ids, Some(types), Some(mask))
+            }
             Head::Bert(b) => {
-                let hidden = b.model.forward(ids, types, mask)?;
-                let cls = hidden.i((.., 0))?.contiguous()?;
-                b.classifier.forward(&b.pooler.forward(&cls)?.tanh()?)
+                let (ids, types, mask) = padded()?;
+                let hidden = b.model.forward(&ids, &types, &mask)?;
+                b.classify(&hidden.i((.., 0))?.contiguous()?)
+            }
+            Head::PackedBert(b) => {
+                // Each pair's tokens without its padding, and their types.
+                let kept = |e: &Encoding| e.get_attention_mask().iter().filter(|m| **m != 0).count();
+                let ids: Vec<&[u32]> = encodings.iter().map(|e| &e.get_ids()[..kept(e)]).collect();
+                let types: Vec<&[u32]> = encodings.iter().map(|e| &e.get_type_ids()[..kept(e)]).collect();
+                let h = b.model.hidden();
+                let cls = b.model.forward_typed_with(&ids, &types, |states| {
+                    let mut at = 0;
+                    let mut cls = Vec::with_capacity(ids.len() * h);
+                    for text in &ids {
+                        cls.extend_from_slice(&states[at * h..(at + 1) * h]);
+                        at += text.len();
+                    }
+                    cls
+                })?;
+                b.classify(&Tensor::from_vec(cls, (ids.len(), h), device)?)
             }
         }
+    }
+}
+
+impl<E> BertHead<E> {
+    /// The logits of `[CLS]`'s last hidden states, `(pairs, hidden)`.
+    fn classify(&self, cls: &Tensor) -> candle_core::Result<Tensor> {
+        self.classifier.forward(&self.pooler.forward(cls)?.tanh()?)
     }
 }
 
@@ -226,7 +268,13 @@ impl RewardScorer {
             let model = super::bert::BertEncoder::load(vb.pp("bert"), &config).map_err(wrong_weights)?;
             let pooler = candle_nn::linear(h, h, vb.pp("bert.pooler.dense")).map_err(wrong_weights)?;
             let classifier = candle_nn::linear(h, labels.len(), vb.pp("classifier")).map_err(wrong_weights)?;
-            (Head::Bert(Box::new(BertHead { model, pooler, classifier })), config.pad_token_id)
+            let head = if device.is_cpu() && dtype == DType::F32 {
+                let model = PackedBert::new(&model, Precision::F32).map_err(wrong_weights)?;
+                Head::PackedBert(Box::new(BertHead { model, pooler, classifier }))
+            } else {
+                Head::Bert(Box::new(BertHead { model, pooler, classifier }))
+            };
+            (head, config.pad_token_id)
         };
         let pad_id = u32::try_from(pad_id).map_err(|_| model_error(&config_path, "pad_token_id is too large"))?;
         let tokenizer_only_second = tokenizer(folder, max_tokens, TruncationStrategy::OnlySecond, pad_id)?;
@@ -281,14 +329,7 @@ impl RewardScorer {
     /// The logits of `pairs`, one row each.
     fn logits(&self, pairs: &[Candidate<'_>]) -> Result<Vec<Vec<f32>>> {
         let encodings = self.encode(pairs)?;
-        let (n, len) = (encodings.len(), encodings.first().map_or(0, Encoding::len));
-        let flat =
-            |f: fn(&Encoding) -> &[u32]| -> Vec<u32> { encodings.iter().flat_map(|e| f(e).iter().copied()).collect() };
-        let tensor = |v: Vec<u32>| Tensor::from_vec(v, (n, len), &self.device).map_err(inference);
-        let ids = tensor(flat(Encoding::get_ids))?;
-        let types = tensor(flat(Encoding::get_type_ids))?;
-        let mask = tensor(flat(Encoding::get_attention_mask))?;
-        let logits = self.head.forward(&ids, &types, &mask).map_err(inference)?;
+        let logits = self.head.forward(&encodings, &self.device).map_err(inference)?;
         let logits = logits.to_dtype(DType::F32).and_then(|l| l.to_vec2::<f32>()).map_err(inference)?;
         if logits.first().is_some_and(|row| row.len() != self.labels) {
             return Err(ScoreError::Inference(format!(
