@@ -71,8 +71,8 @@ fn record(store: &mut Store, scorer: &dyn Scorer, model_path: Option<&str>) -> R
         && same.name != id.name
     {
         return Err(ScoreError::Identity(format!(
-            "this model, with these settings, is the scorer `{}` in this project: score with --name {} \
-             (its scores are kept under that name)",
+            "this model, with these settings, is the scorer `{}` in this project: score it under that name \
+             (`--name {}`, the Score form's Name), which keeps its scores",
             same.name, same.name
         )));
     }
@@ -81,7 +81,7 @@ fn record(store: &mut Store, scorer: &dyn Scorer, model_path: Option<&str>) -> R
     {
         return Err(ScoreError::Identity(format!(
             "the scorer name `{}` belongs to another model in this project (weights {}, settings {}): \
-             give this one another --name",
+             give this one another name (`--name`, the Score form's Name)",
             id.name,
             &named.weights[..12.min(named.weights.len())],
             named.settings
