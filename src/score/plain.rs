@@ -1,5 +1,5 @@
 //! Transformer pieces over plain f32 buffers on the CPU, shared by the encoders laid out for it
-//! (`bert_packed`, `clip_packed`): linear layers whose products are one `gemm` call each (the
+//! (`bert_packed`, `clip_packed`, `siglip_packed`): linear layers whose products are one `gemm` call each (the
 //! kernels candle's own CPU matrix products use) with the bias and a residual added in the same
 //! product, or in int8 (`int8`); layer norm in place; attention text by text (or image by image) on
 //! rayon's threads, read straight from the joined query/key/value rows, with a causal mask where a
@@ -38,6 +38,7 @@ pub enum Precision {
     Int8,
 }
 
+/// A layer norm over rows of `weight.len()` values.
 pub(super) struct Norm {
     weight: Vec<f32>,
     bias: Vec<f32>,
@@ -56,6 +57,7 @@ pub(super) struct Work {
     pub(super) quantized: QuantizedRows,
 }
 
+/// A tensor's values in f32, row by row (copied to the CPU).
 pub(super) fn values(t: &Tensor) -> Result<Vec<f32>> {
     t.to_dtype(DType::F32)?.flatten_all()?.to_vec1()
 }
