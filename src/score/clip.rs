@@ -124,12 +124,7 @@ impl Clip {
                 .and_then(|p| vision.forward(&p))
                 .and_then(|t| t.to_dtype(DType::F32))
                 .map_err(inference),
-            Towers::Packed { vision, .. } => {
-                let images = pixels.dim(0).map_err(inference)?;
-                let values = pixels.to_dtype(DType::F32).and_then(|p| p.flatten_all()?.to_vec1()).map_err(inference)?;
-                let out = vision.forward(&values).map_err(inference)?;
-                Tensor::from_vec(out, (images, vision.outputs()), &self.device).map_err(inference)
-            }
+            Towers::Packed { vision, .. } => vision.embed(pixels).map_err(inference),
         }
     }
 
@@ -160,8 +155,7 @@ impl TextImageModel for Clip {
             Towers::Packed { text, .. } => {
                 let encodings = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(inference)?;
                 let ids: Vec<&[u32]> = encodings.iter().map(tokenizers::Encoding::get_ids).collect();
-                let out = text.forward(&ids).map_err(inference)?;
-                Tensor::from_vec(out, (texts.len(), text.outputs()), &self.device).map_err(inference)
+                text.embed(&ids).map_err(inference)
             }
         }
     }

@@ -186,6 +186,12 @@ impl PackedText {
         self.projection.outputs
     }
 
+    /// [`Self::forward`] as a `(texts, outputs)` tensor on the CPU.
+    pub fn embed(&self, texts: &[&[u32]]) -> Result<candle_core::Tensor> {
+        let out = self.forward(texts)?;
+        candle_core::Tensor::from_vec(out, (texts.len(), self.outputs()), &candle_core::Device::Cpu)
+    }
+
     /// The projected (not normalized) embeddings of `texts` (each its token ids as the model
     /// reads them: for CLIP end of text last, no padding), `(texts, projection)` row by row.
     pub fn forward(&self, texts: &[&[u32]]) -> Result<Vec<f32>> {
@@ -259,6 +265,14 @@ impl PackedVision {
             Pool::Class { projection, .. } => projection.outputs,
             Pool::Probe { head, .. } => head.outputs(),
         }
+    }
+
+    /// [`Self::forward`] of a `(images, channels, side, side)` tensor on the CPU, as an `(images,
+    /// outputs)` tensor.
+    pub fn embed(&self, pixels: &candle_core::Tensor) -> Result<candle_core::Tensor> {
+        let images = pixels.dim(0)?;
+        let out = self.forward(&pixels.to_dtype(candle_core::DType::F32)?.flatten_all()?.to_vec1()?)?;
+        candle_core::Tensor::from_vec(out, (images, self.outputs()), pixels.device())
     }
 
     /// The (not normalized) embeddings of preprocessed images, `pixels` `(images, channels, side,

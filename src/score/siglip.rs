@@ -119,8 +119,7 @@ impl TextImageModel for Siglip {
             }
             Towers::Packed { text, .. } => {
                 let ids: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
-                let out = text.forward(&ids).map_err(inference)?;
-                Tensor::from_vec(out, (texts.len(), text.outputs()), &self.device).map_err(inference)
+                text.embed(&ids).map_err(inference)
             }
         }
     }
@@ -132,12 +131,7 @@ impl TextImageModel for Siglip {
                 .and_then(|p| model.get_image_features(&p))
                 .and_then(|t| t.to_dtype(DType::F32))
                 .map_err(inference),
-            Towers::Packed { vision, .. } => {
-                let images = pixels.dim(0).map_err(inference)?;
-                let values = pixels.to_dtype(DType::F32).and_then(|p| p.flatten_all()?.to_vec1()).map_err(inference)?;
-                let out = vision.forward(&values).map_err(inference)?;
-                Tensor::from_vec(out, (images, vision.outputs()), &self.device).map_err(inference)
-            }
+            Towers::Packed { vision, .. } => vision.embed(pixels).map_err(inference),
         }
     }
 
