@@ -244,6 +244,24 @@ fn the_score_form_says_why_a_model_cannot_be_used() {
     ui.wait_for_label("GPT2LMHeadModel");
 }
 
+/// Enter in one of the Score form's fields starts scoring, as the button does (here refused
+/// at once for the missing model, which shows the request was made).
+#[test]
+fn enter_in_the_score_forms_name_field_starts_scoring() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut ui = open_score_form(dir.path());
+    ui.harness.ctx.memory_mut(|m| m.request_focus(egui::Id::unique("score_form_name")));
+    ui.harness.step();
+    ui.type_text("mine");
+    assert_eq!(
+        ui.harness.state().project.as_ref().expect("project").suspects.form.as_ref().expect("form").name,
+        "mine"
+    );
+    assert!(ui.harness.query_by_label_contains("Give a model").is_none());
+    ui.key(egui::Key::Enter);
+    ui.wait_for_label("Give a model");
+}
+
 /// A long model path typed into the Score form keeps the side panel's width (its fields were
 /// sized from a width that grew with them, and the panel widened a little every frame).
 #[test]

@@ -92,6 +92,14 @@ pub fn enter_submits(ctx: &egui::Context, fields: &[egui::Id]) -> bool {
         && !egui::Popup::is_any_open(ctx)
 }
 
+/// Whether plain Enter was pressed this frame while one of `fields` has the keyboard (a form
+/// that is not a modal dialog: Enter elsewhere is not its own). Read before the fields are drawn.
+pub fn enter_in(ctx: &egui::Context, fields: &[egui::Id]) -> bool {
+    ctx.memory(egui::Memory::focused).is_some_and(|f| fields.contains(&f))
+        && ctx.input(|i| i.key_pressed(egui::Key::Enter) && i.modifiers.is_none())
+        && !egui::Popup::is_any_open(ctx)
+}
+
 /// Whether Ctrl+Enter (Cmd+Enter on a Mac) was pressed this frame: read from the key event's own
 /// modifiers, which a window may have released again by the end of the frame.
 pub fn ctrl_enter(ctx: &egui::Context) -> bool {

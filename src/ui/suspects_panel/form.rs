@@ -4,6 +4,7 @@
 
 use crate::ui::commands::ScoreRequest;
 use crate::ui::commands::scoring::DEVICES;
+use crate::ui::shared::enter_in;
 
 /// What the form asks for this frame.
 pub(super) enum Action {
@@ -13,8 +14,15 @@ pub(super) enum Action {
     Close,
 }
 
+/// The form's text fields, by id: Enter in any of them starts scoring.
+const MODEL_FIELD: &str = "score_form_model";
+const NAME_FIELD: &str = "score_form_name";
+const SAMPLES_FIELD: &str = "score_form_samples";
+
 pub(super) fn form_ui(ui: &mut egui::Ui, form: &mut ScoreRequest) -> Action {
-    let mut action = Action::None;
+    let [model, name, samples] = [MODEL_FIELD, NAME_FIELD, SAMPLES_FIELD].map(egui::Id::unique);
+    // Read before the fields are drawn: a single-line field gives up its focus on Enter.
+    let mut action = if enter_in(ui.ctx(), &[model, name, samples]) { Action::Start } else { Action::None };
     // The fields' widths from the panel's, taken before the grid: inside it the available width
     // grows with what the row already holds, and fields sized from it widened the side panel a
     // little every frame while a long path was typed.
@@ -25,6 +33,7 @@ pub(super) fn form_ui(ui: &mut egui::Ui, form: &mut ScoreRequest) -> Action {
         ui.horizontal(|ui| {
             ui.add(
                 egui::TextEdit::singleline(&mut form.model)
+                    .id(model)
                     .hint_text("folder, or org/name in the HF cache")
                     .desired_width((width - labels - 90.0).max(120.0)),
             );
@@ -34,7 +43,7 @@ pub(super) fn form_ui(ui: &mut egui::Ui, form: &mut ScoreRequest) -> Action {
         });
         ui.end_row();
         ui.label("Name");
-        ui.add(egui::TextEdit::singleline(&mut form.name).hint_text("the folder's name").desired_width(160.0));
+        ui.add(egui::TextEdit::singleline(&mut form.name).id(name).hint_text("the folder's name").desired_width(160.0));
         ui.end_row();
         ui.label("Device");
         ui.horizontal(|ui| {
@@ -56,13 +65,14 @@ pub(super) fn form_ui(ui: &mut egui::Ui, form: &mut ScoreRequest) -> Action {
         ui.label("Samples");
         ui.add(
             egui::TextEdit::singleline(&mut form.query)
+                .id(samples)
                 .hint_text("all (a filter narrows it)")
                 .desired_width((width - labels - 10.0).max(120.0)),
         );
         ui.end_row();
     });
     ui.horizontal(|ui| {
-        if ui.button("Start scoring").clicked() {
+        if ui.button("Start scoring").on_hover_text("Enter in a field starts it too").clicked() {
             action = Action::Start;
         }
         if ui.button("Close").clicked() {
