@@ -111,6 +111,36 @@ fn logits_match_transformers_within_1e_4_cut_and_padded() {
     }
 }
 
+/// A GPU runs BERT-family heads in half precision (`score::device::reward_dtype`); the same code
+/// path in f16 on the CPU gives scores within half precision's tolerance of `transformers`' f32
+/// logits. `DeBERTa` stays in f32: asked for f16 it is refused, saying so.
+#[test]
+fn bert_heads_in_half_precision_stay_within_its_tolerance_and_deberta_is_refused() {
+    use verdict::score::reward::RewardScorer;
+    let Some(reference) = fixtures() else { return };
+    let pairs = pairs(reference);
+    let candidates: Vec<Candidate<'_>> = pairs.iter().map(|(p, t)| Candidate::new(p, t)).collect();
+    let half = |name: &str| {
+        let dir = model(reference, name);
+        let folder = verdict::score::ModelFolder::open(&dir, name.into()).expect("folder");
+        let weights = std::fs::read(dir.join("model.safetensors")).expect("weights");
+        RewardScorer::load_as(&folder, weights, candle_core::Device::Cpu, candle_core::DType::F16)
+    };
+    for name in ["tiny-cross-encoder", "tiny-cross-encoder-2"] {
+        let want: Vec<Vec<f64>> = serde_json::from_value(reference["models"][name]["logits"].clone()).expect("logits");
+        let mut scorer = half(name).expect("loads in f16");
+        assert_eq!(scorer.device(), "cpu f16");
+        let scored = scorer.score(&candidates).expect("scores in f16");
+        for (i, (s, w)) in scored.iter().zip(&want).enumerate() {
+            let expected = if w.len() == 1 { w[0] } else { w[1] - w[0] };
+            let diff = (f64::from(s.score) - expected).abs();
+            assert!(diff < 2e-2, "{name}, pair {i}: {} in f16 against transformers' {expected}", s.score);
+        }
+    }
+    let refused = half("tiny-deberta-reward").err().expect("DeBERTa in f16 is refused").to_string();
+    assert!(refused.contains("f32 only") && refused.contains("config.json"), "{refused}");
+}
+
 #[test]
 fn the_response_is_cut_from_its_end_and_the_question_stays_whole() {
     let Some(reference) = fixtures() else { return };

@@ -117,11 +117,12 @@ fn gpu_name(device: &candle_core::Device) -> Option<String> {
     }
 }
 
-/// The precision the reward heads run in on every device: f32 (candle's `DeBERTa` builds f32
-/// masks of its own, so it does not run in f16).
+/// The precision a reward head of `architecture` runs in where the device's is `dtype`: BERT
+/// family heads take the device's (f16 on a GPU); `DeBERTa` stays in f32 everywhere (candle's
+/// `DeBERTa` builds f32 masks of its own).
 #[cfg(feature = "local-models")]
-pub(crate) fn dtype(_device: &candle_core::Device) -> candle_core::DType {
-    candle_core::DType::F32
+pub(crate) fn reward_dtype(architecture: &str, dtype: candle_core::DType) -> candle_core::DType {
+    if architecture.starts_with("DebertaV2") { candle_core::DType::F32 } else { dtype }
 }
 
 #[cfg(feature = "local-models")]

@@ -106,9 +106,9 @@ fn reward_scorer(folder: &ModelFolder, name: String, opened: device::Opened) -> 
     let weights = std::fs::read(&path)
         .map_err(|e| ScoreError::Model { path: path.clone(), message: format!("cannot be read: {e}") })?;
     let hash = blake3::hash(&weights).to_hex().to_string();
-    // candle's DeBERTa builds f32 masks of its own, so reward heads run in f32 on every device.
-    let words = opened.words_in(candle_core::DType::F32);
-    Ok(Box::new(super::reward::RewardScorer::load(folder, weights, hash, opened.device, name, words)?))
+    let dtype = device::reward_dtype(&folder.architecture, opened.dtype);
+    let words = opened.words_in(dtype);
+    Ok(Box::new(super::reward::RewardScorer::load(folder, weights, hash, (opened.device, dtype), name, words)?))
 }
 
 #[cfg(not(feature = "local-models"))]

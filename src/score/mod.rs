@@ -46,7 +46,7 @@ mod plain;
 #[cfg(feature = "local-models")]
 pub mod preprocess;
 #[cfg(feature = "local-models")]
-mod reward;
+pub mod reward;
 pub mod served;
 #[cfg(feature = "local-models")]
 pub mod siglip;

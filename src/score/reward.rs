@@ -114,7 +114,7 @@ enum Pick {
 }
 
 /// A sequence-classification reward model.
-pub(crate) struct RewardScorer {
+pub struct RewardScorer {
     head: Head,
     /// Truncates the response only.
     tokenizer: Tokenizer,
@@ -235,11 +235,13 @@ fn tokenizer(folder: &ModelFolder, max_tokens: usize, strategy: TruncationStrate
 impl RewardScorer {
     /// Loads the reward model of `folder` (its weights already read: `weights`, blake3 `hash`)
     /// onto `device` (described by `words`), as the scorer `name`.
+    /// `dtype` is the weights' and activations' type: f16 on a GPU for BERT-family heads,
+    /// always f32 for `DeBERTa` (`super::device::reward_dtype`).
     pub(crate) fn load(
         folder: &ModelFolder,
         weights: Vec<u8>,
         hash: String,
-        device: Device,
+        (device, dtype): (Device, DType),
         name: String,
         words: String,
     ) -> Result<Self> {
@@ -248,7 +250,13 @@ impl RewardScorer {
         let labels = labels(folder)?;
         let pick = pick(folder, &labels)?;
         let max_tokens = max_tokens(folder)?;
-        let dtype = super::device::dtype(&device);
+        if dtype != super::device::reward_dtype(&folder.architecture, dtype) {
+            return Err(ScoreError::Unsupported(format!(
+                "{}: a {} head runs in f32 only (candle's DeBERTa builds f32 masks of its own)",
+                config_path.display(),
+                folder.architecture
+            )));
+        }
         let vb = VarBuilder::from_buffered_safetensors(weights, dtype, &device)
             .map_err(|e| model_error(&weights_path, format!("cannot be read: {e}")))?;
         let wrong_weights = |e: candle_core::Error| {
@@ -305,6 +313,15 @@ impl RewardScorer {
             identity,
             words,
         })
+    }
+
+    /// Loads `folder`'s reward model onto `device` in `dtype`, named after the folder: what a GPU
+    /// runs (f16) checked on the CPU.
+    pub fn load_as(folder: &ModelFolder, weights: Vec<u8>, device: Device, dtype: DType) -> Result<Self> {
+        let hash = blake3::hash(&weights).to_hex().to_string();
+        let precision = if dtype == DType::F16 { "f16" } else { "f32" };
+        let words = format!("{} {precision}", if device.is_cpu() { "cpu" } else { "gpu" });
+        Self::load(folder, weights, hash, (device, dtype), folder.name.clone(), words)
     }
 
     /// The encodings of `pairs`, padded together: response-only truncation, and for the pairs whose
