@@ -643,9 +643,12 @@ fn a_judge_and_a_reward_model_are_sent_the_samples_image_and_text_alone_where_th
     let p = s(&project);
     let want_url =
         format!("data:image/png;base64,{}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &png));
-    // The user turn is the text alone, or a text part followed by one image_url part per image.
+    // The user turn is the text alone, or text parts with the images after the request.
     let text_of = |content: &serde_json::Value| -> String {
-        content.as_str().map_or_else(|| content[0]["text"].as_str().unwrap_or("").to_owned(), str::to_owned)
+        content.as_array().map_or_else(
+            || content.as_str().unwrap_or("").to_owned(),
+            |parts| parts.iter().filter_map(|p| p["text"].as_str()).collect(),
+        )
     };
     let images_of = |content: &serde_json::Value| -> Vec<String> {
         content.as_array().map_or_else(Vec::new, |parts| {
@@ -689,4 +692,84 @@ fn a_judge_and_a_reward_model_are_sent_the_samples_image_and_text_alone_where_th
         seen.iter().filter(|r| images_of(&r.body["messages"][0]["content"]) == std::slice::from_ref(&want_url)).count();
     assert_eq!(with_image, 2, "both candidates of the image's sample carry it, the others none");
     assert_eq!(ratings(&project, "vision-rm").len(), 4);
+}
+
+#[test]
+fn a_video_goes_to_a_served_model_as_sampled_frames_and_a_broken_one_leaves_its_sample_unscored_with_the_reason() {
+    let ws = Workspace::new();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/media/testsrc_64x48_10fps.mp4");
+    std::fs::copy(&fixture, ws.path("clip.mp4")).expect("copies the video");
+    // An MP4's first box, then nothing a decoder can read.
+    std::fs::write(ws.path("broken.mp4"), b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2 and then no movie at all")
+        .expect("writes the broken video");
+    let rows = [
+        serde_json::json!({"prompt": "what moves in the clip", "chosen": "coloured bars and a counter",
+            "rejected": "a horse runs", "video": "clip.mp4"}),
+        serde_json::json!({"prompt": "what moves in the other clip", "chosen": "a bird", "rejected": "a cat",
+            "video": "broken.mp4"}),
+    ];
+    let lines: Vec<String> = rows.iter().map(ToString::to_string).collect();
+    let file = ws.write("videos.jsonl", lines.join("\n") + "\n");
+    let project = ws.project();
+    import(&project, &file);
+    let p = s(&project);
+    let texts = |content: &serde_json::Value| -> String {
+        content.as_array().map_or_else(
+            || content.as_str().unwrap_or("").to_owned(),
+            |parts| parts.iter().filter_map(|p| p["text"].as_str()).collect(),
+        )
+    };
+    // Each image part as the frame it carries.
+    let frames = |content: &serde_json::Value| -> Vec<image::RgbImage> {
+        let parts = content.as_array().cloned().unwrap_or_default();
+        parts
+            .iter()
+            .filter_map(|p| p["image_url"]["url"].as_str())
+            .map(|url| {
+                let data = url.strip_prefix("data:image/jpeg;base64,").expect("a JPEG data URL");
+                let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data).expect("base64");
+                image::load_from_memory(&bytes).expect("a JPEG that decodes").to_rgb8()
+            })
+            .collect()
+    };
+    let check_frames = |frames: &[image::RgbImage]| {
+        assert_eq!(frames.len(), 8, "8 frames of the video");
+        assert!(frames.iter().all(|f| f.dimensions() == (64, 48)), "each frame at the video's size");
+        let distinct: std::collections::HashSet<&[u8]> = frames.iter().map(|f| f.as_raw().as_slice()).collect();
+        assert!(distinct.len() > 1, "frames from along the video, not one frame over and over");
+    };
+
+    let judge = Server::start(move |seen| {
+        let text = texts(&seen.body["messages"][1]["content"]);
+        chat_answer(if text.contains("[Answer A]\ncoloured") { "A" } else { "B" })
+    });
+    let out = ok(&["score", p, "--endpoint", &judge.url, "--model", "video-judge", "--api", "chat"], &[]);
+    assert!(
+        out.contains("2 candidates with media that could not be read left out (the first: media 1 (a video):"),
+        "the broken video's candidates are left out with the reason: {out}"
+    );
+    let seen = judge.seen();
+    assert_eq!(seen.len(), 2, "the good video's pair in both orders, the broken one's not asked");
+    for r in &seen {
+        let content = &r.body["messages"][1]["content"];
+        assert!(texts(content).contains("what moves in the clip"), "{content}");
+        assert_eq!(content[0]["text"], "[Request]\nwhat moves in the clip", "the frames follow the request");
+        check_frames(&frames(content));
+    }
+    let judged = ratings(&project, "video-judge");
+    assert_eq!(judged.len(), 2, "the good video's candidates scored: {judged:?}");
+    assert_eq!(judged.iter().map(|r| r.2).collect::<Vec<_>>(), [1.0, 0.0], "its chosen answer won both orders");
+
+    let pooling = Server::start(|seen| {
+        let answer = seen.body["messages"][1]["content"].as_str().unwrap_or("").to_owned();
+        Reply::Json(serde_json::json!({"data": [{"index": 0, "data": [answer.len() as f64]}]}))
+    });
+    let out = ok(&["score", p, "--endpoint", &pooling.url, "--model", "video-rm", "--api", "pooling"], &[]);
+    assert!(out.contains("media 1 (a video):"), "{out}");
+    let seen = pooling.seen();
+    assert_eq!(seen.len(), 2, "the good video's two candidates");
+    for r in &seen {
+        check_frames(&frames(&r.body["messages"][0]["content"]));
+    }
+    assert_eq!(ratings(&project, "video-rm").len(), 2);
 }

@@ -6,7 +6,7 @@ use super::progress::with_bar;
 use crate::score::load::LoadOptions;
 use crate::score::served::{Api, CommandScorer, EndpointOptions};
 use crate::score::suspects::{Suspect, Suspects, suspects};
-use crate::score::{DeviceKind, ScoreOptions, ScoreReport, Scorer};
+use crate::score::{DeviceKind, ScoreOptions, Scorer};
 use crate::store::ScorerRow;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -127,7 +127,7 @@ pub(super) fn run_score(args: &ScoreArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         outln!("{}", serde_json::to_string(&report)?);
     } else {
-        outln!("{}", report_line(&report));
+        outln!("{}", report.summary());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -166,32 +166,6 @@ fn scorer(args: &ScoreArgs) -> anyhow::Result<(Box<dyn Scorer>, String)> {
     };
     let (scorer, folder) = crate::score::load(&load)?;
     Ok((scorer, folder.dir.display().to_string()))
-}
-
-fn report_line(r: &ScoreReport) -> String {
-    use crate::model::words::plural;
-    use std::fmt::Write as _;
-    let mut media = String::new();
-    if r.media_failed > 0 {
-        let _ = write!(media, ", {} with media that could not be read left out", plural(r.media_failed, "candidate"));
-    }
-    if r.without_media > 0 {
-        let _ = write!(media, ", {} without media left out", plural(r.without_media, "candidate"));
-    }
-    format!(
-        "{} on {}: judged {} ({} judged before), {} scored ({} by the model, {} known by content), {} without text \
-         left out{}, in {:.1} s",
-        r.scorer,
-        r.device,
-        plural(r.judged, "sample"),
-        r.already,
-        plural(r.candidates, "candidate"),
-        r.computed,
-        r.reused,
-        plural(r.media_only, "candidate"),
-        media,
-        r.seconds
-    )
 }
 
 pub(super) fn run_scorers(args: &ScorersArgs) -> anyhow::Result<ExitCode> {

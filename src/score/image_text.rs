@@ -15,10 +15,10 @@
 //! A candidate whose media do not decode (or are audio only) scores NaN with the reason in the
 //! detail: the job leaves it unscored and counts it.
 
-use super::media::{CandidateMedia, MediaData};
+use super::media::{CandidateMedia, MediaData, sampled_frames};
 use super::preprocess::Preprocess;
 use super::{Candidate, Result, ScoreError, Scored, Scorer, ScorerIdentity};
-use crate::media::{ImageLimits, VideoDecoder, decode_image, decode_image_file};
+use crate::media::{ImageLimits, decode_image};
 use crate::model::MediaKind;
 use candle_core::{Device, Tensor};
 use image::RgbImage;
@@ -179,12 +179,8 @@ impl ImageTextScorer {
                     let img = decode_image(b, &self.limits).map_err(|e| e.to_string())?;
                     out.push(image::DynamicImage::ImageRgba8(img).to_rgb8());
                 }
-                (MediaData::Bytes(b), MediaKind::Video) => out.extend(self.video_frames(b)?),
-                (MediaData::Frames(paths), _) => {
-                    for p in sample_evenly(paths, self.frames) {
-                        let img = decode_image_file(p, &self.limits).map_err(|e| e.to_string())?;
-                        out.push(image::DynamicImage::ImageRgba8(img).to_rgb8());
-                    }
+                (MediaData::Bytes(_), MediaKind::Video) | (MediaData::Frames(_), _) => {
+                    out.extend(sampled_frames(m, self.frames, &self.limits)?);
                 }
                 _ => {}
             }
@@ -194,29 +190,6 @@ impl ImageTextScorer {
         }
         Ok(out)
     }
-
-    /// `frames` frames of a video file, at the middles of equal stretches of it.
-    fn video_frames(&self, bytes: &[u8]) -> Result<Vec<RgbImage>, String> {
-        let mut dec = VideoDecoder::from_bytes(bytes).map_err(|e| e.to_string())?;
-        let duration = dec.duration_s().filter(|d| d.is_finite() && *d > 0.0).unwrap_or(0.0);
-        let mut out = Vec::with_capacity(self.frames);
-        for i in 0..self.frames {
-            let t = duration * (i as f64 + 0.5) / self.frames as f64;
-            let f = dec.frame_at(t).map_err(|e| e.to_string())?;
-            let rgba = image::RgbaImage::from_raw(f.width, f.height, f.pixels)
-                .ok_or_else(|| "a decoded frame has the wrong size".to_owned())?;
-            out.push(image::DynamicImage::ImageRgba8(rgba).to_rgb8());
-        }
-        Ok(out)
-    }
-}
-
-/// At most `n` of `items`, evenly spread (each the middle of its stretch); all when fewer.
-fn sample_evenly<T>(items: &[T], n: usize) -> Vec<&T> {
-    if items.len() <= n {
-        return items.iter().collect();
-    }
-    (0..n).map(|i| &items[(2 * i + 1) * items.len() / (2 * n)]).collect()
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -292,11 +265,7 @@ impl Scorer for ImageTextScorer {
         Ok(plans
             .into_iter()
             .map(|plan| match plan {
-                Err(e) => Scored {
-                    score: f32::NAN,
-                    detail: Some(serde_json::json!({"media_error": e})),
-                    embeddings: Vec::new(),
-                },
+                Err(e) => Scored::media_failed(&e),
                 Ok(p) => {
                     let per_text: Vec<(f32, f32)> = p
                         .texts
@@ -341,12 +310,5 @@ mod tests {
         assert_eq!(sentences("猫がいる。犬もいる。"), ["猫がいる。", "犬もいる。"]);
         assert_eq!(sentences("  "), Vec::<&str>::new());
         assert_eq!(sentences("Wow! !!"), ["Wow! !!"]);
-    }
-
-    #[test]
-    fn frames_are_sampled_evenly() {
-        let items: Vec<usize> = (0..16).collect();
-        assert_eq!(sample_evenly(&items, 4), [&2, &6, &10, &14]);
-        assert_eq!(sample_evenly(&items[..3], 8).len(), 3);
     }
 }

@@ -58,10 +58,54 @@ pub struct ScoreReport {
     /// Candidates a media scorer left unscored because their media could not be read or
     /// decoded (a missing file, a URL never fetched, broken bytes); a later run tries them again.
     pub media_failed: u64,
+    /// Why the first of those was left out (`media 1 (a video): ...`).
+    pub media_error: Option<String>,
     /// Candidates a media scorer had nothing to compare with (a text sample without media).
     pub without_media: u64,
     /// Wall time.
     pub seconds: f64,
+}
+
+impl ScoreReport {
+    /// Counts a candidate left out because its media could not be read, and keeps the first reason.
+    fn media_failed(&mut self, why: &str) {
+        self.media_failed += 1;
+        self.media_error.get_or_insert_with(|| why.to_owned());
+    }
+
+    /// The report in a sentence, as the CLI prints it and the app shows it.
+    pub fn summary(&self) -> String {
+        use crate::model::words::plural;
+        use std::fmt::Write as _;
+        let mut media = String::new();
+        if self.media_failed > 0 {
+            let _ = write!(
+                media,
+                ", {} with media that could not be read left out",
+                plural(self.media_failed, "candidate")
+            );
+            if let Some(why) = &self.media_error {
+                let _ = write!(media, " (the first: {why})");
+            }
+        }
+        if self.without_media > 0 {
+            let _ = write!(media, ", {} without media left out", plural(self.without_media, "candidate"));
+        }
+        format!(
+            "{} on {}: judged {} ({} judged before), {} scored ({} by the model, {} known by content), {} without \
+             text left out{}, in {:.1} s",
+            self.scorer,
+            self.device,
+            plural(self.judged, "sample"),
+            self.already,
+            plural(self.candidates, "candidate"),
+            self.computed,
+            self.reused,
+            plural(self.media_only, "candidate"),
+            media,
+            self.seconds
+        )
+    }
 }
 
 /// Checks that the scorer's name and identity belong together in the project and records its run.
@@ -177,8 +221,8 @@ fn score_chunk(
             };
             let c = if let Some(own) = m.own.get(pos).filter(|o| !o.is_empty()) {
                 Candidate { own_media: own, ..Candidate::new(&input.prompt, text) }
-            } else if m.own_error.contains_key(pos) || (!text.is_empty() && m.input_error.is_some()) {
-                report.media_failed += 1;
+            } else if let Some(why) = m.own_error.get(pos).or(m.input_error.as_ref().filter(|_| !text.is_empty())) {
+                report.media_failed(why);
                 continue;
             } else if !text.is_empty() && !m.input.is_empty() {
                 Candidate { media: &m.input, ..Candidate::new(&input.prompt, text) }
@@ -199,16 +243,16 @@ fn score_chunk(
     let hashes: Vec<&str> = wanted.iter().map(|w| w.3.as_str()).collect();
     let mut scores: HashMap<String, f64> = store.known_scores(row.id, &hashes)?;
     report.reused += wanted.iter().filter(|w| scores.contains_key(&w.3)).count() as u64;
+    let mut failed: std::collections::HashSet<&str> = std::collections::HashSet::new();
     if compares {
-        score_samples(scorer, &wanted, &mut scores, pending, report)?;
+        failed.extend(score_samples(scorer, &wanted, &mut scores, pending, report)?);
     }
     let mut new: Vec<(Candidate<'_>, &str)> = Vec::new();
     for w in &wanted {
-        if !scores.contains_key(&w.3) && !new.iter().any(|n| n.1 == w.3) {
+        if !scores.contains_key(&w.3) && !failed.contains(w.3.as_str()) && !new.iter().any(|n| n.1 == w.3) {
             new.push((w.2, &w.3));
         }
     }
-    let mut failed: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for part in new.chunks(batch) {
         let candidates: Vec<Candidate<'_>> = part.iter().map(|p| p.0).collect();
         let scored: Vec<Scored> = scorer.score(&candidates)?;
@@ -223,6 +267,7 @@ fn score_chunk(
             if s.score.is_nan() && scorer.reads_media() {
                 // Its media did not decode: left unscored (and counted below), tried again later.
                 failed.insert(*content);
+                report.media_error.get_or_insert_with(|| media_error_of(&s));
                 continue;
             }
             if !s.score.is_finite() {
@@ -262,13 +307,13 @@ fn score_chunk(
 
 /// Scores, for a scorer that compares, the samples of `wanted` with a candidate it has no score
 /// for: whole samples in one call, each candidate's score kept under its [`super::compared_hash`].
-fn score_samples(
+fn score_samples<'w>(
     scorer: &mut dyn Scorer,
-    wanted: &[(SampleId, u32, Candidate<'_>, String)],
+    wanted: &'w [(SampleId, u32, Candidate<'_>, String)],
     scores: &mut HashMap<String, f64>,
     pending: &mut ScoreBatch,
     report: &mut ScoreReport,
-) -> Result<()> {
+) -> Result<Vec<&'w str>> {
     let mut groups: Vec<(SampleId, Vec<Candidate<'_>>, Vec<&str>)> = Vec::new();
     for (sample, _, c, key) in wanted {
         match groups.last_mut() {
@@ -279,6 +324,7 @@ fn score_samples(
             _ => groups.push((*sample, vec![*c], vec![key.as_str()])),
         }
     }
+    let mut failed = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
     groups.retain(|(_, _, keys)| {
         let new = keys.iter().any(|k| !scores.contains_key(*k)) && !seen.contains(&keys[0]);
@@ -286,7 +332,7 @@ fn score_samples(
         new
     });
     if groups.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let samples: Vec<Vec<Candidate<'_>>> = groups.iter().map(|g| g.1.clone()).collect();
     let scored = scorer.score_samples(&samples)?;
@@ -306,6 +352,12 @@ fn score_samples(
             )));
         }
         for (key, s) in keys.iter().zip(list) {
+            if s.score.is_nan() && scorer.reads_media() {
+                // Its sample's media did not decode: left unscored, tried again later.
+                failed.push(*key);
+                report.media_error.get_or_insert_with(|| media_error_of(&s));
+                continue;
+            }
             if !s.score.is_finite() {
                 return Err(ScoreError::Inference(format!("sample {sample}: the scorer returned {}", s.score)));
             }
@@ -316,7 +368,18 @@ fn score_samples(
             }
         }
     }
-    Ok(())
+    Ok(failed)
+}
+
+/// The reason a scorer gives for a candidate whose media did not decode.
+fn media_error_of(scored: &Scored) -> String {
+    scored
+        .detail
+        .as_ref()
+        .and_then(|d| d.get("media_error"))
+        .and_then(|e| e.as_str())
+        .unwrap_or("the media did not decode")
+        .to_owned()
 }
 
 /// How many of `wanted` have a content that failed.

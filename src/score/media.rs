@@ -5,8 +5,10 @@
 //! batch and shared (`Arc`) by every candidate that shows it. A medium that cannot be read (a
 //! missing file, a URL never fetched) leaves its candidates unscored, with the reason.
 
+use crate::media::{ImageLimits, VideoDecoder, decode_image_file};
 use crate::model::{MediaKind, MediaRole, SampleId};
 use crate::store::{ScoreMediaRow, Store};
+use image::RgbImage;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -141,17 +143,43 @@ fn sniff(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// The media a served scorer sends, as (MIME type, bytes): whole files whose type the bytes name,
-/// only images where `images_only` (a chat model reads images); frame folders are not sent.
-pub fn attachments(media: &[CandidateMedia], images_only: bool) -> Vec<(&'static str, &[u8])> {
-    media
-        .iter()
-        .filter(|m| !images_only || m.kind == MediaKind::Image)
-        .filter_map(|m| match (&m.data, m.mime) {
-            (MediaData::Bytes(bytes), Some(mime)) => Some((mime, &bytes[..])),
-            _ => None,
-        })
-        .collect()
+/// `n` frames of a video (at the middles of `n` equal stretches of it) or of a frame folder
+/// (evenly spread; all when it has fewer), decoded within `limits`; empty for other media.
+pub fn sampled_frames(medium: &CandidateMedia, n: usize, limits: &ImageLimits) -> Result<Vec<RgbImage>, String> {
+    match (&medium.data, medium.kind) {
+        (MediaData::Bytes(bytes), MediaKind::Video) => video_frames(bytes, n),
+        (MediaData::Frames(paths), _) => sample_evenly(paths, n)
+            .into_iter()
+            .map(|p| {
+                let img = decode_image_file(p, limits).map_err(|e| e.to_string())?;
+                Ok(image::DynamicImage::ImageRgba8(img).to_rgb8())
+            })
+            .collect(),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// `n` frames of a video file, at the middles of equal stretches of it.
+fn video_frames(bytes: &[u8], n: usize) -> Result<Vec<RgbImage>, String> {
+    let mut dec = VideoDecoder::from_bytes(bytes).map_err(|e| e.to_string())?;
+    let duration = dec.duration_s().filter(|d| d.is_finite() && *d > 0.0).unwrap_or(0.0);
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let t = duration * (i as f64 + 0.5) / n as f64;
+        let f = dec.frame_at(t).map_err(|e| e.to_string())?;
+        let rgba = image::RgbaImage::from_raw(f.width, f.height, f.pixels)
+            .ok_or_else(|| "a decoded frame has the wrong size".to_owned())?;
+        out.push(image::DynamicImage::ImageRgba8(rgba).to_rgb8());
+    }
+    Ok(out)
+}
+
+/// At most `n` of `items`, evenly spread (each the middle of its stretch); all when fewer.
+fn sample_evenly<T>(items: &[T], n: usize) -> Vec<&T> {
+    if items.len() <= n {
+        return items.iter().collect();
+    }
+    (0..n).map(|i| &items[(2 * i + 1) * items.len() / (2 * n)]).collect()
 }
 
 /// The content hash a media-reading scorer keeps candidate `position`'s score under (its text with
@@ -178,5 +206,12 @@ mod tests {
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Some("image/png"));
         assert_eq!(sniff(b"\0\0\0\x20ftypisom\0\0"), Some("video/mp4"));
         assert_eq!(sniff(b"hello"), None);
+    }
+
+    #[test]
+    fn frames_are_sampled_evenly() {
+        let items: Vec<usize> = (0..16).collect();
+        assert_eq!(sample_evenly(&items, 4), [&2, &6, &10, &14]);
+        assert_eq!(sample_evenly(&items[..3], 8).len(), 3);
     }
 }

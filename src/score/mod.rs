@@ -192,6 +192,14 @@ pub struct Scored {
     pub embeddings: Vec<(String, Vec<f32>)>,
 }
 
+impl Scored {
+    /// A candidate whose media did not decode, for `why`: a NaN score and the reason in the
+    /// detail, which the job leaves unscored and reports ([`Scorer::score`]).
+    pub fn media_failed(why: &str) -> Self {
+        Self { score: f32::NAN, detail: Some(serde_json::json!({"media_error": why})), embeddings: Vec::new() }
+    }
+}
+
 /// A model that scores candidates.
 pub trait Scorer: Send {
     /// Who it is.

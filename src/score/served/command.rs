@@ -4,7 +4,8 @@
 //! line, `{"verdict": "hello", "protocol": 1}`, and the process answers one JSON object, which may
 //! carry a `version` (a string or a number) that becomes part of the scorer's identity. Then per
 //! candidate one request line, `{"id": 7, "prompt": "...", "response": "...", "media": [{"mime":
-//! "image/png", "data": "<base64>"}]}` (`media` only where the candidate has some), a whole batch
+//! "image/png", "data": "<base64>"}]}` (`media` only where the candidate has some: whole image, video
+//! and audio files, a frame folder as its sampled frames in JPEG), a whole batch
 //! written before the answers are read; the process answers each with one line, `{"id": 7,
 //! "score": 0.83}` (and an optional `detail`, kept beside the score), in any order. An answer
 //! that is not JSON, lacks its id, names an id not asked (or answered already), or whose score is
@@ -13,7 +14,7 @@
 
 use super::excerpt;
 use super::identity_hash;
-use super::media::{Media, data_url};
+use super::media::{Converter, Media, data_url, frames_setting};
 use crate::score::{Candidate, Result, ScoreError, Scored, Scorer, ScorerIdentity};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -98,12 +99,17 @@ impl CommandScorer {
         };
         let version = scorer.hello()?;
         scorer.identity.weights = identity_hash(&["command", command, &version]);
-        scorer.identity.settings = serde_json::json!({"command": command, "version": version, "protocol": 1});
+        scorer.identity.settings = serde_json::json!({
+            "command": command,
+            "version": version,
+            "protocol": 1,
+            "frame_folders": frames_setting(),
+        });
         Ok(scorer)
     }
 
     /// The request line for one candidate and its media (without the line break).
-    pub fn request(id: u64, candidate: &Candidate<'_>, media: &[Media<'_>]) -> String {
+    pub fn request(id: u64, candidate: &Candidate<'_>, media: &[Media]) -> String {
         let mut r = serde_json::json!({"id": id, "prompt": candidate.prompt, "response": candidate.text});
         if !media.is_empty() {
             r["media"] = media
@@ -228,16 +234,25 @@ impl Scorer for CommandScorer {
         }
         let first = self.next_id;
         self.next_id += batch.len() as u64;
-        let requests: Vec<String> = batch
-            .iter()
-            .enumerate()
-            .map(|(i, c)| Self::request(first + i as u64, c, &super::media::candidate_media(c, false)))
-            .collect();
-        self.send(&requests)?;
+        // A candidate whose media cannot be read is not asked (its id is skipped): it is left
+        // unscored with the reason.
+        let mut converter = Converter::new(false);
         let mut out: Vec<Option<Scored>> = vec![None; batch.len()];
-        for answered in 0..batch.len() {
-            let waiting =
-                format!("the answer to request {} ({} of {} answered)", first + answered as u64, answered, batch.len());
+        let mut requests: Vec<String> = Vec::with_capacity(batch.len());
+        for (i, c) in batch.iter().enumerate() {
+            match converter.candidate(c) {
+                Ok(media) => requests.push(Self::request(first + i as u64, c, &media)),
+                Err(why) => out[i] = Some(Scored::media_failed(&why)),
+            }
+        }
+        self.send(&requests)?;
+        for answered in 0..requests.len() {
+            let waiting = format!(
+                "the answer to request {} ({} of {} answered)",
+                first + answered as u64,
+                answered,
+                requests.len()
+            );
             let (line, text) = self.read(&waiting)?;
             let (slot, scored) = self.answer(line, &text, first, &out)?;
             out[slot] = Some(scored);
@@ -306,7 +321,8 @@ mod tests {
     fn a_request_line_carries_the_media_as_base64_only_when_there_are_some() {
         let c = Candidate::new("p", "r");
         let line: serde_json::Value =
-            serde_json::from_str(&CommandScorer::request(3, &c, &[("image/png", b"ab")])).expect("JSON");
+            serde_json::from_str(&CommandScorer::request(3, &c, &[("image/png", std::sync::Arc::from(&b"ab"[..]))]))
+                .expect("JSON");
         assert_eq!(
             line,
             serde_json::json!({"id": 3, "prompt": "p", "response": "r", "media": [{"mime": "image/png", "data": "YWI="}]})

@@ -1,14 +1,15 @@
 //! A chat model as judge (`OpenAI` `/v1/chat/completions`): per pair of a sample's candidates it is
 //! asked which answer is better, in both orders (the pair shown A/B, then B/A) to expose position
-//! bias, at temperature 0, for one letter (`A`, `B`, or `T` for a tie). The images go along as data
-//! URLs. A candidate's score is the share of its comparisons it won over both orders (a tie counts
+//! bias, at temperature 0, for one letter (`A`, `B`, or `T` for a tie). The media go along as data
+//! URLs (`media`): the sample's images, or a video's sampled frames, after the request, and a
+//! generated-media candidate's images after its answer. A candidate's score is the share of its comparisons it won over both orders (a tie counts
 //! half): with two candidates, 1 and 0 when the judge holds its verdict in both orders, 1/2 each
 //! when it flips with the order. Each candidate's detail keeps every comparison's verdicts per
 //! order, and (on the pair's first candidate only, so a sum over candidates counts each pair once)
 //! how many of its pairs flipped: `verdict scorers` reports the judge's flip rate from those.
 
 use super::http::{Client, parallel};
-use super::media::{Media, user_content};
+use super::media::{Converter, Media, frames_setting, interleaved};
 use super::{excerpt, identity_hash};
 use crate::score::{Candidate, Result, ScoreError, Scored, Scorer, ScorerIdentity};
 use serde_json::json;
@@ -92,6 +93,25 @@ pub struct ChatJudge {
     device: String,
 }
 
+/// The media a sample's pairs are shown with: the sample's own (its image, or a video's frames),
+/// and each candidate's own (a generated image), converted once for all the sample's questions.
+struct Shown {
+    input: Vec<Media>,
+    own: Vec<Vec<Media>>,
+}
+
+impl Shown {
+    /// The media of a sample's candidates `cs`, or why one of them cannot be shown.
+    fn of(converter: &mut Converter, cs: &[Candidate<'_>]) -> Result<Self, String> {
+        let input = match cs.iter().find(|c| !c.media.is_empty()) {
+            Some(c) => converter.list(c.media)?,
+            None => Vec::new(),
+        };
+        let own = cs.iter().map(|c| converter.list(c.own_media)).collect::<Result<_, _>>()?;
+        Ok(Self { input, own })
+    }
+}
+
 /// One question to the judge: sample `sample`, candidates `first` and `second` shown in that order.
 struct Ask {
     sample: usize,
@@ -107,34 +127,53 @@ impl ChatJudge {
             kind: "judge".into(),
             architecture: "openai-chat".into(),
             weights: identity_hash(&["chat", &model, PROMPT_VERSION]),
-            settings: json!({"api": "chat", "model": model, "prompt": PROMPT_VERSION, "temperature": 0, "orders": 2}),
+            settings: json!({
+                "api": "chat",
+                "model": model,
+                "prompt": PROMPT_VERSION,
+                "temperature": 0,
+                "orders": 2,
+                "video": frames_setting(),
+            }),
         };
         Self { device: format!("served {url}"), client, identity, model }
     }
 
-    /// The request asking whether `a` (shown first) or `b` is the better answer to `prompt`, with
-    /// the sample's media.
-    pub fn request(model: &str, prompt: &str, a: &str, b: &str, media: &[Media<'_>]) -> serde_json::Value {
-        let text = format!(
-            "[Request]\n{prompt}\n\n[Answer A]\n{a}\n\n[Answer B]\n{b}\n\nWhich answer is better? Reply with one \
-             letter: A, B or T."
-        );
+    /// The request asking whether answer `a` (shown first) or `b` is the better one for `prompt`,
+    /// with the sample's media after the request and each answer's own media (a generated image)
+    /// after it.
+    pub fn request(
+        model: &str,
+        prompt: &str,
+        input: &[Media],
+        a: (&str, &[Media]),
+        b: (&str, &[Media]),
+    ) -> serde_json::Value {
+        let request = format!("[Request]\n{prompt}");
+        let (answer_a, answer_b) = (format!("\n\n[Answer A]\n{}", a.0), format!("\n\n[Answer B]\n{}", b.0));
+        let question = "\n\nWhich answer is better? Reply with one letter: A, B or T.";
         json!({
             "model": model,
             "temperature": 0,
             "messages": [
                 {"role": "system", "content": SYSTEM},
-                {"role": "user", "content": user_content(&text, media)},
+                {"role": "user", "content": interleaved(&[
+                    (&request, input),
+                    (&answer_a, a.1),
+                    (&answer_b, b.1),
+                    (question, &[]),
+                ])},
             ],
         })
     }
 
     /// Asks one question, again while the reply cannot be read (as many times as a failed request
     /// is retried), and gives the verdict and the reply.
-    fn ask(&self, url: &str, samples: &[Vec<Candidate<'_>>], ask: &Ask) -> Result<(Verdict, String)> {
+    fn ask(&self, url: &str, samples: &[Vec<Candidate<'_>>], shown: &Shown, ask: &Ask) -> Result<(Verdict, String)> {
         let s = &samples[ask.sample];
         let (a, b) = (&s[ask.first], &s[ask.second]);
-        let body = Self::request(&self.model, a.prompt, a.text, b.text, &super::media::candidate_media(a, true));
+        let (own_a, own_b) = (&shown.own[ask.first], &shown.own[ask.second]);
+        let body = Self::request(&self.model, a.prompt, &shown.input, (a.text, own_a), (b.text, own_b));
         let what = format!(
             "sample {} of this batch, candidate {} shown first against candidate {}: {:?} / {:?}",
             ask.sample + 1,
@@ -195,8 +234,13 @@ impl Scorer for ChatJudge {
 
     fn score_samples(&mut self, samples: &[Vec<Candidate<'_>>]) -> Result<Vec<Vec<Scored>>> {
         let url = self.client.url("/v1/chat/completions");
+        let mut converter = Converter::new(true);
+        let shown: Vec<Result<Shown, String>> = samples.iter().map(|cs| Shown::of(&mut converter, cs)).collect();
         let mut asks = Vec::new();
         for (sample, cs) in samples.iter().enumerate() {
+            if shown[sample].is_err() {
+                continue;
+            }
             for i in 0..cs.len() {
                 for j in i + 1..cs.len() {
                     asks.push(Ask { sample, first: i, second: j });
@@ -205,11 +249,18 @@ impl Scorer for ChatJudge {
             }
         }
         let this = &*self;
-        let answers = parallel(&asks, self.client.concurrency, |_, ask| this.ask(&url, samples, ask))?;
+        let answers = parallel(&asks, self.client.concurrency, |_, ask| {
+            let Ok(media) = &shown[ask.sample] else { unreachable!("only samples with their media are asked") };
+            this.ask(&url, samples, media, ask)
+        })?;
         let mut out = Vec::with_capacity(samples.len());
         let mut at = 0;
-        for cs in samples {
+        for (cs, shown) in samples.iter().zip(&shown) {
             let n = cs.len();
+            if let Err(why) = shown {
+                out.push(vec![Scored::media_failed(why); n]);
+                continue;
+            }
             let mut won = vec![0.0f64; n];
             let mut comparisons: Vec<Vec<serde_json::Value>> = vec![Vec::new(); n];
             let mut flips = vec![(0u32, 0u32); n];
@@ -297,11 +348,30 @@ mod tests {
 
     #[test]
     fn the_request_shows_both_answers_in_order_with_images_as_data_urls() {
-        let r = ChatJudge::request("m", "why?", "first", "second", &[("image/png", b"x")]);
+        let png: Media = ("image/png", std::sync::Arc::from(&b"x"[..]));
+        let r = ChatJudge::request("m", "why?", std::slice::from_ref(&png), ("first", &[]), ("second", &[]));
         let user = &r["messages"][1]["content"];
-        let text = user[0]["text"].as_str().expect("text");
-        assert!(text.find("[Answer A]\nfirst") < text.find("[Answer B]\nsecond"), "{text}");
+        assert_eq!(user[0]["text"], "[Request]\nwhy?");
         assert_eq!(user[1]["image_url"]["url"], "data:image/png;base64,eA==");
+        let text = user[2]["text"].as_str().expect("text");
+        assert!(text.find("[Answer A]\nfirst") < text.find("[Answer B]\nsecond"), "{text}");
         assert_eq!(r["temperature"], 0);
+        let bare = ChatJudge::request("m", "why?", &[], ("first", &[]), ("second", &[]));
+        let text = bare["messages"][1]["content"].as_str().expect("text alone without media");
+        assert!(text.starts_with("[Request]\nwhy?\n\n[Answer A]\nfirst\n\n[Answer B]\nsecond"), "{text}");
+    }
+
+    #[test]
+    fn generated_images_follow_the_answer_they_are() {
+        let (a, b): (Media, Media) =
+            (("image/png", std::sync::Arc::from(&b"a"[..])), ("image/png", std::sync::Arc::from(&b"b"[..])));
+        let r =
+            ChatJudge::request("m", "draw a cat", &[], ("", std::slice::from_ref(&a)), ("", std::slice::from_ref(&b)));
+        let user = &r["messages"][1]["content"];
+        assert_eq!(user[0]["text"], "[Request]\ndraw a cat\n\n[Answer A]\n");
+        assert_eq!(user[1]["image_url"]["url"], "data:image/png;base64,YQ==");
+        assert_eq!(user[2]["text"], "\n\n[Answer B]\n");
+        assert_eq!(user[3]["image_url"]["url"], "data:image/png;base64,Yg==");
+        assert!(user[4]["text"].as_str().is_some_and(|t| t.contains("Which answer is better?")));
     }
 }

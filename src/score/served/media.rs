@@ -1,19 +1,127 @@
-//! Media for a served model: a candidate's images (or other media) as `(MIME type, bytes)`, sent
-//! as data URLs (`data:image/png;base64,...`), which OpenAI-compatible servers and vLLM read in an
-//! `image_url` content part, and which a `--command` process gets in its request line.
+//! Media for a served model, as `(MIME type, bytes)`, sent as data URLs (`data:image/png;base64,...`),
+//! which OpenAI-compatible servers and vLLM read in an `image_url` content part, and which a
+//! `--command` process gets in its request line.
+//!
+//! A chat model reads images: an image goes as it is, a video or a frame folder as [`FRAMES`]
+//! frames sampled evenly over it (JPEG, the longest side at most [`FRAME_SIDE`]), as video chat
+//! models are fed; audio is not sent. A command gets every file whole (videos and audio too), and a
+//! frame folder's sampled frames. A medium that cannot be read or decoded leaves its candidates
+//! unscored with the reason (`Converter::list`'s error), as a local scorer does.
 
-use crate::score::Candidate;
+use crate::media::ImageLimits;
+use crate::model::MediaKind;
+use crate::score::media::{CandidateMedia, MediaData, sampled_frames};
 use base64::Engine as _;
+use std::collections::HashMap;
+use std::sync::Arc;
 
-/// One medium of a candidate: its MIME type and its bytes.
-pub type Media<'a> = (&'a str, &'a [u8]);
+/// One medium as sent: its MIME type and its bytes.
+pub type Media = (&'static str, Arc<[u8]>);
 
-/// What a served scorer sends with a candidate: its own media (a generated image) first, then the
-/// sample's; only images where `images_only` (a chat template takes images as `image_url` parts).
-pub fn candidate_media<'a>(candidate: &Candidate<'a>, images_only: bool) -> Vec<Media<'a>> {
-    let mut out = crate::score::media::attachments(candidate.own_media, images_only);
-    out.extend(crate::score::media::attachments(candidate.media, images_only));
-    out
+/// Frames sent of a video or a frame folder.
+pub const FRAMES: usize = 8;
+
+/// The longest side of a frame sent, in pixels (a chat model's processor scales further).
+pub const FRAME_SIDE: u32 = 768;
+
+/// The JPEG quality of a frame sent.
+const FRAME_QUALITY: u8 = 90;
+
+/// How a served scorer sends videos and frame folders, for its settings (a change is another
+/// scorer: its scores are kept apart).
+pub fn frames_setting() -> serde_json::Value {
+    serde_json::json!({"frames": FRAMES, "format": "jpeg", "longest_side": FRAME_SIDE})
+}
+
+/// Turns a candidate's media into what is sent, each medium once (a sample's video is shown with
+/// every candidate of it, and decoded once).
+pub struct Converter {
+    images_only: bool,
+    limits: ImageLimits,
+    done: HashMap<String, Result<Arc<[Media]>, String>>,
+}
+
+impl Converter {
+    /// For a chat model where `images_only` (images, and frames of videos), else for a command.
+    pub fn new(images_only: bool) -> Self {
+        Self { images_only, limits: ImageLimits::default(), done: HashMap::new() }
+    }
+
+    /// What is sent with a candidate: its own media (a generated image) first, then the sample's.
+    pub fn candidate(&mut self, candidate: &crate::score::Candidate<'_>) -> Result<Vec<Media>, String> {
+        let mut out = self.list(candidate.own_media)?;
+        out.extend(self.list(candidate.media)?);
+        Ok(out)
+    }
+
+    /// What is sent of `media`, in order, or why one of them cannot be.
+    pub fn list(&mut self, media: &[CandidateMedia]) -> Result<Vec<Media>, String> {
+        let mut out = Vec::new();
+        for (i, m) in media.iter().enumerate() {
+            let images_only = self.images_only;
+            let limits = &self.limits;
+            let sent = self.done.entry(m.content.clone()).or_insert_with(|| convert(m, images_only, limits));
+            match sent {
+                Ok(parts) => out.extend(parts.iter().cloned()),
+                Err(why) => return Err(format!("media {} ({}): {why}", i + 1, kind_word(m.kind))),
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn kind_word(kind: MediaKind) -> &'static str {
+    match kind {
+        MediaKind::Image => "an image",
+        MediaKind::Video => "a video",
+        MediaKind::Frames => "a frame folder",
+        MediaKind::Audio => "an audio clip",
+    }
+}
+
+/// One medium as sent: nothing when its kind is not sent.
+fn convert(m: &CandidateMedia, images_only: bool, limits: &ImageLimits) -> Result<Arc<[Media]>, String> {
+    let whole = |bytes: &Arc<[u8]>| -> Result<Arc<[Media]>, String> {
+        match m.mime {
+            Some(mime) => Ok(Arc::from(vec![(mime, Arc::clone(bytes))])),
+            None => Err("the bytes are of no type a served model takes".into()),
+        }
+    };
+    match (&m.data, m.kind) {
+        (MediaData::Bytes(bytes), MediaKind::Image) => whole(bytes),
+        (MediaData::Bytes(bytes), MediaKind::Video | MediaKind::Audio) if !images_only => whole(bytes),
+        (MediaData::Bytes(_), MediaKind::Audio) => Ok(Arc::from(Vec::new())),
+        (MediaData::Bytes(_), MediaKind::Video | MediaKind::Frames) | (MediaData::Frames(_), _) => {
+            let frames = sampled_frames(m, FRAMES, limits)?;
+            if frames.is_empty() {
+                return Err("no frames".into());
+            }
+            frames
+                .iter()
+                .map(|f| Ok(("image/jpeg", Arc::from(jpeg(f)?))))
+                .collect::<Result<Vec<_>, String>>()
+                .map(Arc::from)
+        }
+    }
+}
+
+/// `frame` as a JPEG, scaled down to [`FRAME_SIDE`] on its longest side where larger.
+fn jpeg(frame: &image::RgbImage) -> Result<Vec<u8>, String> {
+    let (w, h) = frame.dimensions();
+    let scaled;
+    let frame = if w.max(h) > FRAME_SIDE {
+        let f = f64::from(FRAME_SIDE) / f64::from(w.max(h));
+        let (nw, nh) = (((f64::from(w) * f).round() as u32).max(1), ((f64::from(h) * f).round() as u32).max(1));
+        scaled = image::imageops::resize(frame, nw, nh, image::imageops::FilterType::Triangle);
+        &scaled
+    } else {
+        frame
+    };
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, FRAME_QUALITY)
+        .encode_image(frame)
+        .map_err(|e| format!("a frame does not encode as JPEG: {e}"))?;
+    Ok(out)
 }
 
 /// `bytes` as a data URL of type `mime`.
@@ -23,13 +131,33 @@ pub fn data_url(mime: &str, bytes: &[u8]) -> String {
 
 /// The `OpenAI` chat content of a user turn: the text alone when there are no media, else a text
 /// part followed by one `image_url` part per medium.
-pub fn user_content(text: &str, media: &[Media<'_>]) -> serde_json::Value {
-    if media.is_empty() {
-        return serde_json::Value::String(text.to_owned());
+pub fn user_content(text: &str, media: &[Media]) -> serde_json::Value {
+    interleaved(&[(text, media)])
+}
+
+/// The `OpenAI` chat content of a user turn made of pieces of text, each followed by its media:
+/// the texts joined when there are no media, else text and `image_url` parts in order (texts with
+/// no media between them joined into one part).
+pub fn interleaved(pieces: &[(&str, &[Media])]) -> serde_json::Value {
+    if pieces.iter().all(|(_, media)| media.is_empty()) {
+        return serde_json::Value::String(pieces.iter().map(|(text, _)| *text).collect());
     }
-    let mut parts = vec![serde_json::json!({"type": "text", "text": text})];
-    for (mime, bytes) in media {
-        parts.push(serde_json::json!({"type": "image_url", "image_url": {"url": data_url(mime, bytes)}}));
+    let mut parts = Vec::new();
+    let mut text = String::new();
+    for (piece, media) in pieces {
+        text.push_str(piece);
+        if media.is_empty() {
+            continue;
+        }
+        if !text.is_empty() {
+            parts.push(serde_json::json!({"type": "text", "text": std::mem::take(&mut text)}));
+        }
+        for (mime, bytes) in *media {
+            parts.push(serde_json::json!({"type": "image_url", "image_url": {"url": data_url(mime, bytes)}}));
+        }
+    }
+    if !text.is_empty() {
+        parts.push(serde_json::json!({"type": "text", "text": text}));
     }
     serde_json::Value::Array(parts)
 }
@@ -37,6 +165,10 @@ pub fn user_content(text: &str, media: &[Media<'_>]) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn media(mime: &'static str, bytes: &[u8]) -> Media {
+        (mime, Arc::from(bytes))
+    }
 
     #[test]
     fn a_png_becomes_a_base64_data_url() {
@@ -49,7 +181,7 @@ mod tests {
     #[test]
     fn user_content_is_text_alone_or_text_then_images() {
         assert_eq!(user_content("hi", &[]), serde_json::json!("hi"));
-        let c = user_content("look", &[("image/png", b"ab"), ("image/jpeg", b"c")]);
+        let c = user_content("look", &[media("image/png", b"ab"), media("image/jpeg", b"c")]);
         assert_eq!(
             c,
             serde_json::json!([
@@ -58,5 +190,31 @@ mod tests {
                 {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,Yw=="}},
             ])
         );
+    }
+
+    #[test]
+    fn interleaved_pieces_keep_each_texts_media_after_it_and_join_bare_texts() {
+        let a = [media("image/png", b"ab")];
+        let pieces: [(&str, &[Media]); 4] = [("Q ", &[]), ("A ", &a), ("B ", &[]), ("?", &[])];
+        assert_eq!(
+            interleaved(&pieces),
+            serde_json::json!([
+                {"type": "text", "text": "Q A "},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,YWI="}},
+                {"type": "text", "text": "B ?"},
+            ])
+        );
+        assert_eq!(interleaved(&[("Q ", &[]), ("?", &[])]), serde_json::json!("Q ?"));
+    }
+
+    #[test]
+    fn a_large_frame_is_sent_as_a_jpeg_at_most_frame_side_on_its_longest_side() {
+        let frame = image::RgbImage::from_fn(1920, 1080, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+        let bytes = jpeg(&frame).expect("encodes");
+        let back = image::load_from_memory(&bytes).expect("decodes");
+        assert_eq!((back.width(), back.height()), (FRAME_SIDE, 432));
+        let small = image::RgbImage::new(64, 48);
+        let back = image::load_from_memory(&jpeg(&small).expect("encodes")).expect("decodes");
+        assert_eq!((back.width(), back.height()), (64, 48), "a small frame keeps its size");
     }
 }

@@ -5,7 +5,7 @@
 //! or per-token rewards `[[r], [r], ...]` of which the last token's is the sequence's.
 
 use super::http::{Client, parallel};
-use super::media::{Media, user_content};
+use super::media::{Converter, Media, frames_setting, user_content};
 use super::{excerpt, identity_hash};
 use crate::score::{Candidate, Result, ScoreError, Scored, Scorer, ScorerIdentity};
 
@@ -25,13 +25,13 @@ impl PoolingScorer {
             kind: "reward".into(),
             architecture: "vllm-pooling".into(),
             weights: identity_hash(&["pooling", &model]),
-            settings: serde_json::json!({"api": "pooling", "model": model, "input": "messages"}),
+            settings: serde_json::json!({"api": "pooling", "model": model, "input": "messages", "video": frames_setting()}),
         };
         Self { device: format!("served {url}"), client, identity, model }
     }
 
     /// The request for one candidate and its media.
-    pub fn request(model: &str, candidate: &Candidate<'_>, media: &[Media<'_>]) -> serde_json::Value {
+    pub fn request(model: &str, candidate: &Candidate<'_>, media: &[Media]) -> serde_json::Value {
         serde_json::json!({
             "model": model,
             "messages": [
@@ -95,9 +95,15 @@ impl Scorer for PoolingScorer {
         let url = self.client.url("/pooling");
         let client = &self.client;
         let model = self.model.as_str();
+        let mut converter = Converter::new(true);
+        let media: Vec<Result<Vec<Media>, String>> = batch.iter().map(|c| converter.candidate(c)).collect();
         parallel(batch, client.concurrency, |i, c| {
+            let media = match &media[i] {
+                Ok(media) => media,
+                Err(why) => return Ok(Scored::media_failed(why)),
+            };
             let what = format!("candidate {} of this batch, {:?}", i + 1, excerpt(c.text, 40));
-            let answer = client.post(&url, &Self::request(model, c, &super::media::candidate_media(c, true)), &what)?;
+            let answer = client.post(&url, &Self::request(model, c, media), &what)?;
             let score = reward_of(&answer).map_err(|why| {
                 ScoreError::Inference(format!(
                     "POST {url} ({what}): {why}: {}; the scores written before stay",
@@ -124,7 +130,7 @@ mod tests {
     #[test]
     fn the_request_is_a_chat_with_the_images_in_the_users_turn() {
         let c = Candidate::new("what is shown?", "a cat");
-        let r = PoolingScorer::request("rm", &c, &[("image/jpeg", b"\xff\xd8")]);
+        let r = PoolingScorer::request("rm", &c, &[("image/jpeg", std::sync::Arc::from(&b"\xff\xd8"[..]))]);
         assert_eq!(r["model"], "rm");
         assert_eq!(r["messages"][0]["content"][0]["text"], "what is shown?");
         assert_eq!(r["messages"][0]["content"][1]["image_url"]["url"], "data:image/jpeg;base64,/9g=");

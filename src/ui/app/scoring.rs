@@ -42,10 +42,7 @@ impl VerdictApp {
             });
             match done {
                 Ok(r) => {
-                    let line = format!(
-                        "{} on {}: {} judged ({} candidates, {} scored now, {} known), {} judged before",
-                        r.scorer, r.device, r.judged, r.candidates, r.computed, r.reused, r.already
-                    );
+                    let line = r.summary();
                     say(line.clone(), false);
                     JobOutcome::Done(line)
                 }
