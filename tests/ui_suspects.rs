@@ -7,7 +7,7 @@
 
 mod ui_common;
 use egui::Key;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use std::path::{Path, PathBuf};
 use ui_common::*;
 use verdict::ingest::{ImportOptions, import_file};
@@ -171,6 +171,15 @@ fn the_queue_puts_the_most_confident_disagreement_first_and_follows_relabels() {
     ui.key(Key::Comma);
     ui.wait_for("suspect 6 shown", |app| app.project.as_ref().and_then(|p| p.suspects.current()) == Some(SampleId(6)));
     assert_eq!(shown(&ui), Some(SampleId(6)));
+    // A click on a row shows its pair; the row reads with its margin and probability.
+    let row = ui.harness.get_by_label_contains("#3 · pairs · line 3 · ");
+    let label = row.accesskit_node().label().unwrap_or_default();
+    assert!(label.contains(" · p 0."), "the row's margin and probability: {label}");
+    row.click();
+    ui.wait_for("suspect 3 shown by a click", |app| {
+        app.project.as_ref().and_then(|p| p.suspects.current()) == Some(SampleId(3))
+    });
+    assert_eq!(shown(&ui), Some(SampleId(3)));
 }
 
 #[test]

@@ -9,6 +9,7 @@
 
 mod form;
 pub mod reads;
+mod row;
 
 use super::background::Background;
 use super::commands::{Command, ScoreRequest};
@@ -243,35 +244,16 @@ impl SuspectsPanel {
         ui.separator();
         let (offset, total, current) = (page.offset, page.total(), self.current);
         let mut show = None;
-        // One line a pair, cut to the panel's width (the whole pair on hover).
-        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
-        ui.weak("sample · dataset · position · label · margin · p(label right)");
+        row::header_ui(ui);
         egui::ScrollArea::vertical()
             .id_salt("suspects")
             .auto_shrink([false, true])
             .max_height((ui.available_height() - 56.0).max(80.0))
             .show(ui, |ui| {
                 for (i, r) in page.rows.iter().enumerate() {
-                    let index = offset + i as u64;
-                    let p = &r.pair;
-                    let text = format!(
-                        "#{} · {} · {} · {} · {:+.3} · p {:.2}",
-                        p.sample, p.dataset, p.position, p.label, p.margin, r.probability
-                    );
-                    let selected = current.is_some_and(|c| c.0 == p.sample);
-                    let hover = format!(
-                        "Sample {} ({}), key {}: the label prefers {} over {}; the model's margin {:+.4}, \
-                     probability that the label is right {:.3}",
-                        p.sample,
-                        p.position,
-                        p.key.as_deref().unwrap_or("none"),
-                        crate::ui::shared::letter(p.chosen),
-                        crate::ui::shared::letter(p.rejected),
-                        p.margin,
-                        r.probability
-                    );
-                    if ui.selectable_label(selected, text).on_hover_text(hover).clicked() {
-                        show = Some(index);
+                    let selected = current.is_some_and(|c| c.0 == r.pair.sample);
+                    if row::row_ui(ui, r, selected).clicked() {
+                        show = Some(offset + i as u64);
                     }
                 }
             });
