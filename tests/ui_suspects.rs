@@ -322,11 +322,14 @@ fn the_score_form_runs_minilm_as_a_job_with_its_device_in_the_job_line() {
     });
     ui.wait_for("the job to end", |app| app.jobs.running.is_empty());
     ui.wait_for("the job's line", |app| {
-        app.jobs.notifications.iter().any(|n| n.text.contains("minilm on cpu f32: 8 judged"))
+        app.jobs.notifications.iter().any(|n| n.text.contains("minilm on cpu f32: judged 8 samples"))
     });
     let said =
         ui.harness.state().project.as_ref().and_then(|p| p.suspects.note_handle().lock().ok().and_then(|n| n.clone()));
-    assert!(said.as_ref().is_some_and(|(t, error)| t.starts_with("minilm on cpu f32: 8 judged") && !error), "{said:?}");
+    assert!(
+        said.as_ref().is_some_and(|(t, error)| t.starts_with("minilm on cpu f32: judged 8 samples") && !error),
+        "{said:?}"
+    );
     // The new scorer, used last, is the queue's now; its scores head the candidates.
     // The panel reads its page again on a thread once the job's writes reach the project: wait
     // for the page in the minilm order (the words scorer's page shows 8 rows too).
