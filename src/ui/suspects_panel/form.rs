@@ -59,7 +59,8 @@ pub(super) fn form_ui(ui: &mut egui::Ui, form: &mut ScoreRequest) -> Action {
         ui.label("");
         ui.checkbox(&mut form.int8, "int8").on_hover_text(
             "A sentence encoder's matrix products in int8 on the CPU: about twice as fast where the CPU has \
-             AVX-512 VNNI; relevance within about 0.01 of f32's. Kept as a scorer of its own.",
+             AVX-512 VNNI (no faster than f32 with AVX2 alone); relevance within about 0.01 of f32's. Kept as a \
+             scorer of its own.",
         );
         ui.end_row();
         ui.label("Samples");
