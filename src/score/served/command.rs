@@ -4,9 +4,9 @@
 //! line, `{"verdict": "hello", "protocol": 1}`, and the process answers one JSON object, which may
 //! carry a `version` (a string or a number) that becomes part of the scorer's identity. Then per
 //! candidate one request line, `{"id": 7, "prompt": "...", "response": "...", "media": [{"mime":
-//! "image/png", "data": "<base64>"}]}` (`media` only where the candidate has some: whole image, video
-//! and audio files, a frame folder as its sampled frames in JPEG), a whole batch
-//! written before the answers are read; the process answers each with one line, `{"id": 7,
+//! "image/png", "data": "<base64>"}]}` (`media` only where the candidate has some: whole image,
+//! video and audio files, a frame folder as its sampled frames in JPEG), a whole batch written
+//! before the answers are read; the process answers each with one line, `{"id": 7,
 //! "score": 0.83}` (and an optional `detail`, kept beside the score), in any order. An answer
 //! that is not JSON, lacks its id, names an id not asked (or answered already), or whose score is
 //! not a finite number, no answer within the timeout, or the process's end, stops the job with an

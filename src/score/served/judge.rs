@@ -2,11 +2,12 @@
 //! asked which answer is better, in both orders (the pair shown A/B, then B/A) to expose position
 //! bias, at temperature 0, for one letter (`A`, `B`, or `T` for a tie). The media go along as data
 //! URLs (`media`): the sample's images, or a video's sampled frames, after the request, and a
-//! generated-media candidate's images after its answer. A candidate's score is the share of its comparisons it won over both orders (a tie counts
-//! half): with two candidates, 1 and 0 when the judge holds its verdict in both orders, 1/2 each
-//! when it flips with the order. Each candidate's detail keeps every comparison's verdicts per
-//! order, and (on the pair's first candidate only, so a sum over candidates counts each pair once)
-//! how many of its pairs flipped: `verdict scorers` reports the judge's flip rate from those.
+//! generated-media candidate's images after its answer. A candidate's score is the share of its
+//! comparisons it won over both orders (a tie counts half): with two candidates, 1 and 0 when the
+//! judge holds its verdict in both orders, 1/2 each when it flips with the order. Each candidate's
+//! detail keeps every comparison's verdicts per order, and (on the pair's first candidate only, so
+//! a sum over candidates counts each pair once) how many of its pairs flipped: `verdict scorers`
+//! reports the judge's flip rate from those.
 
 use super::http::{Client, parallel};
 use super::media::{Converter, Media, frames_setting, interleaved};

@@ -207,6 +207,50 @@ mod tests {
         assert_eq!(interleaved(&[("Q ", &[]), ("?", &[])]), serde_json::json!("Q ?"));
     }
 
+    fn medium(kind: MediaKind, content: &str, data: MediaData, mime: Option<&'static str>) -> CandidateMedia {
+        CandidateMedia { kind, content: content.to_owned(), data, mime }
+    }
+
+    #[test]
+    fn a_chat_model_gets_images_and_frames_and_a_command_whole_files_and_a_folders_frames() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut frames = Vec::new();
+        for i in 0..12u8 {
+            let path = dir.path().join(format!("{i:03}.png"));
+            image::RgbImage::from_pixel(20, 10, image::Rgb([i * 20, 0, 0])).save(&path).expect("writes a frame");
+            frames.push(path);
+        }
+        let video = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/media/testsrc_64x48_10fps.mp4"),
+        )
+        .expect("the fixture");
+        let media = [
+            medium(MediaKind::Image, "i", MediaData::Bytes(Arc::from(&b"png"[..])), Some("image/png")),
+            medium(MediaKind::Video, "v", MediaData::Bytes(Arc::from(video)), Some("video/mp4")),
+            medium(MediaKind::Frames, "f", MediaData::Frames(Arc::from(frames)), None),
+            medium(MediaKind::Audio, "a", MediaData::Bytes(Arc::from(&b"RIFF"[..])), Some("audio/wav")),
+        ];
+        let mimes = |sent: &[Media]| sent.iter().map(|m| m.0).collect::<Vec<_>>();
+        let chat = Converter::new(true).list(&media).expect("converts");
+        assert_eq!(mimes(&chat), [["image/png"].as_slice(), &["image/jpeg"; 2 * FRAMES]].concat());
+        assert_eq!(&chat[0].1[..], b"png", "an image goes as it is");
+        // The folder's frames: 8 of its 12, evenly spread (the red channel counts them).
+        let reds: Vec<u8> = chat[1 + FRAMES..]
+            .iter()
+            .map(|m| image::load_from_memory(&m.1).expect("a JPEG").to_rgb8().get_pixel(10, 5)[0])
+            .collect();
+        let want: Vec<u8> = [0u8, 2, 3, 5, 6, 8, 9, 11].iter().map(|i| i * 20).collect();
+        assert!(reds.iter().zip(&want).all(|(r, w)| r.abs_diff(*w) <= 4), "{reds:?} vs {want:?}");
+        let command = Converter::new(false).list(&media).expect("converts");
+        assert_eq!(
+            mimes(&command),
+            [["image/png", "video/mp4"].as_slice(), &["image/jpeg"; FRAMES], &["audio/wav"]].concat()
+        );
+        let broken = [medium(MediaKind::Video, "b", MediaData::Bytes(Arc::from(&b"not a video"[..])), None)];
+        let why = Converter::new(true).list(&broken).expect_err("does not decode");
+        assert!(why.starts_with("media 1 (a video): "), "{why}");
+    }
+
     #[test]
     fn a_large_frame_is_sent_as_a_jpeg_at_most_frame_side_on_its_longest_side() {
         let frame = image::RgbImage::from_fn(1920, 1080, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));

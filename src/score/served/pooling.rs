@@ -25,7 +25,12 @@ impl PoolingScorer {
             kind: "reward".into(),
             architecture: "vllm-pooling".into(),
             weights: identity_hash(&["pooling", &model]),
-            settings: serde_json::json!({"api": "pooling", "model": model, "input": "messages", "video": frames_setting()}),
+            settings: serde_json::json!({
+                "api": "pooling",
+                "model": model,
+                "input": "messages",
+                "video": frames_setting(),
+            }),
         };
         Self { device: format!("served {url}"), client, identity, model }
     }
