@@ -251,6 +251,26 @@ struct Rows<'a> {
     zeros: &'a [i32],
 }
 
+impl Rows<'_> {
+    /// Checks that these rows, `weight` and `dst` hold what a kernel reads and writes: the bound
+    /// its raw loads and stores rely on.
+    ///
+    /// # Panics
+    /// When they do not.
+    fn check(&self, weight: &QuantizedWeight, dst: &[f32]) {
+        let (outputs, rows, stride) = (weight.outputs, self.scales.len(), self.stride);
+        assert!(self.data.len() >= rows * stride && self.zeros.len() >= rows && dst.len() >= rows * outputs);
+        assert!(stride.is_multiple_of(4) && weight.packed.len() >= outputs.div_ceil(PANEL) * (stride / 4) * STEP);
+    }
+}
+
+impl QuantizedWeight {
+    /// Output `j`'s value from its integer sum `sum` over a row of scale `s` and zero point `z`.
+    fn scaled(&self, j: usize, sum: i32, s: f32, z: i32) -> f32 {
+        (sum - z * self.sums[j]) as f32 * (s * self.scales[j])
+    }
+}
+
 /// What the kernel computes, one value at a time.
 fn portable_rows(a: &Rows, w: &QuantizedWeight, dst: &mut [f32], accumulate: bool) {
     let n = w.outputs;
@@ -258,7 +278,7 @@ fn portable_rows(a: &Rows, w: &QuantizedWeight, dst: &mut [f32], accumulate: boo
     for (((row, s), z), out) in rows.zip(dst.chunks_exact_mut(n)) {
         for (j, o) in out.iter_mut().enumerate() {
             let sum: i32 = row[..w.inputs].iter().enumerate().map(|(k, q)| i32::from(*q) * w.value(j, k)).sum();
-            let v = (sum - z * w.sums[j]) as f32 * (s * w.scales[j]);
+            let v = w.scaled(j, sum, *s, *z);
             *o = if accumulate { *o + v } else { v };
         }
     }
@@ -278,11 +298,9 @@ mod vnni {
     /// [`super::portable_rows`] with VNNI. The caller checked that the CPU has AVX-512 F, BW and
     /// VNNI ([`super::accelerated`]).
     pub(super) fn rows(input: &Rows, weight: &QuantizedWeight, dst: &mut [f32], accumulate: bool) {
-        let (outputs, rows, stride) = (weight.outputs, input.scales.len(), input.stride);
-        assert!(input.data.len() >= rows * stride && input.zeros.len() >= rows && dst.len() >= rows * outputs);
-        assert!(stride.is_multiple_of(4) && weight.packed.len() >= outputs.div_ceil(PANEL) * (stride / 4) * STEP);
+        input.check(weight, dst);
         // SAFETY: `accelerated()` found the target features on this CPU (the caller's check), and
-        // the asserts above keep every load and store within the slices (see `tile`).
+        // `check` keeps every load and store within the slices (see `tile`).
         unsafe { rows_vnni(input, weight, dst, accumulate) }
     }
 
@@ -397,11 +415,9 @@ mod avx2 {
     /// [`super::portable_rows`] with AVX2, the same integers. The caller checked that the CPU has
     /// AVX2 ([`super::Kernel::detect`]).
     pub(super) fn rows(input: &Rows, weight: &QuantizedWeight, dst: &mut [f32], accumulate: bool) {
-        let (outputs, rows, stride) = (weight.outputs, input.scales.len(), input.stride);
-        assert!(input.data.len() >= rows * stride && input.zeros.len() >= rows && dst.len() >= rows * outputs);
-        assert!(stride.is_multiple_of(4) && weight.packed.len() >= outputs.div_ceil(PANEL) * (stride / 4) * STEP);
-        // SAFETY: `Kernel::detect` found AVX2 on this CPU (the caller's check), and the asserts
-        // above keep every load within the slices (see `compute`).
+        input.check(weight, dst);
+        // SAFETY: `Kernel::detect` found AVX2 on this CPU (the caller's check), and `check` keeps
+        // every load within the slices (see `compute`).
         unsafe { rows_avx2(input, weight, dst, accumulate) }
     }
 
@@ -412,13 +428,11 @@ mod avx2 {
             let mut first = 0;
             while first < rows {
                 let tile = Tile { input, weight, block, first };
-                let (sums, r) = match rows - first {
-                    1 => spread(&compute::<1>(&tile)),
-                    2 => spread(&compute::<2>(&tile)),
-                    _ => spread(&compute::<TILE_ROWS>(&tile)),
+                first += match rows - first {
+                    1 => finish(&tile, &compute::<1>(&tile), dst, accumulate),
+                    2 => finish(&tile, &compute::<2>(&tile), dst, accumulate),
+                    _ => finish(&tile, &compute::<TILE_ROWS>(&tile), dst, accumulate),
                 };
-                finish(&tile, &sums[..r], dst, accumulate);
-                first += r;
             }
         }
     }
@@ -431,17 +445,8 @@ mod avx2 {
         first: usize,
     }
 
-    /// Each row's four vectors of eight 32-bit sums: per output, two partial sums side by side.
-    type Sums = [[i32; 32]; TILE_ROWS];
-
-    /// The sums of `R` rows, in a tile's worth of room, and `R`.
-    fn spread<const R: usize>(sums: &[[i32; 32]; R]) -> (Sums, usize) {
-        let mut out = [[0; 32]; TILE_ROWS];
-        out[..R].copy_from_slice(sums);
-        (out, R)
-    }
-
-    /// The integer sums of a tile: per row, per output `o` of the block, `sums[2o] + sums[2o + 1]`.
+    /// The integer sums of a tile: per row, four vectors of eight 32-bit sums, output `o` of the
+    /// block's the two at `2o` and `2o + 1`.
     #[target_feature(enable = "avx2")]
     fn compute<const R: usize>(tile: &Tile) -> [[i32; 32]; R] {
         let stride = tile.input.stride;
@@ -483,8 +488,8 @@ mod avx2 {
         out
     }
 
-    /// Scales a tile's sums back to f32 into `dst` (or adds them to it).
-    fn finish(tile: &Tile, sums: &[[i32; 32]], dst: &mut [f32], accumulate: bool) {
+    /// Scales a tile's sums back to f32 into `dst` (or adds them to it); returns its rows.
+    fn finish(tile: &Tile, sums: &[[i32; 32]], dst: &mut [f32], accumulate: bool) -> usize {
         let (outputs, first_col) = (tile.weight.outputs, tile.block * BLOCK);
         for (offset, sum) in sums.iter().enumerate() {
             let row = tile.first + offset;
@@ -492,11 +497,11 @@ mod avx2 {
             let out = &mut dst[row * outputs..(row + 1) * outputs];
             for o in 0..BLOCK.min(outputs.saturating_sub(first_col)) {
                 let j = first_col + o;
-                let total = sum[2 * o] + sum[2 * o + 1];
-                let v = (total - z * tile.weight.sums[j]) as f32 * (s * tile.weight.scales[j]);
+                let v = tile.weight.scaled(j, sum[2 * o] + sum[2 * o + 1], s, z);
                 out[j] = if accumulate { out[j] + v } else { v };
             }
         }
+        sums.len()
     }
 }
 

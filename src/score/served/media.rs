@@ -91,7 +91,8 @@ fn convert(m: &CandidateMedia, images_only: bool, limits: &ImageLimits) -> Resul
         (MediaData::Bytes(bytes), MediaKind::Image) => whole(bytes),
         (MediaData::Bytes(bytes), MediaKind::Video | MediaKind::Audio) if !images_only => whole(bytes),
         (MediaData::Bytes(_), MediaKind::Audio) => Ok(Arc::from(Vec::new())),
-        (MediaData::Bytes(_), MediaKind::Video | MediaKind::Frames) | (MediaData::Frames(_), _) => {
+        // A video for a chat model, or a frame folder.
+        _ => {
             let frames = sampled_frames(m, FRAMES, limits)?;
             if frames.is_empty() {
                 return Err("no frames".into());
