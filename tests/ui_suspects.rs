@@ -317,8 +317,14 @@ fn the_score_form_runs_minilm_as_a_job_with_its_device_in_the_job_line() {
     ui.harness.get_by_label("Start scoring").click();
     ui.harness.step();
     ui.wait_for("the job line to name the device", |app| {
-        app.jobs.running.first().is_some_and(|j| j.state_text().starts_with("scoring on cpu f32"))
-            || app.jobs.notifications.iter().any(|n| n.text.contains("minilm on cpu f32"))
+        let scoring = app.jobs.running.first().is_some_and(|j| j.state_text().starts_with("scoring on cpu f32"));
+        if scoring {
+            // The job says so in the panel before its line turns to scoring: no "loading the model"
+            // left there while the candidates are scored.
+            let said = app.project.as_ref().and_then(|p| p.suspects.note_handle().lock().ok().and_then(|n| n.clone()));
+            assert!(said.as_ref().is_some_and(|(t, _)| !t.contains("loading the model")), "{said:?}");
+        }
+        scoring || app.jobs.notifications.iter().any(|n| n.text.contains("minilm on cpu f32"))
     });
     ui.wait_for("the job to end", |app| app.jobs.running.is_empty());
     ui.wait_for("the job's line", |app| {

@@ -25,6 +25,7 @@ impl VerdictApp {
             return;
         }
         let title = request.title(None);
+        let job = title.clone();
         let request = request.clone();
         let note = p.suspects.note_handle();
         p.suspects.say(&format!("{title}: loading the model…"), false);
@@ -37,6 +38,7 @@ impl VerdictApp {
             };
             progress.phase("loading the model", "samples", None, 0);
             let done = crate::score::load(&load).and_then(|(mut scorer, folder)| {
+                say(format!("{job}: scoring on {}…", scorer.device()), false);
                 let options = request.score_options(Some(folder.dir.display().to_string()));
                 crate::score::run(store, scorer.as_mut(), &options, progress)
             });
