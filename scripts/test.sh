@@ -8,4 +8,4 @@ command -v cargo >/dev/null || { echo "verdict: cargo not found; install Rust 1.
 VERDICT_PYTHON=$(scripts/python-env.sh)
 VERDICT_SWIFT_PYTHON=$PWD/target/pyenv-swift/bin/python
 export VERDICT_PYTHON VERDICT_SWIFT_PYTHON
-cargo test --all-targets "$@"
+cargo test --workspace --all-targets "$@"

@@ -12,13 +12,13 @@
 //! GPU wants) and gives what it gives within float rounding (tests below).
 
 use super::bert::BertEncoder;
-use super::cpu_ops;
 pub use super::plain::Precision;
-use super::plain::{Dense, Mask, Norm, ROWS_PER_TASK, Work, attend, bias_rows, resize, values};
+use super::plain::{Dense, Mask, Norm, ROWS_PER_TASK, Work, attend, resize, values};
 use candle_core::{Result, bail};
 use candle_transformers::models::bert::HiddenAct;
 use rayon::prelude::*;
 use std::sync::Mutex;
+use verdict_kernels::rows::{self, Act};
 
 /// The encoder's weights as plain f32 vectors, and buffers kept from pass to pass.
 pub struct PackedBert {
@@ -193,11 +193,12 @@ impl Layer {
         self.attention_out.apply(context, x, true, quantized);
         self.attention_norm.apply(x);
         self.up.apply(x, up, false, quantized);
-        match self.act {
-            HiddenAct::Gelu => cpu_ops::bias_gelu_rows(up, &self.up_bias),
-            HiddenAct::GeluApproximate => cpu_ops::bias_gelu_tanh_rows(up, &self.up_bias),
-            HiddenAct::Relu => bias_rows(up, &self.up_bias, |v| v.max(0.0)),
-        }
+        let act = match self.act {
+            HiddenAct::Gelu => Act::Gelu,
+            HiddenAct::GeluApproximate => Act::GeluTanh,
+            HiddenAct::Relu => Act::Relu,
+        };
+        rows::bias_act_rows(up, &self.up_bias, act);
         self.down.apply(up, x, true, quantized);
         self.norm.apply(x);
     }

@@ -10,11 +10,11 @@
 //! residual, and padded texts pay for their padding: see `BENCHMARKS.md`, "CLIP on the CPU".
 
 use super::clip_net::{Activation, Layer, TextTower, VisionTower};
-use super::cpu_ops;
 use super::plain::{Dense, Mask, Norm, Precision, ROWS_PER_TASK, Work, attend, resize, values};
 use candle_core::{Result, bail};
 use rayon::prelude::*;
 use std::sync::Mutex;
+use verdict_kernels::rows::{self, Act};
 
 /// One pre-norm layer: `x += attention(norm1(x))`, then `x += mlp(norm2(x))`.
 pub(super) struct PreNormLayer {
@@ -124,11 +124,12 @@ impl PreNormLayer {
 
 /// `x = act(x + bias)` over rows of `bias.len()` values, in place.
 pub(super) fn bias_activation(act: Activation, x: &mut [f32], bias: &[f32]) {
-    match act {
-        Activation::QuickGelu => cpu_ops::bias_quick_gelu_rows(x, bias),
-        Activation::Gelu => cpu_ops::bias_gelu_rows(x, bias),
-        Activation::GeluTanh => cpu_ops::bias_gelu_tanh_rows(x, bias),
-    }
+    let act = match act {
+        Activation::QuickGelu => Act::QuickGelu,
+        Activation::Gelu => Act::Gelu,
+        Activation::GeluTanh => Act::GeluTanh,
+    };
+    rows::bias_act_rows(x, bias, act);
 }
 
 impl Stack {
@@ -162,7 +163,7 @@ fn project(pooled: &mut [f32], norm: &Norm, projection: &Dense) -> Vec<f32> {
     norm.apply(pooled);
     let rows = pooled.len() / projection.inputs.max(1);
     let mut out = vec![0f32; rows * projection.outputs];
-    projection.apply(pooled, &mut out, false, &mut super::int8::QuantizedRows::default());
+    projection.apply(pooled, &mut out, false, &mut verdict_kernels::int8::QuantizedRows::default());
     out
 }
 

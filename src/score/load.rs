@@ -90,10 +90,10 @@ fn sentence_scorer(folder: &ModelFolder, name: String, opened: device::Opened, i
         .map_err(|e| ScoreError::Model { path: path.clone(), message: format!("cannot be read: {e}") })?;
     let hash = blake3::hash(&weights).to_hex().to_string();
     let (precision, words) = if int8 {
-        let how = match super::int8::Kernel::detect() {
-            super::int8::Kernel::Vnni => "AVX-512 VNNI",
-            super::int8::Kernel::Avx2 => "AVX2: no faster than f32 on this CPU",
-            super::int8::Kernel::Portable => "portable: this CPU has no AVX-512 VNNI, slow",
+        let how = match verdict_kernels::int8::Kernel::detect() {
+            verdict_kernels::int8::Kernel::Vnni => "AVX-512 VNNI",
+            verdict_kernels::int8::Kernel::Avx2 => "AVX2: no faster than f32 on this CPU",
+            verdict_kernels::int8::Kernel::Portable => "portable: this CPU has no AVX-512 VNNI, slow",
         };
         (Precision::Int8, format!("cpu int8 ({how})"))
     } else {

@@ -37,7 +37,6 @@ pub mod folder;
 #[cfg(feature = "local-models")]
 pub mod image_text;
 #[cfg(feature = "local-models")]
-mod int8;
 pub mod job;
 pub mod load;
 pub mod media;

@@ -5,11 +5,11 @@
 //! rayon's threads, read straight from the joined query/key/value rows, with a causal mask where a
 //! model wants one. Buffers are the callers', kept from pass to pass.
 
-use super::cpu_ops;
-use super::int8::{self, QuantizedRows, QuantizedWeight};
 use candle_core::{DType, Result, Tensor, bail};
 use candle_nn::LayerNorm;
 use rayon::prelude::*;
+use verdict_kernels::int8::{self, QuantizedRows, QuantizedWeight};
+use verdict_kernels::rows;
 
 /// Rows a rayon task takes at least in the row-wise passes (norms, bias fills).
 pub(super) const ROWS_PER_TASK: usize = 32;
@@ -127,66 +127,14 @@ impl Norm {
 
     /// Each row of `x` (rows of the norm's width) normalized in place.
     pub(super) fn apply(&self, x: &mut [f32]) {
-        let n = self.weight.len().max(1);
-        x.par_chunks_mut(n * ROWS_PER_TASK).for_each(|rows| pulp::Arch::new().dispatch(NormRows { rows, norm: self }));
+        rows::layer_norm_rows(x, &self.weight, &self.bias, self.eps);
     }
 
     /// Each row of `x` normalized into the same row of `out` (as long as `x`).
     pub(super) fn apply_to(&self, x: &[f32], out: &mut [f32]) {
-        let n = self.weight.len().max(1);
-        out.par_chunks_mut(n * ROWS_PER_TASK).zip(x.par_chunks(n * ROWS_PER_TASK)).for_each(|(rows, from)| {
-            rows.copy_from_slice(from);
-            pulp::Arch::new().dispatch(NormRows { rows, norm: self });
-        });
+        out.copy_from_slice(x);
+        self.apply(out);
     }
-}
-
-struct NormRows<'a> {
-    rows: &'a mut [f32],
-    norm: &'a Norm,
-}
-
-impl pulp::WithSimd for NormRows<'_> {
-    type Output = ();
-
-    #[allow(clippy::inline_always, reason = "inlined into pulp's function compiled for the CPU's vector extensions")]
-    #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, _simd: S) {
-        let Norm { weight, bias, eps } = self.norm;
-        let n = weight.len();
-        for row in self.rows.chunks_exact_mut(n) {
-            let mean = lane_sum(row, |v| v) / n as f32;
-            let var = lane_sum(row, |v| (v - mean) * (v - mean)) / n as f32;
-            let scale = 1.0 / (var + eps).sqrt();
-            for ((v, w), b) in row.iter_mut().zip(weight).zip(bias) {
-                *v = (*v - mean) * scale * w + b;
-            }
-        }
-    }
-}
-
-/// The sum of `f(v)` over `row`, kept in [`cpu_ops::LANES`] partial sums (so that it vectorizes).
-#[allow(clippy::inline_always, reason = "inlined into pulp's function compiled for the CPU's vector extensions")]
-#[inline(always)]
-fn lane_sum(row: &[f32], f: impl Fn(f32) -> f32) -> f32 {
-    let mut lanes = [0f32; cpu_ops::LANES];
-    let mut chunks = row.chunks_exact(cpu_ops::LANES);
-    for c in &mut chunks {
-        for (l, v) in lanes.iter_mut().zip(c) {
-            *l += f(*v);
-        }
-    }
-    chunks.remainder().iter().map(|v| f(*v)).sum::<f32>() + lanes.iter().sum::<f32>()
-}
-
-/// `x = f(x + bias)` over rows of `bias.len()` values.
-pub(super) fn bias_rows(x: &mut [f32], bias: &[f32], f: impl Fn(f32) -> f32 + Sync) {
-    let n = bias.len().max(1);
-    x.par_chunks_mut(n * ROWS_PER_TASK).for_each(|rows| {
-        for row in rows.chunks_exact_mut(n) {
-            row.iter_mut().zip(bias).for_each(|(v, b)| *v = f(*v + b));
-        }
-    });
 }
 
 /// `v` at `len` values (its contents are overwritten before they are read).
@@ -239,7 +187,7 @@ pub(super) fn attend(
                     scores[i + 1..].fill(f32::NEG_INFINITY);
                 }
             }
-            cpu_ops::softmax_rows(scores, n);
+            rows::softmax_rows(scores, n);
             let probabilities = Strided { data: scores, row_stride: n, col_stride: 1 };
             let values = Strided { data: &text[2 * hidden + at..], row_stride: row, col_stride: 1 };
             matmul(&mut context[at..], hidden, (n, head_dim, n), probabilities, values, false, 1);

@@ -9,7 +9,6 @@
 
 use super::clip_net::{self, Activation, TowerSize};
 use super::clip_packed::{PackedText, PackedVision, Pool, Stack, bias_activation};
-use super::cpu_ops;
 use super::plain::{Dense, Mask, Norm, Precision, Work, resize, values};
 use candle_core::Result;
 use candle_nn::VarBuilder;
@@ -162,7 +161,7 @@ impl ProbeHead {
                 for (score, row) in scores.iter_mut().zip(rows.chunks_exact(2 * w)) {
                     *score = query.iter().zip(&row[at..at + head_width]).map(|(a, b)| a * b).sum();
                 }
-                cpu_ops::softmax_rows(&mut scores, tokens);
+                verdict_kernels::rows::softmax_rows(&mut scores, tokens);
                 let out = &mut context[at..at + head_width];
                 out.fill(0.0);
                 for (p, row) in scores.iter().zip(rows.chunks_exact(2 * w)) {

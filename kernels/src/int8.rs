@@ -144,7 +144,7 @@ impl pulp::WithSimd for QuantizeRows<'_> {
         let rows = self.x.chunks_exact(self.inputs.max(1)).zip(self.out.chunks_exact_mut(self.stride.max(1)));
         for (((x, out), scale), zero) in rows.zip(self.scales.iter_mut()).zip(self.zeros.iter_mut()) {
             // The row's range, 0 within it (so that 0 is exact).
-            let (mut low, mut high) = ([0f32; super::cpu_ops::LANES], [0f32; super::cpu_ops::LANES]);
+            let (mut low, mut high) = ([0f32; crate::rows::LANES], [0f32; crate::rows::LANES]);
             let mut chunks = x.chunks_exact(low.len());
             for c in &mut chunks {
                 for ((l, h), v) in low.iter_mut().zip(high.iter_mut()).zip(c) {
