@@ -251,6 +251,16 @@ fn the_score_form_says_why_a_model_cannot_be_used() {
     ui.harness.step();
     ui.wait_for("the job to end", |app| app.jobs.running.is_empty());
     ui.wait_for_label("GPT2LMHeadModel");
+
+    // Score… again opens the form on what was last started: a wrong path is corrected, not typed
+    // again from nothing; the samples are the filter's.
+    assert!(ui.harness.state().project.as_ref().expect("project").suspects.form.is_none(), "closed by the start");
+    ui.harness.state_mut().project.as_mut().expect("project").query.text = "modality:image".into();
+    ui.harness.get_by_label("Score…").click();
+    ui.harness.step();
+    let form = ui.harness.state().project.as_ref().expect("project").suspects.form.clone().expect("the form");
+    assert_eq!(form.model, gpt.display().to_string());
+    assert_eq!(form.query, "modality:image");
 }
 
 /// Enter in one of the Score form's fields starts scoring, as the button does (here refused

@@ -43,6 +43,9 @@ pub struct SuspectsPanel {
     show_when_read: Option<u64>,
     /// The Score form, while it is open.
     pub form: Option<ScoreRequest>,
+    /// The form as last started: it opens again with this model, name, device, batch and
+    /// precision (a wrong path is corrected, not typed again).
+    last_request: Option<ScoreRequest>,
     /// What the panel says; a scoring job writes its outcome here from its thread.
     note: Arc<Mutex<Note>>,
 }
@@ -61,6 +64,7 @@ impl SuspectsPanel {
             current: None,
             show_when_read: None,
             form: None,
+            last_request: None,
             note: Arc::default(),
         }
     }
@@ -192,14 +196,18 @@ impl SuspectsPanel {
             }
             if self.form.is_none() && ui.button("Score…").on_hover_text("Score the candidates with a model").clicked()
             {
-                self.form = Some(ScoreRequest { query: filter.to_owned(), ..ScoreRequest::default() });
+                let last = self.last_request.clone().unwrap_or_default();
+                self.form = Some(ScoreRequest { query: filter.to_owned(), ..last });
             }
         });
         if let Some(form) = &mut self.form {
             match form::form_ui(ui, form) {
                 form::Action::None => {}
                 form::Action::Browse => cmds.push(Command::BrowseScoreModel),
-                form::Action::Start => cmds.push(Command::StartScore(Box::new(form.clone()))),
+                form::Action::Start => {
+                    self.last_request = Some(form.clone());
+                    cmds.push(Command::StartScore(Box::new(form.clone())));
+                }
                 form::Action::Close => self.form = None,
             }
             ui.separator();
