@@ -268,3 +268,84 @@ fn suspects_come_most_confident_first_with_bradley_terry_probabilities() {
     let err = verdict::score::suspects::suspects(&store, Some("nope"), 1, None).expect_err("unknown");
     assert!(err.to_string().contains("known: words"), "{err}");
 }
+
+#[test]
+fn agreement_is_counted_per_dataset_source_model_and_curator() {
+    let ws = Workspace::new();
+    let project = ws.project();
+    // "ranked": 4 rankings of a good answer (model m-good) and a bad one (m-bad, m-other on the
+    // last row); the second row ranks the bad answer first.
+    let mut lines = String::new();
+    for k in 0..4 {
+        let good = serde_json::json!({"text": format!("ball number {k} on the table is red"), "model": "m-good"});
+        let bad_model = if k == 3 { "m-other" } else { "m-bad" };
+        let bad = serde_json::json!({"text": format!("I cannot tell ({k})"), "model": bad_model});
+        let ranking = if k == 1 { [1, 0] } else { [0, 1] };
+        let row = serde_json::json!({
+            "uid": format!("r-{k}"), "question": format!("what colour is ball number {k} on the table"),
+            "candidates": [good, bad], "ranking": ranking,
+        });
+        lines.push_str(&row.to_string());
+        lines.push('\n');
+    }
+    let ranked = ws.write("ranked.jsonl", lines);
+    let map = ws.write(
+        "ranked.toml",
+        "id = \"uid\"\nprompt = \"question\"\nresponses_list = \"candidates\"\nresponse_text = \"text\"\n\
+         response_model = \"model\"\nranking = \"ranking\"\nranking_base = 0\n",
+    );
+    let o = common::verdict(&[
+        "import",
+        "--project",
+        project.to_str().expect("utf8"),
+        "--map",
+        map.to_str().expect("utf8"),
+        ranked.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // "pairs": 3 preferences naming no model, the first mislabeled (samples 5, 6, 7).
+    import(&project, &fixture(&ws, "pairs", 3, &[0], 0));
+    let mut store = Store::open(&project).expect("opens");
+    let mut scorer = WordScorer::new("words", serde_json::json!({"v": 1}));
+    verdict::score::run(&mut store, &mut scorer, &options(false), &mut Progress::silent()).expect("scores");
+    // ana puts the mislabeled preference right.
+    store.apply(&Actor::new("ana", "test"), SampleId(5), &CurationAction::Swap).expect("swap");
+    let id = store.scorer(Some("words")).expect("reads").expect("the scorer").id;
+    let a = store.agreement(id).expect("agreement");
+    let rows = |rows: &[verdict::store::AgreementRow]| -> Vec<(Option<String>, u64, u64, u64)> {
+        rows.iter().map(|r| (r.name.clone(), r.pairs, r.agree, r.disagree)).collect()
+    };
+    let named = |s: &str| Some(s.to_owned());
+    assert_eq!(rows(&a.by_dataset), [(named("ranked"), 4, 3, 1), (named("pairs"), 3, 3, 0)]);
+    // Each pair under each model it holds a candidate of; pairs naming none under `None`.
+    assert_eq!(
+        rows(&a.by_model),
+        [(named("m-good"), 4, 3, 1), (named("m-bad"), 3, 2, 1), (None, 3, 3, 0), (named("m-other"), 1, 1, 0)]
+    );
+    // Per author of the label in force: ana's swap, the datasets' own labels.
+    assert_eq!(rows(&a.by_curator), [(None, 6, 5, 1), (named("ana"), 1, 1, 0)]);
+    assert_eq!(verdict::store::group_name("curator", &a.by_curator[0]), "(original label)");
+    // Undo gives the pair back to the dataset's label, where the scorer disagrees with it.
+    store.undo(&Actor::new("ana", "test"), None).expect("undo");
+    let a = store.agreement(id).expect("agreement");
+    assert_eq!(rows(&a.by_curator), [(None, 7, 5, 2)]);
+    assert_eq!(rows(&a.by_dataset)[1], (named("pairs"), 3, 2, 1));
+
+    // The command line: indented lines, and an `agreement` object in JSON.
+    let p = project.to_str().expect("utf8");
+    let o = common::verdict(&["scorers", p, "--agreement"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("\n  dataset ranked: agrees with 3 of 4 pairs (75 %), 1 against\n"), "{text}");
+    assert!(text.contains("\n  model m-bad: agrees with 2 of 3 pairs (67 %), 1 against\n"), "{text}");
+    assert!(text.contains("\n  curator (original label): agrees with 5 of 7 pairs (71 %), 2 against"), "{text}");
+    let o = common::verdict(&["scorers", p, "--agreement", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
+    assert_eq!(
+        v["agreement"]["by_model"][0],
+        serde_json::json!({"name": "m-good", "pairs": 4, "agree": 3, "disagree": 1})
+    );
+    assert_eq!(v["agreement"]["by_curator"][0]["name"], serde_json::Value::Null);
+    let plain = common::verdict(&["scorers", p, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&plain.stdout).expect("one JSON object");
+    assert!(v.get("agreement").is_none(), "only when asked");
+}

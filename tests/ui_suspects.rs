@@ -2,7 +2,8 @@
 //! function of the text, so the queue's order can be computed): the queue lists the pairs the
 //! model disagrees with most first; `.` shows the next suspect in the sample view with the model's
 //! score (and worst sentence) in each candidate's header; a relabel moves the pair in the queue at
-//! once and `.` then shows the pair that was after it; Undo moves it back; several scorers are
+//! once and `.` then shows the pair that was after it, and the agreement per dataset, source
+//! model and curator follows it; Undo moves it back; several scorers are
 //! picked from a combo; the Score form says in words why a model cannot be used.
 
 mod ui_common;
@@ -152,6 +153,15 @@ fn the_queue_puts_the_most_confident_disagreement_first_and_follows_relabels() {
     assert_eq!(rows(&ui), expected_queue(&ui.store(), "words"));
     assert_ne!(rows(&ui).last(), None);
     assert!(rows(&ui).iter().position(|s| *s == SampleId(6)) > Some(0), "{:?}", rows(&ui));
+    // The agreement per dataset, source model and curator: ana's label now, the others the
+    // dataset's own.
+    ui.harness.get_by_label("Agreement by dataset, model, curator").click();
+    ui.wait_for_label("Dataset pairs: the model agrees with the label on 7 of 8 pairs, disagrees on 1 (even: 0)");
+    ui.wait_for_label("Model (none named): the model agrees with the label on 7 of 8 pairs, disagrees on 1 (even: 0)");
+    ui.wait_for_label("Curator ana: the model agrees with the label on 1 of 1 pairs, disagrees on 0 (even: 0)");
+    ui.wait_for_label(
+        "Curator (original label): the model agrees with the label on 6 of 7 pairs, disagrees on 1 (even: 0)",
+    );
     // The next suspect is the one that was after it.
     ui.key(Key::Period);
     ui.wait_for("suspect 3 shown", |app| {
@@ -167,6 +177,11 @@ fn the_queue_puts_the_most_confident_disagreement_first_and_follows_relabels() {
     });
     assert_eq!(rows(&ui), expected_queue(&ui.store(), "words"));
     assert_eq!(shown(&ui), Some(SampleId(6)), "undo shows the sample it changed");
+    // The open breakdown follows (within a few seconds): every label is the dataset's again.
+    ui.wait_for_label(
+        "Curator (original label): the model agrees with the label on 6 of 8 pairs, disagrees on 2 (even: 0)",
+    );
+    assert!(ui.harness.query_by_label_contains("Curator ana").is_none());
     // `,` goes back from where the panel last showed (sample 3, second now) to the head.
     ui.key(Key::Comma);
     ui.wait_for("suspect 6 shown", |app| app.project.as_ref().and_then(|p| p.suspects.current()) == Some(SampleId(6)));

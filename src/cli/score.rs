@@ -7,7 +7,7 @@ use crate::score::load::LoadOptions;
 use crate::score::served::{Api, CommandScorer, EndpointOptions};
 use crate::score::suspects::{Suspect, Suspects, suspects};
 use crate::score::{DeviceKind, ScoreOptions, Scorer};
-use crate::store::ScorerRow;
+use crate::store::{Agreement, AgreementRow, ScorerRow, group_name};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -85,6 +85,11 @@ pub struct ScorersArgs {
     /// One JSON object per scorer.
     #[arg(long)]
     json: bool,
+    /// Also how often each scorer agrees with the labels in force per dataset, per source model
+    /// (pairs holding a candidate of that model) and per curator (the label's author, or the
+    /// dataset's own label): indented lines, or an `agreement` object in JSON.
+    #[arg(long)]
+    agreement: bool,
 }
 
 /// Arguments of `verdict suspects`.
@@ -173,11 +178,15 @@ pub(super) fn run_scorers(args: &ScorersArgs) -> anyhow::Result<ExitCode> {
     for s in store.scorers()? {
         // A judge: how often its verdict flips with the order the pair is shown in.
         let flips = if s.kind == "judge" { Some(store.judge_order_flips(s.id)?) } else { None };
+        let agreement = if args.agreement { Some(store.agreement(s.id)?) } else { None };
         if args.json {
             let mut v = serde_json::to_value(&s)?;
             if let Some((pairs, flipped)) = flips {
                 let rate = if pairs == 0 { serde_json::Value::Null } else { (flipped as f64 / pairs as f64).into() };
                 v["order_flips"] = serde_json::json!({"pairs": pairs, "flipped": flipped, "rate": rate});
+            }
+            if let Some(a) = &agreement {
+                v["agreement"] = serde_json::to_value(a)?;
             }
             outln!("{v}");
         } else {
@@ -189,9 +198,20 @@ pub(super) fn run_scorers(args: &ScorersArgs) -> anyhow::Result<ExitCode> {
                 line = format!("{line}; flips with the order in {flipped} of {pairs} pairs ({percent:.1} %)");
             }
             outln!("{line}");
+            for (by, rows) in agreement.as_ref().map(Agreement::groups).into_iter().flatten() {
+                for row in rows {
+                    outln!("  {by} {}: {}", group_name(by, row), agreement_words(row));
+                }
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// "agrees with 7 of 12 pairs (58 %), 5 against".
+fn agreement_words(row: &AgreementRow) -> String {
+    let percent = row.percent().map_or_else(String::new, |p| format!(" ({p:.0} %)"));
+    format!("agrees with {} of {} pairs{percent}, {} against", row.agree, row.pairs, row.disagree)
 }
 
 fn scorer_line(s: &ScorerRow) -> String {

@@ -7,6 +7,7 @@
 //! `curation.rs` (curators' actions), `stats.rs` (the per-sample facts lists and queries read).
 //! Schema changes are numbered migrations in `sql/`, applied in one transaction each.
 
+mod agreement;
 mod bulk;
 mod bulk_state;
 mod checks;
@@ -32,6 +33,7 @@ mod undo;
 mod write;
 
 pub use crate::model::{EXCLUDE_REASONS, FLAG_REASONS};
+pub use agreement::{Agreement, AgreementRow, group_name};
 pub use bulk_state::StateField;
 pub use checks::{CHECK_FAILED_PREFIX, CheckMedia, NewFinding, StoredFinding};
 pub use clean_pages::{CurationMarks, DupGroupRow, DupKindCount, PageFrom};

@@ -7,6 +7,7 @@
 //! change, so a relabelled pair moves. Score… opens the form of a scoring job (`form.rs`), which
 //! the app runs as a job with progress and Cancel; what went wrong is said here in words.
 
+mod agreement;
 mod form;
 pub mod reads;
 mod row;
@@ -48,6 +49,8 @@ pub struct SuspectsPanel {
     last_request: Option<ScoreRequest>,
     /// What the panel says; a scoring job writes its outcome here from its thread.
     note: Arc<Mutex<Note>>,
+    /// The scorer's agreement per dataset, source model and curator.
+    agreement: agreement::AgreementSection,
 }
 
 impl SuspectsPanel {
@@ -66,6 +69,7 @@ impl SuspectsPanel {
             form: None,
             last_request: None,
             note: Arc::default(),
+            agreement: agreement::AgreementSection::default(),
         }
     }
 
@@ -89,6 +93,7 @@ impl SuspectsPanel {
     pub fn invalidate(&mut self, ours: bool) {
         self.stale = true;
         self.urgent |= ours;
+        self.agreement.invalidate();
     }
 
     /// Where a scoring job and the form say what happened.
@@ -139,6 +144,12 @@ impl SuspectsPanel {
             && let Some(index) = self.show_when_read.take()
         {
             out.extend(self.show(index));
+        }
+        if open
+            && let Some(Ok(page)) = self.page.value()
+            && let Some(scorer) = &page.scorer
+        {
+            self.agreement.poll(ctx, &self.path, &scorer.name);
         }
         let due = self.urgent || self.read_at.is_none_or(|t| t.elapsed() >= REREAD_AFTER);
         if open && self.stale && !self.page.is_loading() && due {
@@ -249,6 +260,9 @@ impl SuspectsPanel {
             ui.label(format!("Scorer: {}", scorer.name));
         }
         ui.weak(agreement_text(&scorer, page.temperature.map(|t| t.value)));
+        if scorer.pairs > 0 {
+            self.agreement.ui(ui, &scorer.name);
+        }
         ui.separator();
         let (offset, total, current) = (page.offset, page.total(), self.current);
         let mut show = None;

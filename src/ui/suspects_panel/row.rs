@@ -61,21 +61,27 @@ pub fn row_ui(ui: &mut egui::Ui, r: &Suspect, selected: bool) -> egui::Response 
     ))
 }
 
-fn row_height(ui: &egui::Ui) -> f32 {
+pub(super) fn row_height(ui: &egui::Ui) -> f32 {
     ui.text_style_height(&egui::TextStyle::Body) + 2.0 * ui.spacing().button_padding.y
 }
 
 /// Paints `cells` in `rect`: the first, the pair's name, on the left, cut to what the number
 /// columns leave; the others right-aligned in their columns at the right end.
 fn paint_cells(ui: &egui::Ui, rect: egui::Rect, cells: &[String; 3], color: egui::Color32) {
+    paint_columns(ui, rect, cells, &NUMBER_WIDTHS, color);
+}
+
+/// Paints `cells` in `rect`: the first on the left, cut with `…` to what the columns of `widths`
+/// (one per other cell) leave; the others right-aligned in those columns at the right end.
+pub(super) fn paint_columns(ui: &egui::Ui, rect: egui::Rect, cells: &[String], widths: &[f32], color: egui::Color32) {
     let font = egui::TextStyle::Body.resolve(ui.style());
-    let numbers_left = rect.right() - RIGHT_PAD - NUMBER_WIDTHS.iter().sum::<f32>();
+    let numbers_left = rect.right() - RIGHT_PAD - widths.iter().sum::<f32>();
     for (column, text) in cells.iter().enumerate() {
         let (width, anchor, x) = if column == 0 {
             (numbers_left - rect.left() - PAD, egui::Align2::LEFT_CENTER, rect.left() + PAD)
         } else {
-            let right = numbers_left + NUMBER_WIDTHS[..column].iter().sum::<f32>();
-            (NUMBER_WIDTHS[column - 1] - PAD, egui::Align2::RIGHT_CENTER, right)
+            let right = numbers_left + widths[..column].iter().sum::<f32>();
+            (widths[column - 1] - PAD, egui::Align2::RIGHT_CENTER, right)
         };
         let mut job = egui::text::LayoutJob::simple_singleline(text.clone(), font.clone(), color);
         job.wrap = egui::text::TextWrapping::truncate_at_width(width.max(0.0));
