@@ -381,3 +381,27 @@ fn the_score_form_runs_minilm_as_a_job_with_its_device_in_the_job_line() {
 fn rows_of(app: &verdict::ui::VerdictApp) -> Vec<SampleId> {
     app.project.as_ref().map(|p| p.suspects.rows()).unwrap_or_default()
 }
+
+#[test]
+fn the_score_form_offers_the_models_of_the_hugging_face_cache() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hub = dir.path().join("hub");
+    let snapshot = hub.join("models--acme--tiny-bert/snapshots/abc");
+    std::fs::create_dir_all(&snapshot).expect("mkdir");
+    std::fs::write(snapshot.join("config.json"), r#"{"architectures": ["BertModel"]}"#).expect("config");
+    std::fs::write(snapshot.join("model.safetensors"), b"x").expect("weights");
+    let path = project(dir.path());
+    let mut ui = Ui::open(&path, Some("ana"));
+    open_panel(&mut ui);
+    ui.harness.state_mut().project.as_mut().expect("project").suspects.caches = Some(vec![hub]);
+    ui.harness.get_by_label("Score…").click();
+    ui.harness.step();
+    ui.wait_for_label("From the cache…");
+    ui.harness.get_by_label("From the cache…").click();
+    ui.harness.step();
+    ui.wait_for_label("acme/tiny-bert");
+    ui.harness.get_by_label("acme/tiny-bert").click();
+    ui.harness.step();
+    let form = ui.harness.state().project.as_ref().expect("project").suspects.form.clone().expect("the form");
+    assert_eq!(form.model, "acme/tiny-bert");
+}

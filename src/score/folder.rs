@@ -107,6 +107,31 @@ impl ModelFolder {
     }
 }
 
+/// The models of the Hugging Face caches `caches` (see [`hub_caches`]) that a scorer could load: the
+/// `org/name` of each whose snapshot (as [`ModelFolder::find`] picks it) holds `config.json` and
+/// `model.safetensors`, sorted, each once (the first cache's where several hold it).
+pub fn cached_models(caches: &[PathBuf]) -> Vec<String> {
+    let mut out = Vec::new();
+    for hub in caches {
+        let Ok(entries) = std::fs::read_dir(hub) else { continue };
+        for entry in entries.flatten() {
+            let file_name = entry.file_name();
+            let Some((org, name)) = file_name.to_str().and_then(|n| n.strip_prefix("models--")?.split_once("--"))
+            else {
+                continue;
+            };
+            let loadable = matches!(snapshot(hub, org, name), Ok(Some(dir))
+                if dir.join("config.json").is_file() && dir.join("model.safetensors").is_file());
+            if loadable {
+                out.push(format!("{org}/{name}"));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 fn read_json(path: &Path) -> Result<serde_json::Value> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ScoreError::Model { path: path.to_owned(), message: format!("cannot be read: {e}") })?;
@@ -188,6 +213,29 @@ mod tests {
         assert_eq!((found.name.as_str(), found.architecture.as_str()), ("tiny-bert", "BertModel"));
         let err = ModelFolder::find("acme/other", &[hub]).expect_err("missing");
         assert!(err.to_string().contains("never downloads"), "{err}");
+    }
+
+    #[test]
+    fn the_caches_list_the_models_a_scorer_could_load() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
+        let model = |hub: &Path, repo: &str, weights: bool| {
+            let dir = hub.join(repo).join("snapshots/abc");
+            folder(&dir);
+            if weights {
+                std::fs::write(dir.join("model.safetensors"), b"x").expect("weights");
+            }
+        };
+        model(&one, "models--sentence-transformers--all-MiniLM-L6-v2", true);
+        model(&one, "models--acme--no-weights", false);
+        model(&one, "datasets--acme--a-dataset", true);
+        model(&two, "models--openai--clip-vit-base-patch32", true);
+        model(&two, "models--sentence-transformers--all-MiniLM-L6-v2", true);
+        std::fs::create_dir_all(two.join("models--acme--no-snapshot")).expect("mkdir");
+        assert_eq!(
+            cached_models(&[one, two, tmp.path().join("missing")]),
+            ["openai/clip-vit-base-patch32", "sentence-transformers/all-MiniLM-L6-v2"]
+        );
     }
 
     #[test]

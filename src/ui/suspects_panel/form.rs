@@ -1,5 +1,5 @@
 //! The Score form: the model (a folder, picked or typed, or `org/name` from the local Hugging
-//! Face cache), the scorer's name, the device, the batch, int8 on the CPU for sentence encoders,
+//! Face cache, typed or picked from the models found there), the scorer's name, the device, the batch, int8 on the CPU for sentence encoders,
 //! and the query of the samples to score.
 
 use crate::ui::commands::ScoreRequest;
@@ -19,7 +19,9 @@ const MODEL_FIELD: &str = "score_form_model";
 const NAME_FIELD: &str = "score_form_name";
 const SAMPLES_FIELD: &str = "score_form_samples";
 
-pub(super) fn form_ui(ui: &mut egui::Ui, form: &mut ScoreRequest) -> Action {
+/// `cached`: the models of the local Hugging Face cache a scorer could load (`org/name`), offered
+/// in a menu beside Browse….
+pub(super) fn form_ui(ui: &mut egui::Ui, form: &mut ScoreRequest, cached: &[String]) -> Action {
     let [model, name, samples] = [MODEL_FIELD, NAME_FIELD, SAMPLES_FIELD].map(egui::Id::unique);
     // Read before the fields are drawn: a single-line field gives up its focus on Enter.
     let mut action = if enter_in(ui.ctx(), &[model, name, samples]) { Action::Start } else { Action::None };
@@ -42,6 +44,21 @@ pub(super) fn form_ui(ui: &mut egui::Ui, form: &mut ScoreRequest) -> Action {
             }
         });
         ui.end_row();
+        if !cached.is_empty() {
+            // A row of its own: beside the field and Browse… it would widen a narrow panel.
+            ui.label("");
+            ui.menu_button("From the cache…", |ui| {
+                for model in cached {
+                    if ui.button(model).clicked() {
+                        form.model.clone_from(model);
+                        ui.close();
+                    }
+                }
+            })
+            .response
+            .on_hover_text("The models in the local Hugging Face cache (Verdict never downloads)");
+            ui.end_row();
+        }
         ui.label("Name");
         ui.add(egui::TextEdit::singleline(&mut form.name).id(name).hint_text("the folder's name").desired_width(160.0));
         ui.end_row();

@@ -51,6 +51,10 @@ pub struct SuspectsPanel {
     note: Arc<Mutex<Note>>,
     /// The scorer's agreement per dataset, source model and curator.
     agreement: agreement::AgreementSection,
+    /// The models the Hugging Face caches hold, read when the form opens.
+    cached: Background<Vec<String>>,
+    /// The caches to list (default: `score::folder::hub_caches`).
+    pub caches: Option<Vec<PathBuf>>,
 }
 
 impl SuspectsPanel {
@@ -70,6 +74,8 @@ impl SuspectsPanel {
             last_request: None,
             note: Arc::default(),
             agreement: agreement::AgreementSection::default(),
+            cached: Background::default(),
+            caches: None,
         }
     }
 
@@ -209,10 +215,23 @@ impl SuspectsPanel {
             {
                 let last = self.last_request.clone().unwrap_or_default();
                 self.form = Some(ScoreRequest { query: filter.to_owned(), ..last });
+                let caches = self.caches.clone().unwrap_or_else(crate::score::folder::hub_caches);
+                let wake = ui.ctx().clone();
+                self.cached.start(
+                    "hf-cache-models",
+                    &self.path,
+                    move |_| Ok::<_, String>(crate::score::folder::cached_models(&caches)),
+                    move || wake.request_repaint(),
+                );
             }
         });
         if let Some(form) = &mut self.form {
-            match form::form_ui(ui, form) {
+            self.cached.poll();
+            let cached = match self.cached.value() {
+                Some(Ok(models)) => models.as_slice(),
+                _ => &[],
+            };
+            match form::form_ui(ui, form, cached) {
                 form::Action::None => {}
                 form::Action::Browse => cmds.push(Command::BrowseScoreModel),
                 form::Action::Start => {
