@@ -405,3 +405,50 @@ fn the_score_form_offers_the_models_of_the_hugging_face_cache() {
     let form = ui.harness.state().project.as_ref().expect("project").suspects.form.clone().expect("the form");
     assert_eq!(form.model, "acme/tiny-bert");
 }
+
+/// A judge of this test: each pair counted once, at its "I cannot tell" candidate, as asked in both
+/// orders, flipping with the order on rows 3 and 6.
+struct FlipJudge(ScorerIdentity);
+
+impl Scorer for FlipJudge {
+    fn identity(&self) -> &ScorerIdentity {
+        &self.0
+    }
+    fn device(&self) -> &'static str {
+        "served test"
+    }
+    fn score(&mut self, batch: &[Candidate<'_>]) -> Result<Vec<Scored>> {
+        Ok(batch
+            .iter()
+            .map(|c| {
+                let counted = c.text.starts_with("I cannot tell");
+                let flipped = counted && (c.text.contains("(2)") || c.text.contains("(5)"));
+                let order = serde_json::json!({"order": {"pairs": u32::from(counted), "flipped": u32::from(flipped)}});
+                Scored { score: sentence_score(c.prompt, c.text), detail: Some(order), embeddings: Vec::new() }
+            })
+            .collect())
+    }
+}
+
+#[test]
+fn the_agreement_section_says_how_often_a_judge_flips_with_the_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = project(dir.path());
+    {
+        let mut store = Store::open(&path).expect("project");
+        let identity = ScorerIdentity {
+            name: "judge".into(),
+            kind: "judge".into(),
+            architecture: "chat".into(),
+            weights: "1".repeat(64),
+            settings: serde_json::json!({}),
+        };
+        let options = ScoreOptions { origin: "test", ..ScoreOptions::default() };
+        verdict::score::run(&mut store, &mut FlipJudge(identity), &options, &mut Progress::silent()).expect("scores");
+    }
+    let mut ui = Ui::open(&path, Some("ana"));
+    open_panel(&mut ui);
+    ui.wait_for_label("Scorer");
+    ui.harness.get_by_label("Agreement by dataset, model, curator").click();
+    ui.wait_for_label("The judge answers differently with the order in 2 of 8 pairs (25.0 %)");
+}

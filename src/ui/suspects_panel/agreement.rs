@@ -1,5 +1,6 @@
 //! Under the queue's agreement line, a section (closed at first) with the scorer's agreement with
-//! the labels in force per dataset, per source model and per curator: one group a line, its name
+//! the labels in force per dataset, per source model and per curator (and, for a served judge, how
+//! often it answers differently with the order the pair is shown in): one group a line, its name
 //! cut with `…` to the room there is and its pairs, agreement and disagreements in columns of
 //! their own on the right (the whole line on hover).
 //!
@@ -21,12 +22,20 @@ const MAX_HEIGHT: f32 = 180.0;
 /// took long, twice its time after it ended: a scoring job's writes make it stale every second).
 const REREAD_AFTER: Duration = Duration::from_secs(3);
 
+/// What the section shows of one scorer.
+struct Breakdown {
+    scorer: String,
+    agreement: Agreement,
+    /// A judge's pairs asked in both orders, and those it answered differently with the order.
+    order_flips: Option<(u64, u64)>,
+}
+
 /// The section's state: open or not, and the breakdown read for a scorer.
 #[derive(Default)]
 pub struct AgreementSection {
     open: bool,
     /// The scorer's name and its breakdown.
-    read: Background<(String, Agreement)>,
+    read: Background<Breakdown>,
     stale: bool,
     /// The scorer of the last read started.
     read_for: Option<String>,
@@ -76,11 +85,17 @@ impl AgreementSection {
             .id_salt("suspects_agreement")
             .open(Some(self.open))
             .show(ui, |ui| match self.read.value() {
-                Some(Ok((name, agreement))) if name == scorer => {
+                Some(Ok(b)) if b.scorer == scorer => {
+                    if let Some((pairs, flipped)) = b.order_flips.filter(|f| f.0 > 0) {
+                        let percent = 100.0 * flipped as f64 / pairs as f64;
+                        ui.label(format!(
+                            "The judge answers differently with the order in {flipped} of {pairs} pairs ({percent:.1} %)"
+                        ));
+                    }
                     egui::ScrollArea::vertical()
                         .id_salt("suspects_agreement_rows")
                         .max_height(MAX_HEIGHT)
-                        .show(ui, |ui| breakdown_ui(ui, agreement));
+                        .show(ui, |ui| breakdown_ui(ui, &b.agreement));
                 }
                 Some(Err(e)) => {
                     ui.colored_label(ui.visuals().error_fg_color, e);
@@ -96,12 +111,18 @@ impl AgreementSection {
     }
 }
 
-/// Reads scorer `name`'s breakdown.
-fn read(path: &Path, name: &str) -> Result<(String, Agreement), String> {
+/// Reads scorer `name`'s breakdown (and a judge's order flips).
+fn read(path: &Path, name: &str) -> Result<Breakdown, String> {
     let store = Store::open(path).map_err(|e| e.to_string())?;
     let scorer = store.scorer(Some(name)).map_err(|e| e.to_string())?;
     let scorer = scorer.ok_or_else(|| format!("the project no longer has a scorer named {name}"))?;
-    Ok((name.to_owned(), store.agreement(scorer.id).map_err(|e| e.to_string())?))
+    let order_flips = if scorer.kind == "judge" {
+        Some(store.judge_order_flips(scorer.id).map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
+    let agreement = store.agreement(scorer.id).map_err(|e| e.to_string())?;
+    Ok(Breakdown { scorer: name.to_owned(), agreement, order_flips })
 }
 
 fn breakdown_ui(ui: &mut egui::Ui, agreement: &Agreement) {
