@@ -773,3 +773,79 @@ fn a_video_goes_to_a_served_model_as_sampled_frames_and_a_broken_one_leaves_its_
     }
     assert_eq!(ratings(&project, "video-rm").len(), 2);
 }
+
+/// A 16-bit PCM WAV of `frames` frames of `channels` channels at `rate` Hz, a 300 Hz tone in each.
+fn tone_wav(rate: u32, channels: u16, frames: usize) -> Vec<u8> {
+    let data_len = u32::try_from(frames * usize::from(channels) * 2).expect("small");
+    let mut out = Vec::new();
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&channels.to_le_bytes());
+    out.extend_from_slice(&rate.to_le_bytes());
+    out.extend_from_slice(&(rate * u32::from(channels) * 2).to_le_bytes());
+    out.extend_from_slice(&(channels * 2).to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    for i in 0..frames {
+        let v = ((std::f32::consts::TAU * 300.0 * i as f32 / rate as f32).sin() * 12_000.0) as i16;
+        for _ in 0..channels {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    out
+}
+
+#[test]
+fn an_audio_clip_goes_to_a_served_model_as_a_mono_16_khz_wav_in_an_input_audio_part() {
+    let ws = Workspace::new();
+    std::fs::write(ws.path("clip.wav"), tone_wav(22_050, 2, 22_050)).expect("writes the clip");
+    let row = serde_json::json!({"instruction": "what is heard in the clip", "input": "",
+        "chosen": "a steady low tone", "rejected": "a dog barks", "audios": ["clip.wav"]});
+    let file = ws.write("audio.jsonl", format!("{row}\n"));
+    let project = ws.project();
+    import(&project, &file);
+    let p = s(&project);
+    // Each input_audio part's clip, decoded.
+    let clips = |content: &serde_json::Value| -> Vec<verdict::media::AudioSamples> {
+        let parts = content.as_array().cloned().unwrap_or_default();
+        parts
+            .iter()
+            .filter(|part| part["type"] == "input_audio")
+            .map(|part| {
+                assert_eq!(part["input_audio"]["format"], "wav");
+                let data = part["input_audio"]["data"].as_str().expect("base64 data");
+                let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data).expect("base64");
+                verdict::media::decode_audio_bytes(&bytes, Some("wav")).expect("a WAV that decodes")
+            })
+            .collect()
+    };
+    let check = |content: &serde_json::Value| {
+        let clips = clips(content);
+        assert_eq!(clips.len(), 1, "the clip, once: {content}");
+        assert_eq!((clips[0].sample_rate, clips[0].channels, clips[0].frames()), (16_000, 1, 16_000), "1 s, mono");
+        let peak = clips[0].samples.iter().fold(0f32, |m, v| m.max(v.abs()));
+        assert!((peak - 12_000.0 / 32_768.0).abs() < 0.02, "the tone at its level: peak {peak}");
+    };
+
+    let judge = Server::start(|_| chat_answer("A"));
+    ok(&["score", p, "--endpoint", &judge.url, "--model", "audio-judge", "--api", "chat"], &[]);
+    let seen = judge.seen();
+    assert_eq!(seen.len(), 2, "the pair in both orders");
+    for r in &seen {
+        let content = &r.body["messages"][1]["content"];
+        assert_eq!(content[0]["text"], "[Request]\nwhat is heard in the clip", "the clip follows the request");
+        check(content);
+    }
+    let pooling = Server::start(|_| Reply::Json(serde_json::json!({"data": [{"index": 0, "data": [0.5]}]})));
+    ok(&["score", p, "--endpoint", &pooling.url, "--model", "audio-rm", "--api", "pooling"], &[]);
+    let seen = pooling.seen();
+    assert_eq!(seen.len(), 2, "both candidates");
+    for r in &seen {
+        check(&r.body["messages"][0]["content"]);
+    }
+    assert_eq!(ratings(&project, "audio-rm").len(), 2);
+}

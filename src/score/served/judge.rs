@@ -135,6 +135,7 @@ impl ChatJudge {
                 "temperature": 0,
                 "orders": 2,
                 "video": frames_setting(),
+                "audio": super::audio::audio_setting(),
             }),
         };
         Self { device: format!("served {url}"), client, identity, model }

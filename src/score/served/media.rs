@@ -2,10 +2,11 @@
 //! which OpenAI-compatible servers and vLLM read in an `image_url` content part, and which a
 //! `--command` process gets in its request line.
 //!
-//! A chat model reads images: an image goes as it is, a video or a frame folder as [`FRAMES`]
-//! frames sampled evenly over it (JPEG, the longest side at most [`FRAME_SIDE`]), as video chat
-//! models are fed; audio is not sent. A command gets every file whole (videos and audio too), and a
-//! frame folder's sampled frames. A medium that cannot be read or decoded leaves its candidates
+//! A chat model (or a reward model behind the pooling API) reads images and audio: an image goes
+//! as it is, a video or a frame folder as [`FRAMES`] frames sampled evenly over it (JPEG, the
+//! longest side at most [`FRAME_SIDE`]), as video chat models are fed, an audio clip as a mono
+//! 16 kHz WAV (`super::audio`) in an `input_audio` part. A command gets every file whole (videos
+//! and audio too), and a frame folder's sampled frames. A medium that cannot be read or decoded leaves its candidates
 //! unscored with the reason (`Converter::list`'s error), as a local scorer does.
 
 use crate::media::ImageLimits;
@@ -36,15 +37,16 @@ pub fn frames_setting() -> serde_json::Value {
 /// Turns a candidate's media into what is sent, each medium once (a sample's video is shown with
 /// every candidate of it, and decoded once).
 pub struct Converter {
-    images_only: bool,
+    chat: bool,
     limits: ImageLimits,
     done: HashMap<String, Result<Arc<[Media]>, String>>,
 }
 
 impl Converter {
-    /// For a chat model where `images_only` (images, and frames of videos), else for a command.
-    pub fn new(images_only: bool) -> Self {
-        Self { images_only, limits: ImageLimits::default(), done: HashMap::new() }
+    /// For a chat or pooling model where `chat` (images, frames of videos, audio as WAV), else for
+    /// a command (whole files).
+    pub fn new(chat: bool) -> Self {
+        Self { chat, limits: ImageLimits::default(), done: HashMap::new() }
     }
 
     /// What is sent with a candidate: its own media (a generated image) first, then the sample's.
@@ -58,9 +60,9 @@ impl Converter {
     pub fn list(&mut self, media: &[CandidateMedia]) -> Result<Vec<Media>, String> {
         let mut out = Vec::new();
         for (i, m) in media.iter().enumerate() {
-            let images_only = self.images_only;
+            let chat = self.chat;
             let limits = &self.limits;
-            let sent = self.done.entry(m.content.clone()).or_insert_with(|| convert(m, images_only, limits));
+            let sent = self.done.entry(m.content.clone()).or_insert_with(|| convert(m, chat, limits));
             match sent {
                 Ok(parts) => out.extend(parts.iter().cloned()),
                 Err(why) => return Err(format!("media {} ({}): {why}", i + 1, kind_word(m.kind))),
@@ -79,8 +81,8 @@ fn kind_word(kind: MediaKind) -> &'static str {
     }
 }
 
-/// One medium as sent: nothing when its kind is not sent.
-fn convert(m: &CandidateMedia, images_only: bool, limits: &ImageLimits) -> Result<Arc<[Media]>, String> {
+/// One medium as sent.
+fn convert(m: &CandidateMedia, chat: bool, limits: &ImageLimits) -> Result<Arc<[Media]>, String> {
     let whole = |bytes: &Arc<[u8]>| -> Result<Arc<[Media]>, String> {
         match m.mime {
             Some(mime) => Ok(Arc::from(vec![(mime, Arc::clone(bytes))])),
@@ -89,8 +91,11 @@ fn convert(m: &CandidateMedia, images_only: bool, limits: &ImageLimits) -> Resul
     };
     match (&m.data, m.kind) {
         (MediaData::Bytes(bytes), MediaKind::Image) => whole(bytes),
-        (MediaData::Bytes(bytes), MediaKind::Video | MediaKind::Audio) if !images_only => whole(bytes),
-        (MediaData::Bytes(_), MediaKind::Audio) => Ok(Arc::from(Vec::new())),
+        (MediaData::Bytes(bytes), MediaKind::Video | MediaKind::Audio) if !chat => whole(bytes),
+        (MediaData::Bytes(bytes), MediaKind::Audio) => {
+            let wav = super::audio::to_wav(bytes, m.mime)?;
+            Ok(Arc::from(vec![("audio/wav", Arc::from(wav))]))
+        }
         // A video for a chat model, or a frame folder.
         _ => {
             let frames = sampled_frames(m, FRAMES, limits)?;
@@ -130,15 +135,26 @@ pub fn data_url(mime: &str, bytes: &[u8]) -> String {
     format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
+/// One medium as an `OpenAI` chat content part: an `image_url` part with a data URL, or for a
+/// WAV an `input_audio` part.
+fn media_part(mime: &str, bytes: &[u8]) -> serde_json::Value {
+    if mime == "audio/wav" {
+        let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+        serde_json::json!({"type": "input_audio", "input_audio": {"data": data, "format": "wav"}})
+    } else {
+        serde_json::json!({"type": "image_url", "image_url": {"url": data_url(mime, bytes)}})
+    }
+}
+
 /// The `OpenAI` chat content of a user turn: the text alone when there are no media, else a text
-/// part followed by one `image_url` part per medium.
+/// part followed by one part per medium (`image_url`, `input_audio`).
 pub fn user_content(text: &str, media: &[Media]) -> serde_json::Value {
     interleaved(&[(text, media)])
 }
 
 /// The `OpenAI` chat content of a user turn made of pieces of text, each followed by its media:
-/// the texts joined when there are no media, else text and `image_url` parts in order (texts with
-/// no media between them joined into one part).
+/// the texts joined when there are no media, else text and media parts in order (texts with no
+/// media between them joined into one part).
 pub fn interleaved(pieces: &[(&str, &[Media])]) -> serde_json::Value {
     if pieces.iter().all(|(_, media)| media.is_empty()) {
         return serde_json::Value::String(pieces.iter().map(|(text, _)| *text).collect());
@@ -154,7 +170,7 @@ pub fn interleaved(pieces: &[(&str, &[Media])]) -> serde_json::Value {
             parts.push(serde_json::json!({"type": "text", "text": std::mem::take(&mut text)}));
         }
         for (mime, bytes) in *media {
-            parts.push(serde_json::json!({"type": "image_url", "image_url": {"url": data_url(mime, bytes)}}));
+            parts.push(media_part(mime, bytes));
         }
     }
     if !text.is_empty() {
@@ -180,15 +196,17 @@ mod tests {
     }
 
     #[test]
-    fn user_content_is_text_alone_or_text_then_images() {
+    fn user_content_is_text_alone_or_text_then_images_and_audio() {
         assert_eq!(user_content("hi", &[]), serde_json::json!("hi"));
-        let c = user_content("look", &[media("image/png", b"ab"), media("image/jpeg", b"c")]);
+        let c =
+            user_content("look", &[media("image/png", b"ab"), media("image/jpeg", b"c"), media("audio/wav", b"RI")]);
         assert_eq!(
             c,
             serde_json::json!([
                 {"type": "text", "text": "look"},
                 {"type": "image_url", "image_url": {"url": "data:image/png;base64,YWI="}},
                 {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,Yw=="}},
+                {"type": "input_audio", "input_audio": {"data": "Ukk=", "format": "wav"}},
             ])
         );
     }
@@ -208,12 +226,14 @@ mod tests {
         assert_eq!(interleaved(&[("Q ", &[]), ("?", &[])]), serde_json::json!("Q ?"));
     }
 
+    use crate::score::served::audio::wav;
+
     fn medium(kind: MediaKind, content: &str, data: MediaData, mime: Option<&'static str>) -> CandidateMedia {
         CandidateMedia { kind, content: content.to_owned(), data, mime }
     }
 
     #[test]
-    fn a_chat_model_gets_images_and_frames_and_a_command_whole_files_and_a_folders_frames() {
+    fn a_chat_model_gets_images_frames_and_wav_audio_and_a_command_whole_files_and_a_folders_frames() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut frames = Vec::new();
         for i in 0..12u8 {
@@ -229,14 +249,22 @@ mod tests {
             medium(MediaKind::Image, "i", MediaData::Bytes(Arc::from(&b"png"[..])), Some("image/png")),
             medium(MediaKind::Video, "v", MediaData::Bytes(Arc::from(video)), Some("video/mp4")),
             medium(MediaKind::Frames, "f", MediaData::Frames(Arc::from(frames)), None),
-            medium(MediaKind::Audio, "a", MediaData::Bytes(Arc::from(&b"RIFF"[..])), Some("audio/wav")),
+            medium(
+                MediaKind::Audio,
+                "a",
+                MediaData::Bytes(Arc::from(wav(&vec![0.25; 22_050], 44_100))),
+                Some("audio/wav"),
+            ),
         ];
         let mimes = |sent: &[Media]| sent.iter().map(|m| m.0).collect::<Vec<_>>();
         let chat = Converter::new(true).list(&media).expect("converts");
-        assert_eq!(mimes(&chat), [["image/png"].as_slice(), &["image/jpeg"; 2 * FRAMES]].concat());
+        assert_eq!(mimes(&chat), [["image/png"].as_slice(), &["image/jpeg"; 2 * FRAMES], &["audio/wav"]].concat());
         assert_eq!(&chat[0].1[..], b"png", "an image goes as it is");
+        // The clip: half a second at 44.1 kHz, sent at 16 kHz.
+        let audio = crate::media::decode_audio_bytes(&chat[1 + 2 * FRAMES].1, Some("wav")).expect("a WAV");
+        assert_eq!((audio.sample_rate, audio.channels, audio.frames()), (16_000, 1, 8_000));
         // The folder's frames: 8 of its 12, evenly spread (the red channel counts them).
-        let reds: Vec<u8> = chat[1 + FRAMES..]
+        let reds: Vec<u8> = chat[FRAMES + 1..=2 * FRAMES]
             .iter()
             .map(|m| image::load_from_memory(&m.1).expect("a JPEG").to_rgb8().get_pixel(10, 5)[0])
             .collect();
@@ -250,6 +278,9 @@ mod tests {
         let broken = [medium(MediaKind::Video, "b", MediaData::Bytes(Arc::from(&b"not a video"[..])), None)];
         let why = Converter::new(true).list(&broken).expect_err("does not decode");
         assert!(why.starts_with("media 1 (a video): "), "{why}");
+        let broken = [medium(MediaKind::Audio, "c", MediaData::Bytes(Arc::from(&b"RIFF"[..])), Some("audio/wav"))];
+        let why = Converter::new(true).list(&broken).expect_err("does not decode");
+        assert!(why.starts_with("media 1 (an audio clip): "), "{why}");
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! is nonsense; the job has written what came before. Media go to a served model as data URLs
 //! (`media`): the request builders take a candidate's media as an argument.
 
+mod audio;
 mod command;
 mod http;
 mod judge;

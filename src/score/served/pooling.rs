@@ -30,6 +30,7 @@ impl PoolingScorer {
                 "model": model,
                 "input": "messages",
                 "video": frames_setting(),
+                "audio": super::audio::audio_setting(),
             }),
         };
         Self { device: format!("served {url}"), client, identity, model }
