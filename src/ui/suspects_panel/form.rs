@@ -1,6 +1,6 @@
 //! The Score form: the model (a folder, picked or typed, or `org/name` from the local Hugging
-//! Face cache, typed or picked from the models found there), the scorer's name, the device, the batch, int8 on the CPU for sentence encoders,
-//! and the query of the samples to score.
+//! Face cache, typed or picked from the models found there), the scorer's name, the device, the
+//! batch, int8 on the CPU for sentence encoders, and the query of the samples to score.
 
 use crate::ui::commands::ScoreRequest;
 use crate::ui::commands::scoring::DEVICES;
@@ -20,7 +20,7 @@ const NAME_FIELD: &str = "score_form_name";
 const SAMPLES_FIELD: &str = "score_form_samples";
 
 /// `cached`: the models of the local Hugging Face cache a scorer could load (`org/name`), offered
-/// in a menu beside Browse….
+/// in a menu under the model's field.
 pub(super) fn form_ui(ui: &mut egui::Ui, form: &mut ScoreRequest, cached: &[String]) -> Action {
     let [model, name, samples] = [MODEL_FIELD, NAME_FIELD, SAMPLES_FIELD].map(egui::Id::unique);
     // Read before the fields are drawn: a single-line field gives up its focus on Enter.
