@@ -74,17 +74,23 @@ fn resample(x: &[f32], from: u32, to: u32) -> Result<Vec<f32>, String> {
 
 /// `samples` (one channel, in [-1, 1]) as a 16-bit PCM WAV file at `rate` Hz.
 pub(super) fn wav(samples: &[f32], rate: u32) -> Vec<u8> {
+    wav_channels(samples, rate, 1)
+}
+
+/// `samples` (`channels` interleaved, in [-1, 1]) as a 16-bit PCM WAV file at `rate` Hz.
+fn wav_channels(samples: &[f32], rate: u32, channels: u16) -> Vec<u8> {
     let data_len = u32::try_from(samples.len() * 2).unwrap_or(u32::MAX - 36);
+    let frame_bytes = 2 * channels;
     let mut out = Vec::with_capacity(44 + samples.len() * 2);
     out.extend_from_slice(b"RIFF");
     out.extend_from_slice(&(36 + data_len).to_le_bytes());
     out.extend_from_slice(b"WAVEfmt ");
     out.extend_from_slice(&16u32.to_le_bytes()); // the fmt chunk's size
     out.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    out.extend_from_slice(&1u16.to_le_bytes()); // one channel
+    out.extend_from_slice(&channels.to_le_bytes());
     out.extend_from_slice(&rate.to_le_bytes());
-    out.extend_from_slice(&(rate * 2).to_le_bytes()); // bytes a second
-    out.extend_from_slice(&2u16.to_le_bytes()); // bytes a frame
+    out.extend_from_slice(&(rate * u32::from(frame_bytes)).to_le_bytes()); // bytes a second
+    out.extend_from_slice(&frame_bytes.to_le_bytes()); // bytes a frame
     out.extend_from_slice(&16u16.to_le_bytes()); // bits a sample
     out.extend_from_slice(b"data");
     out.extend_from_slice(&data_len.to_le_bytes());
@@ -106,13 +112,7 @@ mod tests {
             samples.push((std::f32::consts::TAU * hz * i as f32 / rate as f32).sin() * 0.5);
             samples.push(0.0);
         }
-        let mono = wav(&samples, rate);
-        // The same bytes with the header saying two channels.
-        let mut stereo = mono;
-        stereo[22..24].copy_from_slice(&2u16.to_le_bytes());
-        stereo[28..32].copy_from_slice(&(rate * 4).to_le_bytes());
-        stereo[32..34].copy_from_slice(&4u16.to_le_bytes());
-        stereo
+        wav_channels(&samples, rate, 2)
     }
 
     #[test]
