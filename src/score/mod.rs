@@ -30,6 +30,8 @@ mod clip_net;
 mod clip_packed;
 #[cfg(feature = "local-models")]
 mod cpu_ops;
+#[cfg(feature = "local-models")]
+mod deberta_packed;
 pub mod device;
 #[cfg(feature = "local-models")]
 mod embed;

@@ -21,6 +21,7 @@
 //! refused, naming its labels.
 
 use super::bert_packed::{PackedBert, Precision};
+use super::deberta_packed::PackedDeberta;
 use super::folder::ModelFolder;
 use super::{Candidate, Result, ScoreError, Scored, Scorer, ScorerIdentity};
 use candle_core::{DType, Device, IndexOp, Module, Tensor};
@@ -43,6 +44,8 @@ fn inference(e: impl std::fmt::Display) -> ScoreError {
 /// The encoder and its classification head.
 enum Head {
     Deberta(Box<debertav2::DebertaV2SeqClassificationModel>),
+    /// On the CPU in f32: the pairs packed without padding, over plain buffers.
+    PackedDeberta(Box<DebertaHead>),
     Bert(Box<BertHead<super::bert::BertEncoder>>),
     /// On the CPU in f32: the pairs packed without padding, over plain buffers.
     PackedBert(Box<BertHead<PackedBert>>),
@@ -76,11 +79,19 @@ impl Head {
                 let hidden = b.model.forward(&ids, &types, &mask)?;
                 b.classify(&hidden.i((.., 0))?.contiguous()?)
             }
+            Head::PackedDeberta(d) => {
+                let (ids, types) = unpadded(encodings);
+                let cls = d.model.first_tokens(&ids, &types)?;
+                let pooled = d.pooler.forward(&Tensor::from_vec(cls, (ids.len(), d.model.hidden()), device)?)?;
+                let pooled = match d.pooler_act {
+                    debertav2::HiddenAct::Gelu => pooled.gelu_erf()?,
+                    debertav2::HiddenAct::GeluApproximate => pooled.gelu()?,
+                    debertav2::HiddenAct::Relu => pooled.relu()?,
+                };
+                d.classifier.forward(&pooled)
+            }
             Head::PackedBert(b) => {
-                // Each pair's tokens without its padding, and their types.
-                let kept = |e: &Encoding| e.get_attention_mask().iter().filter(|m| **m != 0).count();
-                let ids: Vec<&[u32]> = encodings.iter().map(|e| &e.get_ids()[..kept(e)]).collect();
-                let types: Vec<&[u32]> = encodings.iter().map(|e| &e.get_type_ids()[..kept(e)]).collect();
+                let (ids, types) = unpadded(encodings);
                 let h = b.model.hidden();
                 let cls = b.model.forward_typed_with(&ids, &types, |states| {
                     let mut at = 0;
@@ -102,6 +113,22 @@ impl<E> BertHead<E> {
     fn classify(&self, cls: &Tensor) -> candle_core::Result<Tensor> {
         self.classifier.forward(&self.pooler.forward(cls)?.tanh()?)
     }
+}
+
+/// `DeBERTa`, its context pooler (dense and activation over `[CLS]`) and the classifier.
+struct DebertaHead {
+    model: PackedDeberta,
+    pooler: Linear,
+    pooler_act: debertav2::HiddenAct,
+    classifier: Linear,
+}
+
+/// Each pair's tokens without its padding, and their types.
+fn unpadded(encodings: &[Encoding]) -> (Vec<&[u32]>, Vec<&[u32]>) {
+    let kept = |e: &Encoding| e.get_attention_mask().iter().filter(|m| **m != 0).count();
+    let ids = encodings.iter().map(|e| &e.get_ids()[..kept(e)]).collect();
+    let types = encodings.iter().map(|e| &e.get_type_ids()[..kept(e)]).collect();
+    (ids, types)
 }
 
 /// Which logit is the score.
@@ -266,9 +293,22 @@ impl RewardScorer {
             let mut config = deberta_config(folder)?;
             config.id2label = Some((0..labels.len()).map(|i| (i as u32, labels[i].clone())).collect());
             let pad = config.pad_token_id.unwrap_or(0);
-            let model = debertav2::DebertaV2SeqClassificationModel::load(vb.pp("deberta"), &config, None)
-                .map_err(wrong_weights)?;
-            (Head::Deberta(Box::new(model)), pad)
+            let head = if device.is_cpu() && dtype == DType::F32 && PackedDeberta::unsupported(&config).is_none() {
+                let model = PackedDeberta::load(&vb.pp("deberta"), &config).map_err(wrong_weights)?;
+                let pooled = config.pooler_hidden_size.unwrap_or(config.hidden_size);
+                Head::PackedDeberta(Box::new(DebertaHead {
+                    model,
+                    pooler: candle_nn::linear(config.hidden_size, pooled, vb.pp("pooler.dense"))
+                        .map_err(wrong_weights)?,
+                    pooler_act: config.pooler_hidden_act.unwrap_or(debertav2::HiddenAct::Gelu),
+                    classifier: candle_nn::linear(pooled, labels.len(), vb.pp("classifier")).map_err(wrong_weights)?,
+                }))
+            } else {
+                let model = debertav2::DebertaV2SeqClassificationModel::load(vb.pp("deberta"), &config, None)
+                    .map_err(wrong_weights)?;
+                Head::Deberta(Box::new(model))
+            };
+            (head, pad)
         } else {
             let config: bert::Config = serde_json::from_value(folder.config.clone())
                 .map_err(|e| model_error(&config_path, format!("is not a BERT configuration candle reads: {e}")))?;
