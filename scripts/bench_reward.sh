@@ -5,9 +5,10 @@
 # (examples/score_bench.rs: score::load + Scorer::score, 32 pairs a call, release build) and in
 # transformers on torch (scripts/peer_reward.py torch: the same calls, passes and truncation),
 # ROUNDS rounds interleaved, THREADS threads each. The pairs are the MiniLM benchmark's
-# (scripts/peer_score.py gen N 17: ~128 tokens a pair).
+# (scripts/peer_score.py gen N 17: ~128 tokens a pair); with LONG=1 pairs of ~400 tokens
+# (scripts/peer_reward.py long N 17).
 #
-#   scripts/bench_reward.sh [N=256] [ROUNDS=2] [THREADS=2]
+#   [LONG=1] scripts/bench_reward.sh [N=256] [ROUNDS=2] [THREADS=2]
 #
 # Writes target/bench-reward/results-N.jsonl and prints the medians and Verdict's ratio
 # (scripts/peer_score.py summary). SCORE_BENCH_BIN runs another build of the example.
@@ -27,9 +28,15 @@ out=target/bench-reward
 mkdir -p "$out"
 model=$out/deberta-v3-base-shaped
 [ -f "$model/model.safetensors" ] || "$py" scripts/peer_reward.py make "$model" >&2 2>/dev/null
-pairs=$out/pairs-$n.jsonl
-[ -f "$pairs" ] || "$py" scripts/peer_score.py gen "$n" 17 "$pairs"
-results=$out/results-$n.jsonl
+if [ "${LONG:-0}" = 1 ]; then
+  pairs=$out/pairs-long-$n.jsonl
+  [ -f "$pairs" ] || "$py" scripts/peer_reward.py long "$n" 17 "$pairs"
+  results=$out/results-long-$n.jsonl
+else
+  pairs=$out/pairs-$n.jsonl
+  [ -f "$pairs" ] || "$py" scripts/peer_score.py gen "$n" 17 "$pairs"
+  results=$out/results-$n.jsonl
+fi
 : > "$results"
 echo "bench_reward: $bin, $n pairs, $rounds rounds, $threads threads, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for round in $(seq 1 "$rounds"); do

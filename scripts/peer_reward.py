@@ -8,6 +8,9 @@ and p2c, one logit), random weights, scoring (prompt, response) pairs on the CPU
         model (seed 0) and a Unigram tokenizer laid out as deberta-v3's converted one (Metaspace,
         [CLS] A [SEP] B [SEP]) whose vocabulary is the benchmark pairs' words (scripts/peer_score.py
         gen), so a word is a token or two as with the real vocabulary
+    python scripts/peer_reward.py long N SEED OUT.jsonl
+        N pairs as peer_score.py gen makes them but with responses of 300-400 words (~400 tokens a
+        pair, the model's 512 in reach): where attention's share of the work is larger
     python scripts/peer_reward.py torch PAIRS.jsonl --model DIR --batch 32 --threads 2
         transformers' DebertaV2ForSequenceClassification on torch, in inference mode: as Verdict's
         reward scorer takes a call of `batch` pairs (sorted by length, 16 a forward pass, padded
@@ -75,6 +78,21 @@ def make(out):
         json.dump({"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": MAX_LENGTH, **specials}, f)
 
 
+def long_pairs(n, seed, out):
+    import random
+
+    rng = random.Random(seed)
+    with open(out, "w") as f:
+        for i in range(n):
+            prompt = f"{peer_score.sentence(rng, rng.randint(9, 19))} {i}?"
+            parts, left = [], rng.randint(300, 400)
+            while left > 0:
+                k = min(left, rng.randint(8, 20))
+                parts.append(peer_score.sentence(rng, k) + ".")
+                left -= k
+            f.write(json.dumps({"prompt": prompt, "response": " ".join(parts)}) + "\n")
+
+
 def score_torch(path, folder, batch, threads):
     import torch
 
@@ -103,7 +121,7 @@ def score_torch(path, folder, batch, threads):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["make", "torch"])
+    ap.add_argument("what", choices=["make", "long", "torch"])
     ap.add_argument("rest", nargs="*")
     ap.add_argument("--model")
     ap.add_argument("--batch", type=int, default=32)
@@ -111,6 +129,8 @@ def main():
     a = ap.parse_args()
     if a.what == "make":
         make(a.rest[0])
+    elif a.what == "long":
+        long_pairs(int(a.rest[0]), int(a.rest[1]), a.rest[2])
     else:
         score_torch(a.rest[0], a.model, a.batch, a.threads)
 
