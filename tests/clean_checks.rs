@@ -75,20 +75,9 @@ fn cut_jpeg(seed: u32) -> Vec<u8> {
 
 /// A 16-bit mono PCM WAV whose header declares one second at 8 kHz; `keep` of its samples written.
 fn wav(keep: f64) -> Vec<u8> {
-    let n = 8000usize;
-    let data: Vec<u8> = (0..n)
-        .flat_map(|t| (((t as f64 * 440.0 * std::f64::consts::TAU / 8000.0).sin() * 9000.0) as i16).to_le_bytes())
-        .collect();
-    let mut out = b"RIFF".to_vec();
-    out.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    for v in [16u32, 1 | (1 << 16), 8000, 16000, 2 | (16 << 16)] {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    out.extend_from_slice(&data[..(data.len() as f64 * keep) as usize / 2 * 2]);
-    out
+    let samples: Vec<i16> =
+        (0..8000).map(|t| ((f64::from(t) * 440.0 * std::f64::consts::TAU / 8000.0).sin() * 9000.0) as i16).collect();
+    common::pcm16_wav(8000, 1, &samples[..(8000.0 * keep) as usize], Some(8000))
 }
 
 /// The committed test video with the payload of its `mdat` box overwritten: its container still

@@ -15,6 +15,8 @@
 //!   -map "[a]" -c:v libx264 -preset veryslow -crf 35 -g 10 -pix_fmt yuv420p -c:a aac -b:a 32k
 //!   -map_metadata -1 -fflags +bitexact -flags:v +bitexact -flags:a +bitexact -movflags +faststart`.
 
+mod common;
+
 use image::{ImageFormat, Rgba, RgbaImage};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -45,24 +47,7 @@ fn solid(width: u32, height: u32, color: [u8; 4]) -> RgbaImage {
 
 /// A canonical 16-bit PCM WAV file. `declared_frames` overrides the data chunk size.
 fn wav(rate: u32, channels: u16, samples: &[i16], declared_frames: Option<u32>) -> Vec<u8> {
-    let data_len = declared_frames.map_or(samples.len() as u32 * 2, |n| n * u32::from(channels) * 2);
-    let mut out = Vec::new();
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data_len).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16_u32.to_le_bytes());
-    out.extend_from_slice(&1_u16.to_le_bytes()); // PCM
-    out.extend_from_slice(&channels.to_le_bytes());
-    out.extend_from_slice(&rate.to_le_bytes());
-    out.extend_from_slice(&(rate * u32::from(channels) * 2).to_le_bytes());
-    out.extend_from_slice(&(channels * 2).to_le_bytes());
-    out.extend_from_slice(&16_u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data_len.to_le_bytes());
-    for s in samples {
-        out.extend_from_slice(&s.to_le_bytes());
-    }
-    out
+    common::pcm16_wav(rate, channels, samples, declared_frames)
 }
 
 /// `seconds` of a 440 Hz sine at `amplitude` (of full scale), mono.

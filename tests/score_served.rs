@@ -776,27 +776,13 @@ fn a_video_goes_to_a_served_model_as_sampled_frames_and_a_broken_one_leaves_its_
 
 /// A 16-bit PCM WAV of `frames` frames of `channels` channels at `rate` Hz, a 300 Hz tone in each.
 fn tone_wav(rate: u32, channels: u16, frames: usize) -> Vec<u8> {
-    let data_len = u32::try_from(frames * usize::from(channels) * 2).expect("small");
-    let mut out = Vec::new();
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data_len).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&channels.to_le_bytes());
-    out.extend_from_slice(&rate.to_le_bytes());
-    out.extend_from_slice(&(rate * u32::from(channels) * 2).to_le_bytes());
-    out.extend_from_slice(&(channels * 2).to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data_len.to_le_bytes());
-    for i in 0..frames {
-        let v = ((std::f32::consts::TAU * 300.0 * i as f32 / rate as f32).sin() * 12_000.0) as i16;
-        for _ in 0..channels {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-    }
-    out
+    let samples: Vec<i16> = (0..frames)
+        .flat_map(|i| {
+            let v = ((std::f32::consts::TAU * 300.0 * i as f32 / rate as f32).sin() * 12_000.0) as i16;
+            std::iter::repeat_n(v, usize::from(channels))
+        })
+        .collect();
+    common::pcm16_wav(rate, channels, &samples, None)
 }
 
 #[test]

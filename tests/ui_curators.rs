@@ -7,6 +7,7 @@
 mod ui_common;
 use egui_kittest::kittest::Queryable;
 use std::path::Path;
+use std::time::{Duration, Instant};
 use ui_common::*;
 use verdict::model::{JudgmentKind, JudgmentSource, OpId};
 use verdict::store::{Actor, CurationAction, Store};
@@ -181,4 +182,33 @@ fn a_reason_flagged_from_the_app_and_the_cli_has_one_spelling() {
     let mut expected = vec![(from_app.0, "wrong label".to_owned()), (from_cli.0, "wrong label".to_owned())];
     expected.sort();
     assert_eq!(flagged, expected, "{manifest}");
+}
+
+/// The delay the window's last frame asked before the next (`Duration::MAX`: none until input).
+fn next_frame_after(ui: &Ui<'_>) -> Duration {
+    ui.harness.output().viewport_output.get(&egui::ViewportId::ROOT).map_or(Duration::MAX, |v| v.repaint_delay)
+}
+
+#[test]
+fn another_windows_edit_shows_here_while_an_idle_window_asks_for_no_frames() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = demo_project(dir.path());
+    let mut ui = Ui::open(&project, Some("alice"));
+    let shown = ui.selected();
+    // Settled, the window asks for no frame: nothing wakes it to look for other windows' changes.
+    let settled = Instant::now();
+    while next_frame_after(&ui) != Duration::MAX {
+        assert!(settled.elapsed() < Duration::from_mins(1), "still asks for a frame in {:?}", next_frame_after(&ui));
+        ui.harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // Bob, in another window, ties the sample Alice is looking at: her window notices (its watching
+    // thread, which also wakes it: `store::watch`'s tests) and shows it.
+    let mut bob = Store::open(&project).expect("Bob's connection");
+    bob.apply(&Actor::new("bob", "app"), shown, &CurationAction::Tie).expect("tie");
+    ui.wait_for("Bob's tie in Alice's open sample", |app| {
+        let sample = app.project.as_ref().and_then(|p| p.sample.as_ref());
+        sample.and_then(|s| s.label.as_ref()).is_some_and(|l| l.kind == JudgmentKind::Tie)
+    });
 }

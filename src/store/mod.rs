@@ -30,6 +30,7 @@ mod search;
 mod shapes;
 mod stats;
 mod undo;
+mod watch;
 mod write;
 
 pub use crate::model::{EXCLUDE_REASONS, FLAG_REASONS};
@@ -56,6 +57,7 @@ pub use scores::{MarginRow, NewScorer, ScoreBatch, ScoreInput, ScoreMediaRow, Sc
 pub use search::SampleRow;
 pub use shapes::Shape;
 pub use undo::{Conflict, HistoryEntry, SampleChange, Undone};
+pub use watch::CommitWatch;
 pub use write::{FtsWrite, ImportBatch, PreparedMedia, PreparedSample, StoredBlob, Written};
 
 use rusqlite::Connection;

@@ -18,6 +18,30 @@ pub const BEFORE_MIGRATION_8: &str = "DROP TABLE file_hashes; DROP TABLE fingerp
      DROP TABLE clean_runs; ALTER TABLE datasets DROP COLUMN reference; DROP INDEX media_content;
      ALTER TABLE media DROP COLUMN content;";
 
+/// A canonical 16-bit PCM WAV file of `samples` (interleaved over `channels`) at `rate` Hz;
+/// `declared_frames` overrides the size its header declares (a file cut short).
+pub fn pcm16_wav(rate: u32, channels: u16, samples: &[i16], declared_frames: Option<u32>) -> Vec<u8> {
+    let data_len =
+        declared_frames.map_or(u32::try_from(samples.len() * 2).expect("a small WAV"), |n| n * u32::from(channels) * 2);
+    let mut out = Vec::new();
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16_u32.to_le_bytes());
+    out.extend_from_slice(&1_u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&channels.to_le_bytes());
+    out.extend_from_slice(&rate.to_le_bytes());
+    out.extend_from_slice(&(rate * u32::from(channels) * 2).to_le_bytes());
+    out.extend_from_slice(&(channels * 2).to_le_bytes());
+    out.extend_from_slice(&16_u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+    out
+}
+
 /// Runs the `verdict` binary.
 pub fn verdict(args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_verdict")).args(args).output().expect("runs verdict")

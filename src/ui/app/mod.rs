@@ -224,7 +224,9 @@ impl VerdictApp {
             p.cleaning.poll(ctx, self.settings.right_panel == RightPanel::Cleaning);
             let shown = p.suspects.poll(ctx, self.settings.right_panel == RightPanel::Suspects);
             self.pending.extend(shown);
-            ctx.request_repaint_after(project::EXTERNAL_POLL);
+            if p.watch.is_none() {
+                ctx.request_repaint_after(project::EXTERNAL_POLL);
+            }
             p.poll_query();
             if let Some(wait) = p.sync_selection() {
                 ctx.request_repaint_after(wait);

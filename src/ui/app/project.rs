@@ -70,6 +70,9 @@ pub struct Project {
     seen: (crate::model::OpId, i64),
     /// When [`Project::poll_external`] last looked.
     polled_at: Instant,
+    /// Notices other connections' commits on a thread of its own (none where it could not
+    /// start: then the window wakes every [`EXTERNAL_POLL`] to look).
+    pub watch: Option<crate::store::CommitWatch>,
     /// The statistics panel.
     pub stats: StatsPanel,
     /// The Datasets panel.
@@ -109,9 +112,16 @@ impl Project {
         let path = store.path().to_owned();
         let worker = QueryWorker::start(&path, wake.clone())?;
         let loader = SampleLoader::start(&path, |store, id| LoadedSample::load(store, id).map_err(|e| e.to_string()))?;
-        let textures = TextureCache::new(ImageLoader::start(&path, wake)?);
+        let textures = TextureCache::new(ImageLoader::start(&path, wake.clone())?);
         let cleaning = CleaningPanel::new(path.clone());
         let suspects = SuspectsPanel::new(path.clone());
+        let watch = match crate::store::CommitWatch::start(&path, EXTERNAL_POLL, wake) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                eprintln!("warning: {e}; looking for other windows' changes twice a second instead");
+                None
+            }
+        };
         let mut project = Self {
             path,
             store,
@@ -125,6 +135,7 @@ impl Project {
             undo_redo: (None, None),
             seen: (crate::model::OpId(0), 0),
             polled_at: Instant::now(),
+            watch,
             stats: StatsPanel::default(),
             datasets: DatasetsPanel::default(),
             cleaning,
@@ -380,7 +391,11 @@ impl Project {
     /// Returns the kinds of change it saw (none: nothing changed, or it is not time to look).
     pub fn poll_external(&mut self, curator: Option<&str>) -> crate::store::ChangeKinds {
         let nothing = crate::store::ChangeKinds::default();
-        if self.polled_at.elapsed() < EXTERNAL_POLL {
+        let due = match &self.watch {
+            Some(watch) => watch.take(),
+            None => self.polled_at.elapsed() >= EXTERNAL_POLL,
+        };
+        if !due {
             return nothing;
         }
         self.polled_at = Instant::now();
