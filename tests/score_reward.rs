@@ -43,12 +43,16 @@ fn scorer(dir: &Path) -> Box<dyn Scorer> {
 }
 
 fn load(dir: &Path) -> verdict::score::Result<Box<dyn Scorer>> {
+    load_in(dir, false)
+}
+
+fn load_in(dir: &Path, int8: bool) -> verdict::score::Result<Box<dyn Scorer>> {
     let options = LoadOptions {
         model: dir.to_str().expect("utf-8").to_owned(),
         name: None,
         device: Some(DeviceKind::Cpu),
         caches: Some(Vec::new()),
-        int8: false,
+        int8,
     };
     verdict::score::load(&options).map(|(s, _)| s)
 }
@@ -108,6 +112,38 @@ fn logits_match_transformers_within_1e_4_cut_and_padded() {
         let label = if name.ends_with("-2") { "positive (log-odds)" } else { "LABEL_0" };
         assert_eq!(id.settings["label"], label);
         assert_eq!(scorer.device(), "cpu f32");
+    }
+}
+
+/// `--int8`: a reward model's encoder products in int8 on the CPU (`DeBERTa` and BERT cross-encoders
+/// alike), a scorer of its own whose scores stay near f32's: within 5 % of their span here (these
+/// tiny models' weights are far from a trained model's, which makes activations hard to quantize),
+/// and pairs that f32 sets clearly apart keep their order.
+#[test]
+fn int8_reward_scores_stay_near_f32_in_a_scorer_of_their_own() {
+    let Some(reference) = fixtures() else { return };
+    let pairs = pairs(reference);
+    let candidates: Vec<Candidate<'_>> = pairs.iter().map(|(p, t)| Candidate::new(p, t)).collect();
+    for name in ["tiny-deberta-reward", "tiny-cross-encoder", "tiny-cross-encoder-2"] {
+        let dir = model(reference, name);
+        let exact = scorer(&dir).score(&candidates).expect("f32 scores");
+        let mut int8 = load_in(&dir, true).expect("loads in int8");
+        assert!(int8.device().starts_with("cpu int8 ("), "{}", int8.device());
+        assert_eq!(int8.identity().settings["precision"], "int8");
+        assert!(scorer(&dir).identity().settings.get("precision").is_none(), "f32 keeps its identity");
+        let quantized = int8.score(&candidates).expect("int8 scores");
+        let (lo, hi) = exact.iter().fold((f32::MAX, f32::MIN), |(l, h), s| (l.min(s.score), h.max(s.score)));
+        let worst = exact.iter().zip(&quantized).map(|(e, q)| (e.score - q.score).abs()).fold(0f32, f32::max);
+        eprintln!("{name}: int8 within {worst} of f32, whose scores span {lo}..{hi}");
+        assert!(worst > 0.0, "{name}: int8 gave f32's scores exactly: not quantized");
+        assert!(worst < 0.05 * (hi - lo), "{name}: int8 {worst} from f32 over a span of {}", hi - lo);
+        for (i, (ei, qi)) in exact.iter().zip(&quantized).enumerate() {
+            for (j, (ej, qj)) in exact.iter().zip(&quantized).enumerate() {
+                if ei.score - ej.score > 0.1 * (hi - lo) {
+                    assert!(qi.score > qj.score, "{name}: pairs {i} and {j} swap order in int8");
+                }
+            }
+        }
     }
 }
 

@@ -40,8 +40,8 @@ pub struct ScoreArgs {
     /// Where the model runs (default: a GPU this build and machine have, else the CPU).
     #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(["cpu", "cuda", "metal"]))]
     device: Option<String>,
-    /// A sentence encoder's matrix products in int8 on the CPU: about twice as fast on a CPU with AVX-512
-    /// VNNI, relevance within about 0.01 of f32's; a scorer of its own (scores kept apart from f32's).
+    /// A text encoder's matrix products (sentence encoder, reward model) in int8 on the CPU: about twice as
+    /// fast on a CPU with AVX-512 VNNI, relevance within about 0.01 of f32's; a scorer of its own.
     #[arg(long, conflicts_with_all = ["endpoint", "command"])]
     int8: bool,
     /// Candidates per model call.

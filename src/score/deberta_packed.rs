@@ -129,8 +129,9 @@ impl PackedDeberta {
         }
     }
 
-    /// The encoder of `config` read from `vb` (the `deberta` prefix of a checkpoint), in f32.
-    pub fn load(vb: &VarBuilder, config: &Config) -> Result<Self> {
+    /// The encoder of `config` read from `vb` (the `deberta` prefix of a checkpoint), in f32, its
+    /// linear layers' products in `precision`.
+    pub fn load(vb: &VarBuilder, config: &Config, precision: Precision) -> Result<Self> {
         if let Some(why) = Self::unsupported(config) {
             bail!("a DeBERTa with {why} runs on candle's model");
         }
@@ -194,7 +195,7 @@ impl PackedDeberta {
                     [query_w, key_w, value_w].concat(),
                     Some([query_b, key_b, value_b].concat()),
                     (3 * h, h),
-                    Precision::F32,
+                    precision,
                 );
                 let (mut pos_key, mut pos_query) = (Vec::new(), Vec::new());
                 if let Some(table) = &rel_embeddings {
@@ -220,21 +221,18 @@ impl PackedDeberta {
                     qkv,
                     pos_key,
                     pos_query,
-                    attention_out: Dense::new(
-                        &candle_nn::linear(h, h, vb.pp("attention.output.dense"))?,
-                        Precision::F32,
-                    )?,
+                    attention_out: Dense::new(&candle_nn::linear(h, h, vb.pp("attention.output.dense"))?, precision)?,
                     attention_norm: Norm::new(&candle_nn::layer_norm(
                         h,
                         config.layer_norm_eps,
                         vb.pp("attention.output.LayerNorm"),
                     )?)?,
-                    up: Dense::from_weight(up, None, (config.intermediate_size, h), Precision::F32),
+                    up: Dense::from_weight(up, None, (config.intermediate_size, h), precision),
                     up_bias,
                     act: act(config.hidden_act),
                     down: Dense::new(
                         &candle_nn::linear(config.intermediate_size, h, vb.pp("output.dense"))?,
-                        Precision::F32,
+                        precision,
                     )?,
                     norm: Norm::new(&candle_nn::layer_norm(h, config.layer_norm_eps, vb.pp("output.LayerNorm"))?)?,
                 })
@@ -499,7 +497,7 @@ mod tests {
             }
         }
         let theirs = DebertaV2Model::load(vb.pp("deberta"), &config)?;
-        let ours = PackedDeberta::load(&vb.pp("deberta"), &config)?;
+        let ours = PackedDeberta::load(&vb.pp("deberta"), &config, Precision::F32)?;
         let texts = texts();
         let ids: Vec<&[u32]> = texts.iter().map(|t| t.0.as_slice()).collect();
         let types: Vec<&[u32]> = texts.iter().map(|t| t.1.as_slice()).collect();
@@ -543,6 +541,27 @@ mod tests {
     }
 
     #[test]
+    fn int8_states_stay_close_to_f32_ones() -> Result<()> {
+        let config = config(&serde_json::json!({}));
+        let map = candle_nn::VarMap::new();
+        let vb = VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu);
+        DebertaV2Model::load(vb.pp("deberta"), &config)?;
+        let exact = PackedDeberta::load(&vb.pp("deberta"), &config, Precision::F32)?;
+        let int8 = PackedDeberta::load(&vb.pp("deberta"), &config, Precision::Int8)?;
+        let texts = texts();
+        let ids: Vec<&[u32]> = texts.iter().map(|t| t.0.as_slice()).collect();
+        let (a, b) = (exact.first_tokens(&ids, &[])?, int8.first_tokens(&ids, &[])?);
+        for (i, (x, y)) in a.chunks(exact.hidden()).zip(b.chunks(int8.hidden())).enumerate() {
+            let dot: f32 = x.iter().zip(y).map(|(p, q)| p * q).sum();
+            let norms = x.iter().map(|p| p * p).sum::<f32>().sqrt() * y.iter().map(|q| q * q).sum::<f32>().sqrt();
+            assert!(dot / norms > 0.99, "text {}: cosine {} between int8 and f32 states", i + 1, dot / norms);
+            let moved = x.iter().zip(y).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
+            assert!(moved > 0.0, "text {}: int8 gave f32's states exactly: not quantized", i + 1);
+        }
+        Ok(())
+    }
+
+    #[test]
     fn log_buckets_are_transformers() {
         // transformers' make_log_bucket_position(d, 256, 512) + 256, clamped: DeBERTa-v3-base.
         let r = Relative { span: 256, buckets: Some((256, 512)), c2p: true, p2c: true };
@@ -564,7 +583,7 @@ mod tests {
         let map = candle_nn::VarMap::new();
         let vb = VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu);
         DebertaV2Model::load(vb.pp("deberta"), &short)?;
-        let ours = PackedDeberta::load(&vb.pp("deberta"), &short)?;
+        let ours = PackedDeberta::load(&vb.pp("deberta"), &short, Precision::F32)?;
         let err = ours.first_tokens(&[&[1, 2], &[3, 40]], &[]).expect_err("id 40 is past the vocabulary");
         assert!(err.to_string().contains("text 2 has token id 40"), "{err}");
         let err = ours.first_tokens(&[&[1; 9]], &[]).expect_err("more tokens than positions");
@@ -575,7 +594,7 @@ mod tests {
         let map = candle_nn::VarMap::new();
         let vb = VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu);
         DebertaV2Model::load(vb.pp("deberta"), &typed)?;
-        let ours = PackedDeberta::load(&vb.pp("deberta"), &typed)?;
+        let ours = PackedDeberta::load(&vb.pp("deberta"), &typed, Precision::F32)?;
         let err = ours.first_tokens(&[&[1, 2]], &[&[0, 2]]).expect_err("type 2 of 2");
         assert!(err.to_string().contains("text 1 has token type 2, where the model has 2"), "{err}");
         let err = ours.first_tokens(&[&[1, 2]], &[&[0]]).expect_err("too few types");

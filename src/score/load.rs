@@ -16,9 +16,10 @@ pub struct LoadOptions {
     pub device: Option<DeviceKind>,
     /// The Hugging Face caches to look `org/name` up in (default: [`hub_caches`]).
     pub caches: Option<Vec<std::path::PathBuf>>,
-    /// A sentence encoder's linear layers in int8 on the CPU: about twice as fast where the CPU
-    /// has AVX-512 VNNI, relevance within about 0.01 of f32's, and a scorer of its own (its
-    /// scores kept apart from f32's). Other scorers and devices refuse it.
+    /// A text encoder's linear layers (a sentence encoder's, a reward model's) in int8 on the CPU:
+    /// about twice as fast where the CPU has AVX-512 VNNI, relevance within about 0.01 of f32's,
+    /// and a scorer of its own (its scores kept apart from f32's). Image-text scorers and GPUs
+    /// refuse it.
     pub int8: bool,
 }
 
@@ -57,9 +58,10 @@ pub fn load(options: &LoadOptions) -> Result<(Box<dyn Scorer>, ModelFolder)> {
         )));
     }
     let kind = options.device.unwrap_or_else(device::preferred);
-    if options.int8 && (image_text || reward || kind != DeviceKind::Cpu) {
+    if options.int8 && (image_text || kind != DeviceKind::Cpu) {
         return Err(ScoreError::Unsupported(format!(
-            "int8 runs sentence encoders (BERT family) on the CPU only; {} is a {} model{}: score it without int8",
+            "int8 runs text encoders (sentence encoders, reward models) on the CPU only; {} is a {} model{}: \
+             score it without int8",
             folder.dir.display(),
             folder.architecture,
             if kind == DeviceKind::Cpu { String::new() } else { format!(" on {}", kind.as_str()) }
@@ -75,7 +77,7 @@ pub fn load(options: &LoadOptions) -> Result<(Box<dyn Scorer>, ModelFolder)> {
     let scorer = if image_text {
         image_text_scorer(&folder, name, opened)?
     } else if reward {
-        reward_scorer(&folder, name, opened)?
+        reward_scorer(&folder, name, opened, options.int8)?
     } else {
         sentence_scorer(&folder, name, opened, options.int8)?
     };
@@ -89,33 +91,39 @@ fn sentence_scorer(folder: &ModelFolder, name: String, opened: device::Opened, i
     let weights = std::fs::read(&path)
         .map_err(|e| ScoreError::Model { path: path.clone(), message: format!("cannot be read: {e}") })?;
     let hash = blake3::hash(&weights).to_hex().to_string();
-    let (precision, words) = if int8 {
-        let how = match verdict_kernels::int8::Kernel::detect() {
-            verdict_kernels::int8::Kernel::Vnni => "AVX-512 VNNI",
-            verdict_kernels::int8::Kernel::Avx2 => "AVX2: no faster than f32 on this CPU",
-            verdict_kernels::int8::Kernel::Portable => "portable: this CPU has no AVX-512 VNNI, slow",
-        };
-        (Precision::Int8, format!("cpu int8 ({how})"))
-    } else {
-        (Precision::F32, opened.words)
-    };
+    let (precision, words) = if int8 { (Precision::Int8, int8_words()) } else { (Precision::F32, opened.words) };
     let embedder = super::embed::SentenceEmbedder::load_as(folder, weights, opened.device, opened.dtype, precision)?;
     Ok(Box::new(super::embed::RelevanceScorer::new(embedder, name, folder.architecture.clone(), hash, words)))
 }
 
+/// The device words of a CPU scorer in int8: which kernel runs, and whether it pays.
 #[cfg(feature = "local-models")]
-fn reward_scorer(folder: &ModelFolder, name: String, opened: device::Opened) -> Result<Box<dyn Scorer>> {
+fn int8_words() -> String {
+    let how = match verdict_kernels::int8::Kernel::detect() {
+        verdict_kernels::int8::Kernel::Vnni => "AVX-512 VNNI",
+        verdict_kernels::int8::Kernel::Avx2 => "AVX2: no faster than f32 on this CPU",
+        verdict_kernels::int8::Kernel::Portable => "portable: this CPU has no AVX-512 VNNI, slow",
+    };
+    format!("cpu int8 ({how})")
+}
+
+#[cfg(feature = "local-models")]
+fn reward_scorer(folder: &ModelFolder, name: String, opened: device::Opened, int8: bool) -> Result<Box<dyn Scorer>> {
+    use super::bert_packed::Precision;
     let path = folder.file("model.safetensors")?;
     let weights = std::fs::read(&path)
         .map_err(|e| ScoreError::Model { path: path.clone(), message: format!("cannot be read: {e}") })?;
     let hash = blake3::hash(&weights).to_hex().to_string();
     let dtype = device::reward_dtype(&folder.architecture, opened.dtype);
-    let words = opened.words_in(dtype);
-    Ok(Box::new(super::reward::RewardScorer::load(folder, weights, hash, (opened.device, dtype), name, words)?))
+    let (precision, words) =
+        if int8 { (Precision::Int8, int8_words()) } else { (Precision::F32, opened.words_in(dtype)) };
+    let scorer =
+        super::reward::RewardScorer::load(folder, weights, hash, (opened.device, dtype, precision), name, words)?;
+    Ok(Box::new(scorer))
 }
 
 #[cfg(not(feature = "local-models"))]
-fn reward_scorer(_: &ModelFolder, _: String, (): ()) -> Result<Box<dyn Scorer>> {
+fn reward_scorer(_: &ModelFolder, _: String, (): (), _: bool) -> Result<Box<dyn Scorer>> {
     Err(ScoreError::Device("this Verdict was built without the `local-models` feature".into()))
 }
 

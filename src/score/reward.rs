@@ -263,12 +263,13 @@ impl RewardScorer {
     /// Loads the reward model of `folder` (its weights already read: `weights`, blake3 `hash`)
     /// onto `device` (described by `words`), as the scorer `name`.
     /// `dtype` is the weights' and activations' type: f16 on a GPU for BERT-family heads,
-    /// always f32 for `DeBERTa` (`super::device::reward_dtype`).
+    /// always f32 for `DeBERTa` (`super::device::reward_dtype`); `precision` the encoder's matrix
+    /// products on the CPU (int8 there only, over plain buffers, and named in the settings).
     pub(crate) fn load(
         folder: &ModelFolder,
         weights: Vec<u8>,
         hash: String,
-        (device, dtype): (Device, DType),
+        (device, dtype, precision): (Device, DType, Precision),
         name: String,
         words: String,
     ) -> Result<Self> {
@@ -284,6 +285,10 @@ impl RewardScorer {
                 folder.architecture
             )));
         }
+        let packed = device.is_cpu() && dtype == DType::F32;
+        if precision == Precision::Int8 && !packed {
+            return Err(ScoreError::Unsupported("int8 runs reward models on the CPU in f32 weights only".into()));
+        }
         let vb = VarBuilder::from_buffered_safetensors(weights, dtype, &device)
             .map_err(|e| model_error(&weights_path, format!("cannot be read: {e}")))?;
         let wrong_weights = |e: candle_core::Error| {
@@ -293,8 +298,15 @@ impl RewardScorer {
             let mut config = deberta_config(folder)?;
             config.id2label = Some((0..labels.len()).map(|i| (i as u32, labels[i].clone())).collect());
             let pad = config.pad_token_id.unwrap_or(0);
-            let head = if device.is_cpu() && dtype == DType::F32 && PackedDeberta::unsupported(&config).is_none() {
-                let model = PackedDeberta::load(&vb.pp("deberta"), &config).map_err(wrong_weights)?;
+            let unsupported = PackedDeberta::unsupported(&config);
+            if let (Precision::Int8, Some(why)) = (precision, &unsupported) {
+                return Err(ScoreError::Unsupported(format!(
+                    "{}: int8 runs DeBERTa over plain buffers, which do not take {why}: score it without int8",
+                    config_path.display()
+                )));
+            }
+            let head = if packed && unsupported.is_none() {
+                let model = PackedDeberta::load(&vb.pp("deberta"), &config, precision).map_err(wrong_weights)?;
                 let pooled = config.pooler_hidden_size.unwrap_or(config.hidden_size);
                 Head::PackedDeberta(Box::new(DebertaHead {
                     model,
@@ -316,8 +328,8 @@ impl RewardScorer {
             let model = super::bert::BertEncoder::load(vb.pp("bert"), &config).map_err(wrong_weights)?;
             let pooler = candle_nn::linear(h, h, vb.pp("bert.pooler.dense")).map_err(wrong_weights)?;
             let classifier = candle_nn::linear(h, labels.len(), vb.pp("classifier")).map_err(wrong_weights)?;
-            let head = if device.is_cpu() && dtype == DType::F32 {
-                let model = PackedBert::new(&model, Precision::F32).map_err(wrong_weights)?;
+            let head = if packed {
+                let model = PackedBert::new(&model, precision).map_err(wrong_weights)?;
                 Head::PackedBert(Box::new(BertHead { model, pooler, classifier }))
             } else {
                 Head::Bert(Box::new(BertHead { model, pooler, classifier }))
@@ -327,7 +339,7 @@ impl RewardScorer {
         let pad_id = u32::try_from(pad_id).map_err(|_| model_error(&config_path, "pad_token_id is too large"))?;
         let tokenizer_only_second = tokenizer(folder, max_tokens, TruncationStrategy::OnlySecond, pad_id)?;
         let fallback = tokenizer(folder, max_tokens, TruncationStrategy::LongestFirst, pad_id)?;
-        let settings = serde_json::json!({
+        let mut settings = serde_json::json!({
             "input": "pair (prompt, candidate text)",
             "max_tokens": max_tokens,
             "truncation": "the candidate's end (longest-first when the prompt alone does not fit)",
@@ -336,6 +348,10 @@ impl RewardScorer {
                 Pick::LogOdds { name, .. } => format!("{name} (log-odds)"),
             },
         });
+        // Named only when used, so that f32 scorers keep the identity they had.
+        if precision == Precision::Int8 {
+            settings["precision"] = "int8".into();
+        }
         let identity = ScorerIdentity {
             name,
             kind: "reward".into(),
@@ -361,7 +377,7 @@ impl RewardScorer {
         let hash = blake3::hash(&weights).to_hex().to_string();
         let precision = if dtype == DType::F16 { "f16" } else { "f32" };
         let words = format!("{} {precision}", if device.is_cpu() { "cpu" } else { "gpu" });
-        Self::load(folder, weights, hash, (device, dtype), folder.name.clone(), words)
+        Self::load(folder, weights, hash, (device, dtype, Precision::F32), folder.name.clone(), words)
     }
 
     /// The encodings of `pairs`, padded together: response-only truncation, and for the pairs whose
