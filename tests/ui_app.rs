@@ -154,6 +154,32 @@ fn the_filter_narrows_the_list_and_a_bad_query_says_why() {
     assert_eq!(ui.list_len(), 3, "the last good list stays");
 }
 
+/// `/` and the keys typed right after it arrive in one frame (a fast typist, or xdotool): they are
+/// the filter's text, not shortcuts (`b` and `a` would pick B, then A).
+#[test]
+fn keys_typed_with_slash_in_one_frame_go_to_the_filter_not_to_shortcuts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = demo_project(dir.path());
+    let mut ui = Ui::open(&project, Some("di"));
+    let id = ui.selected();
+    let press = |key| egui::Event::Key {
+        key,
+        physical_key: None,
+        pressed: true,
+        repeat: false,
+        modifiers: egui::Modifiers::NONE,
+    };
+    let mut events = vec![press(egui::Key::Slash), egui::Event::Text("/".into())];
+    for (key, text) in [(egui::Key::B, "b"), (egui::Key::A, "a"), (egui::Key::D, "d")] {
+        events.extend([press(key), egui::Event::Text(text.into())]);
+    }
+    ui.harness.input_mut().events.extend(events);
+    ui.harness.step();
+    ui.harness.step();
+    assert!(actions(&ui.store(), id).is_empty(), "no shortcut ran: {:?}", actions(&ui.store(), id));
+    assert_eq!(ui.harness.state().project.as_ref().map(|p| p.query.text.clone()).as_deref(), Some("bad"));
+}
+
 #[test]
 fn media_samples_show_their_media_widgets() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -18,7 +18,15 @@ impl VerdictApp {
         // While a dialog is open, keys belong to it (the flag dialog's 1-6, Enter, Esc); while
         // the window waits to close, to the question.
         if matches!(self.dialog, Dialog::None) && !self.is_closing() {
-            self.pending.extend(commands::from_keys(&ctx));
+            let commands = commands::from_keys(&ctx);
+            // The filter takes the keyboard in this frame, before it is drawn, so that what is
+            // typed right after `/` lands in it.
+            for command in commands {
+                match command {
+                    Command::FocusQuery => self.focus_query = true,
+                    other => self.pending.push(other),
+                }
+            }
             // Esc unmarks the list's marked rows, unless the cheat sheet takes it to close.
             if !self.cheat_sheet
                 && !ctx.egui_wants_keyboard_input()
@@ -169,14 +177,15 @@ impl VerdictApp {
         let mut save = false;
         let mut apply: Option<String> = None;
         ui.horizontal(|ui| {
+            let id = egui::Id::unique("query_bar");
+            if focus {
+                ui.memory_mut(|m| m.request_focus(id));
+            }
             let edit = egui::TextEdit::singleline(&mut p.query.text)
                 .hint_text("Filter: modality:image len_chosen>500 is:flagged \"red car\"   (/ to focus)")
                 .desired_width(ui.available_width() - 260.0)
-                .id(egui::Id::unique("query_bar"));
+                .id(id);
             let response = ui.add(edit);
-            if focus {
-                response.request_focus();
-            }
             if response.changed() {
                 p.run_query();
             }

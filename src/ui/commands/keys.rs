@@ -154,17 +154,30 @@ pub const BINDINGS: &[Binding] = &[
 ];
 
 /// The commands the keys pressed this frame ask for. Nothing when a text field has the keyboard.
+/// Keys after a `/` (which focuses the filter) in the same frame are the filter's text, typed
+/// quickly, not shortcuts: they are left for the filter (`/bad` must not pick B, then A).
 pub fn from_keys(ctx: &egui::Context) -> Vec<Command> {
     if ctx.egui_wants_keyboard_input() {
         return Vec::new();
     }
     let mut out = Vec::new();
     ctx.input_mut(|input| {
+        let slash = |e: &egui::Event| {
+            matches!(e, egui::Event::Key { key: Key::Slash, pressed: true, modifiers, .. } if modifiers.is_none())
+        };
+        let mut later = input.events.iter().position(slash).map(|i| input.events.split_off(i + 1)).unwrap_or_default();
+        // The `/` itself focuses the filter; its text is not typed there.
+        if let Some(i) = later.iter().position(|e| matches!(e, egui::Event::Text(_)))
+            && matches!(&later[i], egui::Event::Text(t) if t == "/")
+        {
+            later.remove(i);
+        }
         for b in BINDINGS {
             if input.consume_shortcut(&b.shortcut) {
                 out.push((b.command)());
             }
         }
+        input.events.extend(later);
     });
     out
 }
