@@ -92,7 +92,7 @@ impl BertEncoder {
 
 /// `(batch, tokens)`: 0 where a token counts, the dtype's lowest value where it is padding (as
 /// transformers' extended attention mask).
-fn additive_mask(mask: &Tensor, dtype: DType) -> Result<Tensor> {
+pub(super) fn additive_mask(mask: &Tensor, dtype: DType) -> Result<Tensor> {
     let lowest = match dtype {
         DType::F16 => -65504.0,
         DType::BF16 => -3.389_531_389_251_535_5e38,

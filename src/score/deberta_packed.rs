@@ -54,13 +54,42 @@ struct Buffers {
 
 /// How relative distances become rows of the relative embeddings.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Relative {
+pub(super) struct Relative {
     /// Distances from `-span` to `span - 1` have rows of their own (`2 span` rows).
-    span: usize,
+    pub(super) span: usize,
     /// Log buckets: `(position_buckets, max_relative_positions)`; none: distances as they are.
     buckets: Option<(i64, i64)>,
-    c2p: bool,
-    p2c: bool,
+    pub(super) c2p: bool,
+    pub(super) p2c: bool,
+}
+
+impl Relative {
+    /// The relative attention `config` describes (none: the model has none), and the scale of
+    /// its scores, `1 / sqrt(head dim x scale factor)`.
+    pub(super) fn of(config: &Config, head_dim: usize) -> (Option<Self>, f32) {
+        let has = |kind: &str| config.pos_att_type.iter().any(|s| s == kind);
+        let (c2p, p2c) = (has("c2p"), has("p2c"));
+        let scale_factor = 1 + usize::from(c2p) + usize::from(p2c);
+        #[allow(clippy::cast_precision_loss, reason = "a head's width")]
+        let inverse_scale = 1.0 / ((head_dim * scale_factor) as f32).sqrt();
+        let relative = config.relative_attention.then(|| {
+            let max_relative = if config.max_relative_positions < 1 {
+                i64::try_from(config.max_position_embeddings).unwrap_or(i64::MAX)
+            } else {
+                config.max_relative_positions as i64
+            };
+            let buckets = config.position_buckets.filter(|b| *b > 0).map(|b| b as i64);
+            let span = usize::try_from(buckets.unwrap_or(max_relative)).unwrap_or(0);
+            Relative { span, buckets: buckets.map(|b| (b, max_relative)), c2p, p2c }
+        });
+        (relative, inverse_scale)
+    }
+
+    /// Each distance's row, from `-(longest - 1)` to `longest - 1`.
+    pub(super) fn rows(&self, longest: usize) -> Vec<usize> {
+        let reach = i64::try_from(longest).unwrap_or(i64::MAX) - 1;
+        (-reach..=reach).map(|d| distance_row(self, d)).collect()
+    }
 }
 
 struct Layer {
@@ -149,21 +178,8 @@ impl PackedDeberta {
         let types = (config.type_vocab_size > 0)
             .then(|| get((config.type_vocab_size, h), "embeddings.token_type_embeddings.weight"))
             .transpose()?;
-        let has = |kind: &str| config.pos_att_type.iter().any(|s| s == kind);
-        let (c2p, p2c) = (has("c2p"), has("p2c"));
-        let scale_factor = 1 + usize::from(c2p) + usize::from(p2c);
-        #[allow(clippy::cast_precision_loss, reason = "a head's width")]
-        let inverse_scale = 1.0 / ((head_dim * scale_factor) as f32).sqrt();
-        let relative = config.relative_attention.then(|| {
-            let max_relative = if config.max_relative_positions < 1 {
-                i64::try_from(config.max_position_embeddings).unwrap_or(i64::MAX)
-            } else {
-                config.max_relative_positions as i64
-            };
-            let buckets = config.position_buckets.filter(|b| *b > 0).map(|b| b as i64);
-            let span = usize::try_from(buckets.unwrap_or(max_relative)).unwrap_or(0);
-            Relative { span, buckets: buckets.map(|b| (b, max_relative)), c2p, p2c }
-        });
+        let (relative, inverse_scale) = Relative::of(config, head_dim);
+        let (c2p, p2c) = relative.map_or((false, false), |r| (r.c2p, r.p2c));
         // The relative embeddings as the encoder hands them to every layer.
         let rel_embeddings = relative
             .map(|r| -> Result<Tensor> {
@@ -309,10 +325,7 @@ impl PackedDeberta {
             texts.iter().scan(0, |at, t| Some((std::mem::replace(at, *at + t.len()), t.len()))).collect();
         let longest = spans.iter().map(|s| s.1).max().unwrap_or(0);
         // Each distance's row of the relative embeddings, from `-(longest - 1)` up.
-        let rows: Vec<usize> = self.relative.as_ref().map_or_else(Vec::new, |r| {
-            let reach = i64::try_from(longest).unwrap_or(i64::MAX) - 1;
-            (-reach..=reach).map(|d| distance_row(r, d)).collect()
-        });
+        let rows: Vec<usize> = self.relative.as_ref().map_or_else(Vec::new, |r| r.rows(longest));
         let relative = self.relative.map(|r| (r, rows.as_slice()));
         let shape = (self.heads, self.head_dim);
         let (last, earlier) = self.layers.split_last().map_or((None, &[][..]), |(l, e)| (Some(l), e));
@@ -448,13 +461,13 @@ impl Layer {
 }
 
 #[cfg(test)]
-mod tests {
+pub(in crate::score) mod tests {
     use super::*;
     use candle_core::{Device, Tensor};
     use candle_transformers::models::debertav2::DebertaV2Model;
 
     /// A small `DeBERTa` of 2 layers, 4 heads, 32 wide, with `overrides` over DeBERTa-v3's settings.
-    fn config(overrides: &serde_json::Value) -> Config {
+    pub(in crate::score) fn config(overrides: &serde_json::Value) -> Config {
         let mut c = serde_json::json!({
             "vocab_size": 40, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
             "intermediate_size": 48, "hidden_act": "gelu", "hidden_dropout_prob": 0.0,

@@ -117,12 +117,17 @@ fn gpu_name(device: &candle_core::Device) -> Option<String> {
     }
 }
 
-/// The precision a reward head of `architecture` runs in where the device's is `dtype`: BERT
-/// family heads take the device's (f16 on a GPU); `DeBERTa` stays in f32 everywhere (candle's
-/// `DeBERTa` builds f32 masks of its own).
+/// The precision a reward head of `architecture` (with `config.json`'s `config`) runs in where
+/// the device's is `dtype`: the device's (f16 on a GPU), but for a DeBERTa-v2 with an embedding
+/// projection, which candle's model runs, in f32 (it builds f32 masks of its own).
 #[cfg(feature = "local-models")]
-pub(crate) fn reward_dtype(architecture: &str, dtype: candle_core::DType) -> candle_core::DType {
-    if architecture.starts_with("DebertaV2") { candle_core::DType::F32 } else { dtype }
+pub(crate) fn reward_dtype(
+    architecture: &str,
+    config: &serde_json::Value,
+    dtype: candle_core::DType,
+) -> candle_core::DType {
+    let projected = config["embedding_size"].as_u64().is_some_and(|e| Some(e) != config["hidden_size"].as_u64());
+    if architecture.starts_with("DebertaV2") && projected { candle_core::DType::F32 } else { dtype }
 }
 
 #[cfg(feature = "local-models")]
@@ -148,6 +153,20 @@ pub(crate) fn open(kind: DeviceKind) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(feature = "local-models")]
+    #[test]
+    fn reward_heads_take_the_devices_precision_but_a_projected_deberta() {
+        use candle_core::DType;
+        let plain = serde_json::json!({ "hidden_size": 768 });
+        let projected = serde_json::json!({ "hidden_size": 768, "embedding_size": 128 });
+        let same = serde_json::json!({ "hidden_size": 768, "embedding_size": 768 });
+        let v2 = "DebertaV2ForSequenceClassification";
+        assert_eq!(super::reward_dtype(v2, &plain, DType::F16), DType::F16);
+        assert_eq!(super::reward_dtype(v2, &same, DType::F16), DType::F16);
+        assert_eq!(super::reward_dtype(v2, &projected, DType::F16), DType::F32);
+        assert_eq!(super::reward_dtype("BertForSequenceClassification", &projected, DType::F16), DType::F16);
+    }
+
     use super::*;
 
     #[test]

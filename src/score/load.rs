@@ -114,7 +114,7 @@ fn reward_scorer(folder: &ModelFolder, name: String, opened: device::Opened, int
     let weights = std::fs::read(&path)
         .map_err(|e| ScoreError::Model { path: path.clone(), message: format!("cannot be read: {e}") })?;
     let hash = blake3::hash(&weights).to_hex().to_string();
-    let dtype = device::reward_dtype(&folder.architecture, opened.dtype);
+    let dtype = device::reward_dtype(&folder.architecture, &folder.config, opened.dtype);
     let (precision, words) =
         if int8 { (Precision::Int8, int8_words()) } else { (Precision::F32, opened.words_in(dtype)) };
     let scorer =

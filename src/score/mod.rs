@@ -31,6 +31,8 @@ mod clip_packed;
 #[cfg(feature = "local-models")]
 mod cpu_ops;
 #[cfg(feature = "local-models")]
+mod deberta;
+#[cfg(feature = "local-models")]
 mod deberta_packed;
 pub mod device;
 #[cfg(feature = "local-models")]

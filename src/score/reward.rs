@@ -6,9 +6,11 @@
 //! `cross-encoder/ms-marco-MiniLM-L-6-v2`: BERT, its pooler (dense + tanh over `[CLS]`), then the
 //! classifier).
 //!
-//! On the CPU in f32 a BERT cross-encoder runs `bert_packed`'s encoder over plain buffers, the pairs
-//! packed without padding, each token with its type (the response's are 1); elsewhere, and for
-//! `DeBERTa` everywhere, candle's models over padded, masked batches.
+//! On the CPU in f32 the encoders run over plain buffers, the pairs packed without padding, each
+//! token with its type (the response's are 1): a BERT cross-encoder in `bert_packed`, `DeBERTa` in
+//! `deberta_packed`. Elsewhere (a GPU, in f16) over padded, masked batches of candle's tensors:
+//! `bert` and `deberta`; a DeBERTa-v2 with an embedding projection on candle-transformers' model
+//! in f32; one with a convolution layer is refused.
 //!
 //! Input as those models are used with `transformers`: the tokenizer's pair encoding of (prompt,
 //! response), with the response's token types where the model has them, cut to the model's max
@@ -21,6 +23,7 @@
 //! refused, naming its labels.
 
 use super::bert_packed::{PackedBert, Precision};
+use super::deberta::Deberta;
 use super::deberta_packed::PackedDeberta;
 use super::folder::ModelFolder;
 use super::{Candidate, Result, ScoreError, Scored, Scorer, ScorerIdentity};
@@ -43,9 +46,12 @@ fn inference(e: impl std::fmt::Display) -> ScoreError {
 
 /// The encoder and its classification head.
 enum Head {
-    Deberta(Box<debertav2::DebertaV2SeqClassificationModel>),
+    /// Candle's model: a DeBERTa-v2 with an embedding projection, in f32.
+    CandleDeberta(Box<debertav2::DebertaV2SeqClassificationModel>),
+    /// Padded and masked, in the device's precision (a GPU's).
+    Deberta(Box<DebertaHead<Deberta>>),
     /// On the CPU in f32: the pairs packed without padding, over plain buffers.
-    PackedDeberta(Box<DebertaHead>),
+    PackedDeberta(Box<DebertaHead<PackedDeberta>>),
     Bert(Box<BertHead<super::bert::BertEncoder>>),
     /// On the CPU in f32: the pairs packed without padding, over plain buffers.
     PackedBert(Box<BertHead<PackedBert>>),
@@ -70,9 +76,14 @@ impl Head {
             Ok((tensor(Encoding::get_ids)?, tensor(Encoding::get_type_ids)?, tensor(Encoding::get_attention_mask)?))
         };
         match self {
-            Head::Deberta(m) => {
+            Head::CandleDeberta(m) => {
                 let (ids, types, mask) = padded()?;
                 m.forward(&ids, Some(types), Some(mask))
+            }
+            Head::Deberta(d) => {
+                let (ids, types, mask) = padded()?;
+                let hidden = d.model.forward(&ids, &types, &mask)?;
+                d.classify(&hidden.i((.., 0))?.contiguous()?)
             }
             Head::Bert(b) => {
                 let (ids, types, mask) = padded()?;
@@ -82,13 +93,7 @@ impl Head {
             Head::PackedDeberta(d) => {
                 let (ids, types) = unpadded(encodings);
                 let cls = d.model.first_tokens(&ids, &types)?;
-                let pooled = d.pooler.forward(&Tensor::from_vec(cls, (ids.len(), d.model.hidden()), device)?)?;
-                let pooled = match d.pooler_act {
-                    debertav2::HiddenAct::Gelu => pooled.gelu_erf()?,
-                    debertav2::HiddenAct::GeluApproximate => pooled.gelu()?,
-                    debertav2::HiddenAct::Relu => pooled.relu()?,
-                };
-                d.classifier.forward(&pooled)
+                d.classify(&Tensor::from_vec(cls, (ids.len(), d.model.hidden()), device)?)
             }
             Head::PackedBert(b) => {
                 let (ids, types) = unpadded(encodings);
@@ -116,11 +121,24 @@ impl<E> BertHead<E> {
 }
 
 /// `DeBERTa`, its context pooler (dense and activation over `[CLS]`) and the classifier.
-struct DebertaHead {
-    model: PackedDeberta,
+struct DebertaHead<E> {
+    model: E,
     pooler: Linear,
     pooler_act: debertav2::HiddenAct,
     classifier: Linear,
+}
+
+impl<E> DebertaHead<E> {
+    /// The logits of `[CLS]`'s last hidden states, `(pairs, hidden)`.
+    fn classify(&self, cls: &Tensor) -> candle_core::Result<Tensor> {
+        let pooled = self.pooler.forward(cls)?;
+        let pooled = match self.pooler_act {
+            debertav2::HiddenAct::Gelu => pooled.gelu_erf()?,
+            debertav2::HiddenAct::GeluApproximate => pooled.gelu()?,
+            debertav2::HiddenAct::Relu => pooled.relu()?,
+        };
+        self.classifier.forward(&pooled)
+    }
 }
 
 /// Each pair's tokens without its padding, and their types.
@@ -262,8 +280,8 @@ fn tokenizer(folder: &ModelFolder, max_tokens: usize, strategy: TruncationStrate
 impl RewardScorer {
     /// Loads the reward model of `folder` (its weights already read: `weights`, blake3 `hash`)
     /// onto `device` (described by `words`), as the scorer `name`.
-    /// `dtype` is the weights' and activations' type: f16 on a GPU for BERT-family heads,
-    /// always f32 for `DeBERTa` (`super::device::reward_dtype`); `precision` the encoder's matrix
+    /// `dtype` is the weights' and activations' type: f16 on a GPU, but f32 for a DeBERTa-v2 with
+    /// an embedding projection (`super::device::reward_dtype`); `precision` the encoder's matrix
     /// products on the CPU (int8 there only, over plain buffers, and named in the settings).
     pub(crate) fn load(
         folder: &ModelFolder,
@@ -278,9 +296,10 @@ impl RewardScorer {
         let labels = labels(folder)?;
         let pick = pick(folder, &labels)?;
         let max_tokens = max_tokens(folder)?;
-        if dtype != super::device::reward_dtype(&folder.architecture, dtype) {
+        if dtype != super::device::reward_dtype(&folder.architecture, &folder.config, dtype) {
             return Err(ScoreError::Unsupported(format!(
-                "{}: a {} head runs in f32 only (candle's DeBERTa builds f32 masks of its own)",
+                "{}: a {} head with an embedding projection runs in f32 only (candle's DeBERTa builds f32 \
+                 masks of its own)",
                 config_path.display(),
                 folder.architecture
             )));
@@ -305,20 +324,32 @@ impl RewardScorer {
                     config_path.display()
                 )));
             }
-            let head = if packed && unsupported.is_none() {
-                let model = PackedDeberta::load(&vb.pp("deberta"), &config, precision).map_err(wrong_weights)?;
-                let pooled = config.pooler_hidden_size.unwrap_or(config.hidden_size);
-                Head::PackedDeberta(Box::new(DebertaHead {
-                    model,
-                    pooler: candle_nn::linear(config.hidden_size, pooled, vb.pp("pooler.dense"))
-                        .map_err(wrong_weights)?,
-                    pooler_act: config.pooler_hidden_act.unwrap_or(debertav2::HiddenAct::Gelu),
-                    classifier: candle_nn::linear(pooled, labels.len(), vb.pp("classifier")).map_err(wrong_weights)?,
-                }))
-            } else {
+            if config.conv_kernel_size.unwrap_or(0) > 0 {
+                return Err(ScoreError::Unsupported(format!(
+                    "{}: a DeBERTa-v2 with a convolution layer (conv_kernel_size) is not one Verdict runs yet",
+                    config_path.display()
+                )));
+            }
+            let pooled = config.pooler_hidden_size.unwrap_or(config.hidden_size);
+            let head = |vb: &VarBuilder| -> candle_core::Result<(Linear, Linear)> {
+                Ok((
+                    candle_nn::linear(config.hidden_size, pooled, vb.pp("pooler.dense"))?,
+                    candle_nn::linear(pooled, labels.len(), vb.pp("classifier"))?,
+                ))
+            };
+            let pooler_act = config.pooler_hidden_act.unwrap_or(debertav2::HiddenAct::Gelu);
+            let head = if unsupported.is_some() {
                 let model = debertav2::DebertaV2SeqClassificationModel::load(vb.pp("deberta"), &config, None)
                     .map_err(wrong_weights)?;
-                Head::Deberta(Box::new(model))
+                Head::CandleDeberta(Box::new(model))
+            } else if packed {
+                let model = PackedDeberta::load(&vb.pp("deberta"), &config, precision).map_err(wrong_weights)?;
+                let (pooler, classifier) = head(&vb).map_err(wrong_weights)?;
+                Head::PackedDeberta(Box::new(DebertaHead { model, pooler, pooler_act, classifier }))
+            } else {
+                let model = Deberta::load(&vb.pp("deberta"), &config).map_err(wrong_weights)?;
+                let (pooler, classifier) = head(&vb).map_err(wrong_weights)?;
+                Head::Deberta(Box::new(DebertaHead { model, pooler, pooler_act, classifier }))
             };
             (head, pad)
         } else {
