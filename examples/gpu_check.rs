@@ -72,11 +72,16 @@ mod run {
                 println!("{}", report.0);
                 Ok(())
             }
+            Some("reward-agree") => {
+                let (dir, pairs) = model_and_pairs(&positional)?;
+                let tolerance: f32 = opt("--tolerance").map_or(Ok(0.05), |t| t.parse()).context("--tolerance")?;
+                reward_agree(&dir, &pairs, device_kind, tolerance)
+            }
             Some("clip") => {
                 let iters: usize = opt("--iters").map_or(Ok(10), |n| n.parse()).context("--iters")?;
                 clip(device_kind, dtype, batch, iters)
             }
-            _ => bail!("usage: gpu_check agree|minilm|clip ... (see examples/gpu_check.rs)"),
+            _ => bail!("usage: gpu_check agree|minilm|reward-agree|clip ... (see examples/gpu_check.rs)"),
         }
     }
 
@@ -158,6 +163,35 @@ mod run {
         );
         if !ok {
             bail!("GPU and CPU scores differ by {worst} (tolerance {tolerance}), order kept: {same_order}");
+        }
+        Ok(())
+    }
+
+    /// A reward model's scores on the CPU in f32 (the plain-buffer path) against `kind`'s in its
+    /// default precision (f16 on a GPU: `score::deberta` or `bert`, padded and masked).
+    fn reward_agree(dir: &str, pairs: &[(String, String)], kind: DeviceKind, tolerance: f32) -> anyhow::Result<()> {
+        use verdict::score::reward::RewardScorer;
+        use verdict::score::{Candidate, Scorer};
+        let folder = ModelFolder::find(dir, &[])?;
+        let candidates: Vec<Candidate<'_>> = pairs.iter().map(|(p, r)| Candidate::new(p, r)).collect();
+        let scores = |device: Device, dtype: DType| -> anyhow::Result<(Vec<f32>, String)> {
+            let weights = std::fs::read(folder.dir.join("model.safetensors"))?;
+            let mut scorer = RewardScorer::load_as(&folder, weights, device, dtype)?;
+            let scored = scorer.score(&candidates)?;
+            Ok((scored.iter().map(|s| s.score).collect(), scorer.device().to_owned()))
+        };
+        let (cpu, _) = scores(Device::Cpu, DType::F32)?;
+        let (other, words) = scores(open(kind)?, default_dtype(kind))?;
+        let worst = cpu.iter().zip(&other).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        let ok = worst <= tolerance;
+        println!(
+            "{}",
+            serde_json::json!({"what": "reward-agree", "model": folder.architecture, "pairs": pairs.len(),
+                "device": words, "largest_difference": worst, "tolerance": tolerance, "ok": ok,
+                "cpu_head": &cpu[..cpu.len().min(8)], "device_head": &other[..other.len().min(8)]})
+        );
+        if !ok {
+            bail!("reward scores on {words} differ from the CPU's by {worst} (tolerance {tolerance})");
         }
         Ok(())
     }
