@@ -162,13 +162,6 @@ fn keys_typed_with_slash_in_one_frame_go_to_the_filter_not_to_shortcuts() {
     let project = demo_project(dir.path());
     let mut ui = Ui::open(&project, Some("di"));
     let id = ui.selected();
-    let press = |key| egui::Event::Key {
-        key,
-        physical_key: None,
-        pressed: true,
-        repeat: false,
-        modifiers: egui::Modifiers::NONE,
-    };
     let mut events = vec![press(egui::Key::Slash), egui::Event::Text("/".into())];
     for (key, text) in [(egui::Key::B, "b"), (egui::Key::A, "a"), (egui::Key::D, "d")] {
         events.extend([press(key), egui::Event::Text(text.into())]);

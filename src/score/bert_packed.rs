@@ -13,8 +13,8 @@
 
 use super::bert::BertEncoder;
 pub use super::plain::Precision;
-use super::plain::{Dense, Mask, Norm, ROWS_PER_TASK, Work, attend, resize, values};
-use candle_core::{Result, bail};
+use super::plain::{Dense, Limits, Mask, Norm, ROWS_PER_TASK, Work, attend, packed_tokens, resize, values};
+use candle_core::Result;
 use candle_transformers::models::bert::HiddenAct;
 use rayon::prelude::*;
 use std::sync::Mutex;
@@ -130,30 +130,12 @@ impl PackedBert {
         read: impl FnOnce(&[f32]) -> R,
     ) -> Result<R> {
         let h = self.hidden;
-        let (vocab, positions) = (self.word.len() / h, self.position_and_type.len() / h);
-        let type_count = self.type_deltas.len() / h + 1;
-        if !types.is_empty() && types.len() != texts.len() {
-            bail!("{} texts with {} lists of token types", texts.len(), types.len());
-        }
-        let mut tokens = Vec::new();
-        for (i, text) in texts.iter().enumerate() {
-            if text.len() > positions {
-                bail!("text {} has {} tokens, more than the model's {positions} positions", i + 1, text.len());
-            }
-            if let Some(id) = text.iter().find(|id| **id as usize >= vocab) {
-                bail!("text {} has token id {id}, outside the model's vocabulary of {vocab}", i + 1);
-            }
-            let text_types = types.get(i).copied().unwrap_or(&[]);
-            if !types.is_empty() && text_types.len() != text.len() {
-                bail!("text {} has {} tokens and {} token types", i + 1, text.len(), text_types.len());
-            }
-            if let Some(t) = text_types.iter().find(|t| **t as usize >= type_count) {
-                bail!("text {} has token type {t}, where the model has {type_count}", i + 1);
-            }
-            let typed =
-                text.iter().enumerate().map(|(p, id)| (*id as usize, p, text_types.get(p).map_or(0, |t| *t as usize)));
-            tokens.extend(typed);
-        }
+        let limits = Limits {
+            vocab: self.word.len() / h,
+            positions: Some(self.position_and_type.len() / h),
+            types: self.type_deltas.len() / h + 1,
+        };
+        let tokens = packed_tokens(texts, types, &limits)?;
         let mut buffers = self.buffers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let Buffers { work, states: x } = &mut *buffers;
         resize(x, tokens.len() * h);

@@ -237,7 +237,7 @@ impl Layer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::score::deberta_packed::tests::config;
+    use crate::score::deberta_packed::tests::{config, v2_shaped};
     use candle_transformers::models::debertav2::DebertaV2Model;
 
     /// The padded, masked batch gives what candle's model gives each text alone, in f32; in f16
@@ -294,10 +294,7 @@ mod tests {
 
     #[test]
     fn deberta_v2_shaped_padded_batch() -> Result<()> {
-        agrees_with_candle(&serde_json::json!({
-            "position_buckets": -1, "max_relative_positions": 6, "share_att_key": false,
-            "position_biased_input": true, "type_vocab_size": 2, "norm_rel_ebd": "none",
-        }))?;
+        agrees_with_candle(&v2_shaped())?;
         agrees_with_candle(&serde_json::json!({ "pos_att_type": ["c2p"], "hidden_act": "relu" }))?;
         agrees_with_candle(&serde_json::json!({ "relative_attention": false, "position_biased_input": true }))
     }

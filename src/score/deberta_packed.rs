@@ -17,7 +17,9 @@
 //! a pass to the longest: on a base-sized model about half `PyTorch`'s speed on the CPU, a sixth of
 //! it in the kernel zeroing pages. Gives what it gives within float rounding (tests below).
 
-use super::plain::{Dense, Norm, Precision, ROWS_PER_TASK, Strided, Work, matmul, resize, values};
+use super::plain::{
+    Dense, Limits, Norm, Precision, ROWS_PER_TASK, Strided, Work, matmul, packed_tokens, resize, values,
+};
 use candle_core::{DType, Module, Result, Tensor, bail};
 use candle_nn::VarBuilder;
 use candle_transformers::models::debertav2::{Config, HiddenAct};
@@ -167,7 +169,7 @@ impl PackedDeberta {
         let h = config.hidden_size;
         let heads = config.num_attention_heads;
         let head_dim = h / heads;
-        let get = |shape: (usize, usize), name: &str| values(&vb.get(shape, name)?.to_dtype(DType::F32)?);
+        let get = |shape: (usize, usize), name: &str| values(&vb.get(shape, name)?);
         let norm =
             |name: &str| -> Result<Norm> { Norm::new(&candle_nn::layer_norm(h, config.layer_norm_eps, vb.pp(name))?) };
         let word = get((config.vocab_size, h), "embeddings.word_embeddings.weight")?;
@@ -280,34 +282,15 @@ impl PackedDeberta {
     pub fn first_tokens(&self, texts: &[&[u32]], types: &[&[u32]]) -> Result<Vec<f32>> {
         let types = if self.types.is_some() { types } else { &[] };
         let h = self.hidden;
-        let vocab = self.word.len() / h;
-        let type_count = self.types.as_ref().map_or(1, |t| t.len() / h);
-        let position_count = self.positions.as_ref().map(|p| p.len() / h);
-        if !types.is_empty() && types.len() != texts.len() {
-            bail!("{} texts with {} lists of token types", texts.len(), types.len());
+        if let Some(i) = texts.iter().position(|t| t.is_empty()) {
+            bail!("text {} has no tokens", i + 1);
         }
-        let mut tokens = Vec::new();
-        for (i, text) in texts.iter().enumerate() {
-            if text.is_empty() {
-                bail!("text {} has no tokens", i + 1);
-            }
-            if let Some(positions) = position_count.filter(|p| text.len() > *p) {
-                bail!("text {} has {} tokens, more than the model's {positions} positions", i + 1, text.len());
-            }
-            if let Some(id) = text.iter().find(|id| **id as usize >= vocab) {
-                bail!("text {} has token id {id}, outside the model's vocabulary of {vocab}", i + 1);
-            }
-            let text_types = types.get(i).copied().unwrap_or(&[]);
-            if !types.is_empty() && text_types.len() != text.len() {
-                bail!("text {} has {} tokens and {} token types", i + 1, text.len(), text_types.len());
-            }
-            if let Some(t) = text_types.iter().find(|t| **t as usize >= type_count) {
-                bail!("text {} has token type {t}, where the model has {type_count}", i + 1);
-            }
-            tokens.extend(
-                text.iter().enumerate().map(|(p, id)| (*id as usize, p, text_types.get(p).map_or(0, |t| *t as usize))),
-            );
-        }
+        let limits = Limits {
+            vocab: self.word.len() / h,
+            positions: self.positions.as_ref().map(|p| p.len() / h),
+            types: self.types.as_ref().map_or(1, |t| t.len() / h),
+        };
+        let tokens = packed_tokens(texts, types, &limits)?;
         let mut buffers = self.buffers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let Buffers { work, states: x, first, first_context, first_up } = &mut *buffers;
         resize(x, tokens.len() * h);
@@ -538,12 +521,18 @@ pub(in crate::score) mod tests {
         agrees_with_candle(&serde_json::json!({}))
     }
 
-    #[test]
-    fn deberta_v2_shaped_own_position_projections_absolute_positions_and_types() -> Result<()> {
-        agrees_with_candle(&serde_json::json!({
+    /// DeBERTa-v2's shape: own position projections, absolute positions, token types, distances
+    /// clamped at 6 without buckets, the relative embeddings not normalized.
+    pub(in crate::score) fn v2_shaped() -> serde_json::Value {
+        serde_json::json!({
             "position_buckets": -1, "max_relative_positions": 6, "share_att_key": false,
             "position_biased_input": true, "type_vocab_size": 2, "norm_rel_ebd": "none",
-        }))
+        })
+    }
+
+    #[test]
+    fn deberta_v2_shaped_own_position_projections_absolute_positions_and_types() -> Result<()> {
+        agrees_with_candle(&v2_shaped())
     }
 
     #[test]

@@ -137,6 +137,44 @@ impl Norm {
     }
 }
 
+/// A model's limits on the texts it reads: its vocabulary, its positions (none: relative
+/// positions only) and its token types.
+pub(super) struct Limits {
+    pub(super) vocab: usize,
+    pub(super) positions: Option<usize>,
+    pub(super) types: usize,
+}
+
+/// The tokens of `texts` one after another, each as (id, position in its text, type), with
+/// `types[i]` as long as `texts[i]` (none given: all 0); an error naming the text (counted from
+/// 1) that the model cannot read.
+pub(super) fn packed_tokens(texts: &[&[u32]], types: &[&[u32]], limits: &Limits) -> Result<Vec<(usize, usize, usize)>> {
+    let Limits { vocab, positions, types: type_count } = *limits;
+    if !types.is_empty() && types.len() != texts.len() {
+        bail!("{} texts with {} lists of token types", texts.len(), types.len());
+    }
+    let mut tokens = Vec::with_capacity(texts.iter().map(|t| t.len()).sum());
+    for (i, text) in texts.iter().enumerate() {
+        if let Some(positions) = positions.filter(|p| text.len() > *p) {
+            bail!("text {} has {} tokens, more than the model's {positions} positions", i + 1, text.len());
+        }
+        if let Some(id) = text.iter().find(|id| **id as usize >= vocab) {
+            bail!("text {} has token id {id}, outside the model's vocabulary of {vocab}", i + 1);
+        }
+        let text_types = types.get(i).copied().unwrap_or(&[]);
+        if !types.is_empty() && text_types.len() != text.len() {
+            bail!("text {} has {} tokens and {} token types", i + 1, text.len(), text_types.len());
+        }
+        if let Some(t) = text_types.iter().find(|t| **t as usize >= type_count) {
+            bail!("text {} has token type {t}, where the model has {type_count}", i + 1);
+        }
+        tokens.extend(
+            text.iter().enumerate().map(|(p, id)| (*id as usize, p, text_types.get(p).map_or(0, |t| *t as usize))),
+        );
+    }
+    Ok(tokens)
+}
+
 /// `v` at `len` values (its contents are overwritten before they are read).
 pub(super) fn resize(v: &mut Vec<f32>, len: usize) {
     v.truncate(len);

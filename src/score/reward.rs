@@ -331,7 +331,7 @@ impl RewardScorer {
                 )));
             }
             let pooled = config.pooler_hidden_size.unwrap_or(config.hidden_size);
-            let head = |vb: &VarBuilder| -> candle_core::Result<(Linear, Linear)> {
+            let pooler_and_classifier = |vb: &VarBuilder| -> candle_core::Result<(Linear, Linear)> {
                 Ok((
                     candle_nn::linear(config.hidden_size, pooled, vb.pp("pooler.dense"))?,
                     candle_nn::linear(pooled, labels.len(), vb.pp("classifier"))?,
@@ -344,11 +344,11 @@ impl RewardScorer {
                 Head::CandleDeberta(Box::new(model))
             } else if packed {
                 let model = PackedDeberta::load(&vb.pp("deberta"), &config, precision).map_err(wrong_weights)?;
-                let (pooler, classifier) = head(&vb).map_err(wrong_weights)?;
+                let (pooler, classifier) = pooler_and_classifier(&vb).map_err(wrong_weights)?;
                 Head::PackedDeberta(Box::new(DebertaHead { model, pooler, pooler_act, classifier }))
             } else {
                 let model = Deberta::load(&vb.pp("deberta"), &config).map_err(wrong_weights)?;
-                let (pooler, classifier) = head(&vb).map_err(wrong_weights)?;
+                let (pooler, classifier) = pooler_and_classifier(&vb).map_err(wrong_weights)?;
                 Head::Deberta(Box::new(DebertaHead { model, pooler, pooler_act, classifier }))
             };
             (head, pad)

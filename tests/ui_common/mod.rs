@@ -50,6 +50,11 @@ pub fn wait_until_loaded(h: &mut Harness<'_, VerdictApp>) {
     h.step();
 }
 
+/// A key's press event, without modifiers (its text, if it types one, is an event of its own).
+pub fn press(key: egui::Key) -> egui::Event {
+    egui::Event::Key { key, physical_key: None, pressed: true, repeat: false, modifiers: egui::Modifiers::NONE }
+}
+
 pub struct Ui<'a> {
     pub harness: Harness<'a, VerdictApp>,
     pub project: PathBuf,
@@ -135,14 +140,7 @@ impl Ui<'_> {
 
     /// One key as a window sends it: the press, with the text it types in the same frame.
     pub fn key_with_text(&mut self, key: egui::Key, text: &str) {
-        let press = egui::Event::Key {
-            key,
-            physical_key: None,
-            pressed: true,
-            repeat: false,
-            modifiers: egui::Modifiers::NONE,
-        };
-        self.harness.input_mut().events.extend([press, egui::Event::Text(text.to_owned())]);
+        self.harness.input_mut().events.extend([press(key), egui::Event::Text(text.to_owned())]);
         self.harness.step();
         self.harness.key_up(key);
         self.harness.step();
