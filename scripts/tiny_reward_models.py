@@ -16,6 +16,10 @@ vocabularies built from the corpus below (the same every run):
                         transformers converts deberta-v3's spm.model (Strip, spaces collapsed,
                         Metaspace, [CLS] A [SEP] B [SEP] with type ids 0 and 1). The real one also
                         has a Precompiled (NFKC) normalizer, which needs sentencepiece to make.
+  tiny-deberta-v2-conv  the same shaped like DeBERTa-v2-xlarge: a convolution layer beside the first
+                        layer (conv_kernel_size 3, conv_act gelu).
+  tiny-deberta-v2-conv-1-layer  one layer, a convolution of width 5 with transformers' default
+                        activation (tanh).
   tiny-cross-encoder    BertForSequenceClassification shaped like cross-encoder/ms-marco-MiniLM-L-6-v2
                         (pooler dense+tanh over [CLS], classifier), one label, a lowercasing WordPiece.
   tiny-cross-encoder-2  the same with two labels, id2label {0: negative, 1: positive}.
@@ -198,6 +202,18 @@ def build(out):
     model.save_pretrained(folder, safe_serialization=True)
     write_tokenizer_config(folder, "DebertaV2TokenizerFast")
     made["tiny-deberta-reward"] = folder
+
+    for name, conv, seed in [("tiny-deberta-v2-conv", {"conv_kernel_size": 3, "conv_act": "gelu"}, 4),
+                             ("tiny-deberta-v2-conv-1-layer", {"conv_kernel_size": 5, "num_hidden_layers": 1}, 5)]:
+        conv_folder = os.path.join(out, name)
+        os.makedirs(conv_folder, exist_ok=True)
+        unigram_tokenizer(os.path.join(conv_folder, "tokenizer.json"))
+        conv_config = DebertaV2Config(**{**config.to_dict(), **conv})
+        model = DebertaV2ForSequenceClassification(conv_config)
+        randomize(model, seed)
+        model.save_pretrained(conv_folder, safe_serialization=True)
+        write_tokenizer_config(conv_folder, "DebertaV2TokenizerFast")
+        made[name] = conv_folder
 
     for name, labels, seed in [("tiny-cross-encoder", ["LABEL_0"], 2),
                                ("tiny-cross-encoder-2", ["negative", "positive"], 3)]:

@@ -5,13 +5,15 @@
 //! the relative distances its padded length reaches: c2p and p2c are products against that window
 //! of rows, picked per (query, key) pair by one `index_select` over a `length x length` index
 //! (candle's `DebertaV2Model` gathers with a `batch x heads x length x length` one, and builds its
-//! masks in f32, so it cannot run in f16). Matches candle's model within float rounding (tests
-//! below); in f16 `transformers`' logits within half precision's tolerance
+//! masks in f32, so it cannot run in f16). The attention's scores are summed and normalized in
+//! f32 whatever the dtype. DeBERTa-v2's convolution layer runs as candle's `conv1d` over the masked
+//! embeddings. Matches candle's model within float rounding (tests below; the convolution against
+//! `deberta_packed`); in f16 `transformers`' logits within half precision's tolerance
 //! (`tests/score_reward.rs`).
 
 use super::bert::additive_mask;
 use super::cpu_ops::masked_softmax;
-use super::deberta_packed::Relative;
+use super::deberta_packed::{ConvAct, ConvShape, Relative};
 use candle_core::{DType, Device, Module, Result, Tensor, bail};
 use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder, embedding, layer_norm, linear};
 use candle_transformers::models::debertav2::{Config, HiddenAct};
@@ -23,9 +25,34 @@ pub struct Deberta {
     types: Option<Embedding>,
     norm: LayerNorm,
     layers: Vec<Layer>,
+    /// DeBERTa-v2's convolution beside the first layer, where the model has one.
+    conv: Option<Conv>,
     relative: Option<Relative>,
     heads: usize,
     head_dim: usize,
+}
+
+/// [`ConvShape`] over padded tensors: candle's `conv1d` over the masked embeddings (zeros past
+/// each text's end, as the padding gives them).
+struct Conv {
+    kernel: candle_nn::Conv1d,
+    act: ConvAct,
+    norm: LayerNorm,
+}
+
+impl Conv {
+    /// `LayerNorm(x + act(conv(embedded)))` masked, `x` the first layer's output.
+    fn forward(&self, embedded: &Tensor, x: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        let convolved = self.kernel.forward(&embedded.transpose(1, 2)?.contiguous()?)?.transpose(1, 2)?;
+        let convolved = convolved.broadcast_mul(mask)?;
+        let convolved = match self.act {
+            ConvAct::Tanh => convolved.tanh()?,
+            ConvAct::Gelu => convolved.gelu_erf()?,
+            ConvAct::GeluTanh => convolved.gelu()?,
+            ConvAct::Relu => convolved.relu()?,
+        };
+        self.norm.forward(&(x + convolved)?)?.broadcast_mul(mask)
+    }
 }
 
 struct Layer {
@@ -136,6 +163,18 @@ impl Deberta {
                 .transpose()?,
             norm: layer_norm(h, eps, emb.pp("LayerNorm"))?,
             layers,
+            conv: ConvShape::of(config)
+                .map_err(candle_core::Error::msg)?
+                .map(|shape| -> Result<Conv> {
+                    let vb = vb.pp("encoder.conv");
+                    let padding = candle_nn::Conv1dConfig { padding: shape.kernel / 2, ..Default::default() };
+                    Ok(Conv {
+                        kernel: candle_nn::conv1d(h, h, shape.kernel, padding, vb.pp("conv"))?,
+                        act: shape.act,
+                        norm: layer_norm(h, eps, vb.pp("LayerNorm"))?,
+                    })
+                })
+                .transpose()?,
             relative,
             heads,
             head_dim,
@@ -156,11 +195,17 @@ impl Deberta {
             x = (x + kinds.forward(types)?)?;
         }
         let x = self.norm.forward(&x)?;
-        let mut x = x.broadcast_mul(&mask.to_dtype(x.dtype())?.unsqueeze(2)?)?;
-        let additive = additive_mask(mask, x.dtype())?;
+        let multiplier = mask.to_dtype(x.dtype())?.unsqueeze(2)?;
+        let embedded = x.broadcast_mul(&multiplier)?;
+        // The attention's scores are summed and normalized in f32 (below).
+        let additive = additive_mask(mask, DType::F32)?;
         let window = self.relative.map(|r| window(&r, len, ids.device())).transpose()?;
-        for layer in &self.layers {
+        let mut x = embedded.clone();
+        for (i, layer) in self.layers.iter().enumerate() {
             x = layer.forward(&x, &additive, window.as_ref(), (self.heads, self.head_dim))?;
+            if let (0, Some(conv)) = (i, &self.conv) {
+                x = conv.forward(&embedded, &x, &multiplier)?;
+            }
         }
         Ok(x)
     }
@@ -200,7 +245,10 @@ impl Layer {
         let (batch, len, hidden) = x.dims3()?;
         let qkv = self.qkv.forward(x)?.reshape((batch, len, 3, heads, d))?.permute((2, 0, 3, 1, 4))?.contiguous()?;
         let (query, key, value) = (qkv.get(0)?, qkv.get(1)?, qkv.get(2)?);
-        let mut scores = query.matmul(&key.t()?)?;
+        // The three terms summed and the softmax taken in f32: in f16 their sum loses as much as
+        // the rest of the model together (the tests' f16 logits: twice PyTorch's f16 error).
+        let dtype = query.dtype();
+        let mut scores = query.matmul(&key.t()?)?.to_dtype(DType::F32)?;
         if let Some(w) = window {
             // `(heads, d, width)`: a projection's window of rows, per head, transposed.
             let rows_t = |table: &Tensor| -> Result<Tensor> {
@@ -212,7 +260,8 @@ impl Layer {
                     .contiguous()?
                     .reshape((batch * heads, len * w.width))?
                     .index_select(index, 1)?
-                    .reshape((batch, heads, len, len))
+                    .reshape((batch, heads, len, len))?
+                    .to_dtype(DType::F32)
             };
             if let Some(pos_key) = &self.pos_key {
                 scores = (scores + pick(&query.broadcast_matmul(&rows_t(pos_key)?)?, &w.c2p)?)?;
@@ -221,7 +270,7 @@ impl Layer {
                 scores = (scores + pick(&key.broadcast_matmul(&rows_t(pos_query)?)?, &w.p2c)?)?;
             }
         }
-        let context = masked_softmax(scores.contiguous()?, mask)?.matmul(&value)?;
+        let context = masked_softmax(scores.contiguous()?, mask)?.to_dtype(dtype)?.matmul(&value)?;
         let context = context.transpose(1, 2)?.contiguous()?.reshape((batch, len, hidden))?;
         let attended = self.attention_norm.forward(&(self.attention_out.forward(&context)? + x)?)?;
         let up = self.up.forward(&attended)?;
@@ -285,6 +334,51 @@ mod tests {
             assert!(diff < 5e-2, "text {} of {n} tokens in f16: {diff} from candle's f32 ({overrides})", b + 1);
         }
         Ok(())
+    }
+
+    /// With DeBERTa-v2's convolution layer (which candle's model does not run): the padded batch
+    /// gives each text's first token what the packed encoder gives it, in f32.
+    fn conv_agrees_with_the_packed_encoder(overrides: &serde_json::Value) -> Result<()> {
+        use crate::score::deberta_packed::PackedDeberta;
+        use crate::score::plain::Precision;
+        let config = config(overrides);
+        let map = candle_nn::VarMap::new();
+        let vb = VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu);
+        // The loader creates every tensor it asks for (random weights); then the norms are moved.
+        Deberta::load(&vb.pp("deberta"), &config)?;
+        crate::score::deberta_packed::tests::move_norms(&map)?;
+        let packed = PackedDeberta::load(&vb.pp("deberta"), &config, Precision::F32)?;
+        let lengths = [1usize, 2, 7, 20];
+        let len = 20;
+        let texts: Vec<Vec<u32>> = lengths
+            .iter()
+            .map(|&n| (0..n).map(|i| u32::try_from((i * 5 + n) % 39 + 1).unwrap_or(1)).collect())
+            .collect();
+        let mut ids = Vec::new();
+        let mut mask = Vec::new();
+        for t in &texts {
+            ids.extend(t.iter().copied().chain(std::iter::repeat(0)).take(len));
+            mask.extend((0..len).map(|i| u32::from(i < t.len())));
+        }
+        let ids = Tensor::from_vec(ids, (lengths.len(), len), &Device::Cpu)?;
+        let mask = Tensor::from_vec(mask, (lengths.len(), len), &Device::Cpu)?;
+        let padded = Deberta::load(&vb.pp("deberta"), &config)?.forward(&ids, &ids.zeros_like()?, &mask)?;
+        let refs: Vec<&[u32]> = texts.iter().map(Vec::as_slice).collect();
+        let firsts = packed.first_tokens(&refs, &[])?;
+        let h = config.hidden_size;
+        for (b, n) in lengths.iter().enumerate() {
+            let want = &firsts[b * h..(b + 1) * h];
+            let got: Vec<f32> = padded.get(b)?.get(0)?.to_vec1()?;
+            let diff = got.iter().zip(want).map(|(g, w)| (g - w).abs()).fold(0f32, f32::max);
+            assert!(diff < 1e-5, "text {} of {n} tokens: {diff} from the packed encoder ({overrides})", b + 1);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn deberta_v2_convolution_padded_batch() -> Result<()> {
+        conv_agrees_with_the_packed_encoder(&serde_json::json!({ "conv_kernel_size": 3, "conv_act": "gelu" }))?;
+        conv_agrees_with_the_packed_encoder(&serde_json::json!({ "conv_kernel_size": 5, "num_hidden_layers": 1 }))
     }
 
     #[test]

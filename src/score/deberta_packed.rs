@@ -37,6 +37,8 @@ pub struct PackedDeberta {
     types: Option<Vec<f32>>,
     norm: Norm,
     layers: Vec<Layer>,
+    /// DeBERTa-v2's convolution beside the first layer, where the model has one.
+    conv: Option<Conv>,
     relative: Option<Relative>,
     hidden: usize,
     heads: usize,
@@ -52,6 +54,123 @@ struct Buffers {
     first: Vec<f32>,
     first_context: Vec<f32>,
     first_up: Vec<f32>,
+    /// The embeddings' output, which the convolution reads after the first layer.
+    embedded: Vec<f32>,
+    /// The convolution's input windows, `(tokens, kernel x hidden)`, and its output.
+    windows: Vec<f32>,
+    convolved: Vec<f32>,
+}
+
+/// DeBERTa-v2's convolution (`conv_kernel_size`, in the xlarge and xxlarge models): after the
+/// first layer, `LayerNorm(first layer's output + act(conv1d(embeddings)))`, the convolution over
+/// each text's tokens with zeros past its ends, as `transformers`' `ConvLayer`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ConvShape {
+    pub(super) kernel: usize,
+    pub(super) act: ConvAct,
+}
+
+/// The activations `conv_act` names that are run here (`transformers`' default: `tanh`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ConvAct {
+    Tanh,
+    Gelu,
+    GeluTanh,
+    Relu,
+}
+
+impl ConvShape {
+    /// The convolution `config` describes (none: the model has none), or what of it is not run
+    /// here.
+    pub(super) fn of(config: &Config) -> std::result::Result<Option<Self>, String> {
+        let kernel = config.conv_kernel_size.unwrap_or(0);
+        if kernel == 0 {
+            return Ok(None);
+        }
+        if kernel.is_multiple_of(2) {
+            return Err(format!("a convolution of even width ({kernel})"));
+        }
+        if config.conv_groups.unwrap_or(1) != 1 {
+            return Err("a grouped convolution (conv_groups)".into());
+        }
+        let act = match config.conv_act.as_deref().unwrap_or("tanh") {
+            "tanh" => ConvAct::Tanh,
+            "gelu" => ConvAct::Gelu,
+            "gelu_new" | "gelu_pytorch_tanh" => ConvAct::GeluTanh,
+            "relu" => ConvAct::Relu,
+            other => return Err(format!("a convolution activation {other:?}")),
+        };
+        Ok(Some(Self { kernel, act }))
+    }
+}
+
+/// [`ConvShape`] over plain buffers: the convolution one product over each token's window of
+/// embeddings.
+struct Conv {
+    /// `(hidden, kernel x hidden)`: each output's weights, the window's positions one after another.
+    dense: Dense,
+    bias: Vec<f32>,
+    shape: ConvShape,
+    norm: Norm,
+}
+
+impl Conv {
+    fn load(vb: &VarBuilder, config: &Config, shape: ConvShape, precision: Precision) -> Result<Self> {
+        let (h, k) = (config.hidden_size, shape.kernel);
+        let vb = vb.pp("encoder.conv");
+        // PyTorch's `(out, in, kernel)`, laid out as `(out, kernel, in)`.
+        let weight = values(&vb.get((h, h, k), "conv.weight")?)?;
+        let mut windowed = vec![0f32; h * k * h];
+        for (o, out) in windowed.chunks_exact_mut(k * h).enumerate() {
+            for (d, at) in out.chunks_exact_mut(h).enumerate() {
+                for (i, w) in at.iter_mut().enumerate() {
+                    *w = weight[(o * h + i) * k + d];
+                }
+            }
+        }
+        Ok(Self {
+            dense: Dense::from_weight(windowed, None, (h, k * h), precision),
+            bias: values(&vb.get(h, "conv.bias")?)?,
+            shape,
+            norm: Norm::new(&candle_nn::layer_norm(h, config.layer_norm_eps, vb.pp("LayerNorm"))?)?,
+        })
+    }
+
+    /// `x = LayerNorm(x + act(conv(embedded)))`, `x` the first layer's output, in place.
+    fn apply(
+        &self,
+        embedded: &[f32],
+        x: &mut [f32],
+        spans: &[(usize, usize)],
+        (windows, convolved): (&mut Vec<f32>, &mut Vec<f32>),
+        quantized: &mut verdict_kernels::int8::QuantizedRows,
+    ) {
+        let h = self.bias.len();
+        let k = self.shape.kernel;
+        let reach = k / 2;
+        resize(windows, x.len() * k);
+        resize(convolved, x.len());
+        let tokens = spans.iter().flat_map(|&(from, n)| (0..n).map(move |t| (from, n, t)));
+        windows.par_chunks_mut(k * h).zip(tokens.collect::<Vec<_>>()).for_each(|(window, (from, n, t))| {
+            for (d, part) in window.chunks_exact_mut(h).enumerate() {
+                match (t + d).checked_sub(reach).filter(|at| *at < n) {
+                    Some(at) => part.copy_from_slice(&embedded[(from + at) * h..(from + at + 1) * h]),
+                    None => part.fill(0.0),
+                }
+            }
+        });
+        self.dense.apply(windows, convolved, false, quantized);
+        match self.shape.act {
+            ConvAct::Tanh => convolved.par_chunks_mut(h).for_each(|row| {
+                row.iter_mut().zip(&self.bias).for_each(|(v, b)| *v = (*v + b).tanh());
+            }),
+            ConvAct::Gelu => rows::bias_act_rows(convolved, &self.bias, Act::Gelu),
+            ConvAct::GeluTanh => rows::bias_act_rows(convolved, &self.bias, Act::GeluTanh),
+            ConvAct::Relu => rows::bias_act_rows(convolved, &self.bias, Act::Relu),
+        }
+        x.par_iter_mut().zip(convolved.par_iter()).for_each(|(v, c)| *v += c);
+        self.norm.apply(x);
+    }
 }
 
 /// How relative distances become rows of the relative embeddings.
@@ -151,8 +270,8 @@ impl PackedDeberta {
         let head_dim = config.attention_head_size.unwrap_or(config.hidden_size / config.num_attention_heads.max(1));
         if config.embedding_size.is_some_and(|e| e != config.hidden_size) {
             Some("an embedding projection".into())
-        } else if config.conv_kernel_size.unwrap_or(0) > 0 {
-            Some("a convolution layer".into())
+        } else if let Err(why) = ConvShape::of(config) {
+            Some(why)
         } else if head_dim * config.num_attention_heads != config.hidden_size {
             Some("heads that do not span the hidden size".into())
         } else {
@@ -256,12 +375,17 @@ impl PackedDeberta {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let conv = ConvShape::of(config)
+            .map_err(candle_core::Error::msg)?
+            .map(|shape| Conv::load(vb, config, shape, precision))
+            .transpose()?;
         Ok(Self {
             word,
             positions,
             types,
             norm: norm("embeddings.LayerNorm")?,
             layers,
+            conv,
             relative,
             hidden: h,
             heads,
@@ -292,7 +416,7 @@ impl PackedDeberta {
         };
         let tokens = packed_tokens(texts, types, &limits)?;
         let mut buffers = self.buffers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let Buffers { work, states: x, first, first_context, first_up } = &mut *buffers;
+        let Buffers { work, states: x, first, first_context, first_up, embedded, windows, convolved } = &mut *buffers;
         resize(x, tokens.len() * h);
         x.par_chunks_mut(h).zip(&tokens).with_min_len(ROWS_PER_TASK).for_each(|(row, &(id, p, t))| {
             row.copy_from_slice(&self.word[id * h..(id + 1) * h]);
@@ -311,7 +435,20 @@ impl PackedDeberta {
         let rows: Vec<usize> = self.relative.as_ref().map_or_else(Vec::new, |r| r.rows(longest));
         let relative = self.relative.map(|r| (r, rows.as_slice()));
         let shape = (self.heads, self.head_dim);
-        let (last, earlier) = self.layers.split_last().map_or((None, &[][..]), |(l, e)| (Some(l), e));
+        let (mut last, mut earlier) = self.layers.split_last().map_or((None, &[][..]), |(l, e)| (Some(l), e));
+        if let Some(conv) = &self.conv {
+            embedded.clone_from(x);
+            if earlier.is_empty() {
+                // The convolution reads the first layer's whole output: no first-token shortcut.
+                (last, earlier) = (None, &self.layers[..]);
+            }
+            let Some((first_layer, rest)) = earlier.split_first() else {
+                bail!("a convolution with no layer before it");
+            };
+            first_layer.forward(x, &spans, shape, relative, work);
+            conv.apply(embedded, x, &spans, (windows, convolved), &mut work.quantized);
+            earlier = rest;
+        }
         for layer in earlier {
             layer.forward(x, &spans, shape, relative, work);
         }
@@ -479,19 +616,24 @@ pub(in crate::score) mod tests {
     }
 
     /// The first tokens' states packed here and from candle's model text by text agree within 1e-5.
-    fn agrees_with_candle(overrides: &serde_json::Value) -> Result<()> {
-        let config = config(overrides);
-        let map = candle_nn::VarMap::new();
-        let vb = VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu);
-        // Candle's loader creates every tensor it asks for; random init by the var map.
-        DebertaV2Model::load(vb.pp("deberta"), &config)?;
-        // Layer norms start at 1 and 0: move them, so a misplaced norm shows.
+    /// Layer norms start at 1 and 0: moves them, so that a misplaced norm shows.
+    pub(in crate::score) fn move_norms(map: &candle_nn::VarMap) -> Result<()> {
         for (name, var) in map.data().lock().expect("the var map").iter() {
             if name.contains("LayerNorm") {
                 let moved = (var.as_tensor() + Tensor::randn(0f32, 0.3, var.dims(), &Device::Cpu)?)?;
                 var.set(&moved)?;
             }
         }
+        Ok(())
+    }
+
+    fn agrees_with_candle(overrides: &serde_json::Value) -> Result<()> {
+        let config = config(overrides);
+        let map = candle_nn::VarMap::new();
+        let vb = VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu);
+        // Candle's loader creates every tensor it asks for; random init by the var map.
+        DebertaV2Model::load(vb.pp("deberta"), &config)?;
+        move_norms(&map)?;
         let theirs = DebertaV2Model::load(vb.pp("deberta"), &config)?;
         let ours = PackedDeberta::load(&vb.pp("deberta"), &config, Precision::F32)?;
         let texts = texts();

@@ -10,7 +10,8 @@
 //! token with its type (the response's are 1): a BERT cross-encoder in `bert_packed`, `DeBERTa` in
 //! `deberta_packed`. Elsewhere (a GPU, in f16) over padded, masked batches of candle's tensors:
 //! `bert` and `deberta`; a DeBERTa-v2 with an embedding projection on candle-transformers' model
-//! in f32; one with a convolution layer is refused.
+//! in f32 (refused where it also has a convolution layer, which that model does not run). A
+//! DeBERTa-v2's convolution layer (xlarge, xxlarge) runs in both of Verdict's own layouts.
 //!
 //! Input as those models are used with `transformers`: the tokenizer's pair encoding of (prompt,
 //! response), with the response's token types where the model has them, cut to the model's max
@@ -324,9 +325,10 @@ impl RewardScorer {
                     config_path.display()
                 )));
             }
-            if config.conv_kernel_size.unwrap_or(0) > 0 {
+            if let (Some(why), true) = (&unsupported, config.conv_kernel_size.unwrap_or(0) > 0) {
+                // candle-transformers' model would take it, and its convolution is `todo!()`.
                 return Err(ScoreError::Unsupported(format!(
-                    "{}: a DeBERTa-v2 with a convolution layer (conv_kernel_size) is not one Verdict runs yet",
+                    "{}: a DeBERTa-v2 with a convolution layer (conv_kernel_size) and {why} is not one Verdict runs",
                     config_path.display()
                 )));
             }
