@@ -57,7 +57,7 @@ if [ "$device" = cuda ]; then
   step agree "$bin" agree "$model" "$here/pairs-agree.jsonl" --tolerance 0.01
 fi
 head -n 64 "$here/pairs-agree.jsonl" > "$out/pairs-reward.jsonl"
-for reward in tiny-deberta-reward tiny-cross-encoder; do
+for reward in tiny-deberta-reward tiny-deberta-v2-conv tiny-cross-encoder; do
   step "reward-agree-$reward" "$bin" reward-agree "$here/reward/$reward" "$out/pairs-reward.jsonl" --device "$device" --tolerance 0.05
 done
 n=20000
