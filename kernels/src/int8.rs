@@ -9,10 +9,13 @@
 //! all 256 steps; VNNI wants this side unsigned); a weight row `w_j` becomes `round(w_j / t_j)`
 //! with `t_j = max |w_j| / 127`. Then `x . w_j ~ s t_j (sum u w_q - z sum w_q)`: the weight's sums
 //! are kept per column.
-//! CPUs without AVX-512 VNNI but with AVX2 get the same integers from an AVX2 kernel: the values
-//! widened to 16 bits and multiplied exactly (`vpmaddwd`, 16 multiply-adds an instruction, as many
-//! as an f32 FMA: about f32's speed, no gain); `vpmaddubsw`, which would be faster, saturates its
-//! 16-bit sums of two u8 x i8 products. Other architectures take a portable loop, slowly.
+//! CPUs without AVX-512 VNNI but with AVX2 take an AVX2 kernel: `vpmaddubsw` (u8 by i8, each two
+//! neighbouring products summed in 16 bits) then `vpmaddwd` by ones into 32-bit sums, 32
+//! multiply-adds for two multiplying instructions where an f32 FMA does 8. Its 16-bit sums would
+//! saturate with 8-bit weights at full range (`2 x 255 x 127 > 2^15`), so for it each output's
+//! scale comes from its largest pair of neighbouring weights (`|q_2i| + |q_2i+1| <= 128`): exact
+//! integers, about a third of a bit coarser weights. Other architectures take a portable loop,
+//! slowly; each kernel gives the portable loop's integers for the weights quantized for it.
 
 use rayon::prelude::*;
 
@@ -36,6 +39,9 @@ pub struct QuantizedWeight {
     sums: Vec<i32>,
     inputs: usize,
     outputs: usize,
+    /// Whether each two neighbouring inputs' quantized weights sum to at most 128 in magnitude
+    /// (what the AVX2 kernel needs).
+    pairs_fit_16_bits: bool,
 }
 
 /// Inputs rounded up to a multiple of 4 (the packed layout's and the activations' row length).
@@ -49,14 +55,28 @@ impl QuantizedWeight {
     /// # Panics
     /// When `weight` does not hold `outputs x inputs` values.
     pub fn new(weight: &[f32], outputs: usize, inputs: usize) -> Self {
+        Self::for_kernel(Kernel::detect(), weight, outputs, inputs)
+    }
+
+    /// [`Self::new`] for `kernel`: for AVX2's, each output's scale is set by its largest pair of
+    /// neighbouring inputs (`|w_2i| + |w_2i+1|`) rather than by its largest value, so that two
+    /// products of a u8 and a pair of quantized weights sum within 16 bits (`|q_2i| + |q_2i+1| <=
+    /// 128`); `vpmaddubsw` would saturate otherwise. A channel loses about a third of a bit, where
+    /// ONNX Runtime's answer on such CPUs (`reduce_range`) drops a whole one.
+    fn for_kernel(kernel: Kernel, weight: &[f32], outputs: usize, inputs: usize) -> Self {
         assert_eq!(weight.len(), outputs * inputs, "a weight of {outputs} x {inputs}");
+        let pairs_fit_16_bits = kernel == Kernel::Avx2;
         let panels = outputs.div_ceil(PANEL);
         let steps = padded(inputs) / 4;
         let mut packed = vec![0i8; panels * steps * STEP];
         let mut scales = vec![0f32; panels * PANEL];
         let mut sums = vec![0i32; panels * PANEL];
         for (j, row) in weight.chunks_exact(inputs.max(1)).enumerate().take(outputs) {
-            let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));
+            let max = if pairs_fit_16_bits {
+                row.chunks(2).fold(0f32, |m, pair| m.max(pair.iter().map(|v| v.abs()).sum()))
+            } else {
+                row.iter().fold(0f32, |m, v| m.max(v.abs()))
+            };
             let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
             scales[j] = scale;
             let mut sum = 0i32;
@@ -67,7 +87,7 @@ impl QuantizedWeight {
             }
             sums[j] = sum;
         }
-        Self { packed, scales, sums, inputs, outputs }
+        Self { packed, scales, sums, inputs, outputs, pairs_fit_16_bits }
     }
 
     /// The quantized value of output `j`, input `k`.
@@ -184,8 +204,8 @@ pub fn accelerated() -> bool {
 pub enum Kernel {
     /// AVX-512 VNNI: 64 multiply-adds of u8 by i8 an instruction, about twice f32's rate.
     Vnni,
-    /// AVX2: the values widened to 16 bits, 16 exact multiply-adds an instruction, about f32's
-    /// rate (no gain over f32).
+    /// AVX2: `vpmaddubsw` and `vpmaddwd`, 32 multiply-adds for two instructions, the weights
+    /// quantized so that its 16-bit pair sums cannot saturate.
     Avx2,
     /// One value at a time (other CPUs), slowly.
     Portable,
@@ -399,23 +419,28 @@ mod vnni {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    #![allow(unsafe_code, reason = "AVX2 intrinsics, and the raw loads they take")]
+    #![allow(unsafe_code, reason = "AVX2 intrinsics, and the raw loads and stores they take")]
 
     use super::{PANEL, QuantizedWeight, Rows, STEP};
     use std::arch::x86_64::{
-        __m256i, _mm_loadu_si128, _mm256_add_epi32, _mm256_cvtepi8_epi16, _mm256_madd_epi16, _mm256_set1_epi64x,
-        _mm256_setzero_si256, _mm256_storeu_si256,
+        __m256i, _mm256_add_epi32, _mm256_add_ps, _mm256_cvtepi32_ps, _mm256_loadu_ps, _mm256_loadu_si256,
+        _mm256_madd_epi16, _mm256_maddubs_epi16, _mm256_mul_ps, _mm256_mullo_epi32, _mm256_set1_epi16,
+        _mm256_set1_epi32, _mm256_set1_ps, _mm256_setzero_si256, _mm256_storeu_ps, _mm256_storeu_si256,
+        _mm256_sub_epi32,
     };
 
-    /// Outputs a block holds: a quarter of a panel, four vectors of four outputs' pairs.
+    /// Outputs a block holds: a quarter of a panel, two vectors of eight outputs.
     const BLOCK: usize = 16;
-    /// Rows the kernel keeps in registers (3 rows x 4 vectors = 12 of the 16 registers).
-    const TILE_ROWS: usize = 3;
+    /// Rows the kernel keeps in registers (5 rows x 2 vectors = 10 of the 16 registers, the
+    /// rest for the two weight vectors, the row's four values, the ones and a product).
+    const TILE_ROWS: usize = 5;
 
-    /// [`super::portable_rows`] with AVX2, the same integers. The caller checked that the CPU has
-    /// AVX2 ([`super::Kernel::detect`]).
+    /// [`super::portable_rows`] with AVX2, the same integers for weights quantized for it
+    /// ([`super::Kernel::Avx2`]'s pair bound). The caller checked that the CPU has AVX2
+    /// ([`super::Kernel::detect`]).
     pub(super) fn rows(input: &Rows, weight: &QuantizedWeight, dst: &mut [f32], accumulate: bool) {
         input.check(weight, dst);
+        assert!(weight.pairs_fit_16_bits, "weights quantized for the AVX2 kernel");
         // SAFETY: `Kernel::detect` found AVX2 on this CPU (the caller's check), and `check` keeps
         // every load within the slices (see `compute`).
         unsafe { rows_avx2(input, weight, dst, accumulate) }
@@ -431,6 +456,8 @@ mod avx2 {
                 first += match rows - first {
                     1 => finish(&tile, &compute::<1>(&tile), dst, accumulate),
                     2 => finish(&tile, &compute::<2>(&tile), dst, accumulate),
+                    3 => finish(&tile, &compute::<3>(&tile), dst, accumulate),
+                    4 => finish(&tile, &compute::<4>(&tile), dst, accumulate),
                     _ => finish(&tile, &compute::<TILE_ROWS>(&tile), dst, accumulate),
                 };
             }
@@ -445,40 +472,40 @@ mod avx2 {
         first: usize,
     }
 
-    /// The integer sums of a tile: per row, four vectors of eight 32-bit sums, output `o` of the
-    /// block's the two at `2o` and `2o + 1`.
+    /// The integer sums of a tile: per row, the block's 16 outputs.
+    ///
+    /// Per four inputs, the row's four values broadcast against eight outputs' four weights
+    /// (32 bytes): `vpmaddubsw` multiplies u8 by i8 and adds neighbours into 16 bits, which the
+    /// weights' pair bound keeps from saturating (`255 x 128 < 2^15`), and `vpmaddwd` by ones adds
+    /// those pairs into the 32-bit sums: 32 multiply-adds for two multiplying instructions, where
+    /// an f32 FMA does 8.
     #[target_feature(enable = "avx2")]
-    fn compute<const R: usize>(tile: &Tile) -> [[i32; 32]; R] {
+    fn compute<const R: usize>(tile: &Tile) -> [[i32; BLOCK]; R] {
         let stride = tile.input.stride;
         let steps = stride / 4;
         let (panel, quarter) = (tile.block * BLOCK / PANEL, tile.block % (PANEL / BLOCK));
         let panel = &tile.weight.packed[panel * steps * STEP..(panel + 1) * steps * STEP];
         let input = &tile.input.data[tile.first * stride..(tile.first + R) * stride];
-        let mut sums: [[__m256i; 4]; R] = [[_mm256_setzero_si256(); 4]; R];
+        let mut sums: [[__m256i; 2]; R] = [[_mm256_setzero_si256(); 2]; R];
+        let ones = _mm256_set1_epi16(1);
         let (panel, input) = (panel.as_ptr(), input.as_ptr());
         for step in 0..steps {
             // SAFETY: `panel` holds `steps` fours of STEP = 4 x 64 bytes, of which this block's
-            // are the 64 at `quarter * 64` (four 16-byte loads); `input` holds R rows of `stride` =
-            // 4 `steps` bytes (4 at `step` in each).
+            // are the 64 at `quarter * 64` (two 32-byte loads); `input` holds R rows of `stride` =
+            // 4 `steps` bytes (4 at `step` in each): raw reads, so that the loop has no bounds
+            // checks and its sums stay in registers.
             unsafe {
                 let four = panel.add(step * STEP + quarter * 64);
-                let mut xs = [_mm256_setzero_si256(); R];
-                for (row, x) in xs.iter_mut().enumerate() {
-                    let b = input.add(row * stride + step * 4).cast::<[u8; 4]>().read_unaligned();
-                    let widened =
-                        u64::from(b[0]) | u64::from(b[1]) << 16 | u64::from(b[2]) << 32 | u64::from(b[3]) << 48;
-                    *x = _mm256_set1_epi64x(widened.cast_signed());
-                }
-                for part in 0..4 {
-                    // Four outputs' four weights each, widened to 16 bits.
-                    let w = _mm256_cvtepi8_epi16(_mm_loadu_si128(four.add(part * 16).cast()));
-                    for (sum, x) in sums.iter_mut().zip(&xs) {
-                        sum[part] = _mm256_add_epi32(sum[part], _mm256_madd_epi16(w, *x));
+                let w = [_mm256_loadu_si256(four.cast()), _mm256_loadu_si256(four.add(32).cast())];
+                for (row, sum) in sums.iter_mut().enumerate() {
+                    let x = _mm256_set1_epi32(input.add(row * stride + step * 4).cast::<i32>().read_unaligned());
+                    for (part, w) in sum.iter_mut().zip(w) {
+                        *part = _mm256_add_epi32(*part, _mm256_madd_epi16(_mm256_maddubs_epi16(x, w), ones));
                     }
                 }
             }
         }
-        let mut out = [[0i32; 32]; R];
+        let mut out = [[0i32; BLOCK]; R];
         for (o, sum) in out.iter_mut().zip(&sums) {
             for (part, v) in sum.iter().enumerate() {
                 // SAFETY: `o[part * 8..]` holds 8 values; an unaligned store.
@@ -489,16 +516,39 @@ mod avx2 {
     }
 
     /// Scales a tile's sums back to f32 into `dst` (or adds them to it); returns its rows.
-    fn finish(tile: &Tile, sums: &[[i32; 32]], dst: &mut [f32], accumulate: bool) -> usize {
+    #[target_feature(enable = "avx2")]
+    fn finish(tile: &Tile, sums: &[[i32; BLOCK]], dst: &mut [f32], accumulate: bool) -> usize {
         let (outputs, first_col) = (tile.weight.outputs, tile.block * BLOCK);
+        let live = BLOCK.min(outputs.saturating_sub(first_col));
         for (offset, sum) in sums.iter().enumerate() {
             let row = tile.first + offset;
             let (s, z) = (tile.input.scales[row], tile.input.zeros[row]);
             let out = &mut dst[row * outputs..(row + 1) * outputs];
-            for o in 0..BLOCK.min(outputs.saturating_sub(first_col)) {
-                let j = first_col + o;
-                let v = tile.weight.scaled(j, sum[2 * o] + sum[2 * o + 1], s, z);
-                out[j] = if accumulate { out[j] + v } else { v };
+            if live < BLOCK {
+                for (o, sum) in sum.iter().enumerate().take(live) {
+                    let j = first_col + o;
+                    let v = tile.weight.scaled(j, *sum, s, z);
+                    out[j] = if accumulate { out[j] + v } else { v };
+                }
+                continue;
+            }
+            let out = &mut out[first_col..first_col + BLOCK];
+            let (weight_sums, weight_scales) =
+                (&tile.weight.sums[first_col..first_col + BLOCK], &tile.weight.scales[first_col..first_col + BLOCK]);
+            for part in 0..2 {
+                let at = part * 8;
+                // SAFETY: each slice holds BLOCK = 16 values, 8 at `at`: unaligned loads and a store.
+                unsafe {
+                    let comp =
+                        _mm256_mullo_epi32(_mm256_set1_epi32(z), _mm256_loadu_si256(weight_sums[at..].as_ptr().cast()));
+                    let scale = _mm256_mul_ps(_mm256_set1_ps(s), _mm256_loadu_ps(weight_scales[at..].as_ptr()));
+                    let integers = _mm256_sub_epi32(_mm256_loadu_si256(sum[at..].as_ptr().cast()), comp);
+                    let mut value = _mm256_mul_ps(_mm256_cvtepi32_ps(integers), scale);
+                    if accumulate {
+                        value = _mm256_add_ps(value, _mm256_loadu_ps(out[at..].as_ptr()));
+                    }
+                    _mm256_storeu_ps(out[at..].as_mut_ptr(), value);
+                }
             }
         }
         sums.len()
@@ -551,7 +601,7 @@ mod tests {
         for (m, k, n) in [(1, 3, 5), (7, 9, 70), (53, 384, 130), (100, 40, 64), (4, 1536, 384)] {
             let x = values(m * k, 1);
             let weight = values(n * k, 2);
-            let q = QuantizedWeight::new(&weight, n, k);
+            let q = QuantizedWeight::for_kernel(by, &weight, n, k);
             let mut rows = QuantizedRows::default();
             rows.quantize(&x, k);
             let mut got = vec![0.5f32; m * n];
@@ -582,6 +632,30 @@ mod tests {
     }
 
     #[test]
+    fn sums_at_the_avx2_kernels_bound_do_not_saturate() {
+        // Every activation at its row's top (u = 255) against weights whose neighbours are both
+        // their row's largest: the AVX2 kernel's 16-bit pair sums at their largest, 255 x 128.
+        let (rows_in, inputs, outputs) = (3, 64, 24);
+        let x = vec![1.0f32; rows_in * inputs];
+        // Outputs of all ones and of all minus ones, in turn.
+        let weight: Vec<f32> = (0..outputs * inputs).map(|i| if (i / inputs) % 2 == 0 { 1.0 } else { -1.0 }).collect();
+        for by in kernels() {
+            let q = QuantizedWeight::for_kernel(by, &weight, outputs, inputs);
+            let mut quantized = QuantizedRows::default();
+            quantized.quantize(&x, inputs);
+            let mut got = vec![0f32; rows_in * outputs];
+            matmul_with(by, &quantized, &q, &mut got, false);
+            for (i, v) in got.iter().enumerate() {
+                let (row, out) = (i / outputs, i % outputs);
+                let want = if out % 2 == 0 { inputs as f32 } else { -(inputs as f32) };
+                // Each weight off by at most half its step (saturated sums would be off by half).
+                let bound = inputs as f32 * q.scales[out] / 2.0 + 1e-3;
+                assert!((v - want).abs() <= bound, "{by:?} at {row}, {out}: {v}, want {want}");
+            }
+        }
+    }
+
+    #[test]
     fn rows_of_zeros_and_a_single_large_value_survive() {
         let k = 8;
         let x = [[0f32; 8], [0.0, 0.0, 1000.0, 0.0, 0.0, 0.0, 0.0, -0.001]].concat();
@@ -594,9 +668,11 @@ mod tests {
         assert!(out[..3].iter().all(|v| *v == 0.0), "{out:?}");
         for j in 0..3 {
             // The row's tiny value rounds to 0; the large one is exact, and the weight is off by at
-            // most half its step (1/127 of its row's largest).
+            // most half its step (1/127 of its row's largest, or of its largest pair for AVX2).
             let want = 1000.0 * w[j * k + 2];
-            let step = w[j * k..(j + 1) * k].iter().fold(0f32, |m, v| m.max(v.abs())) / 127.0;
+            let step = q.scales[j];
+            let largest = w[j * k..(j + 1) * k].iter().fold(0f32, |m, v| m.max(v.abs()));
+            assert!(step <= 2.0 * largest / 127.0, "output {j}: a step of {step} for a largest weight {largest}");
             assert!((out[3 + j] - want).abs() <= 1000.0 * step / 2.0 + 1e-3, "{} vs {want}", out[3 + j]);
         }
     }

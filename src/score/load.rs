@@ -101,7 +101,7 @@ fn sentence_scorer(folder: &ModelFolder, name: String, opened: device::Opened, i
 fn int8_words() -> String {
     let how = match verdict_kernels::int8::Kernel::detect() {
         verdict_kernels::int8::Kernel::Vnni => "AVX-512 VNNI",
-        verdict_kernels::int8::Kernel::Avx2 => "AVX2: no faster than f32 on this CPU",
+        verdict_kernels::int8::Kernel::Avx2 => "AVX2",
         verdict_kernels::int8::Kernel::Portable => "portable: this CPU has no AVX-512 VNNI, slow",
     };
     format!("cpu int8 ({how})")
