@@ -7,15 +7,17 @@
 //! A row `x` becomes `u = round(x / s) + z` in 0..=255 over its own range (`s = (max - min) / 255`,
 //! 0 within the range, `z` where 0 falls: asymmetric, so a GELU's mostly positive outputs keep
 //! all 256 steps; VNNI wants this side unsigned); a weight row `w_j` becomes `round(w_j / t_j)`
-//! with `t_j = max |w_j| / 127`. Then `x . w_j ~ s t_j (sum u w_q - z sum w_q)`: the weight's sums
-//! are kept per column.
+//! with `t_j = max_i (|w_j,2i| + |w_j,2i+1|) / 127`, its largest pair of neighbouring inputs, so
+//! that `|q_2i| + |q_2i+1| <= 128` (below). Then `x . w_j ~ s t_j (sum u w_q - z sum w_q)`: the
+//! weight's sums are kept per column.
 //! CPUs without AVX-512 VNNI but with AVX2 take an AVX2 kernel: `vpmaddubsw` (u8 by i8, each two
 //! neighbouring products summed in 16 bits) then `vpmaddwd` by ones into 32-bit sums, 32
 //! multiply-adds for two multiplying instructions where an f32 FMA does 8. Its 16-bit sums would
-//! saturate with 8-bit weights at full range (`2 x 255 x 127 > 2^15`), so for it each output's
-//! scale comes from its largest pair of neighbouring weights (`|q_2i| + |q_2i+1| <= 128`): exact
-//! integers, about a third of a bit coarser weights. Other architectures take a portable loop,
-//! slowly; each kernel gives the portable loop's integers for the weights quantized for it.
+//! saturate with 8-bit weights at full range (`2 x 255 x 127 > 2^15`): the pair bound keeps them
+//! exact, at about a third of a bit of the weights (ONNX Runtime's answer on such CPUs,
+//! `reduce_range`, drops a whole one). Every kernel takes the same weights, so scores do not
+//! depend on the CPU: other architectures take a portable loop, slowly, and each kernel gives its
+//! integers.
 
 use rayon::prelude::*;
 
@@ -39,9 +41,6 @@ pub struct QuantizedWeight {
     sums: Vec<i32>,
     inputs: usize,
     outputs: usize,
-    /// Whether each two neighbouring inputs' quantized weights sum to at most 128 in magnitude
-    /// (what the AVX2 kernel needs).
-    pairs_fit_16_bits: bool,
 }
 
 /// Inputs rounded up to a multiple of 4 (the packed layout's and the activations' row length).
@@ -55,28 +54,16 @@ impl QuantizedWeight {
     /// # Panics
     /// When `weight` does not hold `outputs x inputs` values.
     pub fn new(weight: &[f32], outputs: usize, inputs: usize) -> Self {
-        Self::for_kernel(Kernel::detect(), weight, outputs, inputs)
-    }
-
-    /// [`Self::new`] for `kernel`: for AVX2's, each output's scale is set by its largest pair of
-    /// neighbouring inputs (`|w_2i| + |w_2i+1|`) rather than by its largest value, so that two
-    /// products of a u8 and a pair of quantized weights sum within 16 bits (`|q_2i| + |q_2i+1| <=
-    /// 128`); `vpmaddubsw` would saturate otherwise. A channel loses about a third of a bit, where
-    /// ONNX Runtime's answer on such CPUs (`reduce_range`) drops a whole one.
-    fn for_kernel(kernel: Kernel, weight: &[f32], outputs: usize, inputs: usize) -> Self {
         assert_eq!(weight.len(), outputs * inputs, "a weight of {outputs} x {inputs}");
-        let pairs_fit_16_bits = kernel == Kernel::Avx2;
         let panels = outputs.div_ceil(PANEL);
         let steps = padded(inputs) / 4;
         let mut packed = vec![0i8; panels * steps * STEP];
         let mut scales = vec![0f32; panels * PANEL];
         let mut sums = vec![0i32; panels * PANEL];
         for (j, row) in weight.chunks_exact(inputs.max(1)).enumerate().take(outputs) {
-            let max = if pairs_fit_16_bits {
-                row.chunks(2).fold(0f32, |m, pair| m.max(pair.iter().map(|v| v.abs()).sum()))
-            } else {
-                row.iter().fold(0f32, |m, v| m.max(v.abs()))
-            };
+            // Each output's scale from its largest pair of neighbouring inputs (the pairs the AVX2
+            // kernel sums in 16 bits): `|q_2i| + |q_2i+1| <= 127 + 2 x 0.5`.
+            let max = row.chunks(2).fold(0f32, |m, pair| m.max(pair.iter().map(|v| v.abs()).sum()));
             let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
             scales[j] = scale;
             let mut sum = 0i32;
@@ -87,7 +74,7 @@ impl QuantizedWeight {
             }
             sums[j] = sum;
         }
-        Self { packed, scales, sums, inputs, outputs, pairs_fit_16_bits }
+        Self { packed, scales, sums, inputs, outputs }
     }
 
     /// The quantized value of output `j`, input `k`.
@@ -187,7 +174,7 @@ impl pulp::WithSimd for QuantizeRows<'_> {
     }
 }
 
-/// Whether this CPU runs the products with AVX-512 VNNI (else they take the portable loop).
+/// Whether this CPU runs the products with AVX-512 VNNI (else AVX2 or the portable loop).
 pub fn accelerated() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -435,12 +422,11 @@ mod avx2 {
     /// rest for the two weight vectors, the row's four values, the ones and a product).
     const TILE_ROWS: usize = 5;
 
-    /// [`super::portable_rows`] with AVX2, the same integers for weights quantized for it
-    /// ([`super::Kernel::Avx2`]'s pair bound). The caller checked that the CPU has AVX2
+    /// [`super::portable_rows`] with AVX2, the same integers (the weights' pair bound keeps its
+    /// 16-bit sums from saturating). The caller checked that the CPU has AVX2
     /// ([`super::Kernel::detect`]).
     pub(super) fn rows(input: &Rows, weight: &QuantizedWeight, dst: &mut [f32], accumulate: bool) {
         input.check(weight, dst);
-        assert!(weight.pairs_fit_16_bits, "weights quantized for the AVX2 kernel");
         // SAFETY: `Kernel::detect` found AVX2 on this CPU (the caller's check), and `check` keeps
         // every load within the slices (see `compute`).
         unsafe { rows_avx2(input, weight, dst, accumulate) }
@@ -601,7 +587,7 @@ mod tests {
         for (m, k, n) in [(1, 3, 5), (7, 9, 70), (53, 384, 130), (100, 40, 64), (4, 1536, 384)] {
             let x = values(m * k, 1);
             let weight = values(n * k, 2);
-            let q = QuantizedWeight::for_kernel(by, &weight, n, k);
+            let q = QuantizedWeight::new(&weight, n, k);
             let mut rows = QuantizedRows::default();
             rows.quantize(&x, k);
             let mut got = vec![0.5f32; m * n];
@@ -640,7 +626,7 @@ mod tests {
         // Outputs of all ones and of all minus ones, in turn.
         let weight: Vec<f32> = (0..outputs * inputs).map(|i| if (i / inputs) % 2 == 0 { 1.0 } else { -1.0 }).collect();
         for by in kernels() {
-            let q = QuantizedWeight::for_kernel(by, &weight, outputs, inputs);
+            let q = QuantizedWeight::new(&weight, outputs, inputs);
             let mut quantized = QuantizedRows::default();
             quantized.quantize(&x, inputs);
             let mut got = vec![0f32; rows_in * outputs];
@@ -668,7 +654,7 @@ mod tests {
         assert!(out[..3].iter().all(|v| *v == 0.0), "{out:?}");
         for j in 0..3 {
             // The row's tiny value rounds to 0; the large one is exact, and the weight is off by at
-            // most half its step (1/127 of its row's largest, or of its largest pair for AVX2).
+            // most half its step (1/127 of its row's largest pair of neighbours).
             let want = 1000.0 * w[j * k + 2];
             let step = q.scales[j];
             let largest = w[j * k..(j + 1) * k].iter().fold(0f32, |m, v| m.max(v.abs()));
