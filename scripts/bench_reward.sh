@@ -6,9 +6,10 @@
 # transformers on torch (scripts/peer_reward.py torch: the same calls, passes and truncation),
 # ROUNDS rounds interleaved, THREADS threads each. The pairs are the MiniLM benchmark's
 # (scripts/peer_score.py gen N 17: ~128 tokens a pair); with LONG=1 pairs of ~400 tokens
-# (scripts/peer_reward.py long N 17).
+# (scripts/peer_reward.py long N 17). With INT8=1 also Verdict's --int8 and, as its peer, the
+# model through PyTorch's dynamic int8 quantization (peer_reward.py torch --int8).
 #
-#   [LONG=1] scripts/bench_reward.sh [N=256] [ROUNDS=2] [THREADS=2]
+#   [LONG=1] [INT8=1] scripts/bench_reward.sh [N=256] [ROUNDS=2] [THREADS=2]
 #
 # Writes target/bench-reward/results-N.jsonl and prints the medians and Verdict's ratio
 # (scripts/peer_score.py summary). SCORE_BENCH_BIN runs another build of the example.
@@ -43,6 +44,11 @@ for round in $(seq 1 "$rounds"); do
   "$bin" --model "$model" --pairs "$pairs" --batch 32 | tee -a "$results" | cut -c1-160 >&2
   "$py" scripts/peer_reward.py torch "$pairs" --model "$model" --batch 32 --threads "$threads" 2>/dev/null \
     | tee -a "$results" | cut -c1-160 >&2
+  if [ "${INT8:-0}" = 1 ]; then
+    "$bin" --model "$model" --pairs "$pairs" --batch 32 --int8 | tee -a "$results" | cut -c1-160 >&2
+    "$py" scripts/peer_reward.py torch "$pairs" --model "$model" --batch 32 --threads "$threads" --int8 \
+      2>/dev/null | tee -a "$results" | cut -c1-160 >&2
+  fi
   echo "bench_reward: round $round done, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 done
 "$py" scripts/peer_score.py summary "$results"

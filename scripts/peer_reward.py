@@ -93,7 +93,7 @@ def long_pairs(n, seed, out):
             f.write(json.dumps({"prompt": prompt, "response": " ".join(parts)}) + "\n")
 
 
-def score_torch(path, folder, batch, threads):
+def score_torch(path, folder, batch, threads, int8=False):
     import torch
 
     torch.set_num_threads(threads)
@@ -103,6 +103,14 @@ def score_torch(path, folder, batch, threads):
     started = time.perf_counter()
     tok = PreTrainedTokenizerFast.from_pretrained(folder)
     model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
+    if int8:
+        # PyTorch's own CPU int8 (the peer of Verdict's --int8): every linear layer's weights in
+        # int8, activations quantized dynamically (fbgemm/oneDNN, the "x86" engine). Deprecated for
+        # torchao in torch 2.10+, still there in 2.15.
+        import warnings
+
+        warnings.simplefilter("ignore")
+        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
     load_s = time.perf_counter() - started
     started = time.perf_counter()
     scores = [0.0] * len(prompts)
@@ -116,7 +124,8 @@ def score_torch(path, folder, batch, threads):
                 logits = model(**enc).logits[:, 0]
                 for i, s in zip(rows, logits.tolist()):
                     scores[i] = s
-    peer_score.report("transformers", len(prompts), batch, load_s, time.perf_counter() - started, scores)
+    tool = "transformers-int8" if int8 else "transformers"
+    peer_score.report(tool, len(prompts), batch, load_s, time.perf_counter() - started, scores)
 
 
 def main():
@@ -126,13 +135,14 @@ def main():
     ap.add_argument("--model")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--int8", action="store_true")
     a = ap.parse_args()
     if a.what == "make":
         make(a.rest[0])
     elif a.what == "long":
         long_pairs(int(a.rest[0]), int(a.rest[1]), a.rest[2])
     else:
-        score_torch(a.rest[0], a.model, a.batch, a.threads)
+        score_torch(a.rest[0], a.model, a.batch, a.threads, a.int8)
 
 
 if __name__ == "__main__":
