@@ -147,6 +147,20 @@ impl Ui<'_> {
         self.harness.step();
     }
 
+    /// One frame whose input holds `events`, passed through the app's raw-input hook first as
+    /// eframe does (kittest's harness does not call it); what the hook holds back comes in the
+    /// frames after.
+    pub fn step_hooked(&mut self, events: Vec<egui::Event>) {
+        let mut events = Some(events);
+        for _ in 0..3 {
+            let mut raw = egui::RawInput { events: events.take().unwrap_or_default(), ..Default::default() };
+            let ctx = self.harness.ctx.clone();
+            self.harness.state_mut().raw_input_hook(&ctx, &mut raw);
+            self.harness.input_mut().events.extend(raw.events);
+            self.harness.step();
+        }
+    }
+
     /// Types into the focused text field.
     pub fn type_text(&mut self, text: &str) {
         self.harness.event(egui::Event::Text(text.to_owned()));

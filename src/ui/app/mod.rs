@@ -29,6 +29,7 @@ mod jobs;
 pub mod kept_filter;
 pub mod project;
 mod scoring;
+mod type_ahead;
 
 /// The sample view's least width: two candidates side by side stay readable. Side panels give
 /// way to it (the list scrolls sideways when its columns do not fit).
@@ -67,6 +68,8 @@ pub struct VerdictApp {
     /// The cheat sheet is shown.
     pub cheat_sheet: bool,
     focus_query: bool,
+    /// Input held for the next frame: a click that came right after typed keys (`type_ahead`).
+    held_input: Vec<egui::Event>,
     /// The list's own width last frame (its columns): the list panel is that wide when it can be.
     list_content_width: f32,
     picked: Option<Receiver<Picked>>,
@@ -112,6 +115,7 @@ impl VerdictApp {
             closing: Closing::No,
             cheat_sheet: false,
             focus_query: false,
+            held_input: Vec::new(),
             list_content_width: 0.0,
             picked: None,
             opening: None,
@@ -296,6 +300,14 @@ fn refresh_panel(p: &mut Project, panel: RightPanel, ctx: &egui::Context) {
     }
 }
 
+impl VerdictApp {
+    /// What eframe hands the app before each frame: a click typed right after keys waits a frame,
+    /// so that the keys reach the text field that had the keyboard (`type_ahead`).
+    pub fn raw_input_hook(&mut self, ctx: &egui::Context, raw_input: &mut egui::RawInput) {
+        type_ahead::arrange(ctx, &mut self.held_input, raw_input);
+    }
+}
+
 impl eframe::App for VerdictApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         VerdictApp::logic(self, ctx);
@@ -303,6 +315,10 @@ impl eframe::App for VerdictApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         VerdictApp::ui(self, ui);
+    }
+
+    fn raw_input_hook(&mut self, ctx: &egui::Context, raw_input: &mut egui::RawInput) {
+        VerdictApp::raw_input_hook(self, ctx, raw_input);
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
