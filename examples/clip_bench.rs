@@ -7,17 +7,19 @@
 //! the text tower). The same inputs as `scripts/peer_clip.py bench`. Threads: candle's CPU
 //! kernels read `RAYON_NUM_THREADS` (the driver, `scripts/bench_clip.sh`, sets it).
 //!
-//!     cargo run --release --example clip_bench -- DIR [--batch 32] [--runs 5]
+//! With `--int8` the towers' layers run their products in int8 (`verdict score --int8`).
+//!
+//!     cargo run --release --example clip_bench -- DIR [--batch 32] [--runs 5] [--int8]
 
 /// The app's allocator (src/main.rs): measured as the app runs.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::time::Instant;
-use verdict::score::ModelFolder;
 use verdict::score::clip::Clip;
 use verdict::score::image_text::{TextImageModel, image_vectors, text_vectors};
 use verdict::score::siglip::Siglip;
+use verdict::score::{ModelFolder, Precision};
 
 /// The benchmark's texts: captions of 8 to 40 words.
 fn texts(n: usize) -> Vec<String> {
@@ -51,7 +53,7 @@ fn median(v: &mut [f64]) -> f64 {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let dir = args.first().ok_or("usage: clip_bench DIR [--batch N] [--runs N]")?;
+    let dir = args.first().ok_or("usage: clip_bench DIR [--batch N] [--runs N] [--int8]")?;
     let opt = |name: &str, default: usize| -> usize {
         args.iter()
             .position(|a| a == name)
@@ -60,12 +62,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or(default)
     };
     let (batch, runs) = (opt("--batch", 32), opt("--runs", 5));
+    let int8 = args.iter().any(|a| a == "--int8");
+    let precision = if int8 { Precision::Int8 } else { Precision::F32 };
     let folder = ModelFolder::open(std::path::Path::new(dir), "bench".into())?;
     let weights = std::fs::read(folder.dir.join("model.safetensors"))?;
+    let on = (candle_core::Device::Cpu, candle_core::DType::F32);
     let model: Box<dyn TextImageModel> = if folder.architecture == "SiglipModel" {
-        Box::new(Siglip::load(&folder, weights, candle_core::Device::Cpu)?)
+        Box::new(Siglip::load_in(&folder, weights, on, precision)?)
     } else {
-        Box::new(Clip::load(&folder, weights, candle_core::Device::Cpu)?)
+        Box::new(Clip::load_in(&folder, weights, on, precision)?)
     };
     let model = model.as_ref();
     let texts = texts(batch);
@@ -93,7 +98,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let line = serde_json::json!({
-        "impl": "verdict",
+        "impl": if int8 { "verdict-int8" } else { "verdict" },
         "batch": batch,
         "threads": std::env::var("RAYON_NUM_THREADS").ok(),
         "images": t_images.clone(),

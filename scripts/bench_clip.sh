@@ -4,13 +4,14 @@
 # (random weights), batch and threads, RUNS rounds interleaved (ours, then the peer's), each round
 # itself a warm-up and EACH (5) timed runs. Prints each round's JSON and the medians with the ratios.
 #
-#   [ARCH=siglip] scripts/bench_clip.sh
+#   [ARCH=siglip] [INT8=1] scripts/bench_clip.sh
 # Environment: ARCH (clip: ViT-B/32, made once in target/bench-data/clip-b32; siglip: a
 # SigLIP-base-shaped model, patch 16 at 224, in target/bench-data/siglip-b16), RUNS (3 rounds),
 # EACH (5), BATCH (32), THREADS (2), PYTHON (target/pyenv/bin/python: torch, transformers,
 # open_clip_torch's BPE file), PROFILE (release; `dev` only where a release build cannot be had,
 # which the report must say), CLIP_BENCH_BIN (a build of examples/clip_bench to run instead of
-# building one).
+# building one), INT8 (1: also Verdict with --int8 each round, after the f32 run; its ratio to
+# the same peer in a column of its own).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -47,19 +48,34 @@ fi
 echo "# $ARCH ($MODEL), batch $BATCH, $THREADS threads, profile $PROFILE, $(date -u +%FT%TZ), $(git rev-parse --short HEAD), load: $(cut -d' ' -f1-3 /proc/loadavg)"
 : > "$LOGS/ours.jsonl"
 : > "$LOGS/peer.jsonl"
+: > "$LOGS/ours-int8.jsonl"
 for i in $(seq "$RUNS"); do
   RAYON_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS "$BIN" "$MODEL" --batch "$BATCH" --runs "$EACH" | tee -a "$LOGS/ours.jsonl"
+  if [ "${INT8:-0}" = 1 ]; then
+    RAYON_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS "$BIN" "$MODEL" --batch "$BATCH" --runs "$EACH" --int8 \
+      | tee -a "$LOGS/ours-int8.jsonl"
+  fi
   OMP_NUM_THREADS=$THREADS "$PYTHON" scripts/peer_clip.py bench "$MODEL" --batch "$BATCH" --runs "$EACH" --threads "$THREADS" | tee -a "$LOGS/peer.jsonl"
 done
-"$PYTHON" - "$LOGS/ours.jsonl" "$LOGS/peer.jsonl" <<'PY'
+"$PYTHON" - "$LOGS/ours.jsonl" "$LOGS/peer.jsonl" "$LOGS/ours-int8.jsonl" <<'PY'
 import json, statistics, sys
 ours = [json.loads(l) for l in open(sys.argv[1])]
 peer = [json.loads(l) for l in open(sys.argv[2])]
-print("| what | verdict (s, median) | transformers (s, median) | speed vs PyTorch |")
-print("|---|---|---|---|")
+int8 = [json.loads(l) for l in open(sys.argv[3])]
+head = "| what | verdict (s, median) | transformers (s, median) | speed vs PyTorch |"
+rule = "|---|---|---|---|"
+if int8:
+    head += " verdict --int8 (s, median) | int8 vs PyTorch |"
+    rule += "---|---|"
+print(head)
+print(rule)
 n = ours[0]["batch"]
 for k, label in [("images", f"{n} images: preprocess + encode"), ("image_model", f"{n} images: vision forward only"), ("texts", f"{n} texts: tokenize + encode")]:
     o = statistics.median(x for r in ours for x in r[k])
     p = statistics.median(x for r in peer for x in r[k])
-    print(f"| {label} | {o:.3f} | {p:.3f} | {p / o:.2f}x |")
+    row = f"| {label} | {o:.3f} | {p:.3f} | {p / o:.2f}x |"
+    if int8:
+        q = statistics.median(x for r in int8 for x in r[k])
+        row += f" {q:.3f} | {p / q:.2f}x |"
+    print(row)
 PY

@@ -371,3 +371,56 @@ fn clip_and_siglip_in_half_precision_stay_within_its_tolerance() {
         assert!(off <= 2e-2, "{which} images in f16: off by {off}");
     }
 }
+
+/// `--int8` for image-text models on the CPU: the towers' layers' products in int8 (patch
+/// embedding, projections and pooling in f32), a scorer of its own (`precision: int8`), and
+/// embeddings that keep their direction: a cosine of at least 0.99 with transformers' f32 ones,
+/// texts and images, as a sentence encoder's int8 embeddings do.
+#[test]
+fn clip_and_siglip_in_int8_keep_their_embeddings_direction_as_a_scorer_of_their_own() {
+    let Some((dir, reference)) = fixtures() else { return };
+    for which in ["clip", "clip_gelu", "siglip", "siglip_spm"] {
+        let options = verdict::score::load::LoadOptions {
+            device: Some(verdict::score::DeviceKind::Cpu),
+            int8: true,
+            ..verdict::score::load::LoadOptions::new(dir.join(which).display().to_string())
+        };
+        let (int8, _) = verdict::score::load(&options).expect("loads in int8");
+        assert!(int8.device().starts_with("cpu int8 ("), "{which}: {}", int8.device());
+        assert_eq!(int8.identity().settings["precision"], "int8", "{which}");
+        assert!(scorer(dir, which).identity().settings.get("precision").is_none(), "{which}: f32 keeps its identity");
+
+        let folder = ModelFolder::open(&dir.join(which), which.into()).expect("folder");
+        let weights = std::fs::read(dir.join(which).join("model.safetensors")).expect("weights");
+        let on = (candle_core::Device::Cpu, candle_core::DType::F32);
+        let int8 = verdict::score::Precision::Int8;
+        let model: Box<dyn TextImageModel> = if which.starts_with("clip") {
+            Box::new(verdict::score::clip::Clip::load_in(&folder, weights, on, int8).expect("loads"))
+        } else {
+            Box::new(verdict::score::siglip::Siglip::load_in(&folder, weights, on, int8).expect("loads"))
+        };
+        let r = &reference[which];
+        let texts: Vec<&str> =
+            r["texts"].as_array().expect("texts").iter().map(|t| t["text"].as_str().expect("text")).collect();
+        let images: Vec<image::RgbImage> =
+            image_files(reference).iter().map(|f| rgb(&dir.join("images").join(f))).collect();
+        let got = [
+            text_vectors(model.as_ref(), &texts).expect("texts embed"),
+            image_vectors(model.as_ref(), &images).expect("images embed"),
+        ];
+        let want = [r["texts"].as_array().expect("texts"), r["images"].as_array().expect("images")];
+        for (what, (got, want)) in ["text", "image"].iter().zip(got.iter().zip(want)) {
+            let (mut worst, mut moved) = (1f32, 0f32);
+            for (v, w) in got.iter().zip(want) {
+                let w = floats(&w["embedding"]);
+                let dot: f32 = v.iter().zip(&w).map(|(a, b)| a * b).sum();
+                let norms = v.iter().map(|a| a * a).sum::<f32>().sqrt() * w.iter().map(|b| b * b).sum::<f32>().sqrt();
+                worst = worst.min(dot / norms);
+                moved = moved.max(v.iter().zip(&w).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max));
+            }
+            eprintln!("{which} {what}s in int8: worst cosine {worst:.5} with transformers' f32, moved by {moved}");
+            assert!(worst >= 0.99, "{which} {what}s in int8: cosine {worst}");
+            assert!(moved > TOL, "{which} {what}s in int8 gave f32's embeddings: not quantized");
+        }
+    }
+}

@@ -9,6 +9,7 @@ use super::clip_net::{Activation, TextTower, TowerSize, VisionTower};
 use super::clip_packed::{PackedText, PackedVision};
 use super::folder::ModelFolder;
 use super::image_text::{TextImageModel, inference, model_error};
+use super::plain::Precision;
 use super::preprocess::Preprocess;
 use super::{Result, ScoreError};
 use candle_core::{DType, Device, Tensor};
@@ -23,6 +24,7 @@ pub struct Clip {
     image_size: usize,
     preprocess: Preprocess,
     device: Device,
+    precision: Precision,
 }
 
 /// The towers a device runs best.
@@ -46,6 +48,17 @@ impl Clip {
     /// Loads it with its weights and activations in `dtype` (f16 on a GPU); embeddings come out in
     /// f32 whatever the dtype.
     pub fn load_as(folder: &ModelFolder, weights: Vec<u8>, device: Device, dtype: DType) -> Result<Self> {
+        Self::load_in(folder, weights, (device, dtype), Precision::F32)
+    }
+
+    /// [`Self::load_as`], the towers' layers' products in `precision` (int8: on the CPU in f32
+    /// only, where the towers run over plain buffers).
+    pub fn load_in(
+        folder: &ModelFolder,
+        weights: Vec<u8>,
+        (device, dtype): (Device, DType),
+        precision: Precision,
+    ) -> Result<Self> {
         let config_path = folder.dir.join("config.json");
         let c = &folder.config;
         let (t, v) = (&c["text_config"], &c["vision_config"]);
@@ -98,8 +111,10 @@ impl Clip {
         )
         .map_err(wrong)?;
         let towers = if device.is_cpu() && dtype == DType::F32 {
-            let text = Box::new(PackedText::new(&text).map_err(wrong)?);
-            Towers::Packed { text, vision: Box::new(PackedVision::new(&vision).map_err(wrong)?) }
+            let text = Box::new(PackedText::new(&text, precision).map_err(wrong)?);
+            Towers::Packed { text, vision: Box::new(PackedVision::new(&vision, precision).map_err(wrong)?) }
+        } else if precision == Precision::Int8 {
+            return Err(ScoreError::Unsupported("int8 runs CLIP on the CPU in f32 weights only".into()));
         } else {
             Towers::Candle { text: Box::new(text), vision: Box::new(vision) }
         };
@@ -112,7 +127,7 @@ impl Clip {
         tokenizer.with_padding(None);
         let pad_id = t["pad_token_id"].as_u64().map_or(49407, |n| n as u32);
         let preprocess = Preprocess::from_folder(folder, Preprocess::clip(image_size as u32))?;
-        Ok(Self { towers, tokenizer, pad_id, max_tokens, image_size, preprocess, device })
+        Ok(Self { towers, tokenizer, pad_id, max_tokens, image_size, preprocess, device, precision })
     }
 
     /// The projected (not normalized) embeddings of already preprocessed images,
@@ -177,6 +192,10 @@ impl TextImageModel for Clip {
     }
 
     fn settings(&self) -> serde_json::Value {
-        serde_json::json!({"max_tokens": self.max_tokens, "text_pool": "end of text", "image": self.preprocess.settings()})
+        let mut settings = serde_json::json!({"max_tokens": self.max_tokens, "text_pool": "end of text", "image": self.preprocess.settings()});
+        if self.precision == Precision::Int8 {
+            settings["precision"] = "int8".into();
+        }
+        settings
     }
 }

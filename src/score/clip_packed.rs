@@ -88,15 +88,16 @@ pub(super) enum Pool {
 }
 
 impl PreNormLayer {
-    pub(super) fn new(layer: &Layer) -> Result<Self> {
+    /// `layer`, its four linear layers' products in `precision`.
+    pub(super) fn new(layer: &Layer, precision: Precision) -> Result<Self> {
         Ok(Self {
             norm1: Norm::new(&layer.norm1)?,
-            qkv: Dense::new(&layer.qkv, Precision::F32)?,
-            out: Dense::new(&layer.out, Precision::F32)?,
+            qkv: Dense::new(&layer.qkv, precision)?,
+            out: Dense::new(&layer.out, precision)?,
             norm2: Norm::new(&layer.norm2)?,
-            fc1: Dense::new(&layer.fc1, Precision::F32)?,
+            fc1: Dense::new(&layer.fc1, precision)?,
             fc1_bias: values(&layer.fc1_bias)?,
-            fc2: Dense::new(&layer.fc2, Precision::F32)?,
+            fc2: Dense::new(&layer.fc2, precision)?,
             act: layer.act,
         })
     }
@@ -133,12 +134,14 @@ pub(super) fn bias_activation(act: Activation, x: &mut [f32], bias: &[f32]) {
 }
 
 impl Stack {
-    pub(super) fn new(layers: &[Layer], width: usize) -> Result<Self> {
+    /// The layers' products in `precision` (the embeddings, norms, attention and pooling stay in
+    /// f32 whatever it is).
+    pub(super) fn new(layers: &[Layer], width: usize, precision: Precision) -> Result<Self> {
         let heads = layers.first().map_or(1, |l| l.heads);
         if heads == 0 || !width.is_multiple_of(heads) {
             bail!("{heads} attention heads do not divide the width {width}");
         }
-        let layers = layers.iter().map(PreNormLayer::new).collect::<Result<_>>()?;
+        let layers = layers.iter().map(|l| PreNormLayer::new(l, precision)).collect::<Result<_>>()?;
         Ok(Self { layers, width, heads, buffers: Mutex::new(Buffers::default()) })
     }
 
@@ -168,14 +171,15 @@ fn project(pooled: &mut [f32], norm: &Norm, projection: &Dense) -> Vec<f32> {
 }
 
 impl PackedText {
-    /// The weights of `tower` (on any device, in any dtype), copied to the CPU in f32.
-    pub fn new(tower: &TextTower) -> Result<Self> {
+    /// The weights of `tower` (on any device, in any dtype), copied to the CPU in f32, its layers'
+    /// products in `precision`.
+    pub fn new(tower: &TextTower, precision: Precision) -> Result<Self> {
         let tokens = tower.tokens.embeddings();
         let (_, width) = tokens.dims2()?;
         Ok(Self {
             tokens: values(tokens)?,
             positions: values(&tower.positions)?,
-            stack: Stack::new(&tower.layers, width)?,
+            stack: Stack::new(&tower.layers, width, precision)?,
             mask: Mask::Causal,
             final_norm: Norm::new(&tower.final_norm)?,
             projection: Dense::new(&tower.projection, Precision::F32)?,
@@ -230,8 +234,9 @@ fn spans(lengths: impl Iterator<Item = usize>) -> Vec<(usize, usize)> {
 }
 
 impl PackedVision {
-    /// The weights of `tower` (on any device, in any dtype), copied to the CPU in f32.
-    pub fn new(tower: &VisionTower) -> Result<Self> {
+    /// The weights of `tower` (on any device, in any dtype), copied to the CPU in f32, its layers'
+    /// products in `precision` (the patch embedding and the projection in f32).
+    pub fn new(tower: &VisionTower, precision: Precision) -> Result<Self> {
         let (width, channels, patch, patch_w) = tower.patch.weight().dims4()?;
         if patch != patch_w {
             bail!("a {patch} x {patch_w} patch: CLIP's are square");
@@ -255,7 +260,7 @@ impl PackedVision {
             class: Some(values(&tower.class)?),
             positions: values(&tower.positions)?,
             pre_norm: Some(Norm::new(&tower.pre_norm)?),
-            stack: Stack::new(&tower.layers, width)?,
+            stack: Stack::new(&tower.layers, width, precision)?,
             pool,
         })
     }
@@ -366,7 +371,7 @@ mod tests {
     fn packed_texts_give_what_the_padded_causal_tower_gives() -> Result<()> {
         for act in [Activation::QuickGelu, Activation::Gelu, Activation::GeluTanh] {
             let tower = random(&VarMap::new(), |vb| TextTower::load(vb, size(act), 60, 12, 16))?;
-            let packed = PackedText::new(&tower)?;
+            let packed = PackedText::new(&tower, Precision::F32)?;
             let texts: [&[u32]; 3] = [&[1, 5, 9, 3, 7, 59], &[4, 8, 59], &[6, 1, 1, 9, 2, 3, 4, 5, 7, 59]];
             // Twice: the second pass reuses the buffers the first grew.
             for texts in [&texts[..], &texts[1..2]] {
@@ -390,7 +395,7 @@ mod tests {
     fn images_give_what_the_convolution_and_tower_give() -> Result<()> {
         // 12 x 12 images of 3 channels in 4 x 4 patches: a 3 x 3 grid.
         let tower = random(&VarMap::new(), |vb| VisionTower::load(vb, size(Activation::QuickGelu), 12, 4, 3, 16))?;
-        let packed = PackedVision::new(&tower)?;
+        let packed = PackedVision::new(&tower, Precision::F32)?;
         let pixels: Vec<f32> = (0..2 * 3 * 12 * 12).map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0).collect();
         let got = packed.forward(&pixels)?;
         let want = tower.forward(&Tensor::from_vec(pixels.clone(), (2, 3, 12, 12), &Device::Cpu)?)?;
@@ -407,14 +412,15 @@ mod tests {
     fn inputs_the_towers_cannot_take_are_errors() -> Result<()> {
         let map = VarMap::new();
         let vb = VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu);
-        let text = PackedText::new(&TextTower::load(&vb.pp("t"), size(Activation::Gelu), 60, 12, 16)?)?;
+        let text = PackedText::new(&TextTower::load(&vb.pp("t"), size(Activation::Gelu), 60, 12, 16)?, Precision::F32)?;
         let err = text.forward(&[&[1, 2], &[3, 60]]).expect_err("id 60 is past the vocabulary");
         assert!(err.to_string().contains("text 2 has token id 60"), "{err}");
         let err = text.forward(&[&[1; 13]]).expect_err("more tokens than positions");
         assert!(err.to_string().contains("13 tokens"), "{err}");
         assert!(text.forward(&[&[]]).is_err(), "an empty text has no end of text to pool");
         assert!(text.forward(&[])?.is_empty());
-        let vision = PackedVision::new(&VisionTower::load(&vb.pp("v"), size(Activation::Gelu), 12, 4, 3, 16)?)?;
+        let vision =
+            PackedVision::new(&VisionTower::load(&vb.pp("v"), size(Activation::Gelu), 12, 4, 3, 16)?, Precision::F32)?;
         let err = vision.forward(&[0.0; 100]).expect_err("not whole images");
         assert!(err.to_string().contains("not whole 3 x 12 x 12 images"), "{err}");
         Ok(())

@@ -6,6 +6,7 @@
 use super::clip_packed::{PackedText, PackedVision};
 use super::folder::ModelFolder;
 use super::image_text::{TextImageModel, inference, model_error};
+use super::plain::Precision;
 use super::preprocess::Preprocess;
 use super::spiece;
 use super::{Result, ScoreError};
@@ -24,6 +25,7 @@ pub struct Siglip {
     preprocess: Preprocess,
     device: Device,
     dtype: DType,
+    precision: Precision,
 }
 
 /// The towers a device runs best.
@@ -43,6 +45,17 @@ impl Siglip {
     /// Loads it with its weights and activations in `dtype` (f16 on a GPU); embeddings come out in
     /// f32 whatever the dtype.
     pub fn load_as(folder: &ModelFolder, weights: Vec<u8>, device: Device, dtype: DType) -> Result<Self> {
+        Self::load_in(folder, weights, (device, dtype), Precision::F32)
+    }
+
+    /// [`Self::load_as`], the towers' layers' products in `precision` (int8: on the CPU in f32
+    /// only, where the towers run over plain buffers).
+    pub fn load_in(
+        folder: &ModelFolder,
+        weights: Vec<u8>,
+        (device, dtype): (Device, DType),
+        precision: Precision,
+    ) -> Result<Self> {
         let config_path = folder.dir.join("config.json");
         let config: siglip::Config = serde_json::from_value(folder.config.clone()).map_err(|e| ScoreError::Model {
             path: config_path.clone(),
@@ -55,10 +68,17 @@ impl Siglip {
             model_error(&weights_path, format!("does not hold the SigLIP weights config.json describes: {e}"))
         };
         let packed = if device.is_cpu() && dtype == DType::F32 {
-            super::siglip_packed::load(&vb, &config).map_err(wrong)?
+            super::siglip_packed::load(&vb, &config, precision).map_err(wrong)?
         } else {
             None
         };
+        if packed.is_none() && precision == Precision::Int8 {
+            return Err(ScoreError::Unsupported(format!(
+                "{}: int8 runs SigLIP on the CPU in f32 weights with the activations its CPU towers run \
+                 (gelu_pytorch_tanh, gelu, quick_gelu)",
+                config_path.display()
+            )));
+        }
         let towers = match packed {
             Some((text, vision)) => Towers::Packed { text: Box::new(text), vision: Box::new(vision) },
             None => Towers::Candle(Box::new(siglip::Model::new(&config, vb).map_err(wrong)?)),
@@ -78,7 +98,7 @@ impl Siglip {
         }));
         let image_size = config.vision_config.image_size;
         let preprocess = Preprocess::from_folder(folder, Preprocess::siglip(image_size as u32))?;
-        Ok(Self { towers, tokenizer, sentencepiece, max_tokens, image_size, preprocess, device, dtype })
+        Ok(Self { towers, tokenizer, sentencepiece, max_tokens, image_size, preprocess, device, dtype, precision })
     }
 
     /// Each text's token ids as the model reads them: `</s>` after the text, padded (or cut) to
@@ -151,6 +171,9 @@ impl TextImageModel for Siglip {
         let mut settings = serde_json::json!({"max_tokens": self.max_tokens, "text_pool": "last, padded to max", "image": self.preprocess.settings()});
         if self.sentencepiece {
             settings["tokenizer"] = "spiece.model".into();
+        }
+        if self.precision == Precision::Int8 {
+            settings["precision"] = "int8".into();
         }
         settings
     }

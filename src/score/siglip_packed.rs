@@ -39,19 +39,20 @@ fn activation(act: candle_nn::Activation) -> Option<Activation> {
     }
 }
 
-/// Both towers of the `SigLIP` under `vb` (a `SiglipModel`'s weights on the CPU in f32), or `None`
-/// where a tower's activation is one the CPU towers do not run.
-pub fn load(vb: &VarBuilder, config: &Config) -> Result<Option<(PackedText, PackedVision)>> {
+/// Both towers of the `SigLIP` under `vb` (a `SiglipModel`'s weights on the CPU in f32), their
+/// layers' products in `precision`, or `None` where a tower's activation is one the CPU towers do
+/// not run.
+pub fn load(vb: &VarBuilder, config: &Config, precision: Precision) -> Result<Option<(PackedText, PackedVision)>> {
     let (Some(text_act), Some(vision_act)) =
         (activation(config.text_config.hidden_act), activation(config.vision_config.hidden_act))
     else {
         return Ok(None);
     };
-    let text = text(&vb.pp("text_model"), &config.text_config, text_act)?;
-    Ok(Some((text, vision(&vb.pp("vision_model"), &config.vision_config, vision_act)?)))
+    let text = text(&vb.pp("text_model"), &config.text_config, text_act, precision)?;
+    Ok(Some((text, vision(&vb.pp("vision_model"), &config.vision_config, vision_act, precision)?)))
 }
 
-fn text(t: &VarBuilder, c: &TextConfig, act: Activation) -> Result<PackedText> {
+fn text(t: &VarBuilder, c: &TextConfig, act: Activation, precision: Precision) -> Result<PackedText> {
     let w = c.hidden_size;
     let size = TowerSize {
         width: w,
@@ -65,14 +66,14 @@ fn text(t: &VarBuilder, c: &TextConfig, act: Activation) -> Result<PackedText> {
     Ok(PackedText {
         tokens: values(&e.pp("token_embedding").get((c.vocab_size, w), "weight")?)?,
         positions: values(&e.pp("position_embedding").get((c.max_position_embeddings, w), "weight")?)?,
-        stack: Stack::new(&clip_net::layers(t, size)?, w)?,
+        stack: Stack::new(&clip_net::layers(t, size)?, w, precision)?,
         mask: Mask::None,
         final_norm: Norm::new(&candle_nn::layer_norm(w, c.layer_norm_eps, t.pp("final_layer_norm"))?)?,
         projection: Dense::new(&candle_nn::linear(w, w, t.pp("head"))?, Precision::F32)?,
     })
 }
 
-fn vision(tower: &VarBuilder, c: &VisionConfig, act: Activation) -> Result<PackedVision> {
+fn vision(tower: &VarBuilder, c: &VisionConfig, act: Activation, precision: Precision) -> Result<PackedVision> {
     let (w, patch, channels) = (c.hidden_size, c.patch_size, c.num_channels);
     let size = TowerSize {
         width: w,
@@ -100,7 +101,7 @@ fn vision(tower: &VarBuilder, c: &VisionConfig, act: Activation) -> Result<Packe
         class: None,
         positions: values(&embeddings.pp("position_embedding").get((grid * grid, w), "weight")?)?,
         pre_norm: None,
-        stack: Stack::new(&clip_net::layers(tower, size)?, w)?,
+        stack: Stack::new(&clip_net::layers(tower, size)?, w, precision)?,
         pool: Pool::Probe { norm, head: Box::new(ProbeHead::load(&tower.pp("head"), size)?) },
     })
 }
@@ -236,7 +237,7 @@ mod tests {
             var.set(&Tensor::randn(0f32, 0.2, var.shape(), &Device::Cpu)?)?;
         }
         let theirs = siglip::Model::new(&config, vb.clone())?;
-        let (text, vision) = load(&vb, &config)?.expect("GELU's tanh form runs on the CPU towers");
+        let (text, vision) = load(&vb, &config, Precision::F32)?.expect("GELU's tanh form runs on the CPU towers");
         // Texts padded to the model's 8 positions with its pad token.
         let texts: [&[u32]; 3] = [&[5, 9, 3, 7, 2, 1, 1, 1], &[4, 8, 2, 1, 1, 1, 1, 1], &[6, 1, 9, 2, 3, 4, 5, 7]];
         let got = text.forward(&texts)?;
@@ -260,7 +261,7 @@ mod tests {
         config.vision_config.hidden_act = candle_nn::Activation::Silu;
         let map = VarMap::new();
         let vb = VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu);
-        assert!(load(&vb, &config)?.is_none());
+        assert!(load(&vb, &config, Precision::F32)?.is_none());
         Ok(())
     }
 }

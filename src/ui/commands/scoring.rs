@@ -22,7 +22,7 @@ pub struct ScoreRequest {
     pub batch: u32,
     /// The samples to score (the filter language; empty: all).
     pub query: String,
-    /// A sentence encoder's matrix products in int8 on the CPU (see [`LoadOptions::int8`]).
+    /// The model's matrix products in int8 on the CPU (see [`LoadOptions::int8`]).
     pub int8: bool,
 }
 

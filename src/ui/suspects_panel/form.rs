@@ -1,6 +1,6 @@
 //! The Score form: the model (a folder, picked or typed, or `org/name` from the local Hugging
 //! Face cache, typed or picked from the models found there), the scorer's name, the device, the
-//! batch, int8 on the CPU for text encoders, and the query of the samples to score.
+//! batch, int8 on the CPU, and the query of the samples to score.
 
 use crate::ui::commands::ScoreRequest;
 use crate::ui::commands::scoring::DEVICES;
@@ -75,9 +75,9 @@ pub(super) fn form_ui(ui: &mut egui::Ui, form: &mut ScoreRequest, cached: &[Stri
         ui.end_row();
         ui.label("");
         ui.checkbox(&mut form.int8, "int8").on_hover_text(
-            "A text encoder's matrix products (a sentence encoder's, a reward model's) in int8 on the CPU: about \
-             twice as fast where the CPU has AVX-512 VNNI, about 1.5 times with AVX2 alone; relevance within \
-             about 0.01 of f32's. Kept as a scorer of its own. Not for CLIP or SigLIP.",
+            "The model's matrix products in int8 on the CPU (a sentence encoder's, a reward model's, CLIP and \
+             SigLIP's layers): about twice as fast where the CPU has AVX-512 VNNI, about 1.6 times with AVX2 \
+             alone; relevance within about 0.01 of f32's. Kept as a scorer of its own. Not on a GPU.",
         );
         ui.end_row();
         ui.label("Samples");
