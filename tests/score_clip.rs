@@ -424,3 +424,28 @@ fn clip_and_siglip_in_int8_keep_their_embeddings_direction_as_a_scorer_of_their_
         }
     }
 }
+
+/// A SigLIP whose activation the CPU towers do not run goes to candle's model, which has no int8:
+/// int8 is refused, naming the model's config, and f32 still loads.
+#[test]
+fn a_siglip_the_cpu_towers_do_not_run_is_refused_in_int8_by_name() {
+    let Some((dir, _)) = fixtures() else { return };
+    let tmp = tempfile::tempdir().expect("tmp");
+    for entry in std::fs::read_dir(dir.join("siglip")).expect("reads") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), tmp.path().join(entry.file_name())).expect("copies");
+    }
+    let config_path = tmp.path().join("config.json");
+    let mut config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config_path).expect("reads")).expect("json");
+    config["vision_config"]["hidden_act"] = "silu".into();
+    std::fs::write(&config_path, config.to_string()).expect("writes");
+    let options = |int8| verdict::score::load::LoadOptions {
+        device: Some(verdict::score::DeviceKind::Cpu),
+        int8,
+        ..verdict::score::load::LoadOptions::new(tmp.path().display().to_string())
+    };
+    let err = verdict::score::load(&options(true)).err().expect("refused").to_string();
+    assert!(err.contains("int8") && err.contains(&config_path.display().to_string()), "{err}");
+    assert!(verdict::score::load(&options(false)).is_ok(), "f32 runs it on candle's model");
+}

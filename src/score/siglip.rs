@@ -75,7 +75,7 @@ impl Siglip {
         if packed.is_none() && precision == Precision::Int8 {
             return Err(ScoreError::Unsupported(format!(
                 "{}: int8 runs SigLIP on the CPU in f32 weights with the activations its CPU towers run \
-                 (gelu_pytorch_tanh, gelu, quick_gelu)",
+                 (gelu_pytorch_tanh, gelu_new, gelu): score it without int8",
                 config_path.display()
             )));
         }
