@@ -425,7 +425,7 @@ fn clip_and_siglip_in_int8_keep_their_embeddings_direction_as_a_scorer_of_their_
     }
 }
 
-/// A SigLIP whose activation the CPU towers do not run goes to candle's model, which has no int8:
+/// A `SigLIP` whose activation the CPU towers do not run goes to candle's model, which has no int8:
 /// int8 is refused, naming the model's config, and f32 still loads.
 #[test]
 fn a_siglip_the_cpu_towers_do_not_run_is_refused_in_int8_by_name() {
