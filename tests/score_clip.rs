@@ -53,13 +53,23 @@ fn close(a: &[f32], b: &[f32], what: &str) {
 }
 
 fn load_model(dir: &Path, which: &str) -> Box<dyn TextImageModel> {
+    load_in(dir, which, candle_core::DType::F32, verdict::score::Precision::F32)
+}
+
+/// The fixture model `which` on the CPU with its weights in `dtype`, its products in `precision`.
+fn load_in(
+    dir: &Path,
+    which: &str,
+    dtype: candle_core::DType,
+    precision: verdict::score::Precision,
+) -> Box<dyn TextImageModel> {
     let folder = ModelFolder::open(&dir.join(which), which.into()).expect("folder");
     let weights = std::fs::read(dir.join(which).join("model.safetensors")).expect("weights");
-    let device = candle_core::Device::Cpu;
+    let on = (candle_core::Device::Cpu, dtype);
     if which.starts_with("clip") {
-        Box::new(verdict::score::clip::Clip::load(&folder, weights, device).expect("loads"))
+        Box::new(verdict::score::clip::Clip::load_in(&folder, weights, on, precision).expect("loads"))
     } else {
-        Box::new(verdict::score::siglip::Siglip::load(&folder, weights, device).expect("loads"))
+        Box::new(verdict::score::siglip::Siglip::load_in(&folder, weights, on, precision).expect("loads"))
     }
 }
 
@@ -342,14 +352,7 @@ fn verdict_score_scores_a_project_with_images_and_leaves_unreadable_media_out() 
 fn clip_and_siglip_in_half_precision_stay_within_its_tolerance() {
     let Some((dir, reference)) = fixtures() else { return };
     for which in ["clip", "siglip"] {
-        let folder = ModelFolder::open(&dir.join(which), which.into()).expect("folder");
-        let weights = std::fs::read(dir.join(which).join("model.safetensors")).expect("weights");
-        let (device, f16) = (candle_core::Device::Cpu, candle_core::DType::F16);
-        let model: Box<dyn TextImageModel> = if which == "clip" {
-            Box::new(verdict::score::clip::Clip::load_as(&folder, weights, device, f16).expect("loads"))
-        } else {
-            Box::new(verdict::score::siglip::Siglip::load_as(&folder, weights, device, f16).expect("loads"))
-        };
+        let model = load_in(dir, which, candle_core::DType::F16, verdict::score::Precision::F32);
         let r = &reference[which];
         let texts: Vec<&str> =
             r["texts"].as_array().expect("texts").iter().map(|t| t["text"].as_str().expect("text")).collect();
@@ -390,15 +393,7 @@ fn clip_and_siglip_in_int8_keep_their_embeddings_direction_as_a_scorer_of_their_
         assert_eq!(int8.identity().settings["precision"], "int8", "{which}");
         assert!(scorer(dir, which).identity().settings.get("precision").is_none(), "{which}: f32 keeps its identity");
 
-        let folder = ModelFolder::open(&dir.join(which), which.into()).expect("folder");
-        let weights = std::fs::read(dir.join(which).join("model.safetensors")).expect("weights");
-        let on = (candle_core::Device::Cpu, candle_core::DType::F32);
-        let int8 = verdict::score::Precision::Int8;
-        let model: Box<dyn TextImageModel> = if which.starts_with("clip") {
-            Box::new(verdict::score::clip::Clip::load_in(&folder, weights, on, int8).expect("loads"))
-        } else {
-            Box::new(verdict::score::siglip::Siglip::load_in(&folder, weights, on, int8).expect("loads"))
-        };
+        let model = load_in(dir, which, candle_core::DType::F32, verdict::score::Precision::Int8);
         let r = &reference[which];
         let texts: Vec<&str> =
             r["texts"].as_array().expect("texts").iter().map(|t| t["text"].as_str().expect("text")).collect();

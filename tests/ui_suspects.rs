@@ -231,6 +231,12 @@ fn open_score_form(dir: &Path) -> Ui<'static> {
     ui
 }
 
+/// Gives the Score form's Name field the keyboard.
+fn focus_name_field(ui: &mut Ui<'_>) {
+    ui.harness.ctx.memory_mut(|m| m.request_focus(egui::Id::unique("score_form_name")));
+    ui.harness.step();
+}
+
 #[test]
 fn the_score_form_says_why_a_model_cannot_be_used() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -284,8 +290,7 @@ fn the_score_form_says_why_a_model_cannot_be_used() {
 fn enter_in_the_score_forms_name_field_starts_scoring() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut ui = open_score_form(dir.path());
-    ui.harness.ctx.memory_mut(|m| m.request_focus(egui::Id::unique("score_form_name")));
-    ui.harness.step();
+    focus_name_field(&mut ui);
     ui.type_text("mine");
     assert_eq!(
         ui.harness.state().project.as_ref().expect("project").suspects.form.as_ref().expect("form").name,
@@ -304,8 +309,7 @@ fn enter_in_the_score_forms_name_field_starts_scoring() {
 fn keys_typed_then_a_click_in_one_frame_all_reach_the_field() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut ui = open_score_form(dir.path());
-    ui.harness.ctx.memory_mut(|m| m.request_focus(egui::Id::unique("score_form_name")));
-    ui.harness.step();
+    focus_name_field(&mut ui);
     let at = ui.harness.get_by_label("int8").rect().center();
     let click = |pressed| egui::Event::PointerButton {
         pos: at,

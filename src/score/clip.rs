@@ -42,17 +42,12 @@ fn usize_of(c: &serde_json::Value, key: &str, default: usize) -> usize {
 impl Clip {
     /// Loads the CLIP model of `folder` (its weights already read) onto `device`, in f32.
     pub fn load(folder: &ModelFolder, weights: Vec<u8>, device: Device) -> Result<Self> {
-        Self::load_as(folder, weights, device, DType::F32)
+        Self::load_in(folder, weights, (device, DType::F32), Precision::F32)
     }
 
-    /// Loads it with its weights and activations in `dtype` (f16 on a GPU); embeddings come out in
-    /// f32 whatever the dtype.
-    pub fn load_as(folder: &ModelFolder, weights: Vec<u8>, device: Device, dtype: DType) -> Result<Self> {
-        Self::load_in(folder, weights, (device, dtype), Precision::F32)
-    }
-
-    /// [`Self::load_as`], the towers' layers' products in `precision` (int8: on the CPU in f32
-    /// only, where the towers run over plain buffers).
+    /// Loads it with its weights and activations in `dtype` (f16 on a GPU), the towers' layers'
+    /// products in `precision` (int8: on the CPU in f32 only, where the towers run over plain
+    /// buffers); embeddings come out in f32 whatever the dtype.
     pub fn load_in(
         folder: &ModelFolder,
         weights: Vec<u8>,

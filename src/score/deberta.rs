@@ -13,7 +13,8 @@
 
 use super::bert::additive_mask;
 use super::cpu_ops::masked_softmax;
-use super::deberta_packed::{ConvAct, ConvShape, Relative};
+use super::deberta_conv::{ConvShape, PaddedConv};
+use super::deberta_packed::Relative;
 use candle_core::{DType, Device, Module, Result, Tensor, bail};
 use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder, embedding, layer_norm, linear};
 use candle_transformers::models::debertav2::{Config, HiddenAct};
@@ -26,33 +27,10 @@ pub struct Deberta {
     norm: LayerNorm,
     layers: Vec<Layer>,
     /// DeBERTa-v2's convolution beside the first layer, where the model has one.
-    conv: Option<Conv>,
+    conv: Option<PaddedConv>,
     relative: Option<Relative>,
     heads: usize,
     head_dim: usize,
-}
-
-/// [`ConvShape`] over padded tensors: candle's `conv1d` over the masked embeddings (zeros past
-/// each text's end, as the padding gives them).
-struct Conv {
-    kernel: candle_nn::Conv1d,
-    act: ConvAct,
-    norm: LayerNorm,
-}
-
-impl Conv {
-    /// `LayerNorm(x + act(conv(embedded)))` masked, `x` the first layer's output.
-    fn forward(&self, embedded: &Tensor, x: &Tensor, mask: &Tensor) -> Result<Tensor> {
-        let convolved = self.kernel.forward(&embedded.transpose(1, 2)?.contiguous()?)?.transpose(1, 2)?;
-        let convolved = convolved.broadcast_mul(mask)?;
-        let convolved = match self.act {
-            ConvAct::Tanh => convolved.tanh()?,
-            ConvAct::Gelu => convolved.gelu_erf()?,
-            ConvAct::GeluTanh => convolved.gelu()?,
-            ConvAct::Relu => convolved.relu()?,
-        };
-        self.norm.forward(&(x + convolved)?)?.broadcast_mul(mask)
-    }
 }
 
 struct Layer {
@@ -93,18 +71,7 @@ impl Deberta {
         let emb = vb.pp("embeddings");
         let (relative, inverse_scale) = Relative::of(config, head_dim);
         let scale = f64::from(inverse_scale);
-        let table = relative
-            .map(|r| -> Result<Tensor> {
-                let table = vb.get((2 * r.span, h), "encoder.rel_embeddings.weight")?.to_dtype(DType::F32)?;
-                if config.norm_rel_ebd.as_deref().is_some_and(|n| n.contains("layer_norm")) {
-                    let w = vb.get(h, "encoder.LayerNorm.weight")?.to_dtype(DType::F32)?;
-                    let b = vb.get(h, "encoder.LayerNorm.bias")?.to_dtype(DType::F32)?;
-                    LayerNorm::new(w, b, eps).forward(&table)
-                } else {
-                    Ok(table)
-                }
-            })
-            .transpose()?;
+        let table = relative.map(|r| r.table(vb, config)).transpose()?;
         let share = config.share_att_key.unwrap_or(false);
         let layers = (0..config.num_hidden_layers)
             .map(|i| {
@@ -165,15 +132,7 @@ impl Deberta {
             layers,
             conv: ConvShape::of(config)
                 .map_err(candle_core::Error::msg)?
-                .map(|shape| -> Result<Conv> {
-                    let vb = vb.pp("encoder.conv");
-                    let padding = candle_nn::Conv1dConfig { padding: shape.kernel / 2, ..Default::default() };
-                    Ok(Conv {
-                        kernel: candle_nn::conv1d(h, h, shape.kernel, padding, vb.pp("conv"))?,
-                        act: shape.act,
-                        norm: layer_norm(h, eps, vb.pp("LayerNorm"))?,
-                    })
-                })
+                .map(|shape| PaddedConv::load(vb, config, shape))
                 .transpose()?,
             relative,
             heads,

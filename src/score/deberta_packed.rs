@@ -12,11 +12,13 @@
 //! them. The last layer runs its queries, output and feed-forward for each text's first token
 //! only: the pooler reads nothing else.
 //!
-//! Candle's `DebertaV2Model` (kept for a GPU and the shapes this does not take: an embedding
-//! projection, a convolution layer) allocates a zeroed buffer per operation and pads every pair of
+//! A DeBERTa-v2's convolution layer beside the first layer runs here too (`deberta_conv`).
+//! Candle's `DebertaV2Model` (kept for the shape this does not take: an embedding projection)
+//! allocates a zeroed buffer per operation and pads every pair of
 //! a pass to the longest: on a base-sized model about half `PyTorch`'s speed on the CPU, a sixth of
 //! it in the kernel zeroing pages. Gives what it gives within float rounding (tests below).
 
+use super::deberta_conv::{ConvShape, PackedConv};
 use super::plain::{
     Dense, Limits, Norm, Precision, ROWS_PER_TASK, Strided, Work, matmul, packed_tokens, resize, values,
 };
@@ -38,7 +40,7 @@ pub struct PackedDeberta {
     norm: Norm,
     layers: Vec<Layer>,
     /// DeBERTa-v2's convolution beside the first layer, where the model has one.
-    conv: Option<Conv>,
+    conv: Option<PackedConv>,
     relative: Option<Relative>,
     hidden: usize,
     heads: usize,
@@ -59,118 +61,6 @@ struct Buffers {
     /// The convolution's input windows, `(tokens, kernel x hidden)`, and its output.
     windows: Vec<f32>,
     convolved: Vec<f32>,
-}
-
-/// DeBERTa-v2's convolution (`conv_kernel_size`, in the xlarge and xxlarge models): after the
-/// first layer, `LayerNorm(first layer's output + act(conv1d(embeddings)))`, the convolution over
-/// each text's tokens with zeros past its ends, as `transformers`' `ConvLayer`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct ConvShape {
-    pub(super) kernel: usize,
-    pub(super) act: ConvAct,
-}
-
-/// The activations `conv_act` names that are run here (`transformers`' default: `tanh`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum ConvAct {
-    Tanh,
-    Gelu,
-    GeluTanh,
-    Relu,
-}
-
-impl ConvShape {
-    /// The convolution `config` describes (none: the model has none), or what of it is not run
-    /// here.
-    pub(super) fn of(config: &Config) -> std::result::Result<Option<Self>, String> {
-        let kernel = config.conv_kernel_size.unwrap_or(0);
-        if kernel == 0 {
-            return Ok(None);
-        }
-        if kernel.is_multiple_of(2) {
-            return Err(format!("a convolution of even width ({kernel})"));
-        }
-        if config.conv_groups.unwrap_or(1) != 1 {
-            return Err("a grouped convolution (conv_groups)".into());
-        }
-        let act = match config.conv_act.as_deref().unwrap_or("tanh") {
-            "tanh" => ConvAct::Tanh,
-            "gelu" => ConvAct::Gelu,
-            "gelu_new" | "gelu_pytorch_tanh" => ConvAct::GeluTanh,
-            "relu" => ConvAct::Relu,
-            other => return Err(format!("a convolution activation {other:?}")),
-        };
-        Ok(Some(Self { kernel, act }))
-    }
-}
-
-/// [`ConvShape`] over plain buffers: the convolution one product over each token's window of
-/// embeddings.
-struct Conv {
-    /// `(hidden, kernel x hidden)`: each output's weights, the window's positions one after another.
-    dense: Dense,
-    bias: Vec<f32>,
-    shape: ConvShape,
-    norm: Norm,
-}
-
-impl Conv {
-    fn load(vb: &VarBuilder, config: &Config, shape: ConvShape, precision: Precision) -> Result<Self> {
-        let (h, k) = (config.hidden_size, shape.kernel);
-        let vb = vb.pp("encoder.conv");
-        // PyTorch's `(out, in, kernel)`, laid out as `(out, kernel, in)`.
-        let weight = values(&vb.get((h, h, k), "conv.weight")?)?;
-        let mut windowed = vec![0f32; h * k * h];
-        for (o, out) in windowed.chunks_exact_mut(k * h).enumerate() {
-            for (d, at) in out.chunks_exact_mut(h).enumerate() {
-                for (i, w) in at.iter_mut().enumerate() {
-                    *w = weight[(o * h + i) * k + d];
-                }
-            }
-        }
-        Ok(Self {
-            dense: Dense::from_weight(windowed, None, (h, k * h), precision),
-            bias: values(&vb.get(h, "conv.bias")?)?,
-            shape,
-            norm: Norm::new(&candle_nn::layer_norm(h, config.layer_norm_eps, vb.pp("LayerNorm"))?)?,
-        })
-    }
-
-    /// `x = LayerNorm(x + act(conv(embedded)))`, `x` the first layer's output, in place.
-    fn apply(
-        &self,
-        embedded: &[f32],
-        x: &mut [f32],
-        spans: &[(usize, usize)],
-        (windows, convolved): (&mut Vec<f32>, &mut Vec<f32>),
-        quantized: &mut verdict_kernels::int8::QuantizedRows,
-    ) {
-        let h = self.bias.len();
-        let k = self.shape.kernel;
-        let reach = k / 2;
-        resize(windows, x.len() * k);
-        resize(convolved, x.len());
-        let tokens = spans.iter().flat_map(|&(from, n)| (0..n).map(move |t| (from, n, t)));
-        windows.par_chunks_mut(k * h).zip(tokens.collect::<Vec<_>>()).for_each(|(window, (from, n, t))| {
-            for (d, part) in window.chunks_exact_mut(h).enumerate() {
-                match (t + d).checked_sub(reach).filter(|at| *at < n) {
-                    Some(at) => part.copy_from_slice(&embedded[(from + at) * h..(from + at + 1) * h]),
-                    None => part.fill(0.0),
-                }
-            }
-        });
-        self.dense.apply(windows, convolved, false, quantized);
-        match self.shape.act {
-            ConvAct::Tanh => convolved.par_chunks_mut(h).for_each(|row| {
-                row.iter_mut().zip(&self.bias).for_each(|(v, b)| *v = (*v + b).tanh());
-            }),
-            ConvAct::Gelu => rows::bias_act_rows(convolved, &self.bias, Act::Gelu),
-            ConvAct::GeluTanh => rows::bias_act_rows(convolved, &self.bias, Act::GeluTanh),
-            ConvAct::Relu => rows::bias_act_rows(convolved, &self.bias, Act::Relu),
-        }
-        x.par_iter_mut().zip(convolved.par_iter()).for_each(|(v, c)| *v += c);
-        self.norm.apply(x);
-    }
 }
 
 /// How relative distances become rows of the relative embeddings.
@@ -204,6 +94,21 @@ impl Relative {
             Relative { span, buckets: buckets.map(|b| (b, max_relative)), c2p, p2c }
         });
         (relative, inverse_scale)
+    }
+
+    /// The relative embeddings as the encoder hands them to every layer (normalized where the
+    /// model says so), `(2 span, hidden)` in f32, read from `vb` (the `deberta` prefix) in any
+    /// dtype.
+    pub(super) fn table(&self, vb: &VarBuilder, config: &Config) -> Result<Tensor> {
+        let h = config.hidden_size;
+        let table = vb.get((2 * self.span, h), "encoder.rel_embeddings.weight")?.to_dtype(DType::F32)?;
+        if config.norm_rel_ebd.as_deref().is_some_and(|n| n.contains("layer_norm")) {
+            let w = vb.get(h, "encoder.LayerNorm.weight")?.to_dtype(DType::F32)?;
+            let b = vb.get(h, "encoder.LayerNorm.bias")?.to_dtype(DType::F32)?;
+            candle_nn::LayerNorm::new(w, b, config.layer_norm_eps).forward(&table)
+        } else {
+            Ok(table)
+        }
     }
 
     /// Each distance's row, from `-(longest - 1)` to `longest - 1`.
@@ -302,17 +207,7 @@ impl PackedDeberta {
         let (relative, inverse_scale) = Relative::of(config, head_dim);
         let (c2p, p2c) = relative.map_or((false, false), |r| (r.c2p, r.p2c));
         // The relative embeddings as the encoder hands them to every layer.
-        let rel_embeddings = relative
-            .map(|r| -> Result<Tensor> {
-                let table = vb.get((2 * r.span, h), "encoder.rel_embeddings.weight")?.to_dtype(DType::F32)?;
-                let normalize = config.norm_rel_ebd.as_deref().is_some_and(|n| n.contains("layer_norm"));
-                if normalize {
-                    candle_nn::layer_norm(h, config.layer_norm_eps, vb.pp("encoder.LayerNorm"))?.forward(&table)
-                } else {
-                    Ok(table)
-                }
-            })
-            .transpose()?;
+        let rel_embeddings = relative.map(|r| r.table(vb, config)).transpose()?;
         let share = config.share_att_key.unwrap_or(false);
         let layers = (0..config.num_hidden_layers)
             .map(|i| {
@@ -377,7 +272,7 @@ impl PackedDeberta {
             .collect::<Result<Vec<_>>>()?;
         let conv = ConvShape::of(config)
             .map_err(candle_core::Error::msg)?
-            .map(|shape| Conv::load(vb, config, shape, precision))
+            .map(|shape| PackedConv::load(vb, config, shape, precision))
             .transpose()?;
         Ok(Self {
             word,

@@ -33,6 +33,8 @@ mod cpu_ops;
 #[cfg(feature = "local-models")]
 mod deberta;
 #[cfg(feature = "local-models")]
+mod deberta_conv;
+#[cfg(feature = "local-models")]
 mod deberta_packed;
 pub mod device;
 #[cfg(feature = "local-models")]

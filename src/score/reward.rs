@@ -326,7 +326,7 @@ impl RewardScorer {
                 )));
             }
             if let (Some(why), true) = (&unsupported, config.conv_kernel_size.unwrap_or(0) > 0) {
-                // candle-transformers' model would take it, and its convolution is `todo!()`.
+                // candle-transformers' model would take it, and it does not run the convolution (it panics).
                 return Err(ScoreError::Unsupported(format!(
                     "{}: a DeBERTa-v2 with a convolution layer (conv_kernel_size) and {why} is not one Verdict runs",
                     config_path.display()
