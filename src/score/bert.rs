@@ -20,6 +20,8 @@ pub struct BertEncoder {
     pub(super) layers: Vec<Layer>,
     pub(super) heads: usize,
     pub(super) head_dim: usize,
+    /// The first token's position: 0, or `RoBERTa`'s `pad_token_id + 1`.
+    pub(super) first_position: u32,
 }
 
 pub(super) struct Embeddings {
@@ -70,7 +72,13 @@ impl BertEncoder {
         let layers = (0..config.num_hidden_layers)
             .map(|i| Layer::load(&vb.pp(format!("encoder.layer.{i}")), config, head_dim))
             .collect::<Result<Vec<_>>>()?;
-        Ok(Self { embeddings, layers, heads, head_dim })
+        Ok(Self { embeddings, layers, heads, head_dim, first_position: 0 })
+    }
+
+    /// The encoder with `RoBERTa`'s positions: the first token at `pad_token_id + 1` (padding,
+    /// masked, where it falls).
+    pub fn with_first_position(self, first_position: u32) -> Self {
+        Self { first_position, ..self }
     }
 
     /// The last hidden states, `(batch, tokens, hidden)`, of token ids and types `(batch,
@@ -78,7 +86,8 @@ impl BertEncoder {
     pub fn forward(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> Result<Tensor> {
         let (_, len) = ids.dims2()?;
         let e = &self.embeddings;
-        let positions = Tensor::arange(0u32, len as u32, ids.device())?;
+        let first = self.first_position;
+        let positions = Tensor::arange(first, first + len as u32, ids.device())?;
         let x =
             (e.word.forward(ids)? + e.token_type.forward(types)?)?.broadcast_add(&e.position.forward(&positions)?)?;
         let mut x = e.norm.forward(&x)?;

@@ -36,6 +36,9 @@ const SENTENCE_ENCODERS: &[&str] = &["BertModel", "bert"];
 /// The architectures the image-text scorer runs.
 const IMAGE_TEXT: &[&str] = &["CLIPModel", "SiglipModel"];
 
+/// The architectures the audio-text scorer runs.
+const AUDIO_TEXT: &[&str] = &["ClapModel"];
+
 /// The architectures the reward scorer runs (a sequence-classification head: one scalar per
 /// prompt and response).
 const REWARD_MODELS: &[&str] = &["DebertaV2ForSequenceClassification", "BertForSequenceClassification"];
@@ -46,14 +49,17 @@ pub fn load(options: &LoadOptions) -> Result<(Box<dyn Scorer>, ModelFolder)> {
     let folder = ModelFolder::find(&options.model, &caches)?;
     let image_text = IMAGE_TEXT.contains(&folder.architecture.as_str());
     let reward = REWARD_MODELS.contains(&folder.architecture.as_str());
-    if !image_text && !reward && !SENTENCE_ENCODERS.contains(&folder.architecture.as_str()) {
+    let audio_text = AUDIO_TEXT.contains(&folder.architecture.as_str());
+    if !image_text && !reward && !audio_text && !SENTENCE_ENCODERS.contains(&folder.architecture.as_str()) {
         return Err(ScoreError::Unsupported(format!(
             "{}: architecture `{}` is not one Verdict scores with yet; it runs sentence-embedding encoders \
-             of the BERT family ({}), e.g. all-MiniLM-L6-v2, image-text models ({}) and reward models ({})",
+             of the BERT family ({}), e.g. all-MiniLM-L6-v2, image-text models ({}), audio-text models ({}) \
+             and reward models ({})",
             folder.dir.join("config.json").display(),
             folder.architecture,
             SENTENCE_ENCODERS[0],
             IMAGE_TEXT.join(", "),
+            AUDIO_TEXT.join(", "),
             REWARD_MODELS.join(", ")
         )));
     }
@@ -75,6 +81,8 @@ pub fn load(options: &LoadOptions) -> Result<(Box<dyn Scorer>, ModelFolder)> {
     }
     let scorer = if image_text {
         image_text_scorer(&folder, name, opened, options.int8)?
+    } else if audio_text {
+        audio_text_scorer(&folder, name, opened, options.int8)?
     } else if reward {
         reward_scorer(&folder, name, opened, options.int8)?
     } else {
@@ -156,5 +164,28 @@ fn image_text_scorer(
 
 #[cfg(not(feature = "local-models"))]
 fn image_text_scorer(_: &ModelFolder, _: String, (): (), _: bool) -> Result<Box<dyn Scorer>> {
+    Err(ScoreError::Device("this Verdict was built without the `local-models` feature".into()))
+}
+
+#[cfg(feature = "local-models")]
+fn audio_text_scorer(
+    folder: &ModelFolder,
+    name: String,
+    opened: device::Opened,
+    int8: bool,
+) -> Result<Box<dyn Scorer>> {
+    use super::plain::Precision;
+    let path = folder.file("model.safetensors")?;
+    let weights = std::fs::read(&path)
+        .map_err(|e| ScoreError::Model { path: path.clone(), message: format!("cannot be read: {e}") })?;
+    let hash = blake3::hash(&weights).to_hex().to_string();
+    let precision = if int8 { Precision::Int8 } else { Precision::F32 };
+    let model = super::clap::Clap::load_in(folder, weights, (opened.device, opened.dtype), precision)?;
+    let scorer = super::audio_text::AudioTextScorer::new(model, name, folder.architecture.clone(), hash, opened.words);
+    Ok(Box::new(scorer))
+}
+
+#[cfg(not(feature = "local-models"))]
+fn audio_text_scorer(_: &ModelFolder, _: String, (): (), _: bool) -> Result<Box<dyn Scorer>> {
     Err(ScoreError::Device("this Verdict was built without the `local-models` feature".into()))
 }

@@ -19,9 +19,19 @@
 //! `query` and `store` only; the export reads scores from the store, never from here.
 
 #[cfg(feature = "local-models")]
+mod agreement;
+#[cfg(feature = "local-models")]
+pub mod audio_text;
+#[cfg(feature = "local-models")]
 mod bert;
 #[cfg(feature = "local-models")]
 mod bert_packed;
+#[cfg(feature = "local-models")]
+pub mod clap;
+#[cfg(feature = "local-models")]
+mod clap_audio;
+#[cfg(feature = "local-models")]
+pub mod clap_features;
 #[cfg(feature = "local-models")]
 pub mod clip;
 #[cfg(feature = "local-models")]
@@ -57,6 +67,7 @@ pub mod served;
 pub mod siglip;
 #[cfg(feature = "local-models")]
 mod siglip_packed;
+pub mod sound;
 #[cfg(feature = "local-models")]
 pub mod spiece;
 pub mod suspects;

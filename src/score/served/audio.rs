@@ -4,17 +4,14 @@
 //! format `OpenAI`'s `input_audio` content part and vLLM take. A clip longer than
 //! [`AUDIO_SECONDS`] is sent up to there (said in the scorer's settings).
 
+#[cfg(test)]
 use crate::media::decode_audio_bytes;
-use rubato::{FftFixedIn, Resampler};
 
 /// The sample rate audio is sent at.
 pub const AUDIO_RATE: u32 = 16_000;
 
 /// The longest stretch of a clip sent, from its start, in seconds.
 pub const AUDIO_SECONDS: u32 = 300;
-
-/// Frames the resampler takes at a time.
-const CHUNK: usize = 4096;
 
 /// How a served scorer sends audio, for its settings (a change is another scorer).
 pub fn audio_setting() -> serde_json::Value {
@@ -24,52 +21,8 @@ pub fn audio_setting() -> serde_json::Value {
 /// The clip `bytes` (of type `mime`, where known) as a mono 16-bit WAV at [`AUDIO_RATE`], or why
 /// it cannot be.
 pub fn to_wav(bytes: &[u8], mime: Option<&str>) -> Result<Vec<u8>, String> {
-    let hint = match mime {
-        Some("audio/mpeg") => Some("mp3"),
-        Some("audio/wav") => Some("wav"),
-        Some("audio/flac") => Some("flac"),
-        Some("audio/ogg") => Some("ogg"),
-        _ => None,
-    };
-    let decoded = decode_audio_bytes(bytes, hint).map_err(|e| e.to_string())?;
-    let channels = usize::from(decoded.channels.max(1));
-    let keep = decoded.sample_rate as usize * AUDIO_SECONDS as usize;
-    let mono: Vec<f32> = decoded
-        .samples
-        .chunks_exact(channels)
-        .take(keep)
-        .map(|frame| frame.iter().sum::<f32>() / channels as f32)
-        .collect();
-    let samples = resample(&mono, decoded.sample_rate, AUDIO_RATE)?;
+    let samples = crate::score::sound::mono_at(bytes, mime, AUDIO_RATE, f64::from(AUDIO_SECONDS))?;
     Ok(wav(&samples, AUDIO_RATE))
-}
-
-/// `x` (one channel at `from` Hz) at `to` Hz, as long as it lasts (band-limited, by FFT).
-fn resample(x: &[f32], from: u32, to: u32) -> Result<Vec<f32>, String> {
-    if from == to || x.is_empty() {
-        return Ok(x.to_vec());
-    }
-    let fail = |e: &dyn std::fmt::Display| format!("resampling {from} Hz to {to} Hz: {e}");
-    let mut r = FftFixedIn::<f32>::new(from as usize, to as usize, CHUNK, 2, 1).map_err(|e| fail(&e))?;
-    let want = (x.len() as u64 * u64::from(to)).div_ceil(u64::from(from)) as usize;
-    let delay = r.output_delay();
-    let mut out = Vec::with_capacity(want + delay + CHUNK);
-    let mut rest = x;
-    while rest.len() >= r.input_frames_next() {
-        let (chunk, after) = rest.split_at(r.input_frames_next());
-        out.extend_from_slice(&r.process(&[chunk], None).map_err(|e| fail(&e))?[0]);
-        rest = after;
-    }
-    out.extend_from_slice(&r.process_partial(Some(&[rest]), None).map_err(|e| fail(&e))?[0]);
-    // The resampler holds back `delay` frames: flush them with silence.
-    while out.len() < want + delay {
-        let flushed = r.process_partial::<&[f32]>(None, None).map_err(|e| fail(&e))?;
-        if flushed[0].is_empty() {
-            break;
-        }
-        out.extend_from_slice(&flushed[0]);
-    }
-    Ok(out.into_iter().skip(delay).take(want).collect())
 }
 
 /// `samples` (one channel, in [-1, 1]) as a 16-bit PCM WAV file at `rate` Hz.

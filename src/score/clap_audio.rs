@@ -1,0 +1,496 @@
+//! CLAP's audio tower (HTSAT, transformers' `ClapAudioEncoder` without fusion) on candle's
+//! tensors: the log-mel features normalized by the batch norm's running statistics, stretched in
+//! time to the spectrogram image's width (bicubic, corners aligned, as one matrix product) and
+//! folded into a square image (`freq_ratio` bands of mel rows, each a stretch of time), cut into
+//! patches and projected; then Swin stages: attention within windows of the patch grid with a
+//! learned bias per relative position, every other layer's windows shifted by half a window
+//! (cyclically, a mask keeping apart what the shift brought together), and the grid halved
+//! between stages by merging each 2 x 2 of patches. The last layer norm's tokens are averaged and
+//! projected (linear, `ReLU`, linear).
+
+use super::image_text::inference;
+use super::{Result, ScoreError};
+use candle_core::{D, DType, Device, Module, Tensor};
+use candle_nn::{LayerNorm, Linear, VarBuilder, layer_norm, linear, linear_no_bias};
+
+/// The audio tower and its projection.
+pub struct AudioTower {
+    /// The batch norm folded into a scale and a shift per mel bin.
+    scale: Tensor,
+    shift: Tensor,
+    /// `(image width * freq_ratio, frames)`: the features' frames stretched to the image's.
+    stretch: Option<Tensor>,
+    freq_ratio: usize,
+    patch: usize,
+    /// `(patch * patch, width)` and its bias.
+    patch_weight: Tensor,
+    patch_bias: Tensor,
+    patch_norm: Option<LayerNorm>,
+    grid: usize,
+    stages: Vec<Stage>,
+    norm: LayerNorm,
+    projection: Projection,
+}
+
+/// CLAP's projection of a tower's pooled output: linear, `ReLU` (or GELU), linear.
+pub struct Projection {
+    first: Linear,
+    second: Linear,
+    gelu: bool,
+}
+
+impl Projection {
+    /// The projection under `vb` (`linear1`, `linear2`), `act` its activation's name.
+    pub fn load(vb: &VarBuilder, hidden: usize, out: usize, act: &str) -> Result<Self> {
+        let gelu = match act {
+            "relu" => false,
+            "gelu" => true,
+            other => return Err(ScoreError::Unsupported(format!("projection_hidden_act `{other}` is not run"))),
+        };
+        Ok(Self {
+            first: linear(hidden, out, vb.pp("linear1")).map_err(inference)?,
+            second: linear(out, out, vb.pp("linear2")).map_err(inference)?,
+            gelu,
+        })
+    }
+
+    /// `x` projected.
+    pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let h = self.first.forward(x)?;
+        let h = if self.gelu { h.gelu_erf()? } else { h.relu()? };
+        self.second.forward(&h)
+    }
+}
+
+struct Stage {
+    blocks: Vec<Block>,
+    merge: Option<(LayerNorm, Linear)>,
+    side: usize,
+}
+
+struct Block {
+    before: LayerNorm,
+    /// Query (scaled by `1/sqrt(d)`), key and value in one product.
+    qkv: Linear,
+    out: Linear,
+    after: LayerNorm,
+    up: Linear,
+    down: Linear,
+    heads: usize,
+    window: usize,
+    shift: usize,
+    /// `(heads, window^2, window^2)`.
+    bias: Tensor,
+    /// `(windows, 1, window^2, window^2)`: 0 or -100, for a shifted layer.
+    mask: Option<Tensor>,
+}
+
+fn usize_of(c: &serde_json::Value, key: &str, default: usize) -> usize {
+    c[key].as_u64().map_or(default, |n| n as usize)
+}
+
+/// A config value given as a number or a pair of equal numbers.
+fn square(config: &serde_json::Value, key: &str, default: usize) -> Result<usize> {
+    match &config[key] {
+        serde_json::Value::Array(values) => {
+            let nums: Vec<u64> = values.iter().filter_map(serde_json::Value::as_u64).collect();
+            match nums.as_slice() {
+                [first, second] if first == second => Ok(*first as usize),
+                _ => Err(ScoreError::Unsupported(format!("audio_config.{key} {values:?}: only square values are run"))),
+            }
+        }
+        value => Ok(value.as_u64().map_or(default, |n| n as usize)),
+    }
+}
+
+fn list(c: &serde_json::Value, key: &str, default: &[usize]) -> Vec<usize> {
+    c[key].as_array().map_or_else(
+        || default.to_vec(),
+        |a| a.iter().filter_map(serde_json::Value::as_u64).map(|n| n as usize).collect(),
+    )
+}
+
+/// torch's bicubic weight (`A = -0.75`) at distance `x`.
+fn cubic(x: f64) -> f64 {
+    const A: f64 = -0.75;
+    let x = x.abs();
+    if x <= 1.0 {
+        ((A + 2.0) * x - (A + 3.0)) * x * x + 1.0
+    } else if x < 2.0 {
+        ((A * x - 5.0 * A) * x + 8.0 * A) * x - 4.0 * A
+    } else {
+        0.0
+    }
+}
+
+/// `(to, from)`: torch's `interpolate(mode="bicubic", align_corners=True)` along one axis, as
+/// a matrix (neighbours past the ends clamped to them).
+pub(crate) fn bicubic_matrix(from: usize, to: usize) -> Vec<f32> {
+    let mut m = vec![0f32; to * from];
+    let scale = if to > 1 { (from as f32 - 1.0) / (to as f32 - 1.0) } else { 0.0 };
+    for i in 0..to {
+        let src = scale * i as f32;
+        let floor = src.floor();
+        let t = f64::from(src - floor);
+        let weights = [cubic(t + 1.0), cubic(t), cubic(1.0 - t), cubic(2.0 - t)];
+        for (k, w) in weights.into_iter().enumerate() {
+            let j = (floor as i64 - 1 + k as i64).clamp(0, from as i64 - 1) as usize;
+            m[i * from + j] += w as f32;
+        }
+    }
+    m
+}
+
+/// For each pair of positions in a window, the index of their relative position in the bias
+/// table (transformers' `create_relative_position_index`).
+fn relative_index(window: usize) -> Vec<u32> {
+    let n = window * window;
+    let mut out = Vec::with_capacity(n * n);
+    for i in 0..n {
+        for j in 0..n {
+            let dh = (i / window + window - 1 - j / window) as u32;
+            let dw = (i % window + window - 1 - j % window) as u32;
+            out.push(dh * (2 * window as u32 - 1) + dw);
+        }
+    }
+    out
+}
+
+/// The shifted-window mask over a `side x side` grid: per window, -100 between positions the
+/// cyclic shift brought from different regions, else 0.
+fn shift_mask(side: usize, window: usize, shift: usize) -> Vec<f32> {
+    let region = |i: usize| usize::from(i >= side - window) + usize::from(i >= side - shift);
+    let per_side = side / window;
+    let n = window * window;
+    let mut out = Vec::with_capacity(per_side * per_side * n * n);
+    for wy in 0..per_side {
+        for wx in 0..per_side {
+            let label = |k: usize| region(wy * window + k / window) * 3 + region(wx * window + k % window);
+            for i in 0..n {
+                for j in 0..n {
+                    out.push(if label(i) == label(j) { 0.0 } else { -100.0 });
+                }
+            }
+        }
+    }
+    out
+}
+
+impl AudioTower {
+    /// The tower under `vb` (`audio_model.audio_encoder` and `audio_projection`) for
+    /// `audio_config` `c`, reading `frames x mels` features; `projection` wide.
+    pub fn load(vb: &VarBuilder, config: &serde_json::Value, frames: usize, projection: usize) -> Result<Self> {
+        let unsupported = |what: String| ScoreError::Unsupported(format!("CLAP audio_config: {what}"));
+        if config["enable_fusion"].as_bool() == Some(true) {
+            return Err(unsupported(
+                "enable_fusion: a fused CLAP (its attentional feature fusion of random crops) is not run; \
+                 unfused checkpoints such as laion/clap-htsat-unfused are"
+                    .into(),
+            ));
+        }
+        let mels = usize_of(config, "num_mel_bins", 64);
+        let spec = usize_of(config, "spec_size", 256);
+        let window = usize_of(config, "window_size", 8);
+        let patch = square(config, "patch_size", 4)?;
+        let stride = square(config, "patch_stride", 4)?;
+        let width = usize_of(config, "patch_embeds_hidden_size", 96);
+        let depths = list(config, "depths", &[2, 2, 6, 2]);
+        let heads = list(config, "num_attention_heads", &[4, 8, 16, 32]);
+        let eps = config["layer_norm_eps"].as_f64().unwrap_or(1e-5);
+        let ratio = config["mlp_ratio"].as_f64().unwrap_or(4.0);
+        let act = config["hidden_act"].as_str().unwrap_or("gelu");
+        if act != "gelu" {
+            return Err(unsupported(format!("hidden_act `{act}` is not run (gelu is)")));
+        }
+        let freq_ratio = spec / mels.max(1);
+        if mels == 0 || !spec.is_multiple_of(mels) || spec / freq_ratio != mels {
+            return Err(unsupported(format!("spec_size {spec} is not a multiple of num_mel_bins {mels}")));
+        }
+        if patch != stride || !spec.is_multiple_of(patch) || usize_of(config, "patch_embed_input_channels", 1) != 1 {
+            return Err(unsupported(format!(
+                "patches of {patch} with stride {stride} over {spec}: patches that tile the image, one channel, are run"
+            )));
+        }
+        if depths.is_empty() || depths.len() != heads.len() || config["qkv_bias"].as_bool() == Some(false) {
+            return Err(unsupported("depths and num_attention_heads must pair up, with query-key-value biases".into()));
+        }
+        let spec_width = spec * freq_ratio;
+        if frames > spec_width {
+            return Err(unsupported(format!(
+                "the features' {frames} frames are more than the spectrogram image's {spec_width}: \
+                 preprocessor_config.json and config.json disagree"
+            )));
+        }
+        let dev = vb.device().clone();
+        let encoder = vb.pp("audio_model").pp("audio_encoder");
+        let bn = encoder.pp("batch_norm");
+        let get = |name: &str| bn.get(mels, name).and_then(|t| t.to_dtype(DType::F32)).map_err(inference);
+        let (weight, bias, mean, var) = (get("weight")?, get("bias")?, get("running_mean")?, get("running_var")?);
+        let scale = (weight / (var + 1e-5).map_err(inference)?.sqrt().map_err(inference)?).map_err(inference)?;
+        let shift = (bias - (&mean * &scale).map_err(inference)?).map_err(inference)?;
+        let dtype = vb.dtype();
+        let stretch = (frames < spec_width)
+            .then(|| Tensor::from_vec(bicubic_matrix(frames, spec_width), (spec_width, frames), &dev))
+            .transpose()
+            .map_err(inference)?;
+        let pe = encoder.pp("patch_embed");
+        let patch_weight = pe
+            .pp("proj")
+            .get((width, 1, patch, patch), "weight")
+            .and_then(|t| t.reshape((width, patch * patch))?.t())
+            .map_err(inference)?;
+        let patch_bias = pe.pp("proj").get(width, "bias").map_err(inference)?;
+        let patch_norm = if config["enable_patch_layer_norm"].as_bool() == Some(false) {
+            None
+        } else {
+            Some(layer_norm(width, 1e-5, pe.pp("norm")).map_err(inference)?)
+        };
+        let grid = spec / patch;
+        let mut stages = Vec::with_capacity(depths.len());
+        let (mut dim, mut side) = (width, grid);
+        for (i, (&depth, &h)) in depths.iter().zip(&heads).enumerate() {
+            if dim % h != 0 {
+                return Err(unsupported(format!("stage {i}: {dim} channels do not split into {h} heads")));
+            }
+            // transformers' `set_shift_and_window_size`: a grid no wider than a window is one window.
+            let (win, shifted) = if side <= window { (side, false) } else { (window, true) };
+            if win != window || side % win != 0 {
+                return Err(unsupported(format!(
+                    "stage {i}: a {side}-wide grid with windows of {window} (transformers' model cannot run it either)"
+                )));
+            }
+            let layer = encoder.pp(format!("layers.{i}"));
+            let blocks = (0..depth)
+                .map(|j| {
+                    let shift = if shifted && j % 2 == 1 { window / 2 } else { 0 };
+                    Block::load(&layer.pp(format!("blocks.{j}")), (dim, h, eps, ratio), (side, win, shift), &dev)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let merge = if i + 1 < depths.len() {
+                let m = layer.pp("downsample");
+                Some((
+                    layer_norm(4 * dim, 1e-5, m.pp("norm")).map_err(inference)?,
+                    linear_no_bias(4 * dim, 2 * dim, m.pp("reduction")).map_err(inference)?,
+                ))
+            } else {
+                None
+            };
+            stages.push(Stage { blocks, merge, side });
+            if i + 1 < depths.len() {
+                dim *= 2;
+                side = side.div_ceil(2);
+            }
+        }
+        let hidden = usize_of(config, "hidden_size", dim);
+        if hidden != dim {
+            return Err(unsupported(format!("hidden_size {hidden} is not the last stage's width {dim}")));
+        }
+        let norm = layer_norm(dim, 1e-5, encoder.pp("norm")).map_err(inference)?;
+        let act = config["projection_hidden_act"].as_str().unwrap_or("relu");
+        let projection = Projection::load(&vb.pp("audio_projection"), dim, projection, act)?;
+        let (scale, shift) = (scale.to_dtype(dtype).map_err(inference)?, shift.to_dtype(dtype).map_err(inference)?);
+        let stretch = stretch.map(|s| s.to_dtype(dtype)).transpose().map_err(inference)?;
+        Ok(Self {
+            scale,
+            shift,
+            stretch,
+            freq_ratio,
+            patch,
+            patch_weight,
+            patch_bias,
+            patch_norm,
+            grid,
+            stages,
+            norm,
+            projection,
+        })
+    }
+
+    /// The projected embeddings `(clips, projection)` of `features` `(clips, frames, mels)`.
+    pub fn forward(&self, features: &Tensor) -> candle_core::Result<Tensor> {
+        let x = features.broadcast_mul(&self.scale)?.broadcast_add(&self.shift)?;
+        let x = match &self.stretch {
+            Some(s) => s.broadcast_matmul(&x)?,
+            None => x,
+        };
+        let (clips, time, mels) = x.dims3()?;
+        // The image: `freq_ratio` bands of mel rows, each a stretch of time along the columns.
+        let r = self.freq_ratio;
+        let image =
+            x.reshape((clips, r, time / r, mels))?.permute((0, 1, 3, 2))?.reshape((clips, r * mels, time / r))?;
+        let (g, p) = (self.grid, self.patch);
+        let patches = image
+            .reshape((clips, g, p, g, p))?
+            .permute((0, 1, 3, 2, 4))?
+            .reshape((clips, g * g, p * p))?
+            .contiguous()?;
+        let mut x = patches.broadcast_matmul(&self.patch_weight)?.broadcast_add(&self.patch_bias)?;
+        if let Some(n) = &self.patch_norm {
+            x = n.forward(&x)?;
+        }
+        for stage in &self.stages {
+            for block in &stage.blocks {
+                x = block.forward(&x, stage.side)?;
+            }
+            if let Some((norm, reduction)) = &stage.merge {
+                x = merge(&x, stage.side, norm, reduction)?;
+            }
+        }
+        let pooled = self.norm.forward(&x)?.mean(1)?;
+        self.projection.forward(&pooled)
+    }
+}
+
+/// Each 2 x 2 of patches of the `side x side` grid `x` `(clips, side^2, c)` as one of `4c`
+/// channels (in transformers' order: top left, bottom left, top right, bottom right), normed
+/// and reduced to `2c`.
+fn merge(x: &Tensor, side: usize, norm: &LayerNorm, reduction: &Linear) -> candle_core::Result<Tensor> {
+    let (clips, _, c) = x.dims3()?;
+    let mut grid = x.reshape((clips, side, side, c))?;
+    if side % 2 == 1 {
+        grid = grid.pad_with_zeros(1, 0, 1)?.pad_with_zeros(2, 0, 1)?;
+    }
+    let half = side.div_ceil(2);
+    let merged = grid
+        .reshape((clips, half, 2, half, 2, c))?
+        .permute((0, 1, 3, 4, 2, 5))?
+        .reshape((clips, half * half, 4 * c))?
+        .contiguous()?;
+    reduction.forward(&norm.forward(&merged)?)
+}
+
+/// Query (scaled by `scale`), key and value under `vb` as one linear layer.
+fn fused_qkv(vb: &VarBuilder, dim: usize, scale: f64) -> candle_core::Result<Linear> {
+    let part = |name: &str| -> candle_core::Result<(Tensor, Tensor)> {
+        Ok((vb.pp(name).get((dim, dim), "weight")?, vb.pp(name).get(dim, "bias")?))
+    };
+    let (qw, qb) = part("query")?;
+    let (kw, kb) = part("key")?;
+    let (vw, vb_) = part("value")?;
+    Ok(Linear::new(Tensor::cat(&[&(qw * scale)?, &kw, &vw], 0)?, Some(Tensor::cat(&[&(qb * scale)?, &kb, &vb_], 0)?)))
+}
+
+impl Block {
+    fn load(
+        vb: &VarBuilder,
+        (dim, heads, eps, ratio): (usize, usize, f64, f64),
+        (side, window, shift): (usize, usize, usize),
+        dev: &Device,
+    ) -> Result<Self> {
+        let a = vb.pp("attention");
+        let qkv = fused_qkv(&a.pp("self"), dim, 1.0 / ((dim / heads) as f64).sqrt()).map_err(inference)?;
+        let n = window * window;
+        let table = a
+            .pp("self")
+            .get(((2 * window - 1) * (2 * window - 1), heads), "relative_position_bias_table")
+            .map_err(inference)?;
+        let index = Tensor::from_vec(relative_index(window), n * n, dev).map_err(inference)?;
+        let bias = table
+            .index_select(&index, 0)
+            .and_then(|t| t.reshape((n, n, heads))?.permute((2, 0, 1))?.contiguous())
+            .map_err(inference)?;
+        let mask = (shift > 0)
+            .then(|| {
+                let windows = (side / window) * (side / window);
+                Tensor::from_vec(shift_mask(side, window, shift), (windows, 1, n, n), dev)?.to_dtype(vb.dtype())
+            })
+            .transpose()
+            .map_err(inference)?;
+        let inner = (ratio * dim as f64) as usize;
+        Ok(Self {
+            before: layer_norm(dim, eps, vb.pp("layernorm_before")).map_err(inference)?,
+            qkv,
+            out: linear(dim, dim, a.pp("output").pp("dense")).map_err(inference)?,
+            after: layer_norm(dim, eps, vb.pp("layernorm_after")).map_err(inference)?,
+            up: linear(dim, inner, vb.pp("intermediate").pp("dense")).map_err(inference)?,
+            down: linear(inner, dim, vb.pp("output").pp("dense")).map_err(inference)?,
+            heads,
+            window,
+            shift,
+            bias,
+            mask,
+        })
+    }
+
+    /// One Swin layer over the `side x side` grid `x` `(clips, side^2, c)`.
+    fn forward(&self, input: &Tensor, side: usize) -> candle_core::Result<Tensor> {
+        let (clips, tokens, channels) = input.dims3()?;
+        let (win, shift) = (self.window, self.shift as i32);
+        let mut grid = self.before.forward(input)?.reshape((clips, side, side, channels))?;
+        if shift > 0 {
+            grid = grid.roll(-shift, 1)?.roll(-shift, 2)?;
+        }
+        let per = side / win;
+        let (windows, area) = (clips * per * per, win * win);
+        let parted = grid
+            .reshape((clips, per, win, per, win, channels))?
+            .permute((0, 1, 3, 2, 4, 5))?
+            .reshape((windows, area, channels))?;
+        let head_dim = channels / self.heads;
+        let qkv = self
+            .qkv
+            .forward(&parted)?
+            .reshape((windows, area, 3, self.heads, head_dim))?
+            .permute((2, 0, 3, 1, 4))?
+            .contiguous()?;
+        let (query, key, value) = (qkv.get(0)?, qkv.get(1)?, qkv.get(2)?);
+        let mut scores = query.matmul(&key.t()?)?.broadcast_add(&self.bias)?;
+        if let Some(mask) = &self.mask {
+            scores = scores
+                .reshape((clips, per * per, self.heads, area, area))?
+                .broadcast_add(mask)?
+                .reshape((windows, self.heads, area, area))?;
+        }
+        let attended = candle_nn::ops::softmax(&scores, D::Minus1)?.matmul(&value)?;
+        let attended = self.out.forward(&attended.transpose(1, 2)?.reshape((windows, area, channels))?)?;
+        let mut grid = attended
+            .reshape((clips, per, per, win, win, channels))?
+            .permute((0, 1, 3, 2, 4, 5))?
+            .reshape((clips, side, side, channels))?;
+        if shift > 0 {
+            grid = grid.roll(shift, 1)?.roll(shift, 2)?;
+        }
+        let attended = (input + grid.reshape((clips, tokens, channels))?)?;
+        let fed = self.down.forward(&self.up.forward(&self.after.forward(&attended)?)?.gelu_erf()?)?;
+        attended + fed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bicubic_stretching_keeps_the_ends_and_a_straight_line() {
+        let m = bicubic_matrix(5, 9);
+        let line: Vec<f32> = (0..5).map(|i| i as f32 * 2.0).collect();
+        // The ends land on samples; inside, where no neighbour is clamped, a line stays a line.
+        for i in [0, 2, 3, 4, 5, 8] {
+            let v: f32 = (0..5).map(|j| m[i * 5 + j] * line[j]).sum();
+            assert!((v - i as f32).abs() < 1e-5, "{i}: {v}");
+        }
+        // The same length is the identity.
+        let same = bicubic_matrix(4, 4);
+        for i in 0..4 {
+            for j in 0..4 {
+                assert_eq!(same[i * 4 + j].to_bits(), if i == j { 1f32 } else { 0f32 }.to_bits());
+            }
+        }
+    }
+
+    #[test]
+    fn the_shift_mask_parts_only_the_windows_the_shift_wrapped() {
+        // A 4-wide grid in windows of 2, shifted by 1: the first window is whole, the last one
+        // holds four regions.
+        let m = shift_mask(4, 2, 1);
+        assert_eq!(m.len(), 4 * 16);
+        assert!(m[..16].iter().all(|&v| v == 0.0));
+        let last = &m[48..];
+        assert_eq!(last.iter().filter(|&&v| v == 0.0).count(), 4, "{last:?}");
+        // Relative positions: a window's corners are the table's ends.
+        let index = relative_index(2);
+        assert_eq!(index[0], 4);
+        assert_eq!(index[3], 0);
+        assert_eq!(index[3 * 4], 8);
+    }
+}

@@ -1,0 +1,286 @@
+//! CLAP's audio features, as transformers' `ClapFeatureExtractor` makes them from a mono clip at
+//! the model's rate: the clip filled to `max_length_s` (`repeatpad`: repeated whole, then
+//! silence; `repeat`; `pad`) or cut (at its start: the extractor's random crop, made at 0, so that
+//! a clip scores the same every time), a short-time Fourier transform (Hann window, centred frames
+//! with reflected ends), its power through a triangular mel filter bank (Slaney's scale and
+//! normalization, as `rand_trunc` uses), in decibels. Numbers follow transformers' numpy code:
+//! float64 throughout, the transform's output rounded to complex64 as numpy stores it.
+
+use realfft::RealFftPlanner;
+use realfft::num_complex::Complex;
+
+/// How a clip shorter than the model's length is filled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Padding {
+    /// Repeated whole as often as it fits, then silence.
+    RepeatPad,
+    /// Repeated, the last repetition cut.
+    Repeat,
+    /// Silence.
+    Pad,
+}
+
+/// The feature extractor of a CLAP folder (`preprocessor_config.json`).
+#[derive(Debug, Clone)]
+pub struct ClapFeatures {
+    /// The sample rate the model reads, Hz.
+    pub rate: u32,
+    /// Mel bins per frame.
+    pub mels: usize,
+    hop: usize,
+    fft: usize,
+    max_samples: usize,
+    padding: Padding,
+    top_db: Option<f64>,
+    window: Vec<f64>,
+    /// `(fft / 2 + 1) x mels`, row by row.
+    filters: Vec<f64>,
+    settings: serde_json::Value,
+}
+
+fn hertz_to_mel(f: f64) -> f64 {
+    let logstep = 27.0 / 6.4f64.ln();
+    if f >= 1000.0 { 15.0 + (f / 1000.0).ln() * logstep } else { 3.0 * f / 200.0 }
+}
+
+fn mel_to_hertz(m: f64) -> f64 {
+    let logstep = 6.4f64.ln() / 27.0;
+    if m >= 15.0 { 1000.0 * (logstep * (m - 15.0)).exp() } else { 200.0 * m / 3.0 }
+}
+
+/// `n` evenly spaced values from `a` to `b`, both included (numpy's `linspace`).
+fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
+    if n == 1 {
+        return vec![a];
+    }
+    let step = (b - a) / (n - 1) as f64;
+    (0..n).map(|i| if i == n - 1 { b } else { a + step * i as f64 }).collect()
+}
+
+/// transformers' `mel_filter_bank(.., norm="slaney", mel_scale="slaney")`: `bins x mels`.
+fn slaney_filters(bins: usize, mels: usize, low: f64, high: f64, rate: u32) -> Vec<f64> {
+    let mel_points = linspace(hertz_to_mel(low), hertz_to_mel(high), mels + 2);
+    let edges: Vec<f64> = mel_points.into_iter().map(mel_to_hertz).collect();
+    let fft_freqs = linspace(0.0, f64::from(rate / 2), bins);
+    let mut out = vec![0.0; bins * mels];
+    for (b, f) in fft_freqs.iter().enumerate() {
+        for m in 0..mels {
+            let down = -(edges[m] - f) / (edges[m + 1] - edges[m]);
+            let up = (edges[m + 2] - f) / (edges[m + 2] - edges[m + 1]);
+            let enorm = 2.0 / (edges[m + 2] - edges[m]);
+            out[b * mels + m] = down.min(up).max(0.0) * enorm;
+        }
+    }
+    out
+}
+
+impl ClapFeatures {
+    /// The extractor `preprocessor_config.json` describes (transformers' defaults for what it
+    /// leaves out), or why Verdict does not run it.
+    pub fn from_config(c: &serde_json::Value) -> Result<Self, String> {
+        let num = |key: &str, default: f64| c[key].as_f64().unwrap_or(default);
+        let int = |key: &str, default: usize| c[key].as_u64().map_or(default, |n| n as usize);
+        let rate = u32::try_from(int("sampling_rate", 48_000)).map_err(|_| "sampling_rate is too large".to_string())?;
+        let mels = int("feature_size", 64);
+        let hop = int("hop_length", 480);
+        let fft = int("fft_window_size", 1024);
+        let seconds = num("max_length_s", 10.0);
+        let truncation = c["truncation"].as_str().unwrap_or("fusion");
+        if truncation != "rand_trunc" {
+            return Err(format!(
+                "truncation `{truncation}`: Verdict runs CLAP's unfused extractor (`rand_trunc`); `fusion` \
+                 stacks random crops for fused models, which it does not run"
+            ));
+        }
+        let padding = match c["padding"].as_str().unwrap_or("repeatpad") {
+            "repeatpad" => Padding::RepeatPad,
+            "repeat" => Padding::Repeat,
+            "pad" => Padding::Pad,
+            other => return Err(format!("padding `{other}` is not one of repeatpad, repeat, pad")),
+        };
+        if rate == 0 || mels == 0 || hop == 0 || fft < 2 || seconds <= 0.0 {
+            return Err(
+                "sampling_rate, feature_size, hop_length, fft_window_size and max_length_s must be positive".into()
+            );
+        }
+        let max_samples = (seconds * f64::from(rate)) as usize;
+        if max_samples < fft {
+            return Err(format!("max_length_s {seconds} is shorter than one FFT window of {fft} samples"));
+        }
+        let (low, high) = (num("frequency_min", 0.0), num("frequency_max", 14_000.0));
+        if !(0.0..=high).contains(&low) {
+            return Err(format!("frequency_min {low} must lie between 0 and frequency_max {high}"));
+        }
+        let top_db = c["top_db"].as_f64();
+        // A periodic Hann window (numpy's `hanning(n + 1)` without its last value).
+        let window = (0..fft).map(|n| 0.5 - 0.5 * (std::f64::consts::TAU * n as f64 / fft as f64).cos()).collect();
+        let settings = serde_json::json!({
+            "rate": rate, "mels": mels, "hop": hop, "fft": fft, "max_samples": max_samples,
+            "frequencies": [low, high], "padding": c["padding"].as_str().unwrap_or("repeatpad"),
+            "long_clips": "first max_length_s", "top_db": top_db,
+        });
+        Ok(Self {
+            rate,
+            mels,
+            hop,
+            fft,
+            max_samples,
+            padding,
+            top_db,
+            window,
+            filters: slaney_filters(fft / 2 + 1, mels, low, high, rate),
+            settings,
+        })
+    }
+
+    /// Frames per clip: every clip becomes `frames x mels` features.
+    pub fn frames(&self) -> usize {
+        self.max_samples / self.hop + 1
+    }
+
+    /// What changes the features, for the scorer's settings.
+    pub fn settings(&self) -> &serde_json::Value {
+        &self.settings
+    }
+
+    /// The samples a clip is cut to.
+    pub fn max_samples(&self) -> usize {
+        self.max_samples
+    }
+
+    /// The clip `wave` (mono, at [`Self::rate`]) filled or cut to the model's length.
+    fn fitted(&self, wave: &[f32]) -> Vec<f64> {
+        let max = self.max_samples;
+        let mut out: Vec<f64> = Vec::with_capacity(max);
+        match self.padding {
+            Padding::RepeatPad => {
+                for _ in 0..max / wave.len() {
+                    out.extend(wave.iter().map(|&x| f64::from(x)));
+                }
+            }
+            Padding::Repeat => {
+                while out.len() < max {
+                    out.extend(wave.iter().map(|&x| f64::from(x)));
+                }
+            }
+            Padding::Pad => {}
+        }
+        if out.is_empty() || wave.len() >= max {
+            out = wave.iter().take(max).map(|&x| f64::from(x)).collect();
+        }
+        out.resize(max, 0.0);
+        out
+    }
+
+    /// The log-mel features of the clip `wave` (mono, at [`Self::rate`]): `frames x mels`, row
+    /// by row, in decibels.
+    pub fn extract(&self, wave: &[f32]) -> Result<Vec<f32>, String> {
+        if wave.is_empty() {
+            return Err("the clip holds no sound".into());
+        }
+        let x = self.fitted(wave);
+        let half = self.fft / 2;
+        // Centred frames: the ends reflected (numpy's `pad(mode="reflect")`).
+        let mut padded = Vec::with_capacity(x.len() + 2 * half);
+        padded.extend((1..=half).rev().map(|i| x[i]));
+        padded.extend_from_slice(&x);
+        padded.extend((0..half).map(|i| x[x.len() - 2 - i]));
+        let frames = (padded.len() - self.fft) / self.hop + 1;
+        let bins = half + 1;
+        let plan = RealFftPlanner::<f64>::new().plan_fft_forward(self.fft);
+        let mut input = plan.make_input_vec();
+        let mut spectrum: Vec<Complex<f64>> = plan.make_output_vec();
+        let mut power = vec![0.0f64; bins];
+        let mut out = Vec::with_capacity(frames * self.mels);
+        for f in 0..frames {
+            let frame = &padded[f * self.hop..f * self.hop + self.fft];
+            for ((i, s), w) in input.iter_mut().zip(frame).zip(&self.window) {
+                *i = s * w;
+            }
+            plan.process(&mut input, &mut spectrum).map_err(|e| format!("the Fourier transform failed: {e}"))?;
+            for (p, c) in power.iter_mut().zip(&spectrum) {
+                // numpy keeps the transform in complex64, then takes |x|^2 in float64.
+                let (re, im) = (f64::from(c.re as f32), f64::from(c.im as f32));
+                *p = re.hypot(im).powi(2);
+            }
+            for m in 0..self.mels {
+                let mel: f64 = power.iter().enumerate().map(|(b, p)| self.filters[b * self.mels + m] * p).sum();
+                out.push(10.0 * mel.max(1e-10).log10());
+            }
+        }
+        if let Some(range) = self.top_db {
+            let top = out.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            for v in &mut out {
+                *v = v.max(top - range);
+            }
+        }
+        Ok(out.into_iter().map(|v| v as f32).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn features(extra: &serde_json::Value) -> ClapFeatures {
+        let mut c = serde_json::json!({
+            "feature_size": 8, "sampling_rate": 8000, "hop_length": 50, "max_length_s": 0.5,
+            "fft_window_size": 128, "frequency_min": 50, "frequency_max": 3500, "truncation": "rand_trunc",
+        });
+        c.as_object_mut().expect("object").extend(extra.as_object().expect("object").clone());
+        ClapFeatures::from_config(&c).expect("runs")
+    }
+
+    #[test]
+    #[allow(clippy::float_cmp, reason = "copied samples and the -100 dB floor are exact")]
+    fn short_clips_repeat_then_fall_silent_and_long_ones_are_cut_at_their_start() {
+        let f = features(&serde_json::json!({}));
+        assert_eq!(f.max_samples(), 4000);
+        let fitted = f.fitted(&[1.0; 1500]);
+        assert_eq!(fitted.len(), 4000);
+        assert!(fitted[..3000].iter().all(|&x| x == 1.0) && fitted[3000..].iter().all(|&x| x == 0.0));
+        let long: Vec<f32> = (0..5000).map(|i| i as f32).collect();
+        assert_eq!(f.fitted(&long)[3999], 3999.0);
+        let repeat = features(&serde_json::json!({"padding": "repeat"}));
+        assert!(repeat.fitted(&[1.0; 1500]).iter().all(|&x| x == 1.0));
+        let pad = features(&serde_json::json!({"padding": "pad"}));
+        assert_eq!(pad.fitted(&[1.0; 1500]).iter().filter(|&&x| x == 1.0).count(), 1500);
+    }
+
+    #[test]
+    #[allow(clippy::float_cmp, reason = "copied samples and the -100 dB floor are exact")]
+    fn a_tone_lights_the_mel_bin_of_its_frequency() {
+        let f = features(&serde_json::json!({}));
+        let wave: Vec<f32> = (0..4000).map(|i| (std::f32::consts::TAU * 1000.0 * i as f32 / 8000.0).sin()).collect();
+        let out = f.extract(&wave).expect("features");
+        assert_eq!(out.len(), f.frames() * 8);
+        assert_eq!(f.frames(), 81);
+        // The middle frame's loudest bin holds 1 kHz: the filter whose edges enclose it.
+        let frame = &out[40 * 8..41 * 8];
+        let loudest = (0..8).max_by(|&a, &b| frame[a].total_cmp(&frame[b])).expect("bins");
+        let edges: Vec<f64> =
+            linspace(hertz_to_mel(50.0), hertz_to_mel(3500.0), 10).into_iter().map(mel_to_hertz).collect();
+        assert!(edges[loudest] < 1000.0 && 1000.0 < edges[loudest + 2], "bin {loudest} of {edges:?}");
+        // Silence is the floor: -100 dB.
+        assert!(f.extract(&[0.0; 10]).expect("features").iter().all(|&v| v == -100.0));
+        assert!(f.extract(&[]).is_err());
+    }
+
+    #[test]
+    fn the_slaney_scale_is_linear_below_1_khz_and_logarithmic_above() {
+        assert!((hertz_to_mel(600.0) - 9.0).abs() < 1e-12);
+        for f in [10.0, 999.0, 1000.0, 5000.0, 14_000.0] {
+            assert!((mel_to_hertz(hertz_to_mel(f)) - f).abs() < 1e-9, "{f}");
+        }
+    }
+
+    #[test]
+    fn what_verdict_does_not_run_is_refused_by_name() {
+        let fusion = serde_json::json!({"truncation": "fusion"});
+        let e = ClapFeatures::from_config(&fusion).expect_err("fusion");
+        assert!(e.contains("fusion"), "{e}");
+        let e = ClapFeatures::from_config(&serde_json::json!({"truncation": "rand_trunc", "padding": "mirror"}))
+            .expect_err("padding");
+        assert!(e.contains("mirror"), "{e}");
+    }
+}
