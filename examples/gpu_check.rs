@@ -77,11 +77,16 @@ mod run {
                 let tolerance: f32 = opt("--tolerance").map_or(Ok(0.05), |t| t.parse()).context("--tolerance")?;
                 reward_agree(&dir, &pairs, device_kind, tolerance)
             }
+            Some("clap-agree") => {
+                let dir = positional.get(1).context("give the folder scripts/tiny_clap_models.py wrote")?;
+                let tolerance: f32 = opt("--tolerance").map_or(Ok(0.02), |t| t.parse()).context("--tolerance")?;
+                clap_agree(dir, device_kind, tolerance)
+            }
             Some("clip") => {
                 let iters: usize = opt("--iters").map_or(Ok(10), |n| n.parse()).context("--iters")?;
                 clip(device_kind, dtype, batch, iters)
             }
-            _ => bail!("usage: gpu_check agree|minilm|reward-agree|clip ... (see examples/gpu_check.rs)"),
+            _ => bail!("usage: gpu_check agree|minilm|reward-agree|clap-agree|clip ... (see examples/gpu_check.rs)"),
         }
     }
 
@@ -192,6 +197,65 @@ mod run {
         );
         if !ok {
             bail!("reward scores on {words} differ from the CPU's by {worst} (tolerance {tolerance})");
+        }
+        Ok(())
+    }
+
+    /// The tiny CLAP's text-clip cosines (`scripts/tiny_clap_models.py`'s folder: `clap/`,
+    /// `audio/*.wav`, `reference.json`) on the CPU in f32 against `kind`'s in its default precision.
+    fn clap_agree(dir: &str, kind: DeviceKind, tolerance: f32) -> anyhow::Result<()> {
+        use verdict::score::clap::Clap;
+        let reference: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(format!("{dir}/reference.json")).context("reference.json")?)?;
+        let folder = ModelFolder::find(&format!("{dir}/clap"), &[])?;
+        let list = |key: &str, field: &str| -> Vec<String> {
+            reference[key]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v[field].as_str().map(str::to_owned))
+                .collect()
+        };
+        let (files, texts) = (list("clips", "file"), list("texts", "text"));
+        let cosines = |device: Device, dtype: DType| -> anyhow::Result<Vec<f32>> {
+            let weights = std::fs::read(folder.dir.join("model.safetensors"))?;
+            let model = Clap::load_in(&folder, weights, (device, dtype), verdict::score::Precision::F32)?;
+            let f = model.features();
+            let seconds = f.max_samples() as f64 / f64::from(f.rate);
+            let mut clips = Vec::new();
+            for file in &files {
+                // The fixtures' WAVs: a 44-byte header, then 16-bit mono samples at the model's
+                // rate (read here: the GPU machine has no FFmpeg, which `score::sound` decodes with).
+                let bytes = std::fs::read(format!("{dir}/{file}"))?;
+                let keep = (seconds * f64::from(f.rate)) as usize;
+                let samples = bytes.get(44..).context("a WAV file")?.chunks_exact(2);
+                clips.push(samples.take(keep).map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0).collect());
+            }
+            let unit = |t: Tensor| -> anyhow::Result<Vec<Vec<f32>>> {
+                Ok(t.to_vec2::<f32>()?
+                    .into_iter()
+                    .map(|r| {
+                        let n = r.iter().map(|x| x * x).sum::<f32>().sqrt();
+                        r.into_iter().map(|x| x / n).collect()
+                    })
+                    .collect())
+            };
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let (a, t) = (unit(model.embed_clips(&clips)?)?, unit(model.embed_texts(&refs)?)?);
+            Ok(t.iter().flat_map(|t| a.iter().map(move |a| a.iter().zip(t).map(|(x, y)| x * y).sum::<f32>())).collect())
+        };
+        let cpu = cosines(Device::Cpu, DType::F32)?;
+        let other = cosines(open(kind)?, default_dtype(kind))?;
+        let worst = cpu.iter().zip(&other).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        let ok = worst <= tolerance && cpu.len() == files.len() * texts.len() && !cpu.is_empty();
+        println!(
+            "{}",
+            serde_json::json!({"what": "clap-agree", "clips": files.len(), "texts": texts.len(),
+                "device": format!("{} {:?}", kind.as_str(), default_dtype(kind)), "largest_difference": worst,
+                "tolerance": tolerance, "ok": ok})
+        );
+        if !ok {
+            bail!("CLAP cosines on {} differ from the CPU's by {worst} (tolerance {tolerance})", kind.as_str());
         }
         Ok(())
     }

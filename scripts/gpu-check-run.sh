@@ -60,6 +60,7 @@ head -n 64 "$here/pairs-agree.jsonl" > "$out/pairs-reward.jsonl"
 for reward in tiny-deberta-reward tiny-deberta-v2-conv tiny-cross-encoder; do
   step "reward-agree-$reward" "$bin" reward-agree "$here/reward/$reward" "$out/pairs-reward.jsonl" --device "$device" --tolerance 0.05
 done
+step clap-agree "$bin" clap-agree "$here/clap" --device "$device" --tolerance 0.02
 n=20000
 [ "$device" = cpu ] && n=200 && head -n $n "$work/pairs.jsonl" > "$out/pairs-cpu.jsonl"
 pairs=$work/pairs.jsonl
@@ -95,5 +96,5 @@ for key, r in sorted(ours.items(), key=str):
     print("gpu-check:", line, file=sys.stderr)
 failed = [r["what"] for r in rows if "error" in r]
 print("gpu-check:", "failed: " + ", ".join(failed) if failed else "every step ran", file=sys.stderr)
-sys.exit(1 if failed or any(r.get("what") in ("agree", "reward-agree") and not r.get("ok") for r in rows) else 0)
+sys.exit(1 if failed or any(r.get("what") in ("agree", "reward-agree", "clap-agree") and not r.get("ok") for r in rows) else 0)
 EOF
