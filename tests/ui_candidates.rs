@@ -1,7 +1,8 @@
 //! Every candidate in the real app (kittest): a sample with ten candidates and an original ranking
 //! of five shows all ten with their ranks; each is reachable and relabelable by keys (1-9, `[`/`]`,
 //! Ctrl+arrows, Ctrl+End) and by its buttons; the word diff compares the chosen and the rejected
-//! answer by default and any pair the curator picks; a rating is corrected per aspect.
+//! answer by default and any pair the curator picks; a rating is corrected per aspect; two clips
+//! side by side at the narrowest width keep their players' controls in their own columns.
 
 mod ui_common;
 use egui::{Key, Modifiers};
@@ -191,4 +192,59 @@ fn a_rating_is_corrected_per_aspect_and_shown_with_the_original() {
     ui.harness.get_by_label("`five` is not a number");
     ui.key(Key::Escape);
     assert_eq!(store.current_label(id).expect("l").expect("l").judgment_id, l.judgment_id, "nothing new written");
+}
+
+/// A mono 16-bit WAV of `seconds` of a 440 Hz tone at 16 kHz.
+fn tone_wav(path: &Path, seconds: f32) {
+    let samples: Vec<i16> =
+        (0..(16_000.0 * seconds) as usize).map(|i| ((i as f32 * 0.1728).sin() * 8000.0) as i16).collect();
+    let data = (samples.len() * 2) as u32;
+    let mut wav = Vec::new();
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    for part in [16u32.to_le_bytes(), [1, 0, 1, 0], 16_000u32.to_le_bytes(), 32_000u32.to_le_bytes(), [2, 0, 16, 0]] {
+        wav.extend_from_slice(&part);
+    }
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data.to_le_bytes());
+    for s in samples {
+        wav.extend_from_slice(&s.to_le_bytes());
+    }
+    std::fs::write(path, wav).expect("write a clip");
+}
+
+/// A text-to-audio pair at the app's narrowest width: the two clips' players sit side by side, and
+/// each one's time stays in its own column (it once ran on into the neighbour's Play button).
+#[test]
+fn side_by_side_clips_keep_their_controls_in_their_own_columns() {
+    let dir = tempfile::tempdir().expect("tmp");
+    tone_wav(&dir.path().join("short.wav"), 0.3);
+    tone_wav(&dir.path().join("long.wav"), 1.7);
+    let row = serde_json::json!({"prompt": "a dog barking", "names": ["short", "long"], "better": 1, "clips": ["short.wav", "long.wav"]});
+    let data = dir.path().join("t2a.jsonl");
+    std::fs::write(&data, format!("{row}\n")).expect("write data");
+    let mapping = dir.path().join("t2a.toml");
+    std::fs::write(
+        &mapping,
+        "prompt = \"prompt\"\nresponses_list = \"names\"\npreference = \"better\"\n\
+         [[media]]\nfield = \"clips\"\nkind = \"audio\"\nrole = \"candidate\"\n",
+    )
+    .expect("write mapping");
+    let path = dir.path().join("t2a.verdict");
+    let mut store = Store::open(&path).expect("project");
+    let options = ImportOptions { mapping: Some(mapping), ..ImportOptions::default() };
+    import_file(&mut store, &data, &options, &mut Progress::silent()).expect("imports");
+    drop(store);
+    let settings = verdict::ui::Settings { curator: Some("ana".into()), ..verdict::ui::Settings::default() };
+    let mut ui = Ui::open_with(&path, settings, None, [1064.0, 700.0]);
+    ui.wait_for_label("0:00.0 / 0:01.7");
+    ui.wait_for_label("0:00.0 / 0:00.3");
+    let time = ui.harness.get_by_label("0:00.0 / 0:00.3").rect();
+    let plays: Vec<egui::Rect> = ui.harness.get_all_by_label("▶ Play").map(|n| n.rect()).collect();
+    assert_eq!(plays.len(), 2, "a player per clip");
+    let (first, second) = if plays[0].left() < plays[1].left() { (plays[0], plays[1]) } else { (plays[1], plays[0]) };
+    assert!(time.left() < second.left(), "the short clip's time is in the first column: {time:?} {second:?}");
+    assert!(time.right() <= second.left(), "the first clip's time {time:?} runs into the second's Play {second:?}");
+    assert!(first.right() <= second.left());
 }

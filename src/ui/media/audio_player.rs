@@ -262,7 +262,9 @@ impl AudioPlayer {
     }
 
     fn controls_ui(&mut self, ui: &mut egui::Ui, clip: &super::sound::Clip) {
-        ui.horizontal(|ui| {
+        // Wrapped: in a narrow column (candidates' clips side by side) the time and the rate go to
+        // the next row instead of running into the neighbour.
+        ui.horizontal_wrapped(|ui| {
             let label = if self.is_playing() { "‖ Pause" } else { "▶ Play" };
             // With no device it plays silently: enabled once the clip is decoded.
             let enabled = match self.sound.available() {
@@ -287,13 +289,15 @@ impl AudioPlayer {
             {
                 self.toggle_mute();
             }
-            ui.monospace(format!("{} / {}", format_time(self.position_s()), format_time(clip.duration_s)));
+            let time = format!("{} / {}", format_time(self.position_s()), format_time(clip.duration_s));
+            ui.add(egui::Label::new(egui::RichText::new(time).monospace()).wrap_mode(egui::TextWrapMode::Extend));
             let channels = match clip.channels {
                 1 => "mono".to_owned(),
                 2 => "stereo".to_owned(),
                 n => format!("{n} ch"),
             };
-            ui.label(egui::RichText::new(format!("{} Hz · {channels}", clip.sample_rate)).small().weak());
+            let rate = egui::RichText::new(format!("{} Hz · {channels}", clip.sample_rate)).small().weak();
+            ui.add(egui::Label::new(rate).wrap_mode(egui::TextWrapMode::Extend));
         });
         match self.sound.available() {
             Some(false) => {
