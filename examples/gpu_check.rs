@@ -80,7 +80,7 @@ mod run {
             Some("clap-agree") => {
                 let dir = positional.get(1).context("give the folder scripts/tiny_clap_models.py wrote")?;
                 let tolerance: f32 = opt("--tolerance").map_or(Ok(0.02), |t| t.parse()).context("--tolerance")?;
-                clap_agree(dir, device_kind, tolerance)
+                clap_agree(dir, opt("--model").as_deref().unwrap_or("clap"), device_kind, tolerance)
             }
             Some("clip") => {
                 let iters: usize = opt("--iters").map_or(Ok(10), |n| n.parse()).context("--iters")?;
@@ -201,13 +201,14 @@ mod run {
         Ok(())
     }
 
-    /// The tiny CLAP's text-clip cosines (`scripts/tiny_clap_models.py`'s folder: `clap/`,
-    /// `audio/*.wav`, `reference.json`) on the CPU in f32 against `kind`'s in its default precision.
-    fn clap_agree(dir: &str, kind: DeviceKind, tolerance: f32) -> anyhow::Result<()> {
+    /// A tiny CLAP's text-clip cosines (`scripts/tiny_clap_models.py`'s folder: the models `clap/`
+    /// and `clap_fused/`, `audio/*.wav`, `reference.json`) on the CPU in f32 against `kind`'s in its
+    /// default precision.
+    fn clap_agree(dir: &str, which: &str, kind: DeviceKind, tolerance: f32) -> anyhow::Result<()> {
         use verdict::score::clap::Clap;
         let reference: serde_json::Value =
             serde_json::from_slice(&std::fs::read(format!("{dir}/reference.json")).context("reference.json")?)?;
-        let folder = ModelFolder::find(&format!("{dir}/clap"), &[])?;
+        let folder = ModelFolder::find(&format!("{dir}/{which}"), &[])?;
         let list = |key: &str, field: &str| -> Vec<String> {
             reference[key]
                 .as_array()
@@ -221,7 +222,7 @@ mod run {
             let weights = std::fs::read(folder.dir.join("model.safetensors"))?;
             let model = Clap::load_in(&folder, weights, (device, dtype), verdict::score::Precision::F32)?;
             let f = model.features();
-            let seconds = f.max_samples() as f64 / f64::from(f.rate);
+            let seconds = f.read_seconds();
             let mut clips = Vec::new();
             for file in &files {
                 // The fixtures' WAVs: a 44-byte header, then 16-bit mono samples at the model's
@@ -250,7 +251,7 @@ mod run {
         let ok = worst <= tolerance && cpu.len() == files.len() * texts.len() && !cpu.is_empty();
         println!(
             "{}",
-            serde_json::json!({"what": "clap-agree", "clips": files.len(), "texts": texts.len(),
+            serde_json::json!({"what": "clap-agree", "model": which, "clips": files.len(), "texts": texts.len(),
                 "device": format!("{} {:?}", kind.as_str(), default_dtype(kind)), "largest_difference": worst,
                 "tolerance": tolerance, "ok": ok})
         );

@@ -60,7 +60,9 @@ head -n 64 "$here/pairs-agree.jsonl" > "$out/pairs-reward.jsonl"
 for reward in tiny-deberta-reward tiny-deberta-v2-conv tiny-cross-encoder; do
   step "reward-agree-$reward" "$bin" reward-agree "$here/reward/$reward" "$out/pairs-reward.jsonl" --device "$device" --tolerance 0.05
 done
-step clap-agree "$bin" clap-agree "$here/clap" --device "$device" --tolerance 0.02
+for clap in clap clap_fused; do
+  step "clap-agree-$clap" "$bin" clap-agree "$here/clap" --model "$clap" --device "$device" --tolerance 0.02
+done
 n=20000
 [ "$device" = cpu ] && n=200 && head -n $n "$work/pairs.jsonl" > "$out/pairs-cpu.jsonl"
 pairs=$work/pairs.jsonl

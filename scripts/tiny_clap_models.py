@@ -10,11 +10,17 @@
 The model is transformers' ClapModel in the shape of laion/clap-htsat-unfused (an HTSAT audio
 tower: Swin layers over the log-mel spectrogram laid out as an image, window attention with
 shifted windows and patch merging; a RoBERTa text tower), scaled down: 16 mel bins, a 64-wide
-spectrogram image, windows of 4 (so the shifted windows' mask counts), two stages. Its feature
+spectrogram image, windows of 4 (so the shifted windows' mask counts), two stages. The fused one
+reads 64 mel bins (transformers' fused extractor assumes 64) of 63 frames in one band. Its feature
 extractor is transformers' ClapFeatureExtractor with `rand_trunc` truncation and `repeatpad`
 padding (laion/clap-htsat-unfused's), at 16 kHz over 1 s clips. The tokenizer is a small
 byte-level BPE trained here in RoBERTa's manner (`<s>` 0, `<pad>` 1, `</s>` 2). The batch norm's
 running statistics and the relative position tables, which start as constants, are randomized.
+
+The fused model's reference ("fused"): per clip its four channels of features, whether it is
+longer than the model's second (the chirp: its whole mel shrunk and three crops, each from the
+middle of its third, where the extractor draws at random), its normalized audio embedding, and
+the texts' cosines with the clips.
 
 The reference: per clip its samples' count, its log-mel features and normalized audio embedding;
 per text its token ids and normalized text embedding; the cosine of every text with every clip.
@@ -117,7 +123,9 @@ def build(out, fused=False):
             eos_token_id=2,
         ),
         audio_config=dict(
-            num_mel_bins=16,
+            # transformers' fused extractor shrinks to 64 mel bins whatever its size: a fused
+            # model reads 64, in a 64-wide image (one band: freq_ratio 1).
+            num_mel_bins=64 if fused else 16,
             spec_size=64,
             window_size=4,
             patch_size=4,
@@ -144,11 +152,11 @@ def build(out, fused=False):
                 p.normal_(0.0, 0.5)
     model.save_pretrained(folder, safe_serialization=True)
     extractor = ClapFeatureExtractor(
-        feature_size=16,
+        feature_size=64 if fused else 16,
         sampling_rate=RATE,
-        hop_length=80,
+        hop_length=256 if fused else 80,
         max_length_s=1,
-        fft_window_size=256,
+        fft_window_size=512 if fused else 256,
         frequency_min=50,
         frequency_max=7000,
         truncation="fusion" if fused else "rand_trunc",
@@ -158,9 +166,30 @@ def build(out, fused=False):
     return model, extractor, tok
 
 
+def fused_reference(fused, extractor, listed, text):
+    """The fused model's features and audio embeddings of the clips: a clip that fits is its mel
+    four times; a longer one (the chirp) its shrunk mel and three crops, each from the middle of
+    its third (the extractor draws them at random: numpy's choice is made to pick the middle)."""
+    pick = np.random.choice
+    np.random.choice = lambda r: r[len(r) // 2]
+    try:
+        got = extractor([w for _, w in listed], sampling_rate=RATE, return_tensors="pt")
+    finally:
+        np.random.choice = pick
+    with torch.no_grad():
+        audio = fused.get_audio_features(input_features=got["input_features"], is_longer=got["is_longer"]).pooler_output
+    return {
+        "clips": [
+            {"file": f"audio/{name}", "longer": bool(l[0]), "features": f.reshape(-1).tolist(), "embedding": a.tolist()}
+            for (name, _), f, l, a in zip(listed, got["input_features"], got["is_longer"].tolist(), audio)
+        ],
+        "cosines": (text @ audio.T).tolist(),
+    }
+
+
 def reference(out):
     model, extractor, tok = build(out)
-    build(out, fused=True)
+    fused, fused_extractor, _ = build(out, fused=True)
     listed = clips(out)
     ref = {"clips": [], "texts": []}
     max_samples = extractor.nb_max_samples
@@ -188,6 +217,9 @@ def reference(out):
     for t, i, e in zip(TEXTS, ids, text):
         ref["texts"].append({"text": t, "ids": i, "embedding": e.tolist()})
     ref["cosines"] = (text @ audio.T).tolist()
+    with torch.no_grad():
+        fused_text = fused.get_text_features(input_ids=input_ids, attention_mask=mask).pooler_output
+    ref["fused"] = fused_reference(fused, fused_extractor, listed, fused_text)
     ref["max_tokens"] = limit
     with open(os.path.join(out, "reference.json"), "w") as f:
         json.dump(ref, f)

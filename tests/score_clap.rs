@@ -4,8 +4,9 @@
 //! text tower) and prints transformers' log-mel features, token ids and embeddings for fixed clips
 //! and texts; Verdict's must match within 1e-4. Then the scorer: a text-to-audio candidate's
 //! prompt against its clip, an audio sample's text answers sentence by sentence, media it cannot
-//! read; `verdict score` end to end on a text-to-audio set and an audio-question set; what is not
-//! run (a fused CLAP, int8) refused by name. Skipped (with a note) when `VERDICT_PYTHON` is unset.
+//! read; a fused CLAP with its longer clip's crops fused; `verdict score` end to end on a
+//! text-to-audio set and an audio-question set; what is not run (int8, a folder whose parts
+//! disagree) refused by name. Skipped (with a note) when `VERDICT_PYTHON` is unset.
 
 #![cfg(feature = "local-models")]
 
@@ -55,8 +56,12 @@ fn close(a: &[f32], b: &[f32], what: &str) {
 }
 
 fn load(dir: &Path, dtype: candle_core::DType) -> Clap {
-    let folder = ModelFolder::open(&dir.join("clap"), "clap".into()).expect("folder");
-    let weights = std::fs::read(dir.join("clap/model.safetensors")).expect("weights");
+    load_named(dir, "clap", dtype)
+}
+
+fn load_named(dir: &Path, which: &str, dtype: candle_core::DType) -> Clap {
+    let folder = ModelFolder::open(&dir.join(which), which.into()).expect("folder");
+    let weights = std::fs::read(dir.join(which).join("model.safetensors")).expect("weights");
     Clap::load_in(&folder, weights, (candle_core::Device::Cpu, dtype), verdict::score::Precision::F32).expect("loads")
 }
 
@@ -84,7 +89,7 @@ fn features_and_embeddings_match_transformers() {
             // Read as it was written (a clip longer than the model's second is cut to it).
             let samples = c["samples"].as_u64().expect("samples") as usize;
             assert_eq!(wave.len(), samples.min(model.features().max_samples()), "{}", c["file"]);
-            let features = model.features().extract(&wave).expect("features");
+            let features = model.features().extract(&wave).expect("features").values;
             close(&features, &floats(&c["features"]), &format!("features of {}", c["file"]));
             wave
         })
@@ -99,6 +104,42 @@ fn features_and_embeddings_match_transformers() {
     for (got, want) in embedded.into_iter().zip(reference["texts"].as_array().expect("texts")) {
         close(&normalized(got), &floats(&want["embedding"]), &format!("embedding of {:?}", want["text"]));
     }
+}
+
+/// A fused CLAP: four channels of features (a clip that fits, four times; the longer chirp shrunk
+/// and cropped at its thirds' middles) and the feature fusion of the longer clip's crops.
+#[test]
+fn a_fused_clap_matches_transformers_with_its_crops_fused() {
+    let Some((dir, reference)) = fixtures() else { return };
+    let model = load_named(dir, "clap_fused", candle_core::DType::F32);
+    assert_eq!(model.features().channels(), 4);
+    let rate = model.features().rate;
+    let fused = &reference["fused"];
+    let mut clips = Vec::new();
+    for c in fused["clips"].as_array().expect("clips") {
+        let bytes = std::fs::read(dir.join(c["file"].as_str().expect("file"))).expect("clip");
+        let wave = verdict::score::sound::mono_at(&bytes, Some("audio/wav"), rate, model.features().read_seconds())
+            .expect("decodes");
+        let features = model.features().extract(&wave).expect("features");
+        assert_eq!(features.longer, c["longer"].as_bool().expect("longer"), "{}", c["file"]);
+        close(&features.values, &floats(&c["features"]), &format!("fused features of {}", c["file"]));
+        clips.push(wave);
+    }
+    assert!(fused["clips"][1]["longer"].as_bool() == Some(true), "the chirp is fused from its crops");
+    let audio = model.embed_clips(&clips).expect("audio embeddings").to_vec2::<f32>().expect("rows");
+    for (got, want) in audio.into_iter().zip(fused["clips"].as_array().expect("clips")) {
+        close(&normalized(got), &floats(&want["embedding"]), &format!("fused embedding of {}", want["file"]));
+    }
+    // The scorer over it: the prompt against the fused long clip.
+    let options = verdict::score::load::LoadOptions {
+        device: Some(verdict::score::DeviceKind::Cpu),
+        ..verdict::score::load::LoadOptions::new(dir.join("clap_fused").display().to_string())
+    };
+    let (mut s, _) = verdict::score::load(&options).expect("loads");
+    let chirp = [medium(&dir.join("audio/chirp.wav"), MediaKind::Audio)];
+    let scored = s.score(&[Candidate { own_media: &chirp, ..Candidate::new("a dog barking in the distance", "") }]);
+    let want = fused["cosines"][0][1].as_f64().expect("cosine") as f32;
+    assert!((scored.expect("scores")[0].score - want).abs() <= TOL, "{want}");
 }
 
 fn medium(path: &Path, kind: MediaKind) -> CandidateMedia {
@@ -274,29 +315,50 @@ fn clap_in_half_precision_stays_within_its_tolerance() {
     let got = got.to_vec2::<f32>().expect("rows").remove(0);
     let off = worst(&normalized(got), &floats(&text["embedding"]), "f16 text");
     assert!(off <= 2e-2, "f16 text off by {off}");
+    // The fused model's longer clip, its crops fused in f16.
+    let model = load_named(dir, "clap_fused", candle_core::DType::F16);
+    let chirp = &reference["fused"]["clips"][1];
+    let bytes = std::fs::read(dir.join(chirp["file"].as_str().expect("file"))).expect("clip");
+    let wave = verdict::score::sound::mono_at(&bytes, None, rate, model.features().read_seconds()).expect("decodes");
+    let got = model.embed_clips(&[wave]).expect("embeds").to_vec2::<f32>().expect("rows").remove(0);
+    let off = worst(&normalized(got), &floats(&chirp["embedding"]), "f16 fused audio");
+    assert!(off <= 2e-2, "f16 fused audio off by {off}");
 }
 
 #[test]
-fn a_fused_clap_and_int8_are_refused_by_name() {
+fn int8_and_a_folder_that_does_not_hold_together_are_refused_by_name() {
     let Some((dir, _)) = fixtures() else { return };
-    let options = |which: &str, int8| verdict::score::load::LoadOptions {
+    let options = |path: &Path, int8| verdict::score::load::LoadOptions {
         device: Some(verdict::score::DeviceKind::Cpu),
         int8,
-        ..verdict::score::load::LoadOptions::new(dir.join(which).display().to_string())
+        ..verdict::score::load::LoadOptions::new(path.display().to_string())
     };
-    let err = verdict::score::load(&options("clap_fused", false)).err().expect("refused").to_string();
-    assert!(err.contains("fusion") && err.contains("clap_fused"), "{err}");
-    let err = verdict::score::load(&options("clap", true)).err().expect("refused").to_string();
+    let err = verdict::score::load(&options(&dir.join("clap"), true)).err().expect("refused").to_string();
     assert!(err.contains("int8") && err.contains("CLAP"), "{err}");
-    // A folder without its feature extractor's settings says which file is missing.
-    let tmp = tempfile::tempdir().expect("tmp");
-    for f in ["config.json", "model.safetensors", "tokenizer.json"] {
-        std::fs::copy(dir.join("clap").join(f), tmp.path().join(f)).expect("copies");
-    }
-    let options = verdict::score::load::LoadOptions {
-        device: Some(verdict::score::DeviceKind::Cpu),
-        ..verdict::score::load::LoadOptions::new(tmp.path().display().to_string())
+    let copy = |from: &str, files: &[&str]| {
+        let tmp = tempfile::tempdir().expect("tmp");
+        for f in files {
+            std::fs::copy(dir.join(from).join(f), tmp.path().join(f)).expect("copies");
+        }
+        tmp
     };
-    let err = verdict::score::load(&options).err().expect("refused").to_string();
+    // Without its feature extractor's settings: which file is missing.
+    let tmp = copy("clap", &["config.json", "model.safetensors", "tokenizer.json"]);
+    let err = verdict::score::load(&options(tmp.path(), false)).err().expect("refused").to_string();
     assert!(err.contains("preprocessor_config.json") && err.contains("missing"), "{err}");
+    // An unfused model with a fused model's extractor: the truncation named.
+    let tmp = copy("clap", &["config.json", "model.safetensors", "tokenizer.json"]);
+    std::fs::copy(dir.join("clap_fused/preprocessor_config.json"), tmp.path().join("preprocessor_config.json"))
+        .expect("copies");
+    let err = verdict::score::load(&options(tmp.path(), false)).err().expect("refused").to_string();
+    assert!(err.contains("truncation `fusion`") && err.contains("enable_fusion false"), "{err}");
+    // A fusion transformers' model does not run either.
+    let tmp = copy("clap_fused", &["config.json", "model.safetensors", "tokenizer.json", "preprocessor_config.json"]);
+    let path = tmp.path().join("config.json");
+    let mut config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("reads")).expect("json");
+    config["audio_config"]["fusion_type"] = "channel_map".into();
+    std::fs::write(&path, config.to_string()).expect("writes");
+    let err = verdict::score::load(&options(tmp.path(), false)).err().expect("refused").to_string();
+    assert!(err.contains("channel_map") && err.contains(&path.display().to_string()), "{err}");
 }

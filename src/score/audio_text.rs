@@ -48,7 +48,7 @@ impl Sides for AudioTextScorer {
 
     fn items(&self, media: &[CandidateMedia]) -> Result<Vec<Vec<f32>>, String> {
         let f = self.model.features();
-        let seconds = f.max_samples() as f64 / f64::from(f.rate);
+        let seconds = f.read_seconds();
         let mut out = Vec::new();
         for m in media {
             if let (MediaData::Bytes(b), MediaKind::Audio) = (&m.data, m.kind) {

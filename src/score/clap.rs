@@ -1,9 +1,9 @@
-//! CLAP (`ClapModel`, e.g. laion/clap-htsat-unfused): text-audio agreement. The text tower is a
-//! `RoBERTa` (`bert.rs`'s encoder with `RoBERTa`'s positions), pooled at `<s>` through its pooler
-//! (dense, tanh) and projected; the audio tower is HTSAT (`clap_audio.rs`) over the log-mel
-//! features of `clap_features.rs`. Texts are cut by the tokenizer to `max_position_embeddings -
-//! pad_token_id - 1` tokens (512 for `RoBERTa`'s 514), `</s>` kept. Candle's tensors on any device,
-//! f16 on a GPU; embeddings come out in f32.
+//! CLAP (`ClapModel`, e.g. laion/clap-htsat-unfused or -fused): text-audio agreement. The text
+//! tower is a `RoBERTa` (`bert.rs`'s encoder with `RoBERTa`'s positions), pooled at `<s>` through
+//! its pooler (dense, tanh) and projected; the audio tower is HTSAT (`clap_audio.rs`, with
+//! `clap_fusion.rs` for a fused model) over the log-mel features of `clap_features.rs`. Texts are
+//! cut by the tokenizer to `max_position_embeddings - pad_token_id - 1` tokens (512 for `RoBERTa`'s
+//! 514), `</s>` kept. Candle's tensors on any device, f16 on a GPU; embeddings come out in f32.
 
 use super::bert::BertEncoder;
 use super::clap_audio::{AudioTower, Projection};
@@ -100,6 +100,17 @@ impl Clap {
             }
             Err(e) => return Err(model_error(&preprocessor, format!("cannot be read: {e}"))),
         };
+        let fused = a["enable_fusion"].as_bool() == Some(true);
+        if fused != (features.channels() == 4) {
+            return Err(model_error(
+                &preprocessor,
+                format!(
+                    "truncation `{}` does not suit a model with enable_fusion {fused}: a fused model reads `fusion`'s \
+                     four channels, an unfused one `rand_trunc`'s one",
+                    features.settings()["truncation"].as_str().unwrap_or("?")
+                ),
+            ));
+        }
         if features.mels != usize_of(a, "num_mel_bins", 64) {
             return Err(model_error(
                 &preprocessor,
@@ -179,20 +190,24 @@ impl Clap {
     /// The projected (not normalized) embeddings of clips (mono, at the extractor's rate),
     /// `(n, projection)` in f32.
     pub fn embed_clips(&self, clips: &[Vec<f32>]) -> Result<Tensor> {
-        let frames = self.features.frames();
-        let mut all = Vec::with_capacity(clips.len() * frames * self.features.mels);
+        let mut values = Vec::new();
+        let mut longer = Vec::with_capacity(clips.len());
         for clip in clips {
-            all.extend(self.features.extract(clip).map_err(ScoreError::Inference)?);
+            let f = self.features.extract(clip).map_err(ScoreError::Inference)?;
+            values.extend(f.values);
+            longer.push(f.longer);
         }
-        self.embed_features(all, clips.len())
+        self.embed_features(values, &longer)
     }
 
-    /// The projected embeddings of `n` clips' features, `n x frames x mels` values.
-    pub fn embed_features(&self, features: Vec<f32>, n: usize) -> Result<Tensor> {
-        let shape = (n, self.features.frames(), self.features.mels);
+    /// The projected embeddings of clips' features: `channels x frames x mels` values each, one
+    /// `longer` flag each.
+    pub fn embed_features(&self, features: Vec<f32>, longer: &[bool]) -> Result<Tensor> {
+        let f = &self.features;
+        let shape = (longer.len(), f.channels(), f.frames(), f.mels);
         Tensor::from_vec(features, shape, &self.device)
-            .and_then(|f| f.to_dtype(self.dtype))
-            .and_then(|f| self.audio.forward(&f))
+            .and_then(|t| t.to_dtype(self.dtype))
+            .and_then(|t| self.audio.forward(&t, longer))
             .and_then(|t| t.to_dtype(DType::F32))
             .map_err(inference)
     }

@@ -1,12 +1,12 @@
-//! CLAP's audio tower (HTSAT, transformers' `ClapAudioEncoder` without fusion) on candle's
-//! tensors: the log-mel features normalized by the batch norm's running statistics, stretched in
-//! time to the spectrogram image's width (bicubic, corners aligned, as one matrix product) and
-//! folded into a square image (`freq_ratio` bands of mel rows, each a stretch of time), cut into
-//! patches and projected; then Swin stages: attention within windows of the patch grid with a
-//! learned bias per relative position, every other layer's windows shifted by half a window
-//! (cyclically, a mask keeping apart what the shift brought together), and the grid halved
-//! between stages by merging each 2 x 2 of patches. The last layer norm's tokens are averaged and
-//! projected (linear, `ReLU`, linear).
+//! CLAP's audio tower (HTSAT, transformers' `ClapAudioEncoder`; a fused model's feature fusion in
+//! `clap_fusion`) on candle's tensors: the log-mel features normalized by the batch norm's running
+//! statistics, stretched in time to the spectrogram image's width (bicubic, corners aligned, as one
+//! matrix product) and folded into a square image (`freq_ratio` bands of mel rows, each a stretch
+//! of time), cut into patches and projected; then Swin stages: attention within windows of the
+//! patch grid with a learned bias per relative position, every other layer's windows shifted by
+//! half a window (cyclically, a mask keeping apart what the shift brought together), and the grid
+//! halved between stages by merging each 2 x 2 of patches. The last layer norm's tokens are
+//! averaged and projected (linear, `ReLU`, linear).
 
 use super::image_text::inference;
 use super::{Result, ScoreError};
@@ -26,6 +26,8 @@ pub struct AudioTower {
     patch_weight: Tensor,
     patch_bias: Tensor,
     patch_norm: Option<LayerNorm>,
+    /// A fused model's feature fusion (its features have four channels).
+    fusion: Option<super::clap_fusion::Fusion>,
     grid: usize,
     stages: Vec<Stage>,
     norm: LayerNorm,
@@ -181,11 +183,10 @@ impl AudioTower {
     /// `audio_config` `c`, reading `frames x mels` features; `projection` wide.
     pub fn load(vb: &VarBuilder, config: &serde_json::Value, frames: usize, projection: usize) -> Result<Self> {
         let unsupported = |what: String| ScoreError::Unsupported(format!("CLAP audio_config: {what}"));
-        if config["enable_fusion"].as_bool() == Some(true) {
+        let fused = config["enable_fusion"].as_bool() == Some(true);
+        if fused && config["fusion_type"].as_str() == Some("channel_map") {
             return Err(unsupported(
-                "enable_fusion: a fused CLAP (its attentional feature fusion of random crops) is not run; \
-                 unfused checkpoints such as laion/clap-htsat-unfused are"
-                    .into(),
+                "fusion_type `channel_map`: transformers' model runs attentional feature fusion (aff_2d) only".into(),
             ));
         }
         let mels = usize_of(config, "num_mel_bins", 64);
@@ -245,6 +246,9 @@ impl AudioTower {
         } else {
             Some(layer_norm(width, 1e-5, pe.pp("norm")).map_err(inference)?)
         };
+        let fusion = fused
+            .then(|| super::clap_fusion::Fusion::load(&pe, width, patch, usize_of(config, "aff_block_r", 4)))
+            .transpose()?;
         let grid = spec / patch;
         let mut stages = Vec::with_capacity(depths.len());
         let (mut dim, mut side) = (width, grid);
@@ -299,6 +303,7 @@ impl AudioTower {
             patch_weight,
             patch_bias,
             patch_norm,
+            fusion,
             grid,
             stages,
             norm,
@@ -306,25 +311,44 @@ impl AudioTower {
         })
     }
 
-    /// The projected embeddings `(clips, projection)` of `features` `(clips, frames, mels)`.
-    pub fn forward(&self, features: &Tensor) -> candle_core::Result<Tensor> {
+    /// The projected embeddings `(clips, projection)` of `features` `(clips, channels, frames,
+    /// mels)`; `longer`: which clips' crops a fused model fuses.
+    pub fn forward(&self, features: &Tensor, longer: &[bool]) -> candle_core::Result<Tensor> {
         let x = features.broadcast_mul(&self.scale)?.broadcast_add(&self.shift)?;
         let x = match &self.stretch {
             Some(s) => s.broadcast_matmul(&x)?,
             None => x,
         };
-        let (clips, time, mels) = x.dims3()?;
+        let (clips, channels, time, mels) = x.dims4()?;
         // The image: `freq_ratio` bands of mel rows, each a stretch of time along the columns.
         let r = self.freq_ratio;
-        let image =
-            x.reshape((clips, r, time / r, mels))?.permute((0, 1, 3, 2))?.reshape((clips, r * mels, time / r))?;
+        let images = x.reshape((clips, channels, r, time / r, mels))?.permute((0, 1, 2, 4, 3))?.reshape((
+            clips,
+            channels,
+            r * mels,
+            time / r,
+        ))?;
         let (g, p) = (self.grid, self.patch);
-        let patches = image
+        let patches = images
+            .narrow(1, 0, 1)?
             .reshape((clips, g, p, g, p))?
             .permute((0, 1, 3, 2, 4))?
             .reshape((clips, g * g, p * p))?
             .contiguous()?;
         let mut x = patches.broadcast_matmul(&self.patch_weight)?.broadcast_add(&self.patch_bias)?;
+        if let Some(fusion) = &self.fusion {
+            let rows: Vec<Tensor> = (0..clips)
+                .map(|i| {
+                    let one = x.narrow(0, i, 1)?;
+                    if longer.get(i) == Some(&true) {
+                        fusion.fuse(&one, &images.narrow(0, i, 1)?.narrow(1, 1, 3)?, g)
+                    } else {
+                        Ok(one)
+                    }
+                })
+                .collect::<candle_core::Result<_>>()?;
+            x = Tensor::cat(&rows, 0)?;
+        }
         if let Some(n) = &self.patch_norm {
             x = n.forward(&x)?;
         }

@@ -33,6 +33,8 @@ mod clap_audio;
 #[cfg(feature = "local-models")]
 pub mod clap_features;
 #[cfg(feature = "local-models")]
+mod clap_fusion;
+#[cfg(feature = "local-models")]
 pub mod clip;
 #[cfg(feature = "local-models")]
 mod clip_net;
