@@ -16,7 +16,10 @@ use std::process::ExitCode;
 #[command(after_help = "The model is a folder in the Hugging Face layout (config.json, model.safetensors, \
 tokenizer.json), or org/name found in the local Hugging Face cache ($HF_HUB_CACHE, $HF_HOME/hub, \
 ~/.cache/huggingface/hub); nothing is downloaded. Sentence-embedding encoders of the BERT family \
-(all-MiniLM-L6-v2) score prompt-response relevance: the cosine of the two embeddings. Each sample gets a \
+(all-MiniLM-L6-v2) score prompt-response relevance: the cosine of the two embeddings; reward models \
+(DeBERTa-v2/v3, BERT cross-encoders) the classifier's logit; image-text models (CLIP, SigLIP) and audio-text \
+models (CLAP) the cosine of a candidate's text with the sample's images, video frames or audio, sentence by \
+sentence, or of the prompt with a generated image or clip. Each sample gets a \
 model judgment (author: the scorer's name) that never changes its label; what is scored is never scored \
 again, so a cancelled or killed run resumes.\n\nA served model: --endpoint URL --model NAME --api pooling (a \
 reward model behind vLLM's /pooling, a scalar per candidate) or --api chat (a chat model behind \
@@ -40,10 +43,14 @@ pub struct ScoreArgs {
     /// Where the model runs (default: a GPU this build and machine have, else the CPU).
     #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(["cpu", "cuda", "metal"]))]
     device: Option<String>,
-    /// The model's matrix products in int8 on the CPU (sentence encoders, reward models, CLIP and `SigLIP`'s
-    /// layers): about twice as fast with AVX-512 VNNI, 1.6 times with AVX2 alone, relevance within about
-    /// 0.01 of f32's; a scorer of its own.
-    #[arg(long, conflicts_with_all = ["endpoint", "command"])]
+    /// int8 on the CPU (the help text below: a doc comment would show `SigLIP` in backticks).
+    #[arg(
+        long,
+        conflicts_with_all = ["endpoint", "command"],
+        help = "The model's matrix products in int8 on the CPU (sentence encoders, reward models, CLIP and \
+                SigLIP's layers; not CLAP): about twice as fast with AVX-512 VNNI, 1.6 times with AVX2 alone, \
+                relevance within about 0.01 of f32's; a scorer of its own"
+    )]
     int8: bool,
     /// Candidates per model call.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
