@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# CLAP on the CPU: Verdict's (examples/clap_bench.rs) against transformers' ClapModel on PyTorch
+# (scripts/peer_clap.py), the same laion/clap-htsat-unfused-shaped model (random weights, made once
+# in target/bench-data/clap-htsat), batch and threads, RUNS rounds interleaved (ours, then the
+# peer's), each round a warm-up and EACH (3) timed runs. Prints each round's JSON and the medians
+# with the ratios.
+#
+#   scripts/bench_clap.sh
+# Environment: RUNS (3 rounds), EACH (3), BATCH (8 clips of 10 s at 48 kHz and 8 captions),
+# THREADS (2), PYTHON (target/pyenv/bin/python: torch, transformers), CLAP_BENCH_BIN (a build of
+# examples/clap_bench to run instead of building one; say which in the results).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+RUNS=${RUNS:-3}
+BATCH=${BATCH:-8}
+EACH=${EACH:-3}
+THREADS=${THREADS:-2}
+PYTHON=${PYTHON:-$ROOT/target/pyenv/bin/python}
+MODEL=target/bench-data/clap-htsat
+LOGS=target/bench-data/clap-logs
+mkdir -p "$LOGS"
+if [ ! -f "$MODEL/model.safetensors" ]; then
+  "$PYTHON" scripts/peer_clap.py make "$MODEL" >&2
+fi
+if [ -n "${CLAP_BENCH_BIN:-}" ]; then
+  BIN=$CLAP_BENCH_BIN
+else
+  CARGO_PROFILE_RELEASE_DEBUG=false cargo build --release --example clap_bench >&2
+  BIN=target/release/examples/clap_bench
+fi
+echo "# CLAP ($MODEL), batch $BATCH, $THREADS threads, $(date -u +%FT%TZ), $(git rev-parse --short HEAD), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+: > "$LOGS/ours.jsonl"
+: > "$LOGS/peer.jsonl"
+for i in $(seq "$RUNS"); do
+  RAYON_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS "$BIN" "$MODEL" --batch "$BATCH" --runs "$EACH" | tee -a "$LOGS/ours.jsonl"
+  OMP_NUM_THREADS=$THREADS "$PYTHON" scripts/peer_clap.py bench "$MODEL" --batch "$BATCH" --runs "$EACH" --threads "$THREADS" | tee -a "$LOGS/peer.jsonl"
+done
+"$PYTHON" - "$LOGS/ours.jsonl" "$LOGS/peer.jsonl" <<'PY'
+import json, statistics, sys
+ours = [json.loads(l) for l in open(sys.argv[1])]
+peer = [json.loads(l) for l in open(sys.argv[2])]
+print("| what | verdict (s, median) | transformers (s, median) | speed vs PyTorch |")
+print("|---|---|---|---|")
+n = ours[0]["batch"]
+for k, label in [("clips", f"{n} clips of 10 s: features + encode"), ("audio_model", f"{n} clips: audio tower only"), ("texts", f"{n} captions: tokenize + encode")]:
+    o = statistics.median(x for r in ours for x in r[k])
+    p = statistics.median(x for r in peer for x in r[k])
+    print(f"| {label} | {o:.3f} | {p:.3f} | {p / o:.2f}x |")
+PY
