@@ -190,10 +190,12 @@ impl Clap {
     /// The projected (not normalized) embeddings of clips (mono, at the extractor's rate),
     /// `(n, projection)` in f32.
     pub fn embed_clips(&self, clips: &[Vec<f32>]) -> Result<Tensor> {
+        use rayon::prelude::*;
+        let extracted: Vec<_> = clips.par_iter().map(|c| self.features.extract(c)).collect();
         let mut values = Vec::new();
         let mut longer = Vec::with_capacity(clips.len());
-        for clip in clips {
-            let f = self.features.extract(clip).map_err(ScoreError::Inference)?;
+        for f in extracted {
+            let f = f.map_err(ScoreError::Inference)?;
             values.extend(f.values);
             longer.push(f.longer);
         }
@@ -204,8 +206,8 @@ impl Clap {
     /// `longer` flag each.
     pub fn embed_features(&self, features: Vec<f32>, longer: &[bool]) -> Result<Tensor> {
         let f = &self.features;
-        let shape = (longer.len(), f.channels(), f.frames(), f.mels);
-        Tensor::from_vec(features, shape, &self.device)
+        let shape = (longer.len(), f.channels(), self.audio.time(), f.mels);
+        Tensor::from_vec(self.audio.stretched(features, f.mels), shape, &self.device)
             .and_then(|t| t.to_dtype(self.dtype))
             .and_then(|t| self.audio.forward(&t, longer))
             .and_then(|t| t.to_dtype(DType::F32))

@@ -10,7 +10,7 @@
 
 use super::image_text::inference;
 use super::{Result, ScoreError};
-use candle_core::{D, DType, Device, Module, Tensor};
+use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{LayerNorm, Linear, VarBuilder, layer_norm, linear, linear_no_bias};
 
 /// The audio tower and its projection.
@@ -18,8 +18,12 @@ pub struct AudioTower {
     /// The batch norm folded into a scale and a shift per mel bin.
     scale: Tensor,
     shift: Tensor,
-    /// `(image width * freq_ratio, frames)`: the features' frames stretched to the image's.
-    stretch: Option<Tensor>,
+    /// Per row of the image's time, the features' frames it is made of and their weights
+    /// (bicubic), where the features have fewer frames than the image.
+    stretch: Option<Vec<[(usize, f32); 4]>>,
+    /// Frames of the features, and of the image's time (`spec_size * freq_ratio`).
+    frames: usize,
+    time: usize,
     freq_ratio: usize,
     patch: usize,
     /// `(patch * patch, width)` and its bias.
@@ -125,22 +129,35 @@ fn cubic(x: f64) -> f64 {
     }
 }
 
-/// `(to, from)`: torch's `interpolate(mode="bicubic", align_corners=True)` along one axis, as
-/// a matrix (neighbours past the ends clamped to them).
-pub(crate) fn bicubic_matrix(from: usize, to: usize) -> Vec<f32> {
-    let mut m = vec![0f32; to * from];
+/// torch's `interpolate(mode="bicubic", align_corners=True)` along one axis, `from` values to
+/// `to`: per output, its four neighbours (clamped to the ends) and their weights.
+pub(crate) fn bicubic_taps(from: usize, to: usize) -> Vec<[(usize, f32); 4]> {
     let scale = if to > 1 { (from as f32 - 1.0) / (to as f32 - 1.0) } else { 0.0 };
-    for i in 0..to {
-        let src = scale * i as f32;
-        let floor = src.floor();
-        let t = f64::from(src - floor);
-        let weights = [cubic(t + 1.0), cubic(t), cubic(1.0 - t), cubic(2.0 - t)];
-        for (k, w) in weights.into_iter().enumerate() {
-            let j = (floor as i64 - 1 + k as i64).clamp(0, from as i64 - 1) as usize;
-            m[i * from + j] += w as f32;
-        }
-    }
-    m
+    (0..to)
+        .map(|i| {
+            let src = scale * i as f32;
+            let floor = src.floor();
+            let t = f64::from(src - floor);
+            let weights = [cubic(t + 1.0), cubic(t), cubic(1.0 - t), cubic(2.0 - t)];
+            std::array::from_fn(|k| {
+                let j = (floor as i64 - 1 + k as i64).clamp(0, from as i64 - 1) as usize;
+                (j, weights[k] as f32)
+            })
+        })
+        .collect()
+}
+
+/// `x` `(.., rows, width)` through `linear` as one 2-D product (candle's 3-D `Linear` runs a
+/// product per leading index).
+fn flat(linear: &Linear, x: &Tensor) -> candle_core::Result<Tensor> {
+    let dims = x.dims().to_vec();
+    let width = dims[dims.len() - 1];
+    let rows = x.elem_count() / width.max(1);
+    let y = linear.forward(&x.reshape((rows, width))?)?;
+    let mut out = dims;
+    let last = out.len() - 1;
+    out[last] = y.dim(1)?;
+    y.reshape(out)
 }
 
 /// For each pair of positions in a window, the index of their relative position in the bias
@@ -230,10 +247,7 @@ impl AudioTower {
         let scale = (weight / (var + 1e-5).map_err(inference)?.sqrt().map_err(inference)?).map_err(inference)?;
         let shift = (bias - (&mean * &scale).map_err(inference)?).map_err(inference)?;
         let dtype = vb.dtype();
-        let stretch = (frames < spec_width)
-            .then(|| Tensor::from_vec(bicubic_matrix(frames, spec_width), (spec_width, frames), &dev))
-            .transpose()
-            .map_err(inference)?;
+        let stretch = (frames < spec_width).then(|| bicubic_taps(frames, spec_width));
         let pe = encoder.pp("patch_embed");
         let patch_weight = pe
             .pp("proj")
@@ -293,11 +307,12 @@ impl AudioTower {
         let act = config["projection_hidden_act"].as_str().unwrap_or("relu");
         let projection = Projection::load(&vb.pp("audio_projection"), dim, projection, act)?;
         let (scale, shift) = (scale.to_dtype(dtype).map_err(inference)?, shift.to_dtype(dtype).map_err(inference)?);
-        let stretch = stretch.map(|s| s.to_dtype(dtype)).transpose().map_err(inference)?;
         Ok(Self {
             scale,
             shift,
             stretch,
+            frames,
+            time: spec_width,
             freq_ratio,
             patch,
             patch_weight,
@@ -311,14 +326,30 @@ impl AudioTower {
         })
     }
 
-    /// The projected embeddings `(clips, projection)` of `features` `(clips, channels, frames,
-    /// mels)`; `longer`: which clips' crops a fused model fuses.
+    /// Clips' features, `frames x mels` values per clip and channel, stretched in time to the
+    /// image's rows (bicubic, four taps a row). The batch norm that follows scales and shifts each
+    /// mel bin alike in every frame, and the taps' weights sum to 1: stretching first is the same.
+    pub fn stretched(&self, features: Vec<f32>, mels: usize) -> Vec<f32> {
+        let Some(taps) = &self.stretch else { return features };
+        let per = self.frames * mels;
+        let mut out = Vec::with_capacity(features.len() / per * self.time * mels);
+        for plane in features.chunks_exact(per) {
+            for row in taps {
+                out.extend((0..mels).map(|m| row.iter().map(|&(j, w)| w * plane[j * mels + m]).sum::<f32>()));
+            }
+        }
+        out
+    }
+
+    /// Rows of time the tower reads: [`Self::stretched`]'s.
+    pub fn time(&self) -> usize {
+        self.time
+    }
+
+    /// The projected embeddings `(clips, projection)` of stretched features `(clips, channels,
+    /// time, mels)`; `longer`: which clips' crops a fused model fuses.
     pub fn forward(&self, features: &Tensor, longer: &[bool]) -> candle_core::Result<Tensor> {
         let x = features.broadcast_mul(&self.scale)?.broadcast_add(&self.shift)?;
-        let x = match &self.stretch {
-            Some(s) => s.broadcast_matmul(&x)?,
-            None => x,
-        };
         let (clips, channels, time, mels) = x.dims4()?;
         // The image: `freq_ratio` bands of mel rows, each a stretch of time along the columns.
         let r = self.freq_ratio;
@@ -335,7 +366,11 @@ impl AudioTower {
             .permute((0, 1, 3, 2, 4))?
             .reshape((clips, g * g, p * p))?
             .contiguous()?;
-        let mut x = patches.broadcast_matmul(&self.patch_weight)?.broadcast_add(&self.patch_bias)?;
+        let mut x = patches
+            .reshape((clips * g * g, p * p))?
+            .matmul(&self.patch_weight)?
+            .broadcast_add(&self.patch_bias)?
+            .reshape((clips, g * g, ()))?;
         if let Some(fusion) = &self.fusion {
             let rows: Vec<Tensor> = (0..clips)
                 .map(|i| {
@@ -380,7 +415,7 @@ fn merge(x: &Tensor, side: usize, norm: &LayerNorm, reduction: &Linear) -> candl
         .permute((0, 1, 3, 4, 2, 5))?
         .reshape((clips, half * half, 4 * c))?
         .contiguous()?;
-    reduction.forward(&norm.forward(&merged)?)
+    flat(reduction, &norm.forward(&merged)?)
 }
 
 /// Query (scaled by `scale`), key and value under `vb` as one linear layer.
@@ -451,9 +486,7 @@ impl Block {
             .permute((0, 1, 3, 2, 4, 5))?
             .reshape((windows, area, channels))?;
         let head_dim = channels / self.heads;
-        let qkv = self
-            .qkv
-            .forward(&parted)?
+        let qkv = flat(&self.qkv, &parted)?
             .reshape((windows, area, 3, self.heads, head_dim))?
             .permute((2, 0, 3, 1, 4))?
             .contiguous()?;
@@ -465,8 +498,8 @@ impl Block {
                 .broadcast_add(mask)?
                 .reshape((windows, self.heads, area, area))?;
         }
-        let attended = candle_nn::ops::softmax(&scores, D::Minus1)?.matmul(&value)?;
-        let attended = self.out.forward(&attended.transpose(1, 2)?.reshape((windows, area, channels))?)?;
+        let attended = candle_nn::ops::softmax_last_dim(&scores)?.matmul(&value)?;
+        let attended = flat(&self.out, &attended.transpose(1, 2)?.reshape((windows, area, channels))?)?;
         let mut grid = attended
             .reshape((clips, per, per, win, win, channels))?
             .permute((0, 1, 3, 2, 4, 5))?
@@ -475,7 +508,7 @@ impl Block {
             grid = grid.roll(shift, 1)?.roll(shift, 2)?;
         }
         let attended = (input + grid.reshape((clips, tokens, channels))?)?;
-        let fed = self.down.forward(&self.up.forward(&self.after.forward(&attended)?)?.gelu_erf()?)?;
+        let fed = flat(&self.down, &flat(&self.up, &self.after.forward(&attended)?)?.gelu_erf()?)?;
         attended + fed
     }
 }
@@ -486,19 +519,21 @@ mod tests {
 
     #[test]
     fn bicubic_stretching_keeps_the_ends_and_a_straight_line() {
-        let m = bicubic_matrix(5, 9);
+        let taps = bicubic_taps(5, 9);
         let line: Vec<f32> = (0..5).map(|i| i as f32 * 2.0).collect();
         // The ends land on samples; inside, where no neighbour is clamped, a line stays a line.
         for i in [0, 2, 3, 4, 5, 8] {
-            let v: f32 = (0..5).map(|j| m[i * 5 + j] * line[j]).sum();
+            let v: f32 = taps[i].iter().map(|&(j, w)| w * line[j]).sum();
             assert!((v - i as f32).abs() < 1e-5, "{i}: {v}");
         }
-        // The same length is the identity.
-        let same = bicubic_matrix(4, 4);
-        for i in 0..4 {
-            for j in 0..4 {
-                assert_eq!(same[i * 4 + j].to_bits(), if i == j { 1f32 } else { 0f32 }.to_bits());
-            }
+        // Every row's weights sum to 1 (so the batch norm after it commutes with it), and the same
+        // length is the identity.
+        for row in bicubic_taps(1001, 1024) {
+            assert!((row.iter().map(|t| t.1).sum::<f32>() - 1.0).abs() < 1e-6, "{row:?}");
+        }
+        for (i, row) in bicubic_taps(4, 4).iter().enumerate() {
+            let v: f32 = row.iter().filter(|t| t.0 == i).map(|t| t.1).sum();
+            assert!((v - 1.0).abs() < 1e-7 && row.iter().all(|t| t.0 == i || t.1.abs() < 1e-7), "{row:?}");
         }
     }
 

@@ -64,8 +64,9 @@ pub struct ClapFeatures {
     truncation: Truncation,
     top_db: Option<f64>,
     window: Vec<f64>,
-    /// `(fft / 2 + 1) x mels`, row by row.
-    filters: Vec<f64>,
+    /// Per mel bin, the first FFT bin its triangle covers and the weights from there (the bank is
+    /// sparse: a bin's triangle spans a few FFT bins).
+    filters: Vec<(usize, Vec<f64>)>,
     settings: serde_json::Value,
 }
 
@@ -110,6 +111,18 @@ fn mel_filters(bins: usize, mels: usize, (low, high): (f64, f64), rate: u32, htk
         }
     }
     out
+}
+
+/// The bank `bins x mels` per mel bin: the first bin it weighs and its weights up to its last.
+fn sparse(bank: &[f64], mels: usize) -> Vec<(usize, Vec<f64>)> {
+    (0..mels)
+        .map(|m| {
+            let column: Vec<f64> = bank.iter().skip(m).step_by(mels).copied().collect();
+            let first = column.iter().position(|&w| w != 0.0).unwrap_or(0);
+            let last = column.iter().rposition(|&w| w != 0.0).map_or(first, |l| l + 1);
+            (first, column[first..last].to_vec())
+        })
+        .collect()
 }
 
 /// torch's `interpolate(mode="bilinear", align_corners=False)` of `rows x width` values to `to`
@@ -195,7 +208,7 @@ impl ClapFeatures {
             truncation,
             top_db,
             window,
-            filters: mel_filters(fft / 2 + 1, mels, (low, high), rate, truncation == Truncation::Fusion),
+            filters: sparse(&mel_filters(fft / 2 + 1, mels, (low, high), rate, truncation == Truncation::Fusion), mels),
             settings,
         })
     }
@@ -306,8 +319,8 @@ impl ClapFeatures {
                 let (re, im) = (f64::from(c.re as f32), f64::from(c.im as f32));
                 *p = re.hypot(im).powi(2);
             }
-            for m in 0..self.mels {
-                let mel: f64 = power.iter().enumerate().map(|(b, p)| self.filters[b * self.mels + m] * p).sum();
+            for (first, weights) in &self.filters {
+                let mel: f64 = weights.iter().zip(&power[*first..]).map(|(w, p)| w * p).sum();
                 out.push(10.0 * mel.max(1e-10).log10());
             }
         }
