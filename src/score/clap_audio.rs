@@ -80,7 +80,10 @@ struct Block {
     qkv: Linear,
     out: Linear,
     after: LayerNorm,
+    /// The feed-forward block's first projection without its bias (added with the GELU, in one
+    /// pass on the CPU: `cpu_ops::bias_gelu`).
     up: Linear,
+    up_bias: Tensor,
     down: Linear,
     heads: usize,
     window: usize,
@@ -461,7 +464,8 @@ impl Block {
             qkv,
             out: linear(dim, dim, a.pp("output").pp("dense")).map_err(inference)?,
             after: layer_norm(dim, eps, vb.pp("layernorm_after")).map_err(inference)?,
-            up: linear(dim, inner, vb.pp("intermediate").pp("dense")).map_err(inference)?,
+            up: Linear::new(vb.pp("intermediate").pp("dense").get((inner, dim), "weight").map_err(inference)?, None),
+            up_bias: vb.pp("intermediate").pp("dense").get(inner, "bias").map_err(inference)?,
             down: linear(inner, dim, vb.pp("output").pp("dense")).map_err(inference)?,
             heads,
             window,
@@ -508,7 +512,8 @@ impl Block {
             grid = grid.roll(shift, 1)?.roll(shift, 2)?;
         }
         let attended = (input + grid.reshape((clips, tokens, channels))?)?;
-        let fed = flat(&self.down, &flat(&self.up, &self.after.forward(&attended)?)?.gelu_erf()?)?;
+        let up = flat(&self.up, &self.after.forward(&attended)?)?;
+        let fed = flat(&self.down, &super::cpu_ops::bias_gelu(up, &self.up_bias)?)?;
         attended + fed
     }
 }
