@@ -65,7 +65,11 @@ impl PackedBert {
         let (_, hidden) = word.dims2()?;
         let types = e.token_type.embeddings();
         let token_type = types.get(0)?;
-        let position_and_type = values(&e.position.embeddings().broadcast_add(&token_type)?)?;
+        // RoBERTa's positions start past the padding's: a text's first token reads that row.
+        let positions = e.position.embeddings();
+        let first = (encoder.first_position as usize).min(positions.dim(0)?);
+        let positions = positions.narrow(0, first, positions.dim(0)? - first)?;
+        let position_and_type = values(&positions.broadcast_add(&token_type)?)?;
         let further = types.dim(0)?.saturating_sub(1);
         let type_deltas = values(&types.narrow(0, 1, further)?.broadcast_sub(&token_type)?)?;
         let layers = encoder

@@ -6,6 +6,7 @@
 //! 514), `</s>` kept. Candle's tensors on any device, f16 on a GPU; embeddings come out in f32.
 
 use super::bert::BertEncoder;
+use super::bert_packed::PackedBert;
 use super::clap_audio::{AudioTower, Projection};
 use super::clap_features::ClapFeatures;
 use super::folder::ModelFolder;
@@ -20,6 +21,8 @@ use tokenizers::{Tokenizer, TruncationParams};
 /// A CLAP model on a device.
 pub struct Clap {
     text: BertEncoder,
+    /// The text tower over plain buffers, texts packed without padding (on the CPU in f32).
+    packed: Option<PackedBert>,
     pooler: Linear,
     text_projection: Projection,
     audio: AudioTower,
@@ -129,6 +132,10 @@ impl Clap {
         };
         let tv = vb.pp("text_model");
         let text = BertEncoder::load(tv.clone(), &text_config).map_err(wrong)?.with_first_position(pad as u32 + 1);
+        let packed = (device.is_cpu() && dtype == DType::F32)
+            .then(|| PackedBert::new(&text, Precision::F32))
+            .transpose()
+            .map_err(wrong)?;
         let hidden = text_config.hidden_size;
         let pooler = linear(hidden, hidden, tv.pp("pooler").pp("dense")).map_err(wrong)?;
         let text_projection = Projection::load(&vb.pp("text_projection"), hidden, projection_dim, act)?;
@@ -146,6 +153,7 @@ impl Clap {
         tokenizer.with_padding(None);
         Ok(Self {
             text,
+            packed,
             pooler,
             text_projection,
             audio,
@@ -166,10 +174,39 @@ impl Clap {
     /// The projected (not normalized) embeddings of `texts`, `(n, projection)` in f32.
     pub fn embed_texts(&self, texts: &[&str]) -> Result<Tensor> {
         let encodings = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(inference)?;
+        let first = match &self.packed {
+            Some(packed) => {
+                let ids: Vec<&[u32]> = encodings.iter().map(tokenizers::Encoding::get_ids).collect();
+                let h = packed.hidden();
+                let firsts = packed
+                    .forward_with(&ids, |x| {
+                        let mut at = 0;
+                        let mut out = Vec::with_capacity(ids.len() * h);
+                        for text in &ids {
+                            out.extend_from_slice(&x[at * h..(at + 1) * h]);
+                            at += text.len();
+                        }
+                        out
+                    })
+                    .map_err(inference)?;
+                Tensor::from_vec(firsts, (ids.len(), h), &self.device).map_err(inference)?
+            }
+            None => self.first_tokens(&encodings)?,
+        };
+        let project = || -> candle_core::Result<Tensor> {
+            let pooled = self.pooler.forward(&first)?.tanh()?;
+            self.text_projection.forward(&pooled)?.to_dtype(DType::F32)
+        };
+        project().map_err(inference)
+    }
+
+    /// The last hidden state of each text's first token (`<s>`), `(n, hidden)`: the texts padded
+    /// to the longest and masked, on candle's tensors.
+    fn first_tokens(&self, encodings: &[tokenizers::Encoding]) -> Result<Tensor> {
         let len = encodings.iter().map(tokenizers::Encoding::len).max().unwrap_or(1).max(1);
         let mut ids = Vec::with_capacity(len * encodings.len());
         let mut mask = Vec::with_capacity(len * encodings.len());
-        for e in &encodings {
+        for e in encodings {
             let own = e.get_ids();
             ids.extend_from_slice(own);
             ids.extend(std::iter::repeat_n(self.pad_id, len - own.len()));
@@ -180,9 +217,7 @@ impl Clap {
             let ids = Tensor::from_vec(ids, shape, &self.device)?;
             let mask = Tensor::from_vec(mask, shape, &self.device)?;
             let hidden = self.text.forward(&ids, &ids.zeros_like()?, &mask)?;
-            let first = hidden.narrow(1, 0, 1)?.squeeze(1)?;
-            let pooled = self.pooler.forward(&first)?.tanh()?;
-            self.text_projection.forward(&pooled)?.to_dtype(DType::F32)
+            hidden.narrow(1, 0, 1)?.squeeze(1)
         };
         run().map_err(inference)
     }
