@@ -88,10 +88,14 @@ struct Block {
     heads: usize,
     window: usize,
     shift: usize,
-    /// `(heads, window^2, window^2)`.
+    /// The relative position bias `(heads, window^2, window^2)`; in a shifted layer, with the
+    /// mask added (0 or -100 between positions the shift brought together): `(windows, heads,
+    /// window^2, window^2)`.
     bias: Tensor,
-    /// `(windows, 1, window^2, window^2)`: 0 or -100, for a shifted layer.
-    mask: Option<Tensor>,
+    /// The grid's tokens in window order, the cyclic shift included: `order[k]` is the token at
+    /// window position `k`; `back` the inverse.
+    order: Tensor,
+    back: Tensor,
 }
 
 fn usize_of(c: &serde_json::Value, key: &str, default: usize) -> usize {
@@ -191,6 +195,25 @@ fn shift_mask(side: usize, window: usize, shift: usize) -> Vec<f32> {
             for i in 0..n {
                 for j in 0..n {
                     out.push(if label(i) == label(j) { 0.0 } else { -100.0 });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The tokens of a `side x side` grid (row by row) in window order after a cyclic shift by
+/// `shift` (torch's `roll(-shift)` on both axes): windows row by row, each one's positions row by
+/// row.
+fn window_order(side: usize, window: usize, shift: usize) -> Vec<u32> {
+    let per = side / window;
+    let mut out = Vec::with_capacity(side * side);
+    for wy in 0..per {
+        for wx in 0..per {
+            for iy in 0..window {
+                for ix in 0..window {
+                    let (y, x) = ((wy * window + iy + shift) % side, (wx * window + ix + shift) % side);
+                    out.push((y * side + x) as u32);
                 }
             }
         }
@@ -451,13 +474,23 @@ impl Block {
             .index_select(&index, 0)
             .and_then(|t| t.reshape((n, n, heads))?.permute((2, 0, 1))?.contiguous())
             .map_err(inference)?;
-        let mask = (shift > 0)
-            .then(|| {
-                let windows = (side / window) * (side / window);
-                Tensor::from_vec(shift_mask(side, window, shift), (windows, 1, n, n), dev)?.to_dtype(vb.dtype())
-            })
-            .transpose()
-            .map_err(inference)?;
+        let per = side / window;
+        let bias = if shift > 0 {
+            Tensor::from_vec(shift_mask(side, window, shift), (per * per, 1, n, n), dev)
+                .and_then(|m| m.to_dtype(vb.dtype())?.broadcast_add(&bias.unsqueeze(0)?)?.contiguous())
+                .map_err(inference)?
+        } else {
+            bias
+        };
+        let order = window_order(side, window, shift);
+        let mut back = vec![0u32; order.len()];
+        for (k, &token) in order.iter().enumerate() {
+            back[token as usize] = k as u32;
+        }
+        let (order, back) = (
+            Tensor::from_vec(order, side * side, dev).map_err(inference)?,
+            Tensor::from_vec(back, side * side, dev).map_err(inference)?,
+        );
         let inner = (ratio * dim as f64) as usize;
         Ok(Self {
             before: layer_norm(dim, eps, vb.pp("layernorm_before")).map_err(inference)?,
@@ -471,47 +504,37 @@ impl Block {
             window,
             shift,
             bias,
-            mask,
+            order,
+            back,
         })
     }
 
     /// One Swin layer over the `side x side` grid `x` `(clips, side^2, c)`.
     fn forward(&self, input: &Tensor, side: usize) -> candle_core::Result<Tensor> {
         let (clips, tokens, channels) = input.dims3()?;
-        let (win, shift) = (self.window, self.shift as i32);
-        let mut grid = self.before.forward(input)?.reshape((clips, side, side, channels))?;
-        if shift > 0 {
-            grid = grid.roll(-shift, 1)?.roll(-shift, 2)?;
-        }
-        let per = side / win;
-        let (windows, area) = (clips * per * per, win * win);
-        let parted = grid
-            .reshape((clips, per, win, per, win, channels))?
-            .permute((0, 1, 3, 2, 4, 5))?
-            .reshape((windows, area, channels))?;
+        let per = side / self.window;
+        let (windows, area) = (clips * per * per, self.window * self.window);
+        // Shifted and cut into windows in one gather.
+        let parted = self.before.forward(input)?.index_select(&self.order, 1)?.reshape((windows, area, channels))?;
         let head_dim = channels / self.heads;
         let qkv = flat(&self.qkv, &parted)?
             .reshape((windows, area, 3, self.heads, head_dim))?
             .permute((2, 0, 3, 1, 4))?
             .contiguous()?;
         let (query, key, value) = (qkv.get(0)?, qkv.get(1)?, qkv.get(2)?);
-        let mut scores = query.matmul(&key.t()?)?.broadcast_add(&self.bias)?;
-        if let Some(mask) = &self.mask {
-            scores = scores
+        let scores = query.matmul(&key.t()?)?;
+        let scores = if self.shift > 0 {
+            scores
                 .reshape((clips, per * per, self.heads, area, area))?
-                .broadcast_add(mask)?
-                .reshape((windows, self.heads, area, area))?;
-        }
+                .broadcast_add(&self.bias)?
+                .reshape((windows, self.heads, area, area))?
+        } else {
+            scores.broadcast_add(&self.bias)?
+        };
         let attended = candle_nn::ops::softmax_last_dim(&scores)?.matmul(&value)?;
         let attended = flat(&self.out, &attended.transpose(1, 2)?.reshape((windows, area, channels))?)?;
-        let mut grid = attended
-            .reshape((clips, per, per, win, win, channels))?
-            .permute((0, 1, 3, 2, 4, 5))?
-            .reshape((clips, side, side, channels))?;
-        if shift > 0 {
-            grid = grid.roll(shift, 1)?.roll(shift, 2)?;
-        }
-        let attended = (input + grid.reshape((clips, tokens, channels))?)?;
+        // Back to the grid's order, the shift undone, in one gather.
+        let attended = (input + attended.reshape((clips, tokens, channels))?.index_select(&self.back, 1)?)?;
         let up = flat(&self.up, &self.after.forward(&attended)?)?;
         let fed = flat(&self.down, &super::cpu_ops::bias_gelu(up, &self.up_bias)?)?;
         attended + fed
@@ -540,6 +563,19 @@ mod tests {
             let v: f32 = row.iter().filter(|t| t.0 == i).map(|t| t.1).sum();
             assert!((v - 1.0).abs() < 1e-7 && row.iter().all(|t| t.0 == i || t.1.abs() < 1e-7), "{row:?}");
         }
+    }
+
+    #[test]
+    fn window_order_is_torchs_roll_then_partition() {
+        // A 4-wide grid in windows of 2: unshifted, the first window is tokens 0, 1, 4, 5.
+        assert_eq!(window_order(4, 2, 0)[..4], [0, 1, 4, 5]);
+        // Shifted by 1: the first window starts at (1, 1); the last wraps round to (0, 0).
+        let shifted = window_order(4, 2, 1);
+        assert_eq!(shifted[..4], [5, 6, 9, 10]);
+        assert_eq!(shifted[12..], [15, 12, 3, 0]);
+        let mut sorted = shifted.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..16).collect::<Vec<u32>>(), "every token once");
     }
 
     #[test]
