@@ -1,16 +1,16 @@
 //! CLAP's audio tower (HTSAT, transformers' `ClapAudioEncoder`; a fused model's feature fusion in
-//! `clap_fusion`) on candle's tensors: the log-mel features normalized by the batch norm's running
-//! statistics, stretched in time to the spectrogram image's width (bicubic, corners aligned, as one
-//! matrix product) and folded into a square image (`freq_ratio` bands of mel rows, each a stretch
-//! of time), cut into patches and projected; then Swin stages: attention within windows of the
-//! patch grid with a learned bias per relative position, every other layer's windows shifted by
-//! half a window (cyclically, a mask keeping apart what the shift brought together), and the grid
-//! halved between stages by merging each 2 x 2 of patches. The last layer norm's tokens are
-//! averaged and projected (linear, `ReLU`, linear).
+//! `clap_fusion`) on candle's tensors: the log-mel features stretched in time to the spectrogram
+//! image's width (bicubic, corners aligned, four taps a row on the plain features) and normalized
+//! by the batch norm's running statistics, folded into a square image (`freq_ratio` bands of mel
+//! rows, each a stretch of time), cut into patches and projected; then Swin stages (`clap_swin`:
+//! attention within windows, every other layer's windows shifted), the grid halved between stages
+//! by merging each 2 x 2 of patches. The last layer norm's tokens are averaged and projected
+//! (linear, `ReLU`, linear).
 
+use super::clap_swin::{Block, flat};
 use super::image_text::inference;
 use super::{Result, ScoreError};
-use candle_core::{DType, Device, Module, Tensor};
+use candle_core::{DType, Module, Tensor};
 use candle_nn::{LayerNorm, Linear, VarBuilder, layer_norm, linear, linear_no_bias};
 
 /// The audio tower and its projection.
@@ -74,30 +74,6 @@ struct Stage {
     side: usize,
 }
 
-struct Block {
-    before: LayerNorm,
-    /// Query (scaled by `1/sqrt(d)`), key and value in one product.
-    qkv: Linear,
-    out: Linear,
-    after: LayerNorm,
-    /// The feed-forward block's first projection without its bias (added with the GELU, in one
-    /// pass on the CPU: `cpu_ops::bias_gelu`).
-    up: Linear,
-    up_bias: Tensor,
-    down: Linear,
-    heads: usize,
-    window: usize,
-    shift: usize,
-    /// The relative position bias `(heads, window^2, window^2)`; in a shifted layer, with the
-    /// mask added (0 or -100 between positions the shift brought together): `(windows, heads,
-    /// window^2, window^2)`.
-    bias: Tensor,
-    /// The grid's tokens in window order, the cyclic shift included: `order[k]` is the token at
-    /// window position `k`; `back` the inverse.
-    order: Tensor,
-    back: Tensor,
-}
-
 fn usize_of(c: &serde_json::Value, key: &str, default: usize) -> usize {
     c[key].as_u64().map_or(default, |n| n as usize)
 }
@@ -152,73 +128,6 @@ pub(crate) fn bicubic_taps(from: usize, to: usize) -> Vec<[(usize, f32); 4]> {
             })
         })
         .collect()
-}
-
-/// `x` `(.., rows, width)` through `linear` as one 2-D product (candle's 3-D `Linear` runs a
-/// product per leading index).
-fn flat(linear: &Linear, x: &Tensor) -> candle_core::Result<Tensor> {
-    let dims = x.dims().to_vec();
-    let width = dims[dims.len() - 1];
-    let rows = x.elem_count() / width.max(1);
-    let y = linear.forward(&x.reshape((rows, width))?)?;
-    let mut out = dims;
-    let last = out.len() - 1;
-    out[last] = y.dim(1)?;
-    y.reshape(out)
-}
-
-/// For each pair of positions in a window, the index of their relative position in the bias
-/// table (transformers' `create_relative_position_index`).
-fn relative_index(window: usize) -> Vec<u32> {
-    let n = window * window;
-    let mut out = Vec::with_capacity(n * n);
-    for i in 0..n {
-        for j in 0..n {
-            let dh = (i / window + window - 1 - j / window) as u32;
-            let dw = (i % window + window - 1 - j % window) as u32;
-            out.push(dh * (2 * window as u32 - 1) + dw);
-        }
-    }
-    out
-}
-
-/// The shifted-window mask over a `side x side` grid: per window, -100 between positions the
-/// cyclic shift brought from different regions, else 0.
-fn shift_mask(side: usize, window: usize, shift: usize) -> Vec<f32> {
-    let region = |i: usize| usize::from(i >= side - window) + usize::from(i >= side - shift);
-    let per_side = side / window;
-    let n = window * window;
-    let mut out = Vec::with_capacity(per_side * per_side * n * n);
-    for wy in 0..per_side {
-        for wx in 0..per_side {
-            let label = |k: usize| region(wy * window + k / window) * 3 + region(wx * window + k % window);
-            for i in 0..n {
-                for j in 0..n {
-                    out.push(if label(i) == label(j) { 0.0 } else { -100.0 });
-                }
-            }
-        }
-    }
-    out
-}
-
-/// The tokens of a `side x side` grid (row by row) in window order after a cyclic shift by
-/// `shift` (torch's `roll(-shift)` on both axes): windows row by row, each one's positions row by
-/// row.
-fn window_order(side: usize, window: usize, shift: usize) -> Vec<u32> {
-    let per = side / window;
-    let mut out = Vec::with_capacity(side * side);
-    for wy in 0..per {
-        for wx in 0..per {
-            for iy in 0..window {
-                for ix in 0..window {
-                    let (y, x) = ((wy * window + iy + shift) % side, (wx * window + ix + shift) % side);
-                    out.push((y * side + x) as u32);
-                }
-            }
-        }
-    }
-    out
 }
 
 impl AudioTower {
@@ -444,103 +353,6 @@ fn merge(x: &Tensor, side: usize, norm: &LayerNorm, reduction: &Linear) -> candl
     flat(reduction, &norm.forward(&merged)?)
 }
 
-/// Query (scaled by `scale`), key and value under `vb` as one linear layer.
-fn fused_qkv(vb: &VarBuilder, dim: usize, scale: f64) -> candle_core::Result<Linear> {
-    let part = |name: &str| -> candle_core::Result<(Tensor, Tensor)> {
-        Ok((vb.pp(name).get((dim, dim), "weight")?, vb.pp(name).get(dim, "bias")?))
-    };
-    let (qw, qb) = part("query")?;
-    let (kw, kb) = part("key")?;
-    let (vw, vb_) = part("value")?;
-    Ok(Linear::new(Tensor::cat(&[&(qw * scale)?, &kw, &vw], 0)?, Some(Tensor::cat(&[&(qb * scale)?, &kb, &vb_], 0)?)))
-}
-
-impl Block {
-    fn load(
-        vb: &VarBuilder,
-        (dim, heads, eps, ratio): (usize, usize, f64, f64),
-        (side, window, shift): (usize, usize, usize),
-        dev: &Device,
-    ) -> Result<Self> {
-        let a = vb.pp("attention");
-        let qkv = fused_qkv(&a.pp("self"), dim, 1.0 / ((dim / heads) as f64).sqrt()).map_err(inference)?;
-        let n = window * window;
-        let table = a
-            .pp("self")
-            .get(((2 * window - 1) * (2 * window - 1), heads), "relative_position_bias_table")
-            .map_err(inference)?;
-        let index = Tensor::from_vec(relative_index(window), n * n, dev).map_err(inference)?;
-        let bias = table
-            .index_select(&index, 0)
-            .and_then(|t| t.reshape((n, n, heads))?.permute((2, 0, 1))?.contiguous())
-            .map_err(inference)?;
-        let per = side / window;
-        let bias = if shift > 0 {
-            Tensor::from_vec(shift_mask(side, window, shift), (per * per, 1, n, n), dev)
-                .and_then(|m| m.to_dtype(vb.dtype())?.broadcast_add(&bias.unsqueeze(0)?)?.contiguous())
-                .map_err(inference)?
-        } else {
-            bias
-        };
-        let order = window_order(side, window, shift);
-        let mut back = vec![0u32; order.len()];
-        for (k, &token) in order.iter().enumerate() {
-            back[token as usize] = k as u32;
-        }
-        let (order, back) = (
-            Tensor::from_vec(order, side * side, dev).map_err(inference)?,
-            Tensor::from_vec(back, side * side, dev).map_err(inference)?,
-        );
-        let inner = (ratio * dim as f64) as usize;
-        Ok(Self {
-            before: layer_norm(dim, eps, vb.pp("layernorm_before")).map_err(inference)?,
-            qkv,
-            out: linear(dim, dim, a.pp("output").pp("dense")).map_err(inference)?,
-            after: layer_norm(dim, eps, vb.pp("layernorm_after")).map_err(inference)?,
-            up: Linear::new(vb.pp("intermediate").pp("dense").get((inner, dim), "weight").map_err(inference)?, None),
-            up_bias: vb.pp("intermediate").pp("dense").get(inner, "bias").map_err(inference)?,
-            down: linear(inner, dim, vb.pp("output").pp("dense")).map_err(inference)?,
-            heads,
-            window,
-            shift,
-            bias,
-            order,
-            back,
-        })
-    }
-
-    /// One Swin layer over the `side x side` grid `x` `(clips, side^2, c)`.
-    fn forward(&self, input: &Tensor, side: usize) -> candle_core::Result<Tensor> {
-        let (clips, tokens, channels) = input.dims3()?;
-        let per = side / self.window;
-        let (windows, area) = (clips * per * per, self.window * self.window);
-        // Shifted and cut into windows in one gather.
-        let parted = self.before.forward(input)?.index_select(&self.order, 1)?.reshape((windows, area, channels))?;
-        let head_dim = channels / self.heads;
-        let qkv = flat(&self.qkv, &parted)?
-            .reshape((windows, area, 3, self.heads, head_dim))?
-            .permute((2, 0, 3, 1, 4))?
-            .contiguous()?;
-        let (query, key, value) = (qkv.get(0)?, qkv.get(1)?, qkv.get(2)?);
-        let scores = query.matmul(&key.t()?)?;
-        let scores = if self.shift > 0 {
-            scores
-                .reshape((clips, per * per, self.heads, area, area))?
-                .broadcast_add(&self.bias)?
-                .reshape((windows, self.heads, area, area))?
-        } else {
-            scores.broadcast_add(&self.bias)?
-        };
-        let attended = candle_nn::ops::softmax_last_dim(&scores)?.matmul(&value)?;
-        let attended = flat(&self.out, &attended.transpose(1, 2)?.reshape((windows, area, channels))?)?;
-        // Back to the grid's order, the shift undone, in one gather.
-        let attended = (input + attended.reshape((clips, tokens, channels))?.index_select(&self.back, 1)?)?;
-        let up = flat(&self.up, &self.after.forward(&attended)?)?;
-        let fed = flat(&self.down, &super::cpu_ops::bias_gelu(up, &self.up_bias)?)?;
-        attended + fed
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -563,34 +375,5 @@ mod tests {
             let v: f32 = row.iter().filter(|t| t.0 == i).map(|t| t.1).sum();
             assert!((v - 1.0).abs() < 1e-7 && row.iter().all(|t| t.0 == i || t.1.abs() < 1e-7), "{row:?}");
         }
-    }
-
-    #[test]
-    fn window_order_is_torchs_roll_then_partition() {
-        // A 4-wide grid in windows of 2: unshifted, the first window is tokens 0, 1, 4, 5.
-        assert_eq!(window_order(4, 2, 0)[..4], [0, 1, 4, 5]);
-        // Shifted by 1: the first window starts at (1, 1); the last wraps round to (0, 0).
-        let shifted = window_order(4, 2, 1);
-        assert_eq!(shifted[..4], [5, 6, 9, 10]);
-        assert_eq!(shifted[12..], [15, 12, 3, 0]);
-        let mut sorted = shifted.clone();
-        sorted.sort_unstable();
-        assert_eq!(sorted, (0..16).collect::<Vec<u32>>(), "every token once");
-    }
-
-    #[test]
-    fn the_shift_mask_parts_only_the_windows_the_shift_wrapped() {
-        // A 4-wide grid in windows of 2, shifted by 1: the first window is whole, the last one
-        // holds four regions.
-        let m = shift_mask(4, 2, 1);
-        assert_eq!(m.len(), 4 * 16);
-        assert!(m[..16].iter().all(|&v| v == 0.0));
-        let last = &m[48..];
-        assert_eq!(last.iter().filter(|&&v| v == 0.0).count(), 4, "{last:?}");
-        // Relative positions: a window's corners are the table's ends.
-        let index = relative_index(2);
-        assert_eq!(index[0], 4);
-        assert_eq!(index[3], 0);
-        assert_eq!(index[3 * 4], 8);
     }
 }

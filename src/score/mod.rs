@@ -35,6 +35,8 @@ pub mod clap_features;
 #[cfg(feature = "local-models")]
 mod clap_fusion;
 #[cfg(feature = "local-models")]
+mod clap_swin;
+#[cfg(feature = "local-models")]
 pub mod clip;
 #[cfg(feature = "local-models")]
 mod clip_net;
