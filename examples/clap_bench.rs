@@ -6,7 +6,9 @@
 //! (tokenizing and the `RoBERTa` tower). The same inputs as `scripts/peer_clap.py bench`. Threads:
 //! candle's CPU kernels read `RAYON_NUM_THREADS` (the driver, `scripts/bench_clap.sh`, sets it).
 //!
-//!     cargo run --release --example clap_bench -- DIR [--batch 8] [--runs 3]
+//! With `--int8` both towers' layers' products run in int8 (`Precision::Int8`).
+//!
+//!     cargo run --release --example clap_bench -- DIR [--batch 8] [--runs 3] [--int8]
 
 /// The app's allocator (src/main.rs): measured as the app runs.
 #[global_allocator]
@@ -61,7 +63,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let folder = ModelFolder::open(std::path::Path::new(dir), "bench".into())?;
     let weights = std::fs::read(folder.dir.join("model.safetensors"))?;
     let on = (candle_core::Device::Cpu, candle_core::DType::F32);
-    let model = Clap::load_in(&folder, weights, on, Precision::F32)?;
+    let int8 = args.iter().any(|a| a == "--int8");
+    let model = Clap::load_in(&folder, weights, on, if int8 { Precision::Int8 } else { Precision::F32 })?;
     let texts = texts(batch);
     let text_refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let clips = clips(batch, model.features().rate, 10);
@@ -87,7 +90,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let line = serde_json::json!({
-        "impl": "verdict",
+        "impl": if int8 { "verdict-int8" } else { "verdict" },
         "batch": batch,
         "threads": std::env::var("RAYON_NUM_THREADS").ok(),
         "clips": t_clips.clone(),

@@ -8,7 +8,8 @@
 #   scripts/bench_clap.sh
 # Environment: RUNS (3 rounds), EACH (3), BATCH (8 clips of 10 s at 48 kHz and 8 captions),
 # THREADS (2), PYTHON (target/pyenv/bin/python: torch, transformers), CLAP_BENCH_BIN (a build of
-# examples/clap_bench to run instead of building one; say which in the results).
+# examples/clap_bench to run instead of building one; say which in the results), INT8 (1: also
+# Verdict with --int8 each round, after the f32 run; its own column and ratio).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -32,19 +33,33 @@ fi
 echo "# CLAP ($MODEL), batch $BATCH, $THREADS threads, $(date -u +%FT%TZ), $(git rev-parse --short HEAD), load: $(cut -d' ' -f1-3 /proc/loadavg)"
 : > "$LOGS/ours.jsonl"
 : > "$LOGS/peer.jsonl"
+: > "$LOGS/int8.jsonl"
 for i in $(seq "$RUNS"); do
   RAYON_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS "$BIN" "$MODEL" --batch "$BATCH" --runs "$EACH" | tee -a "$LOGS/ours.jsonl"
+  if [ "${INT8:-0}" = 1 ]; then
+    RAYON_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS "$BIN" "$MODEL" --batch "$BATCH" --runs "$EACH" --int8 | tee -a "$LOGS/int8.jsonl"
+  fi
   OMP_NUM_THREADS=$THREADS "$PYTHON" scripts/peer_clap.py bench "$MODEL" --batch "$BATCH" --runs "$EACH" --threads "$THREADS" | tee -a "$LOGS/peer.jsonl"
 done
-"$PYTHON" - "$LOGS/ours.jsonl" "$LOGS/peer.jsonl" <<'PY'
+"$PYTHON" - "$LOGS/ours.jsonl" "$LOGS/peer.jsonl" "$LOGS/int8.jsonl" <<'PY'
 import json, statistics, sys
 ours = [json.loads(l) for l in open(sys.argv[1])]
 peer = [json.loads(l) for l in open(sys.argv[2])]
-print("| what | verdict (s, median) | transformers (s, median) | speed vs PyTorch |")
-print("|---|---|---|---|")
+int8 = [json.loads(l) for l in open(sys.argv[3])]
+head = "| what | verdict (s, median) | transformers (s, median) | speed vs PyTorch |"
+rule = "|---|---|---|---|"
+if int8:
+    head += " verdict --int8 (s, median) | int8 vs PyTorch |"
+    rule += "---|---|"
+print(head)
+print(rule)
 n = ours[0]["batch"]
 for k, label in [("clips", f"{n} clips of 10 s: features + encode"), ("audio_model", f"{n} clips: audio tower only"), ("texts", f"{n} captions: tokenize + encode")]:
     o = statistics.median(x for r in ours for x in r[k])
     p = statistics.median(x for r in peer for x in r[k])
-    print(f"| {label} | {o:.3f} | {p:.3f} | {p / o:.2f}x |")
+    line = f"| {label} | {o:.3f} | {p:.3f} | {p / o:.2f}x |"
+    if int8:
+        q = statistics.median(x for r in int8 for x in r[k])
+        line += f" {q:.3f} | {p / q:.2f}x |"
+    print(line)
 PY

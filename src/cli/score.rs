@@ -48,7 +48,7 @@ pub struct ScoreArgs {
         long,
         conflicts_with_all = ["endpoint", "command"],
         help = "The model's matrix products in int8 on the CPU (sentence encoders, reward models, CLIP and \
-                SigLIP's layers; not CLAP): about twice as fast with AVX-512 VNNI, 1.6 times with AVX2 alone, \
+                SigLIP's, CLAP's layers): about twice as fast with AVX-512 VNNI, 1.6 times with AVX2 alone, \
                 relevance within about 0.01 of f32's; a scorer of its own"
     )]
     int8: bool,

@@ -4,6 +4,9 @@
 //! `clap_fusion.rs` for a fused model) over the log-mel features of `clap_features.rs`. Texts are
 //! cut by the tokenizer to `max_position_embeddings - pad_token_id - 1` tokens (512 for `RoBERTa`'s
 //! 514), `</s>` kept. Candle's tensors on any device, f16 on a GPU; embeddings come out in f32.
+//! In int8 (on the CPU, f32 weights) both towers' layers' linear products run in int8 (the text
+//! tower's over plain buffers, the audio tower's Swin layers and merges); the embeddings, the
+//! pooler, the projections and the audio tower's patch embedding and fusion stay in f32.
 
 use super::bert::BertEncoder;
 use super::bert_packed::PackedBert;
@@ -32,6 +35,7 @@ pub struct Clap {
     max_tokens: usize,
     device: Device,
     dtype: DType,
+    precision: Precision,
 }
 
 fn usize_of(c: &serde_json::Value, key: &str, default: usize) -> usize {
@@ -67,8 +71,8 @@ fn text_config(t: &serde_json::Value, config_path: &std::path::Path) -> Result<C
 }
 
 impl Clap {
-    /// Loads the CLAP model of `folder` (its weights already read) onto `device` in `dtype`;
-    /// int8 is refused by name.
+    /// Loads the CLAP model of `folder` (its weights already read) onto `device` in `dtype`, its
+    /// layers' products in `precision` (int8: on the CPU in f32 only).
     pub fn load_in(
         folder: &ModelFolder,
         weights: Vec<u8>,
@@ -76,9 +80,9 @@ impl Clap {
         precision: Precision,
     ) -> Result<Self> {
         let config_path = folder.dir.join("config.json");
-        if precision == Precision::Int8 {
+        if precision == Precision::Int8 && !(device.is_cpu() && dtype == DType::F32) {
             return Err(ScoreError::Unsupported(format!(
-                "{}: CLAP is not run in int8; score it without int8",
+                "{}: CLAP runs in int8 on the CPU in f32 weights only",
                 folder.dir.display()
             )));
         }
@@ -133,13 +137,13 @@ impl Clap {
         let tv = vb.pp("text_model");
         let text = BertEncoder::load(tv.clone(), &text_config).map_err(wrong)?.with_first_position(pad as u32 + 1);
         let packed = (device.is_cpu() && dtype == DType::F32)
-            .then(|| PackedBert::new(&text, Precision::F32))
+            .then(|| PackedBert::new(&text, precision))
             .transpose()
             .map_err(wrong)?;
         let hidden = text_config.hidden_size;
         let pooler = linear(hidden, hidden, tv.pp("pooler").pp("dense")).map_err(wrong)?;
         let text_projection = Projection::load(&vb.pp("text_projection"), hidden, projection_dim, act)?;
-        let audio = AudioTower::load(&vb, a, features.frames(), projection_dim).map_err(|e| match e {
+        let audio = AudioTower::load(&vb, a, (features.frames(), projection_dim), precision).map_err(|e| match e {
             ScoreError::Inference(m) => model_error(&weights_path, format!("does not hold the CLAP weights: {m}")),
             ScoreError::Unsupported(m) => ScoreError::Unsupported(format!("{}: {m}", config_path.display())),
             other => other,
@@ -163,6 +167,7 @@ impl Clap {
             max_tokens,
             device,
             dtype,
+            precision,
         })
     }
 
@@ -251,7 +256,11 @@ impl Clap {
 
     /// What changes its embeddings besides the weights.
     pub fn settings(&self) -> serde_json::Value {
-        serde_json::json!({"max_tokens": self.max_tokens, "text_pool": "pooler at <s>", "audio": self.features.settings()})
+        let mut settings = serde_json::json!({"max_tokens": self.max_tokens, "text_pool": "pooler at <s>", "audio": self.features.settings()});
+        if self.precision == Precision::Int8 {
+            settings["precision"] = "int8".into();
+        }
+        settings
     }
 
     /// Where it runs.

@@ -5,10 +5,12 @@
 //! rows, each a stretch of time), cut into patches and projected; then Swin stages (`clap_swin`:
 //! attention within windows, every other layer's windows shifted), the grid halved between stages
 //! by merging each 2 x 2 of patches. The last layer norm's tokens are averaged and projected
-//! (linear, `ReLU`, linear).
+//! (linear, `ReLU`, linear). In int8 the Swin layers' and the merges' linear products run in int8;
+//! the patch embedding, the fusion and the projection stay in f32.
 
-use super::clap_swin::{Block, flat};
+use super::clap_swin::{Block, Product};
 use super::image_text::inference;
+use super::plain::Precision;
 use super::{Result, ScoreError};
 use candle_core::{DType, Module, Tensor};
 use candle_nn::{LayerNorm, Linear, VarBuilder, layer_norm, linear, linear_no_bias};
@@ -70,7 +72,7 @@ impl Projection {
 
 struct Stage {
     blocks: Vec<Block>,
-    merge: Option<(LayerNorm, Linear)>,
+    merge: Option<(LayerNorm, Product)>,
     side: usize,
 }
 
@@ -132,8 +134,14 @@ pub(crate) fn bicubic_taps(from: usize, to: usize) -> Vec<[(usize, f32); 4]> {
 
 impl AudioTower {
     /// The tower under `vb` (`audio_model.audio_encoder` and `audio_projection`) for
-    /// `audio_config` `c`, reading `frames x mels` features; `projection` wide.
-    pub fn load(vb: &VarBuilder, config: &serde_json::Value, frames: usize, projection: usize) -> Result<Self> {
+    /// `audio_config` `c`, reading `frames x mels` features; `projection` wide; the Swin layers'
+    /// and merges' products in `precision`.
+    pub fn load(
+        vb: &VarBuilder,
+        config: &serde_json::Value,
+        (frames, projection): (usize, usize),
+        precision: Precision,
+    ) -> Result<Self> {
         let unsupported = |what: String| ScoreError::Unsupported(format!("CLAP audio_config: {what}"));
         let fused = config["enable_fusion"].as_bool() == Some(true);
         if fused && config["fusion_type"].as_str() == Some("channel_map") {
@@ -216,14 +224,17 @@ impl AudioTower {
             let blocks = (0..depth)
                 .map(|j| {
                     let shift = if shifted && j % 2 == 1 { window / 2 } else { 0 };
-                    Block::load(&layer.pp(format!("blocks.{j}")), (dim, h, eps, ratio), (side, win, shift), &dev)
+                    let at = (&dev, precision);
+                    Block::load(&layer.pp(format!("blocks.{j}")), (dim, h, eps, ratio), (side, win, shift), at)
                 })
                 .collect::<Result<Vec<_>>>()?;
             let merge = if i + 1 < depths.len() {
                 let m = layer.pp("downsample");
                 Some((
                     layer_norm(4 * dim, 1e-5, m.pp("norm")).map_err(inference)?,
-                    linear_no_bias(4 * dim, 2 * dim, m.pp("reduction")).map_err(inference)?,
+                    linear_no_bias(4 * dim, 2 * dim, m.pp("reduction"))
+                        .and_then(|l| Product::new(l, precision))
+                        .map_err(inference)?,
                 ))
             } else {
                 None
@@ -338,7 +349,7 @@ impl AudioTower {
 /// Each 2 x 2 of patches of the `side x side` grid `x` `(clips, side^2, c)` as one of `4c`
 /// channels (in transformers' order: top left, bottom left, top right, bottom right), normed
 /// and reduced to `2c`.
-fn merge(x: &Tensor, side: usize, norm: &LayerNorm, reduction: &Linear) -> candle_core::Result<Tensor> {
+fn merge(x: &Tensor, side: usize, norm: &LayerNorm, reduction: &Product) -> candle_core::Result<Tensor> {
     let (clips, _, c) = x.dims3()?;
     let mut grid = x.reshape((clips, side, side, c))?;
     if side % 2 == 1 {
@@ -350,7 +361,7 @@ fn merge(x: &Tensor, side: usize, norm: &LayerNorm, reduction: &Linear) -> candl
         .permute((0, 1, 3, 4, 2, 5))?
         .reshape((clips, half * half, 4 * c))?
         .contiguous()?;
-    flat(reduction, &norm.forward(&merged)?)
+    reduction.forward(&norm.forward(&merged)?)
 }
 
 #[cfg(test)]

@@ -2,25 +2,28 @@
 //! of the patch grid with a learned bias per relative position, its windows shifted by half a
 //! window in every other layer (cyclically: the grid's tokens gathered in shifted window order, a
 //! mask keeping apart what the shift brought together, and gathered back), then the feed-forward
-//! block; each with its layer norm before it and its residual.
+//! block; each with its layer norm before it and its residual. In int8 (on the CPU) the layer's
+//! four linear products run on the plain-buffer kernels (`plain::Dense`), the rest on candle.
 
 use super::Result;
 use super::image_text::inference;
+use super::plain::{Dense, Precision};
 use candle_core::{Device, Module, Tensor};
 use candle_nn::{LayerNorm, Linear, VarBuilder, layer_norm, linear};
+use verdict_kernels::int8::QuantizedRows;
 
 /// One layer's weights and its windows.
 pub(super) struct Block {
     before: LayerNorm,
     /// Query (scaled by `1/sqrt(d)`), key and value in one product.
-    qkv: Linear,
-    out: Linear,
+    qkv: Product,
+    out: Product,
     after: LayerNorm,
     /// The feed-forward block's first projection without its bias (added with the GELU, in one
     /// pass on the CPU: `cpu_ops::bias_gelu`).
-    up: Linear,
+    up: Product,
     up_bias: Tensor,
-    down: Linear,
+    down: Product,
     heads: usize,
     window: usize,
     shift: usize,
@@ -34,17 +37,42 @@ pub(super) struct Block {
     back: Tensor,
 }
 
-/// `x` `(.., rows, width)` through `linear` as one 2-D product (candle's 3-D `Linear` runs a
-/// product per leading index).
-pub(super) fn flat(linear: &Linear, x: &Tensor) -> candle_core::Result<Tensor> {
-    let dims = x.dims().to_vec();
-    let width = dims[dims.len() - 1];
-    let rows = x.elem_count() / width.max(1);
-    let y = linear.forward(&x.reshape((rows, width))?)?;
-    let mut out = dims;
-    let last = out.len() - 1;
-    out[last] = y.dim(1)?;
-    y.reshape(out)
+/// A linear layer of the tower: candle's, or in int8 the plain-buffer kernels' (CPU, f32 only).
+pub(super) enum Product {
+    Candle(Linear),
+    Int8(Dense),
+}
+
+impl Product {
+    /// `linear` in `precision`.
+    pub(super) fn new(linear: Linear, precision: Precision) -> candle_core::Result<Self> {
+        Ok(match precision {
+            Precision::F32 => Self::Candle(linear),
+            Precision::Int8 => Self::Int8(Dense::new(&linear, Precision::Int8)?),
+        })
+    }
+
+    /// `x` `(.., rows, width)` through the layer as one 2-D product (candle's 3-D `Linear` runs a
+    /// product per leading index).
+    pub(super) fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let mut dims = x.dims().to_vec();
+        let last = dims.len() - 1;
+        let rows = x.elem_count() / dims[last].max(1);
+        match self {
+            Self::Candle(linear) => {
+                let y = linear.forward(&x.reshape((rows, dims[last]))?)?;
+                dims[last] = y.dim(1)?;
+                y.reshape(dims)
+            }
+            Self::Int8(dense) => {
+                let values = x.flatten_all()?.to_vec1::<f32>()?;
+                let mut out = vec![0f32; rows * dense.outputs];
+                dense.apply(&values, &mut out, false, &mut QuantizedRows::default());
+                dims[last] = dense.outputs;
+                Tensor::from_vec(out, dims, x.device())
+            }
+        }
+    }
 }
 
 /// For each pair of positions in a window, the index of their relative position in the bias
@@ -115,15 +143,16 @@ fn fused_qkv(vb: &VarBuilder, dim: usize, scale: f64) -> candle_core::Result<Lin
 impl Block {
     /// The layer under `vb`: `dim` channels in `heads` heads, layer norms' `eps`, the feed-forward
     /// block `ratio` times as wide; over a `side`-wide grid in windows of `window`, shifted by
-    /// `shift`.
+    /// `shift`; its linear products in `precision`.
     pub(super) fn load(
         vb: &VarBuilder,
         (dim, heads, eps, ratio): (usize, usize, f64, f64),
         (side, window, shift): (usize, usize, usize),
-        dev: &Device,
+        (dev, precision): (&Device, Precision),
     ) -> Result<Self> {
         let a = vb.pp("attention");
-        let qkv = fused_qkv(&a.pp("self"), dim, 1.0 / ((dim / heads) as f64).sqrt()).map_err(inference)?;
+        let product = |l: candle_core::Result<Linear>| l.and_then(|l| Product::new(l, precision)).map_err(inference);
+        let qkv = product(fused_qkv(&a.pp("self"), dim, 1.0 / ((dim / heads) as f64).sqrt()))?;
         let n = window * window;
         let table = a
             .pp("self")
@@ -155,11 +184,11 @@ impl Block {
         Ok(Self {
             before: layer_norm(dim, eps, vb.pp("layernorm_before")).map_err(inference)?,
             qkv,
-            out: linear(dim, dim, a.pp("output").pp("dense")).map_err(inference)?,
+            out: product(linear(dim, dim, a.pp("output").pp("dense")))?,
             after: layer_norm(dim, eps, vb.pp("layernorm_after")).map_err(inference)?,
-            up: Linear::new(vb.pp("intermediate").pp("dense").get((inner, dim), "weight").map_err(inference)?, None),
+            up: product(vb.pp("intermediate").pp("dense").get((inner, dim), "weight").map(|w| Linear::new(w, None)))?,
             up_bias: vb.pp("intermediate").pp("dense").get(inner, "bias").map_err(inference)?,
-            down: linear(inner, dim, vb.pp("output").pp("dense")).map_err(inference)?,
+            down: product(linear(inner, dim, vb.pp("output").pp("dense")))?,
             heads,
             window,
             shift,
@@ -178,7 +207,9 @@ impl Block {
         // Shifted and cut into windows in one gather.
         let parted = self.before.forward(input)?.index_select(&self.order, 1)?.reshape((windows, area, channels))?;
         let head_dim = channels / self.heads;
-        let qkv = flat(&self.qkv, &parted)?
+        let qkv = self
+            .qkv
+            .forward(&parted)?
             .reshape((windows, area, 3, self.heads, head_dim))?
             .permute((2, 0, 3, 1, 4))?
             .contiguous()?;
@@ -193,11 +224,11 @@ impl Block {
             scores.broadcast_add(&self.bias)?
         };
         let attended = candle_nn::ops::softmax_last_dim(&scores)?.matmul(&value)?;
-        let attended = flat(&self.out, &attended.transpose(1, 2)?.reshape((windows, area, channels))?)?;
+        let attended = self.out.forward(&attended.transpose(1, 2)?.reshape((windows, area, channels))?)?;
         // Back to the grid's order, the shift undone, in one gather.
         let attended = (input + attended.reshape((clips, tokens, channels))?.index_select(&self.back, 1)?)?;
-        let up = flat(&self.up, &self.after.forward(&attended)?)?;
-        let fed = flat(&self.down, &super::cpu_ops::bias_gelu(up, &self.up_bias)?)?;
+        let up = self.up.forward(&self.after.forward(&attended)?)?;
+        let fed = self.down.forward(&super::cpu_ops::bias_gelu(up, &self.up_bias)?)?;
         attended + fed
     }
 }

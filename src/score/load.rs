@@ -179,9 +179,9 @@ fn audio_text_scorer(
     let weights = std::fs::read(&path)
         .map_err(|e| ScoreError::Model { path: path.clone(), message: format!("cannot be read: {e}") })?;
     let hash = blake3::hash(&weights).to_hex().to_string();
-    let precision = if int8 { Precision::Int8 } else { Precision::F32 };
+    let (precision, words) = if int8 { (Precision::Int8, int8_words()) } else { (Precision::F32, opened.words) };
     let model = super::clap::Clap::load_in(folder, weights, (opened.device, opened.dtype), precision)?;
-    let scorer = super::audio_text::AudioTextScorer::new(model, name, folder.architecture.clone(), hash, opened.words);
+    let scorer = super::audio_text::AudioTextScorer::new(model, name, folder.architecture.clone(), hash, words);
     Ok(Box::new(scorer))
 }
 

@@ -76,7 +76,7 @@ pub(super) fn form_ui(ui: &mut egui::Ui, form: &mut ScoreRequest, cached: &[Stri
         ui.label("");
         ui.checkbox(&mut form.int8, "int8").on_hover_text(
             "The model's matrix products in int8 on the CPU (a sentence encoder's, a reward model's, CLIP and \
-             SigLIP's layers; not CLAP): about twice as fast where the CPU has AVX-512 VNNI, about 1.6 times \
+             SigLIP's, CLAP's layers): about twice as fast where the CPU has AVX-512 VNNI, about 1.6 times \
              with AVX2 alone; relevance within about 0.01 of f32's. Kept as a scorer of its own. Not on a GPU.",
         );
         ui.end_row();
