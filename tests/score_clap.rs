@@ -350,7 +350,8 @@ fn clap_in_int8_keeps_its_embeddings_direction_as_a_scorer_of_its_own() {
     // The scorer end to end: a generated clip against its prompt, near f32's score.
     let tone = [medium(&dir.join("audio/tone.wav"), MediaKind::Audio)];
     let batch = [Candidate { own_media: &tone, ..Candidate::new("a steady tone", "") }];
-    let (a, b) = (int8.score(&batch).expect("int8 scores")[0].score, f32_scorer.score(&batch).expect("scores")[0].score);
+    let (a, b) =
+        (int8.score(&batch).expect("int8 scores")[0].score, f32_scorer.score(&batch).expect("scores")[0].score);
     assert!(a.is_finite() && (a - b).abs() <= 0.02, "int8 {a}, f32 {b}");
 
     let check = |what: &str, got: Vec<Vec<f32>>, want: &[serde_json::Value]| {

@@ -5,10 +5,11 @@
 //! rows, each a stretch of time), cut into patches and projected; then Swin stages (`clap_swin`:
 //! attention within windows, every other layer's windows shifted), the grid halved between stages
 //! by merging each 2 x 2 of patches. The last layer norm's tokens are averaged and projected
-//! (linear, `ReLU`, linear). In int8 the Swin layers' and the merges' linear products run in int8;
-//! the patch embedding, the fusion and the projection stay in f32.
+//! (linear, `ReLU`, linear). On the CPU in f32 the Swin layers run over plain buffers
+//! (`clap_swin::PlainBlock`); in int8 their and the merges' linear products run in int8, the patch
+//! embedding, the fusion and the projection stay in f32.
 
-use super::clap_swin::{Block, Product};
+use super::clap_swin::{Block, PlainBlock, PlainWork, Product};
 use super::image_text::inference;
 use super::plain::Precision;
 use super::{Result, ScoreError};
@@ -38,6 +39,8 @@ pub struct AudioTower {
     stages: Vec<Stage>,
     norm: LayerNorm,
     projection: Projection,
+    /// The plain layers' buffers, kept from pass to pass.
+    buffers: std::sync::Mutex<PlainWork>,
 }
 
 /// CLAP's projection of a tower's pooled output: linear, `ReLU` (or GELU), linear.
@@ -70,8 +73,14 @@ impl Projection {
     }
 }
 
+/// A stage's Swin layers: on candle's tensors, or over plain buffers (the CPU in f32).
+enum Layers {
+    Candle(Vec<Block>),
+    Plain(Vec<PlainBlock>),
+}
+
 struct Stage {
-    blocks: Vec<Block>,
+    blocks: Layers,
     merge: Option<(LayerNorm, Product)>,
     side: usize,
 }
@@ -183,6 +192,8 @@ impl AudioTower {
             )));
         }
         let dev = vb.device().clone();
+        // The CPU in f32 lays the Swin layers out over plain buffers (int8 needs them).
+        let plain = dev.is_cpu() && vb.dtype() == DType::F32;
         let encoder = vb.pp("audio_model").pp("audio_encoder");
         let bn = encoder.pp("batch_norm");
         let get = |name: &str| bn.get(mels, name).and_then(|t| t.to_dtype(DType::F32)).map_err(inference);
@@ -224,10 +235,15 @@ impl AudioTower {
             let blocks = (0..depth)
                 .map(|j| {
                     let shift = if shifted && j % 2 == 1 { window / 2 } else { 0 };
-                    let at = (&dev, precision);
-                    Block::load(&layer.pp(format!("blocks.{j}")), (dim, h, eps, ratio), (side, win, shift), at)
+                    Block::load(&layer.pp(format!("blocks.{j}")), (dim, h, eps, ratio), (side, win, shift), &dev)
                 })
                 .collect::<Result<Vec<_>>>()?;
+            let blocks = if plain {
+                let laid = blocks.iter().map(|b| PlainBlock::new(b, precision)).collect::<candle_core::Result<_>>();
+                Layers::Plain(laid.map_err(inference)?)
+            } else {
+                Layers::Candle(blocks)
+            };
             let merge = if i + 1 < depths.len() {
                 let m = layer.pp("downsample");
                 Some((
@@ -269,6 +285,7 @@ impl AudioTower {
             stages,
             norm,
             projection,
+            buffers: std::sync::Mutex::default(),
         })
     }
 
@@ -334,8 +351,20 @@ impl AudioTower {
             x = n.forward(&x)?;
         }
         for stage in &self.stages {
-            for block in &stage.blocks {
-                x = block.forward(&x, stage.side)?;
+            match &stage.blocks {
+                Layers::Candle(blocks) => {
+                    for block in blocks {
+                        x = block.forward(&x, stage.side)?;
+                    }
+                }
+                Layers::Plain(blocks) => {
+                    let mut rows = x.flatten_all()?.to_vec1::<f32>()?;
+                    let mut buffers = self.buffers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    for block in blocks {
+                        block.forward(&mut rows, &mut buffers);
+                    }
+                    x = Tensor::from_vec(rows, x.dims(), x.device())?;
+                }
             }
             if let Some((norm, reduction)) = &stage.merge {
                 x = merge(&x, stage.side, norm, reduction)?;

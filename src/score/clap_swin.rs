@@ -2,28 +2,32 @@
 //! of the patch grid with a learned bias per relative position, its windows shifted by half a
 //! window in every other layer (cyclically: the grid's tokens gathered in shifted window order, a
 //! mask keeping apart what the shift brought together, and gathered back), then the feed-forward
-//! block; each with its layer norm before it and its residual. In int8 (on the CPU) the layer's
-//! four linear products run on the plain-buffer kernels (`plain::Dense`), the rest on candle.
+//! block; each with its layer norm before it and its residual. `Block` runs on candle's tensors
+//! (a GPU, f16); on the CPU in f32 its weights are laid out over plain buffers (`PlainBlock`: the
+//! windows gathered row by row, attention window by window on rayon with the bias added in place,
+//! the linear products `plain::Dense`'s, in int8 where asked).
 
 use super::Result;
 use super::image_text::inference;
-use super::plain::{Dense, Precision};
+use super::plain::{Dense, Norm, Precision, Work, attend_biased, resize, values};
 use candle_core::{Device, Module, Tensor};
 use candle_nn::{LayerNorm, Linear, VarBuilder, layer_norm, linear};
+use rayon::prelude::*;
 use verdict_kernels::int8::QuantizedRows;
+use verdict_kernels::rows::{Act, bias_act_rows};
 
 /// One layer's weights and its windows.
 pub(super) struct Block {
     before: LayerNorm,
     /// Query (scaled by `1/sqrt(d)`), key and value in one product.
-    qkv: Product,
-    out: Product,
+    qkv: Linear,
+    out: Linear,
     after: LayerNorm,
     /// The feed-forward block's first projection without its bias (added with the GELU, in one
     /// pass on the CPU: `cpu_ops::bias_gelu`).
-    up: Product,
+    up: Linear,
     up_bias: Tensor,
-    down: Product,
+    down: Linear,
     heads: usize,
     window: usize,
     shift: usize,
@@ -37,10 +41,22 @@ pub(super) struct Block {
     back: Tensor,
 }
 
-/// A linear layer of the tower: candle's, or in int8 the plain-buffer kernels' (CPU, f32 only).
+/// A linear layer of the tower outside its Swin layers (a merge's reduction): candle's, or in
+/// int8 the plain-buffer kernels' (CPU, f32 only).
 pub(super) enum Product {
     Candle(Linear),
     Int8(Dense),
+}
+
+/// `x` `(.., rows, width)` through `linear` as one 2-D product (candle's 3-D `Linear` runs a
+/// product per leading index).
+fn flat(linear: &Linear, x: &Tensor) -> candle_core::Result<Tensor> {
+    let mut dims = x.dims().to_vec();
+    let last = dims.len() - 1;
+    let rows = x.elem_count() / dims[last].max(1);
+    let y = linear.forward(&x.reshape((rows, dims[last]))?)?;
+    dims[last] = y.dim(1)?;
+    y.reshape(dims)
 }
 
 impl Product {
@@ -59,11 +75,7 @@ impl Product {
         let last = dims.len() - 1;
         let rows = x.elem_count() / dims[last].max(1);
         match self {
-            Self::Candle(linear) => {
-                let y = linear.forward(&x.reshape((rows, dims[last]))?)?;
-                dims[last] = y.dim(1)?;
-                y.reshape(dims)
-            }
+            Self::Candle(linear) => flat(linear, x),
             Self::Int8(dense) => {
                 let values = x.flatten_all()?.to_vec1::<f32>()?;
                 let mut out = vec![0f32; rows * dense.outputs];
@@ -143,16 +155,15 @@ fn fused_qkv(vb: &VarBuilder, dim: usize, scale: f64) -> candle_core::Result<Lin
 impl Block {
     /// The layer under `vb`: `dim` channels in `heads` heads, layer norms' `eps`, the feed-forward
     /// block `ratio` times as wide; over a `side`-wide grid in windows of `window`, shifted by
-    /// `shift`; its linear products in `precision`.
+    /// `shift`.
     pub(super) fn load(
         vb: &VarBuilder,
         (dim, heads, eps, ratio): (usize, usize, f64, f64),
         (side, window, shift): (usize, usize, usize),
-        (dev, precision): (&Device, Precision),
+        dev: &Device,
     ) -> Result<Self> {
         let a = vb.pp("attention");
-        let product = |l: candle_core::Result<Linear>| l.and_then(|l| Product::new(l, precision)).map_err(inference);
-        let qkv = product(fused_qkv(&a.pp("self"), dim, 1.0 / ((dim / heads) as f64).sqrt()))?;
+        let qkv = fused_qkv(&a.pp("self"), dim, 1.0 / ((dim / heads) as f64).sqrt()).map_err(inference)?;
         let n = window * window;
         let table = a
             .pp("self")
@@ -184,11 +195,11 @@ impl Block {
         Ok(Self {
             before: layer_norm(dim, eps, vb.pp("layernorm_before")).map_err(inference)?,
             qkv,
-            out: product(linear(dim, dim, a.pp("output").pp("dense")))?,
+            out: linear(dim, dim, a.pp("output").pp("dense")).map_err(inference)?,
             after: layer_norm(dim, eps, vb.pp("layernorm_after")).map_err(inference)?,
-            up: product(vb.pp("intermediate").pp("dense").get((inner, dim), "weight").map(|w| Linear::new(w, None)))?,
+            up: Linear::new(vb.pp("intermediate").pp("dense").get((inner, dim), "weight").map_err(inference)?, None),
             up_bias: vb.pp("intermediate").pp("dense").get(inner, "bias").map_err(inference)?,
-            down: product(linear(inner, dim, vb.pp("output").pp("dense")))?,
+            down: linear(inner, dim, vb.pp("output").pp("dense")).map_err(inference)?,
             heads,
             window,
             shift,
@@ -198,7 +209,6 @@ impl Block {
         })
     }
 
-    /// One Swin layer over the `side x side` grid `x` `(clips, side^2, c)`.
     /// The layer over the `side x side` grid `input` `(clips, side^2, c)`.
     pub(super) fn forward(&self, input: &Tensor, side: usize) -> candle_core::Result<Tensor> {
         let (clips, tokens, channels) = input.dims3()?;
@@ -207,9 +217,7 @@ impl Block {
         // Shifted and cut into windows in one gather.
         let parted = self.before.forward(input)?.index_select(&self.order, 1)?.reshape((windows, area, channels))?;
         let head_dim = channels / self.heads;
-        let qkv = self
-            .qkv
-            .forward(&parted)?
+        let qkv = flat(&self.qkv, &parted)?
             .reshape((windows, area, 3, self.heads, head_dim))?
             .permute((2, 0, 3, 1, 4))?
             .contiguous()?;
@@ -224,18 +232,145 @@ impl Block {
             scores.broadcast_add(&self.bias)?
         };
         let attended = candle_nn::ops::softmax_last_dim(&scores)?.matmul(&value)?;
-        let attended = self.out.forward(&attended.transpose(1, 2)?.reshape((windows, area, channels))?)?;
+        let attended = flat(&self.out, &attended.transpose(1, 2)?.reshape((windows, area, channels))?)?;
         // Back to the grid's order, the shift undone, in one gather.
         let attended = (input + attended.reshape((clips, tokens, channels))?.index_select(&self.back, 1)?)?;
-        let up = self.up.forward(&self.after.forward(&attended)?)?;
-        let fed = self.down.forward(&super::cpu_ops::bias_gelu(up, &self.up_bias)?)?;
+        let up = flat(&self.up, &self.after.forward(&attended)?)?;
+        let fed = flat(&self.down, &super::cpu_ops::bias_gelu(up, &self.up_bias)?)?;
         attended + fed
+    }
+}
+
+/// A Swin layer laid out over plain f32 rows on the CPU: [`Block`]'s weights, its products in
+/// `plain::Dense` (int8 where asked), the relative bias (and mask) as `groups` tables of `heads x
+/// n x n`, the grid's window order as row indices.
+pub(super) struct PlainBlock {
+    before: Norm,
+    qkv: Dense,
+    out: Dense,
+    after: Norm,
+    up: Dense,
+    up_bias: Vec<f32>,
+    down: Dense,
+    heads: usize,
+    area: usize,
+    bias: Vec<f32>,
+    groups: usize,
+    order: Vec<u32>,
+}
+
+/// The plain layers' buffers, kept from layer to layer: `Work`'s, and the windows' rows.
+#[derive(Default)]
+pub(super) struct PlainWork {
+    work: Work,
+    parted: Vec<f32>,
+}
+
+impl PlainBlock {
+    /// `block`'s weights, its products in `precision`.
+    pub(super) fn new(block: &Block, precision: Precision) -> candle_core::Result<Self> {
+        let area = block.window * block.window;
+        let bias = values(&block.bias)?;
+        let groups = bias.len() / (block.heads * area * area).max(1);
+        Ok(Self {
+            before: Norm::new(&block.before)?,
+            qkv: Dense::new(&block.qkv, precision)?,
+            out: Dense::new(&block.out, precision)?,
+            after: Norm::new(&block.after)?,
+            up: Dense::new(&block.up, precision)?,
+            up_bias: values(&block.up_bias)?,
+            down: Dense::new(&block.down, precision)?,
+            heads: block.heads,
+            area,
+            bias,
+            groups,
+            order: block.order.to_vec1()?,
+        })
+    }
+
+    /// The layer over `x`, clips' grids one after another (`(clips * side^2, c)` rows), in place.
+    pub(super) fn forward(&self, x: &mut [f32], buffers: &mut PlainWork) {
+        let c = self.qkv.inputs;
+        let grid = self.order.len() * c;
+        let tokens = x.len() / c.max(1);
+        let PlainWork { work: Work { qkv, context, up, normed, quantized }, parted } = buffers;
+        resize(normed, x.len());
+        resize(parted, x.len());
+        self.before.apply_to(x, normed);
+        // Shifted and cut into windows: each clip's rows gathered in window order.
+        parted.par_chunks_mut(grid).zip(normed.par_chunks(grid)).for_each(|(dst, src)| {
+            for (row, &t) in dst.chunks_exact_mut(c).zip(&self.order) {
+                let t = t as usize;
+                row.copy_from_slice(&src[t * c..(t + 1) * c]);
+            }
+        });
+        resize(qkv, tokens * self.qkv.outputs);
+        self.qkv.apply(parted, qkv, false, quantized);
+        let spans: Vec<(usize, usize)> = (0..tokens / self.area.max(1)).map(|w| (w * self.area, self.area)).collect();
+        resize(context, x.len());
+        attend_biased(qkv, context, &spans, (self.heads, c / self.heads.max(1)), (&self.bias, self.groups));
+        self.out.apply(context, parted, false, quantized);
+        // Back to the grid's order, the shift undone, added to the residual.
+        x.par_chunks_mut(grid).zip(parted.par_chunks(grid)).for_each(|(dst, src)| {
+            for (row, &t) in src.chunks_exact(c).zip(&self.order) {
+                let t = t as usize;
+                dst[t * c..(t + 1) * c].iter_mut().zip(row).for_each(|(v, a)| *v += a);
+            }
+        });
+        self.after.apply_to(x, normed);
+        resize(up, tokens * self.up.outputs);
+        self.up.apply(normed, up, false, quantized);
+        bias_act_rows(up, &self.up_bias, Act::Gelu);
+        self.down.apply(up, x, true, quantized);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use candle_core::DType;
+    use candle_nn::VarMap;
+
+    /// A layer of random weights over an 8-wide grid in windows of 4 (shifted by 2 or not): 16
+    /// channels in 2 heads.
+    fn random_block(shift: usize) -> Block {
+        let map = VarMap::new();
+        let vb = VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu);
+        let load = || Block::load(&vb, (16, 2, 1e-5, 2.0), (8, 4, shift), &Device::Cpu).expect("loads");
+        load();
+        for var in map.all_vars() {
+            var.set(&Tensor::randn(0f32, 0.5, var.shape(), &Device::Cpu).expect("random")).expect("sets");
+        }
+        load()
+    }
+
+    #[test]
+    fn the_plain_layer_gives_what_the_candle_layer_gives() {
+        for shift in [0, 2] {
+            let block = random_block(shift);
+            let input = Tensor::randn(0f32, 1.0, (3, 64, 16), &Device::Cpu).expect("input");
+            let want = block.forward(&input, 8).expect("candle").flatten_all().expect("flat");
+            let want = want.to_vec1::<f32>().expect("values");
+            let mut buffers = PlainWork::default();
+            let mut got = input.flatten_all().expect("flat").to_vec1::<f32>().expect("values");
+            PlainBlock::new(&block, Precision::F32).expect("lays out").forward(&mut got, &mut buffers);
+            let worst = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            assert!(worst < 1e-4, "shift {shift}: off by {worst}");
+            // The same buffers again (a second pass reuses them) and in int8: near, not equal.
+            let mut again = input.flatten_all().expect("flat").to_vec1::<f32>().expect("values");
+            PlainBlock::new(&block, Precision::F32).expect("lays out").forward(&mut again, &mut buffers);
+            assert_eq!(again, got, "shift {shift}: a second pass over kept buffers");
+            let mut int8 = input.flatten_all().expect("flat").to_vec1::<f32>().expect("values");
+            PlainBlock::new(&block, Precision::Int8).expect("lays out").forward(&mut int8, &mut buffers);
+            let (dot, norms) = int8
+                .iter()
+                .zip(&want)
+                .fold((0f32, (0f32, 0f32)), |(d, (p, q)), (a, b)| (d + a * b, (p + a * a, q + b * b)));
+            let cosine = dot / (norms.0.sqrt() * norms.1.sqrt());
+            let moved = int8.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            assert!(cosine > 0.999 && moved > 1e-4, "shift {shift}: int8 cosine {cosine}, moved {moved}");
+        }
+    }
 
     #[test]
     fn window_order_is_torchs_roll_then_partition() {

@@ -202,6 +202,40 @@ pub(super) fn attend(
     (heads, head_dim): (usize, usize),
     mask: Mask,
 ) {
+    attend_with(qkv, context, spans, (heads, head_dim), |scores, _, _, n| {
+        if mask == Mask::Causal {
+            for (i, scores) in scores.chunks_exact_mut(n).enumerate() {
+                scores[i + 1..].fill(f32::NEG_INFINITY);
+            }
+        }
+    });
+}
+
+/// [`attend`] over spans of `n` tokens each with an additive bias on the scores before the
+/// softmax (a Swin window's relative position bias, and the shifted windows' mask): `bias` holds
+/// `groups` tables of `heads x n x n`, and span `s` takes table `s % groups`.
+pub(super) fn attend_biased(
+    qkv: &[f32],
+    context: &mut [f32],
+    spans: &[(usize, usize)],
+    (heads, head_dim): (usize, usize),
+    (bias, groups): (&[f32], usize),
+) {
+    attend_with(qkv, context, spans, (heads, head_dim), |scores, s, h, n| {
+        let at = ((s % groups.max(1)) * heads + h) * n * n;
+        scores.iter_mut().zip(&bias[at..at + n * n]).for_each(|(v, b)| *v += b);
+    });
+}
+
+/// The attention of [`attend`], `adjust(scores, span, head, n)` applied to each span's and head's
+/// `n x n` scores before the softmax.
+fn attend_with(
+    qkv: &[f32],
+    context: &mut [f32],
+    spans: &[(usize, usize)],
+    (heads, head_dim): (usize, usize),
+    adjust: impl Fn(&mut [f32], usize, usize, usize) + Sync,
+) {
     let hidden = heads * head_dim;
     let row = 3 * hidden;
     let mut parts = Vec::with_capacity(spans.len());
@@ -211,7 +245,7 @@ pub(super) fn attend(
         parts.push(part);
         rest = after;
     }
-    parts.into_par_iter().zip(spans).for_each_init(Vec::new, |scores, (context, &(from, n))| {
+    parts.into_par_iter().zip(spans).enumerate().for_each_init(Vec::new, |scores, (s, (context, &(from, n)))| {
         resize(scores, n * n);
         let text = &qkv[from * row..(from + n) * row];
         for h in 0..heads {
@@ -220,11 +254,7 @@ pub(super) fn attend(
             // k^T: element (i, j) is key j's value i.
             let keys_t = Strided { data: &text[hidden + at..], row_stride: 1, col_stride: row };
             matmul(scores, n, (n, n, head_dim), query, keys_t, false, 1);
-            if mask == Mask::Causal {
-                for (i, scores) in scores.chunks_exact_mut(n).enumerate() {
-                    scores[i + 1..].fill(f32::NEG_INFINITY);
-                }
-            }
+            adjust(scores, s, h, n);
             rows::softmax_rows(scores, n);
             let probabilities = Strided { data: scores, row_stride: n, col_stride: 1 };
             let values = Strided { data: &text[2 * hidden + at..], row_stride: row, col_stride: 1 };
