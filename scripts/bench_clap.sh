@@ -41,25 +41,5 @@ for i in $(seq "$RUNS"); do
   fi
   OMP_NUM_THREADS=$THREADS "$PYTHON" scripts/peer_clap.py bench "$MODEL" --batch "$BATCH" --runs "$EACH" --threads "$THREADS" | tee -a "$LOGS/peer.jsonl"
 done
-"$PYTHON" - "$LOGS/ours.jsonl" "$LOGS/peer.jsonl" "$LOGS/int8.jsonl" <<'PY'
-import json, statistics, sys
-ours = [json.loads(l) for l in open(sys.argv[1])]
-peer = [json.loads(l) for l in open(sys.argv[2])]
-int8 = [json.loads(l) for l in open(sys.argv[3])]
-head = "| what | verdict (s, median) | transformers (s, median) | speed vs PyTorch |"
-rule = "|---|---|---|---|"
-if int8:
-    head += " verdict --int8 (s, median) | int8 vs PyTorch |"
-    rule += "---|---|"
-print(head)
-print(rule)
-n = ours[0]["batch"]
-for k, label in [("clips", f"{n} clips of 10 s: features + encode"), ("audio_model", f"{n} clips: audio tower only"), ("texts", f"{n} captions: tokenize + encode")]:
-    o = statistics.median(x for r in ours for x in r[k])
-    p = statistics.median(x for r in peer for x in r[k])
-    line = f"| {label} | {o:.3f} | {p:.3f} | {p / o:.2f}x |"
-    if int8:
-        q = statistics.median(x for r in int8 for x in r[k])
-        line += f" {q:.3f} | {p / q:.2f}x |"
-    print(line)
-PY
+"$PYTHON" scripts/bench_table.py "$LOGS/ours.jsonl" "$LOGS/peer.jsonl" "$LOGS/int8.jsonl" \
+  "clips={n} clips of 10 s: features + encode" "audio_model={n} clips: audio tower only" "texts={n} captions: tokenize + encode"

@@ -57,25 +57,5 @@ for i in $(seq "$RUNS"); do
   fi
   OMP_NUM_THREADS=$THREADS "$PYTHON" scripts/peer_clip.py bench "$MODEL" --batch "$BATCH" --runs "$EACH" --threads "$THREADS" | tee -a "$LOGS/peer.jsonl"
 done
-"$PYTHON" - "$LOGS/ours.jsonl" "$LOGS/peer.jsonl" "$LOGS/ours-int8.jsonl" <<'PY'
-import json, statistics, sys
-ours = [json.loads(l) for l in open(sys.argv[1])]
-peer = [json.loads(l) for l in open(sys.argv[2])]
-int8 = [json.loads(l) for l in open(sys.argv[3])]
-head = "| what | verdict (s, median) | transformers (s, median) | speed vs PyTorch |"
-rule = "|---|---|---|---|"
-if int8:
-    head += " verdict --int8 (s, median) | int8 vs PyTorch |"
-    rule += "---|---|"
-print(head)
-print(rule)
-n = ours[0]["batch"]
-for k, label in [("images", f"{n} images: preprocess + encode"), ("image_model", f"{n} images: vision forward only"), ("texts", f"{n} texts: tokenize + encode")]:
-    o = statistics.median(x for r in ours for x in r[k])
-    p = statistics.median(x for r in peer for x in r[k])
-    row = f"| {label} | {o:.3f} | {p:.3f} | {p / o:.2f}x |"
-    if int8:
-        q = statistics.median(x for r in int8 for x in r[k])
-        row += f" {q:.3f} | {p / q:.2f}x |"
-    print(row)
-PY
+"$PYTHON" scripts/bench_table.py "$LOGS/ours.jsonl" "$LOGS/peer.jsonl" "$LOGS/ours-int8.jsonl" \
+  "images={n} images: preprocess + encode" "image_model={n} images: vision forward only" "texts={n} texts: tokenize + encode"
