@@ -3,10 +3,11 @@
 //! its pooler (dense, tanh) and projected; the audio tower is HTSAT (`clap_audio.rs`, with
 //! `clap_fusion.rs` for a fused model) over the log-mel features of `clap_features.rs`. Texts are
 //! cut by the tokenizer to `max_position_embeddings - pad_token_id - 1` tokens (512 for `RoBERTa`'s
-//! 514), `</s>` kept. Candle's tensors on any device, f16 on a GPU; embeddings come out in f32.
-//! In int8 (on the CPU, f32 weights) both towers' layers' linear products run in int8 (the text
-//! tower's over plain buffers, the audio tower's Swin layers and merges); the embeddings, the
-//! pooler, the projections and the audio tower's patch embedding and fusion stay in f32.
+//! 514), `</s>` kept. Candle's tensors on any device, f16 on a GPU; on the CPU in f32 the text
+//! tower (`bert_packed`) and the audio tower's Swin layers (`clap_swin::PlainBlock`) run over
+//! plain buffers. Embeddings come out in f32. In int8 (on the CPU, f32 weights) both towers'
+//! layers' linear products run in int8 (the audio tower's merges too); the embeddings, the pooler,
+//! the projections and the audio tower's patch embedding and fusion stay in f32.
 
 use super::bert::BertEncoder;
 use super::bert_packed::PackedBert;
@@ -256,7 +257,11 @@ impl Clap {
 
     /// What changes its embeddings besides the weights.
     pub fn settings(&self) -> serde_json::Value {
-        let mut settings = serde_json::json!({"max_tokens": self.max_tokens, "text_pool": "pooler at <s>", "audio": self.features.settings()});
+        let mut settings = serde_json::json!({
+            "max_tokens": self.max_tokens,
+            "text_pool": "pooler at <s>",
+            "audio": self.features.settings(),
+        });
         if self.precision == Precision::Int8 {
             settings["precision"] = "int8".into();
         }
