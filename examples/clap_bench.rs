@@ -51,7 +51,7 @@ fn median(v: &mut [f64]) -> f64 {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let dir = args.first().ok_or("usage: clap_bench DIR [--batch N] [--runs N]")?;
+    let dir = args.first().ok_or("usage: clap_bench DIR [--batch N] [--runs N] [--int8]")?;
     let opt = |name: &str, default: usize| -> usize {
         args.iter()
             .position(|a| a == name)

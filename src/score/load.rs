@@ -91,14 +91,28 @@ pub fn load(options: &LoadOptions) -> Result<(Box<dyn Scorer>, ModelFolder)> {
     Ok((scorer, folder))
 }
 
+/// The model's `model.safetensors`, read once, and its content hash (part of the scorer's identity).
+#[cfg(feature = "local-models")]
+fn read_weights(folder: &ModelFolder) -> Result<(Vec<u8>, String)> {
+    let path = folder.file("model.safetensors")?;
+    let weights =
+        std::fs::read(&path).map_err(|e| ScoreError::Model { path, message: format!("cannot be read: {e}") })?;
+    let hash = blake3::hash(&weights).to_hex().to_string();
+    Ok((weights, hash))
+}
+
+/// The precision a local model's products run in, and the device words its job shows: `words` in
+/// f32, the int8 kernel's in int8.
+#[cfg(feature = "local-models")]
+fn precision_and_words(int8: bool, words: String) -> (super::plain::Precision, String) {
+    use super::plain::Precision;
+    if int8 { (Precision::Int8, int8_words()) } else { (Precision::F32, words) }
+}
+
 #[cfg(feature = "local-models")]
 fn sentence_scorer(folder: &ModelFolder, name: String, opened: device::Opened, int8: bool) -> Result<Box<dyn Scorer>> {
-    use super::bert_packed::Precision;
-    let path = folder.file("model.safetensors")?;
-    let weights = std::fs::read(&path)
-        .map_err(|e| ScoreError::Model { path: path.clone(), message: format!("cannot be read: {e}") })?;
-    let hash = blake3::hash(&weights).to_hex().to_string();
-    let (precision, words) = if int8 { (Precision::Int8, int8_words()) } else { (Precision::F32, opened.words) };
+    let (weights, hash) = read_weights(folder)?;
+    let (precision, words) = precision_and_words(int8, opened.words);
     let embedder = super::embed::SentenceEmbedder::load_as(folder, weights, opened.device, opened.dtype, precision)?;
     Ok(Box::new(super::embed::RelevanceScorer::new(embedder, name, folder.architecture.clone(), hash, words)))
 }
@@ -116,14 +130,9 @@ fn int8_words() -> String {
 
 #[cfg(feature = "local-models")]
 fn reward_scorer(folder: &ModelFolder, name: String, opened: device::Opened, int8: bool) -> Result<Box<dyn Scorer>> {
-    use super::bert_packed::Precision;
-    let path = folder.file("model.safetensors")?;
-    let weights = std::fs::read(&path)
-        .map_err(|e| ScoreError::Model { path: path.clone(), message: format!("cannot be read: {e}") })?;
-    let hash = blake3::hash(&weights).to_hex().to_string();
+    let (weights, hash) = read_weights(folder)?;
     let dtype = device::reward_dtype(&folder.architecture, &folder.config, opened.dtype);
-    let (precision, words) =
-        if int8 { (Precision::Int8, int8_words()) } else { (Precision::F32, opened.words_in(dtype)) };
+    let (precision, words) = precision_and_words(int8, opened.words_in(dtype));
     let scorer =
         super::reward::RewardScorer::load(folder, weights, hash, (opened.device, dtype, precision), name, words)?;
     Ok(Box::new(scorer))
@@ -147,12 +156,8 @@ fn image_text_scorer(
     int8: bool,
 ) -> Result<Box<dyn Scorer>> {
     use super::image_text::{ImageTextScorer, TextImageModel};
-    use super::plain::Precision;
-    let path = folder.file("model.safetensors")?;
-    let weights = std::fs::read(&path)
-        .map_err(|e| ScoreError::Model { path: path.clone(), message: format!("cannot be read: {e}") })?;
-    let hash = blake3::hash(&weights).to_hex().to_string();
-    let (precision, words) = if int8 { (Precision::Int8, int8_words()) } else { (Precision::F32, opened.words) };
+    let (weights, hash) = read_weights(folder)?;
+    let (precision, words) = precision_and_words(int8, opened.words);
     let on = (opened.device, opened.dtype);
     let model: Box<dyn TextImageModel> = if folder.architecture == "CLIPModel" {
         Box::new(super::clip::Clip::load_in(folder, weights, on, precision)?)
@@ -174,12 +179,8 @@ fn audio_text_scorer(
     opened: device::Opened,
     int8: bool,
 ) -> Result<Box<dyn Scorer>> {
-    use super::plain::Precision;
-    let path = folder.file("model.safetensors")?;
-    let weights = std::fs::read(&path)
-        .map_err(|e| ScoreError::Model { path: path.clone(), message: format!("cannot be read: {e}") })?;
-    let hash = blake3::hash(&weights).to_hex().to_string();
-    let (precision, words) = if int8 { (Precision::Int8, int8_words()) } else { (Precision::F32, opened.words) };
+    let (weights, hash) = read_weights(folder)?;
+    let (precision, words) = precision_and_words(int8, opened.words);
     let model = super::clap::Clap::load_in(folder, weights, (opened.device, opened.dtype), precision)?;
     let scorer = super::audio_text::AudioTextScorer::new(model, name, folder.architecture.clone(), hash, words);
     Ok(Box::new(scorer))
