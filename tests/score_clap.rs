@@ -13,7 +13,6 @@
 mod common;
 use common::{Workspace, stderr, stdout, verdict};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, OnceLock};
 use verdict::model::MediaKind;
 use verdict::score::clap::Clap;
@@ -25,18 +24,7 @@ const TOL: f32 = 1e-4;
 fn fixtures() -> Option<&'static (PathBuf, serde_json::Value)> {
     static MADE: OnceLock<Option<(PathBuf, serde_json::Value)>> = OnceLock::new();
     MADE.get_or_init(|| {
-        let Some(python) = std::env::var_os("VERDICT_PYTHON") else {
-            eprintln!("VERDICT_PYTHON is unset: the CLAP reference tests are skipped");
-            return None;
-        };
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("score_clap-fixtures");
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("fixtures dir");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/tiny_clap_models.py");
-        let out = Command::new(python).arg(script).arg(&dir).output().expect("runs python");
-        assert!(out.status.success(), "tiny_clap_models.py: {}", String::from_utf8_lossy(&out.stderr));
-        let reference: serde_json::Value = serde_json::from_slice(&out.stdout).expect("reference JSON");
-        Some((dir, reference))
+        common::python_fixtures("tiny_clap_models.py", "score_clap-fixtures", "the CLAP reference tests")
     })
     .as_ref()
 }

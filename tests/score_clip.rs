@@ -12,7 +12,6 @@
 mod common;
 use common::{Workspace, stderr, stdout, verdict};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, OnceLock};
 use verdict::model::MediaKind;
 use verdict::score::image_text::{TextImageModel, image_vectors, text_vectors};
@@ -24,20 +23,7 @@ const TOL: f32 = 1e-4;
 fn fixtures() -> Option<&'static (PathBuf, serde_json::Value)> {
     static MADE: OnceLock<Option<(PathBuf, serde_json::Value)>> = OnceLock::new();
     MADE.get_or_init(|| {
-        let Some(python) = std::env::var_os("VERDICT_PYTHON") else {
-            eprintln!("VERDICT_PYTHON is unset: the CLIP and SigLIP reference tests are skipped");
-            return None;
-        };
-        // One folder per test binary, made again each run (not a temp dir: the statics are
-        // never dropped, so a temp dir would be left behind).
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("score_clip-fixtures");
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("fixtures dir");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/tiny_clip_models.py");
-        let out = Command::new(python).arg(script).arg(&dir).output().expect("runs python");
-        assert!(out.status.success(), "tiny_clip_models.py: {}", String::from_utf8_lossy(&out.stderr));
-        let reference: serde_json::Value = serde_json::from_slice(&out.stdout).expect("reference JSON");
-        Some((dir, reference))
+        common::python_fixtures("tiny_clip_models.py", "score_clip-fixtures", "the CLIP and SigLIP reference tests")
     })
     .as_ref()
 }

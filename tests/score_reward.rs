@@ -12,7 +12,6 @@
 mod common;
 use common::{Workspace, import, stderr, stdout, verdict};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 use verdict::score::load::LoadOptions;
 use verdict::score::{Candidate, DeviceKind, Scorer};
@@ -21,16 +20,7 @@ use verdict::score::{Candidate, DeviceKind, Scorer};
 fn fixtures() -> Option<&'static serde_json::Value> {
     static MADE: OnceLock<Option<serde_json::Value>> = OnceLock::new();
     MADE.get_or_init(|| {
-        let Some(python) = std::env::var_os("VERDICT_PYTHON") else {
-            eprintln!("VERDICT_PYTHON is not set: the reward-model tests are skipped (scripts/test.sh sets it)");
-            return None;
-        };
-        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("tiny_reward_models");
-        let _ = std::fs::remove_dir_all(&out);
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/tiny_reward_models.py");
-        let o = Command::new(python).arg(script).arg(&out).output().expect("runs python");
-        assert!(o.status.success(), "tiny_reward_models.py: {}", String::from_utf8_lossy(&o.stderr));
-        Some(serde_json::from_slice(&o.stdout).expect("the script prints JSON"))
+        common::python_fixtures("tiny_reward_models.py", "tiny_reward_models", "the reward-model tests").map(|(_, r)| r)
     })
     .as_ref()
 }

@@ -181,3 +181,22 @@ pub fn write_arrow_stream(path: &Path, batch: &RecordBatch) {
     w.write(batch).expect("write");
     w.finish().expect("finish");
 }
+
+/// Runs `scripts/{script}` with `VERDICT_PYTHON` (whose environment holds transformers and torch)
+/// over a fresh folder `name` in the tests' target directory, and returns the folder and the JSON
+/// reference the script prints; `None`, with a note naming `what` is skipped, where
+/// `VERDICT_PYTHON` is unset. Not a temp dir: callers keep the result in a static, never dropped.
+pub fn python_fixtures(script: &str, name: &str, what: &str) -> Option<(PathBuf, serde_json::Value)> {
+    let Some(python) = std::env::var_os("VERDICT_PYTHON") else {
+        eprintln!("VERDICT_PYTHON is unset: {what} are skipped (scripts/test.sh sets it)");
+        return None;
+    };
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("fixtures dir");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts").join(script);
+    let out = std::process::Command::new(python).arg(path).arg(&dir).output().expect("runs python");
+    assert!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr));
+    let reference = serde_json::from_slice(&out.stdout).expect("the script prints JSON");
+    Some((dir, reference))
+}
